@@ -1,0 +1,179 @@
+"""Simulated callers with sipp: calls through the carrier trunk to any dialed number.
+
+One scenario serves every use: the dialed number and the caller's number come from an
+injection CSV (one line per call), the caller stays ``hold_ms`` then hangs up, or answers
+Asterisk's BYE when Asterisk hangs up first (sipp's stock scenarios count that as a
+failure). Optional RFC 2833 digits are played from sipp's pcaps after given delays.
+All traffic goes to loopback; every run is bounded in calls and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PCAP_DIR = Path("/usr/share/sip-tester")
+
+
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    dialed: str
+    caller: str
+
+
+@dataclass(frozen=True, slots=True)
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    output: str
+    stats: dict[str, str]
+
+
+_HEADERS = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]CC[call_number]
+      To: <sip:[field0]@[remote_ip]:[remote_port]>{to_tag}
+      Call-ID: [call_id]
+      CSeq: {cseq}
+      Contact: <sip:[field1]@[local_ip]:[local_port]>
+      Max-Forwards: 70"""
+
+
+def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (), audio: bool = False) -> str:
+    """The sipp XML of one call: INVITE, hold, DTMF, hang up (or take Asterisk's BYE)."""
+    invite_headers = _HEADERS.format(to_tag="", cseq="1 INVITE")
+    ack_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="1 ACK")
+    bye_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="2 BYE")
+    middle: list[str] = []
+    if audio:
+        middle.append(f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/g711a.pcap"/>'
+                      "</action></nop>")
+    spent = 0
+    for delay_ms, digit in dtmf:
+        middle.append(f'  <recv request="BYE" timeout="{delay_ms}" '
+                      f'ontimeout="d{spent}"/>')
+        middle.append('  <nop next="asterisk_bye"/>')
+        middle.append(f'  <label id="d{spent}"/>')
+        middle.append(f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{digit}.pcap"/>'
+                      "</action></nop>")
+        spent += delay_ms
+    remaining = max(hold_ms - spent, 1)
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="12345 caller">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+{invite_headers}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[local_ip_type] [local_ip]
+      t=0 0
+      m=audio [auto_media_port] RTP/AVP 0 8 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+{ack_headers}
+      Content-Length: 0
+    ]]>
+  </send>
+{chr(10).join(middle)}
+  <recv request="BYE" timeout="{remaining}" ontimeout="caller_bye"/>
+  <label id="asterisk_bye"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop next="done"/>
+  <label id="caller_bye"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+{bye_headers}
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+  <label id="done"/>
+</scenario>
+"""
+
+
+def _injection(calls: Sequence[CallSpec]) -> str:
+    lines = ["SEQUENTIAL"] + [f"{c.dialed};{c.caller};" for c in calls]
+    return "\n".join(lines) + "\n"
+
+
+def _read_stats(path: Path) -> dict[str, str]:
+    try:
+        rows = list(csv.reader(path.read_text().splitlines(), delimiter=";"))
+    except OSError:
+        return {}
+    if len(rows) < 2:
+        return {}
+    return dict(zip(rows[0], rows[-1], strict=False))
+
+
+async def place_calls(calls: Sequence[CallSpec], *, target: str = "127.0.0.1:5060",
+                      hold_ms: int = 3000, rate: float = 10.0, limit: int | None = None,
+                      dtmf: Sequence[tuple[int, str]] = (), audio: bool = False,
+                      local_port: int = 5070, media_port: int = 16000,
+                      timeout_s: float | None = None) -> SippResult:
+    """Place ``len(calls)`` calls and wait for all of them to end."""
+    if shutil.which("sipp") is None:
+        raise RuntimeError("sipp is not installed: apt-get install sip-tester")
+    if not calls:
+        return SippResult(0, 0, 0, "", {})
+    if not target.startswith(("127.", "localhost", "[::1]")):
+        raise ValueError("simulated calls only go to loopback")
+    longest = hold_ms + sum(d for d, _ in dtmf)
+    budget = timeout_s or (len(calls) / rate + longest / 1000 + 30)
+    with tempfile.TemporaryDirectory(prefix="cc-sipp-") as tmp:
+        work = Path(tmp)
+        (work / "caller.xml").write_text(scenario(hold_ms, dtmf, audio))
+        (work / "calls.csv").write_text(_injection(calls))
+        stats = work / "stats.csv"
+        args = ["sipp", target, "-sf", str(work / "caller.xml"), "-inf", str(work / "calls.csv"),
+                "-i", "127.0.0.1", "-p", str(local_port), "-mp", str(media_port),
+                "-m", str(len(calls)), "-r", f"{rate:g}", "-rp", "1000",
+                "-l", str(limit or len(calls)), "-nostdin", "-trace_stat", "-stf", str(stats),
+                "-fd", "1", "-timeout", f"{int(budget)}s", "-timeout_error",
+                "-max_recv_loops", "1000", "-aa"]
+        process = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=work)
+        try:
+            out, _ = await asyncio.wait_for(process.communicate(), budget + 15)
+        except TimeoutError:
+            process.kill()
+            out, _ = await process.communicate()
+        stats_row = _read_stats(stats)
+    ok = int(stats_row.get("SuccessfulCall(C)", "0") or 0)
+    failed = int(stats_row.get("FailedCall(C)", "0") or 0)
+    return SippResult(process.returncode or 0, ok, failed,
+                      out.decode(errors="replace"), stats_row)

@@ -1,0 +1,187 @@
+"""The composition root: the one place where the engine's parts are built and wired."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from typing import Any, TextIO
+
+import structlog
+
+from callcenter.agi.server import AgiSession, FastAgiServer, Handler
+from callcenter.agi.wire import AgiRequest
+from callcenter.ami import actions
+from callcenter.ami import events as ev
+from callcenter.ami.adapter import adapt
+from callcenter.ami.client import AmiClient, AmiSettings
+from callcenter.ami.wire import AmiFrame
+from callcenter.calllog.privacy import mask_number
+from callcenter.calllog.writer import CallLog
+from callcenter.calls.state import (
+    CallAnswered,
+    CallEnded,
+    CallRecovered,
+    CallStarted,
+    CallTracker,
+    LiveCall,
+    Notice,
+)
+from callcenter.config.loader import Config
+from callcenter.control.server import ControlServer
+from callcenter.paths import Paths
+from callcenter.secrets import Secrets
+
+log = structlog.get_logger("engine")
+
+
+def _call_fields(call: LiveCall) -> dict[str, Any]:
+    return {"call_id": call.call_id, "dialed": call.dialed, "caller": call.caller_num,
+            "channel": call.inbound_channel}
+
+
+class Engine:
+    def __init__(self, config: Config, paths: Paths, secrets: Secrets, *,
+                 console: TextIO | None = None) -> None:
+        e = config.engine
+        self.config = config
+        self.paths = paths
+        self.mask_numbers = not e.privacy.log_full_numbers
+        self.call_log = CallLog(paths.resolve(e.paths.call_log), mask=self.mask_numbers,
+                                console=console)
+        self.tracker = CallTracker()
+        self.ami = AmiClient(
+            AmiSettings(
+                host=e.ami.host, port=e.asterisk.ami_port, username=e.ami.username,
+                secret=secrets.ami_secret, connect_timeout=e.ami.connect_timeout_s,
+                action_timeout=e.ami.action_timeout_s, ping_interval=e.ami.ping_interval_s,
+                ping_timeout=e.ami.ping_timeout_s, backoff_max=e.ami.reconnect_max_s,
+            ),
+            sink=self.on_frame,
+            on_connected=self.resync,
+        )
+        self.agi = FastAgiServer(self._scripts(), e.agi.host, e.agi.port,
+                                 on_request=self._record_agi,
+                                 request_timeout=e.agi.request_timeout_s)
+        self.control = ControlServer(paths.control_socket, {"status": self._status_command})
+        self.started_at = time.time()
+        self.resyncs = 0
+        self._stop = asyncio.Event()
+
+    # -- AMI -------------------------------------------------------------------------------
+
+    def on_frame(self, frame: AmiFrame, ts: float) -> None:
+        """Every frame, in arrival order: record it, type it, update call state, log."""
+        self.call_log.record_frame(frame.to_json(), ts)
+        if frame.malformed:
+            log.warning("ami.frame_malformed", frame_event=frame.name,
+                        lines=list(frame.malformed), ts=ts)
+        event = adapt(frame)
+        if event is None:
+            return
+        if isinstance(event, ev.UnknownEvent) and event.problem:
+            log.warning("ami.event_unreadable", frame_event=event.name, problem=event.problem,
+                        ts=ts)
+            return
+        self._log_notices(self.tracker.apply(event, ts))
+
+    async def resync(self) -> None:
+        """Rebuild the picture of live calls after a (re)connect."""
+        self.tracker.begin_resync()
+        try:
+            channels = await self.ami.send(actions.core_show_channels())
+            queues = await self.ami.send(actions.queue_status())
+        except BaseException:
+            self.tracker.abort_resync()
+            raise
+        self._log_notices(self.tracker.end_resync(time.time()))
+        self.resyncs += 1
+        log.info("ami.resynced", channels=len(channels.items) - 1,
+                 queue_items=max(len(queues.items) - 1, 0), calls=len(self.tracker.calls))
+
+    def _log_notices(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            call = notice.call
+            with structlog.contextvars.bound_contextvars(call_id=call.call_id):
+                if isinstance(notice, CallStarted):
+                    log.info("call.started", ts=notice.ts, **_call_fields(call),
+                             context=call.context)
+                elif isinstance(notice, CallRecovered):
+                    log.info("call.recovered", ts=notice.ts, **_call_fields(call))
+                elif isinstance(notice, CallAnswered):
+                    log.info("call.answered", ts=notice.ts, call_id=call.call_id,
+                             wait_s=round(notice.ts - call.started_at, 3))
+                elif isinstance(notice, CallEnded):
+                    log.info("call.ended", ts=notice.ts, **_call_fields(call),
+                             duration_s=round(notice.ts - call.started_at, 3),
+                             cause=notice.cause, cause_text=notice.cause_text,
+                             reason=notice.reason)
+
+    # -- FastAGI ---------------------------------------------------------------------------
+
+    def _record_agi(self, request: AgiRequest, ts: float) -> None:
+        self.call_log.record_agi_request(dict(request.headers), ts)
+
+    def _scripts(self) -> dict[str, Handler]:
+        return {"entry": self._entry, "diag-wait-digit": self._diag_wait_digit}
+
+    async def _entry(self, session: AgiSession) -> None:
+        query = dict(session.request.query)
+        log.info("call.entry", dialed=query.get("dialed", ""), channel=session.request.channel)
+
+    async def _diag_wait_digit(self, session: AgiSession) -> None:
+        """Diagnostics: wait up to 30 s for one DTMF digit and log it."""
+        digit = await session.wait_for_digit(30000)
+        log.info("agi.diag_digit", digit=digit or None)
+
+    # -- status ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        now = time.time()
+        show = mask_number if self.mask_numbers else (lambda n: n)
+        calls = [
+            {"call_id": c.call_id, "dialed": c.dialed, "caller": show(c.caller_num),
+             "state": c.state.name.lower(), "age_s": round(now - c.started_at, 1),
+             "channels": len(c.channels), "queue": c.queue, "agent": c.agent,
+             "recovered": c.recovered}
+            for c in sorted(self.tracker.calls.values(), key=lambda c: c.started_at)
+        ]
+        s = self.ami.status
+        return {
+            "engine": {"pid": os.getpid(), "uptime_s": round(now - self.started_at, 1),
+                       "resyncs": self.resyncs},
+            "ami": {"connected": self.ami.connected, "since": s.since, "connects": s.connects,
+                    "last_error": s.last_error, "banner": s.banner, "frames": s.frames},
+            "agi": dict(self.agi.counts),
+            "calls": calls,
+        }
+
+    def _status_command(self, _request: Any) -> dict[str, Any]:
+        return self.snapshot()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop)
+        await self.agi.start()
+        await self.control.start()
+        log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
+        ami_task = asyncio.create_task(self.ami.run())
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("engine.stopping")
+            await self.ami.stop()
+            ami_task.cancel()
+            await asyncio.gather(ami_task, return_exceptions=True)
+            await self.agi.stop()
+            await self.control.stop()
+            log.info("engine.stopped")
+            self.call_log.close()

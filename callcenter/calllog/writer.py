@@ -1,0 +1,147 @@
+"""The call log: structlog → JSON lines, one file, one clock.
+
+Every line has ``ts`` (ISO 8601 UTC, milliseconds), ``event`` (a dotted name such as
+``call.started``) and, inside a call, ``call_id`` (bound per task with contextvars). The raw
+AMI frames and FastAGI requests the engine received are written to the same file
+(``ami.frame`` / ``agi.request`` lines) in arrival order, so a replay reads one stream.
+
+Caller numbers are masked unless the admin setting ``privacy.log_full_numbers`` is on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from callcenter.calllog import privacy
+
+CONSOLE_SKIP = frozenset({"ts", "event", "level", "logger"})
+
+
+def iso_ts(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def add_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """``ts`` given as a float (the time a frame arrived) is kept; otherwise now."""
+    ts = event_dict.get("ts")
+    if isinstance(ts, float | int):
+        event_dict["ts"] = iso_ts(float(ts))
+    elif ts is None:
+        event_dict["ts"] = iso_ts(datetime.now(UTC).timestamp())
+    return event_dict
+
+
+def mask_numbers(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    privacy.mask_event_dict(event_dict)
+    return event_dict
+
+
+def _order(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """``ts`` and ``event`` first, so that a line reads well in ``less``."""
+    head = {"ts": event_dict.pop("ts"), "event": event_dict.pop("event")}
+    head.update(event_dict)
+    return head
+
+
+class _Sink:
+    """Where rendered lines go: the call-log file, and a short form on a console."""
+
+    def __init__(self, file: TextIO, console: TextIO | None) -> None:
+        self.file = file
+        self.console = console
+
+    def write_line(self, line: str) -> None:
+        self.file.write(line + "\n")
+        self.file.flush()
+
+    def echo(self, event_dict: Mapping[str, Any]) -> None:
+        if self.console is None:
+            return
+        rest = " ".join(
+            f"{k}={v}" for k, v in event_dict.items() if k not in CONSOLE_SKIP
+        )
+        ts = str(event_dict.get("ts", ""))[11:23]
+        self.console.write(f"{ts} {event_dict.get('event')} {rest}\n")
+        self.console.flush()
+
+
+class _Logger:
+    def __init__(self, sink: _Sink) -> None:
+        self._sink = sink
+
+    def msg(self, line: str) -> None:
+        self._sink.write_line(line)
+
+    info = debug = warning = warn = error = critical = exception = msg
+
+
+def _renderer(sink: _Sink) -> structlog.typing.Processor:
+    def render(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
+        sink.echo(event_dict)
+        return json.dumps(event_dict, ensure_ascii=False, default=str)
+
+    return render
+
+
+class CallLog:
+    """Owns the call-log file; configures structlog to write into it."""
+
+    def __init__(self, path: Path | None, *, mask: bool = True,
+                 console: TextIO | None = None) -> None:
+        self.path = path
+        self.mask = mask
+        if path is None:
+            file: TextIO = sys.stdout
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            file = path.open("a", encoding="utf-8")
+        self._owns_file = path is not None
+        self._sink = _Sink(file, console)
+        processors: list[structlog.typing.Processor] = [
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            add_timestamp,
+        ]
+        if mask:
+            processors.append(mask_numbers)
+        processors += [
+            structlog.processors.format_exc_info,
+            _order,
+            _renderer(self._sink),
+        ]
+        structlog.configure(
+            processors=processors,
+            logger_factory=lambda *_: _Logger(self._sink),
+            wrapper_class=structlog.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
+
+    def record(self, event: str, ts: float, payload_key: str,
+               payload: Mapping[str, Any]) -> None:
+        """Write a raw input (an AMI frame, an AGI request) in the same format and clock."""
+        line: MutableMapping[str, Any] = {"ts": iso_ts(ts), "event": event, payload_key: payload}
+        self._sink.write_line(json.dumps(line, ensure_ascii=False))
+
+    def record_frame(self, frame_json: Mapping[str, Any], ts: float) -> None:
+        if self.mask:
+            frame_json = privacy.mask_headers(frame_json, privacy.FRAME_NUMBER_HEADERS)
+        self.record("ami.frame", ts, "frame", frame_json)
+
+    def record_agi_request(self, headers: Mapping[str, str], ts: float) -> None:
+        if self.mask:
+            headers = privacy.mask_headers(headers, privacy.AGI_NUMBER_HEADERS)
+        self.record("agi.request", ts, "request", headers)
+
+    def close(self) -> None:
+        if self._owns_file:
+            self._sink.file.close()

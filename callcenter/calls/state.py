@@ -1,0 +1,228 @@
+"""Live call state, rebuilt from typed AMI events. Pure and synchronous.
+
+A *call* is everything sharing one Asterisk ``linkedid``: the caller's inbound channel and
+every channel it causes (queue legs to agents, transfers). :meth:`CallTracker.apply` returns
+the notices the engine logs (call started, ended, recovered after a resync).
+
+Resync: after every (re)connect the engine calls :meth:`begin_resync`, replays the
+``CoreShowChannels`` list through :meth:`apply`, and calls :meth:`end_resync`. Channels we
+knew that were not listed (and not touched by a live event meanwhile) hung up while AMI was
+away; calls listed that we did not know are adopted as *recovered*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from callcenter.ami import events as ev
+
+
+@dataclass(slots=True)
+class ChannelInfo:
+    name: str
+    uniqueid: str
+    state: ev.ChannelState
+    bridge_id: str = ""
+
+
+@dataclass(slots=True)
+class LiveCall:
+    call_id: str
+    started_at: float
+    dialed: str = ""
+    caller_num: str = ""
+    inbound_channel: str = ""
+    context: str = ""
+    answered_at: float | None = None
+    recovered: bool = False
+    queue: str = ""
+    agent: str = ""
+    channels: dict[str, ChannelInfo] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> ev.ChannelState:
+        for info in self.channels.values():
+            if info.name == self.inbound_channel:
+                return info.state
+        return ev.ChannelState.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    call: LiveCall
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecovered:
+    call: LiveCall
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    call: LiveCall
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    call: LiveCall
+    ts: float
+    cause: int
+    cause_text: str
+    reason: str  # "hangup" or "gone during AMI outage"
+
+
+Notice = CallStarted | CallRecovered | CallAnswered | CallEnded
+
+DIALED_VARIABLE = "CC_DIALED"
+
+
+class CallTracker:
+    def __init__(self) -> None:
+        self.calls: dict[str, LiveCall] = {}
+        self._by_uniqueid: dict[str, LiveCall] = {}
+        self._resync_seen: set[str] | None = None
+        self._handlers: dict[type[ev.AmiEvent], Callable[[ev.AmiEvent, float], list[Notice]]] = {
+            ev.Newchannel: self._newchannel,  # type: ignore[dict-item]
+            ev.Newstate: self._newstate,  # type: ignore[dict-item]
+            ev.Hangup: self._hangup,  # type: ignore[dict-item]
+            ev.BridgeEnter: self._bridge_enter,  # type: ignore[dict-item]
+            ev.BridgeLeave: self._bridge_leave,  # type: ignore[dict-item]
+            ev.VarSet: self._var_set,  # type: ignore[dict-item]
+            ev.CoreShowChannel: self._listed,  # type: ignore[dict-item]
+            ev.AgentConnect: self._agent_connect,  # type: ignore[dict-item]
+            ev.QueueCallerJoin: self._queue_join,  # type: ignore[dict-item]
+        }
+
+    # -- queries ------------------------------------------------------------------------
+
+    def call_of(self, uniqueid: str) -> LiveCall | None:
+        return self._by_uniqueid.get(uniqueid)
+
+    # -- events -------------------------------------------------------------------------
+
+    def apply(self, event: ev.AmiEvent, ts: float) -> list[Notice]:
+        seen = self._resync_seen
+        if seen is not None and isinstance(event, ev.ChannelEvent):
+            seen.add(event.uniqueid)
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            return []
+        return handler(event, ts)
+
+    def begin_resync(self) -> None:
+        self._resync_seen = set()
+
+    def abort_resync(self) -> None:
+        """The resync did not finish (connection lost again): forget it, drop nothing."""
+        self._resync_seen = None
+
+    def end_resync(self, ts: float) -> list[Notice]:
+        seen = self._resync_seen or set()
+        self._resync_seen = None
+        notices: list[Notice] = []
+        for uniqueid in [u for u in self._by_uniqueid if u not in seen]:
+            notices += self._drop_channel(uniqueid, ts, 0, "", "gone during AMI outage")
+        return notices
+
+    # -- handlers -----------------------------------------------------------------------
+
+    def _adopt(self, e: ev.ChannelEvent, ts: float, state: ev.ChannelState, caller: str,
+               exten: str, context: str, recovered: bool) -> list[Notice]:
+        notices: list[Notice] = []
+        call = self.calls.get(e.linkedid)
+        if call is None:
+            call = LiveCall(call_id=e.linkedid, started_at=ts, recovered=recovered)
+            self.calls[e.linkedid] = call
+            if e.uniqueid == e.linkedid or not recovered:
+                call.inbound_channel = e.channel
+                call.caller_num = caller
+                call.dialed = exten
+                call.context = context
+            notices.append(CallRecovered(call, ts) if recovered else CallStarted(call, ts))
+        elif e.uniqueid == e.linkedid and not call.inbound_channel:
+            call.inbound_channel, call.caller_num = e.channel, caller
+            call.dialed, call.context = exten, context
+        info = call.channels.get(e.uniqueid)
+        if info is None:
+            call.channels[e.uniqueid] = ChannelInfo(e.channel, e.uniqueid, state)
+            self._by_uniqueid[e.uniqueid] = call
+        else:
+            info.state = state
+        return notices
+
+    def _newchannel(self, e: ev.Newchannel, ts: float) -> list[Notice]:
+        return self._adopt(e, ts, e.state, e.caller_num, e.exten, e.context, recovered=False)
+
+    def _listed(self, e: ev.CoreShowChannel, ts: float) -> list[Notice]:
+        if e.uniqueid in self._by_uniqueid:
+            info = self._by_uniqueid[e.uniqueid].channels[e.uniqueid]
+            info.state, info.bridge_id = e.state, e.bridge_id
+            return []
+        started = ts - e.duration_s
+        notices = self._adopt(e, started, e.state, e.caller_num, e.exten, e.context,
+                              recovered=True)
+        self._by_uniqueid[e.uniqueid].channels[e.uniqueid].bridge_id = e.bridge_id
+        return notices
+
+    def _newstate(self, e: ev.Newstate, ts: float) -> list[Notice]:
+        call = self._by_uniqueid.get(e.uniqueid)
+        if call is None:
+            return []
+        call.channels[e.uniqueid].state = e.state
+        if (e.state is ev.ChannelState.UP and call.answered_at is None
+                and e.channel == call.inbound_channel):
+            call.answered_at = ts
+            return [CallAnswered(call, ts)]
+        return []
+
+    def _hangup(self, e: ev.Hangup, ts: float) -> list[Notice]:
+        return self._drop_channel(e.uniqueid, ts, e.cause, e.cause_text, "hangup")
+
+    def _drop_channel(self, uniqueid: str, ts: float, cause: int, cause_text: str,
+                      reason: str) -> list[Notice]:
+        call = self._by_uniqueid.pop(uniqueid, None)
+        if call is None:
+            return []
+        call.channels.pop(uniqueid, None)
+        if call.channels:
+            return []
+        self.calls.pop(call.call_id, None)
+        return [CallEnded(call, ts, cause, cause_text, reason)]
+
+    def _bridge_enter(self, e: ev.BridgeEnter, ts: float) -> list[Notice]:
+        call = self._by_uniqueid.get(e.uniqueid)
+        if call is not None:
+            call.channels[e.uniqueid].bridge_id = e.bridge_id
+        return []
+
+    def _bridge_leave(self, e: ev.BridgeLeave, ts: float) -> list[Notice]:
+        call = self._by_uniqueid.get(e.uniqueid)
+        if call is not None:
+            call.channels[e.uniqueid].bridge_id = ""
+        return []
+
+    def _var_set(self, e: ev.VarSet, ts: float) -> list[Notice]:
+        call = self._by_uniqueid.get(e.uniqueid) or self.calls.get(e.linkedid)
+        if call is None:
+            return []
+        call.variables[e.variable] = e.value
+        if e.variable == DIALED_VARIABLE and e.value:
+            call.dialed = e.value
+        return []
+
+    def _queue_join(self, e: ev.QueueCallerJoin, ts: float) -> list[Notice]:
+        call = self._by_uniqueid.get(e.uniqueid)
+        if call is not None:
+            call.queue = e.queue
+        return []
+
+    def _agent_connect(self, e: ev.AgentConnect, ts: float) -> list[Notice]:
+        call = self._by_uniqueid.get(e.uniqueid)
+        if call is not None:
+            call.agent = e.member_name or e.interface
+        return []

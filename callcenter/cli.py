@@ -1,0 +1,252 @@
+"""Command line: ``python run.py …`` and the ``callcenter`` console script are this."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from callcenter.config.loader import Config, collect, load_config
+from callcenter.errors import CallCenterError, ConfigError, EngineControlError
+from callcenter.paths import Paths
+from callcenter.secrets import load_secrets
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _config(args: argparse.Namespace, paths: Paths) -> Config:
+    return load_config(Path(args.config) if args.config else paths.config)
+
+
+def cmd_check_config(args: argparse.Namespace, paths: Paths) -> int:
+    directory = Path(args.directory or args.config or paths.config)
+    _config_obj, problems = collect(directory)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        return 2
+    print(f"{directory}: configuration is valid")
+    return 0
+
+
+def _asterisk(args: argparse.Namespace, paths: Paths):  # type: ignore[no-untyped-def]
+    from callcenter.pbx.control import AsteriskControl
+
+    return AsteriskControl(paths, _config(args, paths), load_secrets(paths.secrets))
+
+
+def cmd_asterisk(args: argparse.Namespace, paths: Paths) -> int:
+    action = args.asterisk_action
+    if action == "install":
+        from callcenter.pbx.install import install
+
+        install(paths, force=args.force)
+        return 0
+    control = _asterisk(args, paths)
+    if action == "up":
+        print(control.up())
+    elif action == "down":
+        print(control.down())
+    elif action == "status":
+        state = control.state()
+        print(f"installed: {state.version or 'no (' + state.detail + ')'}")
+        print(f"running:   {'yes, pid ' + str(state.pid) if state.running else 'no'}")
+        if state.uptime:
+            print(f"uptime:    {state.uptime}")
+        return 0 if state.running else 3
+    elif action == "cli":
+        sys.stdout.write(control.cli(" ".join(args.command)))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
+    changed = _asterisk(args, paths).generate()
+    print(f"generated Asterisk configuration: {', '.join(changed) or 'no changes'}")
+    return 0
+
+
+def cmd_prompts(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.prompts import build_all
+
+    results = build_all(_config(args, paths), paths.prompt_build)
+    print(f"{len(results)} prompt(s) ready in {paths.prompt_build}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.app import Engine
+
+    config = _config(args, paths)
+    engine = Engine(config, paths, load_secrets(paths.secrets),
+                    console=None if args.quiet else sys.stderr)
+    asyncio.run(engine.run())
+    return 0
+
+
+def _engine_pid(paths: Paths) -> int | None:
+    from callcenter.pbx.control import read_pid
+
+    return read_pid(paths.engine_pid, "callcenter")
+
+
+def start_engine(args: argparse.Namespace, paths: Paths) -> str:
+    from callcenter.control.server import query
+
+    pid = _engine_pid(paths)
+    if pid is not None:
+        return f"engine is already up (pid {pid})"
+    paths.run.mkdir(parents=True, exist_ok=True)
+    paths.log.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "callcenter", "run", "--quiet"]
+    if args.config:
+        command += ["--config", str(Path(args.config).resolve())]
+    with (paths.log / "engine.out").open("ab") as out:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   cwd=paths.root)
+    paths.engine_pid.write_text(f"{process.pid}\n")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            paths.engine_pid.unlink(missing_ok=True)
+            raise EngineControlError(f"the engine exited at start (status {process.returncode});"
+                                     f" see {paths.log / 'engine.out'}")
+        try:
+            snap = query(paths.control_socket, "status", timeout=1)
+            if snap["ami"]["connected"]:
+                return f"engine is up (pid {process.pid}), AMI connected"
+        except EngineControlError:
+            pass
+        time.sleep(0.2)
+    return f"engine started (pid {process.pid}) but AMI is not connected yet"
+
+
+def stop_engine(paths: Paths) -> str:
+    pid = _engine_pid(paths)
+    if pid is None:
+        return "engine is already down"
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _engine_pid(paths) == pid:
+        time.sleep(0.1)
+    if _engine_pid(paths) == pid:
+        os.kill(pid, signal.SIGKILL)
+    paths.engine_pid.unlink(missing_ok=True)
+    return f"engine stopped (was pid {pid})"
+
+
+def cmd_up(args: argparse.Namespace, paths: Paths) -> int:
+    print(_asterisk(args, paths).up())
+    print(start_engine(args, paths))
+    return 0
+
+
+def cmd_down(args: argparse.Namespace, paths: Paths) -> int:
+    print(stop_engine(paths))
+    print(_asterisk(args, paths).down())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.control.server import query
+
+    state = _asterisk(args, paths).state()
+    health = Table(title="12345 engine", show_header=False)
+    health.add_row("Asterisk", f"up, pid {state.pid}, uptime {state.uptime}" if state.running
+                   else f"down ({state.version or state.detail})")
+    try:
+        snap = query(paths.control_socket, "status")
+    except EngineControlError as exc:
+        health.add_row("engine", f"down ({exc.message})")
+        console.print(health)
+        return 3
+    ami = snap["ami"]
+    health.add_row("engine", f"up, pid {snap['engine']['pid']}, uptime "
+                             f"{snap['engine']['uptime_s']} s, resyncs {snap['engine']['resyncs']}")
+    health.add_row("AMI", ("connected" if ami["connected"] else "DISCONNECTED")
+                   + f", connects {ami['connects']}, frames {ami['frames']}"
+                   + (f", last error: {ami['last_error']}" if ami["last_error"] else ""))
+    health.add_row("FastAGI", ", ".join(f"{k} {v}" for k, v in sorted(snap["agi"].items()))
+                   or "no requests yet")
+    console.print(health)
+    calls = Table(title=f"live calls ({len(snap['calls'])})")
+    for column in ("call id", "dialed", "caller", "state", "age s", "channels", "queue",
+                   "agent"):
+        calls.add_column(column)
+    for c in snap["calls"]:
+        calls.add_row(c["call_id"], c["dialed"], c["caller"], c["state"]
+                      + (" (recovered)" if c["recovered"] else ""), str(c["age_s"]),
+                      str(c["channels"]), c["queue"], c["agent"])
+    console.print(calls)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.demo import run_demo
+
+    return run_demo(_config(args, paths), paths, calls=args.calls)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter",
+                                     description="12345 hotline engine on Asterisk")
+    parser.add_argument("--config", help="configuration directory (default: config/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the engine in the foreground")
+    run.add_argument("--quiet", action="store_true", help="no event lines on the console")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("up", help="start Asterisk and the engine in the background").set_defaults(
+        func=cmd_up)
+    sub.add_parser("down", help="stop the engine and Asterisk").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="Asterisk, AMI, FastAGI and live calls").set_defaults(
+        func=cmd_status)
+    check = sub.add_parser("check-config", help="validate the YAML configuration")
+    check.add_argument("directory", nargs="?")
+    check.set_defaults(func=cmd_check_config)
+    sub.add_parser("generate", help="render the Asterisk configuration").set_defaults(
+        func=cmd_generate)
+    prompts = sub.add_parser("prompts", help="voice prompts")
+    prompts.add_argument("prompts_action", choices=["build"])
+    prompts.set_defaults(func=cmd_prompts)
+    ast = sub.add_parser("asterisk", help="the local Asterisk")
+    ast_sub = ast.add_subparsers(dest="asterisk_action", required=True)
+    install = ast_sub.add_parser("install", help="install Asterisk 22 into var/ (debootstrap)")
+    install.add_argument("--force", action="store_true", help="rebuild even if it works")
+    for name in ("up", "down", "status"):
+        ast_sub.add_parser(name)
+    cli = ast_sub.add_parser("cli", help="run an Asterisk CLI command")
+    cli.add_argument("command", nargs="+")
+    ast.set_defaults(func=cmd_asterisk)
+    demo = sub.add_parser("demo", help="bring everything up, place calls, show what happened")
+    demo.add_argument("--calls", type=int, default=6)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = Paths.default()
+    try:
+        code: int = args.func(args, paths)
+        return code
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"[{exc.error_id}] the configuration is invalid; nothing was started",
+              file=sys.stderr)
+        return 2
+    except CallCenterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,99 @@
+"""The one exception root of the engine, with stable error ids.
+
+Every error the engine raises on purpose derives from :class:`CallCenterError` and carries an
+``error_id`` that never changes between releases, so that ops can grep logs and runbooks for it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class CallCenterError(Exception):
+    """Root of every deliberate engine error."""
+
+    error_id: ClassVar[str] = "CC000"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.error_id}] {self.message}"
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+class ConfigError(CallCenterError):
+    """The YAML configuration is invalid; ``problems`` holds one line per problem."""
+
+    error_id = "CC100"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} configuration problem(s)")
+        self.problems = problems
+
+
+# --- the local Asterisk --------------------------------------------------------------------
+
+
+class AsteriskInstallError(CallCenterError):
+    error_id = "CC200"
+
+
+class AsteriskControlError(CallCenterError):
+    error_id = "CC201"
+
+
+# --- AMI -----------------------------------------------------------------------------------
+
+
+class AmiProtocolError(CallCenterError):
+    """The byte stream from Asterisk cannot be parsed (the connection is then reset)."""
+
+    error_id = "CC300"
+
+
+class AmiNotConnected(CallCenterError):
+    error_id = "CC301"
+
+
+class AmiActionFailed(CallCenterError):
+    """Asterisk answered an action with an error, or did not answer in time."""
+
+    error_id = "CC302"
+
+
+class AmiLoginFailed(CallCenterError):
+    error_id = "CC303"
+
+
+# --- FastAGI -------------------------------------------------------------------------------
+
+
+class AgiProtocolError(CallCenterError):
+    """A FastAGI request or reply that does not follow the protocol."""
+
+    error_id = "CC400"
+
+
+class AgiHangup(CallCenterError):
+    """The caller hung up while a script was talking to the channel."""
+
+    error_id = "CC401"
+
+
+class AgiUnknownScript(CallCenterError):
+    error_id = "CC402"
+
+
+class AgiCommandFailed(CallCenterError):
+    error_id = "CC403"
+
+
+# --- engine control ------------------------------------------------------------------------
+
+
+class EngineControlError(CallCenterError):
+    error_id = "CC500"

@@ -1,0 +1,132 @@
+"""Build the voice prompts declared in config/prompts.yaml.
+
+espeak-ng reads Chinese characters badly but tone-numbered pinyin well, so the text is turned
+into pinyin (pypinyin; digits read one by one as on a phone: 12345 → yao1 er4 san1 si4 wu3)
+unless the prompt gives its own ``pinyin``. The result is converted by sox to 8 kHz mono
+16-bit WAV, which Asterisk plays without transcoding. A recorded file named by ``file:``
+replaces the synthesis. Builds are cached by a hash of what was synthesized.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypinyin import Style, lazy_pinyin
+
+from callcenter.config.loader import Config
+from callcenter.config.models import Prompt
+from callcenter.errors import CallCenterError
+
+VOICE = "cmn-latn-pinyin"
+SPEED_WPM = 150
+DIGITS = {"0": "ling2", "1": "yao1", "2": "er4", "3": "san1", "4": "si4", "5": "wu3",
+          "6": "liu4", "7": "qi1", "8": "ba1", "9": "jiu3"}
+PAUSES = {"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "！": ". ", "？": "? ",
+          ",": ", ", ".": ". ", "-": " ", "—": " "}
+
+
+class PromptBuildError(CallCenterError):
+    error_id = "CC600"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    name: str
+    action: str  # "built", "cached", "recorded"
+    path: Path
+
+
+def to_pinyin(text: str) -> str:
+    """Chinese text → tone-numbered pinyin that espeak-ng's Mandarin voice reads well."""
+    parts: list[str] = []
+    # Non-Chinese runs come back one character at a time (the ``errors`` callback).
+    for piece in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True,
+                             errors=lambda run: list(run)):
+        if piece in DIGITS:
+            parts.append(DIGITS[piece])
+        elif piece in PAUSES:
+            parts.append(PAUSES[piece].strip())
+        elif piece.strip():
+            parts.append(piece)
+    text_out = " ".join(parts)
+    for mark in (",", ".", ";", ":", "?"):
+        text_out = text_out.replace(f" {mark}", mark)
+    return text_out
+
+
+def _digest(spoken: str) -> str:
+    return hashlib.sha256(f"{VOICE}|{SPEED_WPM}|{spoken}".encode()).hexdigest()[:16]
+
+
+def _require(tool: str) -> None:
+    if shutil.which(tool) is None:
+        raise PromptBuildError(f"{tool} is not installed: run `apt-get install {tool}` "
+                               f"(`./dev setup` does it)")
+
+
+def synthesize(spoken: str, target: Path) -> None:
+    _require("espeak-ng")
+    _require("sox")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(SPEED_WPM), "-w", str(raw), spoken],
+                       check=True, capture_output=True, timeout=60)
+        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed",
+                        str(target), "norm", "-3"],
+                       check=True, capture_output=True, timeout=60)
+
+
+def build_prompt(name: str, prompt: Prompt, config: Config, out_dir: Path) -> BuildResult:
+    if prompt.file:
+        return BuildResult(name, "recorded", config.prompt_dir / prompt.file)
+    spoken = prompt.pinyin or to_pinyin(prompt.text)
+    target = out_dir / f"{name}.wav"
+    stamp = out_dir / f"{name}.src"
+    digest = _digest(spoken)
+    if target.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        return BuildResult(name, "cached", target)
+    synthesize(spoken, target)
+    stamp.write_text(digest + "\n")
+    return BuildResult(name, "built", target)
+
+
+def build_hold_music(out_dir: Path) -> Path:
+    """A soft repeating chime (no licensed music ships with the project)."""
+    _require("sox")
+    moh = out_dir / "moh"
+    moh.mkdir(parents=True, exist_ok=True)
+    target = moh / "chime.wav"
+    if not target.exists():
+        notes = ["523.25", "659.25", "783.99", "659.25"]
+        args: list[str] = []
+        for note in notes:
+            args += ["synth", "0.6", "sine", note, "fade", "0.05", "0.6", "0.3", ":"]
+        args += ["synth", "1.6", "sine", "0", ":"]
+        args = args[:-1] if args[-1] == ":" else args
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(target), *args,
+                        "vol", "0.25"], check=True, capture_output=True, timeout=60)
+    return target
+
+
+def build_all(config: Config, out_dir: Path,
+              say: Callable[[str], None] = print) -> list[BuildResult]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in sorted(config.prompts.prompts):
+        try:
+            result = build_prompt(name, config.prompts.prompts[name], config, out_dir)
+        except subprocess.CalledProcessError as exc:
+            raise PromptBuildError(
+                f"prompt {name!r}: {exc.cmd[0]} failed: "
+                f"{(exc.stderr or b'').decode(errors='replace').strip()}") from None
+        if result.action != "cached":
+            say(f"{result.action:8} {name}: {result.path}")
+        results.append(result)
+    build_hold_music(out_dir)
+    return results
