@@ -29,7 +29,8 @@ from callcenter.calls.state import (
     Notice,
 )
 from callcenter.config.loader import Config
-from callcenter.control.server import ControlServer
+from callcenter.control.server import ControlServer, query
+from callcenter.errors import EngineControlError
 from callcenter.paths import Paths
 from callcenter.secrets import Secrets
 
@@ -165,13 +166,28 @@ class Engine:
     def stop(self) -> None:
         self._stop.set()
 
+    async def _listen(self) -> None:
+        try:
+            query(self.paths.control_socket, "status", timeout=1)
+        except EngineControlError:
+            pass
+        else:
+            raise EngineControlError("another engine is already running "
+                                     "(`python run.py status` shows it)")
+        try:
+            await self.agi.start()
+        except OSError as exc:
+            raise EngineControlError(
+                f"cannot listen for FastAGI on {self.agi.host}:{self.agi.port}: "
+                f"{exc.strerror or exc}") from None
+        await self.control.start()
+
     async def run(self, *, handle_signals: bool = True) -> None:
         loop = asyncio.get_running_loop()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-        await self.agi.start()
-        await self.control.start()
+        await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
         ami_task = asyncio.create_task(self.ami.run())
         try:

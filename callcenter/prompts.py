@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
@@ -46,8 +47,9 @@ def to_pinyin(text: str) -> str:
     """Chinese text → tone-numbered pinyin that espeak-ng's Mandarin voice reads well."""
     parts: list[str] = []
     # Non-Chinese runs come back one character at a time (the ``errors`` callback).
+    keep_chars: Any = list
     for piece in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True,
-                             errors=lambda run: list(run)):
+                             errors=keep_chars):
         if piece in DIGITS:
             parts.append(DIGITS[piece])
         elif piece in PAUSES:

@@ -73,7 +73,11 @@ class AgiSession:
         return reply
 
     async def checked(self, text: str) -> AgiReply:
+        """Run a command that must succeed. ``result=-1`` means "failure or hang-up": a
+        follow-up CHANNEL STATUS tells which (it raises AgiHangup on a dead channel)."""
         reply = await self.command(text)
+        if reply.ok and reply.result < 0:
+            await self.command("CHANNEL STATUS")
         if not reply.ok or reply.result < 0:
             raise AgiCommandFailed(f"{text.split()[0]} failed: {reply.text}")
         return reply

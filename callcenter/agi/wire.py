@@ -10,9 +10,9 @@ closed by ``520 End of proper usage.``. With ``agi sighup`` Asterisk also sends 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from callcenter.errors import AgiProtocolError

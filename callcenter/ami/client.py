@@ -66,12 +66,10 @@ class AmiLinkStatus:
 
 @dataclass(slots=True)
 class _Backoff:
-    initial: float
-    maximum: float
     current: float = field(default=0.0)
 
-    def next(self) -> float:
-        self.current = self.initial if self.current == 0 else min(self.current * 2, self.maximum)
+    def next(self, initial: float, maximum: float) -> float:
+        self.current = initial if self.current == 0 else min(self.current * 2, maximum)
         return self.current
 
     def reset(self) -> None:
@@ -164,7 +162,7 @@ class AmiClient:
 
     async def run(self) -> None:
         """Connect, and reconnect with backoff, until :meth:`stop`."""
-        backoff = _Backoff(self.settings.backoff_initial, self.settings.backoff_max)
+        backoff = _Backoff()
         while not self._stopping:
             try:
                 await self._session(backoff)
@@ -175,7 +173,7 @@ class AmiClient:
                             host=self.settings.host, port=self.settings.port)
             if self._stopping:
                 break
-            delay = backoff.next()
+            delay = backoff.next(self.settings.backoff_initial, self.settings.backoff_max)
             log.info("ami.reconnect_scheduled", delay_s=delay)
             await asyncio.sleep(delay)
 

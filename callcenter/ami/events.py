@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class ChannelState(IntEnum):
@@ -36,7 +36,7 @@ class DeviceState(IntEnum):
     ONHOLD = 8
 
 
-class DialStatus(str, Enum):
+class DialStatus(StrEnum):
     ANSWER = "ANSWER"
     BUSY = "BUSY"
     NOANSWER = "NOANSWER"

@@ -122,7 +122,9 @@ class CallTracker:
         self._resync_seen = None
 
     def end_resync(self, ts: float) -> list[Notice]:
-        seen = self._resync_seen or set()
+        seen = self._resync_seen
+        if seen is None:
+            return []
         self._resync_seen = None
         notices: list[Notice] = []
         for uniqueid in [u for u in self._by_uniqueid if u not in seen]:

@@ -1,0 +1,107 @@
+"""Fixtures for tests against the real local Asterisk (marked ``asterisk``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from callcenter.app import Engine
+from callcenter.config.loader import Config, load_config
+from callcenter.paths import PROJECT_ROOT, Paths
+from callcenter.pbx.control import AsteriskControl
+from callcenter.pbx.install import install
+from callcenter.prompts import build_all
+from callcenter.secrets import Secrets, load_secrets
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.asterisk)
+
+
+@dataclass
+class Lab:
+    paths: Paths
+    config: Config
+    secrets: Secrets
+    asterisk: AsteriskControl
+    call_log: Path
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        if not self.call_log.exists():
+            return []
+        return [json.loads(line) for line in self.call_log.read_text().splitlines()]
+
+    def events(self, name: str, **match: Any) -> list[dict[str, Any]]:
+        return [r for r in self.log_lines() if r["event"] == name
+                and all(r.get(k) == v for k, v in match.items())]
+
+    def frames(self, event: str, **match: str) -> list[dict[str, Any]]:
+        """Raw AMI frames as Asterisk sent them (recorded in the call log)."""
+        return [r["frame"] for r in self.log_lines() if r["event"] == "ami.frame"
+                and r["frame"].get("Event") == event
+                and all(r["frame"].get(k) == v for k, v in match.items())]
+
+    async def wait_for(self, what: str, check: Any, timeout: float = 15) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            result = check()
+            if result:
+                return result
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _lab_config(tmp: Path, call_log: Path) -> Path:
+    config_dir = tmp / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config_dir)
+    shutil.copytree(PROJECT_ROOT / "ivr_prompts", tmp / "ivr_prompts",
+                    ignore=shutil.ignore_patterns("build"))
+    yaml = YAML()
+    engine_file = config_dir / "engine.yaml"
+    data = yaml.load(engine_file)
+    data["lab"]["test_extensions"] = True
+    data["paths"]["call_log"] = str(call_log)
+    data["entry"]["hold_seconds"] = 30
+    data["ami"]["ping_interval_s"] = 2
+    data["ami"]["ping_timeout_s"] = 2
+    yaml.dump(data, engine_file)
+    return config_dir
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    paths = Paths.default()
+    tmp = tmp_path_factory.mktemp("lab")
+    call_log = tmp / "calls.jsonl"
+    config = load_config(_lab_config(tmp, call_log))
+    install(paths)
+    build_all(config, paths.prompt_build, say=lambda _line: None)
+    secrets = load_secrets(paths.secrets)
+    control = AsteriskControl(paths, config, secrets)
+    control.down()  # the tests take over the lab Asterisk with their own configuration
+    control.up()
+    yield Lab(paths, config, secrets, control, call_log)
+    control.down()
+
+
+@pytest.fixture
+async def engine(lab: Lab) -> AsyncIterator[Engine]:
+    lab.asterisk.up()  # a test may have stopped it
+    engine = Engine(lab.config, lab.paths, lab.secrets)
+    task = asyncio.create_task(engine.run(handle_signals=False))
+    await engine.ami.wait_connected(15)
+    await lab.wait_for("the first resync", lambda: engine.resyncs >= 1)
+    yield engine
+    engine.stop()
+    await asyncio.wait_for(task, 15)

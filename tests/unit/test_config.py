@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from callcenter.cli import main
+from callcenter.config.loader import collect, load_config
+from callcenter.errors import ConfigError
+from callcenter.paths import PROJECT_ROOT
+
+SHIPPED = PROJECT_ROOT / "config"
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(SHIPPED, target)
+    shutil.copytree(PROJECT_ROOT / "ivr_prompts", tmp_path / "ivr_prompts",
+                    ignore=shutil.ignore_patterns("build"))
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> int:
+    """Replace text in a file; returns the 1-based line where it now stands."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    return text[: text.index(new)].count("\n") + 1
+
+
+def problems_of(directory: Path) -> list[str]:
+    _config, problems = collect(directory)
+    return [str(p) for p in problems]
+
+
+def test_shipped_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(SHIPPED)]) == 0
+    config = load_config(SHIPPED)
+    assert config.engine.asterisk.bind_address == "127.0.0.1"
+
+
+def test_unknown_key(config_dir: Path) -> None:
+    line = edit(config_dir / "engine.yaml", "  ping_interval_s: 10",
+                "  ping_interval_s: 10\n  pingg: 3")
+    assert problems_of(config_dir) == [
+        f"{config_dir / 'engine.yaml'}:{line + 1}: unknown key 'pingg' in ami"]
+
+
+def test_wrong_type(config_dir: Path) -> None:
+    line = edit(config_dir / "engine.yaml", "  port: 4573", "  port: fast")
+    (problem,) = problems_of(config_dir)
+    assert problem.startswith(f"{config_dir / 'engine.yaml'}:{line}: agi.port: ")
+    assert "integer" in problem
+
+
+def test_missing_reference(config_dir: Path) -> None:
+    line = edit(config_dir / "engine.yaml", "  greeting: welcome", "  greeting: hello-there")
+    (problem,) = problems_of(config_dir)
+    assert problem.startswith(f"{config_dir / 'engine.yaml'}:{line}: entry.greeting: prompt "
+                              f"'hello-there' is not declared")
+
+
+def test_missing_prompt_file(config_dir: Path) -> None:
+    line = edit(config_dir / "prompts.yaml", "    text: 请稍候，正在为您转接。",
+                "    text: 请稍候，正在为您转接。\n    file: recorded/hold.wav")
+    (problem,) = problems_of(config_dir)
+    assert problem.startswith(f"{config_dir / 'prompts.yaml'}:{line + 1}: "
+                              f"prompts.please-hold.file: 'recorded/hold.wav' not found")
+
+
+def test_yaml_syntax_error(config_dir: Path) -> None:
+    line = edit(config_dir / "prompts.yaml", "  welcome:", "  welcome: [unclosed")
+    (problem,) = problems_of(config_dir)
+    assert problem.startswith(f"{config_dir / 'prompts.yaml'}:")
+    reported = int(problem.split(":")[1])
+    assert line <= reported <= line + 1
+    assert "YAML syntax error" in problem
+
+
+def test_duplicate_key_is_a_syntax_error(config_dir: Path) -> None:
+    line = edit(config_dir / "engine.yaml", "  port: 4573", "  port: 4573\n  port: 4574")
+    (problem,) = problems_of(config_dir)
+    assert f"engine.yaml:{line + 1}:" in problem and "duplicate" in problem
+
+
+def test_all_problems_at_once_and_exit_2(config_dir: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    edit(config_dir / "engine.yaml", "  ping_interval_s: 10", "  ping_interval_s: -1")
+    edit(config_dir / "engine.yaml", "  log_full_numbers: false", "  log_full_numbers: maybe")
+    edit(config_dir / "prompts.yaml", "    text: 请稍候，正在为您转接。", "    txt: 请稍候")
+    assert main(["check-config", str(config_dir)]) == 2
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 4, out  # txt unknown + text missing + two engine problems
+    assert all(line.split(":")[1].isdigit() for line in out)
+    with pytest.raises(ConfigError):
+        load_config(config_dir)
+
+
+def test_engine_refuses_to_start_on_invalid_config(config_dir: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    edit(config_dir / "engine.yaml", "  port: 4573", "  port: 99999")
+    assert main(["--config", str(config_dir), "run"]) == 2
+    err = capsys.readouterr().err
+    assert "agi.port" in err and "nothing was started" in err
