@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from functools import lru_cache
 from typing import Any
 
 # Event-dict keys that hold a caller's (or callback) number.
@@ -13,12 +14,15 @@ FRAME_NUMBER_HEADERS = ("CallerIDNum", "ConnectedLineNum", "CallerIDName", "Conn
 AGI_NUMBER_HEADERS = ("agi_callerid", "agi_calleridname", "agi_rdnis")
 
 
+@lru_cache(maxsize=8192)
 def mask_number(number: str) -> str:
     """``13812345678`` → ``138****5678``; short internal numbers (≤ 6 digits) stay readable.
 
     Only the digits count: ``+86 138…`` keeps its shape, and text that is not a number
     (a caller name) is returned as it is.
     """
+    if len(number) <= 6 or number[0] not in "+0123456789":
+        return number
     digits = [c for c in number if c.isdigit()]
     if len(digits) <= 6 or len(digits) < len(number.replace("+", "").replace(" ", "")
                                                  .replace("-", "")):
