@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from panoramisk.ami_protocol import AMIProtocol  # noqa: E402
+from panoramisk.ami_protocol import AMIProtocol
 
-from callcenter.ami.adapter import adapt  # noqa: E402
-from callcenter.ami.wire import AmiFrame, AmiParser  # noqa: E402
-from callcenter.calllog.writer import CallLog  # noqa: E402
-from callcenter.calls.state import CallTracker  # noqa: E402
-from tests.recorded import recorded_frames, to_wire  # noqa: E402
+from callcenter.ami.adapter import adapt
+from callcenter.ami.wire import AmiFrame, AmiParser
+from callcenter.calllog.writer import CallLog
+from callcenter.calls.state import CallTracker
+from tests.recorded import recorded_frames, to_wire
 
 CHUNK = 4096
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"

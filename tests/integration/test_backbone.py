@@ -49,8 +49,9 @@ async def test_ami_connection_killed_while_a_call_is_up(lab: Lab, engine: Engine
     sipp, call_id = await _call_in_progress(lab, engine, "12315", _caller(3), 8000)
     connects = engine.ami.status.connects
     # Kill the TCP connection from outside, as a network fault would.
-    subprocess.run(["ss", "-K", "dst", "127.0.0.1", "dport", "=", ":5038"],
-                   capture_output=True, check=False)
+    await asyncio.to_thread(subprocess.run, ["ss", "-K", "dst", "127.0.0.1", "dport", "=",
+                                             f":{lab.config.engine.asterisk.ami_port}"],
+                            capture_output=True, check=False)
     await lab.wait_for("reconnect", lambda: engine.ami.status.connects > connects
                        and engine.ami.connected)
     await lab.wait_for("resync", lambda: engine.resyncs >= 2)

@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-import structlog
 from structlog.testing import capture_logs
 
 from callcenter.agi.server import AgiSession, FastAgiServer
@@ -78,3 +77,15 @@ async def test_hangup_mid_script_is_clean_and_server_keeps_serving(
     assert any(e["event"] == "agi.caller_hung_up" for e in logs)
     again = await FakeAsterisk.connect(server.bound_port, "digit")
     assert await again.expect_command("200 result=50") == "WAIT FOR DIGIT 5000"
+
+
+async def test_minus_one_then_dead_channel_is_a_hangup(server: FastAgiServer) -> None:
+    """WAIT FOR DIGIT answers result=-1 when the caller hangs up before Asterisk's HANGUP."""
+    peer = await FakeAsterisk.connect(server.bound_port, "digit")
+    assert await peer.expect_command("200 result=-1") == "WAIT FOR DIGIT 5000"
+    line = (await asyncio.wait_for(peer.reader.readline(), 5)).decode().strip()
+    assert line == "CHANNEL STATUS"
+    peer.writer.write(b"HANGUP\n511 Command Not Permitted on a dead channel\n")
+    await peer.writer.drain()
+    assert await peer.closed_by_server()
+    assert server.counts["hangup"] >= 1
