@@ -3,7 +3,10 @@
 One scenario serves every use: the dialed number and the caller's number come from an
 injection CSV (one line per call), the caller stays ``hold_ms`` then hangs up, or answers
 Asterisk's BYE when Asterisk hangs up first (sipp's stock scenarios count that as a
-failure). Optional RFC 2833 digits are played from sipp's pcaps after given delays.
+failure). Optional RFC 2833 digits are replayed from sipp's stock pcaps after given delays.
+Those pcaps carry fixed RTP sequence numbers and timestamps, and Asterisk drops an event that
+is older than one it has seen: in one call, digits must go in the order 1, 2, 3, … 9 (0 only
+alone). sipp 3.6.1's ``play_dtmf`` reached Asterisk with no digit at all in this lab.
 All traffic goes to loopback; every run is bounded in calls and time.
 """
 
@@ -54,6 +57,11 @@ def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (), audio: bool = F
         middle.append(f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/g711a.pcap"/>'
                       "</action></nop>")
     spent = 0
+    order = "1234567890"  # 0 has the highest sequence number but a low timestamp
+    sequence = [order.index(d) for _, d in dtmf]
+    if any(b <= a for a, b in zip(sequence, sequence[1:], strict=False)) or (
+            "0" in [d for _, d in dtmf][1:]):
+        raise ValueError("the stock DTMF pcaps only work in the order 1..9 (0 only alone)")
     for delay_ms, digit in dtmf:
         middle.append(f'  <recv request="BYE" timeout="{delay_ms}" '
                       f'ontimeout="d{spent}"/>')
@@ -177,3 +185,130 @@ async def place_calls(calls: Sequence[CallSpec], *, target: str = "127.0.0.1:506
     failed = int(stats_row.get("FailedCall(C)", "0") or 0)
     return SippResult(process.returncode or 0, ok, failed,
                       out.decode(errors="replace"), stats_row)
+
+
+def uas_scenario(answer: bool) -> str:
+    """Seats of a sub-center: ring, then answer (and wait for the BYE) or ring forever."""
+    ringing = """  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SEAT[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:seat@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+    if not answer:
+        return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="sub-center seat that never answers">
+{ringing}  <recv request="CANCEL"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SEAT[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SEAT[call_number]
+      [last_Call-ID:]
+      CSeq: [cseq] INVITE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+"""
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="sub-center seat that answers">
+{ringing}  <pause milliseconds="300"/>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SEAT[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:seat@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=seat 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[local_ip_type] [local_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+</scenario>
+"""
+
+
+class SippSeat:
+    """A sipp UAS standing in for a sub-center's seats on a loopback port (bounded in time)."""
+
+    def __init__(self, port: int, *, answer: bool, media_port: int,
+                 lifetime_s: int = 300) -> None:
+        self.port = port
+        self.answer = answer
+        self.media_port = media_port
+        self.lifetime_s = lifetime_s
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def contact(self) -> str:
+        return f"sip:seat@127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> SippSeat:
+        self._dir = tempfile.TemporaryDirectory(prefix="cc-seat-")
+        scenario_file = Path(self._dir.name) / "seat.xml"
+        scenario_file.write_text(uas_scenario(self.answer))
+        self._process = await asyncio.create_subprocess_exec(
+            "sipp", "-sf", str(scenario_file), "-i", "127.0.0.1", "-p", str(self.port),
+            "-mp", str(self.media_port), "-nostdin", "-timeout", f"{self.lifetime_s}s",
+            "-max_recv_loops", "1000", "-aa",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            cwd=self._dir.name)
+        await asyncio.sleep(0.3)  # let it bind
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            try:
+                await asyncio.wait_for(self._process.wait(), 5)
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
+        if self._dir is not None:
+            self._dir.cleanup()

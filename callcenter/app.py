@@ -6,6 +6,8 @@ import asyncio
 import os
 import signal
 import time
+from dataclasses import replace
+from datetime import date
 from typing import Any, TextIO
 
 import structlog
@@ -32,6 +34,10 @@ from callcenter.config.loader import Config
 from callcenter.control.server import ControlServer, query
 from callcenter.errors import EngineControlError
 from callcenter.paths import Paths
+from callcenter.pbx.confgen import prompt_path
+from callcenter.routing.catalogue import Catalogue
+from callcenter.routing.decide import Router
+from callcenter.routing.scripts import RoutingScripts, log_routed
 from callcenter.secrets import Secrets
 
 log = structlog.get_logger("engine")
@@ -52,6 +58,8 @@ class Engine:
         self.call_log = CallLog(paths.resolve(e.paths.call_log), mask=self.mask_numbers,
                                 console=console)
         self.tracker = CallTracker()
+        self.router = Router(Catalogue.build(config.hotlines), config.queues)
+        self.routing = RoutingScripts(self.router, prompt_path)
         self.ami = AmiClient(
             AmiSettings(
                 host=e.ami.host, port=e.asterisk.ami_port, username=e.ami.username,
@@ -86,6 +94,28 @@ class Engine:
                         ts=ts)
             return
         self._log_notices(self.tracker.apply(event, ts))
+        if isinstance(event, ev.UserEvent):
+            self._on_user_event(event, ts)
+
+    def _on_user_event(self, event: ev.UserEvent, ts: float) -> None:
+        """Dialplan decisions taken without the engine, reported through UserEvent."""
+        fields = dict(event.fields)
+        with structlog.contextvars.bound_contextvars(call_id=event.linkedid):
+            if event.name == "CcRouted":
+                dialed = fields.get("Dialed", "")
+                route = self.router.static_route(dialed, date.today())
+                if fields.get("Source") == "static-subcenter":
+                    route = self.router.subcenter_failed(route, fields.get("Reason", ""))
+                else:
+                    route = replace(route, reason="engine routing unavailable: static route")
+                log_routed(route, source="dialplan", ts=ts)
+            elif event.name == "CcOverflow":
+                log.info("queue.overflow", ts=ts, queue=fields.get("From", ""),
+                         to=fields.get("To", ""), queue_status=fields.get("QueueStatus", ""))
+            elif event.name == "CcFallback":
+                log.warning("call.engine_fallback", ts=ts, dialed=fields.get("Dialed", ""),
+                            agi_status=fields.get("AgiStatus", ""),
+                            cc_status=fields.get("CcStatus", ""))
 
     async def resync(self) -> None:
         """Rebuild the picture of live calls after a (re)connect."""
@@ -125,11 +155,8 @@ class Engine:
         self.call_log.record_agi_request(dict(request.headers), ts)
 
     def _scripts(self) -> dict[str, Handler]:
-        return {"entry": self._entry, "diag-wait-digit": self._diag_wait_digit}
-
-    async def _entry(self, session: AgiSession) -> None:
-        query = dict(session.request.query)
-        log.info("call.entry", dialed=query.get("dialed", ""), channel=session.request.channel)
+        return {"entry": self.routing.entry, "subcenter-failed": self.routing.subcenter_failed,
+                "diag-wait-digit": self._diag_wait_digit}
 
     async def _diag_wait_digit(self, session: AgiSession) -> None:
         """Diagnostics: wait up to 30 s for one DTMF digit and log it."""

@@ -42,7 +42,8 @@ def cmd_check_config(args: argparse.Namespace, paths: Paths) -> int:
 def _asterisk(args: argparse.Namespace, paths: Paths):  # type: ignore[no-untyped-def]
     from callcenter.pbx.control import AsteriskControl
 
-    return AsteriskControl(paths, _config(args, paths), load_secrets(paths.secrets))
+    config = _config(args, paths)
+    return AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
 
 
 def cmd_asterisk(args: argparse.Namespace, paths: Paths) -> int:

@@ -93,7 +93,7 @@ async def _run(config: Config, paths: Paths, calls: int) -> int:
 
 
 def run_demo(config: Config, paths: Paths, calls: int = 6) -> int:
-    control = AsteriskControl(paths, config, load_secrets(paths.secrets))
+    control = AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
     was_up = control.pid() is not None
     console.print(control.up())
     try:

@@ -25,7 +25,7 @@ from callcenter.config.models import Prompt
 from callcenter.errors import CallCenterError
 
 VOICE = "cmn-latn-pinyin"
-SPEED_WPM = 150
+SPEED_WPM = 175
 DIGITS = {"0": "ling2", "1": "yao1", "2": "er4", "3": "san1", "4": "si4", "5": "wu3",
           "6": "liu4", "7": "qi1", "8": "ba1", "9": "jiu3"}
 PAUSES = {"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "！": ". ", "？": "? ",
@@ -120,9 +120,10 @@ def build_all(config: Config, out_dir: Path,
               say: Callable[[str], None] = print) -> list[BuildResult]:
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    for name in sorted(config.prompts.prompts):
+    prompts = config.all_prompts
+    for name in sorted(prompts):
         try:
-            result = build_prompt(name, config.prompts.prompts[name], config, out_dir)
+            result = build_prompt(name, prompts[name], config, out_dir)
         except subprocess.CalledProcessError as exc:
             raise PromptBuildError(
                 f"prompt {name!r}: {exc.cmd[0]} failed: "

@@ -1,11 +1,17 @@
-"""Secrets live in the git-ignored ``var/secrets.yaml`` (made on first use) or the environment."""
+"""Secrets live in the git-ignored ``var/secrets.yaml`` (made on first use) or the environment.
+
+Kept there: the AMI secret and the SIP password of every generated endpoint (sub-center
+seats now, agents' softphones later). Missing ones are generated and written back (0600).
+"""
 
 from __future__ import annotations
 
 import os
 import secrets as _random
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -15,23 +21,30 @@ ENV_AMI_SECRET = "CALLCENTER_AMI_SECRET"
 @dataclass(frozen=True, slots=True)
 class Secrets:
     ami_secret: str
+    sip_passwords: dict[str, str] = field(default_factory=dict)
 
 
-def load_secrets(path: Path) -> Secrets:
-    """Read the secrets file, creating it (mode 0600) with fresh random values if missing."""
+def load_secrets(path: Path, sip_users: Iterable[str] = ()) -> Secrets:
+    """Read the secrets file, adding fresh random values for whatever is missing."""
     yaml = YAML(typ="safe")
-    data: dict[str, str] = {}
+    data: dict[str, Any] = {}
     if path.exists():
-        loaded = yaml.load(path.read_text(encoding="utf-8")) or {}
-        data = {str(k): str(v) for k, v in dict(loaded).items()}
+        data = dict(yaml.load(path.read_text(encoding="utf-8")) or {})
     changed = False
     if not data.get("ami_secret"):
         data["ami_secret"] = _random.token_urlsafe(24)
         changed = True
+    passwords = {str(k): str(v) for k, v in dict(data.get("sip_passwords") or {}).items()}
+    for user in sorted(set(sip_users)):
+        if user not in passwords:
+            passwords[user] = _random.token_urlsafe(16)
+            changed = True
+    data["sip_passwords"] = passwords
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write("# generated; never commit this file\n")
             yaml.dump(data, out)
-    return Secrets(ami_secret=os.environ.get(ENV_AMI_SECRET) or data["ami_secret"])
+    return Secrets(ami_secret=os.environ.get(ENV_AMI_SECRET) or str(data["ami_secret"]),
+                   sip_passwords=passwords)

@@ -22,7 +22,7 @@ MAX_REQUEST_LINES = 200
 HANGUP_LINE = "HANGUP"
 
 _REPLY = re.compile(r"^(\d{3})(?:[ -](.*))?$")
-_RESULT = re.compile(r"result=(-?\d+)(?:\s+\((.*)\))?(?:\s+endpos=(\d+))?")
+_RESULT = re.compile(r"result=(\S*)(?:\s+\((.*)\))?(?:\s+endpos=(\d+))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +56,15 @@ class AgiRequest:
 
 @dataclass(frozen=True, slots=True)
 class AgiReply:
+    """``result`` is the numeric result (0 when it is not a number, e.g. GET DATA's digits
+    ``*12``); ``raw_result`` is the text as sent."""
+
     code: int
     result: int
     data: str
     endpos: int | None
     text: str
+    raw_result: str = ""
 
     @property
     def ok(self) -> bool:
@@ -151,7 +155,9 @@ def parse_reply(lines: list[str]) -> AgiReply:
     if result is None:
         raise AgiProtocolError(f"200 reply without result=: {first!r}")
     endpos = int(result.group(3)) if result.group(3) else None
-    return AgiReply(200, int(result.group(1)), result.group(2) or "", endpos, text)
+    raw = result.group(1)
+    number = int(raw) if raw.lstrip("-").isdigit() else 0
+    return AgiReply(200, number, result.group(2) or "", endpos, text, raw)
 
 
 def reply_complete(lines: list[str]) -> bool:

@@ -8,12 +8,33 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from callcenter.config.models import EngineConfig, PromptsConfig
-from callcenter.config.source import Problem, SourceMap, load_yaml, validation_problems
+from callcenter.config.models import (
+    EngineConfig,
+    Hotline,
+    HotlinesConfig,
+    HotlineTarget,
+    MainLine,
+    Menu,
+    Prompt,
+    PromptsConfig,
+    QueuesConfig,
+    QueueTarget,
+    Section,
+)
+from callcenter.config.source import (
+    DataPath,
+    Problem,
+    SourceMap,
+    load_yaml,
+    validation_problems,
+)
 from callcenter.errors import ConfigError
+from callcenter.routing.catalogue import derived_prompts, dial_forms, digits_of
 
 ENGINE_FILE = "engine.yaml"
 PROMPTS_FILE = "prompts.yaml"
+HOTLINES_FILE = "hotlines.yaml"
+QUEUES_FILE = "queues.yaml"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,10 +44,23 @@ class Config:
     directory: Path
     engine: EngineConfig
     prompts: PromptsConfig
+    hotlines: HotlinesConfig
+    queues: QueuesConfig
 
     @property
     def prompt_dir(self) -> Path:
         return (self.directory / self.prompts.directory).resolve()
+
+    @property
+    def sip_endpoints(self) -> list[str]:
+        """Generated PJSIP endpoints that register with a password (sub-center seats)."""
+        return sorted(h.destination.endpoint for h in self.hotlines.hotlines
+                      if h.destination is not None and h.destination.endpoint is not None)
+
+    @property
+    def all_prompts(self) -> dict[str, Prompt]:
+        """prompts.yaml plus the prompts the catalogue implies (prompts.yaml wins)."""
+        return {**derived_prompts(self.hotlines), **self.prompts.prompts}
 
 
 def _load(path: Path, model: type[M], problems: list[Problem]) -> tuple[M | None, SourceMap]:
@@ -46,20 +80,81 @@ def _load(path: Path, model: type[M], problems: list[Problem]) -> tuple[M | None
         return None, smap
 
 
-def _cross_references(engine: EngineConfig, engine_map: SourceMap, prompts: PromptsConfig,
-                      prompts_map: SourceMap, prompt_dir: Path) -> list[Problem]:
-    problems: list[Problem] = []
-    if engine.entry.greeting not in prompts.prompts:
-        problems.append(engine_map.problem(
-            ("entry", "greeting"),
-            f"entry.greeting: prompt '{engine.entry.greeting}' is not declared in "
-            f"{prompts_map.file}"))
-    for name, prompt in prompts.prompts.items():
-        if prompt.file is not None and not (prompt_dir / prompt.file).is_file():
-            problems.append(prompts_map.problem(
-                ("prompts", name, "file"),
-                f"prompts.{name}.file: {prompt.file!r} not found in {prompt_dir}"))
-    return problems
+@dataclass(slots=True)
+class _Checker:
+    config: Config
+    maps: dict[str, SourceMap]
+    problems: list[Problem]
+
+    def add(self, file: str, path: DataPath, message: str) -> None:
+        self.problems.append(self.maps[file].problem(path, message))
+
+    def prompt(self, file: str, path: DataPath, name: str) -> None:
+        if name not in self.config.all_prompts:
+            self.add(file, path, f"prompt '{name}' is declared neither in {PROMPTS_FILE} nor "
+                                 f"by {HOTLINES_FILE}")
+
+    def queue(self, file: str, path: DataPath, name: str) -> None:
+        if name not in self.config.queues.queues:
+            self.add(file, path, f"queue '{name}' is not defined in {QUEUES_FILE}")
+
+    def menu(self, path: DataPath, menu: Menu, numbers: set[str]) -> None:
+        self.prompt(HOTLINES_FILE, (*path, "prompt"), menu.prompt)
+        self.prompt(HOTLINES_FILE, (*path, "invalid_prompt"), menu.invalid_prompt)
+        targets = [((*path, "options", key), t) for key, t in menu.options.items()]
+        targets.append(((*path, "default"), menu.default))
+        for where, target in targets:
+            if isinstance(target, QueueTarget):
+                self.queue(HOTLINES_FILE, (*where, "queue"), target.queue)
+            elif isinstance(target, HotlineTarget) and digits_of(target.hotline) not in numbers:
+                self.add(HOTLINES_FILE, (*where, "hotline"),
+                         f"hotline '{target.hotline}' is not in the catalogue")
+
+    def run(self) -> None:
+        c = self.config
+        h = c.hotlines
+        self.prompt(HOTLINES_FILE, ("main", "greeting"), h.main.greeting)
+        self.queue(HOTLINES_FILE, ("main", "queue"), h.main.queue)
+        seen_forms: dict[str, str] = {}
+        seen_serial: set[tuple[Section, int]] = set()
+        endpoints: set[str] = set()
+        lines: list[Hotline | MainLine] = [h.main, *h.hotlines]
+        numbers = {digits_of(line.number) for line in lines}
+        for index, line in enumerate(lines):
+            path: DataPath = ("main",) if index == 0 else ("hotlines", index - 1)
+            for form in dial_forms(line.number, h.area_code):
+                other = seen_forms.get(form)
+                if other is not None:
+                    self.add(HOTLINES_FILE, (*path, "number"),
+                             f"number {line.number} is dialed as {form}, like {other}")
+                seen_forms.setdefault(form, line.number)
+            if line.menu is not None:
+                self.menu((*path, "menu"), line.menu, numbers)
+            if index == 0:
+                continue
+            hot = h.hotlines[index - 1]
+            key = (hot.section, hot.serial)
+            if key in seen_serial:
+                self.add(HOTLINES_FILE, (*path, "serial"),
+                         f"serial {hot.serial} appears twice in section {hot.section.value}")
+            seen_serial.add(key)
+            if hot.queue is not None:
+                self.queue(HOTLINES_FILE, (*path, "queue"), hot.queue)
+            if hot.destination is not None and hot.destination.endpoint is not None:
+                if hot.destination.endpoint in endpoints:
+                    self.add(HOTLINES_FILE, (*path, "destination", "endpoint"),
+                             f"endpoint '{hot.destination.endpoint}' is used twice")
+                endpoints.add(hot.destination.endpoint)
+        for name, spec in c.queues.queues.items():
+            if spec.overflow_to is not None:
+                self.queue(QUEUES_FILE, ("queues", name, "overflow_to"), spec.overflow_to)
+                if spec.overflow_to == name:
+                    self.add(QUEUES_FILE, ("queues", name, "overflow_to"),
+                             "a queue cannot overflow to itself")
+        for name, prompt in c.prompts.prompts.items():
+            if prompt.file is not None and not (c.prompt_dir / prompt.file).is_file():
+                self.add(PROMPTS_FILE, ("prompts", name, "file"),
+                         f"prompts.{name}.file: {prompt.file!r} not found in {c.prompt_dir}")
 
 
 def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
@@ -69,10 +164,14 @@ def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
         return None, [Problem(str(directory), 1, "configuration directory not found")]
     engine, engine_map = _load(directory / ENGINE_FILE, EngineConfig, problems)
     prompts, prompts_map = _load(directory / PROMPTS_FILE, PromptsConfig, problems)
-    if engine is None or prompts is None:
+    hotlines, hotlines_map = _load(directory / HOTLINES_FILE, HotlinesConfig, problems)
+    queues, queues_map = _load(directory / QUEUES_FILE, QueuesConfig, problems)
+    if engine is None or prompts is None or hotlines is None or queues is None:
         return None, problems
-    config = Config(directory.resolve(), engine, prompts)
-    problems += _cross_references(engine, engine_map, prompts, prompts_map, config.prompt_dir)
+    config = Config(directory.resolve(), engine, prompts, hotlines, queues)
+    maps = {ENGINE_FILE: engine_map, PROMPTS_FILE: prompts_map, HOTLINES_FILE: hotlines_map,
+            QUEUES_FILE: queues_map}
+    _Checker(config, maps, problems).run()
     return (None if problems else config), problems
 
 

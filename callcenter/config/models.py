@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -81,18 +83,15 @@ class PrivacySettings(Strict):
     )
 
 
-class EntrySettings(Strict):
-    greeting: PromptName = "welcome"
-    hold_seconds: int = Field(
-        20, ge=0, le=3600,
-        description="backbone stage: how long a caller is held after the greeting",
-    )
-
-
 class LabSettings(Strict):
     test_extensions: bool = Field(
-        False, description="diagnostic numbers 9901-9903 on the carrier trunk (tests only)"
+        False, description="diagnostic numbers 9901-9902 on the carrier trunk (tests only)"
     )
+
+
+class RoutingSettings(Strict):
+    engine_routing: bool = Field(
+        True, description="false: the dialplan's static routes only (FastAGI is not asked)")
 
 
 class EngineConfig(Strict):
@@ -101,7 +100,7 @@ class EngineConfig(Strict):
     agi: AgiSettings = AgiSettings()
     paths: PathSettings = PathSettings()
     privacy: PrivacySettings = PrivacySettings()
-    entry: EntrySettings = EntrySettings()
+    routing: RoutingSettings = RoutingSettings()
     lab: LabSettings = LabSettings()
 
 
@@ -121,3 +120,175 @@ class PromptsConfig(Strict):
         "relative to this YAML file"
     )
     prompts: dict[PromptName, Prompt]
+
+
+# --- hotlines.yaml: the catalogue and how each number is routed ----------------------------
+
+_NUMBER = re.compile(r"^(\d{3,4}[-—])?\d{5,8}$")
+QueueName = Annotated[str, Field(pattern=r"^q[0-9a-z_-]+$")]
+
+
+def _hotline_number(value: str) -> str:
+    if not _NUMBER.match(value):
+        raise ValueError(f"{value!r} is not a hotline number (digits, or area code—number)")
+    return value
+
+
+HotlineNumber = Annotated[str, AfterValidator(_hotline_number)]
+
+
+class Section(StrEnum):
+    MERGED = "merged"  # 整体并入: number cancelled, announced, routed to 12345
+    DUAL = "dual"  # 双号并行: number kept, own queue inside 12345
+    SUBCENTER = "subcenter"  # 设分中心: national line kept, reached by its own seats
+
+
+class Level(StrEnum):
+    PROVINCE = "省级热线"
+    PROVINCE_CITY = "省市热线"
+    CITY = "市级热线"
+
+
+class QueueTarget(Strict):
+    queue: QueueName
+
+
+class HotlineTarget(Strict):
+    hotline: HotlineNumber
+
+
+MenuTarget = QueueTarget | HotlineTarget
+
+
+class Menu(Strict):
+    prompt: PromptName
+    options: dict[Annotated[str, Field(pattern=r"^[0-9*#]$")], MenuTarget] = Field(min_length=1)
+    default: MenuTarget
+    timeout_s: float = Field(5.0, gt=0, le=30)
+    max_invalid: int = Field(2, ge=0, le=5)
+    invalid_prompt: PromptName = "menu-invalid"
+
+
+class SubcenterDestination(Strict):
+    endpoint: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="a PJSIP endpoint generated for the sub-center's seats (they register)")
+    contact: str | None = Field(
+        None, pattern=r"^sip:", description="a fixed contact instead of registration")
+    dial: str | None = Field(None, pattern=r"^[^,|\s]+$",
+                             description="any Asterisk dial string instead of an endpoint")
+
+    @model_validator(mode="after")
+    def _one(self) -> SubcenterDestination:
+        if (self.endpoint is None) == (self.dial is None):
+            raise ValueError("give exactly one of 'endpoint' or 'dial'")
+        if self.contact is not None and self.endpoint is None:
+            raise ValueError("'contact' goes with 'endpoint'")
+        return self
+
+
+class Hotline(Strict):
+    section: Section
+    serial: int = Field(ge=1)
+    name: str = Field(min_length=2)
+    number: HotlineNumber
+    units: list[str] = Field(min_length=1)
+    level: Level
+    remarks: list[str] = []
+    # merged
+    announcement: str | None = Field(None, description="transition text; default from defaults")
+    transition_ends: date | None = None
+    # dual
+    queue: QueueName | None = None
+    greeting: str | None = None
+    # subcenter
+    destination: SubcenterDestination | None = None
+    answer_timeout_s: float | None = Field(None, gt=0, le=120)
+    # any
+    menu: Menu | None = None
+
+    @property
+    def experts(self) -> bool:
+        return "设专家座席" in self.remarks
+
+    @model_validator(mode="after")
+    def _section_fields(self) -> Hotline:
+        if self.section is Section.DUAL and self.queue is None:
+            raise ValueError("a dual hotline needs 'queue'")
+        if self.section is Section.SUBCENTER and self.destination is None:
+            raise ValueError("a sub-center needs 'destination'")
+        if self.section is not Section.DUAL and self.queue is not None:
+            raise ValueError("only dual hotlines have their own 'queue'")
+        if self.section is not Section.SUBCENTER and self.destination is not None:
+            raise ValueError("only sub-centers have a 'destination'")
+        if self.section is not Section.MERGED and (self.announcement or self.transition_ends):
+            raise ValueError("'announcement' and 'transition_ends' are for merged hotlines")
+        return self
+
+
+class MainLine(Strict):
+    name: str = "12345政务服务便民热线"
+    number: HotlineNumber = "12345"
+    greeting: PromptName = "welcome"
+    queue: QueueName = "q12345"
+    menu: Menu | None = None
+
+
+class MergedDefaults(Strict):
+    announcement: str = "您拨打的{name}已并入12345政务服务便民热线，正在为您转接。"
+    after_transition: str = "正在为您转接12345政务服务便民热线。"
+    transition_ends: date | None = None
+
+
+class DualDefaults(Strict):
+    greeting: str = "您好，欢迎致电{name}，本热线已纳入12345政务服务便民热线，正在为您转接。"
+
+
+class SubcenterDefaults(Strict):
+    answer_timeout_s: float = Field(20.0, gt=0, le=120)
+
+
+class Defaults(Strict):
+    merged: MergedDefaults = MergedDefaults()
+    dual: DualDefaults = DualDefaults()
+    subcenter: SubcenterDefaults = SubcenterDefaults()
+
+
+class HotlinesConfig(Strict):
+    area_code: Annotated[str, Field(pattern=r"^0\d{2,3}$")] = "0931"
+    main: MainLine = MainLine()
+    defaults: Defaults = Defaults()
+    hotlines: list[Hotline]
+
+
+# --- queues.yaml ---------------------------------------------------------------------------
+
+
+class Strategy(StrEnum):
+    RINGALL = "ringall"
+    LEASTRECENT = "leastrecent"
+    FEWESTCALLS = "fewestcalls"
+    RANDOM = "random"
+    RRMEMORY = "rrmemory"
+    LINEAR = "linear"
+    WRANDOM = "wrandom"
+
+
+class QueueSpec(Strict):
+    title: str = Field(min_length=1, description="what agents and reports call it (Chinese)")
+    strategy: Strategy = Strategy.RRMEMORY
+    service_level_s: int = Field(15, ge=1, le=600)
+    overflow_after_s: int | None = Field(
+        None, ge=1, le=3600, description="callers still waiting then go to overflow_to")
+    overflow_to: QueueName | None = None
+    experts: bool = Field(False, description="staffed by expert seats (专家座席)")
+
+    @model_validator(mode="after")
+    def _overflow(self) -> QueueSpec:
+        if (self.overflow_after_s is None) != (self.overflow_to is None):
+            raise ValueError("overflow_after_s and overflow_to go together")
+        return self
+
+
+class QueuesConfig(Strict):
+    queues: dict[QueueName, QueueSpec] = Field(min_length=1)

@@ -7,12 +7,16 @@ host-dependent is written, so a diff of the generated files is a review of the c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import jinja2
 
 from callcenter.config.loader import Config
+from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
+from callcenter.routing.catalogue import Catalogue
+from callcenter.routing.decide import Mode, Router, route_spec
 from callcenter.secrets import Secrets
 
 # Paths as Asterisk sees them inside the chroot.
@@ -70,20 +74,68 @@ def prompt_path(name: str) -> str:
     return f"{PROMPT_DIR}/{name}"
 
 
-def render(config: Config, secrets: Secrets, paths: Paths) -> list[RenderedFile]:
+@dataclass(frozen=True, slots=True)
+class SubcenterEndpoint:
+    name: str
+    hotline: str
+    number: str
+    password: str
+    contact: str | None
+
+
+def _subcenter_endpoints(config: Config, secrets: Secrets) -> list[SubcenterEndpoint]:
+    out = []
+    for hotline in config.hotlines.hotlines:
+        d = hotline.destination
+        if d is None or d.endpoint is None:
+            continue
+        password = secrets.sip_passwords.get(d.endpoint)
+        if password is None:
+            raise AsteriskControlError(f"no SIP password for {d.endpoint} in the secrets file")
+        out.append(SubcenterEndpoint(d.endpoint, hotline.name, hotline.number, password,
+                                     d.contact))
+    return sorted(out, key=lambda e: e.name)
+
+
+def static_routes(config: Config, today: date) -> list[tuple[str, str, str]]:
+    """(extension, cc-set-route arguments, comment) for every dial form, plus catch-alls."""
+    router = Router(Catalogue.build(config.hotlines), config.queues)
+    rows = []
+    for exten in sorted(router.catalogue.by_dialed):
+        route = router.static_route(exten, today)
+        rows.append((exten, route_spec(route, prompt_path),
+                     f"{route.mode.value} {route.number} → {route.target}"))
+    for pattern in ("_X", "_X."):
+        route = router.static_route("", today)
+        rows.append((pattern, route_spec(route, prompt_path), "any other number → "
+                     + route.target))
+    return rows
+
+
+def render(config: Config, secrets: Secrets, paths: Paths,
+           today: date | None = None) -> list[RenderedFile]:
     env = _environment(paths)
     engine = config.engine
+    today = today or date.today()
+    router = Router(Catalogue.build(config.hotlines), config.queues)
+    fallback = router.main_queue_route("", Mode.SUBCENTER, None)
+    fallback_spec = route_spec(fallback, prompt_path).split(",")
+    fallback_spec[2] = "${CC_HOTLINE}"
     context = {
         "a": engine.asterisk,
         "ami": engine.ami,
         "agi": engine.agi,
-        "entry": engine.entry,
         "lab": engine.lab,
         "ami_secret": secrets.ami_secret,
         "etc_dir": ETC_DIR,
         "moh_dir": MOH_DIR,
         "modules": MODULES,
         "prompt_path": prompt_path,
+        "routing": engine.routing,
+        "static_routes": static_routes(config, today),
+        "subcenter_fallback_spec": ",".join(fallback_spec),
+        "subcenter_endpoints": _subcenter_endpoints(config, secrets),
+        "queues": sorted(config.queues.queues.items()),
     }
     out: list[RenderedFile] = []
     for template_name in sorted(env.list_templates(extensions=["j2"])):

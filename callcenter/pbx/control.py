@@ -75,7 +75,7 @@ class AsteriskControl:
         for dest in (prompt_dest, moh_dest):
             dest.mkdir(parents=True, exist_ok=True)
         build = self.paths.prompt_build
-        for name, prompt in self.config.prompts.prompts.items():
+        for name, prompt in self.config.all_prompts.items():
             source = (self.config.prompt_dir / prompt.file if prompt.file
                       else build / f"{name}.wav")
             if source.is_file():

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from agents.sipp import SippSeat
 from callcenter.app import Engine
 from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT, Paths
@@ -62,7 +63,17 @@ class Lab:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+# Sub-center seats in the lab: sipp UAS processes on these ports (see the `seats` fixture).
+ANSWERING_SEAT_PORT = 5090
+SILENT_SEAT_PORT = 5091
+ANSWERING_SUBCENTERS = ("12366", "12367", "12360")  # seats answer
+SILENT_SUBCENTER = "12305"  # seats ring and never answer (3 s)
+UNREGISTERED_SUBCENTER = "12313"  # no seat registered
+MENU_HOTLINE = "12333"  # a DTMF menu: 1 → q12333, 9 → hotline 12329, else q12333
+
+
 def _lab_config(tmp: Path, call_log: Path) -> Path:
+    """The shipped config with lab changes: diagnostics on, seats for sub-centers, a menu."""
     config_dir = tmp / "config"
     shutil.copytree(PROJECT_ROOT / "config", config_dir)
     shutil.copytree(PROJECT_ROOT / "ivr_prompts", tmp / "ivr_prompts",
@@ -72,10 +83,29 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     data = yaml.load(engine_file)
     data["lab"]["test_extensions"] = True
     data["paths"]["call_log"] = str(call_log)
-    data["entry"]["hold_seconds"] = 30
     data["ami"]["ping_interval_s"] = 2
     data["ami"]["ping_timeout_s"] = 2
     yaml.dump(data, engine_file)
+
+    hotlines_file = config_dir / "hotlines.yaml"
+    hotlines = yaml.load(hotlines_file)
+    for entry in hotlines["hotlines"]:
+        number = entry["number"]
+        if number in ANSWERING_SUBCENTERS:
+            entry["destination"]["contact"] = f"sip:seat@127.0.0.1:{ANSWERING_SEAT_PORT}"
+        elif number == SILENT_SUBCENTER:
+            entry["destination"]["contact"] = f"sip:seat@127.0.0.1:{SILENT_SEAT_PORT}"
+            entry["answer_timeout_s"] = 3
+        elif number == MENU_HOTLINE:
+            entry["menu"] = {"prompt": "menu-12333", "timeout_s": 3, "max_invalid": 1,
+                             "options": {"1": {"queue": "q12333"}, "9": {"hotline": "12329"}},
+                             "default": {"queue": "q12333"}}
+    yaml.dump(hotlines, hotlines_file)
+
+    prompts_file = config_dir / "prompts.yaml"
+    prompts = yaml.load(prompts_file)
+    prompts["prompts"]["menu-12333"] = {"text": "社保业务请按1，公积金业务请按9。"}
+    yaml.dump(prompts, prompts_file)
     return config_dir
 
 
@@ -87,12 +117,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     config = load_config(_lab_config(tmp, call_log))
     install(paths)
     build_all(config, paths.prompt_build, say=lambda _line: None)
-    secrets = load_secrets(paths.secrets)
+    secrets = load_secrets(paths.secrets, config.sip_endpoints)
     control = AsteriskControl(paths, config, secrets)
     control.down()  # the tests take over the lab Asterisk with their own configuration
     control.up()
     yield Lab(paths, config, secrets, control, call_log)
     control.down()
+
+
+@pytest.fixture
+async def seats() -> AsyncIterator[None]:
+    """Sub-center seats: one that answers, one that rings forever."""
+    async with SippSeat(ANSWERING_SEAT_PORT, answer=True, media_port=17000), \
+            SippSeat(SILENT_SEAT_PORT, answer=False, media_port=17100):
+        yield
 
 
 @pytest.fixture

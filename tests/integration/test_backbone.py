@@ -28,7 +28,7 @@ async def test_call_is_logged_with_dialed_number_and_masked_caller(lab: Lab,
         ended = await lab.wait_for(f"call.ended {dialed}",
                                    lambda c=call_id: lab.events("call.ended", call_id=c))
         assert ended[0]["dialed"] == dialed and ended[0]["caller"] == masked
-        assert lab.events("call.entry", call_id=call_id, dialed=dialed)
+        assert lab.events("call.routed", call_id=call_id, dialed=dialed)
         # Asterisk itself saw the call (the raw Newchannel frame) with the same number
         assert lab.frames("Newchannel", Linkedid=call_id, Exten=dialed)
     assert _caller(1) not in lab.call_log.read_text()
@@ -115,7 +115,7 @@ async def test_caller_hanging_up_mid_script(lab: Lab, engine: Engine) -> None:
     masked = _caller(8)[:3] + "****" + _caller(8)[-4:]
     started = await lab.wait_for("call.started", lambda: lab.events("call.started",
                                                                    caller=masked))
-    await lab.wait_for("call.entry", lambda: lab.events("call.entry",
+    await lab.wait_for("call.routed", lambda: lab.events("call.routed",
                                                        call_id=started[-1]["call_id"]))
 
 
