@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -59,7 +60,7 @@ def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (), audio: bool = F
     spent = 0
     order = "1234567890"  # 0 has the highest sequence number but a low timestamp
     sequence = [order.index(d) for _, d in dtmf]
-    if any(b <= a for a, b in zip(sequence, sequence[1:], strict=False)) or (
+    if any(b <= a for a, b in itertools.pairwise(sequence)) or (
             "0" in [d for _, d in dtmf][1:]):
         raise ValueError("the stock DTMF pcaps only work in the order 1..9 (0 only alone)")
     for delay_ms, digit in dtmf:

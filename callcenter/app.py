@@ -8,6 +8,7 @@ import signal
 import time
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -30,7 +31,7 @@ from callcenter.calls.state import (
     LiveCall,
     Notice,
 )
-from callcenter.config.loader import Config
+from callcenter.config.loader import Config, load_config
 from callcenter.control.server import ControlServer, query
 from callcenter.errors import EngineControlError
 from callcenter.paths import Paths
@@ -73,7 +74,8 @@ class Engine:
         self.agi = FastAgiServer(self._scripts(), e.agi.host, e.agi.port,
                                  on_request=self._record_agi,
                                  request_timeout=e.agi.request_timeout_s)
-        self.control = ControlServer(paths.control_socket, {"status": self._status_command})
+        self.control = ControlServer(paths.control_socket, {"status": self._status_command,
+                                                            "reload": self._reload_command})
         self.started_at = time.time()
         self.resyncs = 0
         self._stop = asyncio.Event()
@@ -187,6 +189,17 @@ class Engine:
 
     def _status_command(self, _request: Any) -> dict[str, Any]:
         return self.snapshot()
+
+    def _reload_command(self, request: Any) -> dict[str, Any]:
+        """Take a new configuration for routing (AMI/FastAGI addresses need a restart)."""
+        directory = Path(str(request.get("config") or self.config.directory))
+        config = load_config(directory)  # ConfigError: the old configuration stays
+        self.config = config
+        self.router = Router(Catalogue.build(config.hotlines), config.queues)
+        self.routing.router = self.router
+        log.info("engine.config_reloaded", config=str(directory),
+                 hotlines=len(config.hotlines.hotlines), queues=len(config.queues.queues))
+        return {"hotlines": len(config.hotlines.hotlines), "queues": len(config.queues.queues)}
 
     # -- lifecycle -------------------------------------------------------------------------
 

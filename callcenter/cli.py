@@ -76,6 +76,34 @@ def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_reload(args: argparse.Namespace, paths: Paths) -> int:
+    """Validate, then apply: prompts, Asterisk configuration, the engine's routing."""
+    from callcenter.control.server import query
+    from callcenter.prompts import build_all
+
+    directory = Path(args.config) if args.config else paths.config
+    config, problems = collect(directory)
+    if config is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s): nothing was changed", file=sys.stderr)
+        return 2
+    build_all(config, paths.prompt_build)
+    control = _asterisk(args, paths)
+    changed = control.generate()
+    print(f"Asterisk configuration: {', '.join(changed) or 'no changes'}")
+    if control.pid() is not None:
+        control.cli("core reload")
+        print("Asterisk reloaded")
+    try:
+        result = query(paths.control_socket, "reload", config=str(directory.resolve()))
+        print(f"engine reloaded its configuration ({result['hotlines']} hotlines, "
+              f"{result['queues']} queues)")
+    except EngineControlError as exc:
+        print(f"engine: {exc.message}")
+    return 0
+
+
 def cmd_prompts(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.prompts import build_all
 
@@ -216,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     sub.add_parser("generate", help="render the Asterisk configuration").set_defaults(
         func=cmd_generate)
+    sub.add_parser("reload", help="validate config/, then apply it to Asterisk and the "
+                                  "engine").set_defaults(func=cmd_reload)
     prompts = sub.add_parser("prompts", help="voice prompts")
     prompts.add_argument("prompts_action", choices=["build"])
     prompts.set_defaults(func=cmd_prompts)

@@ -115,7 +115,7 @@ class _Checker:
         h = c.hotlines
         self.prompt(HOTLINES_FILE, ("main", "greeting"), h.main.greeting)
         self.queue(HOTLINES_FILE, ("main", "queue"), h.main.queue)
-        seen_forms: dict[str, str] = {}
+        seen_forms: dict[str, Hotline | MainLine] = {}
         seen_serial: set[tuple[Section, int]] = set()
         endpoints: set[str] = set()
         lines: list[Hotline | MainLine] = [h.main, *h.hotlines]
@@ -126,8 +126,9 @@ class _Checker:
                 other = seen_forms.get(form)
                 if other is not None:
                     self.add(HOTLINES_FILE, (*path, "number"),
-                             f"number {line.number} is dialed as {form}, like {other}")
-                seen_forms.setdefault(form, line.number)
+                             f"number {line.number} (dialed as {form}) is already the number "
+                             f"of {other.name} ({other.number})")
+                seen_forms.setdefault(form, line)
             if line.menu is not None:
                 self.menu((*path, "menu"), line.menu, numbers)
             if index == 0:

@@ -26,9 +26,9 @@ def edit(path: Path, old: str, new: str) -> int:
     """Replace text in a file; returns the 1-based line where it now stands."""
     text = path.read_text(encoding="utf-8")
     assert old in text, old
-    text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
-    return text[: text.index(new)].count("\n") + 1
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return line
 
 
 def problems_of(directory: Path) -> list[str]:
@@ -57,10 +57,51 @@ def test_wrong_type(config_dir: Path) -> None:
 
 
 def test_missing_reference(config_dir: Path) -> None:
-    line = edit(config_dir / "engine.yaml", "  greeting: welcome", "  greeting: hello-there")
+    line = edit(config_dir / "hotlines.yaml", "  greeting: welcome", "  greeting: hello-there")
     (problem,) = problems_of(config_dir)
-    assert problem.startswith(f"{config_dir / 'engine.yaml'}:{line}: entry.greeting: prompt "
-                              f"'hello-there' is not declared")
+    assert problem.startswith(f"{config_dir / 'hotlines.yaml'}:{line}: prompt 'hello-there' "
+                              f"is declared neither in prompts.yaml")
+
+
+def test_duplicated_number(config_dir: Path) -> None:
+    line = edit(config_dir / "hotlines.yaml", 'number: "12301"', 'number: "12396"')
+    (problem,) = problems_of(config_dir)
+    assert problem == (f"{config_dir / 'hotlines.yaml'}:{line}: number 12396 (dialed as 12396) "
+                       f"is already the number of 全国统一科技公益服务电话 (12396)")
+
+
+def test_landline_clashing_without_its_area_code(config_dir: Path) -> None:
+    edit(config_dir / "hotlines.yaml", 'number: "12301"', 'number: "8929999"')
+    line = edit(config_dir / "hotlines.yaml", 'number: "0931—8929999"', 'number: "0931—8929999"')
+    (problem,) = problems_of(config_dir)
+    assert problem == (f"{config_dir / 'hotlines.yaml'}:{line}: number 0931—8929999 (dialed as "
+                       f"8929999) is already the number of 全国统一旅游资讯服务电话 (8929999)")
+
+
+def test_malformed_number_and_unknown_section(config_dir: Path) -> None:
+    number_line = edit(config_dir / "hotlines.yaml", 'number: "12301"', 'number: "12-3O1"')
+    section_line = edit(config_dir / "hotlines.yaml", "  - section: merged\n    serial: 3",
+                        "  - section: mergd\n    serial: 3")
+    problems = problems_of(config_dir)
+    assert any(f"hotlines.yaml:{number_line}: hotlines[1].number: " in p
+               and "is not a hotline number" in p for p in problems), problems
+    assert any(f"hotlines.yaml:{section_line}: hotlines[2].section: " in p for p in problems)
+
+
+def test_unknown_queue(config_dir: Path) -> None:
+    line = edit(config_dir / "hotlines.yaml", "    queue: q12315", "    queue: q99999")
+    (problem,) = problems_of(config_dir)
+    assert problem == (f"{config_dir / 'hotlines.yaml'}:{line}: queue 'q99999' is not defined "
+                       f"in queues.yaml")
+
+
+def test_menu_naming_a_missing_prompt(config_dir: Path) -> None:
+    line = edit(config_dir / "hotlines.yaml", "    queue: q12333",
+                "    queue: q12333\n    menu:\n      prompt: menu-nowhere\n"
+                "      options: {'1': {queue: q12333}}\n      default: {queue: q12333}")
+    (problem,) = problems_of(config_dir)
+    assert problem.startswith(f"{config_dir / 'hotlines.yaml'}:{line + 2}: prompt "
+                              f"'menu-nowhere' is declared neither")
 
 
 def test_missing_prompt_file(config_dir: Path) -> None:

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from callcenter.config.loader import load_config
+from callcenter.paths import PROJECT_ROOT, Paths
+from callcenter.pbx.confgen import render
+from callcenter.secrets import Secrets
+
+SECRETS = Secrets("ami-secret", {f"subcenter-{n}": f"pw{n}"
+                                 for n in ("12305", "12360", "12313", "12366", "12367")})
+
+
+def _files() -> dict[str, str]:
+    config = load_config(PROJECT_ROOT / "config")
+    paths = Paths(PROJECT_ROOT, PROJECT_ROOT / "var")
+    return {f.name: f.text for f in render(config, SECRETS, paths, date(2026, 11, 28))}
+
+
+def test_same_yaml_same_files() -> None:
+    assert _files() == _files()
+
+
+def test_everything_binds_to_loopback_and_modules_are_explicit() -> None:
+    files = _files()
+    assert "[directories]\n" in files["asterisk.conf"]  # not the "(!)" template
+    assert "autoload = no" in files["modules.conf"]
+    assert "bindaddr = 127.0.0.1" in files["manager.conf"]
+    assert "bind = 127.0.0.1:5060" in files["pjsip.conf"]
+    assert "enabled = no" in files["http.conf"]
+    assert files["pjsip.conf"].count("bind_rtp_to_media_address = yes") == 6
+
+
+def test_static_route_for_every_dial_form() -> None:
+    dialplan = _files()["extensions.conf"]
+    static = dialplan.split("\n[cc-static]\n")[1].split("\n[")[0]
+    extens = re.findall(r"^exten => ([^,]+),1,Gosub", static, re.M)
+    assert len(extens) == 58 + 26 + 2  # every number, 26 landlines without 0931, catch-alls
+    assert "exten => 8929999,1,Gosub(cc-set-route,s,1(queue,merged,09318929999," in static
+    assert "exten => 12366,1,Gosub(cc-set-route,s,1(subcenter,subcenter,12366,,,,," \
+           "PJSIP/subcenter-12366,20))" in static
+
+
+def test_secrets_only_from_the_secrets_object() -> None:
+    files = _files()
+    assert "secret = ami-secret" in files["manager.conf"]
+    assert "password = pw12366" in files["pjsip.conf"]
