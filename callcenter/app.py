@@ -43,6 +43,8 @@ from callcenter.secrets import Secrets
 
 log = structlog.get_logger("engine")
 
+LOG_FLUSH_S = 0.25  # the call log reaches the disk at most this long after a line
+
 
 def _call_fields(call: LiveCall) -> dict[str, Any]:
     return {"call_id": call.call_id, "dialed": call.dialed, "caller": call.caller_num,
@@ -57,7 +59,7 @@ class Engine:
         self.paths = paths
         self.mask_numbers = not e.privacy.log_full_numbers
         self.call_log = CallLog(paths.resolve(e.paths.call_log), mask=self.mask_numbers,
-                                console=console)
+                                console=console, flush_interval=LOG_FLUSH_S)
         self.tracker = CallTracker()
         self.router = Router(Catalogue.build(config.hotlines), config.queues)
         self.routing = RoutingScripts(self.router, prompt_path)
@@ -206,6 +208,11 @@ class Engine:
     def stop(self) -> None:
         self._stop.set()
 
+    async def _flush_log(self) -> None:
+        while True:
+            await asyncio.sleep(LOG_FLUSH_S)
+            self.call_log.flush()
+
     async def _listen(self) -> None:
         try:
             query(self.paths.control_socket, "status", timeout=1)
@@ -230,13 +237,15 @@ class Engine:
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
         ami_task = asyncio.create_task(self.ami.run())
+        flusher = asyncio.create_task(self._flush_log())
         try:
             await self._stop.wait()
         finally:
             log.info("engine.stopping")
             await self.ami.stop()
             ami_task.cancel()
-            await asyncio.gather(ami_task, return_exceptions=True)
+            flusher.cancel()
+            await asyncio.gather(ami_task, flusher, return_exceptions=True)
             await self.agi.stop()
             await self.control.stop()
             log.info("engine.stopped")

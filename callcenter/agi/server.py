@@ -1,9 +1,11 @@
 """The FastAGI server: routes each request by script name to an async handler.
 
 Whatever happens (unknown script, malformed request, handler error, caller hanging up) the
-connection is answered and closed cleanly and one log line says what happened; the channel
-gets ``CC_AGI_STATUS`` = ``OK`` / ``UNKNOWN_SCRIPT`` / ``FAILED`` so the dialplan can fall
-back to its static route. Nothing a peer sends can stop the server.
+connection is answered and closed cleanly and one log line says what happened. A script that
+did not do its job leaves ``CC_AGI_STATUS`` = ``UNKNOWN_SCRIPT`` / ``FAILED`` on the channel;
+a script that did sets its own result variable (``CC_SPEC`` for routing), which the dialplan
+checks before taking the result, and otherwise falls back to its static route. (No "OK" is
+sent: one AGI round trip fewer on every call.) Nothing a peer sends can stop the server.
 """
 
 from __future__ import annotations
@@ -213,7 +215,6 @@ class FastAgiServer:
             await self._finish(session, "FAILED")
             return
         self.counts["ok"] += 1
-        await self._finish(session, "OK")
 
     async def _finish(self, session: AgiSession, status: str) -> None:
         """Tell the dialplan how the script ended; a dead channel needs no answer."""

@@ -48,10 +48,14 @@ def mask_event_dict(event_dict: MutableMapping[str, Any]) -> MutableMapping[str,
     return event_dict
 
 
+def mask_in_place(headers: MutableMapping[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        value = headers.get(key)
+        if isinstance(value, str):
+            headers[key] = mask_number(value)
+
+
 def mask_headers(headers: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     out = dict(headers)
-    for key in keys:
-        value = out.get(key)
-        if isinstance(value, str):
-            out[key] = mask_number(value)
+    mask_in_place(out, keys)
     return out

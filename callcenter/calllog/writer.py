@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +26,18 @@ from callcenter.calllog import privacy
 CONSOLE_SKIP = frozenset({"ts", "event", "level", "logger"})
 
 
+_second_cache: tuple[int, str] = (-1, "")
+
+
 def iso_ts(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    """``2026-11-28T07:18:50.123Z``; the date-time part is cached per second (hot path)."""
+    global _second_cache
+    second = int(t)
+    if second != _second_cache[0]:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second_cache = (second, text)
+    millis = min(round((t - second) * 1000), 999)
+    return f"{_second_cache[1]}.{millis:03d}Z"
 
 
 def add_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
@@ -54,15 +63,29 @@ def _order(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
 
 
 class _Sink:
-    """Where rendered lines go: the call-log file, and a short form on a console."""
+    """Where rendered lines go: the call-log file, and a short form on a console.
 
-    def __init__(self, file: TextIO, console: TextIO | None) -> None:
+    Lines reach the disk at most ``flush_interval`` seconds after they are written (the
+    engine also flushes on a timer, so a quiet spell never holds a line back); ``0`` writes
+    every line through at once.
+    """
+
+    def __init__(self, file: TextIO, console: TextIO | None, flush_interval: float) -> None:
         self.file = file
         self.console = console
+        self.flush_interval = flush_interval
+        self._last_flush = time.monotonic()
 
     def write_line(self, line: str) -> None:
         self.file.write(line + "\n")
+        now = time.monotonic()
+        if now - self._last_flush >= self.flush_interval:
+            self.file.flush()
+            self._last_flush = now
+
+    def flush(self) -> None:
         self.file.flush()
+        self._last_flush = time.monotonic()
 
     def echo(self, event_dict: Mapping[str, Any]) -> None:
         if self.console is None:
@@ -97,7 +120,7 @@ class CallLog:
     """Owns the call-log file; configures structlog to write into it."""
 
     def __init__(self, path: Path | None, *, mask: bool = True,
-                 console: TextIO | None = None) -> None:
+                 console: TextIO | None = None, flush_interval: float = 0.0) -> None:
         self.path = path
         self.mask = mask
         if path is None:
@@ -106,7 +129,7 @@ class CallLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             file = path.open("a", encoding="utf-8")
         self._owns_file = path is not None
-        self._sink = _Sink(file, console)
+        self._sink = _Sink(file, console, flush_interval)
         processors: list[structlog.typing.Processor] = [
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
@@ -132,9 +155,10 @@ class CallLog:
         line: MutableMapping[str, Any] = {"ts": iso_ts(ts), "event": event, payload_key: payload}
         self._sink.write_line(json.dumps(line, ensure_ascii=False))
 
-    def record_frame(self, frame_json: Mapping[str, Any], ts: float) -> None:
+    def record_frame(self, frame_json: dict[str, Any], ts: float) -> None:
+        """``frame_json`` is the caller's fresh dict (``AmiFrame.to_json()``): masked in place."""
         if self.mask:
-            frame_json = privacy.mask_headers(frame_json, privacy.FRAME_NUMBER_HEADERS)
+            privacy.mask_in_place(frame_json, privacy.FRAME_NUMBER_HEADERS)
         self.record("ami.frame", ts, "frame", frame_json)
 
     def record_agi_request(self, headers: Mapping[str, str], ts: float) -> None:
@@ -142,6 +166,10 @@ class CallLog:
             headers = privacy.mask_headers(headers, privacy.AGI_NUMBER_HEADERS)
         self.record("agi.request", ts, "request", headers)
 
+    def flush(self) -> None:
+        self._sink.flush()
+
     def close(self) -> None:
+        self._sink.flush()
         if self._owns_file:
             self._sink.file.close()
