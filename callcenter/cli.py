@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli.add_argument("command", nargs="+")
     ast.set_defaults(func=cmd_asterisk)
     demo = sub.add_parser("demo", help="bring everything up, place calls, show what happened")
-    demo.add_argument("--calls", type=int, default=6)
+    demo.add_argument("--calls", type=int, default=10)
     demo.set_defaults(func=cmd_demo)
     return parser
 

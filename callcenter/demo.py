@@ -1,8 +1,11 @@
-"""``python run.py demo``: Asterisk and the engine up, real SIP calls in, what the engine saw.
+"""``python run.py demo``: Asterisk and the engine up, real SIP calls in, what the engine did.
 
-Backbone stage: calls to 12345 and a few of the merged, dual and sub-center numbers arrive
-through the carrier trunk, are greeted and held; the engine logs them (masked numbers), the
-live-call table shows them while they are up, and a summary is printed from the call log.
+Calls to 12345 and to merged, dual and sub-center numbers (and a landline dialed without its
+area code, and a number not in the catalogue) arrive through the carrier trunk. The engine
+routes each by the number dialed: announcement and the 12345 queue, the dual hotline's own
+queue, or the sub-center's seats (none are registered in the demo, so those callers fall back
+to the 12345 queue). No agents are logged in yet: callers wait in their queues and hang up.
+The live-call table shows them while they are up; a summary is printed from the call log.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from callcenter.paths import Paths
 from callcenter.pbx.control import AsteriskControl
 from callcenter.secrets import load_secrets
 
-console = Console()
+console = Console(width=max(Console().width, 120))
 
-DEMO_NUMBERS = ("12345", "12396", "12315", "09318929999", "12366", "12333", "12345", "8929999")
+DEMO_NUMBERS = ("12345", "12396", "12315", "09318929999", "12366", "12333", "8929999", "96119",
+                "12348", "55555")
 
 
 def demo_calls(count: int) -> list[CallSpec]:
@@ -36,10 +40,11 @@ def demo_calls(count: int) -> list[CallSpec]:
 
 def _live_table(snapshot: dict[str, Any]) -> Table:
     table = Table(title=f"live calls seen by the engine ({len(snapshot['calls'])})")
-    for column in ("call id", "dialed", "caller", "state", "age s"):
+    for column in ("call id", "dialed", "caller", "state", "queue", "age s"):
         table.add_column(column)
     for c in snapshot["calls"]:
-        table.add_row(c["call_id"], c["dialed"], c["caller"], c["state"], str(c["age_s"]))
+        table.add_row(c["call_id"], c["dialed"], c["caller"], c["state"], c["queue"],
+                      str(c["age_s"]))
     return table
 
 
@@ -53,16 +58,17 @@ def _summary(log_path: Path, since: str) -> Table:
             call = calls.setdefault(record["call_id"], {})
             call[record["event"]] = record
     table = Table(title="what the engine logged (var/log/calls.jsonl)")
-    for column in ("call id", "dialed", "caller", "entry (FastAGI)", "answered", "ended",
-                   "duration s"):
+    for column in ("dialed", "caller", "hotline", "mode", "unit", "routed to", "ended s"):
         table.add_column(column)
-    for call_id, events in sorted(calls.items()):
+    for _call_id, events in sorted(calls.items()):
         started = events.get("call.started", {})
+        routed = events.get("call.routed", {})
         ended = events.get("call.ended", {})
-        table.add_row(call_id, started.get("dialed", "?"), started.get("caller", "?"),
-                      "yes" if "call.entry" in events else "no",
-                      "yes" if "call.answered" in events else "no",
-                      ended.get("reason", "-"), str(ended.get("duration_s", "-")))
+        target = routed.get("target", "-") + (f" ({routed['reason']})"
+                                              if routed.get("reason") else "")
+        table.add_row(started.get("dialed", "?"), started.get("caller", "?"),
+                      routed.get("hotline", "-"), routed.get("mode", "-"),
+                      routed.get("unit", "-"), target, str(ended.get("duration_s", "-")))
     return table
 
 
@@ -79,8 +85,8 @@ async def _run(config: Config, paths: Paths, calls: int) -> int:
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     specs = demo_calls(calls)
     console.rule(f"placing {len(specs)} calls through the carrier trunk (sipp)")
-    sipp = asyncio.create_task(place_calls(specs, hold_ms=5000, rate=2))
-    await asyncio.sleep(min(3.5, len(specs) / 2))
+    sipp = asyncio.create_task(place_calls(specs, hold_ms=20000, rate=2))
+    await asyncio.sleep(len(specs) / 2 + 15)
     console.print(_live_table(engine.snapshot()))
     result = await sipp
     await asyncio.sleep(0.5)
@@ -92,7 +98,7 @@ async def _run(config: Config, paths: Paths, calls: int) -> int:
     return 0 if result.failed == 0 and result.successful == len(specs) else 1
 
 
-def run_demo(config: Config, paths: Paths, calls: int = 6) -> int:
+def run_demo(config: Config, paths: Paths, calls: int = 10) -> int:
     control = AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
     was_up = control.pid() is not None
     console.print(control.up())

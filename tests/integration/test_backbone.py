@@ -66,7 +66,7 @@ async def test_ami_connection_killed_while_a_call_is_up(lab: Lab, engine: Engine
 
 async def test_call_that_ends_during_an_outage_is_closed_by_the_resync(lab: Lab,
                                                                        engine: Engine) -> None:
-    sipp, call_id = await _call_in_progress(lab, engine, "12366", _caller(4), 1500)
+    sipp, call_id = await _call_in_progress(lab, engine, "12301", _caller(4), 1500)
     # The engine waits 4 s before reconnecting; the call ends in that gap.
     engine.ami.settings = dataclasses.replace(engine.ami.settings, backoff_initial=4.0)
     resyncs = engine.resyncs
