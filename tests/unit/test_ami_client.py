@@ -113,10 +113,11 @@ async def test_dead_connection_is_found_by_keepalive_and_redone(fake: FakeAmi) -
     await client.wait_connected(5)
     fake.answer_pings = False
     for _ in range(100):
-        if fake.logins >= 2:
+        if client.status.connects >= 2:
             break
         await asyncio.sleep(0.05)
     assert fake.logins >= 2 and client.status.connects >= 2
+    assert client.status.last_error == ""
     await client.stop()
     await asyncio.wait_for(task, 5)
 
