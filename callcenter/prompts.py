@@ -85,8 +85,9 @@ def synthesize(spoken: str, target: Path) -> None:
 
 
 def build_prompt(name: str, prompt: Prompt, config: Config, out_dir: Path) -> BuildResult:
-    if prompt.file:
-        return BuildResult(name, "recorded", config.prompt_dir / prompt.file)
+    recorded = config.recorded_prompt(name)
+    if recorded is not None:
+        return BuildResult(name, "recorded", recorded)
     spoken = prompt.pinyin or to_pinyin(prompt.text)
     target = out_dir / f"{name}.wav"
     stamp = out_dir / f"{name}.src"

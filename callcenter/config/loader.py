@@ -57,6 +57,15 @@ class Config:
         return sorted(h.destination.endpoint for h in self.hotlines.hotlines
                       if h.destination is not None and h.destination.endpoint is not None)
 
+    def recorded_prompt(self, name: str) -> Path | None:
+        """A recorded file that replaces the synthesis: the prompt's ``file:``, or a file
+        dropped into the prompt directory as ``<name>.wav``."""
+        prompt = self.all_prompts.get(name)
+        if prompt is not None and prompt.file:
+            return self.prompt_dir / prompt.file
+        dropped = self.prompt_dir / f"{name}.wav"
+        return dropped if dropped.is_file() else None
+
     @property
     def all_prompts(self) -> dict[str, Prompt]:
         """prompts.yaml plus the prompts the catalogue implies (prompts.yaml wins)."""

@@ -75,13 +75,16 @@ class AsteriskControl:
         for dest in (prompt_dest, moh_dest):
             dest.mkdir(parents=True, exist_ok=True)
         build = self.paths.prompt_build
-        for name, prompt in self.config.all_prompts.items():
-            source = (self.config.prompt_dir / prompt.file if prompt.file
-                      else build / f"{name}.wav")
-            if source.is_file():
-                target = prompt_dest / f"{name}{source.suffix}"
-                if not target.exists() or target.read_bytes() != source.read_bytes():
-                    shutil.copyfile(source, target)
+        for name in self.config.all_prompts:
+            source = self.config.recorded_prompt(name) or build / f"{name}.wav"
+            if not source.is_file():
+                continue
+            target = prompt_dest / f"{name}{source.suffix}"
+            for other in prompt_dest.glob(f"{name}.*"):
+                if other != target:  # Asterisk must not find an older format of it
+                    other.unlink()
+            if not target.exists() or target.read_bytes() != source.read_bytes():
+                shutil.copyfile(source, target)
         for hold in sorted((build / "moh").glob("*.wav")):
             shutil.copyfile(hold, moh_dest / hold.name)
 

@@ -146,3 +146,11 @@ def test_engine_refuses_to_start_on_invalid_config(config_dir: Path,
     assert main(["--config", str(config_dir), "run"]) == 2
     err = capsys.readouterr().err
     assert "agi.port" in err and "nothing was started" in err
+
+
+def test_recorded_prompt_dropped_in_wins(config_dir: Path) -> None:
+    config = load_config(config_dir)
+    assert config.recorded_prompt("welcome") is None
+    dropped = config_dir.parent / "ivr_prompts" / "welcome.wav"
+    dropped.write_bytes(b"RIFF")
+    assert load_config(config_dir).recorded_prompt("welcome") == dropped.resolve()
