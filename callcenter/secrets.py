@@ -27,6 +27,7 @@ class Secrets:
 def load_secrets(path: Path, sip_users: Iterable[str] = ()) -> Secrets:
     """Read the secrets file, adding fresh random values for whatever is missing."""
     yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
     data: dict[str, Any] = {}
     if path.exists():
         data = dict(yaml.load(path.read_text(encoding="utf-8")) or {})
