@@ -76,10 +76,9 @@ class Softphone:
         raise RuntimeError(f"softphone {self.settings.username} did not register")
 
     def stop(self) -> None:
-        try:
+        # pyVoIP raises assorted errors when it cannot deregister (Asterisk already gone)
+        with contextlib.suppress(Exception):
             self._phone.stop()
-        except Exception:  # pyVoIP may fail to deregister from a stopped Asterisk
-            pass
 
     # -- what happened ----------------------------------------------------------------
 
