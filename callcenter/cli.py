@@ -30,13 +30,16 @@ def _config(args: argparse.Namespace, paths: Paths) -> Config:
 
 def cmd_check_config(args: argparse.Namespace, paths: Paths) -> int:
     directory = Path(args.directory or args.config or paths.config)
-    _config_obj, problems = collect(directory)
+    config, problems = collect(directory)
     for problem in problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+    warnings = sum(p.warning for p in problems)
+    if config is None:
+        print(f"{len(problems) - warnings} error(s), {warnings} warning(s) in {directory}",
+              file=sys.stderr)
         return 2
-    print(f"{directory}: configuration is valid")
+    print(f"{directory}: configuration is valid"
+          + (f" ({warnings} warning(s))" if warnings else ""))
     return 0
 
 
@@ -84,10 +87,10 @@ def cmd_reload(args: argparse.Namespace, paths: Paths) -> int:
 
     directory = Path(args.config) if args.config else paths.config
     config, problems = collect(directory)
+    for problem in problems:
+        print(problem, file=sys.stderr)
     if config is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(problems)} problem(s): nothing was changed", file=sys.stderr)
+        print("the configuration has errors: nothing was changed", file=sys.stderr)
         return 2
     build_all(config, paths.prompt_build)
     control = _asterisk(args, paths)

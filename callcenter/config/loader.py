@@ -9,6 +9,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from callcenter.config.models import (
+    DAYS,
+    AgentsConfig,
     EngineConfig,
     Hotline,
     HotlinesConfig,
@@ -35,6 +37,8 @@ ENGINE_FILE = "engine.yaml"
 PROMPTS_FILE = "prompts.yaml"
 HOTLINES_FILE = "hotlines.yaml"
 QUEUES_FILE = "queues.yaml"
+AGENTS_FILE = "agents.yaml"
+RING_NO_ANSWER_REASON = "未接"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,6 +50,7 @@ class Config:
     prompts: PromptsConfig
     hotlines: HotlinesConfig
     queues: QueuesConfig
+    agents: AgentsConfig
 
     @property
     def prompt_dir(self) -> Path:
@@ -54,8 +59,22 @@ class Config:
     @property
     def sip_endpoints(self) -> list[str]:
         """Generated PJSIP endpoints that register with a password (sub-center seats)."""
-        return sorted(h.destination.endpoint for h in self.hotlines.hotlines
-                      if h.destination is not None and h.destination.endpoint is not None)
+        seats = [h.destination.endpoint for h in self.hotlines.hotlines
+                 if h.destination is not None and h.destination.endpoint is not None]
+        return sorted(seats + [agent_endpoint(a) for a in self.agents.agents])
+
+    @property
+    def queues_taking_calls(self) -> list[str]:
+        """Queues a call can reach: the main queue, dual queues, overflow and menu targets."""
+        h = self.hotlines
+        names = {h.main.queue} | {x.queue for x in h.hotlines if x.queue is not None}
+        names |= {q.overflow_to for q in self.queues.queues.values() if q.overflow_to}
+        lines: list[Hotline | MainLine] = [h.main, *h.hotlines]
+        for line in lines:
+            if line.menu is not None:
+                targets = [*line.menu.options.values(), line.menu.default]
+                names |= {t.queue for t in targets if isinstance(t, QueueTarget)}
+        return sorted(names)
 
     def recorded_prompt(self, name: str) -> Path | None:
         """A recorded file that replaces the synthesis: the prompt's ``file:``, or a file
@@ -70,6 +89,25 @@ class Config:
     def all_prompts(self) -> dict[str, Prompt]:
         """prompts.yaml plus the prompts the catalogue implies (prompts.yaml wins)."""
         return {**derived_prompts(self.hotlines), **self.prompts.prompts}
+
+
+def agent_endpoint(agent_id: str) -> str:
+    """The PJSIP endpoint (and SIP user) of an agent's softphone."""
+    return f"agent-{agent_id}"
+
+
+def _hour_ranges(hours: list[int]) -> str:
+    """[0, 1, 2, 30] → 'mon 00-03, tue 06-07' (hours of the week, 0 = mon 00:00)."""
+    out: list[str] = []
+    start = prev = None
+    for h in [*hours, None]:
+        if h is not None and prev is not None and h == prev + 1 and h % 24 != 0:
+            prev = h
+            continue
+        if start is not None and prev is not None:
+            out.append(f"{DAYS[start // 24]} {start % 24:02d}-{prev % 24 + 1:02d}")
+        start = prev = h
+    return ", ".join(out)
 
 
 def _load(path: Path, model: type[M], problems: list[Problem]) -> tuple[M | None, SourceMap]:
@@ -161,10 +199,32 @@ class _Checker:
                 if spec.overflow_to == name:
                     self.add(QUEUES_FILE, ("queues", name, "overflow_to"),
                              "a queue cannot overflow to itself")
+        self.agents()
         for name, prompt in c.prompts.prompts.items():
             if prompt.file is not None and not (c.prompt_dir / prompt.file).is_file():
                 self.add(PROMPTS_FILE, ("prompts", name, "file"),
                          f"prompts.{name}.file: {prompt.file!r} not found in {c.prompt_dir}")
+
+
+    def agents(self) -> None:
+        c = self.config
+        for agent_id, agent in c.agents.agents.items():
+            for queue in agent.skills:
+                self.queue(AGENTS_FILE, ("agents", agent_id, "skills", queue), queue)
+        if len(set(c.agents.pause_reasons)) != len(c.agents.pause_reasons):
+            self.add(AGENTS_FILE, ("pause_reasons",), "a pause reason is listed twice")
+        for queue in c.queues_taking_calls:
+            if queue not in c.queues.queues:
+                continue
+            planned = [a for a in c.agents.agents.values() if queue in a.skills]
+            empty = [day * 24 + hour for day in range(7) for hour in range(24)
+                     if not any(s.covers(day, hour) for a in planned for s in a.shifts)]
+            if empty:
+                self.problems.append(self.maps[QUEUES_FILE].problem(
+                    ("queues", queue),
+                    f"queue {queue} takes calls but has no agent planned "
+                    f"{'at any hour' if len(empty) == 7 * 24 else _hour_ranges(empty)}",
+                    warning=True))
 
 
 def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
@@ -176,17 +236,21 @@ def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
     prompts, prompts_map = _load(directory / PROMPTS_FILE, PromptsConfig, problems)
     hotlines, hotlines_map = _load(directory / HOTLINES_FILE, HotlinesConfig, problems)
     queues, queues_map = _load(directory / QUEUES_FILE, QueuesConfig, problems)
-    if engine is None or prompts is None or hotlines is None or queues is None:
+    agents, agents_map = _load(directory / AGENTS_FILE, AgentsConfig, problems)
+    if engine is None or prompts is None or hotlines is None or queues is None \
+            or agents is None:
         return None, problems
-    config = Config(directory.resolve(), engine, prompts, hotlines, queues)
+    config = Config(directory.resolve(), engine, prompts, hotlines, queues, agents)
     maps = {ENGINE_FILE: engine_map, PROMPTS_FILE: prompts_map, HOTLINES_FILE: hotlines_map,
-            QUEUES_FILE: queues_map}
+            QUEUES_FILE: queues_map, AGENTS_FILE: agents_map}
     _Checker(config, maps, problems).run()
-    return (None if problems else config), problems
+    errors = [p for p in problems if not p.warning]
+    return (None if errors else config), problems
 
 
 def load_config(directory: Path) -> Config:
+    """The valid configuration (warnings are not errors); ConfigError lists the errors."""
     config, problems = collect(directory)
     if config is None:
-        raise ConfigError([str(p) for p in problems])
+        raise ConfigError([str(p) for p in problems if not p.warning])
     return config

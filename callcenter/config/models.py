@@ -278,6 +278,10 @@ class QueueSpec(Strict):
     title: str = Field(min_length=1, description="what agents and reports call it (Chinese)")
     strategy: Strategy = Strategy.RRMEMORY
     service_level_s: int = Field(15, ge=1, le=600)
+    ring_timeout_s: int = Field(15, ge=3, le=120, description="an agent's phone rings this long")
+    wrapup_s: int = Field(10, ge=0, le=600, description="after a call, before the next one")
+    announce_every_s: int = Field(
+        30, ge=0, le=600, description="position and estimated wait announcements (0: off)")
     overflow_after_s: int | None = Field(
         None, ge=1, le=3600, description="callers still waiting then go to overflow_to")
     overflow_to: QueueName | None = None
@@ -292,3 +296,61 @@ class QueueSpec(Strict):
 
 class QueuesConfig(Strict):
     queues: dict[QueueName, QueueSpec] = Field(min_length=1)
+
+
+# --- agents.yaml ------------------------------------------------------------------------------
+
+MAX_SKILL = 5
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Day = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Shift(Strict):
+    days: list[Day] = Field(min_length=1)
+    start: ClockTime = Field(alias="from")
+    end: ClockTime = Field(alias="to")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _order(self) -> Shift:
+        if _minutes(self.start) == _minutes(self.end):
+            raise ValueError("a shift needs from ≠ to (to before from runs past midnight)")
+        return self
+
+    def covers(self, day: int, hour: int) -> bool:
+        """Whether the hour [hour, hour+1) of weekday ``day`` (0 = mon) is in this shift."""
+        start, end = _minutes(self.start), _minutes(self.end)
+        minute = hour * 60
+        if start < end:
+            return DAYS[day] in self.days and start <= minute and minute + 60 <= end
+        # overnight: from `start` on a listed day to `end` on the next day
+        if DAYS[day] in self.days and minute >= start:
+            return True
+        return DAYS[(day - 1) % 7] in self.days and minute + 60 <= end
+
+
+class Agent(Strict):
+    name: str = Field(min_length=1)
+    skills: dict[QueueName, Annotated[int, Field(ge=1, le=MAX_SKILL)]] = Field(
+        min_length=1, description="queue → level 1 (basic) … 5 (expert); penalty = 5 − level")
+    shifts: list[Shift] = []
+
+    def penalty(self, queue: str) -> int:
+        return MAX_SKILL - self.skills[queue]
+
+
+AgentId = Annotated[str, Field(pattern=r"^\d{3,6}$")]
+
+
+class AgentsConfig(Strict):
+    pause_reasons: list[str] = Field(["小休", "培训", "会议", "就餐"], min_length=1)
+    ring_no_answer_pause_after: int = Field(
+        2, ge=1, le=10, description="unanswered rings in a row → paused with reason 未接")
+    agents: dict[AgentId, Agent] = {}

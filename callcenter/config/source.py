@@ -30,9 +30,10 @@ class Problem:
     file: str
     line: int
     message: str
+    warning: bool = False  # reported, but the configuration can still be used
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 @dataclass(slots=True)
@@ -50,8 +51,8 @@ class SourceMap:
             probe = probe[:-1]
         return self.positions.get((), 1)
 
-    def problem(self, path: DataPath, message: str) -> Problem:
-        return Problem(self.file, self.line_of(path), message)
+    def problem(self, path: DataPath, message: str, warning: bool = False) -> Problem:
+        return Problem(self.file, self.line_of(path), message, warning)
 
 
 def _plain(node: Any, path: DataPath, positions: dict[DataPath, int]) -> Any:

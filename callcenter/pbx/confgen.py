@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from callcenter.config.loader import Config
+from callcenter.config.loader import Config, agent_endpoint
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
 from callcenter.routing.catalogue import Catalogue
@@ -75,25 +75,30 @@ def prompt_path(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class SubcenterEndpoint:
+class SeatEndpoint:
+    """A softphone that registers with a password: an agent's, or a sub-center seat's."""
+
     name: str
-    hotline: str
-    number: str
+    description: str
     password: str
-    contact: str | None
+    contact: str | None = None
 
 
-def _subcenter_endpoints(config: Config, secrets: Secrets) -> list[SubcenterEndpoint]:
-    out = []
+def _seat_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
+    wanted: list[tuple[str, str, str | None]] = []
     for hotline in config.hotlines.hotlines:
         d = hotline.destination
-        if d is None or d.endpoint is None:
-            continue
-        password = secrets.sip_passwords.get(d.endpoint)
+        if d is not None and d.endpoint is not None:
+            wanted.append((d.endpoint, f"Sub-center seats of {hotline.name} ({hotline.number})",
+                           d.contact))
+    for agent_id, agent in config.agents.agents.items():
+        wanted.append((agent_endpoint(agent_id), f"Agent {agent_id} {agent.name}", None))
+    out = []
+    for name, description, contact in wanted:
+        password = secrets.sip_passwords.get(name)
         if password is None:
-            raise AsteriskControlError(f"no SIP password for {d.endpoint} in the secrets file")
-        out.append(SubcenterEndpoint(d.endpoint, hotline.name, hotline.number, password,
-                                     d.contact))
+            raise AsteriskControlError(f"no SIP password for {name} in the secrets file")
+        out.append(SeatEndpoint(name, description, password, contact))
     return sorted(out, key=lambda e: e.name)
 
 
@@ -134,7 +139,7 @@ def render(config: Config, secrets: Secrets, paths: Paths,
         "routing": engine.routing,
         "static_routes": static_routes(config, today),
         "subcenter_fallback_spec": ",".join(fallback_spec),
-        "subcenter_endpoints": _subcenter_endpoints(config, secrets),
+        "seat_endpoints": _seat_endpoints(config, secrets),
         "queues": sorted(config.queues.queues.items()),
     }
     out: list[RenderedFile] = []

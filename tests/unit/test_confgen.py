@@ -8,8 +8,8 @@ from callcenter.paths import PROJECT_ROOT, Paths
 from callcenter.pbx.confgen import render
 from callcenter.secrets import Secrets
 
-SECRETS = Secrets("ami-secret", {f"subcenter-{n}": f"pw{n}"
-                                 for n in ("12305", "12360", "12313", "12366", "12367")})
+CONFIG = load_config(PROJECT_ROOT / "config")
+SECRETS = Secrets("ami-secret", {name: f"pw-{name}" for name in CONFIG.sip_endpoints})
 
 
 def _files() -> dict[str, str]:
@@ -29,7 +29,8 @@ def test_everything_binds_to_loopback_and_modules_are_explicit() -> None:
     assert "bindaddr = 127.0.0.1" in files["manager.conf"]
     assert "bind = 127.0.0.1:5060" in files["pjsip.conf"]
     assert "enabled = no" in files["http.conf"]
-    assert files["pjsip.conf"].count("bind_rtp_to_media_address = yes") == 6
+    seats = 5 + len(CONFIG.agents.agents)
+    assert files["pjsip.conf"].count("bind_rtp_to_media_address = yes") == 1 + seats
 
 
 def test_static_route_for_every_dial_form() -> None:
@@ -45,4 +46,5 @@ def test_static_route_for_every_dial_form() -> None:
 def test_secrets_only_from_the_secrets_object() -> None:
     files = _files()
     assert "secret = ami-secret" in files["manager.conf"]
-    assert "password = pw12366" in files["pjsip.conf"]
+    assert "password = pw-subcenter-12366" in files["pjsip.conf"]
+    assert "password = pw-agent-1001" in files["pjsip.conf"]

@@ -154,3 +154,34 @@ def test_recorded_prompt_dropped_in_wins(config_dir: Path) -> None:
     dropped = config_dir.parent / "ivr_prompts" / "welcome.wav"
     dropped.write_bytes(b"RIFF")
     assert load_config(config_dir).recorded_prompt("welcome") == dropped.resolve()
+
+
+def test_agent_skill_naming_an_unknown_queue(config_dir: Path) -> None:
+    line = edit(config_dir / "agents.yaml", "skills: {q12348: 5, q12345: 1}",
+                "skills: {q12348: 5, q12345: 1, q99999: 2}")
+    (problem,) = problems_of(config_dir)
+    assert problem == (f"{config_dir / 'agents.yaml'}:{line}: queue 'q99999' is not defined in "
+                       f"queues.yaml")
+
+
+def test_7x24_coverage_gaps_are_warnings(config_dir: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # the night agent works weekdays only now: q12328 has nobody at weekend nights
+    edit(config_dir / "agents.yaml", '{days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", '
+         'to: "08:00"}', '{days: [mon, tue, wed, thu, fri], from: "00:00", to: "08:00"}')
+    line = edit(config_dir / "queues.yaml", "  q12328:", "  q12328:")
+    _config, problems = collect(config_dir)
+    gaps = [str(p) for p in problems if "q12328" in str(p)]
+    assert gaps == [f"{config_dir / 'queues.yaml'}:{line}: warning: queue q12328 takes calls but "
+                    f"has no agent planned sat 00-08, sun 00-08"]
+    assert main(["check-config", str(config_dir)]) == 0  # warnings do not fail the check
+    assert "warning(s)" in capsys.readouterr().out
+
+
+def test_overnight_shift() -> None:
+    from callcenter.config.models import Shift
+
+    shift = Shift.model_validate({"days": ["fri"], "from": "22:00", "to": "06:00"})
+    assert [h for h in range(24) if shift.covers(4, h)] == [22, 23]  # friday
+    assert [h for h in range(24) if shift.covers(5, h)] == [0, 1, 2, 3, 4, 5]  # saturday
+    assert not any(shift.covers(0, h) for h in range(24))

@@ -1,0 +1,147 @@
+"""Agent states from typed AMI events. Pure and synchronous (time is passed in).
+
+An agent's state is derived from a few facts, so no event order can leave it inconsistent:
+on a call → ``on_call``; else paused → ``paused``; else in wrap-up → ``wrapup``; else being
+rung → ``ringing``; else logged in to at least one queue → ``available``; else
+``logged_out``. :meth:`AgentBoard.apply` returns the state changes (for ``agent.state`` log
+lines) and the actions the rules ask for (pause an agent after unanswered rings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from callcenter.ami import events as ev
+
+RING_NO_ANSWER_REASON = "未接"
+INTERFACE_PREFIX = "PJSIP/agent-"
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAPUP = "wrapup"
+    PAUSED = "paused"
+
+
+def agent_of(interface: str) -> str | None:
+    """``PJSIP/agent-1001`` → ``1001``; None for interfaces that are not agents."""
+    return interface[len(INTERFACE_PREFIX):] if interface.startswith(INTERFACE_PREFIX) else None
+
+
+@dataclass(slots=True)
+class AgentStatus:
+    agent_id: str
+    queues: set[str] = field(default_factory=set)
+    paused: bool = False
+    pause_reason: str = ""
+    ringing_for: str = ""  # uniqueid of the caller being offered
+    on_call_with: str = ""  # uniqueid of the caller talked to
+    wrapup_until: float = 0.0
+    unanswered_in_a_row: int = 0
+    calls_taken: int = 0
+
+    def state(self, now: float) -> AgentState:
+        if not self.queues:
+            return AgentState.LOGGED_OUT
+        if self.on_call_with:
+            return AgentState.ON_CALL
+        if self.paused:
+            return AgentState.PAUSED
+        if self.wrapup_until > now:
+            return AgentState.WRAPUP
+        if self.ringing_for:
+            return AgentState.RINGING
+        return AgentState.AVAILABLE
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    agent_id: str
+    before: AgentState
+    after: AgentState
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PauseAgent:
+    """Rule outcome: pause this agent (the engine sends QueuePause)."""
+
+    agent_id: str
+    reason: str
+
+
+Outcome = StateChange | PauseAgent
+
+
+class AgentBoard:
+    def __init__(self, wrapup_s: dict[str, int], ring_no_answer_limit: int) -> None:
+        self.agents: dict[str, AgentStatus] = {}
+        self._wrapup_s = wrapup_s  # per queue
+        self._rna_limit = ring_no_answer_limit
+
+    def status(self, agent_id: str) -> AgentStatus:
+        found = self.agents.get(agent_id)
+        if found is None:
+            found = self.agents[agent_id] = AgentStatus(agent_id)
+        return found
+
+    def state(self, agent_id: str, now: float) -> AgentState:
+        found = self.agents.get(agent_id)
+        return AgentState.LOGGED_OUT if found is None else found.state(now)
+
+    def tick(self, now: float, last: float) -> list[Outcome]:
+        """Wrap-up periods that ended between ``last`` and ``now``."""
+        return [StateChange(a.agent_id, AgentState.WRAPUP, a.state(now), "wrap-up over")
+                for a in self.agents.values()
+                if last < a.wrapup_until <= now and a.state(now) is not AgentState.WRAPUP]
+
+    def apply(self, event: ev.AmiEvent, now: float) -> list[Outcome]:
+        interface = getattr(event, "interface", "")
+        agent_id = agent_of(interface) if interface else None
+        if agent_id is None:
+            return []
+        agent = self.status(agent_id)
+        before = agent.state(now)
+        reason = self._update(agent, event, now)
+        outcomes: list[Outcome] = []
+        after = agent.state(now)
+        if after is not before:
+            outcomes.append(StateChange(agent_id, before, after, reason))
+        if isinstance(event, ev.AgentRingNoAnswer) and not agent.paused \
+                and agent.unanswered_in_a_row >= self._rna_limit:
+            outcomes.append(PauseAgent(agent_id, RING_NO_ANSWER_REASON))
+        return outcomes
+
+    def _update(self, agent: AgentStatus, event: ev.AmiEvent, now: float) -> str:
+        if isinstance(event, ev.QueueMemberRemoved):
+            agent.queues.discard(event.queue)
+            return "logout"
+        if isinstance(event, ev.QueueMemberEvent):  # Added, Pause, Status, Listed
+            agent.queues.add(event.queue)
+            agent.paused, agent.pause_reason = event.paused, event.paused_reason
+            if not event.in_call and isinstance(event, ev.QueueMemberListed):
+                agent.on_call_with = ""
+            return event.paused_reason if event.paused else (
+                "login" if isinstance(event, ev.QueueMemberAdded) else "")
+        if isinstance(event, ev.AgentCalled):
+            agent.ringing_for = event.uniqueid
+            return f"offered {event.queue}"
+        if isinstance(event, ev.AgentRingNoAnswer):
+            agent.ringing_for = ""
+            agent.unanswered_in_a_row += 1
+            return "ring no answer"
+        if isinstance(event, ev.AgentConnect):
+            agent.ringing_for = ""
+            agent.on_call_with = event.uniqueid
+            agent.unanswered_in_a_row = 0
+            return f"answered {event.queue}"
+        if isinstance(event, ev.AgentComplete):
+            agent.on_call_with = ""
+            agent.calls_taken += 1
+            agent.wrapup_until = now + self._wrapup_s.get(event.queue, 0)
+            return f"call ended ({event.reason})"
+        return ""

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from callcenter.agents.state import (
+    AgentBoard,
+    AgentState,
+    PauseAgent,
+    StateChange,
+    agent_of,
+)
+from callcenter.ami import events as ev
+
+S = AgentState
+IFACE = "PJSIP/agent-1001"
+
+
+def member(cls: type[ev.QueueMemberEvent], queue: str = "q12345", paused: bool = False,
+           reason: str = "", iface: str = IFACE) -> ev.QueueMemberEvent:
+    return cls(queue=queue, interface=iface, member_name=iface[-4:], state_interface=iface,
+               status=ev.DeviceState.NOT_INUSE, paused=paused, paused_reason=reason, penalty=0,
+               in_call=False, calls_taken=0, dynamic=True)
+
+
+def called(caller: str = "1.1", iface: str = IFACE) -> ev.AgentCalled:
+    return ev.AgentCalled("PJSIP/carrier-1", caller, caller, "q12345", iface, iface[-4:], "x")
+
+
+def connect(caller: str = "1.1") -> ev.AgentConnect:
+    return ev.AgentConnect("PJSIP/carrier-1", caller, caller, "q12345", IFACE, "1001", "x", 3, 1)
+
+
+def complete(caller: str = "1.1") -> ev.AgentComplete:
+    return ev.AgentComplete("PJSIP/carrier-1", caller, caller, "q12345", IFACE, "1001", 3, 60,
+                            "caller")
+
+
+def rna(caller: str = "1.1") -> ev.AgentRingNoAnswer:
+    return ev.AgentRingNoAnswer("PJSIP/carrier-1", caller, caller, "q12345", IFACE, "1001", 15)
+
+
+def changes(outcomes: list) -> list[tuple[S, S]]:  # type: ignore[type-arg]
+    return [(o.before, o.after) for o in outcomes if isinstance(o, StateChange)]
+
+
+def test_agent_of() -> None:
+    assert agent_of("PJSIP/agent-1001") == "1001"
+    assert agent_of("PJSIP/subcenter-12366") is None
+
+
+def test_a_call_cycle_with_wrapup() -> None:
+    board = AgentBoard({"q12345": 10}, ring_no_answer_limit=2)
+    assert changes(board.apply(member(ev.QueueMemberAdded), 0)) == [(S.LOGGED_OUT, S.AVAILABLE)]
+    assert changes(board.apply(member(ev.QueueMemberAdded, "q12315"), 0)) == []  # 2nd queue
+    assert changes(board.apply(called(), 1)) == [(S.AVAILABLE, S.RINGING)]
+    assert changes(board.apply(connect(), 2)) == [(S.RINGING, S.ON_CALL)]
+    assert changes(board.apply(complete(), 60)) == [(S.ON_CALL, S.WRAPUP)]
+    assert board.state("1001", 65) is S.WRAPUP
+    assert board.tick(69, 60) == []
+    (done,) = board.tick(71, 69)
+    assert (done.before, done.after) == (S.WRAPUP, S.AVAILABLE)
+    assert board.status("1001").calls_taken == 1
+
+
+def test_pause_with_reason_and_logout() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    board.apply(member(ev.QueueMemberAdded), 0)
+    (change,) = board.apply(member(ev.QueueMemberPause, paused=True, reason="就餐"), 1)
+    assert (change.before, change.after, change.reason) == (S.AVAILABLE, S.PAUSED, "就餐")  # type: ignore[union-attr]
+    assert changes(board.apply(member(ev.QueueMemberPause), 2)) == [(S.PAUSED, S.AVAILABLE)]
+    assert changes(board.apply(member(ev.QueueMemberRemoved), 3)) == [
+        (S.AVAILABLE, S.LOGGED_OUT)]
+
+
+def test_unanswered_rings_ask_for_a_pause() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    board.apply(member(ev.QueueMemberAdded), 0)
+    board.apply(called("1.1"), 1)
+    assert [o for o in board.apply(rna("1.1"), 16) if isinstance(o, PauseAgent)] == []
+    board.apply(called("1.2"), 17)
+    outcomes = board.apply(rna("1.2"), 32)
+    assert PauseAgent("1001", "未接") in outcomes
+    # answering resets the count
+    board.apply(member(ev.QueueMemberPause), 33)
+    board.apply(called("1.3"), 34)
+    board.apply(connect("1.3"), 35)
+    assert board.status("1001").unanswered_in_a_row == 0
+
+
+def test_paused_while_on_call_stays_on_call_until_it_ends() -> None:
+    board = AgentBoard({"q12345": 0}, ring_no_answer_limit=2)
+    board.apply(member(ev.QueueMemberAdded), 0)
+    board.apply(called(), 1)
+    board.apply(connect(), 2)
+    assert changes(board.apply(member(ev.QueueMemberPause, paused=True, reason="会议"), 3)) == []
+    assert changes(board.apply(complete(), 30)) == [(S.ON_CALL, S.PAUSED)]
+
+
+def test_interfaces_that_are_not_agents_are_ignored() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    assert board.apply(member(ev.QueueMemberAdded, iface="PJSIP/subcenter-12366"), 0) == []
+    assert board.agents == {}
