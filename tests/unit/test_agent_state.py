@@ -98,3 +98,21 @@ def test_interfaces_that_are_not_agents_are_ignored() -> None:
     board = AgentBoard({}, ring_no_answer_limit=2)
     assert board.apply(member(ev.QueueMemberAdded, iface="PJSIP/subcenter-12366"), 0) == []
     assert board.agents == {}
+
+
+def test_recorded_real_agent_call() -> None:
+    """Frames recorded from Asterisk 22: a pyVoIP agent added to q12345 answers a call."""
+    from callcenter.ami.adapter import adapt
+    from tests.recorded import recorded_frames
+
+    board = AgentBoard({"q12345": 10}, ring_no_answer_limit=2)
+    seen: list[tuple[S, S]] = []
+    last_ts = 0.0
+    for ts, frame in recorded_frames("ami_agent_call.jsonl"):
+        event = adapt(frame)
+        if event is not None:
+            seen += changes(board.apply(event, ts))
+        last_ts = ts
+    assert seen == [(S.LOGGED_OUT, S.AVAILABLE), (S.AVAILABLE, S.RINGING),
+                    (S.RINGING, S.ON_CALL), (S.ON_CALL, S.WRAPUP)]
+    assert board.state("1001", last_ts + 11) is S.AVAILABLE
