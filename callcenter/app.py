@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from callcenter.agents.desk import AgentDesk
 from callcenter.agi.server import AgiSession, FastAgiServer, Handler
 from callcenter.agi.wire import AgiRequest
 from callcenter.ami import actions
@@ -33,7 +34,7 @@ from callcenter.calls.state import (
 )
 from callcenter.config.loader import Config, load_config
 from callcenter.control.server import ControlServer, query
-from callcenter.errors import EngineControlError
+from callcenter.errors import AgentError, EngineControlError
 from callcenter.paths import Paths
 from callcenter.pbx.confgen import prompt_path
 from callcenter.routing.catalogue import Catalogue
@@ -76,8 +77,10 @@ class Engine:
         self.agi = FastAgiServer(self._scripts(), e.agi.host, e.agi.port,
                                  on_request=self._record_agi,
                                  request_timeout=e.agi.request_timeout_s)
+        self.agent_desk = AgentDesk(config, self.ami, time.time)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
-                                                            "reload": self._reload_command})
+                                                            "reload": self._reload_command,
+                                                            "agent": self._agent_command})
         self.started_at = time.time()
         self.resyncs = 0
         self._stop = asyncio.Event()
@@ -98,6 +101,7 @@ class Engine:
                         ts=ts)
             return
         self._log_notices(self.tracker.apply(event, ts))
+        self.agent_desk.on_event(event, ts)
         if isinstance(event, ev.UserEvent):
             self._on_user_event(event, ts)
 
@@ -124,13 +128,16 @@ class Engine:
     async def resync(self) -> None:
         """Rebuild the picture of live calls after a (re)connect."""
         self.tracker.begin_resync()
+        self.agent_desk.begin_resync()
         try:
             channels = await self.ami.send(actions.core_show_channels())
             queues = await self.ami.send(actions.queue_status())
         except BaseException:
             self.tracker.abort_resync()
+            self.agent_desk.abort_resync()
             raise
         self._log_notices(self.tracker.end_resync(time.time()))
+        self.agent_desk.end_resync(time.time())
         self.resyncs += 1
         log.info("ami.resynced", channels=len(channels.items) - 1,
                  queue_items=max(len(queues.items) - 1, 0), calls=len(self.tracker.calls))
@@ -187,10 +194,27 @@ class Engine:
                     "last_error": s.last_error, "banner": s.banner, "frames": s.frames},
             "agi": dict(self.agi.counts),
             "calls": calls,
+            "agents": self.agent_desk.snapshot(),
         }
 
     def _status_command(self, _request: Any) -> dict[str, Any]:
         return self.snapshot()
+
+    async def _agent_command(self, request: Any) -> Any:
+        action = str(request.get("action", ""))
+        agent_id = str(request.get("agent", ""))
+        desk = self.agent_desk
+        if action == "list":
+            return desk.snapshot()
+        if action == "login":
+            return await desk.login(agent_id)
+        if action == "logout":
+            return await desk.logout(agent_id)
+        if action == "pause":
+            return await desk.pause(agent_id, str(request.get("reason", "")))
+        if action == "unpause":
+            return await desk.unpause(agent_id)
+        raise AgentError(f"unknown agent action {action!r}")
 
     def _reload_command(self, request: Any) -> dict[str, Any]:
         """Take a new configuration for routing (AMI/FastAGI addresses need a restart)."""
@@ -199,6 +223,7 @@ class Engine:
         self.config = config
         self.router = Router(Catalogue.build(config.hotlines), config.queues)
         self.routing.router = self.router
+        self.agent_desk.config = config
         log.info("engine.config_reloaded", config=str(directory),
                  hotlines=len(config.hotlines.hotlines), queues=len(config.queues.queues))
         return {"hotlines": len(config.hotlines.hotlines), "queues": len(config.queues.queues)}
@@ -238,6 +263,7 @@ class Engine:
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
         ami_task = asyncio.create_task(self.ami.run())
         flusher = asyncio.create_task(self._flush_log())
+        ticks = asyncio.create_task(self.agent_desk.run_ticks())
         try:
             await self._stop.wait()
         finally:
@@ -245,7 +271,8 @@ class Engine:
             await self.ami.stop()
             ami_task.cancel()
             flusher.cancel()
-            await asyncio.gather(ami_task, flusher, return_exceptions=True)
+            ticks.cancel()
+            await asyncio.gather(ami_task, flusher, ticks, return_exceptions=True)
             await self.agi.stop()
             await self.control.stop()
             log.info("engine.stopped")

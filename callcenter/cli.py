@@ -235,6 +235,29 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.control.server import query
+
+    if args.agent_action != "list" and not args.agent:
+        print("error: say which agent, e.g. `agent login 1001`", file=sys.stderr)
+        return 2
+    try:
+        result = query(paths.control_socket, "agent", timeout=15, action=args.agent_action,
+                       agent=args.agent or "", reason=args.reason or "")
+    except EngineControlError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    rows = result if isinstance(result, list) else [result]
+    table = Table(title="agents")
+    for column in ("agent", "name", "state", "reason", "queues", "calls"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["agent"], row["name"], row["state"], row["reason"],
+                      " ".join(row["queues"]), str(row["calls_taken"]))
+    console.print(table)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.demo import run_demo
 
@@ -273,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli = ast_sub.add_parser("cli", help="run an Asterisk CLI command")
     cli.add_argument("command", nargs="+")
     ast.set_defaults(func=cmd_asterisk)
+    agent = sub.add_parser("agent", help="log agents in and out, pause and unpause them")
+    agent.add_argument("agent_action", choices=["login", "logout", "pause", "unpause", "list"])
+    agent.add_argument("agent", nargs="?", help="agent id, e.g. 1001")
+    agent.add_argument("--reason", help="pause reason (agents.yaml pause_reasons)")
+    agent.set_defaults(func=cmd_agent)
     demo = sub.add_parser("demo", help="bring everything up, place calls, show what happened")
     demo.add_argument("--calls", type=int, default=10)
     demo.set_defaults(func=cmd_demo)

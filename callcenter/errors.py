@@ -97,3 +97,12 @@ class AgiCommandFailed(CallCenterError):
 
 class EngineControlError(CallCenterError):
     error_id = "CC500"
+
+
+# --- agents --------------------------------------------------------------------------------
+
+
+class AgentError(CallCenterError):
+    """An agent operation that cannot be done (unknown agent, softphone not registered, …)."""
+
+    error_id = "CC700"

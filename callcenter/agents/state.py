@@ -82,6 +82,31 @@ class AgentBoard:
         self.agents: dict[str, AgentStatus] = {}
         self._wrapup_s = wrapup_s  # per queue
         self._rna_limit = ring_no_answer_limit
+        self._listed: set[tuple[str, str]] | None = None
+
+    def begin_resync(self) -> None:
+        """QueueStatus is about to list every member: collect what it lists."""
+        self._listed = set()
+
+    def abort_resync(self) -> None:
+        self._listed = None
+
+    def end_resync(self, now: float) -> list[Outcome]:
+        """Memberships not listed ended while AMI was away (logged out meanwhile)."""
+        listed = self._listed
+        self._listed = None
+        if listed is None:
+            return []
+        outcomes: list[Outcome] = []
+        for agent in self.agents.values():
+            before = agent.state(now)
+            agent.queues = {q for q in agent.queues if (agent.agent_id, q) in listed}
+            if not agent.queues:
+                agent.ringing_for = agent.on_call_with = ""
+            after = agent.state(now)
+            if after is not before:
+                outcomes.append(StateChange(agent.agent_id, before, after, "resync"))
+        return outcomes
 
     def status(self, agent_id: str) -> AgentStatus:
         found = self.agents.get(agent_id)
@@ -122,6 +147,8 @@ class AgentBoard:
             return "logout"
         if isinstance(event, ev.QueueMemberEvent):  # Added, Pause, Status, Listed
             agent.queues.add(event.queue)
+            if self._listed is not None and isinstance(event, ev.QueueMemberListed):
+                self._listed.add((agent.agent_id, event.queue))
             agent.paused, agent.pause_reason = event.paused, event.paused_reason
             if not event.in_call and isinstance(event, ev.QueueMemberListed):
                 agent.on_call_with = ""

@@ -134,3 +134,11 @@ def blind_transfer(channel: str, exten: str, context: str) -> AmiAction:
 
 def user_event(name: str, fields: dict[str, str]) -> AmiAction:
     return AmiAction("UserEvent", (("UserEvent", name), *sorted(fields.items())))
+
+
+def pjsip_show_contacts() -> AmiAction:
+    return AmiAction("PJSIPShowContacts", answer=Answer.LIST)
+
+
+def device_state_list() -> AmiAction:
+    return AmiAction("DeviceStateList", answer=Answer.LIST)

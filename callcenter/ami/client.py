@@ -112,6 +112,14 @@ class _Protocol(AMIProtocol):  # type: ignore[misc]
             action_id = frame.headers.get("ActionID")
             if action_id and action_id in self.collected:
                 self.collected[action_id].append(frame)
+                pending = self.responses.get(action_id)
+                if (frame.is_response and pending is not None and not pending.future.done()
+                        and frame.get("Response") not in ("Success", "Follows", "Goodbye")):
+                    # An error ends any action. panoramisk would wait for the items of a
+                    # list action forever ("No Contacts found" to PJSIPShowContacts).
+                    self.responses.pop(action_id, None)
+                    pending.future.set_result(Message(dict(frame.headers)))
+                    continue
                 try:
                     self.handle_message(Message(dict(frame.headers)))
                 except Exception:  # panoramisk's matching has known crashes

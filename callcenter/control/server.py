@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from callcenter.errors import EngineControlError
+from callcenter.errors import CallCenterError, EngineControlError
 
 log = structlog.get_logger("control")
 
@@ -66,6 +66,8 @@ class ControlServer:
             result = command(request)
             if asyncio.iscoroutine(result):
                 result = await result
+        except CallCenterError as exc:  # an expected refusal: say why, no traceback
+            return {"ok": False, "error": exc.message, "error_id": exc.error_id}
         except Exception as exc:
             log.exception("control.command_failed", cmd=name)
             return {"ok": False, "error": str(exc)}

@@ -48,7 +48,7 @@ MODULES = (
     "func_channel.so", "func_global.so", "func_timeout.so", "func_cut.so", "func_uuid.so",
     "func_hangupcause.so", "func_math.so", "func_devstate.so",
     # engine interfaces
-    "res_agi.so", "res_speech.so",
+    "res_agi.so", "res_speech.so", "res_manager_devicestate.so",
 )
 
 

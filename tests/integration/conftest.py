@@ -142,7 +142,12 @@ async def engine(lab: Lab) -> AsyncIterator[Engine]:
     engine = Engine(lab.config, lab.paths, lab.secrets)
     lab.engine = engine
     task = asyncio.create_task(engine.run(handle_signals=False))
-    await engine.ami.wait_connected(15)
+    connected = asyncio.create_task(engine.ami.wait_connected(15))
+    await asyncio.wait({task, connected}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # the engine could not start (e.g. another engine runs): say why
+        connected.cancel()
+        task.result()
+    await connected
     await lab.wait_for("the first resync", lambda: engine.resyncs >= 1)
     yield engine
     engine.stop()

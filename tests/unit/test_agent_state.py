@@ -116,3 +116,15 @@ def test_recorded_real_agent_call() -> None:
     assert seen == [(S.LOGGED_OUT, S.AVAILABLE), (S.AVAILABLE, S.RINGING),
                     (S.RINGING, S.ON_CALL), (S.ON_CALL, S.WRAPUP)]
     assert board.state("1001", last_ts + 11) is S.AVAILABLE
+
+
+def test_resync_drops_memberships_that_ended_meanwhile() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    board.apply(member(ev.QueueMemberAdded, "q12345"), 0)
+    board.apply(member(ev.QueueMemberAdded, "q12315"), 0)
+    board.begin_resync()
+    board.apply(member(ev.QueueMemberListed, "q12315"), 5)
+    assert board.end_resync(5) == []
+    assert board.status("1001").queues == {"q12315"}
+    board.begin_resync()
+    assert changes(board.end_resync(6)) == [(S.AVAILABLE, S.LOGGED_OUT)]

@@ -61,6 +61,8 @@ class FakeAmi:
             reply("Response: Success", f"ActionID: {aid}", "Message: Added interface to queue")
         elif action == "Atxfer":
             reply("Response: Success", f"ActionID: {aid}", "Message: Atxfer successfully queued")
+        elif action == "PJSIPShowContacts":
+            reply("Response: Error", f"ActionID: {aid}", "Message: No Contacts found")
         elif action == "CoreShowChannels":
             reply("Response: Success", f"ActionID: {aid}", "EventList: start",
                   "Message: Channels will follow")
@@ -102,6 +104,9 @@ async def test_login_then_list_and_trap_actions(fake: FakeAmi) -> None:
     transfer = await client.send(actions.atxfer("PJSIP/1001-1", "12366", "cc-transfer"))
     assert transfer.success
     assert client.connected and fake.logins == 1  # the connection survived both traps
+    # an error answer to a list action ends it (panoramisk alone waits forever)
+    contacts = await client.send(actions.pjsip_show_contacts())
+    assert not contacts.success and contacts.message == "No Contacts found"
     await client.stop()
     await asyncio.wait_for(task, 5)
 

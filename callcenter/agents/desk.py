@@ -1,0 +1,179 @@
+"""The agent desk: login, logout, pause and unpause of agents, and the rules on their states.
+
+Handler → rules → actions: AMI events update the :class:`AgentBoard` (pure); its outcomes
+are logged (``agent.state``) and rule outcomes (pause after unanswered rings) become AMI
+actions, built only by :mod:`callcenter.ami.actions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from callcenter.agents.state import (
+    INTERFACE_PREFIX,
+    RING_NO_ANSWER_REASON,
+    AgentBoard,
+    Outcome,
+    PauseAgent,
+    StateChange,
+)
+from callcenter.ami import actions
+from callcenter.ami import events as ev
+from callcenter.ami.client import AmiClient
+from callcenter.config.loader import Config, agent_endpoint
+from callcenter.errors import AgentError, AmiActionFailed, AmiNotConnected
+
+log = structlog.get_logger("agents")
+
+TICK_S = 1.0
+
+
+def interface(agent_id: str) -> str:
+    return f"{INTERFACE_PREFIX}{agent_id}"
+
+
+class AgentDesk:
+    def __init__(self, config: Config, ami: AmiClient, clock: Callable[[], float]) -> None:
+        self.ami = ami
+        self.clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.config = config
+        self.board = AgentBoard({n: q.wrapup_s for n, q in config.queues.queues.items()},
+                                config.agents.ring_no_answer_pause_after)
+
+    # -- events -------------------------------------------------------------------------
+
+    def on_event(self, event: ev.AmiEvent, ts: float) -> None:
+        self._handle(self.board.apply(event, ts), ts)
+
+    def begin_resync(self) -> None:
+        self.board.begin_resync()
+
+    def abort_resync(self) -> None:
+        self.board.abort_resync()
+
+    def end_resync(self, ts: float) -> None:
+        self._handle(self.board.end_resync(ts), ts)
+
+    async def run_ticks(self) -> None:
+        last = self.clock()
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = self.clock()
+            self._handle(self.board.tick(now, last), now)
+            last = now
+
+    def _handle(self, outcomes: list[Outcome], ts: float) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, StateChange):
+                log.info("agent.state", ts=ts, agent=outcome.agent_id,
+                         **{"from": outcome.before.value}, to=outcome.after.value,
+                         reason=outcome.reason)
+            elif isinstance(outcome, PauseAgent):
+                log.warning("agent.auto_pause", ts=ts, agent=outcome.agent_id,
+                            reason=outcome.reason)
+                self._spawn(self._send(actions.queue_pause(interface(outcome.agent_id), True,
+                                                           outcome.reason)))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, action: actions.AmiAction) -> None:
+        try:
+            reply = await self.ami.send(action)
+            if not reply.success:
+                log.warning("agent.action_failed", action=action.name, message=reply.message)
+        except (AmiActionFailed, AmiNotConnected) as exc:
+            log.warning("agent.action_failed", action=action.name, error=str(exc))
+
+    # -- commands (CLI and API) ---------------------------------------------------------
+
+    def _agent(self, agent_id: str) -> Any:
+        agent = self.config.agents.agents.get(agent_id)
+        if agent is None:
+            raise AgentError(f"unknown agent {agent_id!r} (agents.yaml lists "
+                             f"{', '.join(sorted(self.config.agents.agents)) or 'none'})")
+        return agent
+
+    async def registered(self, agent_id: str) -> bool:
+        """Whether the agent's softphone is registered: its device is not UNAVAILABLE."""
+        reply = await self.ami.send(actions.device_state_list())
+        if not reply.success:
+            raise AgentError(f"cannot check the softphone of agent {agent_id}: {reply.message}")
+        device = interface(agent_id)
+        states = [item.get("State") for item in reply.items
+                  if item.name == "DeviceStateChange" and item.get("Device") == device]
+        return bool(states) and states[-1] not in ("UNAVAILABLE", "INVALID", "UNKNOWN")
+
+    async def login(self, agent_id: str) -> dict[str, Any]:
+        agent = self._agent(agent_id)
+        if not await self.registered(agent_id):
+            raise AgentError(f"the softphone of agent {agent_id} ({agent_endpoint(agent_id)}) "
+                             f"is not registered: start it, then log in")
+        for queue in sorted(agent.skills):
+            reply = await self.ami.send(actions.queue_add(
+                queue, interface(agent_id), agent_id, agent.penalty(queue),
+                state_interface=interface(agent_id)))
+            if not reply.success and "Already there" not in reply.message:
+                raise AgentError(f"could not add agent {agent_id} to {queue}: {reply.message}")
+        log.info("agent.login", agent=agent_id, queues=sorted(agent.skills))
+        await self._settle(lambda: set(agent.skills) <= self.board.status(agent_id).queues)
+        return self.describe(agent_id)
+
+    async def logout(self, agent_id: str) -> dict[str, Any]:
+        agent = self._agent(agent_id)
+        queues = set(agent.skills) | self.board.status(agent_id).queues
+        for queue in sorted(queues):
+            await self.ami.send(actions.queue_remove(queue, interface(agent_id)))
+        log.info("agent.logout", agent=agent_id)
+        await self._settle(lambda: not self.board.status(agent_id).queues)
+        return self.describe(agent_id)
+
+    async def pause(self, agent_id: str, reason: str) -> dict[str, Any]:
+        self._agent(agent_id)
+        allowed = [*self.config.agents.pause_reasons, RING_NO_ANSWER_REASON]
+        if reason not in allowed:
+            raise AgentError(f"pause reason {reason!r} is not one of {', '.join(allowed)}")
+        await self._member_action(agent_id, actions.queue_pause(interface(agent_id), True,
+                                                                reason))
+        await self._settle(lambda: self.board.status(agent_id).paused)
+        return self.describe(agent_id)
+
+    async def unpause(self, agent_id: str) -> dict[str, Any]:
+        self._agent(agent_id)
+        await self._member_action(agent_id, actions.queue_pause(interface(agent_id), False))
+        await self._settle(lambda: not self.board.status(agent_id).paused)
+        return self.describe(agent_id)
+
+    async def _member_action(self, agent_id: str, action: actions.AmiAction) -> None:
+        if not self.board.status(agent_id).queues:
+            raise AgentError(f"agent {agent_id} is not logged in")
+        reply = await self.ami.send(action)
+        if not reply.success:
+            raise AgentError(f"{action.name} for agent {agent_id} failed: {reply.message}")
+
+    @staticmethod
+    async def _settle(done: Callable[[], bool], timeout_s: float = 2.0) -> None:
+        """Asterisk answers an action before it sends the event that shows its effect: wait
+        (briefly) for the event, so the caller is shown the state that now holds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not done() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    def describe(self, agent_id: str) -> dict[str, Any]:
+        status = self.board.status(agent_id)
+        agent = self.config.agents.agents.get(agent_id)
+        return {"agent": agent_id, "name": agent.name if agent else "",
+                "state": status.state(self.clock()).value, "queues": sorted(status.queues),
+                "reason": status.pause_reason if status.paused else "",
+                "calls_taken": status.calls_taken}
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [self.describe(a) for a in sorted(self.config.agents.agents)]

@@ -1,0 +1,61 @@
+"""Agents on real softphones (pyVoIP) in the real Asterisk's queues."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agents.sipp import CallSpec, place_calls
+from agents.softphone import Softphone, SoftphoneSettings
+from callcenter.app import Engine
+from callcenter.config.loader import agent_endpoint
+from callcenter.errors import AgentError
+from tests.integration.conftest import Lab
+
+
+@pytest.fixture
+async def agent_1001(lab: Lab) -> AsyncIterator[Softphone]:
+    endpoint = agent_endpoint("1001")
+    phone = Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                        sip_port=5064, rtp_low=30400, rtp_high=30500,
+                                        answer_delay_s=0.5, talk_s=2.0))
+    await asyncio.to_thread(phone.start)
+    yield phone
+    await asyncio.to_thread(phone.stop)
+
+
+async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
+                                             agent_1001: Softphone) -> None:
+    desk = engine.agent_desk
+    state = await desk.login("1001")
+    assert state["state"] == "available" and "q12345" in state["queues"]
+    result = await place_calls([CallSpec("12345", "13755550001")], hold_ms=14000,
+                               audio=True, local_port=5075, media_port=16500)
+    assert result.successful == 1
+    (record,) = agent_1001.answered
+    assert record.heard_audio
+    moves = [(r["from"], r["to"]) for r in lab.events("agent.state", agent="1001")]
+    assert moves[-4:] == [("logged_out", "available"), ("available", "ringing"),
+                          ("ringing", "on_call"), ("on_call", "wrapup")]
+    # paused (it wins over the wrap-up still running): the next call is not offered
+    paused = await desk.pause("1001", "小休")
+    assert (paused["state"], paused["reason"]) == ("paused", "小休")
+    offered = agent_1001.offered
+    result = await place_calls([CallSpec("12345", "13755550002")], hold_ms=10000,
+                               local_port=5075, media_port=16500)
+    assert result.successful == 1
+    assert agent_1001.offered == offered
+    assert (await desk.unpause("1001"))["state"] == "available"  # wrap-up (10 s) is over
+    assert (await desk.logout("1001"))["state"] == "logged_out"
+
+
+async def test_login_refused_for_unregistered_or_unknown_agent(lab: Lab,
+                                                               engine: Engine) -> None:
+    with pytest.raises(AgentError, match="is not registered"):
+        await engine.agent_desk.login("1002")
+    with pytest.raises(AgentError, match="unknown agent '9999'"):
+        await engine.agent_desk.login("9999")
+    with pytest.raises(AgentError, match="not one of"):
+        await engine.agent_desk.pause("1002", "睡觉")
