@@ -164,7 +164,7 @@ class AgentDesk:
         (briefly) for the event, so the caller is shown the state that now holds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while not done() and loop.time() < deadline:
+        while not done() and loop.time() < deadline:  # noqa: ASYNC110 (a pure predicate)
             await asyncio.sleep(0.02)
 
     def describe(self, agent_id: str) -> dict[str, Any]:
