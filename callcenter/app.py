@@ -21,6 +21,7 @@ from callcenter.ami import events as ev
 from callcenter.ami.adapter import adapt
 from callcenter.ami.client import AmiClient, AmiSettings
 from callcenter.ami.wire import AmiFrame
+from callcenter.api.server import ApiServer, build_app
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog
 from callcenter.calls.state import (
@@ -78,6 +79,8 @@ class Engine:
                                  on_request=self._record_agi,
                                  request_timeout=e.agi.request_timeout_s)
         self.agent_desk = AgentDesk(config, self.ami, time.time)
+        self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot),
+                             e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
                                                             "reload": self._reload_command,
                                                             "agent": self._agent_command})
@@ -253,6 +256,14 @@ class Engine:
                 f"cannot listen for FastAGI on {self.agi.host}:{self.agi.port}: "
                 f"{exc.strerror or exc}") from None
         await self.control.start()
+        try:
+            await self.api.start()
+        except OSError as exc:
+            await self.agi.stop()
+            await self.control.stop()
+            raise EngineControlError(
+                f"cannot listen for the API on {self.api.host}:{self.api.port}: "
+                f"{exc.strerror or exc}") from None
 
     async def run(self, *, handle_signals: bool = True) -> None:
         loop = asyncio.get_running_loop()
@@ -274,6 +285,7 @@ class Engine:
             ticks.cancel()
             await asyncio.gather(ami_task, flusher, ticks, return_exceptions=True)
             await self.agi.stop()
+            await self.api.stop()
             await self.control.stop()
             log.info("engine.stopped")
             self.call_log.close()

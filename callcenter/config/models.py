@@ -72,6 +72,11 @@ class AgiSettings(Strict):
     request_timeout_s: float = Field(5.0, gt=0)
 
 
+class ApiSettings(Strict):
+    host: IpAddress = "127.0.0.1"
+    port: Port = 8090
+
+
 class PathSettings(Strict):
     call_log: str = "var/log/calls.jsonl"
     database: str = "var/callcenter.sqlite3"
@@ -98,6 +103,7 @@ class EngineConfig(Strict):
     asterisk: AsteriskSettings = AsteriskSettings()
     ami: AmiSettingsModel = AmiSettingsModel()
     agi: AgiSettings = AgiSettings()
+    api: ApiSettings = ApiSettings()
     paths: PathSettings = PathSettings()
     privacy: PrivacySettings = PrivacySettings()
     routing: RoutingSettings = RoutingSettings()

@@ -59,3 +59,22 @@ async def test_login_refused_for_unregistered_or_unknown_agent(lab: Lab,
         await engine.agent_desk.login("9999")
     with pytest.raises(AgentError, match="not one of"):
         await engine.agent_desk.pause("1002", "睡觉")
+
+
+async def test_http_api_of_the_running_engine(lab: Lab, engine: Engine) -> None:
+    import aiohttp
+
+    base = f"http://127.0.0.1:{lab.config.engine.api.port}/api"
+    good = {"Authorization": f"Bearer {lab.secrets.api_token}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/status", headers={"Authorization": "Bearer nope"}) as r:
+            assert r.status == 401
+        async with http.get(f"{base}/status", headers=good) as r:
+            assert r.status == 200
+            status = await r.json()
+            assert status["ami"]["connected"] and len(status["agents"]) == len(
+                lab.config.agents.agents)
+        async with http.post(f"{base}/agents/9999/login", headers=good) as r:
+            assert r.status == 404 and "unknown agent" in (await r.json())["error"]
+        async with http.post(f"{base}/agents/1002/login", headers=good) as r:
+            assert r.status == 400 and "not registered" in (await r.json())["error"]

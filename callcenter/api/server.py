@@ -1,0 +1,110 @@
+"""The engine's HTTP JSON API for agent desktops and supervisors (loopback, token-protected).
+
+    GET  /api/status                      engine, AMI link, live calls, agents
+    GET  /api/agents                      every agent and its state
+    POST /api/agents/{id}/login           the softphone must be registered
+    POST /api/agents/{id}/logout
+    POST /api/agents/{id}/pause           body {"reason": "小休"} (a reason from agents.yaml)
+    POST /api/agents/{id}/unpause
+
+Every request carries ``Authorization: Bearer <token>`` (``api_token`` in var/secrets.yaml);
+without it: 401. Refusals are JSON ``{"error": …, "error_id": …}`` with 400 (404 for an
+unknown agent).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import structlog
+from aiohttp import web
+
+from callcenter.errors import AgentError
+
+log = structlog.get_logger("api")
+
+
+class Desk(Protocol):
+    def snapshot(self) -> list[dict[str, Any]]: ...
+    async def login(self, agent_id: str) -> dict[str, Any]: ...
+    async def logout(self, agent_id: str) -> dict[str, Any]: ...
+    async def pause(self, agent_id: str, reason: str) -> dict[str, Any]: ...
+    async def unpause(self, agent_id: str) -> dict[str, Any]: ...
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status,
+                             dumps=lambda d: json.dumps(d, ensure_ascii=False, default=str))
+
+
+def _error(message: str, status: int, error_id: str = "") -> web.Response:
+    return _json({"error": message, "error_id": error_id}, status)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]]) -> web.Application:
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            log.warning("api.unauthorized", path=request.path, peer=request.remote)
+            return _error("missing or wrong token (Authorization: Bearer …)", 401)
+        return await handler(request)
+
+    async def get_status(_request: web.Request) -> web.Response:
+        return _json(status())
+
+    async def get_agents(_request: web.Request) -> web.Response:
+        return _json(desk.snapshot())
+
+    async def agent_action(request: web.Request) -> web.Response:
+        agent_id = request.match_info["agent"]
+        action = request.match_info["action"]
+        try:
+            if action == "login":
+                result = await desk.login(agent_id)
+            elif action == "logout":
+                result = await desk.logout(agent_id)
+            elif action == "unpause":
+                result = await desk.unpause(agent_id)
+            elif action == "pause":
+                try:
+                    body = await request.json()
+                except ValueError:
+                    return _error("the body must be JSON like {\"reason\": \"小休\"}", 400)
+                reason = body.get("reason", "") if isinstance(body, dict) else ""
+                result = await desk.pause(agent_id, str(reason))
+            else:
+                return _error(f"unknown action {action!r}", 404)
+        except AgentError as exc:
+            status_code = 404 if exc.message.startswith("unknown agent") else 400
+            return _error(exc.message, status_code, exc.error_id)
+        log.info("api.agent_action", agent=agent_id, action=action)
+        return _json(result)
+
+    app = web.Application(middlewares=[auth])
+    app.router.add_get("/api/status", get_status)
+    app.router.add_get("/api/agents", get_agents)
+    app.router.add_post("/api/agents/{agent}/{action}", agent_action)
+    return app
+
+
+class ApiServer:
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self._runner = web.AppRunner(app, access_log=None)
+        self.host = host
+        self.port = port
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        log.info("api.listening", host=self.host, port=self.port)
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
