@@ -23,7 +23,7 @@ from callcenter.ami.client import AmiClient, AmiSettings
 from callcenter.ami.wire import AmiFrame
 from callcenter.api.server import ApiServer, build_app
 from callcenter.calllog.privacy import mask_number
-from callcenter.calllog.writer import CallLog
+from callcenter.calllog.writer import CallLog, iso_ts
 from callcenter.calls.state import (
     CallAnswered,
     CallEnded,
@@ -42,6 +42,7 @@ from callcenter.routing.catalogue import Catalogue
 from callcenter.routing.decide import Router
 from callcenter.routing.scripts import RoutingScripts, log_routed
 from callcenter.secrets import Secrets
+from callcenter.store.db import CallbackRequest, Store
 
 log = structlog.get_logger("engine")
 
@@ -84,6 +85,8 @@ class Engine:
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
                                                             "reload": self._reload_command,
                                                             "agent": self._agent_command})
+        self.store: Store | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self.started_at = time.time()
         self.resyncs = 0
         self._stop = asyncio.Event()
@@ -123,6 +126,8 @@ class Engine:
             elif event.name == "CcOverflow":
                 log.info("queue.overflow", ts=ts, queue=fields.get("From", ""),
                          to=fields.get("To", ""), queue_status=fields.get("QueueStatus", ""))
+            elif event.name == "CcCallback":
+                self._callback_requested(event, fields, ts)
             elif event.name == "CcFallback":
                 log.warning("call.engine_fallback", ts=ts, dialed=fields.get("Dialed", ""),
                             agi_status=fields.get("AgiStatus", ""),
@@ -162,6 +167,30 @@ class Engine:
                              duration_s=round(notice.ts - call.started_at, 3),
                              cause=notice.cause, cause_text=notice.cause_text,
                              reason=notice.reason)
+
+    def _callback_requested(self, event: ev.UserEvent, fields: dict[str, str],
+                            ts: float) -> None:
+        call = self.tracker.calls.get(event.linkedid)
+        caller = call.caller_num if call is not None else ""
+        dialed = fields.get("Dialed", "")
+        route = self.router.decide(dialed, date.today())
+        request = CallbackRequest(
+            call_id=event.linkedid, caller=caller, dialed=dialed, hotline=route.hotline,
+            queue=fields.get("Queue", ""), reason=fields.get("QueueStatus", "").lower(),
+            requested_at=iso_ts(ts))
+        log.info("callback.requested", ts=ts, caller=caller, dialed=dialed,
+                 hotline=route.hotline, queue=request.queue, reason=request.reason)
+        if self.store is not None:
+            task = asyncio.get_running_loop().create_task(self._save_callback(request))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _save_callback(self, request: CallbackRequest) -> None:
+        assert self.store is not None
+        try:
+            await self.store.add_callback(request)
+        except Exception:  # the log line above keeps the request if the database fails
+            log.exception("callback.store_failed", call_id=request.call_id)
 
     # -- FastAGI ---------------------------------------------------------------------------
 
@@ -270,6 +299,7 @@ class Engine:
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
+        self.store = await Store.open(self.paths.resolve(self.config.engine.paths.database))
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
         ami_task = asyncio.create_task(self.ami.run())
@@ -287,5 +317,9 @@ class Engine:
             await self.agi.stop()
             await self.api.stop()
             await self.control.stop()
+            if self._background:
+                await asyncio.gather(*self._background, return_exceptions=True)
+            if self.store is not None:
+                await self.store.close()
             log.info("engine.stopped")
             self.call_log.close()

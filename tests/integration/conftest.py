@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from agents.sipp import SippSeat
+from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT, Paths
@@ -72,6 +73,7 @@ SILENT_SEAT_PORT = 5091
 ANSWERING_SUBCENTERS = ("12366", "12367", "12360")  # seats answer
 SILENT_SUBCENTER = "12305"  # seats ring and never answer (3 s)
 UNREGISTERED_SUBCENTER = "12313"  # no seat registered
+LAB_AGENT = "9000"  # member of every queue: logged in and paused, callers wait in queues
 MENU_HOTLINE = "12333"  # a DTMF menu: 1 → q12333, 9 → hotline 12329, else q12333
 
 
@@ -105,6 +107,13 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
                              "default": {"queue": "q12333"}}
     yaml.dump(hotlines, hotlines_file)
 
+    agents_file = config_dir / "agents.yaml"
+    agents = yaml.load(agents_file)
+    agents["agents"][LAB_AGENT] = {
+        "name": "实验坐席", "skills": {q: 1 for q in yaml.load(config_dir / "queues.yaml")[
+            "queues"]}, "shifts": [{"days": ["mon"], "from": "00:00", "to": "01:00"}]}
+    yaml.dump(agents, agents_file)
+
     prompts_file = config_dir / "prompts.yaml"
     prompts = yaml.load(prompts_file)
     prompts["prompts"]["menu-12333"] = {"text": "社保业务请按1，公积金业务请按9。"}
@@ -126,6 +135,25 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     control.up()
     yield Lab(paths, config, secrets, control, call_log)
     control.down()
+
+
+@pytest.fixture(scope="module")
+def lab_agent_phone(lab: Lab) -> Iterator[Softphone]:
+    """The lab agent's softphone, registered for a whole test module."""
+    endpoint = f"agent-{LAB_AGENT}"
+    phone = Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                        sip_port=5065, rtp_low=30600, rtp_high=30700,
+                                        answer=False))
+    phone.start()
+    yield phone
+    phone.stop()
+
+
+@pytest.fixture
+async def agents_waiting(lab: Lab, engine: Engine, lab_agent_phone: Softphone) -> None:
+    """Every queue has a logged-in agent who is paused: callers join queues and wait."""
+    await engine.agent_desk.login(LAB_AGENT)
+    await engine.agent_desk.pause(LAB_AGENT, "会议")
 
 
 @pytest.fixture

@@ -78,3 +78,26 @@ async def test_http_api_of_the_running_engine(lab: Lab, engine: Engine) -> None:
             assert r.status == 404 and "unknown agent" in (await r.json())["error"]
         async with http.post(f"{base}/agents/1002/login", headers=good) as r:
             assert r.status == 400 and "not registered" in (await r.json())["error"]
+
+
+async def test_nobody_to_take_the_call_records_a_callback(lab: Lab, engine: Engine) -> None:
+    for agent_id in lab.config.agents.agents:  # nobody logged in anywhere
+        await engine.agent_desk.logout(agent_id)
+    result = await place_calls([CallSpec("12315", "13766660001")], hold_ms=25000,
+                               local_port=5076, media_port=16600)
+    assert result.successful == 1
+    started = await lab.wait_for("call", lambda: lab.events("call.started",
+                                                           caller="137****0001"))
+    call_id = started[-1]["call_id"]
+    # 12315's queue is empty → overflow at once to q12345, empty too → callback
+    overflow = lab.frames("UserEvent", Linkedid=call_id, UserEvent="CcOverflow")
+    assert overflow and overflow[0]["QueueStatus"] == "JOINEMPTY"
+    (callback,) = lab.events("callback.requested", call_id=call_id)
+    assert (callback["queue"], callback["reason"], callback["caller"]) == (
+        "q12345", "joinempty", "137****0001")
+    # the caller heard the callback prompt and was not left in silence: Asterisk hung up
+    ended = lab.events("call.ended", call_id=call_id)
+    assert ended and ended[0]["duration_s"] < 25
+    assert engine.store is not None
+    rows = [r for r in await engine.store.open_callbacks() if r["call_id"] == call_id]
+    assert rows and rows[0]["caller"] == "13766660001"  # the full number, only in the store

@@ -47,8 +47,8 @@ def _joined(lab: Lab, call_id: str) -> list[str]:
     return [f["Queue"] for f in lab.frames("QueueCallerJoin", Linkedid=call_id)]
 
 
-async def test_every_catalogue_number_reaches_its_destination(lab: Lab, engine: Engine,
-                                                              seats: None) -> None:
+async def test_every_catalogue_number_reaches_its_destination(
+        lab: Lab, engine: Engine, seats: None, agents_waiting: None) -> None:
     rows = _catalogue(lab)
     assert len(rows) == 58
     rows.append(("8929999", "merged", "q12345"))  # 0931—8929999 without the area code
@@ -89,7 +89,8 @@ async def test_every_catalogue_number_reaches_its_destination(lab: Lab, engine: 
     assert not failures, "\n".join(failures)
 
 
-async def test_engine_stopped_calls_still_reach_a_queue(lab: Lab, engine: Engine) -> None:
+async def test_engine_stopped_calls_still_reach_a_queue(lab: Lab, engine: Engine,
+                                                       agents_waiting: None) -> None:
     await engine.agi.stop()
     cases = [("12345", "q12345"), ("12396", "q12345"), ("09318929999", "q12345"),
              ("12315", "q12315")]
@@ -124,8 +125,8 @@ GREETING_MS = 16000
     (["3", "9"], "q12329", ["menu.invalid", "menu.choice"]),
     ([], "q12333", ["menu.timeout"]),
 ])
-async def test_dtmf_menu(lab: Lab, engine: Engine, digits: list[str], queue: str,
-                         menu_events: list[str]) -> None:
+async def test_dtmf_menu(lab: Lab, engine: Engine, agents_waiting: None, digits: list[str],
+                         queue: str, menu_events: list[str]) -> None:
     caller = f"13722220{len(digits)}{digits[0] if digits else 0}{len(menu_events)}"[:11]
     dtmf = [(GREETING_MS if i == 0 else 1500, d) for i, d in enumerate(digits)]
     call_id, routed = await _menu_call(lab, caller, dtmf, hold_ms=GREETING_MS + 9000)

@@ -1,0 +1,104 @@
+"""The embedded store (SQLite through aiosqlite, WAL), with a versioned schema.
+
+Migrations are plain SQL, applied in order inside one transaction each and recorded in
+``schema_version``; a database newer than the code is refused. Full caller numbers are kept
+here (and only here): the call log masks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from callcenter.errors import CallCenterError
+
+
+class StoreError(CallCenterError):
+    error_id = "CC800"
+
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: callback requests (queues issue)
+    """
+    CREATE TABLE callback_request (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        dialed TEXT NOT NULL,
+        hotline TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX callback_request_open ON callback_request (done_at, requested_at);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequest:
+    call_id: str
+    caller: str
+    dialed: str
+    hotline: str
+    queue: str
+    reason: str
+    requested_at: str
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path)
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        store = cls(db)
+        try:
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def schema_version(self) -> int:
+        await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        async with self._db.execute("SELECT MAX(version) FROM schema_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    async def _migrate(self) -> None:
+        current = await self.schema_version()
+        if current > len(MIGRATIONS):
+            raise StoreError(f"the database has schema version {current}, newer than this "
+                             f"engine knows ({len(MIGRATIONS)}): upgrade the engine")
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            await self._db.executescript(
+                f"BEGIN; {MIGRATIONS[version - 1]} "
+                f"INSERT INTO schema_version (version) VALUES ({version}); COMMIT;")
+
+    async def add_callback(self, request: CallbackRequest) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO callback_request (call_id, caller, dialed, hotline, queue, reason, "
+            "requested_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (request.call_id, request.caller, request.dialed, request.hotline, request.queue,
+             request.reason, request.requested_at))
+        await self._db.commit()
+        return int(cursor.lastrowid or 0)
+
+    async def open_callbacks(self) -> list[dict[str, Any]]:
+        async with self._db.execute(
+                "SELECT * FROM callback_request WHERE done_at IS NULL ORDER BY requested_at"
+        ) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
