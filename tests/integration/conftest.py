@@ -107,6 +107,11 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
                              "default": {"queue": "q12333"}}
     yaml.dump(hotlines, hotlines_file)
 
+    queues_file = config_dir / "queues.yaml"
+    queues = yaml.load(queues_file)
+    queues["queues"]["q12345"]["ring_timeout_s"] = 5  # ring-no-answer tests stay short
+    yaml.dump(queues, queues_file)
+
     agents_file = config_dir / "agents.yaml"
     agents = yaml.load(agents_file)
     agents["agents"][LAB_AGENT] = {

@@ -51,6 +51,36 @@ async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
     assert (await desk.logout("1001"))["state"] == "logged_out"
 
 
+async def test_ring_no_answer_pauses_the_agent_and_another_answers(lab: Lab,
+                                                                   engine: Engine) -> None:
+    def phone(agent_id: str, port: int, answer: bool) -> Softphone:
+        endpoint = agent_endpoint(agent_id)
+        return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                           sip_port=port, rtp_low=port * 10 - 20000,
+                                           rtp_high=port * 10 - 19900, answer=answer,
+                                           answer_delay_s=0.3, talk_s=2.0))
+    silent, helper = phone("1002", 5066, answer=False), phone("2001", 5067, answer=True)
+    await asyncio.gather(asyncio.to_thread(silent.start), asyncio.to_thread(helper.start))
+    try:
+        desk = engine.agent_desk
+        await desk.login("1002")  # q12345 penalty 2: rung first
+        await desk.login("2001")  # q12345 penalty 4: only when 1002 cannot take calls
+        result = await place_calls([CallSpec("12345", "13777770001")], hold_ms=35000,
+                                   local_port=5077, media_port=16700)
+        assert result.successful == 1
+        assert silent.offered >= 2 and not silent.answered
+        assert len(helper.answered) == 1
+        (pause,) = lab.events("agent.auto_pause", agent="1002")
+        assert pause["reason"] == "未接"
+        assert lab.frames("QueueMemberPause", MemberName="1002", PausedReason="未接")
+        assert desk.describe("1002")["state"] == "paused"
+        assert desk.describe("1002")["reason"] == "未接"
+    finally:
+        for agent_id in ("1002", "2001"):
+            await engine.agent_desk.logout(agent_id)
+        await asyncio.gather(asyncio.to_thread(silent.stop), asyncio.to_thread(helper.stop))
+
+
 async def test_login_refused_for_unregistered_or_unknown_agent(lab: Lab,
                                                                engine: Engine) -> None:
     with pytest.raises(AgentError, match="is not registered"):
