@@ -38,6 +38,7 @@ from callcenter.control.server import ControlServer, query
 from callcenter.errors import AgentError, EngineControlError
 from callcenter.paths import Paths
 from callcenter.pbx.confgen import prompt_path
+from callcenter.queues.watch import QueueWatch
 from callcenter.routing.catalogue import Catalogue
 from callcenter.routing.decide import Router
 from callcenter.routing.scripts import RoutingScripts, log_routed
@@ -80,6 +81,7 @@ class Engine:
                                  on_request=self._record_agi,
                                  request_timeout=e.agi.request_timeout_s)
         self.agent_desk = AgentDesk(config, self.ami, time.time)
+        self.queue_watch = QueueWatch(config.queues)
         self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot),
                              e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
@@ -108,6 +110,7 @@ class Engine:
             return
         self._log_notices(self.tracker.apply(event, ts))
         self.agent_desk.on_event(event, ts)
+        self.queue_watch.on_event(event, ts)
         if isinstance(event, ev.UserEvent):
             self._on_user_event(event, ts)
 
@@ -123,9 +126,6 @@ class Engine:
                 else:
                     route = replace(route, reason="engine routing unavailable: static route")
                 log_routed(route, source="dialplan", ts=ts)
-            elif event.name == "CcOverflow":
-                log.info("queue.overflow", ts=ts, queue=fields.get("From", ""),
-                         to=fields.get("To", ""), queue_status=fields.get("QueueStatus", ""))
             elif event.name == "CcCallback":
                 self._callback_requested(event, fields, ts)
             elif event.name == "CcFallback":
@@ -137,6 +137,7 @@ class Engine:
         """Rebuild the picture of live calls after a (re)connect."""
         self.tracker.begin_resync()
         self.agent_desk.begin_resync()
+        self.queue_watch.begin_resync()
         try:
             channels = await self.ami.send(actions.core_show_channels())
             queues = await self.ami.send(actions.queue_status())
@@ -227,6 +228,7 @@ class Engine:
             "agi": dict(self.agi.counts),
             "calls": calls,
             "agents": self.agent_desk.snapshot(),
+            "queues": self.queue_watch.snapshot(self.agent_desk.board, now),
         }
 
     def _status_command(self, _request: Any) -> dict[str, Any]:

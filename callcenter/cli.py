@@ -232,6 +232,16 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
                       + (" (recovered)" if c["recovered"] else ""), str(c["age_s"]),
                       str(c["channels"]), c["queue"], c["agent"])
     console.print(calls)
+    queues = Table(title="queues")
+    for column in ("queue", "title", "waiting", "longest wait s", "available", "busy",
+                   "paused", "answered", "≤ target %", "abandoned", "overflowed"):
+        queues.add_column(column)
+    for q in snap.get("queues", []):
+        queues.add_row(q["queue"], q["title"], str(q["waiting"]), str(q["longest_wait_s"]),
+                       str(q["available"]), str(q["busy"]), str(q["paused"]),
+                       str(q["answered"]), "-" if q["in_target_pct"] is None
+                       else str(q["in_target_pct"]), str(q["abandoned"]), str(q["overflowed"]))
+    console.print(queues)
     return 0
 
 

@@ -110,24 +110,52 @@ async def test_http_api_of_the_running_engine(lab: Lab, engine: Engine) -> None:
             assert r.status == 400 and "not registered" in (await r.json())["error"]
 
 
+async def test_caller_hanging_up_while_waiting_is_abandoned(lab: Lab, engine: Engine,
+                                                            agents_waiting: None) -> None:
+    result = await place_calls([CallSpec("12345", "13788880011")], hold_ms=12000,
+                               local_port=5078, media_port=16800)
+    assert result.successful == 1
+    started = await lab.wait_for("call", lambda: lab.events("call.started",
+                                                           caller="137****0011"))
+    call_id = started[-1]["call_id"]
+    (abandoned,) = await lab.wait_for("queue.abandoned", lambda: lab.events(
+        "queue.abandoned", call_id=call_id))
+    (joined,) = lab.events("queue.joined", call_id=call_id)
+    (ended,) = await lab.wait_for("call.ended", lambda: lab.events("call.ended",
+                                                                  call_id=call_id))
+    assert abandoned["queue"] == "q12345"
+    waited = _seconds(ended["ts"]) - _seconds(joined["ts"])
+    assert abs(abandoned["wait_s"] - waited) <= 1.0  # Asterisk's HoldTime, whole seconds
+    assert 2 <= abandoned["wait_s"] <= 8  # 12 s call minus the ~6.5 s greeting
+    row = next(q for q in engine.snapshot()["queues"] if q["queue"] == "q12345")
+    assert row["abandoned"] >= 1 and row["waiting"] == 0
+
+
+def _seconds(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
 async def test_nobody_to_take_the_call_records_a_callback(lab: Lab, engine: Engine) -> None:
     for agent_id in lab.config.agents.agents:  # nobody logged in anywhere
         await engine.agent_desk.logout(agent_id)
-    result = await place_calls([CallSpec("12315", "13766660001")], hold_ms=25000,
+    result = await place_calls([CallSpec("12315", "13766660021")], hold_ms=25000,
                                local_port=5076, media_port=16600)
     assert result.successful == 1
     started = await lab.wait_for("call", lambda: lab.events("call.started",
-                                                           caller="137****0001"))
+                                                           caller="137****0021"))
     call_id = started[-1]["call_id"]
     # 12315's queue is empty → overflow at once to q12345, empty too → callback
     overflow = lab.frames("UserEvent", Linkedid=call_id, UserEvent="CcOverflow")
     assert overflow and overflow[0]["QueueStatus"] == "JOINEMPTY"
     (callback,) = lab.events("callback.requested", call_id=call_id)
     assert (callback["queue"], callback["reason"], callback["caller"]) == (
-        "q12345", "joinempty", "137****0001")
+        "q12345", "joinempty", "137****0021")
     # the caller heard the callback prompt and was not left in silence: Asterisk hung up
-    ended = lab.events("call.ended", call_id=call_id)
+    ended = await lab.wait_for("call.ended", lambda: lab.events("call.ended",
+                                                               call_id=call_id))
     assert ended and ended[0]["duration_s"] < 25
     assert engine.store is not None
     rows = [r for r in await engine.store.open_callbacks() if r["call_id"] == call_id]
-    assert rows and rows[0]["caller"] == "13766660001"  # the full number, only in the store
+    assert rows and rows[0]["caller"] == "13766660021"  # the full number, only in the store
