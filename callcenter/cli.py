@@ -271,7 +271,7 @@ def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.demo import run_demo
 
-    return run_demo(_config(args, paths), paths, calls=args.calls)
+    return run_demo(_config(args, paths), paths, seconds=args.seconds, rate=args.rate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -312,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--reason", help="pause reason (agents.yaml pause_reasons)")
     agent.set_defaults(func=cmd_agent)
     demo = sub.add_parser("demo", help="bring everything up, place calls, show what happened")
-    demo.add_argument("--calls", type=int, default=10)
+    demo.add_argument("--seconds", type=float, default=75, help="how long callers arrive")
+    demo.add_argument("--rate", type=float, default=0.4, help="callers per second (Poisson)")
     demo.set_defaults(func=cmd_demo)
     return parser
 

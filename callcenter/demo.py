@@ -1,109 +1,177 @@
-"""``python run.py demo``: Asterisk and the engine up, real SIP calls in, what the engine did.
+"""``python run.py demo``: the 12345 centre at work on the real Asterisk, for a minute or so.
 
-Calls to 12345 and to merged, dual and sub-center numbers (and a landline dialed without its
-area code, and a number not in the catalogue) arrive through the carrier trunk. The engine
-routes each by the number dialed: announcement and the 12345 queue, the dual hotline's own
-queue, or the sub-center's seats (none are registered in the demo, so those callers fall back
-to the 12345 queue). No agents are logged in yet: callers wait in their queues and hang up.
-The live-call table shows them while they are up; a summary is printed from the call log.
+Asterisk and the engine come up; a handful of simulated agents (pyVoIP softphones) register
+and log in to their queues; simulated callers (sipp, through the carrier trunk) arrive at
+random (Poisson) and dial 12345, merged numbers (also a landline without its area code), dual
+numbers and a sub-center with no seats registered (its callers fall back to 12345). Each
+caller has a patience: who is not answered in time hangs up (abandoned). A live table shows
+queues and agents; at the end a summary (answered, abandoned, 15 s answer rate, average wait)
+and everything is shut down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sys
+import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.table import Table
 
 from agents.sipp import CallSpec, place_calls
+from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
-from callcenter.config.loader import Config
+from callcenter.config.loader import Config, agent_endpoint
 from callcenter.paths import Paths
 from callcenter.pbx.control import AsteriskControl
 from callcenter.secrets import load_secrets
 
 console = Console(width=max(Console().width, 120))
 
-DEMO_NUMBERS = ("12345", "12396", "12315", "09318929999", "12366", "12333", "8929999", "96119",
-                "12348", "55555")
+DEMO_AGENTS = ("1001", "1002", "2001", "2004", "2006")
+# (number dialed, weight): 12345 itself, merged, dual, a sub-center without seats
+NUMBER_MIX = (("12345", 8), ("12396", 2), ("8929999", 1), ("09318929999", 1), ("96119", 1),
+              ("12315", 3), ("12333", 2), ("12348", 1), ("12366", 1), ("55555", 1))
 
 
-def demo_calls(count: int) -> list[CallSpec]:
-    return [CallSpec(DEMO_NUMBERS[i % len(DEMO_NUMBERS)], f"1380000{1000 + i:04d}")
-            for i in range(count)]
+@dataclass(frozen=True, slots=True)
+class DemoCaller:
+    at_s: float
+    dialed: str
+    caller: str
+    stay_ms: int  # greeting + patience + talk: the caller hangs up then, if still there
 
 
-def _live_table(snapshot: dict[str, Any]) -> Table:
-    table = Table(title=f"live calls seen by the engine ({len(snapshot['calls'])})")
-    for column in ("call id", "dialed", "caller", "state", "queue", "age s"):
-        table.add_column(column)
-    for c in snapshot["calls"]:
-        table.add_row(c["call_id"], c["dialed"], c["caller"], c["state"], c["queue"],
-                      str(c["age_s"]))
-    return table
+def plan_callers(seconds: float, rate_per_s: float, seed: int) -> list[DemoCaller]:
+    rng = random.Random(seed)
+    numbers = [n for n, w in NUMBER_MIX for _ in range(w)]
+    out: list[DemoCaller] = []
+    t = 0.0
+    while True:
+        t += rng.expovariate(rate_per_s)
+        if t > seconds:
+            return out
+        caller = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+        out.append(DemoCaller(t, rng.choice(numbers), caller, rng.randrange(25000, 45000)))
+
+
+def _agent_phones(config: Config, paths: Paths) -> list[Softphone]:
+    secrets = load_secrets(paths.secrets, config.sip_endpoints)
+    rng = random.Random(7)
+    phones = []
+    for index, agent_id in enumerate(a for a in DEMO_AGENTS if a in config.agents.agents):
+        endpoint = agent_endpoint(agent_id)
+        phones.append(Softphone(SoftphoneSettings(
+            endpoint, secrets.sip_passwords[endpoint], sip_port=5100 + index,
+            rtp_low=31000 + index * 100, rtp_high=31000 + index * 100 + 99,
+            answer_delay_s=rng.uniform(1.0, 3.0), talk_s=rng.uniform(8.0, 15.0))))
+    return phones
+
+
+def _tables(snapshot: dict[str, Any], offered: int, total: int) -> Group:
+    queues = Table(title=f"queues — callers so far {offered}/{total}")
+    for column in ("queue", "title", "waiting", "longest s", "avail", "busy", "paused",
+                   "answered", "≤15s %", "abandoned", "overflow"):
+        queues.add_column(column)
+    for q in snapshot["queues"]:
+        if not (q["waiting"] or q["answered"] or q["abandoned"] or q["available"]
+                or q["busy"] or q["overflowed"]):
+            continue
+        queues.add_row(q["queue"], q["title"], str(q["waiting"]), str(q["longest_wait_s"]),
+                       str(q["available"]), str(q["busy"]), str(q["paused"]),
+                       str(q["answered"]),
+                       "-" if q["in_target_pct"] is None else str(q["in_target_pct"]),
+                       str(q["abandoned"]), str(q["overflowed"]))
+    agents = Table(title="agents")
+    for column in ("agent", "name", "state", "calls"):
+        agents.add_column(column)
+    for a in snapshot["agents"]:
+        if a["state"] != "logged_out":
+            agents.add_row(a["agent"], a["name"], a["state"], str(a["calls_taken"]))
+    return Group(queues, agents)
 
 
 def _summary(log_path: Path, since: str) -> Table:
-    calls: dict[str, dict[str, Any]] = {}
+    counts = {"call.started": 0, "queue.answered": 0, "queue.abandoned": 0,
+              "callback.requested": 0, "queue.overflowed": 0}
+    waits: list[float] = []
     with log_path.open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
-            if record["ts"] < since or not record["event"].startswith("call."):
+            if record["ts"] < since or record["event"] not in counts:
                 continue
-            call = calls.setdefault(record["call_id"], {})
-            call[record["event"]] = record
-    table = Table(title="what the engine logged (var/log/calls.jsonl)")
-    for column in ("dialed", "caller", "hotline", "mode", "unit", "routed to", "ended s"):
-        table.add_column(column)
-    for _call_id, events in sorted(calls.items()):
-        started = events.get("call.started", {})
-        routed = events.get("call.routed", {})
-        ended = events.get("call.ended", {})
-        target = routed.get("target", "-") + (f" ({routed['reason']})"
-                                              if routed.get("reason") else "")
-        table.add_row(started.get("dialed", "?"), started.get("caller", "?"),
-                      routed.get("hotline", "-"), routed.get("mode", "-"),
-                      routed.get("unit", "-"), target, str(ended.get("duration_s", "-")))
+            counts[record["event"]] += 1
+            if record["event"] == "queue.answered":
+                waits.append(float(record["wait_s"]))
+    table = Table(title="summary (from var/log/calls.jsonl)", show_header=False)
+    answered = counts["queue.answered"]
+    table.add_row("calls offered", str(counts["call.started"]))
+    table.add_row("answered by an agent", str(answered))
+    table.add_row("abandoned while waiting", str(counts["queue.abandoned"]))
+    table.add_row("overflowed to another queue", str(counts["queue.overflowed"]))
+    table.add_row("callback requests (nobody free)", str(counts["callback.requested"]))
+    table.add_row("answered within 15 s", f"{100 * sum(w <= 15 for w in waits) / answered:.0f} %"
+                  if answered else "-")
+    table.add_row("average wait of answered calls", f"{sum(waits) / answered:.1f} s"
+                  if answered else "-")
     return table
 
 
-async def _run(config: Config, paths: Paths, calls: int) -> int:
-    engine = Engine(config, paths, load_secrets(paths.secrets), console=sys.stdout)
+async def _one_caller(caller: DemoCaller, index: int, start: float) -> bool:
+    await asyncio.sleep(max(0.0, start + caller.at_s - time.monotonic()))
+    result = await place_calls([CallSpec(caller.dialed, caller.caller)], hold_ms=caller.stay_ms,
+                               audio=True, local_port=5200 + index % 200,
+                               media_port=20000 + (index % 200) * 4)
+    return result.successful == 1
+
+
+async def _run(config: Config, paths: Paths, seconds: float, rate: float, seed: int) -> int:
+    engine = Engine(config, paths, load_secrets(paths.secrets))
     engine_task = asyncio.create_task(engine.run(handle_signals=False))
+    phones = _agent_phones(config, paths)
     try:
         await engine.ami.wait_connected(15)
-    except TimeoutError:
-        console.print("[red]the engine could not connect to Asterisk's AMI[/red]")
+        await asyncio.gather(*(asyncio.to_thread(p.start) for p in phones))
+        for phone in phones:
+            await engine.agent_desk.login(phone.settings.username.removeprefix("agent-"))
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        callers = plan_callers(seconds, rate, seed)
+        console.rule(f"{len(phones)} agents logged in; {len(callers)} callers over "
+                     f"{seconds:.0f} s (Poisson, {rate:g}/s)")
+        start = time.monotonic()
+        tasks = [asyncio.create_task(_one_caller(c, i, start)) for i, c in enumerate(callers)]
+        with Live(_tables(engine.snapshot(), 0, len(callers)), console=console,
+                  refresh_per_second=2) as live:
+            while not all(t.done() for t in tasks):
+                offered = sum(c.at_s <= time.monotonic() - start for c in callers)
+                live.update(_tables(engine.snapshot(), offered, len(callers)))
+                await asyncio.sleep(0.5)
+        completed = sum(t.result() for t in tasks)
+        await asyncio.sleep(1)
+        engine.call_log.flush()
+        console.print(_summary(paths.resolve(config.engine.paths.call_log), since))
+        console.print(f"sipp: {completed} of {len(callers)} callers' calls completed normally")
+        return 0 if completed == len(callers) else 1
+    finally:
+        for phone in phones:
+            await engine.agent_desk.logout(phone.settings.username.removeprefix("agent-"))
+        await asyncio.gather(*(asyncio.to_thread(p.stop) for p in phones))
         engine.stop()
         await engine_task
-        return 1
-    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-    specs = demo_calls(calls)
-    console.rule(f"placing {len(specs)} calls through the carrier trunk (sipp)")
-    sipp = asyncio.create_task(place_calls(specs, hold_ms=20000, rate=2))
-    await asyncio.sleep(len(specs) / 2 + 15)
-    console.print(_live_table(engine.snapshot()))
-    result = await sipp
-    await asyncio.sleep(0.5)
-    engine.stop()
-    await engine_task
-    console.rule("summary")
-    console.print(_summary(paths.resolve(config.engine.paths.call_log), since))
-    console.print(f"sipp: {result.successful} calls completed, {result.failed} failed")
-    return 0 if result.failed == 0 and result.successful == len(specs) else 1
 
 
-def run_demo(config: Config, paths: Paths, calls: int = 10) -> int:
+def run_demo(config: Config, paths: Paths, seconds: float = 75, rate: float = 0.4,
+             seed: int = 12345) -> int:
     control = AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
     was_up = control.pid() is not None
     console.print(control.up())
     try:
-        return asyncio.run(_run(config, paths, calls))
+        return asyncio.run(_run(config, paths, seconds, rate, seed))
     finally:
         if not was_up:
             console.print(control.down())

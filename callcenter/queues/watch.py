@@ -29,9 +29,15 @@ class QueueFigures:
 
 
 class QueueWatch:
+    """Asterisk reports a caller leaving by the queue's own timeout (our overflow) with the
+    same QueueCallerAbandon as a caller hanging up. So an abandon is held until the call
+    shows which it was: the dialplan's CcOverflow or CcCallback (not abandoned) or the
+    caller's Hangup."""
+
     def __init__(self, queues: QueuesConfig) -> None:
         self.queues = queues
         self.figures: dict[str, QueueFigures] = {name: QueueFigures() for name in queues.queues}
+        self._left: dict[str, tuple[ev.QueueCallerAbandon, float]] = {}
 
     def _q(self, name: str) -> QueueFigures:
         return self.figures.setdefault(name, QueueFigures())
@@ -46,12 +52,14 @@ class QueueWatch:
         elif isinstance(event, ev.QueueCallerLeave):
             self._q(event.queue).waiting.pop(event.uniqueid, None)
         elif isinstance(event, ev.QueueCallerAbandon):
-            q = self._q(event.queue)
-            q.abandoned += 1
-            q.waiting.pop(event.uniqueid, None)
-            log.info("queue.abandoned", ts=ts, call_id=event.linkedid, queue=event.queue,
-                     wait_s=event.hold_time, position=event.position,
-                     original_position=event.original_position)
+            self._q(event.queue).waiting.pop(event.uniqueid, None)
+            self._left[event.uniqueid] = (event, ts)
+        elif isinstance(event, ev.Hangup) and event.uniqueid in self._left:
+            left, left_ts = self._left.pop(event.uniqueid)
+            self._q(left.queue).abandoned += 1
+            log.info("queue.abandoned", ts=left_ts, call_id=left.linkedid, queue=left.queue,
+                     wait_s=left.hold_time, position=left.position,
+                     original_position=left.original_position)
         elif isinstance(event, ev.AgentConnect):
             q = self._q(event.queue)
             q.answered += 1
@@ -60,12 +68,16 @@ class QueueWatch:
                 q.answered_in_target += 1
             log.info("queue.answered", ts=ts, call_id=event.linkedid, queue=event.queue,
                      agent=event.member_name, wait_s=event.hold_time, ring_s=event.ring_time)
+        elif isinstance(event, ev.UserEvent) and event.name == "CcCallback":
+            self._left.pop(event.uniqueid, None)  # the queue emptied: a callback, not a hang-up
         elif isinstance(event, ev.UserEvent) and event.name == "CcOverflow":
             fields = dict(event.fields)
+            timed_out = self._left.pop(event.uniqueid, None)
             self._q(fields.get("From", "")).overflowed += 1
             log.info("queue.overflowed", ts=ts, call_id=event.linkedid,
                      queue=fields.get("From", ""), to=fields.get("To", ""),
-                     queue_status=fields.get("QueueStatus", ""))
+                     queue_status=fields.get("QueueStatus", ""),
+                     wait_s=timed_out[0].hold_time if timed_out else 0)
 
     def begin_resync(self) -> None:
         for q in self.figures.values():

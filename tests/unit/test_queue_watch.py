@@ -39,9 +39,25 @@ def test_waiting_longest_wait_and_abandon() -> None:
     assert (row["waiting"], row["longest_wait_s"]) == (2, 10.0)
     watch.on_event(ev.QueueCallerAbandon("c1", "1.1", "1.1", "q12315", 1, 1, 12), 112.0)
     watch.on_event(ev.QueueCallerLeave("c1", "1.1", "1.1", "q12315", 1, 1), 112.0)
+    watch.on_event(ev.Hangup("c1", "1.1", "1.1", 16, "Normal Clearing"), 112.1)
     row = _row(watch.snapshot(board, 112.0), "q12315")
     assert (row["waiting"], row["abandoned"], row["longest_wait_s"]) == (1, 1, 8.0)
     watch.on_event(ev.AgentConnect("c2", "1.2", "1.2", "q12315", "PJSIP/agent-2006", "2006",
                                    "x", 20, 2), 124.0)
     row = _row(watch.snapshot(board, 125.0), "q12315")
     assert (row["answered"], row["in_target_pct"]) == (1, 0.0)  # 20 s > 15 s target
+
+
+def test_a_queue_timeout_that_overflows_is_not_an_abandon() -> None:
+    watch = QueueWatch(QUEUES)
+    board = AgentBoard({}, 2)
+    watch.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12315", 1, 1), 100.0)
+    # Asterisk reports the timeout like an abandon; the dialplan then overflows the caller
+    watch.on_event(ev.QueueCallerAbandon("c1", "1.1", "1.1", "q12315", 1, 1, 10), 110.0)
+    watch.on_event(ev.UserEvent("c1", "1.1", "1.1", "CcOverflow",
+                                (("From", "q12315"), ("To", "q12345"),
+                                 ("QueueStatus", "TIMEOUT"))), 110.0)
+    watch.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12345", 1, 1), 110.1)
+    watch.on_event(ev.Hangup("c1", "1.1", "1.1", 16, "Normal Clearing"), 130.0)
+    rows = watch.snapshot(board, 130.0)
+    assert (_row(rows, "q12315")["abandoned"], _row(rows, "q12315")["overflowed"]) == (0, 1)
