@@ -151,9 +151,10 @@ def start_engine(args: argparse.Namespace, paths: Paths) -> str:
         return f"engine is already up (pid {pid})"
     paths.run.mkdir(parents=True, exist_ok=True)
     paths.log.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "callcenter", "run", "--quiet"]
+    command = [sys.executable, "-m", "callcenter"]
     if args.config:
         command += ["--config", str(Path(args.config).resolve())]
+    command += ["run", "--quiet"]
     with (paths.log / "engine.out").open("ab") as out:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True,
