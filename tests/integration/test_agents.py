@@ -81,6 +81,45 @@ async def test_ring_no_answer_pauses_the_agent_and_another_answers(lab: Lab,
         await asyncio.gather(asyncio.to_thread(silent.stop), asyncio.to_thread(helper.stop))
 
 
+async def test_expert_first_then_overflow_to_12345_when_the_expert_is_busy(
+        lab: Lab, engine: Engine) -> None:
+    def phone(agent_id: str, port: int, talk_s: float) -> Softphone:
+        endpoint = agent_endpoint(agent_id)
+        return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                           sip_port=port, rtp_low=port * 10 - 20000,
+                                           rtp_high=port * 10 - 19900, answer_delay_s=0.3,
+                                           talk_s=talk_s))
+    expert, general = phone("2006", 5068, talk_s=40.0), phone("2001", 5069, talk_s=3.0)
+    await asyncio.gather(asyncio.to_thread(expert.start), asyncio.to_thread(general.start))
+    try:
+        desk = engine.agent_desk
+        await desk.login("2006")  # q12315 level 5 (expert), q12345 level 2
+        await desk.login("2001")  # q12345 only (for this call)
+        first = asyncio.create_task(place_calls(
+            [CallSpec("12315", "13799990031")], hold_ms=45000, local_port=5079,
+            media_port=16900))
+        await lab.wait_for("the expert on the call", lambda: expert.answered, timeout=30)
+        second = await place_calls([CallSpec("12315", "13799990032")], hold_ms=40000,
+                                   local_port=5080, media_port=17300)
+        assert second.successful == 1 and (await first).successful == 1
+        calls = {}
+        for caller in ("137****0031", "137****0032"):
+            started = lab.events("call.started", caller=caller)
+            calls[caller] = started[-1]["call_id"]
+        (answered_first,) = lab.events("queue.answered", call_id=calls["137****0031"])
+        assert (answered_first["queue"], answered_first["agent"]) == ("q12315", "2006")
+        (overflow,) = lab.events("queue.overflowed", call_id=calls["137****0032"])
+        assert (overflow["queue"], overflow["to"], overflow["queue_status"]) == (
+            "q12315", "q12345", "TIMEOUT")
+        (answered_second,) = lab.events("queue.answered", call_id=calls["137****0032"])
+        assert (answered_second["queue"], answered_second["agent"]) == ("q12345", "2001")
+        assert not lab.events("queue.abandoned", call_id=calls["137****0032"])
+    finally:
+        for agent_id in ("2006", "2001"):
+            await engine.agent_desk.logout(agent_id)
+        await asyncio.gather(asyncio.to_thread(expert.stop), asyncio.to_thread(general.stop))
+
+
 async def test_login_refused_for_unregistered_or_unknown_agent(lab: Lab,
                                                                engine: Engine) -> None:
     with pytest.raises(AgentError, match="is not registered"):
