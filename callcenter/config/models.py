@@ -286,8 +286,6 @@ class QueueSpec(Strict):
     service_level_s: int = Field(15, ge=1, le=600)
     ring_timeout_s: int = Field(15, ge=3, le=120, description="an agent's phone rings this long")
     wrapup_s: int = Field(10, ge=0, le=600, description="after a call, before the next one")
-    announce_every_s: int = Field(
-        30, ge=0, le=600, description="position and estimated wait announcements (0: off)")
     overflow_after_s: int | None = Field(
         None, ge=1, le=3600, description="callers still waiting then go to overflow_to")
     overflow_to: QueueName | None = None
