@@ -51,15 +51,19 @@ async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
     assert (await desk.logout("1001"))["state"] == "logged_out"
 
 
+def _phone(lab: Lab, agent_id: str, port: int, *, answer: bool = True,
+           talk_s: float = 2.0) -> Softphone:
+    """An agent's softphone on SIP port ``port`` with its own RTP range."""
+    endpoint = agent_endpoint(agent_id)
+    return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                       sip_port=port, rtp_low=port * 10 - 20000,
+                                       rtp_high=port * 10 - 19900, answer=answer,
+                                       answer_delay_s=0.3, talk_s=talk_s))
+
+
 async def test_ring_no_answer_pauses_the_agent_and_another_answers(lab: Lab,
                                                                    engine: Engine) -> None:
-    def phone(agent_id: str, port: int, answer: bool) -> Softphone:
-        endpoint = agent_endpoint(agent_id)
-        return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
-                                           sip_port=port, rtp_low=port * 10 - 20000,
-                                           rtp_high=port * 10 - 19900, answer=answer,
-                                           answer_delay_s=0.3, talk_s=2.0))
-    silent, helper = phone("1002", 5066, answer=False), phone("2001", 5067, answer=True)
+    silent, helper = _phone(lab, "1002", 5066, answer=False), _phone(lab, "2001", 5067)
     await asyncio.gather(asyncio.to_thread(silent.start), asyncio.to_thread(helper.start))
     try:
         desk = engine.agent_desk
@@ -83,13 +87,8 @@ async def test_ring_no_answer_pauses_the_agent_and_another_answers(lab: Lab,
 
 async def test_expert_first_then_overflow_to_12345_when_the_expert_is_busy(
         lab: Lab, engine: Engine) -> None:
-    def phone(agent_id: str, port: int, talk_s: float) -> Softphone:
-        endpoint = agent_endpoint(agent_id)
-        return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
-                                           sip_port=port, rtp_low=port * 10 - 20000,
-                                           rtp_high=port * 10 - 19900, answer_delay_s=0.3,
-                                           talk_s=talk_s))
-    expert, general = phone("2006", 5068, talk_s=40.0), phone("2001", 5069, talk_s=3.0)
+    expert = _phone(lab, "2006", 5068, talk_s=40.0)
+    general = _phone(lab, "2001", 5069, talk_s=3.0)
     await asyncio.gather(asyncio.to_thread(expert.start), asyncio.to_thread(general.start))
     try:
         desk = engine.agent_desk
