@@ -38,7 +38,6 @@ PROMPTS_FILE = "prompts.yaml"
 HOTLINES_FILE = "hotlines.yaml"
 QUEUES_FILE = "queues.yaml"
 AGENTS_FILE = "agents.yaml"
-RING_NO_ANSWER_REASON = "未接"
 
 M = TypeVar("M", bound=BaseModel)
 

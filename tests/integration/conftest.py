@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from agents.sipp import SippSeat
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
+from callcenter.calllog.privacy import mask_number
 from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT, Paths
 from callcenter.pbx.control import AsteriskControl
@@ -55,6 +56,13 @@ class Lab:
         return [r["frame"] for r in self.log_lines() if r["event"] == "ami.frame"
                 and r["frame"].get("Event") == event
                 and all(r["frame"].get(k) == v for k, v in match.items())]
+
+    async def call_id(self, caller: str) -> str:
+        """The call_id of the latest call from ``caller`` (matched as the log masks it)."""
+        masked = mask_number(caller)
+        started = await self.wait_for(f"a call from {masked}", lambda: self.events(
+            "call.started", caller=masked))
+        return str(started[-1]["call_id"])
 
     async def wait_for(self, what: str, check: Any, timeout: float = 15) -> Any:
         loop = asyncio.get_running_loop()

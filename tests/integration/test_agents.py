@@ -101,18 +101,15 @@ async def test_expert_first_then_overflow_to_12345_when_the_expert_is_busy(
         second = await place_calls([CallSpec("12315", "13799990032")], hold_ms=40000,
                                    local_port=5080, media_port=17300)
         assert second.successful == 1 and (await first).successful == 1
-        calls = {}
-        for caller in ("137****0031", "137****0032"):
-            started = lab.events("call.started", caller=caller)
-            calls[caller] = started[-1]["call_id"]
-        (answered_first,) = lab.events("queue.answered", call_id=calls["137****0031"])
+        calls = {c: await lab.call_id(c) for c in ("13799990031", "13799990032")}
+        (answered_first,) = lab.events("queue.answered", call_id=calls["13799990031"])
         assert (answered_first["queue"], answered_first["agent"]) == ("q12315", "2006")
-        (overflow,) = lab.events("queue.overflowed", call_id=calls["137****0032"])
+        (overflow,) = lab.events("queue.overflowed", call_id=calls["13799990032"])
         assert (overflow["queue"], overflow["to"], overflow["queue_status"]) == (
             "q12315", "q12345", "TIMEOUT")
-        (answered_second,) = lab.events("queue.answered", call_id=calls["137****0032"])
+        (answered_second,) = lab.events("queue.answered", call_id=calls["13799990032"])
         assert (answered_second["queue"], answered_second["agent"]) == ("q12345", "2001")
-        assert not lab.events("queue.abandoned", call_id=calls["137****0032"])
+        assert not lab.events("queue.abandoned", call_id=calls["13799990032"])
     finally:
         for agent_id in ("2006", "2001"):
             await engine.agent_desk.logout(agent_id)
@@ -153,9 +150,7 @@ async def test_caller_hanging_up_while_waiting_is_abandoned(lab: Lab, engine: En
     result = await place_calls([CallSpec("12345", "13788880011")], hold_ms=12000,
                                local_port=5078, media_port=16800)
     assert result.successful == 1
-    started = await lab.wait_for("call", lambda: lab.events("call.started",
-                                                           caller="137****0011"))
-    call_id = started[-1]["call_id"]
+    call_id = await lab.call_id("13788880011")
     (abandoned,) = await lab.wait_for("queue.abandoned", lambda: lab.events(
         "queue.abandoned", call_id=call_id))
     (joined,) = lab.events("queue.joined", call_id=call_id)
@@ -181,9 +176,7 @@ async def test_nobody_to_take_the_call_records_a_callback(lab: Lab, engine: Engi
     result = await place_calls([CallSpec("12315", "13766660021")], hold_ms=25000,
                                local_port=5076, media_port=16600)
     assert result.successful == 1
-    started = await lab.wait_for("call", lambda: lab.events("call.started",
-                                                           caller="137****0021"))
-    call_id = started[-1]["call_id"]
+    call_id = await lab.call_id("13766660021")
     # 12315's queue is empty → overflow at once to q12345, empty too → callback
     overflow = lab.frames("UserEvent", Linkedid=call_id, UserEvent="CcOverflow")
     assert overflow and overflow[0]["QueueStatus"] == "JOINEMPTY"

@@ -18,10 +18,6 @@ from tests.integration.conftest import (
 )
 
 
-def _masked(caller: str) -> str:
-    return caller[:3] + "****" + caller[-4:]
-
-
 def _catalogue(lab: Lab) -> list[tuple[str, str, str]]:
     """(digits dialed, section, expected first target) for 12345 and every annex entry,
     read straight from hotlines.yaml (not from the engine's own routing code)."""
@@ -35,12 +31,6 @@ def _catalogue(lab: Lab) -> list[tuple[str, str, str]]:
         else:
             rows.append((digits, "subcenter", f"subcenter-{digits}"))
     return rows
-
-
-async def _call_id(lab: Lab, caller: str) -> str:
-    started = await lab.wait_for(f"call from {caller}", lambda: lab.events(
-        "call.started", caller=_masked(caller)))
-    return str(started[-1]["call_id"])
 
 
 def _joined(lab: Lab, call_id: str) -> list[str]:
@@ -58,7 +48,7 @@ async def test_every_catalogue_number_reaches_its_destination(
     assert (result.successful, result.failed) == (len(calls), 0), result.output[-3000:]
     failures: list[str] = []
     for (dialed, section, target), call in zip(rows, calls, strict=True):
-        call_id = await _call_id(lab, call.caller)
+        call_id = await lab.call_id(call.caller)
         routed = lab.events("call.routed", call_id=call_id)
         if not routed or (routed[0]["mode"], routed[0]["target"]) != (
                 "main" if section == "main" else section, target):
@@ -98,7 +88,7 @@ async def test_engine_stopped_calls_still_reach_a_queue(lab: Lab, engine: Engine
     result = await place_calls(calls, hold_ms=17000, rate=10)
     assert result.successful == len(calls)
     for (dialed, queue), call in zip(cases, calls, strict=True):
-        call_id = await _call_id(lab, call.caller)
+        call_id = await lab.call_id(call.caller)
         assert queue in _joined(lab, call_id), (dialed, _joined(lab, call_id))
         assert lab.frames("UserEvent", Linkedid=call_id, UserEvent="CcFallback")
         routed = lab.events("call.routed", call_id=call_id)
@@ -110,7 +100,7 @@ async def _menu_call(lab: Lab, caller: str, dtmf: list[tuple[int, str]],
     result = await place_calls([CallSpec(MENU_HOTLINE, caller)], hold_ms=hold_ms, dtmf=dtmf,
                                local_port=5072, media_port=16200)
     assert result.successful == 1, result.output[-2000:]
-    call_id = await _call_id(lab, caller)
+    call_id = await lab.call_id(caller)
     routed = await lab.wait_for("call.routed", lambda: lab.events("call.routed",
                                                                   call_id=call_id))
     return call_id, routed
@@ -144,6 +134,6 @@ async def test_caller_hanging_up_mid_menu_is_clean(lab: Lab, engine: Engine) -> 
     assert result.successful == 1
     await lab.wait_for("agi hang-up", lambda: engine.agi.counts["hangup"] > before)
     await asyncio.sleep(0.2)
-    call_id = await _call_id(lab, "13733330001")
+    call_id = await lab.call_id("13733330001")
     assert lab.events("call.ended", call_id=call_id)
     assert not lab.events("agi.handler_failed", call_id=call_id)

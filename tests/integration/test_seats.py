@@ -27,8 +27,7 @@ async def test_registered_seat_answers_and_hears_the_caller(lab: Lab, engine: En
         await asyncio.to_thread(phone.stop)
     (record,) = phone.answered
     assert record.heard_audio  # the caller's audio reached the seat through Asterisk
-    started = lab.events("call.started", caller="137****0001")
-    call_id = started[-1]["call_id"]
+    call_id = await lab.call_id("13744440001")
     routed = lab.events("call.routed", call_id=call_id)
     assert [r["target"] for r in routed] == [endpoint]  # no fallback
     ends = lab.frames("DialEnd", Linkedid=call_id)
