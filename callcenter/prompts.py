@@ -22,10 +22,14 @@ from pypinyin import Style, lazy_pinyin
 
 from callcenter.config.loader import Config
 from callcenter.config.models import Prompt
+from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.errors import CallCenterError
 
 VOICE = "cmn-latn-pinyin"
 SPEED_WPM = 175
+# Cut the synthesizer's leading and trailing silence: Asterisk strings sounds together
+# ("您目前排在第" "三" "位"), and gaps between them sound broken.
+TRIM = ("silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse")
 DIGITS = {"0": "ling2", "1": "yao1", "2": "er4", "3": "san1", "4": "si4", "5": "wu3",
           "6": "liu4", "7": "qi1", "8": "ba1", "9": "jiu3"}
 PAUSES = {"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "！": ". ", "？": "? ",
@@ -63,7 +67,8 @@ def to_pinyin(text: str) -> str:
 
 
 def _digest(spoken: str) -> str:
-    return hashlib.sha256(f"{VOICE}|{SPEED_WPM}|{spoken}".encode()).hexdigest()[:16]
+    recipe = f"{VOICE}|{SPEED_WPM}|{' '.join(TRIM)}|{spoken}"
+    return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
 def _require(tool: str) -> None:
@@ -80,23 +85,36 @@ def synthesize(spoken: str, target: Path) -> None:
         subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(SPEED_WPM), "-w", str(raw), spoken],
                        check=True, capture_output=True, timeout=60)
         subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed",
-                        str(target), "norm", "-3"],
+                        str(target), *TRIM, "norm", "-3"],
                        check=True, capture_output=True, timeout=60)
 
 
 def build_prompt(name: str, prompt: Prompt, config: Config, out_dir: Path) -> BuildResult:
-    recorded = config.recorded_prompt(name)
+    return _build(name, prompt, config.recorded_prompt(name), out_dir / f"{name}.wav")
+
+
+def _build(name: str, prompt: Prompt, recorded: Path | None, target: Path) -> BuildResult:
     if recorded is not None:
         return BuildResult(name, "recorded", recorded)
     spoken = prompt.pinyin or to_pinyin(prompt.text)
-    target = out_dir / f"{name}.wav"
-    stamp = out_dir / f"{name}.src"
+    stamp = target.with_suffix(".src")
     digest = _digest(spoken)
     if target.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return BuildResult(name, "cached", target)
-    synthesize(spoken, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        synthesize(spoken, target)
+    except subprocess.CalledProcessError as exc:
+        raise PromptBuildError(
+            f"prompt {name!r}: {exc.cmd[0]} failed: "
+            f"{(exc.stderr or b'').decode(errors='replace').strip()}") from None
     stamp.write_text(digest + "\n")
     return BuildResult(name, "built", target)
+
+
+def sound_path(out_dir: Path, name: str) -> Path:
+    """Where the build puts an Asterisk sound (``zh/queue-thereare.wav``, ``zh/digits/5.wav``)."""
+    return out_dir / SOUND_LANGUAGE / f"{name}.wav"
 
 
 def build_hold_music(out_dir: Path) -> Path:
@@ -120,17 +138,17 @@ def build_hold_music(out_dir: Path) -> Path:
 def build_all(config: Config, out_dir: Path,
               say: Callable[[str], None] = print) -> list[BuildResult]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = []
+    results: list[BuildResult] = []
+
+    def done(result: BuildResult) -> None:
+        if result.action != "cached":
+            say(f"{result.action:8} {result.name}: {result.path}")
+        results.append(result)
+
     prompts = config.all_prompts
     for name in sorted(prompts):
-        try:
-            result = build_prompt(name, prompts[name], config, out_dir)
-        except subprocess.CalledProcessError as exc:
-            raise PromptBuildError(
-                f"prompt {name!r}: {exc.cmd[0]} failed: "
-                f"{(exc.stderr or b'').decode(errors='replace').strip()}") from None
-        if result.action != "cached":
-            say(f"{result.action:8} {name}: {result.path}")
-        results.append(result)
+        done(build_prompt(name, prompts[name], config, out_dir))
+    for name, sound in sorted(config.asterisk_sounds.items()):
+        done(_build(name, sound, config.recorded_sound(name), sound_path(out_dir, name)))
     build_hold_music(out_dir)
     return results

@@ -17,6 +17,7 @@ from callcenter.agents.state import (
     INTERFACE_PREFIX,
     RING_NO_ANSWER_REASON,
     AgentBoard,
+    LogoutAgent,
     Outcome,
     PauseAgent,
     StateChange,
@@ -43,7 +44,8 @@ class AgentDesk:
         self._tasks: set[asyncio.Task[None]] = set()
         self.config = config
         self.board = AgentBoard({n: q.wrapup_s for n, q in config.queues.queues.items()},
-                                config.agents.ring_no_answer_pause_after)
+                                config.agents.ring_no_answer_pause_after,
+                                config.agents.logout_unreachable_after_s)
 
     # -- events -------------------------------------------------------------------------
 
@@ -78,6 +80,12 @@ class AgentDesk:
                             reason=outcome.reason)
                 self._spawn(self._send(actions.queue_pause(interface(outcome.agent_id), True,
                                                            outcome.reason)))
+            elif isinstance(outcome, LogoutAgent):
+                log.warning("agent.auto_logout", ts=ts, agent=outcome.agent_id,
+                            reason=outcome.reason)
+                for queue in sorted(self.board.status(outcome.agent_id).queues):
+                    self._spawn(self._send(actions.queue_remove(queue,
+                                                                interface(outcome.agent_id))))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -15,6 +15,8 @@ from enum import StrEnum
 from callcenter.ami import events as ev
 
 RING_NO_ANSWER_REASON = "未接"
+UNREACHABLE_REASON = "软电话离线"
+UNREACHABLE = frozenset({ev.DeviceState.UNAVAILABLE, ev.DeviceState.INVALID})
 INTERFACE_PREFIX = "PJSIP/agent-"
 
 
@@ -43,6 +45,8 @@ class AgentStatus:
     wrapup_until: float = 0.0
     unanswered_in_a_row: int = 0
     calls_taken: int = 0
+    unreachable_since: float | None = None  # softphone unregistered while logged in
+    logout_asked: bool = False
 
     def state(self, now: float) -> AgentState:
         if not self.queues:
@@ -74,14 +78,24 @@ class PauseAgent:
     reason: str
 
 
-Outcome = StateChange | PauseAgent
+@dataclass(frozen=True, slots=True)
+class LogoutAgent:
+    """Rule outcome: log this agent out (the engine removes it from its queues)."""
+
+    agent_id: str
+    reason: str
+
+
+Outcome = StateChange | PauseAgent | LogoutAgent
 
 
 class AgentBoard:
-    def __init__(self, wrapup_s: dict[str, int], ring_no_answer_limit: int) -> None:
+    def __init__(self, wrapup_s: dict[str, int], ring_no_answer_limit: int,
+                 logout_unreachable_after_s: float = 0) -> None:
         self.agents: dict[str, AgentStatus] = {}
         self._wrapup_s = wrapup_s  # per queue
         self._rna_limit = ring_no_answer_limit
+        self._unreachable_s = logout_unreachable_after_s  # 0: never
         self._listed: set[tuple[str, str]] | None = None
 
     def begin_resync(self) -> None:
@@ -119,10 +133,19 @@ class AgentBoard:
         return AgentState.LOGGED_OUT if found is None else found.state(now)
 
     def tick(self, now: float, last: float) -> list[Outcome]:
-        """Wrap-up periods that ended between ``last`` and ``now``."""
-        return [StateChange(a.agent_id, AgentState.WRAPUP, a.state(now), "wrap-up over")
-                for a in self.agents.values()
-                if last < a.wrapup_until <= now and a.state(now) is not AgentState.WRAPUP]
+        """Wrap-up periods that ended between ``last`` and ``now``; agents whose softphone
+        has been unreachable too long (logged out, so callers are not queued for nobody)."""
+        outcomes: list[Outcome] = [
+            StateChange(a.agent_id, AgentState.WRAPUP, a.state(now), "wrap-up over")
+            for a in self.agents.values()
+            if last < a.wrapup_until <= now and a.state(now) is not AgentState.WRAPUP]
+        if self._unreachable_s > 0:
+            for a in self.agents.values():
+                if a.queues and a.unreachable_since is not None and not a.logout_asked \
+                        and now - a.unreachable_since >= self._unreachable_s:
+                    a.logout_asked = True
+                    outcomes.append(LogoutAgent(a.agent_id, UNREACHABLE_REASON))
+        return outcomes
 
     def apply(self, event: ev.AmiEvent, now: float) -> list[Outcome]:
         interface = getattr(event, "interface", "")
@@ -144,9 +167,17 @@ class AgentBoard:
     def _update(self, agent: AgentStatus, event: ev.AmiEvent, now: float) -> str:
         if isinstance(event, ev.QueueMemberRemoved):
             agent.queues.discard(event.queue)
-            return "logout"
+            reason = UNREACHABLE_REASON if agent.logout_asked else "logout"
+            if not agent.queues:
+                agent.unreachable_since, agent.logout_asked = None, False
+            return reason
         if isinstance(event, ev.QueueMemberEvent):  # Added, Pause, Status, Listed
             agent.queues.add(event.queue)
+            if event.status in UNREACHABLE:
+                if agent.unreachable_since is None:
+                    agent.unreachable_since = now
+            else:
+                agent.unreachable_since, agent.logout_asked = None, False
             if self._listed is not None and isinstance(event, ev.QueueMemberListed):
                 self._listed.add((agent.agent_id, event.queue))
             agent.paused, agent.pause_reason = event.paused, event.paused_reason

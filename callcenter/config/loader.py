@@ -23,6 +23,8 @@ from callcenter.config.models import (
     QueueTarget,
     Section,
 )
+from callcenter.config.sounds import DEFAULT_SOUNDS
+from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.config.source import (
     DataPath,
     Problem,
@@ -82,6 +84,22 @@ class Config:
         if prompt is not None and prompt.file:
             return self.prompt_dir / prompt.file
         dropped = self.prompt_dir / f"{name}.wav"
+        return dropped if dropped.is_file() else None
+
+    @property
+    def asterisk_sounds(self) -> dict[str, Prompt]:
+        """The Chinese sounds Asterisk plays itself (``sounds/zh/<name>``): the defaults with
+        prompts.yaml's ``asterisk_sounds`` replacing texts."""
+        defaults = {name: Prompt(text=text) for name, text in DEFAULT_SOUNDS.items()}
+        return {**defaults, **self.prompts.asterisk_sounds}
+
+    def recorded_sound(self, name: str) -> Path | None:
+        """A recording that replaces an Asterisk sound: its ``file:``, or
+        ``<prompt dir>/zh/<name>.wav``."""
+        sound = self.prompts.asterisk_sounds.get(name)
+        if sound is not None and sound.file:
+            return self.prompt_dir / sound.file
+        dropped = self.prompt_dir / SOUND_LANGUAGE / f"{name}.wav"
         return dropped if dropped.is_file() else None
 
     @property
@@ -199,10 +217,13 @@ class _Checker:
                     self.add(QUEUES_FILE, ("queues", name, "overflow_to"),
                              "a queue cannot overflow to itself")
         self.agents()
-        for name, prompt in c.prompts.prompts.items():
-            if prompt.file is not None and not (c.prompt_dir / prompt.file).is_file():
-                self.add(PROMPTS_FILE, ("prompts", name, "file"),
-                         f"prompts.{name}.file: {prompt.file!r} not found in {c.prompt_dir}")
+        for section, entries in (("prompts", c.prompts.prompts),
+                                 ("asterisk_sounds", c.prompts.asterisk_sounds)):
+            for name, prompt in entries.items():
+                if prompt.file is not None and not (c.prompt_dir / prompt.file).is_file():
+                    self.add(PROMPTS_FILE, (section, name, "file"),
+                             f"{section}.{name}.file: {prompt.file!r} not found in "
+                             f"{c.prompt_dir}")
 
 
     def agents(self) -> None:

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from callcenter.config.sounds import DEFAULT_SOUNDS, QUEUE_SOUNDS
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,6 +37,17 @@ def _prompt_name(value: str) -> str:
 
 
 PromptName = Annotated[str, AfterValidator(_prompt_name)]
+
+
+def _asterisk_sound(value: str) -> str:
+    if value not in DEFAULT_SOUNDS:
+        raise ValueError(f"{value!r} is not a sound Asterisk plays in the queue; known: "
+                         + ", ".join(sorted(QUEUE_SOUNDS)) + ", digits/0 … digits/90, "
+                         "digits/hundred, digits/thousand, digits/wan, digits/yi, digits/minus")
+    return value
+
+
+AsteriskSoundName = Annotated[str, AfterValidator(_asterisk_sound)]
 
 
 class AsteriskSettings(Strict):
@@ -126,6 +139,10 @@ class PromptsConfig(Strict):
         "relative to this YAML file"
     )
     prompts: dict[PromptName, Prompt]
+    asterisk_sounds: dict[AsteriskSoundName, Prompt] = Field(
+        default_factory=dict,
+        description="replaces the text of a Chinese sound Asterisk plays itself "
+        "(queue-thereare, digits/5, …; see callcenter/config/sounds.py)")
 
 
 # --- hotlines.yaml: the catalogue and how each number is routed ----------------------------
@@ -286,6 +303,11 @@ class QueueSpec(Strict):
     service_level_s: int = Field(15, ge=1, le=600)
     ring_timeout_s: int = Field(15, ge=3, le=120, description="an agent's phone rings this long")
     wrapup_s: int = Field(10, ge=0, le=600, description="after a call, before the next one")
+    announce_every_s: int = Field(
+        30, ge=0, le=600, description="say the caller's position (and the estimated wait) this "
+        "often while waiting, in Chinese (0: never)")
+    announce_hold_time: bool = Field(
+        True, description="include the estimated wait (from the queue's recent answers)")
     overflow_after_s: int | None = Field(
         None, ge=1, le=3600, description="callers still waiting then go to overflow_to")
     overflow_to: QueueName | None = None
@@ -357,4 +379,7 @@ class AgentsConfig(Strict):
     pause_reasons: list[str] = Field(["小休", "培训", "会议", "就餐"], min_length=1)
     ring_no_answer_pause_after: int = Field(
         2, ge=1, le=10, description="unanswered rings in a row → paused with reason 未接")
+    logout_unreachable_after_s: int = Field(
+        60, ge=0, le=3600, description="a logged-in agent whose softphone stays unregistered "
+        "this long is logged out, reason 软电话离线 (0: never)")
     agents: dict[AgentId, Agent] = {}

@@ -23,6 +23,7 @@ from callcenter.secrets import Secrets
 ETC_DIR = "/etc/callcenter"
 PROMPT_DIR = "/var/lib/callcenter/prompts"
 MOH_DIR = "/var/lib/callcenter/moh"
+SOUNDS_DIR = "/usr/share/asterisk/sounds"  # Asterisk looks in <SOUNDS_DIR>/<language>/
 
 MODULES = (
     # SIP

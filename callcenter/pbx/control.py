@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.config.loader import Config
+from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
 from callcenter.pbx import confgen
 from callcenter.pbx.install import installed_version
+from callcenter.prompts import sound_path
 from callcenter.secrets import Secrets
 
 
@@ -77,14 +79,13 @@ class AsteriskControl:
         build = self.paths.prompt_build
         for name in self.config.all_prompts:
             source = self.config.recorded_prompt(name) or build / f"{name}.wav"
-            if not source.is_file():
-                continue
-            target = prompt_dest / f"{name}{source.suffix}"
-            for other in prompt_dest.glob(f"{name}.*"):
-                if other != target:  # Asterisk must not find an older format of it
-                    other.unlink()
-            if not target.exists() or target.read_bytes() != source.read_bytes():
-                shutil.copyfile(source, target)
+            if source.is_file():
+                _copy_sound(source, prompt_dest / f"{name}{source.suffix}")
+        sound_dest = self.root / confgen.SOUNDS_DIR.lstrip("/") / SOUND_LANGUAGE
+        for name in self.config.asterisk_sounds:
+            source = self.config.recorded_sound(name) or sound_path(build, name)
+            if source.is_file():
+                _copy_sound(source, sound_dest / f"{name}{source.suffix}")
         for hold in sorted((build / "moh").glob("*.wav")):
             shutil.copyfile(hold, moh_dest / hold.name)
 
@@ -199,3 +200,12 @@ class AsteriskControl:
         if not (self.root / "usr/sbin/asterisk").exists():
             raise AsteriskControlError(
                 "Asterisk is not installed: run `python run.py asterisk install`")
+
+
+def _copy_sound(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for other in target.parent.glob(f"{target.stem}.*"):
+        if other != target:  # Asterisk must not find an older format of it
+            other.unlink()
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)

@@ -82,6 +82,8 @@ ANSWERING_SUBCENTERS = ("12366", "12367", "12360")  # seats answer
 SILENT_SUBCENTER = "12305"  # seats ring and never answer (3 s)
 UNREGISTERED_SUBCENTER = "12313"  # no seat registered
 LAB_AGENT = "9000"  # member of every queue: logged in and paused, callers wait in queues
+UNREACHABLE_LOGOUT_S = 3  # a logged-in agent's softphone gone this long → logged out
+ANNOUNCE_EVERY_S = 6  # q12345 says positions this often in the lab
 MENU_HOTLINE = "12333"  # a DTMF menu: 1 → q12333, 9 → hotline 12329, else q12333
 
 
@@ -118,10 +120,12 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     queues_file = config_dir / "queues.yaml"
     queues = yaml.load(queues_file)
     queues["queues"]["q12345"]["ring_timeout_s"] = 5  # ring-no-answer tests stay short
+    queues["queues"]["q12345"]["announce_every_s"] = ANNOUNCE_EVERY_S
     yaml.dump(queues, queues_file)
 
     agents_file = config_dir / "agents.yaml"
     agents = yaml.load(agents_file)
+    agents["logout_unreachable_after_s"] = UNREACHABLE_LOGOUT_S
     agents["agents"][LAB_AGENT] = {
         "name": "实验坐席", "skills": {q: 1 for q in yaml.load(config_dir / "queues.yaml")[
             "queues"]}, "shifts": [{"days": ["mon"], "from": "00:00", "to": "01:00"}]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,7 +13,7 @@ from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import AgentError
-from tests.integration.conftest import Lab
+from tests.integration.conftest import UNREACHABLE_LOGOUT_S, Lab
 
 
 @pytest.fixture
@@ -190,3 +191,51 @@ async def test_nobody_to_take_the_call_records_a_callback(lab: Lab, engine: Engi
     assert engine.store is not None
     rows = [r for r in await engine.store.open_callbacks() if r["call_id"] == call_id]
     assert rows and rows[0]["caller"] == "13766660021"  # the full number, only in the store
+
+
+PLAYING = re.compile(r"<(?P<channel>[^>]+)> Playing '(?P<sound>[^'.]+)\.\w+' "
+                     r"\(language '(?P<language>\w+)'\)")
+
+
+async def test_waiting_callers_hear_position_and_wait_in_chinese(
+        lab: Lab, engine: Engine, agents_waiting: None) -> None:
+    """The second of two waiting callers hears 您目前排在第 二 位… 预计等待时间约为 N 秒,
+    from the Chinese sounds the project builds (Asterisk logs what it plays at verbose 3)."""
+    lab.asterisk.cli("core set verbose 3")
+    messages = lab.paths.chroot / "var/log/asterisk/messages.log"
+    start = messages.stat().st_size if messages.exists() else 0
+    result = await place_calls([CallSpec("12345", "13766660001"),
+                                CallSpec("12345", "13766660002")],
+                               rate=1, hold_ms=18000, local_port=5079, media_port=16900)
+    assert result.successful == 2
+    with messages.open("rb") as log:
+        log.seek(start)
+        lines = log.read().decode(errors="replace")
+    heard: dict[str, list[str]] = {}
+    for match in PLAYING.finditer(lines):
+        assert match["language"] == "zh"
+        heard.setdefault(match["channel"], []).append(match["sound"])
+    first, second = (sounds for sounds in heard.values()
+                     if any(s.startswith("queue-") for s in sounds))
+    assert "queue-youarenext" in first
+    said = " ".join(second)
+    assert "queue-thereare digits/2 queue-callswaiting" in said
+    assert re.search(r"queue-holdtime( digits/\d+)+ queue-(seconds|minutes?)", said)
+    zh_sounds = lab.paths.chroot / "usr/share/asterisk/sounds/zh"
+    for sound in {s for s in first + second if not s.startswith("/")}:
+        assert list(zh_sounds.glob(f"{sound}.*")), f"{sound} would be the English fallback"
+
+
+async def test_agent_whose_softphone_goes_away_is_logged_out(lab: Lab, engine: Engine) -> None:
+    phone = _phone(lab, "1003", 5069)
+    await asyncio.to_thread(phone.start)
+    try:
+        assert (await engine.agent_desk.login("1003"))["state"] == "available"
+    finally:
+        await asyncio.to_thread(phone.stop)  # unregisters: the device becomes UNAVAILABLE
+    (change,) = await lab.wait_for("the automatic logout", lambda: lab.events(
+        "agent.state", agent="1003", to="logged_out"), timeout=UNREACHABLE_LOGOUT_S + 10)
+    assert change["reason"] == "软电话离线"
+    (auto,) = lab.events("agent.auto_logout", agent="1003")
+    assert auto["reason"] == "软电话离线"
+    assert engine.agent_desk.describe("1003")["state"] == "logged_out"

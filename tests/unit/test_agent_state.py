@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from callcenter.agents.state import (
+    UNREACHABLE_REASON,
     AgentBoard,
     AgentState,
+    LogoutAgent,
     PauseAgent,
     StateChange,
     agent_of,
@@ -55,8 +57,7 @@ def test_a_call_cycle_with_wrapup() -> None:
     assert changes(board.apply(complete(), 60)) == [(S.ON_CALL, S.WRAPUP)]
     assert board.state("1001", 65) is S.WRAPUP
     assert board.tick(69, 60) == []
-    (done,) = board.tick(71, 69)
-    assert (done.before, done.after) == (S.WRAPUP, S.AVAILABLE)
+    assert board.tick(71, 69) == [StateChange("1001", S.WRAPUP, S.AVAILABLE, "wrap-up over")]
     assert board.status("1001").calls_taken == 1
 
 
@@ -128,3 +129,32 @@ def test_resync_drops_memberships_that_ended_meanwhile() -> None:
     assert board.status("1001").queues == {"q12315"}
     board.begin_resync()
     assert changes(board.end_resync(6)) == [(S.AVAILABLE, S.LOGGED_OUT)]
+
+
+def status(state: ev.DeviceState) -> ev.QueueMemberEvent:
+    event = member(ev.QueueMemberStatus)
+    return ev.QueueMemberStatus(**{**{f: getattr(event, f) for f in event.__dataclass_fields__},
+                                   "status": state})
+
+
+def test_unreachable_softphone_is_logged_out_after_the_grace_period() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2, logout_unreachable_after_s=30)
+    board.apply(member(ev.QueueMemberAdded), 0)
+    board.apply(status(ev.DeviceState.UNAVAILABLE), 10)
+    assert board.tick(39, 38) == []
+    # re-registered in time: nothing happens
+    board.apply(status(ev.DeviceState.NOT_INUSE), 39)
+    assert board.tick(60, 59) == []
+    board.apply(status(ev.DeviceState.UNAVAILABLE), 61)
+    assert board.tick(90, 89) == []
+    assert board.tick(91, 90) == [LogoutAgent("1001", UNREACHABLE_REASON)]
+    assert board.tick(92, 91) == []  # asked once
+    (change,) = board.apply(member(ev.QueueMemberRemoved), 92)
+    assert change == StateChange("1001", S.AVAILABLE, S.LOGGED_OUT, UNREACHABLE_REASON)
+
+
+def test_unreachable_logout_can_be_switched_off() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2, logout_unreachable_after_s=0)
+    board.apply(member(ev.QueueMemberAdded), 0)
+    board.apply(status(ev.DeviceState.UNAVAILABLE), 1)
+    assert board.tick(10_000, 9_999) == []

@@ -48,3 +48,20 @@ def test_secrets_only_from_the_secrets_object() -> None:
     assert "secret = ami-secret" in files["manager.conf"]
     assert "password = pw-subcenter-12366" in files["pjsip.conf"]
     assert "password = pw-agent-1001" in files["pjsip.conf"]
+
+
+def test_queue_announcements_follow_queues_yaml() -> None:
+    config = load_config(PROJECT_ROOT / "config")
+    config.queues.queues["q12315"] = config.queues.queues["q12315"].model_copy(
+        update={"announce_every_s": 0})
+    config.queues.queues["q12329"] = config.queues.queues["q12329"].model_copy(
+        update={"announce_every_s": 45, "announce_hold_time": False})
+    paths = Paths(PROJECT_ROOT, PROJECT_ROOT / "var")
+    queues = {f.name: f.text for f in render(config, SECRETS, paths)}["queues.conf"]
+    sections = {s.split("]")[0]: s for s in queues.split("\n[")[1:]}
+    assert "announce-frequency = 30\n" in sections["q12345"]
+    assert "announce-holdtime = yes\n" in sections["q12345"]
+    assert "announce-frequency = 0\n" in sections["q12315"]
+    assert "announce-position = no\n" in sections["q12315"]
+    assert "announce-frequency = 45\n" in sections["q12329"]
+    assert "announce-holdtime = no\n" in sections["q12329"]

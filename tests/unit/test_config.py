@@ -185,3 +185,29 @@ def test_overnight_shift() -> None:
     assert [h for h in range(24) if shift.covers(4, h)] == [22, 23]  # friday
     assert [h for h in range(24) if shift.covers(5, h)] == [0, 1, 2, 3, 4, 5]  # saturday
     assert not any(shift.covers(0, h) for h in range(24))
+
+
+def test_asterisk_sounds_replaced_by_text_or_recording(config_dir: Path) -> None:
+    prompts = config_dir / "prompts.yaml"
+    prompts.write_text(prompts.read_text(encoding="utf-8")
+                       + "asterisk_sounds:\n  queue-thereare:\n    text: 您现在排第\n",
+                       encoding="utf-8")
+    config = load_config(config_dir)
+    assert config.asterisk_sounds["queue-thereare"].text == "您现在排第"
+    assert config.asterisk_sounds["digits/20"].text == "二十"
+    assert config.recorded_sound("digits/5") is None
+    dropped = config_dir.parent / "ivr_prompts" / "zh" / "digits" / "5.wav"
+    dropped.parent.mkdir(parents=True)
+    dropped.write_bytes(b"RIFF")
+    assert load_config(config_dir).recorded_sound("digits/5") == dropped.resolve()
+
+
+def test_unknown_asterisk_sound(config_dir: Path) -> None:
+    prompts = config_dir / "prompts.yaml"
+    text = prompts.read_text(encoding="utf-8")
+    prompts.write_text(text + "asterisk_sounds:\n  queue-there-are:\n    text: 您排第\n",
+                       encoding="utf-8")
+    line = text.count("\n") + 2
+    (problem,) = problems_of(config_dir)
+    assert problem.startswith(f"{prompts}:{line}: ")
+    assert "'queue-there-are' is not a sound Asterisk plays in the queue" in problem
