@@ -275,6 +275,21 @@ def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     return run_demo(_config(args, paths), paths, seconds=args.seconds, rate=args.rate)
 
 
+def cmd_prefill(args: argparse.Namespace, paths: Paths) -> int:
+    import json
+
+    from callcenter.prefill import extract
+
+    rules = _config(args, paths).prefill
+    utterances = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    if not utterances:
+        print("error: no transcript on standard input (plain text, one utterance per line)",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(extract(utterances, rules).as_dict(), ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter",
                                      description="12345 hotline engine on Asterisk")
@@ -312,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("agent", nargs="?", help="agent id, e.g. 1001")
     agent.add_argument("--reason", help="pause reason (agents.yaml pause_reasons)")
     agent.set_defaults(func=cmd_agent)
+    prefill = sub.add_parser("prefill", help="ticket fields from a transcript on stdin "
+                             "(one utterance per line) as one JSON object")
+    prefill.set_defaults(func=cmd_prefill)
     demo = sub.add_parser("demo", help="bring everything up, place calls, show what happened")
     demo.add_argument("--seconds", type=float, default=75, help="how long callers arrive")
     demo.add_argument("--rate", type=float, default=0.4, help="callers per second (Poisson)")

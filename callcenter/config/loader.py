@@ -33,6 +33,7 @@ from callcenter.config.source import (
     validation_problems,
 )
 from callcenter.errors import ConfigError
+from callcenter.prefill.rules import PrefillRules
 from callcenter.routing.catalogue import derived_prompts, dial_forms, digits_of
 
 ENGINE_FILE = "engine.yaml"
@@ -40,6 +41,7 @@ PROMPTS_FILE = "prompts.yaml"
 HOTLINES_FILE = "hotlines.yaml"
 QUEUES_FILE = "queues.yaml"
 AGENTS_FILE = "agents.yaml"
+PREFILL_FILE = "prefill.yaml"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,6 +54,7 @@ class Config:
     hotlines: HotlinesConfig
     queues: QueuesConfig
     agents: AgentsConfig
+    prefill: PrefillRules
 
     @property
     def prompt_dir(self) -> Path:
@@ -217,6 +220,7 @@ class _Checker:
                     self.add(QUEUES_FILE, ("queues", name, "overflow_to"),
                              "a queue cannot overflow to itself")
         self.agents()
+        self.prefill(numbers)
         for section, entries in (("prompts", c.prompts.prompts),
                                  ("asterisk_sounds", c.prompts.asterisk_sounds)):
             for name, prompt in entries.items():
@@ -225,6 +229,13 @@ class _Checker:
                              f"{section}.{name}.file: {prompt.file!r} not found in "
                              f"{c.prompt_dir}")
 
+
+    def prefill(self, numbers: set[str]) -> None:
+        for name, topic in self.config.prefill.topics.items():
+            if digits_of(topic.hotline) not in numbers:
+                self.add(PREFILL_FILE, ("topics", name, "hotline"),
+                         f"topics.{name}.hotline: {topic.hotline} is not a number of "
+                         f"{HOTLINES_FILE}")
 
     def agents(self) -> None:
         c = self.config
@@ -257,12 +268,13 @@ def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
     hotlines, hotlines_map = _load(directory / HOTLINES_FILE, HotlinesConfig, problems)
     queues, queues_map = _load(directory / QUEUES_FILE, QueuesConfig, problems)
     agents, agents_map = _load(directory / AGENTS_FILE, AgentsConfig, problems)
+    prefill, prefill_map = _load(directory / PREFILL_FILE, PrefillRules, problems)
     if engine is None or prompts is None or hotlines is None or queues is None \
-            or agents is None:
+            or agents is None or prefill is None:
         return None, problems
-    config = Config(directory.resolve(), engine, prompts, hotlines, queues, agents)
+    config = Config(directory.resolve(), engine, prompts, hotlines, queues, agents, prefill)
     maps = {ENGINE_FILE: engine_map, PROMPTS_FILE: prompts_map, HOTLINES_FILE: hotlines_map,
-            QUEUES_FILE: queues_map, AGENTS_FILE: agents_map}
+            QUEUES_FILE: queues_map, AGENTS_FILE: agents_map, PREFILL_FILE: prefill_map}
     _Checker(config, maps, problems).run()
     errors = [p for p in problems if not p.warning]
     return (None if errors else config), problems

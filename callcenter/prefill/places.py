@@ -1,0 +1,107 @@
+"""Places in Gansu: 市州 and 县区 from the shipped gazetteer, and the street-level text after
+them (雁滩路289号, 东岗街道某某小区3号楼)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+GAZETTEER = Path(__file__).parent / "data" / "gansu.yaml"
+
+# What ends an address: the last of these within the words after the place ends the detail.
+_ADDRESS_END = re.compile(
+    r"(街道|大道|号院|号楼|小区|家属院|新村|社区|单元|大厦|广场|市场|门口|附近|对面|旁边|"
+    r"路|街|巷|号|村|镇|乡|楼|室|院|苑|园|组|队)")
+_FILLERS = ("这边", "那边", "那个", "这个", "刚才", "今天", "昨天", "现在", "已经", "一直",
+            "的", "是", "在", "了")
+_STOP = re.compile(r"[，。,.;；！!？?、]")
+DETAIL_MAX = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    city: str | None = None
+    county: str | None = None
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"city": self.city, "county": self.county, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    city: str
+    county: str | None
+
+
+class Gazetteer:
+    def __init__(self, data: dict[str, list[str]]) -> None:
+        self.names: dict[str, _Name] = {}
+        self.cities: list[str] = []
+        self.counties: dict[str, str] = {}
+        for city_key, counties in data.items():
+            city, *city_aliases = city_key.split("|")
+            self.cities.append(city)
+            for alias in (city, *city_aliases):
+                self.names[alias] = _Name(city, None)
+            for county_key in counties:
+                county, *aliases = county_key.split("|")
+                self.counties[county] = city
+                for alias in (county, *aliases):
+                    self.names[alias] = _Name(city, county)
+        self._longest = max(len(n) for n in self.names)
+
+    @classmethod
+    @cache
+    def shipped(cls) -> Gazetteer:
+        return cls(YAML(typ="safe").load(GAZETTEER.read_text(encoding="utf-8")))
+
+    def mentions(self, text: str) -> list[tuple[int, int, _Name]]:
+        """(start, end, name) of every place named, longest name first at each position."""
+        found = []
+        i = 0
+        while i < len(text):
+            for size in range(min(self._longest, len(text) - i), 1, -1):
+                name = self.names.get(text[i:i + size])
+                if name is not None:
+                    found.append((i, i + size, name))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+    def find(self, lines: list[str]) -> Place:
+        """The most specific place named: the first county (its city follows from it), else
+        the first city; the detail is the address words right after the last place named."""
+        city = county = detail = None
+        for line in lines:
+            found = self.mentions(line)
+            for _start, _end, name in found:
+                if name.county is not None and county is None:
+                    city, county = name.city, name.county
+                elif city is None:
+                    city = name.city
+            if found and detail is None:
+                detail = _detail(line[found[-1][1]:])
+        return Place(city, county, detail)
+
+
+def _detail(after: str) -> str | None:
+    """The address words at the start of ``after``: up to the last address word (路, 号,
+    小区 …) of the clause, when a name (two characters or more) comes before the first."""
+    clause = _STOP.split(after, 1)[0][:DETAIL_MAX]
+    changed = True
+    while changed:
+        changed = False
+        for filler in _FILLERS:
+            if clause.startswith(filler):
+                clause, changed = clause[len(filler):], True
+    ends = list(_ADDRESS_END.finditer(clause))
+    if not ends or ends[0].start() < 2:
+        return None
+    return clause[:ends[-1].end()]

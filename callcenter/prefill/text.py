@@ -1,0 +1,45 @@
+"""Text helpers of the pre-fill: normalization, spoken digits, negation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Digits as callers say them: 幺 for 1 and 两 for 2 on the phone, 洞 for 0 among some.
+SPOKEN_DIGITS = {
+    "零": "0", "〇": "0", "○": "0", "洞": "0",
+    "一": "1", "幺": "1", "么": "1",
+    "二": "2", "两": "2",
+    "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+}
+DIGIT_CHARS = "0123456789" + "".join(SPOKEN_DIGITS)
+_SPACES = re.compile(r"\s+")
+NEGATIONS = ("没有", "不是", "并非", "没", "不", "无", "未")
+
+
+def normalize(line: str) -> str:
+    """Full-width → half-width (NFKC) and no spaces: speech recognizers put a space between
+    words ("我 想 问 一下"), people type "138 1234 5678"; the tables match without them."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", line))
+
+
+def to_digits(run: str) -> str:
+    """'一三八幺2' → '13812'; other characters are dropped."""
+    return "".join(SPOKEN_DIGITS.get(c, c) for c in run if c in DIGIT_CHARS)
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the words ending right before ``start`` negate what follows (没有人受伤)."""
+    before = text[max(0, start - 2):start]
+    return any(before.endswith(n) for n in NEGATIONS)
+
+
+def mentions(text: str, keyword: str) -> int:
+    """How often ``keyword`` occurs in ``text`` and is not negated."""
+    count = 0
+    start = text.find(keyword)
+    while start != -1:
+        if not negated(text, start):
+            count += 1
+        start = text.find(keyword, start + len(keyword))
+    return count
