@@ -44,6 +44,8 @@ from callcenter.routing.decide import Router
 from callcenter.routing.scripts import RoutingScripts, log_routed
 from callcenter.secrets import Secrets
 from callcenter.store.db import CallbackRequest, Store
+from callcenter.tickets.desk import TicketDesk
+from callcenter.tickets.store import Tickets
 
 log = structlog.get_logger("engine")
 
@@ -82,6 +84,7 @@ class Engine:
                                  request_timeout=e.agi.request_timeout_s)
         self.agent_desk = AgentDesk(config, self.ami, time.time)
         self.queue_watch = QueueWatch(config.queues)
+        self.ticket_desk = TicketDesk(self.router, self.tracker.calls.get)
         self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot),
                              e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
@@ -111,6 +114,7 @@ class Engine:
         self._log_notices(self.tracker.apply(event, ts))
         self.agent_desk.on_event(event, ts)
         self.queue_watch.on_event(event, ts)
+        self.ticket_desk.on_event(event, ts)
         if isinstance(event, ev.UserEvent):
             self._on_user_event(event, ts)
 
@@ -164,6 +168,7 @@ class Engine:
                     log.info("call.answered", ts=notice.ts, call_id=call.call_id,
                              wait_s=round(notice.ts - call.started_at, 3))
                 elif isinstance(notice, CallEnded):
+                    self.ticket_desk.call_ended(call.call_id, notice.ts)
                     log.info("call.ended", ts=notice.ts, **_call_fields(call),
                              duration_s=round(notice.ts - call.started_at, 3),
                              cause=notice.cause, cause_text=notice.cause_text,
@@ -302,6 +307,7 @@ class Engine:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
         self.store = await Store.open(self.paths.resolve(self.config.engine.paths.database))
+        self.ticket_desk.tickets = Tickets(self.store)
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
         ami_task = asyncio.create_task(self.ami.run())

@@ -290,6 +290,41 @@ def cmd_prefill(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_ticket(args: argparse.Namespace, paths: Paths) -> int:
+    import json
+
+    from callcenter.store.db import Store
+    from callcenter.tickets.store import Tickets
+
+    config = _config(args, paths)
+
+    async def show() -> int:
+        store = await Store.open(paths.resolve(config.engine.paths.database))
+        try:
+            tickets = Tickets(store)
+            if args.ticket_action == "list":
+                rows = await tickets.recent(args.limit)
+                table = Table(title="工单")
+                for column in ("id", "call_id", "dialed", "hotline_name", "agent",
+                               "opened_at", "closed_at"):
+                    table.add_column(column)
+                for row in rows:
+                    table.add_row(*(str(row[c] or "") for c in row))
+                console.print(table)
+                return 0
+            ticket = await tickets.get(args.id)
+        finally:
+            await store.close()
+        print(json.dumps(ticket, ensure_ascii=False, indent=2))
+        return 0
+
+    if args.ticket_action == "show" and args.id is None:
+        print("error: which ticket? `ticket show <id>` (`ticket list` shows the latest)",
+              file=sys.stderr)
+        return 2
+    return asyncio.run(show())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter",
                                      description="12345 hotline engine on Asterisk")
@@ -327,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("agent", nargs="?", help="agent id, e.g. 1001")
     agent.add_argument("--reason", help="pause reason (agents.yaml pause_reasons)")
     agent.set_defaults(func=cmd_agent)
+    ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
+    ticket.add_argument("ticket_action", choices=["show", "list"])
+    ticket.add_argument("id", nargs="?", type=int, help="ticket id (show)")
+    ticket.add_argument("--limit", type=int, default=20, help="how many (list)")
+    ticket.set_defaults(func=cmd_ticket)
     prefill = sub.add_parser("prefill", help="ticket fields from a transcript on stdin "
                              "(one utterance per line) as one JSON object")
     prefill.set_defaults(func=cmd_prefill)

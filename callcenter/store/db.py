@@ -36,6 +36,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX callback_request_open ON callback_request (done_at, requested_at);
     """,
+    # 2: tickets (工单) of answered calls, their transcripts (speech issue)
+    """
+    CREATE TABLE ticket (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id TEXT NOT NULL UNIQUE,
+        caller TEXT NOT NULL,
+        dialed TEXT NOT NULL,
+        hotline TEXT NOT NULL,
+        hotline_name TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        closed_at TEXT,
+        prefill TEXT NOT NULL DEFAULT '{}',
+        confirmed TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX ticket_opened ON ticket (opened_at);
+    CREATE TABLE utterance (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id INTEGER NOT NULL REFERENCES ticket (id) ON DELETE CASCADE,
+        speaker TEXT NOT NULL CHECK (speaker IN ('caller', 'agent')),
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        text TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX utterance_ticket ON utterance (ticket_id, start_s);
+    """,
 )
 
 
@@ -68,6 +97,10 @@ class Store:
             await db.close()
             raise
         return store
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        return self._db
 
     async def close(self) -> None:
         await self._db.close()

@@ -37,6 +37,13 @@ async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
     assert result.successful == 1
     (record,) = agent_1001.answered
     assert record.heard_audio
+    call_id = await lab.call_id("13755550001")
+    (created,) = await lab.wait_for("ticket.created", lambda: lab.events(
+        "ticket.created", call_id=call_id))
+    assert (created["agent"], created["hotline"], created["queue"]) == ("1001", "12345", "q12345")
+    assert engine.ticket_desk.tickets is not None
+    ticket = await engine.ticket_desk.tickets.get(created["ticket"])
+    assert ticket["caller"] == "13755550001" and ticket["closed_at"] is not None
     moves = [(r["from"], r["to"]) for r in lab.events("agent.state", agent="1001")]
     assert moves[-4:] == [("logged_out", "available"), ("available", "ringing"),
                           ("ringing", "on_call"), ("on_call", "wrapup")]

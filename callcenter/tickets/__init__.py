@@ -1,0 +1,1 @@
+"""Tickets (工单) of answered calls: what the store keeps, and the desk that fills them."""

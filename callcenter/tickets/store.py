@@ -1,0 +1,116 @@
+"""Tickets in the embedded store: one per answered call, with its transcript.
+
+The caller's full number is kept here (the call log masks it). Transcript text and
+pre-filled fields are stored masked (ID-card and bank-card numbers); only the fields the agent
+confirms are kept as the agent typed them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from callcenter.prefill.masking import mask_sensitive
+from callcenter.store.db import Store, StoreError
+
+
+class Speaker:
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketOpen:
+    call_id: str
+    caller: str
+    dialed: str
+    hotline: str
+    hotline_name: str
+    unit: str
+    queue: str
+    agent: str
+    opened_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    speaker: str  # Speaker.CALLER or Speaker.AGENT
+    start_s: float  # seconds from the answer
+    end_s: float
+    text: str
+    at: str  # wall-clock time (ISO 8601) of the result
+
+
+class Tickets:
+    def __init__(self, store: Store) -> None:
+        self._db = store.db
+
+    async def open(self, ticket: TicketOpen) -> int:
+        """The ticket of ``ticket.call_id``: created, or the existing one (a call is answered
+        once; a retried AgentConnect must not make a second ticket)."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO ticket (call_id, caller, dialed, hotline, hotline_name, unit,"
+            " queue, agent, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ticket.call_id, ticket.caller, ticket.dialed, ticket.hotline, ticket.hotline_name,
+             ticket.unit, ticket.queue, ticket.agent, ticket.opened_at))
+        await self._db.commit()
+        found = await self.id_for_call(ticket.call_id)
+        assert found is not None
+        return found
+
+    async def id_for_call(self, call_id: str) -> int | None:
+        async with self._db.execute("SELECT id FROM ticket WHERE call_id = ?",
+                                    (call_id,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    async def add_utterance(self, ticket_id: int, utterance: Utterance) -> None:
+        if utterance.speaker not in (Speaker.CALLER, Speaker.AGENT):
+            raise StoreError(f"unknown speaker {utterance.speaker!r}")
+        await self._db.execute(
+            "INSERT INTO utterance (ticket_id, speaker, start_s, end_s, text, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (ticket_id, utterance.speaker, utterance.start_s, utterance.end_s,
+             mask_sensitive(utterance.text), utterance.at))
+        await self._db.commit()
+
+    async def set_prefill(self, ticket_id: int, fields: dict[str, Any]) -> None:
+        text = mask_sensitive(json.dumps(fields, ensure_ascii=False))
+        await self._db.execute("UPDATE ticket SET prefill = ? WHERE id = ?", (text, ticket_id))
+        await self._db.commit()
+
+    async def confirm(self, ticket_id: int, fields: dict[str, Any]) -> None:
+        """Fields the agent confirmed (kept as given: the agent is responsible for them)."""
+        current = await self.get(ticket_id)
+        merged = {**current["confirmed"], **fields}
+        await self._db.execute("UPDATE ticket SET confirmed = ? WHERE id = ?",
+                               (json.dumps(merged, ensure_ascii=False), ticket_id))
+        await self._db.commit()
+
+    async def close(self, call_id: str, closed_at: str) -> None:
+        await self._db.execute(
+            "UPDATE ticket SET closed_at = ? WHERE call_id = ? AND closed_at IS NULL",
+            (closed_at, call_id))
+        await self._db.commit()
+
+    async def get(self, ticket_id: int) -> dict[str, Any]:
+        async with self._db.execute("SELECT * FROM ticket WHERE id = ?",
+                                    (ticket_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise StoreError(f"no ticket {ticket_id}")
+        ticket = dict(row)
+        ticket["prefill"] = json.loads(ticket["prefill"])
+        ticket["confirmed"] = json.loads(ticket["confirmed"])
+        async with self._db.execute(
+                "SELECT speaker, start_s, end_s, text, at FROM utterance WHERE ticket_id = ? "
+                "ORDER BY start_s, id", (ticket_id,)) as cursor:
+            ticket["transcript"] = [dict(r) for r in await cursor.fetchall()]
+        return ticket
+
+    async def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+        async with self._db.execute(
+                "SELECT id, call_id, dialed, hotline_name, agent, opened_at, closed_at "
+                "FROM ticket ORDER BY id DESC LIMIT ?", (limit,)) as cursor:
+            return [dict(r) for r in await cursor.fetchall()]
