@@ -106,3 +106,13 @@ class AgentError(CallCenterError):
     """An agent operation that cannot be done (unknown agent, softphone not registered, …)."""
 
     error_id = "CC700"
+
+
+# -- speech (AudioSocket, recognition) ------------------------------------------------------
+
+
+class AudioSocketProtocolError(CallCenterError):
+    """An AudioSocket peer sent something that is not the protocol: the connection is closed
+    (the call it listened to is not touched)."""
+
+    error_id = "CC900"

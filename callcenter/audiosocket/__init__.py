@@ -1,0 +1,1 @@
+"""AudioSocket: the caller's (and agent's) audio forked out of a call by Asterisk."""
