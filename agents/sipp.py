@@ -48,15 +48,18 @@ _HEADERS = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[bra
       Max-Forwards: 70"""
 
 
-def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (), audio: bool = False) -> str:
-    """The sipp XML of one call: INVITE, hold, DTMF, hang up (or take Asterisk's BYE)."""
+def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (),
+             audio: bool | Path = False) -> str:
+    """The sipp XML of one call: INVITE, hold, DTMF, hang up (or take Asterisk's BYE).
+    ``audio``: True plays sipp's stock recording, a path plays that RTP pcap
+    (:func:`agents.rtp.write_rtp_pcap`), from the moment the call is answered."""
     invite_headers = _HEADERS.format(to_tag="", cseq="1 INVITE")
     ack_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="1 ACK")
     bye_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="2 BYE")
     middle: list[str] = []
     if audio:
-        middle.append(f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/g711a.pcap"/>'
-                      "</action></nop>")
+        pcap = PCAP_DIR / "g711a.pcap" if audio is True else Path(audio)
+        middle.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
     spent = 0
     order = "1234567890"  # 0 has the highest sequence number but a low timestamp
     sequence = [order.index(d) for _, d in dtmf]
@@ -151,7 +154,7 @@ def _read_stats(path: Path) -> dict[str, str]:
 
 async def place_calls(calls: Sequence[CallSpec], *, target: str = "127.0.0.1:5060",
                       hold_ms: int = 3000, rate: float = 10.0, limit: int | None = None,
-                      dtmf: Sequence[tuple[int, str]] = (), audio: bool = False,
+                      dtmf: Sequence[tuple[int, str]] = (), audio: bool | Path = False,
                       local_port: int = 5070, media_port: int = 16000,
                       timeout_s: float | None = None) -> SippResult:
     """Place ``len(calls)`` calls and wait for all of them to end."""

@@ -22,6 +22,9 @@ from callcenter.ami.adapter import adapt
 from callcenter.ami.client import AmiClient, AmiSettings
 from callcenter.ami.wire import AmiFrame
 from callcenter.api.server import ApiServer, build_app
+from callcenter.asr.pool import AsrPool
+from callcenter.asr.transcriber import Transcriber
+from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog, iso_ts
 from callcenter.calls.state import (
@@ -84,7 +87,14 @@ class Engine:
                                  request_timeout=e.agi.request_timeout_s)
         self.agent_desk = AgentDesk(config, self.ami, time.time)
         self.queue_watch = QueueWatch(config.queues)
-        self.ticket_desk = TicketDesk(self.router, self.tracker.calls.get)
+        self.asr_pool = AsrPool(e.asr, paths.resolve(e.asr.model))
+        self.audiosocket = AudioSocketServer(e.asr.audiosocket_host, e.asr.audiosocket_port)
+        self.ticket_desk = TicketDesk(self.router, config.prefill, self.tracker.calls.get,
+                                      partial_every_s=e.asr.partial_every_s)
+        keep = paths.resolve(e.lab.keep_forked_audio) if e.lab.keep_forked_audio else None
+        self.transcriber = Transcriber(e.asr, self.asr_pool, self.audiosocket, self.ami.send,
+                                       self.ticket_desk.on_speech, keep_audio=keep)
+        self.ticket_desk.start_transcription = self.transcriber.start_call
         self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot),
                              e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
@@ -300,6 +310,15 @@ class Engine:
             raise EngineControlError(
                 f"cannot listen for the API on {self.api.host}:{self.api.port}: "
                 f"{exc.strerror or exc}") from None
+        try:
+            await self.audiosocket.start()
+        except OSError as exc:
+            await self.agi.stop()
+            await self.control.stop()
+            await self.api.stop()
+            raise EngineControlError(
+                f"cannot listen for AudioSocket on {self.audiosocket.host}:"
+                f"{self.audiosocket.port}: {exc.strerror or exc}") from None
 
     async def run(self, *, handle_signals: bool = True) -> None:
         loop = asyncio.get_running_loop()
@@ -313,6 +332,7 @@ class Engine:
         ami_task = asyncio.create_task(self.ami.run())
         flusher = asyncio.create_task(self._flush_log())
         ticks = asyncio.create_task(self.agent_desk.run_ticks())
+        asr_start = asyncio.create_task(self.asr_pool.start())  # calls flow meanwhile
         try:
             await self._stop.wait()
         finally:
@@ -321,8 +341,11 @@ class Engine:
             ami_task.cancel()
             flusher.cancel()
             ticks.cancel()
-            await asyncio.gather(ami_task, flusher, ticks, return_exceptions=True)
+            asr_start.cancel()
+            await asyncio.gather(ami_task, flusher, ticks, asr_start, return_exceptions=True)
             await self.agi.stop()
+            await self.audiosocket.stop()
+            await self.asr_pool.close()
             await self.api.stop()
             await self.control.stop()
             if self._background:

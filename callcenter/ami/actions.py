@@ -112,6 +112,14 @@ def originate(channel: str, *, context: str = "", exten: str = "", priority: int
     return AmiAction("Originate", tuple(fields))
 
 
+def audio_fork(spied_channel: str, stream_uuid: str, host: str, port: int) -> AmiAction:
+    """Fork the audio *from* ``spied_channel`` to our AudioSocket server: an AudioSocket
+    channel running ChanSpy (q quiet, E exit when the spied channel hangs up, o only the audio
+    it sends, u exact channel name). The call's bridge is not touched."""
+    return originate(f"AudioSocket/{host}:{port}/{stream_uuid}", application="ChanSpy",
+                     data=f"{spied_channel},qEou", timeout_ms=5000)
+
+
 def redirect(channel: str, context: str, exten: str, priority: int = 1,
              extra_channel: str = "", extra_context: str = "", extra_exten: str = "",
              extra_priority: int = 1) -> AmiAction:

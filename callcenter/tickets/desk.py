@@ -1,11 +1,14 @@
-"""The ticket desk: a ticket is opened when an agent answers a call (AgentConnect) and closed
-when the call ends. Database work runs in tasks; a failing database is logged and never
-touches the call."""
+"""The ticket desk: a ticket is opened when an agent answers a call (AgentConnect), filled
+from live speech recognition while they talk (transcript, pre-filled fields), and closed when
+the call ends. Database work runs in tasks; a failing database is logged and never touches
+the call."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -13,37 +16,66 @@ import structlog
 
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
+from callcenter.asr.segmenter import AsrResult
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
+from callcenter.prefill import PrefillRules, extract, mask_sensitive
 from callcenter.routing.decide import Router
-from callcenter.tickets.store import TicketOpen, Tickets
+from callcenter.tickets.live import TicketBus
+from callcenter.tickets.store import Speaker, TicketOpen, Tickets, Utterance
 
 log = structlog.get_logger("tickets")
 
 
+@dataclass(eq=False)
+class _CallTicket:
+    ticket_id: asyncio.Future[int]
+    answered_at: float
+    caller_finals: list[str] = field(default_factory=list)
+    last_partial: dict[str, float] = field(default_factory=dict)
+
+
 class TicketDesk:
-    def __init__(self, router: Router, call_of: Callable[[str], LiveCall | None]) -> None:
+    def __init__(self, router: Router, rules: PrefillRules,
+                 call_of: Callable[[str], LiveCall | None], *, partial_every_s: float = 1.0,
+                 start_transcription: Callable[[str, dict[str, str]], None] | None = None
+                 ) -> None:
         self.router = router
+        self.rules = rules
         self.call_of = call_of
+        self.partial_every_s = partial_every_s
+        self.start_transcription = start_transcription
         self.tickets: Tickets | None = None  # set when the store is open
-        self.by_call: dict[str, int] = {}
+        self.bus = TicketBus()
+        self.calls: dict[str, _CallTicket] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
+    # -- call events -----------------------------------------------------------------------
+
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
-        if isinstance(event, ev.AgentConnect) and self.tickets is not None:
-            call = self.call_of(event.linkedid)
-            self._spawn(self._open(event, call, ts))
+        if not isinstance(event, ev.AgentConnect) or event.linkedid in self.calls:
+            return
+        if self.tickets is None:
+            return
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.calls[event.linkedid] = _CallTicket(future, ts)
+        self._spawn(self._open(event, self.call_of(event.linkedid), ts, future))
+        if self.start_transcription is not None:
+            self.start_transcription(event.linkedid, {Speaker.CALLER: event.channel,
+                                                      Speaker.AGENT: event.dest_channel})
 
     def call_ended(self, call_id: str, ts: float) -> None:
-        if self.tickets is not None and call_id in self.by_call:
-            self._spawn(self._close(call_id, ts))
+        call = self.calls.get(call_id)
+        if call is not None:
+            self._spawn(self._close(call_id, call, ts))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _open(self, event: ev.AgentConnect, call: LiveCall | None, ts: float) -> None:
+    async def _open(self, event: ev.AgentConnect, call: LiveCall | None, ts: float,
+                    future: asyncio.Future[int]) -> None:
         assert self.tickets is not None
         dialed = call.dialed if call is not None else ""
         route = self.router.decide(dialed, date.today())
@@ -57,15 +89,70 @@ class TicketDesk:
                 ticket_id = await self.tickets.open(ticket)
             except Exception as exc:
                 log.error("ticket.store_failed", error=str(exc))
+                future.cancel()
                 return
-            self.by_call[event.linkedid] = ticket_id
+            future.set_result(ticket_id)
             log.info("ticket.created", ts=ts, ticket=ticket_id, agent=ticket.agent,
                      hotline=route.number, unit=route.unit, queue=event.queue)
 
-    async def _close(self, call_id: str, ts: float) -> None:
+    async def _close(self, call_id: str, call: _CallTicket, ts: float) -> None:
+        assert self.tickets is not None
+        await asyncio.sleep(2.0)  # the last words arrive after the hang-up (final result)
+        try:
+            ticket_id = await call.ticket_id
+            await self.tickets.close(call_id, iso_ts(ts))
+            self.bus.publish(ticket_id, {"type": "closed", "at": iso_ts(ts)})
+        except (asyncio.CancelledError, Exception) as exc:
+            log.error("ticket.store_failed", call_id=call_id, error=repr(exc))
+        self.calls.pop(call_id, None)
+
+    # -- speech recognition ------------------------------------------------------------------
+
+    def on_speech(self, call_id: str, speaker: str, result: AsrResult) -> None:
+        """A recognizer result for ``speaker`` of ``call_id`` (on the event loop)."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        text = mask_sensitive(result.text)
+        with structlog.contextvars.bound_contextvars(call_id=call_id):
+            if not result.final:
+                now = time.monotonic()
+                if now - call.last_partial.get(speaker, 0.0) < self.partial_every_s:
+                    return
+                call.last_partial[speaker] = now
+                log.info("asr.partial", speaker=speaker, text=text, start_s=result.start_s)
+                self._publish(call, {"type": "partial", "speaker": speaker, "text": text,
+                                     "start_s": result.start_s, "end_s": result.end_s})
+                return
+            log.info("asr.final", speaker=speaker, text=text, start_s=result.start_s,
+                     end_s=result.end_s)
+            if speaker == Speaker.CALLER:
+                call.caller_finals.append(result.text)
+            self._spawn(self._store_final(call_id, call, speaker, result))
+
+    def _publish(self, call: _CallTicket, event: dict[str, Any]) -> None:
+        if call.ticket_id.done() and not call.ticket_id.cancelled():
+            self.bus.publish(call.ticket_id.result(), event)
+
+    async def _store_final(self, call_id: str, call: _CallTicket, speaker: str,
+                           result: AsrResult) -> None:
         assert self.tickets is not None
         try:
-            await self.tickets.close(call_id, iso_ts(ts))
-        except Exception as exc:
-            log.error("ticket.store_failed", call_id=call_id, error=str(exc))
-        self.by_call.pop(call_id, None)
+            ticket_id = await call.ticket_id
+            utterance = Utterance(speaker, result.start_s, result.end_s, result.text,
+                                  iso_ts(time.time()))
+            await self.tickets.add_utterance(ticket_id, utterance)
+            self.bus.publish(ticket_id, {"type": "utterance", "speaker": speaker,
+                                         "text": mask_sensitive(result.text),
+                                         "start_s": result.start_s, "end_s": result.end_s})
+            if speaker != Speaker.CALLER:
+                return
+            fields = extract(list(call.caller_finals), self.rules).as_dict()
+            await self.tickets.set_prefill(ticket_id, fields)
+            masked = {**fields, "place": {**fields["place"], "detail": mask_sensitive(
+                fields["place"]["detail"] or "") or None}}
+            with structlog.contextvars.bound_contextvars(call_id=call_id):
+                log.info("ticket.prefilled", ticket=ticket_id, fields=masked)
+            self.bus.publish(ticket_id, {"type": "prefill", "fields": masked})
+        except (asyncio.CancelledError, Exception) as exc:
+            log.error("ticket.store_failed", call_id=call_id, error=repr(exc))

@@ -97,6 +97,7 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     engine_file = config_dir / "engine.yaml"
     data = yaml.load(engine_file)
     data["lab"]["test_extensions"] = True
+    data["lab"]["keep_forked_audio"] = str(tmp / "forked-audio")
     data["paths"]["call_log"] = str(call_log)
     data["ami"]["ping_interval_s"] = 2
     data["ami"]["ping_timeout_s"] = 2

@@ -1,0 +1,1 @@
+"""Live speech recognition (Vosk) of call audio, off the event loop."""

@@ -1,0 +1,211 @@
+"""The recognizer pool: one Vosk model shared by worker threads, warm recognizers reused,
+worn ones replaced, a cap on concurrent streams. Vosk never runs on the event loop; if the
+model is missing or Vosk fails, the pool says so once and calls go on untranscribed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import structlog
+
+from callcenter.asr.model import check_model
+from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult, Recognizer, Segmenter
+from callcenter.config.models import AsrSettings
+
+log = structlog.get_logger("asr")
+
+STREAMS_PER_CORE = 5  # measured: one core keeps up with 4-5 live streams (VOSK-LAB.md)
+WARM_UP_S = 8.0  # a fresh recognizer costs ~3× CPU for its first ~8 s of audio
+
+
+def _release_memory() -> None:
+    """Give freed recognizer memory back to the system (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _warm_up_audio(seconds: float) -> bytes:
+    rng = np.random.default_rng(12345)
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    voiced = 3000 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 2 * t) > 0)
+    return (voiced + rng.normal(0, 300, t.size)).astype("<i2").tobytes()
+
+
+class AsrPool:
+    def __init__(self, settings: AsrSettings, model_path: Path) -> None:
+        self.settings = settings
+        self.model_path = model_path
+        self.capacity = settings.max_streams or STREAMS_PER_CORE * (os.cpu_count() or 1)
+        self.executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
+                                           thread_name_prefix="asr")
+        self.model: Any = None
+        self.unavailable: str | None = "not started"
+        self.active = 0
+        self.recycled = 0
+        self._warm: list[Recognizer] = []
+        self._lock = threading.Lock()
+
+    # -- model -----------------------------------------------------------------------------
+
+    async def start(self) -> bool:
+        """Load the model off the loop. False (and one log line) when it cannot be used."""
+        if not self.settings.enabled:
+            self.unavailable = "asr.enabled is false"
+            return False
+        check = check_model(self.model_path)
+        if not check.ok:
+            return self._fail(f"model {self.model_path}: " + "; ".join(check.problems))
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        try:
+            self.model = await loop.run_in_executor(self.executor, self._load)
+            await loop.run_in_executor(self.executor, self._fill_warm)
+        except Exception as exc:  # Vosk raises a bare Exception when a model fails to load
+            return self._fail(f"Vosk could not load {self.model_path}: {exc}")
+        self.unavailable = None
+        log.info("asr.ready", model=str(self.model_path), capacity=self.capacity,
+                 warm=len(self._warm), load_s=round(time.monotonic() - started, 2))
+        return True
+
+    def _fail(self, reason: str) -> bool:
+        self.unavailable = reason
+        log.error("asr.unavailable", reason=reason,
+                  effect="calls go on without transcription")
+        return False
+
+    def _load(self) -> Any:
+        import vosk
+
+        vosk.SetLogLevel(-2)  # -1 still prints warnings
+        return vosk.Model(str(self.model_path))
+
+    def _new_recognizer(self) -> Recognizer:
+        import vosk
+
+        recognizer: Recognizer = vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+        return recognizer
+
+    def _warmed(self) -> Recognizer:
+        recognizer = self._new_recognizer()
+        recognizer.AcceptWaveform(_warm_up_audio(WARM_UP_S))
+        recognizer.FinalResult()
+        return recognizer
+
+    def _fill_warm(self) -> None:
+        while True:
+            with self._lock:
+                if len(self._warm) >= self.settings.warm_recognizers:
+                    return
+            recognizer = self._warmed()
+            with self._lock:
+                self._warm.append(recognizer)
+
+    # -- recognizers (worker threads) ----------------------------------------------------------
+
+    def _take(self) -> Recognizer:
+        with self._lock:
+            if self._warm:
+                return self._warm.pop()
+        return self._new_recognizer()
+
+    def _renew(self, recognizer: Recognizer, decoded_s: float) -> Recognizer:
+        if decoded_s < self.settings.recycle_after_s:
+            return recognizer
+        self.recycled += 1
+        del recognizer
+        _release_memory()
+        return self._take()
+
+    def _give_back(self, recognizer: Recognizer, decoded_s: float) -> None:
+        with self._lock:
+            keep = (decoded_s < self.settings.recycle_after_s
+                    and len(self._warm) < self.settings.warm_recognizers)
+            if keep:
+                self._warm.append(recognizer)
+        if not keep:
+            del recognizer
+            _release_memory()
+            self._fill_warm()
+
+    # -- streams (event loop) ----------------------------------------------------------------
+
+    def open_stream(self, key: str, on_result: Callable[[AsrResult], None]) -> AsrStream | None:
+        """A stream for ``key``, or None (logged) when ASR is unavailable or at capacity."""
+        if self.unavailable is not None:
+            return None
+        if self.active >= self.capacity:
+            log.warning("asr.skipped", stream=key, reason=f"{self.active} streams already "
+                        f"transcribed (asr.max_streams / CPU limit {self.capacity})")
+            return None
+        self.active += 1
+        stream = AsrStream(self, key, on_result)
+        stream.task = asyncio.get_running_loop().create_task(stream.run())
+        return stream
+
+    async def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass(eq=False)
+class AsrStream:
+    pool: AsrPool
+    key: str
+    on_result: Callable[[AsrResult], None]
+    task: asyncio.Task[None] | None = None
+    lags_s: list[float] = field(default_factory=list)  # frame arrival → decoded
+    _chunks: list[tuple[float, bytes]] = field(default_factory=list)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _closed: bool = False
+
+    def feed(self, pcm: bytes) -> None:
+        self._chunks.append((time.monotonic(), pcm))
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        pool = self.pool
+        segmenter: Segmenter | None = None
+        try:
+            recognizer = await loop.run_in_executor(pool.executor, pool._take)
+            segmenter = Segmenter(recognizer, silence_final_s=pool.settings.silence_final_s,
+                                  renew=pool._renew)
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                batch, self._chunks = self._chunks, []
+                if batch:
+                    pcm = b"".join(p for _, p in batch)
+                    results = await loop.run_in_executor(pool.executor, segmenter.feed, pcm)
+                    done = time.monotonic()
+                    self.lags_s.append(done - batch[0][0])
+                    for result in results:
+                        self.on_result(result)
+                if self._closed and not self._chunks:
+                    for result in await loop.run_in_executor(pool.executor, segmenter.finish):
+                        self.on_result(result)
+                    return
+        except Exception as exc:
+            log.error("asr.failed", stream=self.key, error=repr(exc),
+                      effect="this call goes on without transcription")
+        finally:
+            pool.active -= 1
+            if segmenter is not None:
+                with contextlib.suppress(RuntimeError):  # executor shut down at exit
+                    loop.run_in_executor(pool.executor, pool._give_back,
+                                         segmenter.recognizer,
+                                         segmenter.decoded_by_recognizer_s)

@@ -1,0 +1,125 @@
+"""One audio stream through one recognizer: chunks, utterance ends, timestamps.
+
+Runs in a worker thread (Vosk releases the GIL) and is otherwise pure: the recognizer is
+anything with Vosk's four methods, so tests use a fake. Times are seconds of audio since the
+stream started, counted here (a recycled recognizer restarts its own clock).
+
+An utterance ends when Vosk says so (``AcceptWaveform`` true → ``Result()``, which must then
+be called or the utterance never ends), or when ``silence_final_s`` of quiet audio follows
+speech (→ ``FinalResult()``): Vosk's endpointing can take 1.4 s or never come with a noise
+floor. Quiet is judged by level (RMS), on the audio itself, so a stream decoded from a file
+is cut exactly like the same audio live.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 8000
+CHUNK_BYTES = 1600  # 100 ms: ~7 % cheaper for Vosk than 20 ms frames
+QUIET_RMS = 300.0  # of 32768: below this a chunk is quiet (speech is thousands)
+
+
+class Recognizer(Protocol):
+    """What the segmenter needs of a Vosk KaldiRecognizer (its method names)."""
+
+    def AcceptWaveform(self, data: bytes) -> int: ...
+    def Result(self) -> str: ...
+    def PartialResult(self) -> str: ...
+    def FinalResult(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AsrResult:
+    final: bool
+    text: str
+    start_s: float
+    end_s: float
+
+
+def rms(chunk: bytes) -> float:
+    samples = np.frombuffer(chunk, dtype="<i2").astype(np.float32)
+    return float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+
+
+def _text(raw: str, key: str) -> str:
+    try:
+        return str(json.loads(raw).get(key, "")).strip()
+    except (ValueError, AttributeError):
+        return ""
+
+
+class Segmenter:
+    def __init__(self, recognizer: Recognizer, *, silence_final_s: float = 0.6,
+                 quiet_rms: float = QUIET_RMS,
+                 renew: Callable[[Recognizer, float], Recognizer] | None = None) -> None:
+        self.recognizer = recognizer
+        self.silence_final_s = silence_final_s
+        self.quiet_rms = quiet_rms
+        self.renew = renew  # called after each utterance: may swap a worn recognizer
+        self.audio_s = 0.0  # seconds of audio decoded by this stream
+        self.decoded_by_recognizer_s = 0.0
+        self._pending = bytearray()
+        self._speech_start: float | None = None
+        self._speech_end = 0.0
+        self._quiet_s = 0.0
+        self._partial = ""
+
+    def feed(self, pcm: bytes) -> list[AsrResult]:
+        """Decode ``pcm`` (s16le 8 kHz); returns finals and changed partials, in order."""
+        self._pending += pcm
+        out: list[AsrResult] = []
+        while len(self._pending) >= CHUNK_BYTES:
+            chunk = bytes(self._pending[:CHUNK_BYTES])
+            del self._pending[:CHUNK_BYTES]
+            out += self._chunk(chunk)
+        return out
+
+    def finish(self) -> list[AsrResult]:
+        """The stream ended (hang-up): decode what is left and flush the utterance."""
+        out: list[AsrResult] = []
+        rest = bytes(self._pending[: len(self._pending) // 2 * 2])  # odd bytes corrupt Vosk
+        self._pending.clear()
+        if rest:
+            out += self._chunk(rest)
+        out += self._end(self.recognizer.FinalResult())
+        return out
+
+    def _chunk(self, chunk: bytes) -> list[AsrResult]:
+        start = self.audio_s
+        seconds = len(chunk) / 2 / SAMPLE_RATE
+        self.audio_s += seconds
+        self.decoded_by_recognizer_s += seconds
+        if rms(chunk) >= self.quiet_rms:
+            if self._speech_start is None:
+                self._speech_start = start
+            self._speech_end = self.audio_s
+            self._quiet_s = 0.0
+        else:
+            self._quiet_s += seconds
+        if self.recognizer.AcceptWaveform(chunk):
+            return self._end(self.recognizer.Result())
+        if self._speech_start is not None and self._quiet_s >= self.silence_final_s:
+            return self._end(self.recognizer.FinalResult())
+        partial = _text(self.recognizer.PartialResult(), "partial")
+        if partial and partial != self._partial:
+            self._partial = partial
+            begun = self._speech_start if self._speech_start is not None else start
+            return [AsrResult(False, partial, round(begun, 3), round(self.audio_s, 3))]
+        return []
+
+    def _end(self, raw: str) -> list[AsrResult]:
+        text = _text(raw, "text")
+        start = self._speech_start if self._speech_start is not None else self.audio_s
+        end = max(self._speech_end, start)
+        self._speech_start, self._quiet_s, self._partial = None, 0.0, ""
+        if self.renew is not None:
+            renewed = self.renew(self.recognizer, self.decoded_by_recognizer_s)
+            if renewed is not self.recognizer:
+                self.recognizer, self.decoded_by_recognizer_s = renewed, 0.0
+        return [AsrResult(True, text, round(start, 3), round(end, 3))] if text else []

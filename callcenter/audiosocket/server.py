@@ -1,0 +1,101 @@
+"""The AudioSocket server: Asterisk connects once per forked audio stream and sends its UUID,
+then audio. The UUID names a stream the engine announced (:meth:`expect`); anything else — an
+unknown UUID, garbage, a peer that says nothing — is logged and disconnected. The call the
+audio comes from is a different channel and is never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+import structlog
+
+from callcenter.audiosocket.wire import Audio, AudioSocketParser, Hangup, PeerError, StreamId
+from callcenter.errors import AudioSocketProtocolError
+
+log = structlog.get_logger("audiosocket")
+
+READ_SIZE = 4096
+FIRST_FRAME_TIMEOUT_S = 5.0
+
+
+class AudioSink(Protocol):
+    def audio(self, pcm: bytes) -> None: ...
+    def ended(self, reason: str) -> None: ...
+
+
+class AudioSocketServer:
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self._expected: dict[str, AudioSink] = {}
+        self._server: asyncio.Server | None = None
+        self.connections = 0
+        self.rejected = 0
+
+    def expect(self, stream_uuid: str, sink: AudioSink) -> None:
+        self._expected[stream_uuid] = sink
+
+    def forget(self, stream_uuid: str) -> AudioSink | None:
+        return self._expected.pop(stream_uuid, None)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        peer = writer.get_extra_info("peername")
+        parser = AudioSocketParser()
+        sink: AudioSink | None = None
+        reason = "closed by Asterisk"
+        try:
+            while True:
+                timeout = FIRST_FRAME_TIMEOUT_S if sink is None else None
+                data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
+                if not data:
+                    parser.close()
+                    break
+                for frame in parser.feed(data):
+                    if sink is None:
+                        sink = self._identify(frame)
+                    elif isinstance(frame, Audio):
+                        sink.audio(frame.pcm)
+                    elif isinstance(frame, Hangup):
+                        reason = "hang-up"
+                        return
+                    elif isinstance(frame, PeerError):
+                        log.warning("audiosocket.peer_error", code=frame.code, peer=str(peer))
+        except AudioSocketProtocolError as exc:
+            self.rejected += 1
+            reason = f"protocol error: {exc}"
+            log.warning("audiosocket.rejected", peer=str(peer), error=str(exc),
+                        error_id=exc.error_id)
+        except TimeoutError:
+            self.rejected += 1
+            reason = "no stream id"
+            log.warning("audiosocket.rejected", peer=str(peer),
+                        error=f"no stream id within {FIRST_FRAME_TIMEOUT_S:g} s")
+        except ConnectionError as exc:
+            reason = f"connection lost: {exc}"
+        finally:
+            if sink is not None:
+                sink.ended(reason)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    def _identify(self, frame: object) -> AudioSink:
+        if not isinstance(frame, StreamId):
+            raise AudioSocketProtocolError(
+                f"the first frame must be the stream id, not {type(frame).__name__}")
+        sink = self._expected.pop(frame.uuid, None)
+        if sink is None:
+            raise AudioSocketProtocolError(f"unknown stream {frame.uuid}")
+        return sink
