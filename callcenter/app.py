@@ -95,7 +95,9 @@ class Engine:
         self.transcriber = Transcriber(e.asr, self.asr_pool, self.audiosocket, self.ami.send,
                                        self.ticket_desk.on_speech, keep_audio=keep)
         self.ticket_desk.start_transcription = self.transcriber.start_call
-        self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot),
+        self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot,
+                                       tickets=lambda: self.ticket_desk.tickets,
+                                       ticket_events=self.ticket_desk.bus),
                              e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
                                                             "reload": self._reload_command,

@@ -6,6 +6,12 @@
     POST /api/agents/{id}/logout
     POST /api/agents/{id}/pause           body {"reason": "小休"} (a reason from agents.yaml)
     POST /api/agents/{id}/unpause
+    GET  /api/tickets/{id}                a ticket: caller, hotline, unit, agent, times,
+                                          transcript, pre-filled and confirmed fields
+    GET  /api/tickets/{id}/events         server-sent events while the call goes on:
+                                          ``ticket`` (the whole ticket, first), ``partial``,
+                                          ``utterance``, ``prefill``, ``closed`` (last)
+    POST /api/tickets/{id}/confirm        body {"fields": {...}}: what the agent confirms
 
 Every request carries ``Authorization: Bearer <token>`` (``api_token`` in var/secrets.yaml);
 without it: 401. Refusals are JSON ``{"error": …, "error_id": …}`` with 400 (404 for an
@@ -14,6 +20,7 @@ unknown agent).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -23,8 +30,22 @@ import structlog
 from aiohttp import web
 
 from callcenter.errors import AgentError
+from callcenter.store.db import StoreError
 
 log = structlog.get_logger("api")
+
+
+class TicketSource(Protocol):
+    async def get(self, ticket_id: int) -> dict[str, Any]: ...
+    async def confirm(self, ticket_id: int, fields: dict[str, Any]) -> None: ...
+
+
+class TicketEvents(Protocol):
+    def subscribe(self, ticket_id: int) -> asyncio.Queue[dict[str, Any]]: ...
+    def unsubscribe(self, ticket_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None: ...
+
+
+SSE_KEEPALIVE_S = 15.0
 
 
 class Desk(Protocol):
@@ -47,7 +68,9 @@ def _error(message: str, status: int, error_id: str = "") -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]]) -> web.Application:
+def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
+              tickets: Callable[[], TicketSource | None] = lambda: None,
+              ticket_events: TicketEvents | None = None) -> web.Application:
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("Authorization", "")
@@ -87,7 +110,73 @@ def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]]) -> w
         log.info("api.agent_action", agent=agent_id, action=action)
         return _json(result)
 
+    async def load_ticket(request: web.Request) -> tuple[TicketSource, int, dict[str, Any]]:
+        source = tickets()
+        if source is None:
+            raise web.HTTPServiceUnavailable(
+                text=json.dumps({"error": "the ticket store is not open yet"}),
+                content_type="application/json")
+        try:
+            ticket_id = int(request.match_info["ticket"])
+            return source, ticket_id, await source.get(ticket_id)
+        except (ValueError, StoreError):
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": f"no ticket {request.match_info['ticket']}",
+                                 "error_id": StoreError.error_id}, ensure_ascii=False),
+                content_type="application/json") from None
+
+    async def get_ticket(request: web.Request) -> web.Response:
+        _source, _ticket_id, ticket = await load_ticket(request)
+        return _json(ticket)
+
+    async def confirm_ticket(request: web.Request) -> web.Response:
+        source, ticket_id, _ticket = await load_ticket(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(fields, dict) or not fields:
+            return _error("the body must be JSON like {\"fields\": {\"phone\": \"…\"}}", 400)
+        await source.confirm(ticket_id, fields)
+        log.info("ticket.confirmed", ticket=ticket_id, fields=sorted(fields))
+        return _json(await source.get(ticket_id))
+
+    async def ticket_stream(request: web.Request) -> web.StreamResponse:
+        _source, ticket_id, ticket = await load_ticket(request)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+
+        async def emit(kind: str, data: Any) -> None:
+            payload = json.dumps(data, ensure_ascii=False, default=str)
+            await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
+
+        await emit("ticket", ticket)
+        if ticket.get("closed_at") or ticket_events is None:
+            await emit("closed", {"at": ticket.get("closed_at")})
+            return response
+        queue = ticket_events.subscribe(ticket_id)
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_S)
+                except TimeoutError:
+                    await response.write(b": keepalive\n\n")
+                    continue
+                await emit(str(event.get("type", "update")), event)
+                if event.get("type") == "closed":
+                    break
+        except ConnectionResetError:
+            pass
+        finally:
+            ticket_events.unsubscribe(ticket_id, queue)
+        return response
+
     app = web.Application(middlewares=[auth])
+    app.router.add_get("/api/tickets/{ticket}", get_ticket)
+    app.router.add_get("/api/tickets/{ticket}/events", ticket_stream)
+    app.router.add_post("/api/tickets/{ticket}/confirm", confirm_ticket)
     app.router.add_get("/api/status", get_status)
     app.router.add_get("/api/agents", get_agents)
     app.router.add_post("/api/agents/{agent}/{action}", agent_action)

@@ -62,8 +62,8 @@ class Segmenter:
         self.silence_final_s = silence_final_s
         self.quiet_rms = quiet_rms
         self.renew = renew  # called after each utterance: may swap a worn recognizer
-        self.audio_s = 0.0  # seconds of audio decoded by this stream
-        self.decoded_by_recognizer_s = 0.0
+        self.samples = 0  # audio decoded by this stream (counted exactly, in samples)
+        self.recognizer_samples = 0  # … by the current recognizer
         self._pending = bytearray()
         self._speech_start: float | None = None
         self._speech_end = 0.0
@@ -90,11 +90,19 @@ class Segmenter:
         out += self._end(self.recognizer.FinalResult())
         return out
 
+    @property
+    def audio_s(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    @property
+    def decoded_by_recognizer_s(self) -> float:
+        return self.recognizer_samples / SAMPLE_RATE
+
     def _chunk(self, chunk: bytes) -> list[AsrResult]:
         start = self.audio_s
         seconds = len(chunk) / 2 / SAMPLE_RATE
-        self.audio_s += seconds
-        self.decoded_by_recognizer_s += seconds
+        self.samples += len(chunk) // 2
+        self.recognizer_samples += len(chunk) // 2
         if rms(chunk) >= self.quiet_rms:
             if self._speech_start is None:
                 self._speech_start = start
@@ -121,5 +129,5 @@ class Segmenter:
         if self.renew is not None:
             renewed = self.renew(self.recognizer, self.decoded_by_recognizer_s)
             if renewed is not self.recognizer:
-                self.recognizer, self.decoded_by_recognizer_s = renewed, 0.0
+                self.recognizer, self.recognizer_samples = renewed, 0
         return [AsrResult(True, text, round(start, 3), round(end, 3))] if text else []

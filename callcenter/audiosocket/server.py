@@ -11,7 +11,15 @@ from typing import Protocol
 
 import structlog
 
-from callcenter.audiosocket.wire import Audio, AudioSocketParser, Hangup, PeerError, StreamId
+from callcenter.audiosocket.wire import (
+    Audio,
+    AudioSocketParser,
+    BrokenStream,
+    Frame,
+    Hangup,
+    PeerError,
+    StreamId,
+)
 from callcenter.errors import AudioSocketProtocolError
 
 log = structlog.get_logger("audiosocket")
@@ -62,20 +70,19 @@ class AudioSocketServer:
                 if not data:
                     parser.close()
                     break
-                for frame in parser.feed(data):
-                    if sink is None:
-                        sink = self._identify(frame)
-                    elif isinstance(frame, Audio):
-                        sink.audio(frame.pcm)
-                    elif isinstance(frame, Hangup):
-                        reason = "hang-up"
-                        return
-                    elif isinstance(frame, PeerError):
-                        log.warning("audiosocket.peer_error", code=frame.code, peer=str(peer))
+                try:
+                    frames = parser.feed(data)
+                except BrokenStream as exc:
+                    sink, hung_up = self._deliver(exc.frames, sink, peer)
+                    raise
+                sink, hung_up = self._deliver(frames, sink, peer)
+                if hung_up:
+                    reason = "hang-up"
+                    return
         except AudioSocketProtocolError as exc:
             self.rejected += 1
-            reason = f"protocol error: {exc}"
-            log.warning("audiosocket.rejected", peer=str(peer), error=str(exc),
+            reason = f"protocol error: {exc.message}"
+            log.warning("audiosocket.rejected", peer=str(peer), error=exc.message,
                         error_id=exc.error_id)
         except TimeoutError:
             self.rejected += 1
@@ -90,6 +97,19 @@ class AudioSocketServer:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _deliver(self, frames: list[Frame], sink: AudioSink | None,
+                 peer: object) -> tuple[AudioSink | None, bool]:
+        for frame in frames:
+            if sink is None:
+                sink = self._identify(frame)
+            elif isinstance(frame, Audio):
+                sink.audio(frame.pcm)
+            elif isinstance(frame, Hangup):
+                return sink, True
+            elif isinstance(frame, PeerError):
+                log.warning("audiosocket.peer_error", code=frame.code, peer=str(peer))
+        return sink, False
 
     def _identify(self, frame: object) -> AudioSink:
         if not isinstance(frame, StreamId):

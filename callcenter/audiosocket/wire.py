@@ -60,6 +60,14 @@ class PeerError:
 Frame = Hangup | StreamId | Dtmf | Audio | PeerError
 
 
+class BrokenStream(AudioSocketProtocolError):
+    """A protocol error, with the good frames that came before it in the same data."""
+
+    def __init__(self, message: str, frames: list[Frame]) -> None:
+        super().__init__(message)
+        self.frames = frames
+
+
 class AudioSocketParser:
     def __init__(self, max_payload: int = MAX_PAYLOAD) -> None:
         self.max_payload = max_payload
@@ -72,13 +80,18 @@ class AudioSocketParser:
         return len(self._buffer)
 
     def feed(self, data: bytes) -> list[Frame]:
+        """The complete frames in what has arrived. On a protocol error: BrokenStream,
+        carrying the complete frames that came before the bad one."""
         if self.failed:
             raise AudioSocketProtocolError("the stream already failed; open a new one")
         self._buffer += data
         frames: list[Frame] = []
         while len(self._buffer) >= HEADER.size:
             kind, length = HEADER.unpack_from(self._buffer)
-            self._check_header(kind, length)
+            try:
+                self._check_header(kind, length)
+            except AudioSocketProtocolError as exc:
+                raise BrokenStream(exc.message, frames) from None
             end = HEADER.size + length
             if len(self._buffer) < end:
                 break

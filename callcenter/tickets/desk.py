@@ -26,6 +26,8 @@ from callcenter.tickets.store import Speaker, TicketOpen, Tickets, Utterance
 
 log = structlog.get_logger("tickets")
 
+CLOSE_AFTER_S = 2.0
+
 
 @dataclass(eq=False)
 class _CallTicket:
@@ -97,11 +99,13 @@ class TicketDesk:
 
     async def _close(self, call_id: str, call: _CallTicket, ts: float) -> None:
         assert self.tickets is not None
-        await asyncio.sleep(2.0)  # the last words arrive after the hang-up (final result)
+        await asyncio.sleep(CLOSE_AFTER_S)  # the last words come after the hang-up
         try:
             ticket_id = await call.ticket_id
             await self.tickets.close(call_id, iso_ts(ts))
             self.bus.publish(ticket_id, {"type": "closed", "at": iso_ts(ts)})
+            with structlog.contextvars.bound_contextvars(call_id=call_id):
+                log.info("ticket.closed", ticket=ticket_id, ended=iso_ts(ts))
         except (asyncio.CancelledError, Exception) as exc:
             log.error("ticket.store_failed", call_id=call_id, error=repr(exc))
         self.calls.pop(call_id, None)

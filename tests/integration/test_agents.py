@@ -42,6 +42,7 @@ async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
         "ticket.created", call_id=call_id))
     assert (created["agent"], created["hotline"], created["queue"]) == ("1001", "12345", "q12345")
     assert engine.ticket_desk.tickets is not None
+    await lab.wait_for("ticket.closed", lambda: lab.events("ticket.closed", call_id=call_id))
     ticket = await engine.ticket_desk.tickets.get(created["ticket"])
     assert ticket["caller"] == "13755550001" and ticket["closed_at"] is not None
     moves = [(r["from"], r["to"]) for r in lab.events("agent.state", agent="1001")]

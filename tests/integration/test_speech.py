@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,10 +75,7 @@ async def test_caller_speech_reaches_the_ticket(lab: Lab, engine: Engine,
     wav, pcap, other = speech
     await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
                        timeout=60)
-    endpoint = agent_endpoint("1001")
-    agent = Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
-                                        sip_port=5064, rtp_low=30400, rtp_high=30500,
-                                        answer_delay_s=0.3, talk_s=60.0))
+    agent = _agent_phone(lab)
     await asyncio.to_thread(agent.start)
     try:
         await engine.agent_desk.login("1001")
@@ -136,3 +134,97 @@ def test_cer() -> None:
     assert cer("abc", "abc") == 0
     assert cer("abd", "abc") == pytest.approx(1 / 3)
     assert cer("", "ab") == 1
+
+
+def _agent_phone(lab: Lab) -> Softphone:
+    endpoint = agent_endpoint("1001")
+    return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                       sip_port=5064, rtp_low=30400, rtp_high=30500,
+                                       answer_delay_s=0.3, talk_s=60.0))
+
+
+async def test_hang_up_mid_sentence_and_a_garbage_client(
+        lab: Lab, engine: Engine, speech: tuple[Path, Path, Path]) -> None:
+    """The words said up to the hang-up reach the ticket; a stranger on the AudioSocket port
+    is turned away and the call is not disturbed."""
+    wav, pcap, _other = speech
+    await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
+                       timeout=60)
+    agent = _agent_phone(lab)
+    await asyncio.to_thread(agent.start)
+    speech_s = len(read_pcm(wav)) / 16000
+
+    async def garbage_client() -> None:
+        await asyncio.sleep(LEAD_S + 1)  # while the caller talks to the agent
+        _reader, writer = await asyncio.open_connection(
+            "127.0.0.1", lab.config.engine.asr.audiosocket_port)
+        writer.write(b"\x01\x00\x10" + b"not a uuid at all" + b"\xde\xad" * 100)
+        await writer.drain()
+        await asyncio.sleep(0.5)
+        writer.close()
+
+    try:
+        await engine.agent_desk.login("1001")
+        garbage = asyncio.create_task(garbage_client())
+        result = await place_calls([CallSpec("12345", "13755557777")], audio=pcap,
+                                   hold_ms=int((LEAD_S + speech_s / 2) * 1000),
+                                   local_port=5081, media_port=17200)
+        await garbage
+        assert result.successful == 1
+    finally:
+        await engine.agent_desk.logout("1001")
+        await asyncio.to_thread(agent.stop)
+    call_id = await lab.call_id("13755557777")
+    (rejected, *_) = await lab.wait_for("audiosocket.rejected", lambda: lab.events(
+        "audiosocket.rejected"))
+    assert rejected["error"].startswith("unknown stream ")  # 16 bytes of text read as a UUID
+    (ended,) = await lab.wait_for("the caller's stream end", lambda: lab.events(
+        "asr.stream_ended", stream=f"{call_id}/caller"))
+    assert ended["reason"] in ("hang-up", "closed by Asterisk")
+    finals = await lab.wait_for("asr.final", lambda: lab.events(
+        "asr.final", call_id=call_id, speaker="caller"))
+    (created,) = lab.events("ticket.created", call_id=call_id)
+    await lab.wait_for("ticket.closed", lambda: lab.events("ticket.closed", call_id=call_id))
+    assert engine.ticket_desk.tickets is not None
+    ticket = await engine.ticket_desk.tickets.get(created["ticket"])
+    (said,) = [u for u in ticket["transcript"] if u["speaker"] == "caller"]
+    assert said["text"] == finals[-1]["text"] != ""
+    # cut off about half-way through the sentence: the utterance ends at the hang-up
+    assert said["end_s"] - said["start_s"] <= speech_s / 2 + 0.5
+    # the call itself went on normally: answered by the agent, ended by the caller
+    (answered,) = lab.events("queue.answered", call_id=call_id)
+    assert answered["agent"] == "1001"
+
+
+async def test_wrong_model_path_leaves_calls_working(lab: Lab, engine: Engine) -> None:
+    """A second engine config with a model path that does not exist: it starts, takes the
+    call to an agent and opens the ticket, says once why there is no transcription."""
+    engine.stop()  # the module's engine makes way for one with a broken model path
+    await lab.wait_for("the engine to stop", lambda: engine.store is not None and
+                       lab.events("engine.stopped"), timeout=15)
+    asr = lab.config.engine.asr.model_copy(update={"model": "/nonexistent/vosk-model"})
+    config = replace(lab.config, engine=lab.config.engine.model_copy(update={"asr": asr}))
+    broken = Engine(config, lab.paths, lab.secrets)
+    lab.engine = broken
+    task = asyncio.create_task(broken.run(handle_signals=False))
+    agent = _agent_phone(lab)
+    try:
+        await broken.ami.wait_connected(15)
+        await lab.wait_for("the first resync", lambda: broken.resyncs >= 1)
+        await asyncio.to_thread(agent.start)
+        await broken.agent_desk.login("1001")
+        result = await place_calls([CallSpec("12345", "13755558888")], hold_ms=9000,
+                                   local_port=5081, media_port=17200)
+        assert result.successful == 1
+        await broken.agent_desk.logout("1001")
+    finally:
+        await asyncio.to_thread(agent.stop)
+        broken.stop()
+        await asyncio.wait_for(task, 15)
+        lab.engine = None
+    call_id = await lab.call_id("13755558888")
+    assert lab.events("ticket.created", call_id=call_id)
+    assert not lab.events("asr.started", call_id=call_id)
+    unavailable = [e for e in lab.events("asr.unavailable") if "/nonexistent" in e["reason"]]
+    assert len(unavailable) == 1
+    assert "does not exist" in unavailable[0]["reason"]

@@ -82,3 +82,47 @@ async def test_agent_actions_and_refusals() -> None:
         assert desk.calls == [("login", "1001")]
     finally:
         await client.close()
+
+
+async def test_ticket_json_confirm_and_live_events(tmp_path: Any) -> None:
+    import asyncio
+    import json
+
+    from callcenter.store.db import Store
+    from callcenter.tickets.live import TicketBus
+    from callcenter.tickets.store import TicketOpen, Tickets
+
+    store = await Store.open(tmp_path / "cc.sqlite3")
+    tickets, bus = Tickets(store), TicketBus()
+    ticket_id = await tickets.open(TicketOpen("1.1", "13812345678", "12345", "12345",
+                                              "12345热线", "", "q12345", "1001", "t0"))
+    app = build_app("s3cret", FakeDesk(), lambda: {}, tickets=lambda: tickets,
+                    ticket_events=bus)
+    async with TestClient(TestServer(app)) as client:
+        r = await client.get(f"/api/tickets/{ticket_id}")
+        assert r.status == 401
+        r = await client.get(f"/api/tickets/{ticket_id}", headers=AUTH)
+        assert r.status == 200 and (await r.json())["caller"] == "13812345678"
+        r = await client.get("/api/tickets/99", headers=AUTH)
+        assert r.status == 404 and (await r.json())["error"] == "no ticket 99"
+        r = await client.post(f"/api/tickets/{ticket_id}/confirm", headers=AUTH,
+                              json={"fields": {"phone": "13812345678"}})
+        assert (await r.json())["confirmed"] == {"phone": "13812345678"}
+        r = await client.post(f"/api/tickets/{ticket_id}/confirm", headers=AUTH, json={})
+        assert r.status == 400
+
+        stream = await client.get(f"/api/tickets/{ticket_id}/events", headers=AUTH)
+        assert stream.headers["Content-Type"] == "text/event-stream"
+
+        async def publish() -> None:
+            await asyncio.sleep(0.1)
+            bus.publish(ticket_id, {"type": "utterance", "speaker": "caller", "text": "你好"})
+            bus.publish(ticket_id, {"type": "closed", "at": "t1"})
+
+        task = asyncio.create_task(publish())
+        body = (await asyncio.wait_for(stream.read(), 5)).decode()
+        await task
+    events = [block.split("\n") for block in body.strip().split("\n\n")]
+    assert [e[0] for e in events] == ["event: ticket", "event: utterance", "event: closed"]
+    assert json.loads(events[1][1][len("data: "):])["text"] == "你好"
+    await store.close()

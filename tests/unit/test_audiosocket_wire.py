@@ -11,6 +11,7 @@ from callcenter.audiosocket.wire import (
     MAX_PAYLOAD,
     Audio,
     AudioSocketParser,
+    BrokenStream,
     Dtmf,
     Frame,
     Hangup,
@@ -91,3 +92,11 @@ def test_truncated_frame_is_reported_on_close() -> None:
 
 def test_audio_duration() -> None:
     assert Audio(b"\x00\x00" * 160).seconds == pytest.approx(0.02)
+
+
+@given(frames_st)
+def test_good_frames_before_a_bad_one_are_not_lost(frames: list[Frame]) -> None:
+    data = b"".join(encode(f) for f in frames) + b"\x42\x00\x00"
+    with pytest.raises(BrokenStream) as caught:
+        AudioSocketParser().feed(data)
+    assert caught.value.frames == frames

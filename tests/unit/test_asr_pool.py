@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+
+from callcenter.asr.pool import AsrPool
+from callcenter.config.models import AsrSettings
+
+
+async def test_missing_model_leaves_calls_alone_and_says_so_once(tmp_path: Path) -> None:
+    pool = AsrPool(AsrSettings(), tmp_path / "no-model")
+    with structlog.testing.capture_logs() as logs:
+        assert not await pool.start()
+        assert pool.open_stream("1.1/caller", lambda _r: None) is None
+        assert pool.open_stream("1.2/caller", lambda _r: None) is None
+    (line,) = logs
+    assert line["event"] == "asr.unavailable" and "does not exist" in line["reason"]
+    await pool.close()
+
+
+async def test_broken_model_directory(tmp_path: Path) -> None:
+    (tmp_path / "am").mkdir()
+    (tmp_path / "am" / "final.mdl").write_bytes(b"not a model")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "mfcc.conf").write_text("--sample-frequency=16000\n")
+    (tmp_path / "conf" / "model.conf").write_text("")
+    pool = AsrPool(AsrSettings(), tmp_path)
+    with structlog.testing.capture_logs() as logs:
+        assert not await pool.start()
+    assert "graph/ holds neither" in logs[0]["reason"]
+    await pool.close()
+
+
+def test_capacity_from_cpus_or_setting() -> None:
+    assert AsrPool(AsrSettings(max_streams=3), Path("x")).capacity == 3
+    assert AsrPool(AsrSettings(), Path("x")).capacity >= 5
