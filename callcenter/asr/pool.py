@@ -20,7 +20,13 @@ import numpy as np
 import structlog
 
 from callcenter.asr.model import check_model
-from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult, Recognizer, Segmenter
+from callcenter.asr.segmenter import (
+    CHUNK_BYTES,
+    SAMPLE_RATE,
+    AsrResult,
+    Recognizer,
+    Segmenter,
+)
 from callcenter.config.models import AsrSettings
 
 log = structlog.get_logger("asr")
@@ -163,13 +169,15 @@ class AsrStream:
     key: str
     on_result: Callable[[AsrResult], None]
     task: asyncio.Task[None] | None = None
-    lags_s: list[float] = field(default_factory=list)  # frame arrival → decoded
+    lags_s: list[float] = field(default_factory=list)  # audio ready → decoded, per batch
     _chunks: list[tuple[float, bytes]] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _closed: bool = False
+    _pending_bytes: int = 0
 
     def feed(self, pcm: bytes) -> None:
         self._chunks.append((time.monotonic(), pcm))
+        self._pending_bytes += len(pcm)
         self._wake.set()
 
     def close(self) -> None:
@@ -187,12 +195,17 @@ class AsrStream:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                batch, self._chunks = self._chunks, []
+                # hand audio to a worker only in whole chunks (or at the end): a thread
+                # round trip per 20 ms frame costs more than the decoding
+                if not self._closed and self._pending_bytes < CHUNK_BYTES:
+                    continue
+                batch, self._chunks, self._pending_bytes = self._chunks, [], 0
                 if batch:
                     pcm = b"".join(p for _, p in batch)
                     results = await loop.run_in_executor(pool.executor, segmenter.feed, pcm)
-                    done = time.monotonic()
-                    self.lags_s.append(done - batch[0][0])
+                    # lag: from the moment the newest audio of the batch was there to
+                    # decode (its chunk complete) to the moment it was decoded
+                    self.lags_s.append(time.monotonic() - batch[-1][0])
                     for result in results:
                         self.on_result(result)
                 if self._closed and not self._chunks:

@@ -98,6 +98,7 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     data = yaml.load(engine_file)
     data["lab"]["test_extensions"] = True
     data["lab"]["keep_forked_audio"] = str(tmp / "forked-audio")
+    data["asr"]["warm_recognizers"] = 0  # every test's engine loads the model: keep it cheap
     data["paths"]["call_log"] = str(call_log)
     data["ami"]["ping_interval_s"] = 2
     data["ami"]["ping_timeout_s"] = 2
