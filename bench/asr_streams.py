@@ -1,16 +1,15 @@
 """Live speech recognition under load: concurrent 8 kHz streams sent at real-time pace in
-20 ms AudioSocket frames (as Asterisk sends them) through the engine's AudioSocket server and
-recognizer pool, with the real Vosk model.
+20 ms AudioSocket frames (as Asterisk sends them, from another process) through the engine's
+AudioSocket server and recognizer pool, with the real Vosk model.
 
     python bench/asr_streams.py [--levels 2,4,6,8,10] [--seconds 40] [--memory-streams 4]
                                 [--memory-minutes 10] [--skip-memory]
 
 1. For each number of streams (each with its ticket in an SQLite store): p95 / max lag
-   (audio ready to decode — its 100 ms chunk complete — until decoded; the chunking itself holds audio up to 100 ms), and the time from
-   the end of each spoken sentence to the ticket updated with it (final result, utterance and
-   pre-fill written). The
-   largest level with p95 lag under 300 ms is the capacity; divided by the cores: streams
-   per core.
+   (audio ready to decode, its 100 ms chunk complete, until decoded; the chunking itself
+   holds audio up to 100 ms) and the time from the end of each spoken sentence to the
+   ticket updated with it (final result, utterance and pre-fill written). The largest level
+   with p95 lag under 300 ms is the capacity; divided by the cores: streams per core.
 2. Memory: streams fed 10 minutes of audio each (as fast as the CPU allows), RSS growth per
    stream with the pool recycling recognizers (asr.recycle_after_s) vs never recycling.
 """
