@@ -98,7 +98,8 @@ def _tables(snapshot: dict[str, Any], offered: int, total: int) -> Group:
 
 def _summary(log_path: Path, since: str) -> Table:
     counts = {"call.started": 0, "queue.answered": 0, "queue.abandoned": 0,
-              "callback.requested": 0, "queue.overflowed": 0}
+              "callback.requested": 0, "queue.overflowed": 0, "ticket.created": 0,
+              "asr.final": 0, "ticket.prefilled": 0}
     waits: list[float] = []
     with log_path.open(encoding="utf-8") as lines:
         for line in lines:
@@ -119,6 +120,9 @@ def _summary(log_path: Path, since: str) -> Table:
                   if answered else "-")
     table.add_row("average wait of answered calls", f"{sum(waits) / answered:.1f} s"
                   if answered else "-")
+    table.add_row("tickets opened (工单)", str(counts["ticket.created"]))
+    table.add_row("utterances transcribed into tickets", str(counts["asr.final"]))
+    table.add_row("pre-fill updates", str(counts["ticket.prefilled"]))
     return table
 
 

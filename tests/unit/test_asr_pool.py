@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import structlog
 
 from callcenter.asr.pool import AsrPool
@@ -35,3 +36,13 @@ async def test_broken_model_directory(tmp_path: Path) -> None:
 def test_capacity_from_cpus_or_setting() -> None:
     assert AsrPool(AsrSettings(max_streams=3), Path("x")).capacity == 3
     assert AsrPool(AsrSettings(), Path("x")).capacity >= 5
+
+
+def test_models_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from callcenter.cli import main
+
+    assert main(["models", "check", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: am/final.mdl is missing" in err
+    assert "graph/ holds neither HCLG.fst nor HCLr.fst + Gr.fst" in err
+    assert main(["models", "fetch", "zh-tiny"]) == 2
