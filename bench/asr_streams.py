@@ -236,6 +236,20 @@ async def run_memory(model: Path, n: int, minutes: float, script: tuple[bytes, l
     return (peak - base) / n, len(pcm) * loops / 16000 / 60
 
 
+def _memory_run(model: Path, n: int, minutes: float, script: tuple[bytes, list[float]],
+                settings: AsrSettings) -> tuple[float, float]:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    return asyncio.run(run_memory(model, n, minutes, script, settings))
+
+
+def _in_fresh_process(model: Path, n: int, minutes: float, script: tuple[bytes, list[float]],
+                      settings: AsrSettings) -> tuple[float, float]:
+    """Memory is measured in a process of its own: what earlier runs left to the allocator
+    must not count."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as other:
+        return other.submit(_memory_run, model, n, minutes, script, settings).result()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--levels", default="2,4,6,8,10")
@@ -270,9 +284,9 @@ def main() -> int:
         for label, recycle in (("recycling every "
                                 f"{settings.recycle_after_s:g} s of audio",
                                 settings.recycle_after_s), ("never recycling", 1e9)):
-            per, minutes = asyncio.run(run_memory(
+            per, minutes = _in_fresh_process(
                 args.model, args.memory_streams, args.memory_minutes, script,
-                settings.model_copy(update={"recycle_after_s": recycle})))
+                settings.model_copy(update={"recycle_after_s": recycle}))
             print(f"RSS growth per stream after {minutes:.1f} min of audio, {label}: "
                   f"{per:.0f} MB", flush=True)
     return 0

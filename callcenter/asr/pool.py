@@ -126,21 +126,23 @@ class AsrPool:
         return self._new_recognizer()
 
     def _renew(self, recognizer: Recognizer, decoded_s: float) -> Recognizer:
+        """A fresh recognizer for a worn one (the segmenter drops the worn one, then calls
+        :func:`_release_memory`)."""
         if decoded_s < self.settings.recycle_after_s:
             return recognizer
         self.recycled += 1
-        del recognizer
-        _release_memory()
         return self._take()
 
-    def _give_back(self, recognizer: Recognizer, decoded_s: float) -> None:
+    def _give_back(self, segmenter: Segmenter) -> None:
+        """The stream ended: its recognizer goes back to the warm ones, or away."""
+        decoded_s = segmenter.decoded_by_recognizer_s
         with self._lock:
             keep = (decoded_s < self.settings.recycle_after_s
                     and len(self._warm) < self.settings.warm_recognizers)
             if keep:
-                self._warm.append(recognizer)
+                self._warm.append(segmenter.recognizer)
+        segmenter.retire()
         if not keep:
-            del recognizer
             _release_memory()
             self._fill_warm()
 
@@ -191,7 +193,8 @@ class AsrStream:
         try:
             recognizer = await loop.run_in_executor(pool.executor, pool._take)
             segmenter = Segmenter(recognizer, silence_final_s=pool.settings.silence_final_s,
-                                  renew=pool._renew)
+                                  renew=pool._renew, on_swapped=_release_memory)
+            del recognizer
             while True:
                 await self._wake.wait()
                 self._wake.clear()
@@ -219,6 +222,4 @@ class AsrStream:
             pool.active -= 1
             if segmenter is not None:
                 with contextlib.suppress(RuntimeError):  # executor shut down at exit
-                    loop.run_in_executor(pool.executor, pool._give_back,
-                                         segmenter.recognizer,
-                                         segmenter.decoded_by_recognizer_s)
+                    loop.run_in_executor(pool.executor, pool._give_back, segmenter)

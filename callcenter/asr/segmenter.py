@@ -1,5 +1,10 @@
 """One audio stream through one recognizer: chunks, utterance ends, timestamps.
 
+Between utterances, quiet audio is not decoded at all (the caller's channel is mostly quiet
+while the agent talks, and decoding quiet costs as much as decoding speech): the last
+``PREROLL_CHUNKS`` quiet chunks are kept and fed first when speech starts, so no onset is
+clipped.
+
 Runs in a worker thread (Vosk releases the GIL) and is otherwise pure: the recognizer is
 anything with Vosk's four methods, so tests use a fake. Times are seconds of audio since the
 stream started, counted here (a recycled recognizer restarts its own clock).
@@ -14,6 +19,7 @@ is cut exactly like the same audio live.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +29,7 @@ import numpy as np
 SAMPLE_RATE = 8000
 CHUNK_BYTES = 1600  # 100 ms: ~7 % cheaper for Vosk than 20 ms frames
 QUIET_RMS = 300.0  # of 32768: below this a chunk is quiet (speech is thousands)
+PREROLL_CHUNKS = 3  # quiet audio fed ahead of speech (300 ms)
 
 
 class Recognizer(Protocol):
@@ -34,12 +41,27 @@ class Recognizer(Protocol):
     def FinalResult(self) -> str: ...
 
 
+class _Retired:
+    """Stands in for the recognizer of a finished stream (the real one was given back)."""
+
+    def AcceptWaveform(self, data: bytes) -> int:
+        raise RuntimeError("this stream is over: its recognizer was given back")
+
+    def Result(self) -> str:
+        raise RuntimeError("this stream is over: its recognizer was given back")
+
+    PartialResult = FinalResult = Result
+
+
 @dataclass(frozen=True, slots=True)
 class AsrResult:
     final: bool
     text: str
     start_s: float
     end_s: float
+
+
+_RETIRED: Recognizer = _Retired()
 
 
 def rms(chunk: bytes) -> float:
@@ -57,11 +79,13 @@ def _text(raw: str, key: str) -> str:
 class Segmenter:
     def __init__(self, recognizer: Recognizer, *, silence_final_s: float = 0.6,
                  quiet_rms: float = QUIET_RMS,
-                 renew: Callable[[Recognizer, float], Recognizer] | None = None) -> None:
+                 renew: Callable[[Recognizer, float], Recognizer] | None = None,
+                 on_swapped: Callable[[], None] | None = None) -> None:
         self.recognizer = recognizer
         self.silence_final_s = silence_final_s
         self.quiet_rms = quiet_rms
         self.renew = renew  # called after each utterance: may swap a worn recognizer
+        self.on_swapped = on_swapped  # the worn one is gone: give its memory back
         self.samples = 0  # audio decoded by this stream (counted exactly, in samples)
         self.recognizer_samples = 0  # … by the current recognizer
         self._pending = bytearray()
@@ -69,6 +93,8 @@ class Segmenter:
         self._speech_end = 0.0
         self._quiet_s = 0.0
         self._partial = ""
+        self._preroll: deque[bytes] = deque(maxlen=PREROLL_CHUNKS)
+        self.skipped_samples = 0  # quiet audio between utterances, not decoded
 
     def feed(self, pcm: bytes) -> list[AsrResult]:
         """Decode ``pcm`` (s16le 8 kHz); returns finals and changed partials, in order."""
@@ -87,8 +113,13 @@ class Segmenter:
         self._pending.clear()
         if rest:
             out += self._chunk(rest)
-        out += self._end(self.recognizer.FinalResult())
+        if self._speech_start is not None:
+            out += self._end(self.recognizer.FinalResult())
         return out
+
+    def retire(self) -> None:
+        """Let go of the recognizer (the stream is over): nothing here keeps it alive."""
+        self.recognizer = _RETIRED
 
     @property
     def audio_s(self) -> float:
@@ -98,27 +129,40 @@ class Segmenter:
     def decoded_by_recognizer_s(self) -> float:
         return self.recognizer_samples / SAMPLE_RATE
 
+    def _accept(self, chunk: bytes) -> bool:
+        self.recognizer_samples += len(chunk) // 2
+        return bool(self.recognizer.AcceptWaveform(chunk))
+
     def _chunk(self, chunk: bytes) -> list[AsrResult]:
         start = self.audio_s
         seconds = len(chunk) / 2 / SAMPLE_RATE
         self.samples += len(chunk) // 2
-        self.recognizer_samples += len(chunk) // 2
-        if rms(chunk) >= self.quiet_rms:
-            if self._speech_start is None:
-                self._speech_start = start
+        loud = rms(chunk) >= self.quiet_rms
+        if self._speech_start is None:
+            if not loud:  # between utterances: keep it as pre-roll, decode nothing
+                if len(self._preroll) == self._preroll.maxlen:
+                    self.skipped_samples += len(self._preroll[0]) // 2
+                self._preroll.append(chunk)
+                return []
+            for quiet_chunk in self._preroll:
+                if self._accept(quiet_chunk):
+                    self.recognizer.Result()  # an endpoint inside quiet: nothing said
+            self._preroll.clear()
+            self._speech_start = start
+        if loud:
             self._speech_end = self.audio_s
             self._quiet_s = 0.0
         else:
             self._quiet_s += seconds
-        if self.recognizer.AcceptWaveform(chunk):
+        if self._accept(chunk):
             return self._end(self.recognizer.Result())
-        if self._speech_start is not None and self._quiet_s >= self.silence_final_s:
+        if self._quiet_s >= self.silence_final_s:
             return self._end(self.recognizer.FinalResult())
         partial = _text(self.recognizer.PartialResult(), "partial")
         if partial and partial != self._partial:
             self._partial = partial
-            begun = self._speech_start if self._speech_start is not None else start
-            return [AsrResult(False, partial, round(begun, 3), round(self.audio_s, 3))]
+            return [AsrResult(False, partial, round(self._speech_start, 3),
+                              round(self.audio_s, 3))]
         return []
 
     def _end(self, raw: str) -> list[AsrResult]:
@@ -130,4 +174,7 @@ class Segmenter:
             renewed = self.renew(self.recognizer, self.decoded_by_recognizer_s)
             if renewed is not self.recognizer:
                 self.recognizer, self.recognizer_samples = renewed, 0
+                del renewed
+                if self.on_swapped is not None:
+                    self.on_swapped()
         return [AsrResult(True, text, round(start, 3), round(end, 3))] if text else []

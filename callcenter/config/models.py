@@ -107,7 +107,8 @@ class AsrSettings(Strict):
                                    "this often (log and live updates)")
     recycle_after_s: float = Field(
         60, ge=10, description="a recognizer is replaced (between utterances) after decoding "
-        "this much audio: Vosk's memory grows with audio decoded (~250 MB after 10 min)")
+        "this much audio. Vosk's memory grows with audio decoded; measured here, a new "
+        "recognizer in the same process does not give it back (bench/asr_streams.py)")
     warm_recognizers: int = Field(
         2, ge=0, le=64, description="recognizers kept ready, already warmed up (a fresh one "
         "costs 3× the CPU for its first seconds)")

@@ -81,10 +81,10 @@ def test_hang_up_mid_sentence_flushes_and_drops_an_odd_byte() -> None:
 def test_chunks_are_whole_whatever_the_frame_sizes() -> None:
     fake = FakeRecognizer()
     segmenter = Segmenter(fake)
-    audio = quiet(1.0)
+    audio = tone(1.0)
     for start in range(0, len(audio), 322):
         segmenter.feed(audio[start:start + 322])
-    assert set(fake.chunks) == {CHUNK_BYTES} and segmenter.audio_s == 1.0
+    assert fake.chunks == [CHUNK_BYTES] * 10 and segmenter.audio_s == 1.0
 
 
 def test_worn_recognizer_is_swapped_between_utterances() -> None:
@@ -102,3 +102,18 @@ def test_worn_recognizer_is_swapped_between_utterances() -> None:
     assert segmenter.decoded_by_recognizer_s == 0.0
     segmenter.feed(tone(0.1) + quiet(0.3))
     assert second.calls == ["FinalResult"]
+
+
+def test_quiet_between_utterances_is_not_decoded_but_onsets_are_kept() -> None:
+    fake = FakeRecognizer()
+    segmenter = Segmenter(fake, silence_final_s=0.5)
+    segmenter.feed(quiet(5.0))
+    assert fake.chunks == []  # 5 s of nobody talking cost nothing
+    assert segmenter.skipped_samples == 8000 * 5 - 3 * 800
+    (*_partials, final) = segmenter.feed(tone(0.3) + quiet(0.5))
+    # the 300 ms before the speech went first, then the speech, then the quiet that ended it
+    assert len(fake.chunks) == 3 + 3 + 5
+    assert (final.start_s, final.end_s) == (5.0, 5.3)
+    segmenter.feed(quiet(2.0))
+    assert len(fake.chunks) == 11 and segmenter.audio_s == 7.8
+    assert segmenter.finish() == []  # nothing was being said at the hang-up
