@@ -29,3 +29,22 @@ def mask_sensitive(text: str) -> str:
         return run
 
     return _RUN.sub(replace, text)
+
+
+PHONE_FROM = 7
+
+
+def mask_phones(text: str) -> str:
+    """For the call log: runs of 7 to 14 digits (phone numbers, spoken or written) keep their
+    first three and last two digits; longer runs are masked as cards."""
+
+    def replace(match: re.Match[str]) -> str:
+        run = match.group()
+        digits = to_digits(run) + ("X" if run[-1] in "Xx" else "")
+        if len(digits) >= MASK_FROM:
+            return mask_number(digits)
+        if len(digits) >= PHONE_FROM:
+            return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+        return run
+
+    return _RUN.sub(replace, text)

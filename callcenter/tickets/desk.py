@@ -20,6 +20,7 @@ from callcenter.asr.segmenter import AsrResult
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
 from callcenter.prefill import PrefillRules, extract, mask_sensitive
+from callcenter.prefill.masking import mask_phones
 from callcenter.routing.decide import Router
 from callcenter.tickets.live import TicketBus
 from callcenter.tickets.store import Speaker, TicketOpen, Tickets, Utterance
@@ -40,13 +41,14 @@ class _CallTicket:
 class TicketDesk:
     def __init__(self, router: Router, rules: PrefillRules,
                  call_of: Callable[[str], LiveCall | None], *, partial_every_s: float = 1.0,
-                 start_transcription: Callable[[str, dict[str, str]], None] | None = None
-                 ) -> None:
+                 start_transcription: Callable[[str, dict[str, str]], None] | None = None,
+                 mask_log: bool = True) -> None:
         self.router = router
         self.rules = rules
         self.call_of = call_of
         self.partial_every_s = partial_every_s
         self.start_transcription = start_transcription
+        self.mask_log = mask_log  # phone numbers said in a call are masked in the call log
         self.tickets: Tickets | None = None  # set when the store is open
         self.bus = TicketBus()
         self.calls: dict[str, _CallTicket] = {}
@@ -118,17 +120,18 @@ class TicketDesk:
         if call is None:
             return
         text = mask_sensitive(result.text)
+        logged = mask_phones(text) if self.mask_log else text
         with structlog.contextvars.bound_contextvars(call_id=call_id):
             if not result.final:
                 now = time.monotonic()
                 if now - call.last_partial.get(speaker, 0.0) < self.partial_every_s:
                     return
                 call.last_partial[speaker] = now
-                log.info("asr.partial", speaker=speaker, text=text, start_s=result.start_s)
+                log.info("asr.partial", speaker=speaker, text=logged, start_s=result.start_s)
                 self._publish(call, {"type": "partial", "speaker": speaker, "text": text,
                                      "start_s": result.start_s, "end_s": result.end_s})
                 return
-            log.info("asr.final", speaker=speaker, text=text, start_s=result.start_s,
+            log.info("asr.final", speaker=speaker, text=logged, start_s=result.start_s,
                      end_s=result.end_s)
             if speaker == Speaker.CALLER:
                 call.caller_finals.append(result.text)
@@ -155,8 +158,10 @@ class TicketDesk:
             await self.tickets.set_prefill(ticket_id, fields)
             masked = {**fields, "place": {**fields["place"], "detail": mask_sensitive(
                 fields["place"]["detail"] or "") or None}}
+            logged = {**masked, "phones": [mask_phones(p) for p in masked["phones"]]} \
+                if self.mask_log else masked
             with structlog.contextvars.bound_contextvars(call_id=call_id):
-                log.info("ticket.prefilled", ticket=ticket_id, fields=masked)
+                log.info("ticket.prefilled", ticket=ticket_id, fields=logged)
             self.bus.publish(ticket_id, {"type": "prefill", "fields": masked})
         except (asyncio.CancelledError, Exception) as exc:
             log.error("ticket.store_failed", call_id=call_id, error=repr(exc))

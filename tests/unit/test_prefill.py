@@ -127,3 +127,12 @@ def test_topic_hotline_must_be_in_the_catalogue(tmp_path: Path) -> None:
     _config, problems = collect(target)
     assert [str(p) for p in problems] == [
         f"{prefill}:{line}: topics.烟草.hotline: 12399 is not a number of hotlines.yaml"]
+
+
+def test_phone_numbers_masked_for_the_call_log() -> None:
+    from callcenter.prefill.masking import mask_phones
+
+    assert mask_phones("电话13812345678") == "电话138******78"
+    assert mask_phones("一三八一二三四五六七八") == "138******78"
+    assert mask_phones("0931-8123456，三号楼") == "093******56，三号楼"
+    assert mask_phones("620102199001011234") == "6201**********1234"
