@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from callcenter.asr.pool import WARM_UP_S, _warm_up_audio
+from callcenter.asr.pool import WARM_UP_S, warm_up_audio
 from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult, Segmenter
 
 
@@ -25,7 +25,7 @@ def decode(model_dir: Path, pcm: bytes, *, silence_final_s: float = 0.6,
     vosk.SetLogLevel(-2)
     recognizer = vosk.KaldiRecognizer(vosk.Model(str(model_dir)), SAMPLE_RATE)
     if warm:
-        recognizer.AcceptWaveform(_warm_up_audio(WARM_UP_S))
+        recognizer.AcceptWaveform(warm_up_audio(WARM_UP_S))
         recognizer.FinalResult()
     segmenter = Segmenter(recognizer, silence_final_s=silence_final_s)
     results: list[AsrResult] = []

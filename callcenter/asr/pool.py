@@ -41,7 +41,7 @@ def _release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _warm_up_audio(seconds: float) -> bytes:
+def warm_up_audio(seconds: float) -> bytes:
     rng = np.random.default_rng(12345)
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     voiced = 3000 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 2 * t) > 0)
@@ -104,7 +104,7 @@ class AsrPool:
 
     def _warmed(self) -> Recognizer:
         recognizer = self._new_recognizer()
-        recognizer.AcceptWaveform(_warm_up_audio(WARM_UP_S))
+        recognizer.AcceptWaveform(warm_up_audio(WARM_UP_S))
         recognizer.FinalResult()
         return recognizer
 

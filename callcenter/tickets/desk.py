@@ -19,11 +19,12 @@ from callcenter.ami import events as ev
 from callcenter.asr.segmenter import AsrResult
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
+from callcenter.config.models import Speaker
 from callcenter.prefill import PrefillRules, extract, mask_sensitive
 from callcenter.prefill.masking import mask_phones
 from callcenter.routing.decide import Router
 from callcenter.tickets.live import TicketBus
-from callcenter.tickets.store import Speaker, TicketOpen, Tickets, Utterance
+from callcenter.tickets.store import TicketOpen, Tickets, Utterance
 
 log = structlog.get_logger("tickets")
 

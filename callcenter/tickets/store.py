@@ -11,13 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from callcenter.config.models import Speaker
 from callcenter.prefill.masking import mask_sensitive
 from callcenter.store.db import Store, StoreError
-
-
-class Speaker:
-    CALLER = "caller"
-    AGENT = "agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +62,7 @@ class Tickets:
         return None if row is None else int(row[0])
 
     async def add_utterance(self, ticket_id: int, utterance: Utterance) -> None:
-        if utterance.speaker not in (Speaker.CALLER, Speaker.AGENT):
+        if utterance.speaker not in set(Speaker):
             raise StoreError(f"unknown speaker {utterance.speaker!r}")
         await self._db.execute(
             "INSERT INTO utterance (ticket_id, speaker, start_s, end_s, text, at) "

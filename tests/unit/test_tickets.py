@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.config.models import Speaker
 from callcenter.store.db import Store, StoreError
-from callcenter.tickets.store import Speaker, TicketOpen, Tickets, Utterance
+from callcenter.tickets.store import TicketOpen, Tickets, Utterance
 
 OPEN = TicketOpen(call_id="1764316800.12", caller="13812345678", dialed="12315",
                   hotline="12315", hotline_name="12315市场监管投诉举报热线", unit="省市场监管局",
