@@ -136,14 +136,14 @@ class TicketDesk:
                      end_s=result.end_s)
             if speaker == Speaker.CALLER:
                 call.caller_finals.append(result.text)
-            self._spawn(self._store_final(call_id, call, speaker, result))
+            self._spawn(self._store_final(call_id, call, speaker, result, text))
 
     def _publish(self, call: _CallTicket, event: dict[str, Any]) -> None:
         if call.ticket_id.done() and not call.ticket_id.cancelled():
             self.bus.publish(call.ticket_id.result(), event)
 
     async def _store_final(self, call_id: str, call: _CallTicket, speaker: str,
-                           result: AsrResult) -> None:
+                           result: AsrResult, masked_text: str) -> None:
         assert self.tickets is not None
         try:
             ticket_id = await call.ticket_id
@@ -151,18 +151,17 @@ class TicketDesk:
                                   iso_ts(time.time()))
             await self.tickets.add_utterance(ticket_id, utterance)
             self.bus.publish(ticket_id, {"type": "utterance", "speaker": speaker,
-                                         "text": mask_sensitive(result.text),
+                                         "text": masked_text,
                                          "start_s": result.start_s, "end_s": result.end_s})
             if speaker != Speaker.CALLER:
                 return
+            # extract() masks card numbers in the address itself
             fields = extract(list(call.caller_finals), self.rules).as_dict()
             await self.tickets.set_prefill(ticket_id, fields)
-            masked = {**fields, "place": {**fields["place"], "detail": mask_sensitive(
-                fields["place"]["detail"] or "") or None}}
-            logged = {**masked, "phones": [mask_phones(p) for p in masked["phones"]]} \
-                if self.mask_log else masked
+            logged = {**fields, "phones": [mask_phones(p) for p in fields["phones"]]} \
+                if self.mask_log else fields
             with structlog.contextvars.bound_contextvars(call_id=call_id):
                 log.info("ticket.prefilled", ticket=ticket_id, fields=logged)
-            self.bus.publish(ticket_id, {"type": "prefill", "fields": masked})
+            self.bus.publish(ticket_id, {"type": "prefill", "fields": fields})
         except (asyncio.CancelledError, Exception) as exc:
             log.error("ticket.store_failed", call_id=call_id, error=repr(exc))
