@@ -36,6 +36,7 @@ class CallRecord:
     answered_at: float | None = None
     ended_at: float | None = None
     heard_audio: bool = False
+    last_heard_at: float | None = None  # when it last heard something (not silence)
 
 
 @dataclass
@@ -121,6 +122,7 @@ class Softphone:
             heard = call.read_audio(FRAME_BYTES, blocking=False)
             if heard and any(abs(b - 128) > 8 for b in heard):
                 record.heard_audio = True
+                record.last_heard_at = time.time()
             next_frame += FRAME_S
             time.sleep(max(0.0, next_frame - time.monotonic()))
         if call.state == CallState.ANSWERED:

@@ -38,7 +38,7 @@ from callcenter.calls.state import (
 )
 from callcenter.config.loader import Config, load_config
 from callcenter.control.server import ControlServer, query
-from callcenter.errors import AgentError, EngineControlError
+from callcenter.errors import AgentError, EngineControlError, TransferError
 from callcenter.paths import Paths
 from callcenter.pbx.confgen import prompt_path
 from callcenter.queues.watch import QueueWatch
@@ -49,6 +49,9 @@ from callcenter.secrets import Secrets
 from callcenter.store.db import CallbackRequest, Store
 from callcenter.tickets.desk import TicketDesk
 from callcenter.tickets.store import Tickets
+from callcenter.transfers.desk import TransferDesk
+from callcenter.transfers.destinations import destinations
+from callcenter.transfers.records import TransferRecords
 
 log = structlog.get_logger("engine")
 
@@ -96,13 +99,21 @@ class Engine:
         self.transcriber = Transcriber(e.asr, self.asr_pool, self.audiosocket, self.ami.send,
                                        self.ticket_desk.on_speech, keep_audio=keep)
         self.ticket_desk.start_transcription = self.transcriber.start_call
+        self.transfer_records: TransferRecords | None = None
+        self.transfer_desk = TransferDesk(
+            lambda: self.config.hotlines, self.ami.send, self.tracker, time.time,
+            ticket_of=self.ticket_desk.ticket_id, ticket_content=self._ticket_content,
+            records=lambda: self.transfer_records, publish=self.ticket_desk.bus.publish)
+        self.ticket_desk.ignore_call = self.transfer_desk.is_transfer_leg
         self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot,
                                        tickets=lambda: self.ticket_desk.tickets,
-                                       ticket_events=self.ticket_desk.bus),
+                                       ticket_events=self.ticket_desk.bus,
+                                       transfers=self.transfer_desk),
                              e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, {"status": self._status_command,
                                                             "reload": self._reload_command,
-                                                            "agent": self._agent_command})
+                                                            "agent": self._agent_command,
+                                                            "transfer": self._transfer_command})
         self.store: Store | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.started_at = time.time()
@@ -128,6 +139,7 @@ class Engine:
         self.agent_desk.on_event(event, ts)
         self.queue_watch.on_event(event, ts)
         self.ticket_desk.on_event(event, ts)
+        self.transfer_desk.on_event(event, ts)
         if isinstance(event, ev.UserEvent):
             self._on_user_event(event, ts)
 
@@ -247,6 +259,7 @@ class Engine:
             "calls": calls,
             "agents": self.agent_desk.snapshot(),
             "queues": self.queue_watch.snapshot(self.agent_desk.board, now),
+            "transfers": self.transfer_desk.snapshot(),
         }
 
     def _status_command(self, _request: Any) -> dict[str, Any]:
@@ -267,6 +280,30 @@ class Engine:
         if action == "unpause":
             return await desk.unpause(agent_id)
         raise AgentError(f"unknown agent action {action!r}")
+
+    async def _transfer_command(self, request: Any) -> Any:
+        action = str(request.get("action", "start"))
+        agent_id = str(request.get("agent", ""))
+        desk = self.transfer_desk
+        if action == "destinations":
+            return [d.as_dict() for d in destinations(self.config.hotlines)]
+        if action == "list":
+            return desk.snapshot()
+        if action == "start":
+            return await desk.start(agent_id, str(request.get("destination", "")),
+                                    str(request.get("mode") or "conference"),
+                                    wait=bool(request.get("wait", True)))
+        if action == "complete":
+            return await desk.complete(agent_id)
+        if action == "cancel":
+            return await desk.cancel(agent_id)
+        raise TransferError(f"unknown transfer action {action!r}")
+
+    async def _ticket_content(self, ticket_id: int) -> dict[str, Any]:
+        tickets = self.ticket_desk.tickets
+        if tickets is None:
+            return {}
+        return await tickets.get(ticket_id)
 
     def _reload_command(self, request: Any) -> dict[str, Any]:
         """Take a new configuration for routing (AMI/FastAGI addresses need a restart)."""
@@ -330,6 +367,7 @@ class Engine:
                 loop.add_signal_handler(sig, self.stop)
         self.store = await Store.open(self.paths.resolve(self.config.engine.paths.database))
         self.ticket_desk.tickets = Tickets(self.store)
+        self.transfer_records = TransferRecords(self.store)
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
         ami_task = asyncio.create_task(self.ami.run())

@@ -269,6 +269,80 @@ def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_transfer(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter.control.server import query
+    from callcenter.transfers.destinations import destinations
+
+    if args.list or not args.agent:
+        table = Table(title="转接目的地 (transfer destinations)")
+        for column in ("number", "name", "units", "kind", "target", "answer s"):
+            table.add_column(column)
+        for d in destinations(_config(args, paths).hotlines):
+            table.add_row(d.number, d.name, d.units, d.kind.value + (" 专家" if d.experts
+                                                                     else ""),
+                          d.target, str(d.answer_timeout_s))
+        console.print(table)
+        return 0 if args.list else 2
+    if args.complete or args.cancel:
+        action, fields = ("complete" if args.complete else "cancel"), {}
+    elif args.destination:
+        action = "start"
+        fields = {"destination": args.destination, "mode": args.mode, "wait": not args.no_wait}
+    else:
+        print("error: give a destination (`transfer 1001 12366`), --complete or --cancel",
+              file=sys.stderr)
+        return 2
+    try:
+        result = query(paths.control_socket, "transfer", timeout=150, action=action,
+                       agent=args.agent, **fields)
+    except EngineControlError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    phase, outcome = result["phase"], result["outcome"]
+    line = (f"transfer {result['transfer']}: {result['mode']} to {result['destination']} "
+            f"{result['name']} — {outcome or phase}")
+    if result.get("reason_text"):
+        line += f" ({result['reason_text']})"
+    print(line)
+    return 1 if outcome == "failed" else 0
+
+
+def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
+    import json
+
+    from callcenter.store.db import Store
+    from callcenter.transfers.records import TransferRecords
+
+    config = _config(args, paths)
+
+    async def show() -> int:
+        store = await Store.open(paths.resolve(config.engine.paths.database))
+        try:
+            rows = await TransferRecords(store).handoffs(destination=args.destination or "",
+                                                         ticket_id=args.ticket,
+                                                         limit=args.limit)
+        finally:
+            await store.close()
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            return 0
+        table = Table(title="工单流转 (hand-offs to sub-centers and expert seats)")
+        for column in ("id", "ticket", "destination", "created_at", "caller", "origin",
+                       "request_type", "topic"):
+            table.add_column(column)
+        for row in rows:
+            record = row["record"]
+            prefill = record.get("prefill", {})
+            table.add_row(str(row["id"]), str(row["ticket_id"] or ""), row["destination"],
+                          row["created_at"], record.get("caller", ""),
+                          record.get("origin_hotline", {}).get("number", ""),
+                          str(prefill.get("request_type") or ""), str(prefill.get("topic") or ""))
+        console.print(table)
+        return 0
+
+    return asyncio.run(show())
+
+
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.demo import run_demo
 
@@ -391,6 +465,28 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("agent", nargs="?", help="agent id, e.g. 1001")
     agent.add_argument("--reason", help="pause reason (agents.yaml pause_reasons)")
     agent.set_defaults(func=cmd_agent)
+    transfer = sub.add_parser("transfer", help="bring a sub-center or expert seats into an "
+                              "agent's call (三方转接); --list shows the destinations")
+    transfer.add_argument("agent", nargs="?", help="agent id, e.g. 1001")
+    transfer.add_argument("destination", nargs="?",
+                          help="sub-center or dual hotline number (12366, 12333) or queue")
+    transfer.add_argument("--mode", choices=["conference", "attended", "blind"],
+                          default="conference", help="conference (default): three-way; "
+                          "attended: caller on hold while you consult; blind: straight there")
+    transfer.add_argument("--complete", action="store_true",
+                          help="hand the caller over: you leave, caller and destination stay")
+    transfer.add_argument("--cancel", action="store_true",
+                          help="drop the destination: you stay with the caller")
+    transfer.add_argument("--no-wait", action="store_true",
+                          help="return at once instead of when the destination answers")
+    transfer.add_argument("--list", action="store_true", help="the transfer destinations")
+    transfer.set_defaults(func=cmd_transfer)
+    handoff = sub.add_parser("handoff", help="tickets handed to sub-centers (工单流转)")
+    handoff.add_argument("--destination", help="only this sub-center / hotline number")
+    handoff.add_argument("--ticket", type=int, help="only this ticket")
+    handoff.add_argument("--limit", type=int, default=50)
+    handoff.add_argument("--json", action="store_true", help="the full records as JSON")
+    handoff.set_defaults(func=cmd_handoff)
     ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
     ticket.add_argument("ticket_action", choices=["show", "list"])
     ticket.add_argument("id", nargs="?", type=int, help="ticket id (show)")

@@ -116,3 +116,13 @@ class AudioSocketProtocolError(CallCenterError):
     (the call it listened to is not touched)."""
 
     error_id = "CC900"
+
+
+# -- transfers ------------------------------------------------------------------------------
+
+
+class TransferError(CallCenterError):
+    """A transfer that cannot be done (agent without a call, unknown destination, …): nothing
+    about the call was changed."""
+
+    error_id = "CC1000"

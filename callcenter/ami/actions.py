@@ -96,7 +96,7 @@ def queue_pause(interface: str, paused: bool, reason: str = "", queue: str = "")
 def originate(channel: str, *, context: str = "", exten: str = "", priority: int = 1,
               application: str = "", data: str = "", timeout_ms: int = 30000,
               caller_id: str = "", variables: dict[str, str] | None = None,
-              channel_id: str = "") -> AmiAction:
+              channel_id: str = "", other_channel_id: str = "") -> AmiAction:
     fields: list[tuple[str, str]] = [("Channel", channel), ("Timeout", str(timeout_ms)),
                                      ("Async", "true")]
     if application:
@@ -107,6 +107,8 @@ def originate(channel: str, *, context: str = "", exten: str = "", priority: int
         fields.append(("CallerID", caller_id))
     if channel_id:
         fields.append(("ChannelId", channel_id))
+    if other_channel_id:
+        fields.append(("OtherChannelId", other_channel_id))
     for key, value in sorted((variables or {}).items()):
         fields.append(("Variable", f"{key}={value}"))
     return AmiAction("Originate", tuple(fields))
@@ -150,3 +152,11 @@ def pjsip_show_contacts() -> AmiAction:
 
 def device_state_list() -> AmiAction:
     return AmiAction("DeviceStateList", answer=Answer.LIST)
+
+
+def confbridge_kick(conference: str, channel: str) -> AmiAction:
+    return AmiAction("ConfbridgeKick", (("Conference", conference), ("Channel", channel)))
+
+
+def confbridge_list(conference: str) -> AmiAction:
+    return AmiAction("ConfbridgeList", (("Conference", conference),), answer=Answer.LIST)

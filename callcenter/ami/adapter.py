@@ -240,6 +240,18 @@ def _core_show_channel(f: AmiFrame) -> ev.AmiEvent:
     )
 
 
+def _confbridge(cls: type[ev.ConfbridgeJoin] | type[ev.ConfbridgeLeave]) -> Builder:
+    def build(f: AmiFrame) -> ev.AmiEvent:
+        return cls(*_chan(f), conference=f.get("Conference"))
+
+    return build
+
+
+def _originate_response(f: AmiFrame) -> ev.AmiEvent:
+    return ev.OriginateResponse(*_chan(f), success=f.get("Response") == "Success",
+                                reason=_int(f, "Reason"))
+
+
 def _list_complete(f: AmiFrame) -> ev.AmiEvent:
     return ev.ListComplete(name=f.name, items=_int(f, "ListItems"))
 
@@ -269,6 +281,9 @@ BUILDERS: dict[str, Builder] = {
     "QueueEntry": _queue_entry,
     "QueueParams": _queue_params,
     "CoreShowChannel": _core_show_channel,
+    "ConfbridgeJoin": _confbridge(ev.ConfbridgeJoin),
+    "ConfbridgeLeave": _confbridge(ev.ConfbridgeLeave),
+    "OriginateResponse": _originate_response,
     "CoreShowChannelsComplete": _list_complete,
     "QueueStatusComplete": _list_complete,
     "FullyBooted": lambda f: ev.FullyBooted(status=f.get("Status")),

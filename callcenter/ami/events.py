@@ -257,6 +257,24 @@ class CoreShowChannel(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfbridgeJoin(ChannelEvent):
+    conference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfbridgeLeave(ChannelEvent):
+    conference: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateResponse(ChannelEvent):
+    """How an asynchronous Originate ended (``uniqueid`` is the ChannelId we gave it)."""
+
+    success: bool
+    reason: int
+
+
+@dataclass(frozen=True, slots=True)
 class ListComplete(AmiEvent):
     """End of a resync list (CoreShowChannelsComplete, QueueStatusComplete, …)."""
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import structlog
 from aiohttp import web
 
-from callcenter.errors import AgentError
+from callcenter.errors import AgentError, TransferError
 from callcenter.store.db import StoreError
 
 log = structlog.get_logger("api")
@@ -56,6 +56,14 @@ class Desk(Protocol):
     async def unpause(self, agent_id: str) -> dict[str, Any]: ...
 
 
+class TransferSource(Protocol):
+    def snapshot(self) -> list[dict[str, object]]: ...
+    async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
+                    wait: bool = True) -> dict[str, object]: ...
+    async def complete(self, agent_id: str) -> dict[str, object]: ...
+    async def cancel(self, agent_id: str) -> dict[str, object]: ...
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status,
                              dumps=lambda d: json.dumps(d, ensure_ascii=False, default=str))
@@ -70,7 +78,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
               tickets: Callable[[], TicketSource | None] = lambda: None,
-              ticket_events: TicketEvents | None = None) -> web.Application:
+              ticket_events: TicketEvents | None = None,
+              transfers: TransferSource | None = None) -> web.Application:
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("Authorization", "")
@@ -173,7 +182,47 @@ def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
             ticket_events.unsubscribe(ticket_id, queue)
         return response
 
+    async def transfer_start(request: web.Request) -> web.Response:
+        if transfers is None:
+            return _error("transfers are not available", 503)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body.get("destination"):
+            return _error('the body must be JSON like {"destination": "12366", '
+                          '"mode": "conference"}', 400)
+        try:
+            result = await transfers.start(request.match_info["agent"],
+                                           str(body["destination"]),
+                                           str(body.get("mode") or "conference"),
+                                           wait=bool(body.get("wait", True)))
+        except TransferError as exc:
+            return _error(exc.message, 409 if "no call" in exc.message else 400, exc.error_id)
+        return _json(result)
+
+    async def transfer_action(request: web.Request) -> web.Response:
+        if transfers is None:
+            return _error("transfers are not available", 503)
+        agent_id, action = request.match_info["agent"], request.match_info["action"]
+        try:
+            if action == "complete":
+                result = await transfers.complete(agent_id)
+            elif action == "cancel":
+                result = await transfers.cancel(agent_id)
+            else:
+                return _error(f"unknown transfer action {action!r} (complete, cancel)", 404)
+        except TransferError as exc:
+            return _error(exc.message, 409, exc.error_id)
+        return _json(result)
+
+    async def transfer_list(_request: web.Request) -> web.Response:
+        return _json(transfers.snapshot() if transfers is not None else [])
+
     app = web.Application(middlewares=[auth])
+    app.router.add_post("/api/agents/{agent}/transfer", transfer_start)
+    app.router.add_post("/api/agents/{agent}/transfer/{action}", transfer_action)
+    app.router.add_get("/api/transfers", transfer_list)
     app.router.add_get("/api/tickets/{ticket}", get_ticket)
     app.router.add_get("/api/tickets/{ticket}/events", ticket_stream)
     app.router.add_post("/api/tickets/{ticket}/confirm", confirm_ticket)

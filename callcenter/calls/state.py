@@ -38,6 +38,7 @@ class LiveCall:
     recovered: bool = False
     queue: str = ""
     agent: str = ""
+    agent_channel: str = ""  # the answering agent's channel (AgentConnect)
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
 
@@ -227,4 +228,13 @@ class CallTracker:
         call = self._by_uniqueid.get(e.uniqueid)
         if call is not None:
             call.agent = e.member_name or e.interface
+            call.agent_channel = e.dest_channel
         return []
+
+
+def channel_uniqueid(call: LiveCall, name: str) -> str | None:
+    """The uniqueid of the live channel ``name`` of ``call`` (None: it is gone)."""
+    for info in call.channels.values():
+        if info.name == name:
+            return info.uniqueid
+    return None

@@ -65,6 +65,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX utterance_ticket ON utterance (ticket_id, start_s);
     """,
+    # 3: transfers of a call to sub-centers / expert seats, hand-offs (工单流转) to them
+    """
+    CREATE TABLE transfer (
+        id TEXT PRIMARY KEY,
+        ticket_id INTEGER REFERENCES ticket (id) ON DELETE SET NULL,
+        call_id TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        destination_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('conference', 'attended', 'blind')),
+        started_at TEXT NOT NULL,
+        answered_at TEXT,
+        completed_at TEXT,
+        ended_at TEXT,
+        outcome TEXT CHECK (outcome IN ('completed', 'failed', 'cancelled')),
+        reason TEXT
+    );
+    CREATE INDEX transfer_ticket ON transfer (ticket_id);
+    CREATE TABLE handoff (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        transfer_id TEXT NOT NULL REFERENCES transfer (id),
+        ticket_id INTEGER REFERENCES ticket (id) ON DELETE SET NULL,
+        destination TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX handoff_destination ON handoff (destination, created_at);
+    """,
 )
 
 

@@ -53,6 +53,8 @@ class TicketDesk:
         self.tickets: Tickets | None = None  # set when the store is open
         self.bus = TicketBus()
         self.calls: dict[str, _CallTicket] = {}
+        # calls that are not callers' calls (a transfer's leg to an expert queue)
+        self.ignore_call: Callable[[str], bool] = lambda _linkedid: False
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- call events -----------------------------------------------------------------------
@@ -60,7 +62,7 @@ class TicketDesk:
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         if not isinstance(event, ev.AgentConnect) or event.linkedid in self.calls:
             return
-        if self.tickets is None:
+        if self.tickets is None or self.ignore_call(event.linkedid):
             return
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.calls[event.linkedid] = _CallTicket(future, ts)
@@ -68,6 +70,16 @@ class TicketDesk:
         if self.start_transcription is not None:
             self.start_transcription(event.linkedid, {Speaker.CALLER: event.channel,
                                                       Speaker.AGENT: event.dest_channel})
+
+    async def ticket_id(self, call_id: str) -> int | None:
+        """The ticket of a live call (None: no ticket, e.g. the store failed)."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(call.ticket_id), 5)
+        except (asyncio.CancelledError, TimeoutError):
+            return None
 
     def call_ended(self, call_id: str, ts: float) -> None:
         call = self.calls.get(call_id)

@@ -103,6 +103,15 @@ class Tickets:
                 "SELECT speaker, start_s, end_s, text, at FROM utterance WHERE ticket_id = ? "
                 "ORDER BY start_s, id", (ticket_id,)) as cursor:
             ticket["transcript"] = [dict(r) for r in await cursor.fetchall()]
+        async with self._db.execute(
+                "SELECT id, destination, destination_name, kind, mode, agent, started_at, "
+                "answered_at, completed_at, ended_at, outcome, reason FROM transfer "
+                "WHERE ticket_id = ? ORDER BY started_at", (ticket_id,)) as cursor:
+            ticket["transfers"] = [dict(r) for r in await cursor.fetchall()]
+        async with self._db.execute(
+                "SELECT id, transfer_id, destination, created_at FROM handoff "
+                "WHERE ticket_id = ? ORDER BY id", (ticket_id,)) as cursor:
+            ticket["handoffs"] = [dict(r) for r in await cursor.fetchall()]
         return ticket
 
     async def recent(self, limit: int = 20) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.api.server import build_app
-from callcenter.errors import AgentError
+from callcenter.errors import AgentError, TransferError
 
 
 class FakeDesk:
@@ -126,3 +126,53 @@ async def test_ticket_json_confirm_and_live_events(tmp_path: Any) -> None:
     assert [e[0] for e in events] == ["event: ticket", "event: utterance", "event: closed"]
     assert json.loads(events[1][1][len("data: "):])["text"] == "你好"
     await store.close()
+
+
+class FakeTransfers:
+    def snapshot(self) -> list[dict[str, object]]:
+        return [{"transfer": "t1", "phase": "ringing"}]
+
+    async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
+                    wait: bool = True) -> dict[str, object]:
+        if agent_id != "1001":
+            raise TransferError(f"agent {agent_id} has no call to transfer")
+        if wanted != "12366":
+            raise TransferError(f"unknown transfer destination {wanted!r}")
+        return {"transfer": "t1", "destination": wanted, "mode": mode, "phase": "answered",
+                "wait": wait}
+
+    async def complete(self, agent_id: str) -> dict[str, object]:
+        return {"transfer": "t1", "outcome": "completed"}
+
+    async def cancel(self, agent_id: str) -> dict[str, object]:
+        raise TransferError(f"agent {agent_id} has no transfer in progress")
+
+
+async def test_transfer_routes() -> None:
+    app = build_app("s3cret", FakeDesk(), lambda: {}, transfers=FakeTransfers())
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        ok = await client.post("/api/agents/1001/transfer", headers=AUTH,
+                               json={"destination": "12366", "mode": "attended"})
+        assert ok.status == 200 and (await ok.json())["mode"] == "attended"
+        no_call = await client.post("/api/agents/1002/transfer", headers=AUTH,
+                                    json={"destination": "12366"})
+        assert no_call.status == 409 and (await no_call.json())["error_id"] == "CC1000"
+        unknown = await client.post("/api/agents/1001/transfer", headers=AUTH,
+                                    json={"destination": "4711"})
+        assert unknown.status == 400 and "4711" in (await unknown.json())["error"]
+        bad = await client.post("/api/agents/1001/transfer", headers=AUTH, data=b"{")
+        assert bad.status == 400 and "destination" in (await bad.json())["error"]
+        done = await client.post("/api/agents/1001/transfer/complete", headers=AUTH)
+        assert (await done.json())["outcome"] == "completed"
+        cancel = await client.post("/api/agents/1001/transfer/cancel", headers=AUTH)
+        assert cancel.status == 409
+        odd = await client.post("/api/agents/1001/transfer/teleport", headers=AUTH)
+        assert odd.status == 404
+        listed = await client.get("/api/transfers", headers=AUTH)
+        assert (await listed.json())[0]["transfer"] == "t1"
+        login = await client.post("/api/agents/1001/login", headers=AUTH)  # still routed
+        assert login.status == 200
+    finally:
+        await client.close()

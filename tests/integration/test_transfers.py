@@ -1,0 +1,302 @@
+"""Transfers to sub-centers and expert seats on the real Asterisk: a sipp caller, a pyVoIP
+agent, a pyVoIP sub-center seat registered as the sub-center's endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.rtp import write_rtp_pcap
+from agents.sipp import CallSpec, SippResult, place_calls
+from agents.softphone import Softphone, SoftphoneSettings
+from callcenter.ami import actions
+from callcenter.app import Engine
+from callcenter.config.loader import agent_endpoint
+from callcenter.errors import TransferError
+from callcenter.paths import PROJECT_ROOT
+from callcenter.transfers.model import Transfer
+from tests.integration.conftest import SILENT_SUBCENTER, UNREGISTERED_SUBCENTER, Lab
+
+SUBCENTER = UNREGISTERED_SUBCENTER  # 12313: its seat registers in these tests only
+AGENT = "1001"
+
+
+@pytest.fixture(scope="module")
+def caller_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 s of a 600 Hz tone as the caller's RTP: whoever is connected to the caller hears it."""
+    t = np.arange(8000 * 60) / 8000
+    pcm = (8000 * np.sin(2 * np.pi * 600 * t)).astype("<i2").tobytes()
+    path = tmp_path_factory.mktemp("transfer") / "tone.pcap"
+    write_rtp_pcap(pcm, path)
+    return path
+
+
+def _phone(lab: Lab, endpoint: str, port: int, *, answer: bool = True,
+           talk_s: float = 60.0) -> Softphone:
+    return Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                       sip_port=port, rtp_low=port * 10 - 20000,
+                                       rtp_high=port * 10 - 19900, answer=answer,
+                                       answer_delay_s=0.5, talk_s=talk_s))
+
+
+@dataclass
+class Call:
+    call_id: str
+    sipp: asyncio.Task[SippResult]
+
+
+@pytest.fixture
+async def agent(lab: Lab, engine: Engine) -> AsyncIterator[Softphone]:
+    phone = _phone(lab, agent_endpoint(AGENT), 5068)
+    await asyncio.to_thread(phone.start)
+    await engine.agent_desk.login(AGENT)
+    yield phone
+    await engine.agent_desk.logout(AGENT)
+    await asyncio.to_thread(phone.stop)
+
+
+@pytest.fixture
+async def seat(lab: Lab) -> AsyncIterator[Softphone]:
+    """The sub-center 12313's seat, registered as endpoint subcenter-12313."""
+    phone = _phone(lab, f"subcenter-{SUBCENTER}", 5069)
+    await asyncio.to_thread(phone.start)
+    yield phone
+    await asyncio.to_thread(phone.stop)
+
+
+async def answered_call(lab: Lab, engine: Engine, caller: str, tone: Path,
+                        hold_s: float = 40, port: int = 5083) -> Call:
+    """A caller dials 12345 and the agent answers; the sipp run goes on in a task."""
+    sipp = asyncio.create_task(place_calls([CallSpec("12345", caller)], audio=tone,
+                                           hold_ms=int(hold_s * 1000), local_port=port,
+                                           media_port=port * 4))
+    call_id = await lab.call_id(caller)
+    await lab.wait_for("the agent to answer", lambda: any(
+        c.agent == AGENT for c in engine.tracker.calls.values() if c.call_id == call_id))
+    await lab.wait_for("the ticket", lambda: lab.events("ticket.created", call_id=call_id))
+    return Call(call_id, sipp)
+
+
+async def members(engine: Engine, room: str) -> list[str]:
+    """Channels in a ConfBridge room, as Asterisk lists them (ConfbridgeList)."""
+    reply = await engine.ami.send(actions.confbridge_list(room))
+    if not reply.success:
+        return []
+    return sorted(item.get("Channel") for item in reply.items
+                  if item.name == "ConfbridgeList")
+
+
+def transfer_of(engine: Engine, transfer_id: str) -> Transfer | None:
+    return engine.transfer_desk.live.get(transfer_id)
+
+
+async def finish(call: Call) -> None:
+    result = await asyncio.wait_for(call.sipp, 90)
+    assert result.successful + result.failed == 1
+
+
+async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
+        lab: Lab, engine: Engine, agent: Softphone, seat: Softphone, caller_tone: Path) -> None:
+    call = await answered_call(lab, engine, "13766660001", caller_tone)
+    result = await engine.transfer_desk.start(AGENT, SUBCENTER, "conference")
+    assert result["phase"] == "answered", result
+    room = f"xfer-{result['transfer']}"
+    three = await members(engine, room)
+    assert len(three) == 3, three
+    assert any(c.startswith("PJSIP/carrier-") for c in three)
+    assert any(c.startswith(f"PJSIP/{agent_endpoint(AGENT)}-") for c in three)
+    assert any(c.startswith("Local/dial@cc-xfer-dest-") for c in three)
+
+    left = await engine.transfer_desk.complete(AGENT)
+    assert left["outcome"] == "completed"
+    await lab.wait_for("the agent to leave", lambda: lab.events(
+        "transfer.completed", call_id=call.call_id))
+    completed_at = time.time()
+    remaining = []
+    for _ in range(30):
+        remaining = await members(engine, room)
+        if len(remaining) == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert len(remaining) == 2 and not any(c.startswith("PJSIP/agent-") for c in remaining)
+    await lab.wait_for("the sub-center to hear the caller after the agent left", lambda: (
+        seat.answered and (seat.answered[0].last_heard_at or 0) > completed_at + 1.0))
+    assert agent.answered[0].ended_at is not None  # the agent's phone was hung up
+
+    ticket_id = lab.events("ticket.created", call_id=call.call_id)[0]["ticket"]
+    for name in ("transfer.started", "transfer.answered", "transfer.completed"):
+        assert lab.events(name, call_id=call.call_id), name
+    await finish(call)
+    assert engine.transfer_records is not None and engine.ticket_desk.tickets is not None
+    ticket = await engine.ticket_desk.tickets.get(ticket_id)
+    (record,) = ticket["transfers"]
+    assert record["destination"] == SUBCENTER and record["mode"] == "conference"
+    assert record["outcome"] == "completed" and record["answered_at"] and record["started_at"]
+    (handoff,) = await engine.transfer_records.handoffs(ticket_id=ticket_id)
+    content = handoff["record"]
+    assert content["ticket"] == ticket_id and content["caller"] == "13766660001"
+    assert content["origin_hotline"]["number"] == "12345"
+    assert content["destination"]["number"] == SUBCENTER
+    assert "prefill" in content and content["mode"] == "conference"
+
+
+async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: Softphone,
+                                             seat: Softphone, caller_tone: Path) -> None:
+    call = await answered_call(lab, engine, "13766660002", caller_tone, port=5084)
+    desk = engine.transfer_desk
+    first = await desk.start(AGENT, SUBCENTER, "attended")
+    assert first["phase"] == "answered", first
+    room, consult = f"xfer-{first['transfer']}", f"xfer-{first['transfer']}-consult"
+    # the caller waits alone (hold music) while the agent consults the sub-center
+    assert [c.startswith("PJSIP/carrier-") for c in await members(engine, room)] == [True]
+    assert len(await members(engine, consult)) == 2
+    cancelled = await desk.cancel(AGENT)
+    assert cancelled["outcome"] == "cancelled"
+    await lab.wait_for("the agent back with the caller", lambda: lab.events(
+        "transfer.cancelled", call_id=call.call_id))
+    together: list[str] = []
+    for _ in range(30):
+        together = await members(engine, room)
+        if len(together) == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert sorted(c.split("/")[1].split("-")[0] for c in together) == ["agent", "carrier"]
+    await lab.wait_for("the seat's first call to end", lambda: seat.answered
+                       and seat.answered[0].ended_at is not None)
+
+    second = await desk.start(AGENT, SUBCENTER, "attended")
+    assert second["phase"] == "answered", second
+    done = await desk.complete(AGENT)
+    assert done["outcome"] == "completed"
+    room2 = f"xfer-{second['transfer']}"
+    handed: list[str] = []
+    for _ in range(30):
+        handed = await members(engine, room2)
+        if len(handed) == 2 and not any("agent-" in c for c in handed):
+            break
+        await asyncio.sleep(0.2)
+    assert sorted(c.split("/")[0] for c in handed) == ["Local", "PJSIP"], handed
+    completed_at = time.time()
+    await lab.wait_for("the sub-center to hear the caller", lambda: len(seat.answered) == 2
+                       and (seat.answered[1].last_heard_at or 0) > completed_at + 1.0)
+    await finish(call)
+    ticket_id = lab.events("ticket.created", call_id=call.call_id)[0]["ticket"]
+    assert engine.ticket_desk.tickets is not None
+    ticket = await engine.ticket_desk.tickets.get(ticket_id)
+    assert [(t["mode"], t["outcome"]) for t in ticket["transfers"]] == [
+        ("attended", "cancelled"), ("attended", "completed")]
+
+
+async def test_blind_transfer_reaches_the_subcenter(lab: Lab, engine: Engine, agent: Softphone,
+                                                   seat: Softphone, caller_tone: Path) -> None:
+    call = await answered_call(lab, engine, "13766660003", caller_tone, hold_s=20, port=5085)
+    result = await engine.transfer_desk.start(AGENT, SUBCENTER, "blind")
+    assert result["outcome"] == "completed", result
+    await lab.wait_for("the agent's leg to end", lambda: agent.answered[0].ended_at)
+    started = time.time()
+    await lab.wait_for("the seat to hear the caller", lambda: seat.answered and (
+        seat.answered[0].last_heard_at or 0) > started + 1.0)
+    ends = lab.frames("DialEnd", Linkedid=call.call_id, DialStatus="ANSWER")
+    assert any(f["DestChannel"].startswith(f"PJSIP/subcenter-{SUBCENTER}-") for f in ends)
+    await finish(call)
+
+
+async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
+                                                     agent: Softphone, seats: None,
+                                                     caller_tone: Path) -> None:
+    """12313 with no seat registered, 12305 ringing past its 3 s: caller and agent together
+    again every time; blind: the caller is back at the head of the queue."""
+    call = await answered_call(lab, engine, "13766660004", caller_tone, hold_s=45, port=5086)
+    desk = engine.transfer_desk
+    unregistered = await desk.start(AGENT, UNREGISTERED_SUBCENTER, "conference")
+    assert (unregistered["outcome"], unregistered["reason"]) == ("failed", "unavailable")
+    room = f"xfer-{unregistered['transfer']}"
+    assert len(await members(engine, room)) == 2  # caller and agent, still together
+
+    silent = await desk.start(AGENT, SILENT_SUBCENTER, "attended")
+    assert silent["outcome"] == "failed" and silent["reason"] in ("no_answer", "timeout")
+    room2 = f"xfer-{silent['transfer']}"
+    together: list[str] = []
+    for _ in range(30):
+        together = await members(engine, room2)
+        if len(together) == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert sorted(c.split("/")[1].split("-")[0] for c in together) == ["agent", "carrier"]
+    failed = lab.events("transfer.failed", call_id=call.call_id)
+    assert [f["reason"] for f in failed] == ["unavailable", silent["reason"]]
+    assert all(f["reason_text"] for f in failed)
+
+    blind = await desk.start(AGENT, SILENT_SUBCENTER, "blind")
+    assert blind["outcome"] == "failed"
+    # the caller goes back to the queue, at its head, and the agent answers again
+    await lab.wait_for("the caller back in the queue", lambda: [
+        f for f in lab.frames("QueueCallerJoin", Linkedid=call.call_id)], timeout=20)
+    await lab.wait_for("the agent to take the caller again", lambda: len(agent.answered) >= 2,
+                       timeout=30)
+    joins = lab.frames("QueueCallerJoin", Linkedid=call.call_id)
+    assert joins[-1]["Position"] == "1"
+    await finish(call)
+
+
+async def test_refused_transfers_change_nothing(lab: Lab, engine: Engine, agent: Softphone,
+                                               caller_tone: Path) -> None:
+    desk = engine.transfer_desk
+    with pytest.raises(TransferError, match="no call"):
+        await desk.start(AGENT, SUBCENTER)
+    call = await answered_call(lab, engine, "13766660005", caller_tone, hold_s=8, port=5087)
+    with pytest.raises(TransferError, match="unknown transfer destination"):
+        await desk.start(AGENT, "99999")
+    with pytest.raises(TransferError, match="merged"):
+        await desk.start(AGENT, "12396")  # merged into 12345: no seats of its own
+    with pytest.raises(TransferError, match="mode"):
+        await desk.start(AGENT, SUBCENTER, "teleport")
+    # the same through the command line, asking the running engine
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, str(PROJECT_ROOT / "run.py"), "transfer", AGENT, "99999",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await cli.communicate()
+    assert cli.returncode == 1 and "unknown transfer destination" in err.decode(), (out, err)
+    assert not lab.events("transfer.started", call_id=call.call_id)
+    live = engine.tracker.calls[call.call_id]
+    assert live.agent == AGENT and not any(
+        c.startswith("ConfBridge") for c in (i.name for i in live.channels.values()))
+    await finish(call)
+    await lab.wait_for("the call to end normally", lambda: agent.answered[0].ended_at)
+
+
+async def test_conference_with_an_expert_seat_of_a_dual_hotline(
+        lab: Lab, engine: Engine, agent: Softphone, caller_tone: Path) -> None:
+    """12333's expert seats are a queue inside 12345 (q12333): the expert answers from it."""
+    expert = _phone(lab, agent_endpoint("2004"), 5071)
+    await asyncio.to_thread(expert.start)
+    try:
+        await engine.agent_desk.login("2004")
+        await engine.agent_desk.pause("2004", "会议")  # the caller goes to 1001 first
+        call = await answered_call(lab, engine, "13766660006", caller_tone, hold_s=25,
+                                   port=5088)
+        await engine.agent_desk.unpause("2004")
+        result = await engine.transfer_desk.start(AGENT, "12333", "conference")
+        assert result["phase"] == "answered", result
+        assert len(await members(engine, f"xfer-{result['transfer']}")) == 3
+        await engine.transfer_desk.complete(AGENT)
+        started = time.time()
+        await lab.wait_for("the expert to hear the caller", lambda: expert.answered and (
+            expert.answered[0].last_heard_at or 0) > started + 1.0)
+        await finish(call)
+    finally:
+        await engine.agent_desk.logout("2004")
+        await asyncio.to_thread(expert.stop)
+    # one ticket: the expert's leg is part of the caller's call, not a call of its own
+    assert len(lab.events("ticket.created", call_id=call.call_id)) == 1
+    legs = [e for e in lab.events("ticket.created") if e["call_id"].startswith("xfer-")]
+    assert legs == []
+    (handoff,) = [h for h in lab.events("transfer.handoff", call_id=call.call_id)]
+    assert handoff["destination"] == "12333"

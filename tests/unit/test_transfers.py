@@ -1,0 +1,256 @@
+"""The transfer desk's rules on typed events, with a fake AMI that records the actions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callcenter.ami import actions
+from callcenter.ami import events as ev
+from callcenter.ami.client import AmiResponse
+from callcenter.calls.state import CallTracker
+from callcenter.config.loader import load_config
+from callcenter.errors import TransferError
+from callcenter.paths import PROJECT_ROOT
+from callcenter.store.db import Store
+from callcenter.tickets.store import TicketOpen, Tickets
+from callcenter.transfers.desk import TransferDesk
+from callcenter.transfers.destinations import DestinationKind, resolve
+from callcenter.transfers.records import TransferRecords
+
+HOTLINES = load_config(PROJECT_ROOT / "config").hotlines
+S = ev.ChannelState
+CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/agent-1001-00000002"
+
+
+class FakeAmi:
+    def __init__(self) -> None:
+        self.sent: list[actions.AmiAction] = []
+        self.refuse: set[str] = set()
+
+    async def send(self, action: actions.AmiAction) -> AmiResponse:
+        self.sent.append(action)
+        ok = action.name not in self.refuse
+        return AmiResponse(action.name, ok, "" if ok else "Channel does not exist", {})
+
+    def names(self) -> list[str]:
+        return [a.name for a in self.sent]
+
+    def last(self, name: str) -> dict[str, Any]:
+        return [a for a in self.sent if a.name == name][-1].as_dict()
+
+
+def live_call(tracker: CallTracker) -> None:
+    """A caller answered by agent 1001 (as AMI reports it)."""
+    tracker.apply(ev.Newchannel(CALLER, "100.1", "100.1", S.RING, "13812345678", "", "12345",
+                                "from-carrier"), 1.0)
+    tracker.apply(ev.Newchannel(AGENT, "100.2", "100.1", S.RING, "", "", "s", "cc-inbound"),
+                  2.0)
+    tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12345", "PJSIP/agent-1001",
+                                  "1001", AGENT, 3, 1), 3.0)
+
+
+def desk_with_call(ami: FakeAmi) -> tuple[TransferDesk, CallTracker]:
+    tracker = CallTracker()
+    live_call(tracker)
+    return TransferDesk(lambda: HOTLINES, ami.send, tracker, lambda: 10.0), tracker
+
+
+def dest_joins(desk: TransferDesk, room: str) -> None:
+    (t,) = desk.live.values()
+    desk.on_event(ev.Newchannel("Local/dial@cc-xfer-dest-0000000a;1", t.dest_uid, t.dest_uid,
+                                S.DOWN, "", "", "dial", "cc-xfer-dest"), 11.0)
+    desk.on_event(ev.ConfbridgeJoin("Local/dial@cc-xfer-dest-0000000a;1", t.dest_uid,
+                                    t.dest_uid, room), 12.0)
+
+
+def dial_failed(desk: TransferDesk, status: str) -> None:
+    (t,) = desk.live.values()
+    desk.on_event(ev.UserEvent("Local/dial@cc-xfer-dest-0000000a;2", "x.2", t.dest_uid,
+                               "CcTransferDial", (("Transfer", t.id), ("DialStatus", status))),
+                  13.0)
+
+
+# -- destinations ---------------------------------------------------------------------------
+
+def test_destinations_by_number_queue_or_name() -> None:
+    tax = resolve(HOTLINES, "12366")
+    assert (tax.kind, tax.target, tax.answer_timeout_s) == (
+        DestinationKind.SUBCENTER, "PJSIP/subcenter-12366", 20)
+    social = resolve(HOTLINES, " 12333 ")
+    assert (social.kind, social.target, social.experts) == (DestinationKind.QUEUE, "q12333",
+                                                            True)
+    assert resolve(HOTLINES, "q12329").number == "12329"
+    assert resolve(HOTLINES, "全国税务系统统一电话").number == "12366"
+    with pytest.raises(TransferError, match="merged into 12345"):
+        resolve(HOTLINES, "12396")
+    with pytest.raises(TransferError, match=r"unknown transfer destination '8888'.*12366"):
+        resolve(HOTLINES, "8888")
+    with pytest.raises(TransferError, match="which destination"):
+        resolve(HOTLINES, "")
+
+
+# -- the desk --------------------------------------------------------------------------------
+
+async def test_conference_moves_both_then_originates_and_completes_by_kicking_the_agent() -> None:
+    ami = FakeAmi()
+    desk, _tracker = desk_with_call(ami)
+    started = await desk.start("1001", "12366", "conference", wait=False)
+    assert started["phase"] == "ringing"
+    assert ami.names() == ["Setvar"] * 4 + ["Redirect", "Originate"]
+    redirect = ami.last("Redirect")
+    assert (redirect["Channel"], redirect["ExtraChannel"], redirect["Context"]) == (
+        CALLER, AGENT, "cc-xfer-room")
+    originate = ami.last("Originate")
+    assert originate["Channel"] == "Local/dial@cc-xfer-dest/n"
+    assert "CC_XFER_DIAL=PJSIP/subcenter-12366" in originate["Variable"]
+    room = f"xfer-{started['transfer']}"
+    assert f"CC_XFER_ROOM={room}" in originate["Variable"]
+    with pytest.raises(TransferError, match="not answered yet"):
+        await desk.complete("1001")
+    dest_joins(desk, room)
+    (t,) = desk.live.values()
+    assert t.phase.value == "answered" and t.settled.is_set()
+    done = await desk.complete("1001")
+    assert done["outcome"] == "completed"
+    kick = ami.last("ConfbridgeKick")
+    assert (kick["Conference"], kick["Channel"]) == (room, AGENT)
+    # the sub-center hangs up later: the caller must not stay alone in the room
+    desk.on_event(ev.Hangup("Local/dial@cc-xfer-dest-0000000a;1", t.dest_uid, t.dest_uid, 16,
+                            "Normal Clearing"), 30.0)
+    await asyncio.sleep(0)
+    assert ami.last("Hangup")["Channel"] == CALLER
+    assert desk.live == {}
+
+
+async def test_failed_conference_leaves_caller_and_agent_together() -> None:
+    ami = FakeAmi()
+    desk, _ = desk_with_call(ami)
+    await desk.start("1001", "12313", "conference", wait=False)
+    (t,) = desk.live.values()
+    dial_failed(desk, "CHANUNAVAIL")
+    assert (t.outcome, t.reason) == ("failed", "unavailable")
+    assert "未注册" in t.reason_text
+    await asyncio.sleep(0)
+    assert ami.names().count("Redirect") == 1  # nobody moved again: they are in one room
+
+
+async def test_failed_attended_brings_the_agent_back_to_the_caller() -> None:
+    ami = FakeAmi()
+    desk, _ = desk_with_call(ami)
+    started = await desk.start("1001", "12305", "attended", wait=False)
+    redirect = ami.last("Redirect")
+    assert "ExtraChannel" in redirect  # caller to the room, agent to the consult room
+    setvars = [a.as_dict() for a in ami.sent if a.name == "Setvar"]
+    assert {"Channel": AGENT, "Variable": "CC_XFER_ROOM",
+            "Value": f"xfer-{started['transfer']}-consult", "Action": "Setvar"} in setvars
+    dial_failed(desk, "NOANSWER")
+    await asyncio.sleep(0)
+    back = ami.last("Redirect")
+    assert (back["Channel"], back["Context"]) == (AGENT, "cc-xfer-room")
+    assert ami.last("Setvar")["Value"] == f"xfer-{started['transfer']}"
+
+
+async def test_agent_gone_and_transfer_failed_puts_the_caller_back_in_the_queue() -> None:
+    ami = FakeAmi()
+    desk, tracker = desk_with_call(ami)
+    await desk.start("1001", "12366", "conference", wait=False)
+    hangup = ev.Hangup(AGENT, "100.2", "100.1", 16, "Normal Clearing")
+    tracker.apply(hangup, 12.0)
+    desk.on_event(hangup, 12.0)
+    dial_failed(desk, "BUSY")
+    await asyncio.sleep(0)
+    back = ami.last("Redirect")
+    assert (back["Channel"], back["Context"]) == (CALLER, "cc-xfer-back")
+
+
+async def test_attended_cancel_hangs_up_the_destination_and_rejoins() -> None:
+    ami = FakeAmi()
+    desk, _ = desk_with_call(ami)
+    started = await desk.start("1001", "12366", "attended", wait=False)
+    dest_joins(desk, f"xfer-{started['transfer']}-consult")
+    cancelled = await desk.cancel("1001")
+    assert (cancelled["outcome"], cancelled["reason"]) == ("cancelled", "agent_cancelled")
+    assert ami.last("Hangup")["Channel"] == "Local/dial@cc-xfer-dest-0000000a;1"
+    assert ami.last("Redirect")["Channel"] == AGENT
+    with pytest.raises(TransferError, match="no transfer in progress"):
+        await desk.complete("1001")
+
+
+async def test_blind_goes_by_dialplan_and_completes_on_answer() -> None:
+    ami = FakeAmi()
+    desk, _ = desk_with_call(ami)
+    started = await desk.start("1001", "12333", "blind", wait=False)
+    assert ami.last("Redirect") == {"Action": "Redirect", "Channel": CALLER,
+                                    "Context": "cc-xfer-blind", "Exten": "queue",
+                                    "Priority": "1"}
+    values = {a.as_dict()["Variable"]: a.as_dict()["Value"] for a in ami.sent
+              if a.name == "Setvar"}
+    assert values["CC_XFER_QUEUE"] == "q12333" and values["CC_XFER_BACK"] == "q12345"
+    with pytest.raises(TransferError, match="cannot be cancelled"):
+        await desk.cancel("1001")
+    desk.on_event(ev.AgentConnect(CALLER, "100.1", "100.1", "q12333", "PJSIP/agent-2004",
+                                  "2004", "PJSIP/agent-2004-00000009", 2, 2), 15.0)
+    (t,) = desk.live.values()
+    assert (t.id, t.outcome) == (started["transfer"], "completed")
+
+
+async def test_refusals_change_nothing() -> None:
+    ami = FakeAmi()
+    desk, _ = desk_with_call(ami)
+    with pytest.raises(TransferError, match="agent 1002 has no call"):
+        await desk.start("1002", "12366")
+    with pytest.raises(TransferError, match="unknown transfer mode"):
+        await desk.start("1001", "12366", "teleport")
+    with pytest.raises(TransferError, match="unknown transfer destination"):
+        await desk.start("1001", "4711")
+    assert ami.sent == [] and desk.live == {}
+    await desk.start("1001", "12366", wait=False)
+    with pytest.raises(TransferError, match="already transferring"):
+        await desk.start("1001", "12367")
+
+
+async def test_redirect_refused_by_asterisk_fails_at_once() -> None:
+    ami = FakeAmi()
+    ami.refuse.add("Redirect")
+    desk, _ = desk_with_call(ami)
+    result = await desk.start("1001", "12366", "conference")  # waits: must not hang
+    assert (result["outcome"], result["reason"]) == ("failed", "redirect_failed")
+    assert "Originate" not in ami.names()
+
+
+# -- records ---------------------------------------------------------------------------------
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await Store.open(tmp_path / "cc.sqlite3")
+    yield store
+    await store.close()
+
+
+async def test_transfer_and_handoff_rows_show_in_the_ticket(store: Store) -> None:
+    tickets, records = Tickets(store), TransferRecords(store)
+    ticket_id = await tickets.open(TicketOpen("100.1", "13812345678", "12345", "12345",
+                                              "12345政务服务便民热线", "", "q12345", "1001",
+                                              "2026-11-28T08:00:00.000Z"))
+    await records.started({"id": "abc", "ticket_id": ticket_id, "call_id": "100.1",
+                           "agent": "1001", "destination": "12366",
+                           "destination_name": "全国税务系统统一电话", "kind": "subcenter",
+                           "mode": "conference", "started_at": "2026-11-28T08:01:00.000Z"})
+    await records.update("abc", answered_at="2026-11-28T08:01:05.000Z", outcome="completed")
+    with pytest.raises(Exception, match="cannot update"):
+        await records.update("abc", agent="x")
+    await records.add_handoff("abc", ticket_id, "12366", "2026-11-28T08:01:05.000Z",
+                              {"ticket": ticket_id, "caller": "13812345678"})
+    ticket = await tickets.get(ticket_id)
+    assert [(t["destination"], t["outcome"]) for t in ticket["transfers"]] == [
+        ("12366", "completed")]
+    assert [h["destination"] for h in ticket["handoffs"]] == ["12366"]
+    (handoff,) = await records.handoffs(destination="12366")
+    assert handoff["record"]["caller"] == "13812345678"
+    assert await records.handoffs(destination="12367") == []
+    assert await store.schema_version() == 3
