@@ -6,8 +6,6 @@ import asyncio
 import os
 import signal
 import time
-from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,25 +24,16 @@ from callcenter.asr.pool import AsrPool
 from callcenter.asr.transcriber import Transcriber
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.calllog.privacy import mask_number
-from callcenter.calllog.writer import CallLog, iso_ts
-from callcenter.calls.state import (
-    CallAnswered,
-    CallEnded,
-    CallRecovered,
-    CallStarted,
-    CallTracker,
-    LiveCall,
-    Notice,
-)
-from callcenter.config.loader import Config, load_config
+from callcenter.calllog.writer import CallLog, log_time
+from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.server import ControlServer, query
+from callcenter.core import CallCenterCore
 from callcenter.errors import AgentError, EngineControlError, TransferError
 from callcenter.paths import Paths
 from callcenter.pbx.confgen import prompt_path
-from callcenter.queues.watch import QueueWatch
 from callcenter.routing.catalogue import Catalogue
 from callcenter.routing.decide import Router
-from callcenter.routing.scripts import RoutingScripts, log_routed
+from callcenter.routing.scripts import RoutingScripts
 from callcenter.secrets import Secrets
 from callcenter.store.db import CallbackRequest, Store
 from callcenter.tickets.desk import TicketDesk
@@ -58,11 +47,6 @@ log = structlog.get_logger("engine")
 LOG_FLUSH_S = 0.25  # the call log reaches the disk at most this long after a line
 
 
-def _call_fields(call: LiveCall) -> dict[str, Any]:
-    return {"call_id": call.call_id, "dialed": call.dialed, "caller": call.caller_num,
-            "channel": call.inbound_channel}
-
-
 class Engine:
     def __init__(self, config: Config, paths: Paths, secrets: Secrets, *,
                  console: TextIO | None = None) -> None:
@@ -72,7 +56,6 @@ class Engine:
         self.mask_numbers = not e.privacy.log_full_numbers
         self.call_log = CallLog(paths.resolve(e.paths.call_log), mask=self.mask_numbers,
                                 console=console, flush_interval=LOG_FLUSH_S)
-        self.tracker = CallTracker()
         self.router = Router(Catalogue.build(config.hotlines), config.queues)
         self.routing = RoutingScripts(self.router, prompt_path)
         self.ami = AmiClient(
@@ -89,7 +72,9 @@ class Engine:
                                  on_request=self._record_agi,
                                  request_timeout=e.agi.request_timeout_s)
         self.agent_desk = AgentDesk(config, self.ami, time.time)
-        self.queue_watch = QueueWatch(config.queues)
+        self.core = CallCenterCore(self.router, config.queues, self.agent_desk)
+        self.tracker = self.core.tracker
+        self.queue_watch = self.core.queue_watch
         self.asr_pool = AsrPool(e.asr, paths.resolve(e.asr.model))
         self.audiosocket = AudioSocketServer(e.asr.audiosocket_host, e.asr.audiosocket_port)
         self.ticket_desk = TicketDesk(self.router, config.prefill, self.tracker.calls.get,
@@ -115,6 +100,8 @@ class Engine:
                                                             "agent": self._agent_command,
                                                             "transfer": self._transfer_command})
         self.store: Store | None = None
+        self.core.on_call_ended = self.ticket_desk.call_ended
+        self.core.on_callback = self._callback_requested
         self._background: set[asyncio.Task[None]] = set()
         self.started_at = time.time()
         self.resyncs = 0
@@ -124,6 +111,7 @@ class Engine:
 
     def on_frame(self, frame: AmiFrame, ts: float) -> None:
         """Every frame, in arrival order: record it, type it, update call state, log."""
+        ts = log_time(ts)  # decide on the time as logged: a replay sees only that
         self.call_log.record_frame(frame.to_json(), ts)
         if frame.malformed:
             log.warning("ami.frame_malformed", frame_event=frame.name,
@@ -135,82 +123,28 @@ class Engine:
             log.warning("ami.event_unreadable", frame_event=event.name, problem=event.problem,
                         ts=ts)
             return
-        self._log_notices(self.tracker.apply(event, ts))
-        self.agent_desk.on_event(event, ts)
-        self.queue_watch.on_event(event, ts)
+        self.core.on_event(event, ts)
         self.ticket_desk.on_event(event, ts)
         self.transfer_desk.on_event(event, ts)
-        if isinstance(event, ev.UserEvent):
-            self._on_user_event(event, ts)
-
-    def _on_user_event(self, event: ev.UserEvent, ts: float) -> None:
-        """Dialplan decisions taken without the engine, reported through UserEvent."""
-        fields = dict(event.fields)
-        with structlog.contextvars.bound_contextvars(call_id=event.linkedid):
-            if event.name == "CcRouted":
-                dialed = fields.get("Dialed", "")
-                route = self.router.static_route(dialed, date.today())
-                if fields.get("Source") == "static-subcenter":
-                    route = self.router.subcenter_failed(route, fields.get("Reason", ""))
-                else:
-                    route = replace(route, reason="engine routing unavailable: static route")
-                log_routed(route, source="dialplan", ts=ts)
-            elif event.name == "CcCallback":
-                self._callback_requested(event, fields, ts)
-            elif event.name == "CcFallback":
-                log.warning("call.engine_fallback", ts=ts, dialed=fields.get("Dialed", ""),
-                            agi_status=fields.get("AgiStatus", ""),
-                            cc_status=fields.get("CcStatus", ""))
 
     async def resync(self) -> None:
         """Rebuild the picture of live calls after a (re)connect."""
-        self.tracker.begin_resync()
-        self.agent_desk.begin_resync()
-        self.queue_watch.begin_resync()
+        log.info("ami.resync_started")  # the replay begins the same resync here
+        self.core.begin_resync()
         try:
             channels = await self.ami.send(actions.core_show_channels())
             queues = await self.ami.send(actions.queue_status())
         except BaseException:
-            self.tracker.abort_resync()
-            self.agent_desk.abort_resync()
+            log.info("ami.resync_aborted")
+            self.core.abort_resync()
             raise
-        self._log_notices(self.tracker.end_resync(time.time()))
-        self.agent_desk.end_resync(time.time())
+        now = time.time()
+        self.core.end_resync(now)
         self.resyncs += 1
-        log.info("ami.resynced", channels=len(channels.items) - 1,
+        log.info("ami.resynced", ts=now, channels=len(channels.items) - 1,
                  queue_items=max(len(queues.items) - 1, 0), calls=len(self.tracker.calls))
 
-    def _log_notices(self, notices: list[Notice]) -> None:
-        for notice in notices:
-            call = notice.call
-            with structlog.contextvars.bound_contextvars(call_id=call.call_id):
-                if isinstance(notice, CallStarted):
-                    log.info("call.started", ts=notice.ts, **_call_fields(call),
-                             context=call.context)
-                elif isinstance(notice, CallRecovered):
-                    log.info("call.recovered", ts=notice.ts, **_call_fields(call))
-                elif isinstance(notice, CallAnswered):
-                    log.info("call.answered", ts=notice.ts, call_id=call.call_id,
-                             wait_s=round(notice.ts - call.started_at, 3))
-                elif isinstance(notice, CallEnded):
-                    self.ticket_desk.call_ended(call.call_id, notice.ts)
-                    log.info("call.ended", ts=notice.ts, **_call_fields(call),
-                             duration_s=round(notice.ts - call.started_at, 3),
-                             cause=notice.cause, cause_text=notice.cause_text,
-                             reason=notice.reason)
-
-    def _callback_requested(self, event: ev.UserEvent, fields: dict[str, str],
-                            ts: float) -> None:
-        call = self.tracker.calls.get(event.linkedid)
-        caller = call.caller_num if call is not None else ""
-        dialed = fields.get("Dialed", "")
-        route = self.router.decide(dialed, date.today())
-        request = CallbackRequest(
-            call_id=event.linkedid, caller=caller, dialed=dialed, hotline=route.hotline,
-            queue=fields.get("Queue", ""), reason=fields.get("QueueStatus", "").lower(),
-            requested_at=iso_ts(ts))
-        log.info("callback.requested", ts=ts, caller=caller, dialed=dialed,
-                 hotline=route.hotline, queue=request.queue, reason=request.reason)
+    def _callback_requested(self, request: CallbackRequest) -> None:
         if self.store is not None:
             task = asyncio.get_running_loop().create_task(self._save_callback(request))
             self._background.add(task)
@@ -312,6 +246,7 @@ class Engine:
         self.config = config
         self.router = Router(Catalogue.build(config.hotlines), config.queues)
         self.routing.router = self.router
+        self.core.router = self.router
         self.agent_desk.config = config
         log.info("engine.config_reloaded", config=str(directory),
                  hotlines=len(config.hotlines.hotlines), queues=len(config.queues.queues))
@@ -369,7 +304,9 @@ class Engine:
         self.ticket_desk.tickets = Tickets(self.store)
         self.transfer_records = TransferRecords(self.store)
         await self._listen()
-        log.info("engine.started", pid=os.getpid(), config=str(self.config.directory))
+        log.info("engine.started", pid=os.getpid(), config=str(self.config.directory),
+                 config_hash=config_hash(self.config.directory),
+                 mask_numbers=self.mask_numbers)
         ami_task = asyncio.create_task(self.ami.run())
         flusher = asyncio.create_task(self._flush_log())
         ticks = asyncio.create_task(self.agent_desk.run_ticks())

@@ -343,6 +343,68 @@ def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
     return asyncio.run(show())
 
 
+def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
+    from datetime import datetime
+
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn
+
+    from callcenter.config.loader import config_hash
+    from callcenter.replay.compare import Divergence
+    from callcenter.replay.runner import Replayer
+
+    path = Path(args.log)
+    if not path.is_file():
+        print(f"error: no call log at {path}", file=sys.stderr)
+        return 2
+    config = _config(args, paths)
+    shown = 0
+
+    def divergence(found: Divergence) -> None:
+        nonlocal shown
+        if args.call and found.key != f"call {args.call}":
+            return
+        shown += 1
+        if shown <= args.show:
+            console.print(f"[red]divergence[/red] {found.describe()}", highlight=False)
+
+    speed = None if args.max else args.speed
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  "[progress.percentage]{task.percentage:>3.0f}%", TimeRemainingColumn(),
+                  console=console, transient=True,
+                  disable=args.no_progress or not console.is_terminal) as progress:
+        task = progress.add_task(f"replaying {path.name}", total=path.stat().st_size)
+        replayer = Replayer(config, config_hash(config.directory), speed=speed,
+                            only_call=args.call,
+                            on_progress=lambda done: progress.update(task, completed=done),
+                            on_divergence=divergence)
+        result = asyncio.run(replayer.run_file(path))
+    for bad in result.bad_lines:
+        console.print(f"[yellow]line {bad.number} skipped:[/yellow] {bad.problem}",
+                      highlight=False)
+    if result.config_warning:
+        console.print(f"[yellow]warning:[/yellow] {result.config_warning}", highlight=False)
+    if args.call:
+        table = Table(title=f"call {args.call}")
+        for column in ("time", "party", "event", "decision"):
+            table.add_column(column)
+        for ts, party, event, detail in result.timeline:
+            table.add_row(datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3], party,
+                          event, detail)
+        console.print(table)
+    divergences = [d for d in result.divergences
+                   if not args.call or d.key == f"call {args.call}"]
+    if shown > args.show:
+        console.print(f"… {shown - args.show} more divergences not shown (--show N)")
+    console.print(
+        f"replayed {result.lines} lines: {result.calls} calls, {result.frames} AMI frames, "
+        f"{result.agi_requests} FastAGI requests; decisions recorded "
+        f"{result.recorded_decisions}, replayed {result.replayed_decisions}; "
+        f"divergences {len(divergences)}; bad lines {len(result.bad_lines)}; "
+        f"{result.log_span_s:.0f} s of log in {result.wall_s:.1f} s "
+        f"({result.speed:.0f}× real time)", highlight=False)
+    return 1 if divergences else 0
+
+
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.demo import run_demo
 
@@ -487,6 +549,17 @@ def build_parser() -> argparse.ArgumentParser:
     handoff.add_argument("--limit", type=int, default=50)
     handoff.add_argument("--json", action="store_true", help="the full records as JSON")
     handoff.set_defaults(func=cmd_handoff)
+    replay = sub.add_parser("replay", help="replay a call log through the engine's decision "
+                            "code (no Asterisk) and compare with what was recorded")
+    replay.add_argument("log", help="a call log (JSON lines), e.g. var/log/calls.jsonl")
+    replay.add_argument("--call", help="only this call: its timeline and divergences")
+    pace = replay.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=float, default=None,
+                      help="play at N× real time (default: as fast as possible)")
+    pace.add_argument("--max", action="store_true", help="as fast as possible (default)")
+    replay.add_argument("--show", type=int, default=20, help="divergences printed in full")
+    replay.add_argument("--no-progress", action="store_true")
+    replay.set_defaults(func=cmd_replay)
     ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
     ticket.add_argument("ticket_action", choices=["show", "list"])
     ticket.add_argument("id", nargs="?", type=int, help="ticket id (show)")

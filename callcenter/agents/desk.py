@@ -42,6 +42,7 @@ class AgentDesk:
         self.ami = ami
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_tick: float | None = None
         self.config = config
         self.board = AgentBoard({n: q.wrapup_s for n, q in config.queues.queues.items()},
                                 config.agents.ring_no_answer_pause_after,
@@ -62,12 +63,19 @@ class AgentDesk:
         self._handle(self.board.end_resync(ts), ts)
 
     async def run_ticks(self) -> None:
-        last = self.clock()
         while True:
             await asyncio.sleep(TICK_S)
-            now = self.clock()
-            self._handle(self.board.tick(now, last), now)
-            last = now
+            self.tick(self.clock())
+
+    def tick(self, now: float) -> None:
+        """Timers: wrap-up periods that ended, softphones gone too long (once a second live;
+        on the simulated clock in a replay)."""
+        last = self._last_tick
+        if last is None or now <= last:
+            self._last_tick = now if last is None else last
+            return
+        self._handle(self.board.tick(now, last), now)
+        self._last_tick = now
 
     def _handle(self, outcomes: list[Outcome], ts: float) -> None:
         for outcome in outcomes:

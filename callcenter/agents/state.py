@@ -135,10 +135,14 @@ class AgentBoard:
     def tick(self, now: float, last: float) -> list[Outcome]:
         """Wrap-up periods that ended between ``last`` and ``now``; agents whose softphone
         has been unreachable too long (logged out, so callers are not queued for nobody)."""
+        # the state the agent entered when the wrap-up ended (not at the tick): the same
+        # whenever the timer is looked at, live or in a replay
         outcomes: list[Outcome] = [
-            StateChange(a.agent_id, AgentState.WRAPUP, a.state(now), "wrap-up over")
+            StateChange(a.agent_id, AgentState.WRAPUP, a.state(a.wrapup_until),
+                        "wrap-up over")
             for a in self.agents.values()
-            if last < a.wrapup_until <= now and a.state(now) is not AgentState.WRAPUP]
+            if last < a.wrapup_until <= now
+            and a.state(a.wrapup_until) is not AgentState.WRAPUP]
         if self._unreachable_s > 0:
             for a in self.agents.values():
                 if a.queues and a.unreachable_since is not None and not a.logout_asked \

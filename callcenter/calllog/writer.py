@@ -40,6 +40,26 @@ def iso_ts(t: float) -> str:
     return f"{_second_cache[1]}.{millis:03d}Z"
 
 
+def log_time(t: float) -> float:
+    """``t`` as the call log writes it (whole milliseconds): the engine decides on this value
+    so that a replay, which only has the log, computes exactly the same figures."""
+    second = int(t)
+    return second + min(round((t - second) * 1000), 999) / 1000
+
+
+def parse_ts(text: str) -> float:
+    """The inverse of :func:`iso_ts` (``2026-11-28T07:18:50.123Z`` → epoch seconds)."""
+    global _parse_cache
+    head, _, millis = text.rstrip("Z").partition(".")
+    if head != _parse_cache[0]:
+        _parse_cache = (head, int(datetime.strptime(head, "%Y-%m-%dT%H:%M:%S")
+                                  .replace(tzinfo=UTC).timestamp()))
+    return _parse_cache[1] + int(millis or 0) / 1000
+
+
+_parse_cache: tuple[str, int] = ("", 0)
+
+
 def add_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """``ts`` given as a float (the time a frame arrived) is kept; otherwise now."""
     ts = event_dict.get("ts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -286,3 +287,17 @@ def load_config(directory: Path) -> Config:
     if config is None:
         raise ConfigError([str(p) for p in problems if not p.warning])
     return config
+
+
+DECISION_FILES = (HOTLINES_FILE, QUEUES_FILE, AGENTS_FILE)  # what routing and agent rules read
+
+
+def config_hash(directory: Path) -> str:
+    """A short fingerprint of the files the engine's call decisions depend on (recorded in the
+    call log at start, so a replay can tell whether it runs with the same rules)."""
+    digest = hashlib.sha256()
+    for name in DECISION_FILES:
+        path = directory / name
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()[:16]

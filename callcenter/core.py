@@ -1,0 +1,137 @@
+"""What the engine concludes from what Asterisk reports: call state, agent states, queue
+figures, dialplan decisions taken without the engine — and the call-log lines that say so.
+
+One object, used live by the engine (:mod:`callcenter.app`) and offline by the replay
+(:mod:`callcenter.replay`), so that a replayed log goes through the very same code. Its only
+outputs are log lines (structlog) and two hooks; it sends nothing to Asterisk itself (the
+agent desk it is given does, live).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+
+from callcenter.agents.desk import AgentDesk
+from callcenter.ami import events as ev
+from callcenter.calllog.writer import iso_ts
+from callcenter.calls.state import (
+    CallAnswered,
+    CallEnded,
+    CallRecovered,
+    CallStarted,
+    CallTracker,
+    LiveCall,
+    Notice,
+)
+from callcenter.config.models import QueuesConfig
+from callcenter.queues.watch import QueueWatch
+from callcenter.routing.decide import Router
+from callcenter.routing.scripts import log_routed
+from callcenter.store.db import CallbackRequest
+
+log = structlog.get_logger("engine")
+
+
+def local_date(ts: float) -> date:
+    """The calendar day of a moment, as the centre counts days (the machine's time zone)."""
+    return datetime.fromtimestamp(ts).date()
+
+
+def call_fields(call: LiveCall) -> dict[str, Any]:
+    return {"call_id": call.call_id, "dialed": call.dialed, "caller": call.caller_num,
+            "channel": call.inbound_channel}
+
+
+class CallCenterCore:
+    def __init__(self, router: Router, queues: QueuesConfig, agent_desk: AgentDesk) -> None:
+        self.router = router
+        self.tracker = CallTracker()
+        self.agent_desk = agent_desk
+        self.queue_watch = QueueWatch(queues)
+        self.on_call_ended: Callable[[str, float], None] = lambda _call_id, _ts: None
+        self.on_callback: Callable[[CallbackRequest], None] = lambda _request: None
+
+    def on_event(self, event: ev.AmiEvent, ts: float) -> None:
+        self.agent_desk.tick(ts)  # timers due before this event first, whenever ticks run
+        self._log_notices(self.tracker.apply(event, ts))
+        self.agent_desk.on_event(event, ts)
+        self.queue_watch.on_event(event, ts)
+        if isinstance(event, ev.UserEvent):
+            self._on_user_event(event, ts)
+
+    def tick(self, now: float) -> None:
+        self.agent_desk.tick(now)
+
+    # -- resync after a (re)connect ----------------------------------------------------------
+
+    def begin_resync(self) -> None:
+        self.tracker.begin_resync()
+        self.agent_desk.begin_resync()
+        self.queue_watch.begin_resync()
+
+    def abort_resync(self) -> None:
+        self.tracker.abort_resync()
+        self.agent_desk.abort_resync()
+
+    def end_resync(self, ts: float) -> None:
+        self._log_notices(self.tracker.end_resync(ts))
+        self.agent_desk.end_resync(ts)
+
+    # -- lines -------------------------------------------------------------------------------
+
+    def _log_notices(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            call = notice.call
+            with structlog.contextvars.bound_contextvars(call_id=call.call_id):
+                if isinstance(notice, CallStarted):
+                    log.info("call.started", ts=notice.ts, **call_fields(call),
+                             context=call.context)
+                elif isinstance(notice, CallRecovered):
+                    log.info("call.recovered", ts=notice.ts, **call_fields(call))
+                elif isinstance(notice, CallAnswered):
+                    log.info("call.answered", ts=notice.ts, call_id=call.call_id,
+                             wait_s=round(notice.ts - call.started_at, 3))
+                elif isinstance(notice, CallEnded):
+                    self.on_call_ended(call.call_id, notice.ts)
+                    log.info("call.ended", ts=notice.ts, **call_fields(call),
+                             duration_s=round(notice.ts - call.started_at, 3),
+                             cause=notice.cause, cause_text=notice.cause_text,
+                             reason=notice.reason)
+
+    def _on_user_event(self, event: ev.UserEvent, ts: float) -> None:
+        """Dialplan decisions taken without the engine, reported through UserEvent."""
+        fields = dict(event.fields)
+        with structlog.contextvars.bound_contextvars(call_id=event.linkedid):
+            if event.name == "CcRouted":
+                dialed = fields.get("Dialed", "")
+                route = self.router.static_route(dialed, local_date(ts))
+                if fields.get("Source") == "static-subcenter":
+                    route = self.router.subcenter_failed(route, fields.get("Reason", ""))
+                else:
+                    route = replace(route, reason="engine routing unavailable: static route")
+                log_routed(route, source="dialplan", ts=ts)
+            elif event.name == "CcCallback":
+                self._callback_requested(event, fields, ts)
+            elif event.name == "CcFallback":
+                log.warning("call.engine_fallback", ts=ts, dialed=fields.get("Dialed", ""),
+                            agi_status=fields.get("AgiStatus", ""),
+                            cc_status=fields.get("CcStatus", ""))
+
+    def _callback_requested(self, event: ev.UserEvent, fields: dict[str, str],
+                            ts: float) -> None:
+        call = self.tracker.calls.get(event.linkedid)
+        caller = call.caller_num if call is not None else ""
+        dialed = fields.get("Dialed", "")
+        route = self.router.decide(dialed, local_date(ts))
+        request = CallbackRequest(
+            call_id=event.linkedid, caller=caller, dialed=dialed, hotline=route.hotline,
+            queue=fields.get("Queue", ""), reason=fields.get("QueueStatus", "").lower(),
+            requested_at=iso_ts(ts))
+        log.info("callback.requested", ts=ts, caller=caller, dialed=dialed,
+                 hotline=route.hotline, queue=request.queue, reason=request.reason)
+        self.on_callback(request)

@@ -1,0 +1,329 @@
+"""Replay a call log through the engine's own decision code, on a simulated clock.
+
+The recorded inputs — raw AMI frames, FastAGI requests (with the keys callers pressed in
+menus, which the log holds as ``menu.*`` lines), resync markers — go through the same
+adapter, :class:`~callcenter.core.CallCenterCore` and routing scripts as live; what they log
+is captured (with the same processors as the call log) and compared, per call and per
+agent, with the decisions the log recorded. No Asterisk, no network, no database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, cast
+
+import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from callcenter.agents.desk import AgentDesk
+from callcenter.agi.server import AgiSession
+from callcenter.agi.wire import AgiReply, parse_reply, parse_request_lines
+from callcenter.ami import actions
+from callcenter.ami.adapter import adapt
+from callcenter.ami.client import AmiClient, AmiResponse
+from callcenter.ami.events import UnknownEvent
+from callcenter.ami.wire import frame_from_json
+from callcenter.calllog.writer import add_timestamp, mask_numbers, parse_ts
+from callcenter.config.loader import Config
+from callcenter.core import CallCenterCore, local_date
+from callcenter.errors import AgiHangup, CallCenterError
+from callcenter.pbx.confgen import prompt_path
+from callcenter.replay.compare import DECISIONS, Comparator, Divergence, key_of
+from callcenter.replay.reader import BadLine, LogLine, read_log
+from callcenter.routing.catalogue import Catalogue
+from callcenter.routing.decide import Router
+from callcenter.routing.scripts import RoutingScripts
+
+SETTLE_S = 30.0  # a call's unmatched decisions are reported this long after it ended
+MENU_LINES = {"menu.choice", "menu.timeout", "menu.invalid"}
+AGI_DONE_LINES = {"call.routed", "agi.caller_hung_up", "agi.session_failed",
+                  "agi.handler_failed"}
+
+
+class _NoAsterisk:
+    """The agent desk's AMI in a replay: actions are not sent anywhere."""
+
+    async def send(self, action: actions.AmiAction, timeout: float | None = None) -> AmiResponse:
+        return AmiResponse(action.name, True, "replay", {})
+
+
+class ReplaySession(AgiSession):
+    """A FastAGI session whose channel is the log: the caller's keys are the recorded ones."""
+
+    def __init__(self, request: Any, keys: list[str | None], complete: bool) -> None:
+        super().__init__(request, cast(Any, None), cast(Any, None), 0)
+        self.keys = keys  # a digit, or None for a menu timeout
+        self.complete = complete  # the log says how the script ended (not a hang-up)
+
+    async def command(self, text: str) -> AgiReply:
+        if text.startswith("STREAM FILE"):
+            key = self.keys.pop(0) if self.keys and self.keys[0] is not None else None
+            return parse_reply([f"200 result={ord(key) if key else 0} endpos=0"])
+        if text.startswith("GET DATA"):
+            if not self.keys:
+                if not self.complete:
+                    raise AgiHangup("the caller hung up here (as recorded)")
+                return parse_reply(["200 result= (timeout)"])
+            key = self.keys.pop(0)
+            return parse_reply([f"200 result={key}" if key else "200 result= (timeout)"])
+        if text.startswith("CHANNEL STATUS"):
+            return parse_reply(["200 result=6"])
+        return parse_reply(["200 result=1"])
+
+
+@dataclass
+class _PendingAgi:
+    request: Any
+    ts: float
+    keys: list[str | None] = field(default_factory=list)
+
+
+@dataclass
+class ReplayResult:
+    lines: int = 0
+    frames: int = 0
+    agi_requests: int = 0
+    calls: int = 0
+    recorded_decisions: int = 0
+    replayed_decisions: int = 0
+    divergences: list[Divergence] = field(default_factory=list)
+    bad_lines: list[BadLine] = field(default_factory=list)
+    first_ts: float | None = None
+    last_ts: float | None = None
+    wall_s: float = 0.0
+    config_warning: str = ""
+    timeline: list[tuple[float, str, str, str]] = field(default_factory=list)
+
+    @property
+    def log_span_s(self) -> float:
+        if self.first_ts is None or self.last_ts is None:
+            return 0.0
+        return self.last_ts - self.first_ts
+
+    @property
+    def speed(self) -> float:
+        return self.log_span_s / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class Replayer:
+    def __init__(self, config: Config, current_hash: str, *, speed: float | None = None,
+                 only_call: str | None = None,
+                 on_progress: Callable[[int], None] | None = None,
+                 on_divergence: Callable[[Divergence], None] = lambda _d: None) -> None:
+        self.config = config
+        self.current_hash = current_hash
+        self.speed = speed
+        self.only_call = only_call
+        self.on_progress = on_progress
+        self.result = ReplayResult()
+        self.comparator = Comparator(on_divergence)
+        self.result.divergences = self.comparator.divergences
+        self._captured: list[dict[str, Any]] = []
+        self._mask = True
+        self._now = 0.0
+        self._next_tick: float | None = None
+        self._pending_agi: dict[str, _PendingAgi] = {}
+        self._ended: dict[str, float] = {}  # key → when its call ended
+        self._new_core()
+
+    # -- the engine's parts, fresh (as a starting engine has them) ---------------------------
+
+    def _new_core(self) -> None:
+        router = Router(Catalogue.build(self.config.hotlines), self.config.queues)
+        desk = AgentDesk(self.config, cast(AmiClient, _NoAsterisk()), lambda: self._now)
+        self.core = CallCenterCore(router, self.config.queues, desk)
+        self.routing = RoutingScripts(router, prompt_path, today=self._today)
+
+    def _today(self) -> date:
+        return local_date(self._now)
+
+    def _configure_capture(self) -> None:
+        def capture(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+            self._captured.append(dict(event_dict))
+            raise structlog.DropEvent
+
+        processors: list[Any] = [structlog.contextvars.merge_contextvars,
+                                 structlog.processors.add_log_level, add_timestamp]
+        if self._mask:
+            processors.append(mask_numbers)
+        processors.append(capture)
+        structlog.configure(processors=processors, wrapper_class=structlog.BoundLogger,
+                            logger_factory=structlog.ReturnLoggerFactory(),
+                            cache_logger_on_first_use=False)
+
+    # -- the run -----------------------------------------------------------------------------
+
+    async def run(self, lines: Any) -> ReplayResult:
+        self._configure_capture()
+        started = time.monotonic()
+        r = self.result
+        for item in lines:
+            if isinstance(item, BadLine):
+                r.bad_lines.append(item)
+                continue
+            await self._line(item)
+            if self.on_progress is not None and r.lines % 2000 == 0:
+                self.on_progress(item.end_offset)
+        self._drain()
+        self._flush_agi(all_calls=True)
+        self.comparator.finish()
+        r.wall_s = time.monotonic() - started
+        return r
+
+    async def run_file(self, path: Any) -> ReplayResult:
+        return await self.run(read_log(path))
+
+    async def _line(self, line: LogLine) -> None:
+        r = self.result
+        r.lines += 1
+        record = line.record
+        event = line.event
+        try:
+            ts = parse_ts(record["ts"])
+        except (ValueError, TypeError):
+            r.bad_lines.append(BadLine(line.number, line.end_offset, "bad 'ts'"))
+            return
+        if r.first_ts is None:
+            r.first_ts = ts
+        r.last_ts = ts
+        await self._advance(ts)
+        if event == "ami.frame":
+            self._frame(record, ts)
+        elif event == "agi.request":
+            self._agi_request(record, ts)
+        elif event == "engine.started":
+            self._engine_started(record)
+        elif event == "ami.resync_started":
+            self.core.begin_resync()
+        elif event == "ami.resync_aborted":
+            self.core.abort_resync()
+        elif event == "ami.resynced":
+            self.core.end_resync(ts)
+        elif event in MENU_LINES:
+            pending = self._pending_agi.get(str(record.get("call_id", "")))
+            if pending is not None:
+                pending.keys.append(None if event == "menu.timeout"
+                                    else str(record.get("digit", "")) or None)
+        if event in DECISIONS:
+            r.recorded_decisions += 1
+            self.comparator.recorded(record, line.number)
+            self._timeline(ts, "", event, record)
+        if event in AGI_DONE_LINES:
+            call_id = str(record.get("call_id", ""))
+            if call_id in self._pending_agi:
+                await self._run_agi(call_id, complete=event == "call.routed")
+        self._drain()
+
+    def _frame(self, record: dict[str, Any], ts: float) -> None:
+        frame_json = record.get("frame")
+        if not isinstance(frame_json, dict):
+            return
+        self.result.frames += 1
+        frame = frame_from_json(frame_json)
+        event = adapt(frame)
+        if self.only_call is not None and self.only_call in (
+                frame.headers.get("Linkedid"), frame.headers.get("Uniqueid")):
+            self._timeline(ts, frame.headers.get("Channel", ""), frame.name, {})
+        if event is None or (isinstance(event, UnknownEvent)):
+            return
+        self.core.on_event(event, ts)
+
+    def _agi_request(self, record: dict[str, Any], ts: float) -> None:
+        headers = record.get("request")
+        if not isinstance(headers, dict):
+            return
+        self.result.agi_requests += 1
+        try:
+            request = parse_request_lines([f"{k}: {v}" for k, v in headers.items()])
+        except CallCenterError:
+            return
+        call_id = dict(request.query).get("call", "") or request.uniqueid
+        if request.script in ("entry", "subcenter-failed"):
+            self._pending_agi[call_id] = _PendingAgi(request, ts)
+
+    async def _run_agi(self, call_id: str, complete: bool) -> None:
+        pending = self._pending_agi.pop(call_id)
+        session = ReplaySession(pending.request, pending.keys, complete)
+        script = (self.routing.entry if pending.request.script == "entry"
+                  else self.routing.subcenter_failed)
+        with structlog.contextvars.bound_contextvars(call_id=call_id), \
+                contextlib.suppress(AgiHangup):
+            await script(session)
+
+    def _flush_agi(self, all_calls: bool = False) -> None:
+        """AGI requests whose outcome the log never showed (hang-up before any line)."""
+        for call_id in list(self._pending_agi):
+            if all_calls or call_id not in self.core.tracker.calls:
+                self._pending_agi.pop(call_id)
+
+    def _engine_started(self, record: dict[str, Any]) -> None:
+        """A new engine process: fresh state, as it had; its settings for the comparison."""
+        self.comparator.finish()
+        recorded_hash = str(record.get("config_hash", ""))
+        if recorded_hash and recorded_hash != self.current_hash \
+                and not self.result.config_warning:
+            self.result.config_warning = (
+                f"the log was recorded with configuration {recorded_hash}, this replay uses "
+                f"{self.current_hash}: decisions may differ because the rules differ")
+        mask = record.get("mask_numbers")
+        if isinstance(mask, bool) and mask != self._mask:
+            self._mask = mask
+            self._configure_capture()
+        self._pending_agi.clear()
+        self._new_core()
+
+    async def _advance(self, ts: float) -> None:
+        """The simulated clock: timers tick each second up to ``ts``; with ``speed``, wait so
+        that the log plays at that multiple of real time."""
+        if self._next_tick is None:
+            self._next_tick = float(int(ts)) + 1
+        while self._next_tick <= ts:
+            self._now = self._next_tick
+            self.core.tick(self._next_tick)
+            self._next_tick += 1
+        if self.speed and self.result.first_ts is not None:
+            lag = (ts - self.result.first_ts) / self.speed - (
+                time.monotonic() - self._wall_start())
+            if lag > 0:
+                await asyncio.sleep(lag)
+        self._now = ts
+        self._settle(ts)
+
+    def _wall_start(self) -> float:
+        if not hasattr(self, "_wall0"):
+            self._wall0 = time.monotonic()
+        return self._wall0
+
+    def _settle(self, now: float) -> None:
+        if not self._ended:
+            return
+        due = [k for k, ended in self._ended.items() if now - ended >= SETTLE_S]
+        for key in due:
+            del self._ended[key]
+            self.comparator.settle(key)
+
+    def _drain(self) -> None:
+        captured, self._captured = self._captured, []
+        for record in captured:
+            event = record.get("event")
+            if event not in DECISIONS:
+                continue
+            self.result.replayed_decisions += 1
+            if event == "call.started":
+                self.result.calls += 1
+            if event == "call.ended":
+                self._ended[key_of(record)] = self._now
+                self._flush_agi()
+            self.comparator.replayed(record)
+
+    def _timeline(self, ts: float, party: str, event: str, record: dict[str, Any]) -> None:
+        if self.only_call is None or (record and record.get("call_id") != self.only_call):
+            return
+        detail = " ".join(f"{k}={v}" for k, v in record.items()
+                          if k not in ("ts", "event", "level", "logger", "call_id"))
+        self.result.timeline.append((ts, party, event, detail))
