@@ -19,6 +19,7 @@ DECISIONS = frozenset({
 # Not part of a decision: when it was written (AGI decisions are logged when made, a timer's
 # when the engine looked), and how it was written.
 NOT_COMPARED = frozenset({"ts", "level", "logger"})
+LOOKAHEAD = 16  # decisions of one call held while looking for a partner
 
 
 def key_of(record: Mapping[str, Any]) -> str:
@@ -75,10 +76,35 @@ class Comparator:
         self._match(key)
 
     def _match(self, key: str) -> None:
+        """Pair the two sequences of ``key`` in order. A decision of another kind at the head
+        of one side is a missing or an extra one once its partner shows up further on the
+        other side (so one lost line is one divergence, not a cascade)."""
         recorded, replayed = self._recorded.get(key), self._replayed.get(key)
         while recorded and replayed:
-            line, want = recorded.popleft()
-            got = replayed.popleft()
+            line, want = recorded[0]
+            got = replayed[0]
+            if want.get("event") != got.get("event"):
+                wanted = comparable(want)
+                at = next((i for i, r in enumerate(replayed) if comparable(r) == wanted), None)
+                if at is not None:  # the replay decided more before it
+                    for _ in range(at):
+                        extra = replayed.popleft()
+                        self._diverge(Divergence(key, str(extra.get("event")), None, extra,
+                                                 None))
+                    continue
+                gotten = comparable(got)
+                at = next((i for i, (_, r) in enumerate(recorded)
+                           if comparable(r) == gotten), None)
+                if at is not None:  # the log holds more before it
+                    for _ in range(at):
+                        number, missing = recorded.popleft()
+                        self._diverge(Divergence(key, str(missing.get("event")), missing,
+                                                 None, number))
+                    continue
+                if len(recorded) < LOOKAHEAD and len(replayed) < LOOKAHEAD:
+                    break  # undecided yet: wait for more of either side
+            recorded.popleft()
+            replayed.popleft()
             self.compared += 1
             if comparable(want) != comparable(got):
                 self._diverge(Divergence(key, str(want.get("event")), want, got, line))
