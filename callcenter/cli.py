@@ -405,6 +405,17 @@ def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
     return 1 if divergences else 0
 
 
+def cmd_gen_day(args: argparse.Namespace, paths: Paths) -> int:
+    from agents.day import generate_day
+
+    started = time.monotonic()
+    calls, frames = generate_day(_config(args, paths), Path(args.out), calls=args.calls,
+                                 seed=args.seed, day=args.day)
+    print(f"wrote {args.out}: {calls} calls, {frames} AMI frames, 24 h, seed {args.seed} "
+          f"({time.monotonic() - started:.0f} s)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.demo import run_demo
 
@@ -560,6 +571,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--show", type=int, default=20, help="divergences printed in full")
     replay.add_argument("--no-progress", action="store_true")
     replay.set_defaults(func=cmd_replay)
+    gen = sub.add_parser("gen-day", help="write a realistic 24-hour call log (simulated "
+                         "callers, queues and agents through the engine's decision code)")
+    gen.add_argument("--calls", type=int, default=30000)
+    gen.add_argument("--out", required=True, help="the call log to write (replaced)")
+    gen.add_argument("--seed", type=int, default=12345)
+    gen.add_argument("--day", help="the date simulated (YYYY-MM-DD; default yesterday)")
+    gen.set_defaults(func=cmd_gen_day)
     ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
     ticket.add_argument("ticket_action", choices=["show", "list"])
     ticket.add_argument("id", nargs="?", type=int, help="ticket id (show)")

@@ -41,6 +41,8 @@ from callcenter.routing.scripts import RoutingScripts
 
 SETTLE_S = 30.0  # a call's unmatched decisions are reported this long after it ended
 MENU_LINES = {"menu.choice", "menu.timeout", "menu.invalid"}
+CLOCK_LINES = {"ami.frame", "agi.request", "engine.started", "ami.resync_started",
+               "ami.resync_aborted", "ami.resynced"}
 AGI_DONE_LINES = {"call.routed", "agi.caller_hung_up", "agi.session_failed",
                   "agi.handler_failed"}
 
@@ -188,10 +190,11 @@ class Replayer:
         except (ValueError, TypeError):
             r.bad_lines.append(BadLine(line.number, line.end_offset, "bad 'ts'"))
             return
-        if r.first_ts is None:
-            r.first_ts = ts
-        r.last_ts = ts
-        await self._advance(ts)
+        if event in CLOCK_LINES:  # inputs move the clock; decisions only report it
+            if r.first_ts is None:
+                r.first_ts = ts
+            r.last_ts = max(ts, r.last_ts or ts)  # the clock never runs backwards
+            await self._advance(r.last_ts)
         if event == "ami.frame":
             self._frame(record, ts)
         elif event == "agi.request":
