@@ -49,7 +49,7 @@ HOURLY = [0.4, 0.25, 0.2, 0.2, 0.25, 0.5, 1.2, 3.0, 7.0, 9.0, 9.2, 8.0, 5.5, 5.0
 HANDLE_MEAN_S = 170.0  # talk time (lognormal)
 PATIENCE_MEAN_S = 75.0  # how long callers wait before they give up (exponential)
 QUICK_HANGUP = 0.04  # callers who hang up within 5 s of joining
-OCCUPANCY = 0.82  # staffing target
+OCCUPANCY = 0.93  # staffing target (peaks are short of agents, as in life)
 SUBCENTER_ANSWERS = 0.85
 GREETING_S = {"main": 6.5, "merged": 5.5, "dual": 6.0}
 RING_S = 2.0
@@ -198,6 +198,7 @@ class Day:
             return self.frames
         finally:
             self.call_log.close()
+            structlog.reset_defaults()  # the call log's file is closed
             loop.close()
 
     def _plan(self) -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -416,6 +417,62 @@ def cmd_gen_day(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
+    from datetime import date
+
+    from callcenter.replay.reader import LogLine, read_log
+    from callcenter.reports.figures import ReportBuilder
+    from callcenter.reports.render import TITLES, tables, write_csv, write_html
+
+    config = _config(args, paths)
+    path = Path(args.log) if args.log else paths.resolve(config.engine.paths.call_log)
+    if not path.is_file():
+        print(f"error: no call log at {path}", file=sys.stderr)
+        return 2
+    try:
+        first = date.fromisoformat(args.from_date) if args.from_date else None
+        last = date.fromisoformat(args.to_date) if args.to_date else None
+    except ValueError as exc:
+        print(f"error: dates are YYYY-MM-DD: {exc}", file=sys.stderr)
+        return 2
+    builder = ReportBuilder({n: q.wrapup_s for n, q in config.queues.queues.items()},
+                            first, last)
+    bad = 0
+
+    def records() -> Any:
+        nonlocal bad
+        for item in read_log(path):
+            if isinstance(item, LogLine):
+                yield item.record
+            else:
+                bad += 1
+
+    report = builder.feed(records())
+    data = tables(report, builder)
+    summary = Table(title=TITLES["summary"])
+    summary.add_column("指标")
+    summary.add_column("数值", justify="right")
+    for key, value in data["summary"][0].items():
+        summary.add_row(str(key), str(value))
+    console.print(summary)
+    modes = Table(title=TITLES["by_mode"])
+    for column in ("名称", "呼入量", "人工接通", "放弃", "接通率%", "15秒接通率%", "平均应答s"):
+        modes.add_column(column, justify="right")
+    for row in data["by_mode"]:
+        modes.add_row(*(str(row[c]) for c in ("名称", "呼入量", "人工接通", "放弃", "接通率%",
+                                              "15秒接通率%", "平均应答s")))
+    console.print(modes)
+    if bad:
+        console.print(f"[yellow]{bad} unreadable lines skipped[/yellow]")
+    if args.csv:
+        for written in write_csv(report, builder, Path(args.csv)):
+            print(f"wrote {written}")
+    if args.html:
+        write_html(report, builder, Path(args.html))
+        print(f"wrote {args.html}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.demo import run_demo
 
@@ -571,6 +628,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--show", type=int, default=20, help="divergences printed in full")
     replay.add_argument("--no-progress", action="store_true")
     replay.set_defaults(func=cmd_replay)
+    report = sub.add_parser("report", help="service figures (GB/T 33358-2016) from a call "
+                            "log: console summary, --html page with plots, --csv for the "
+                            "province")
+    report.add_argument("log", nargs="?", help="the call log (default: engine.yaml's)")
+    report.add_argument("--from", dest="from_date", help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="to_date", help="last day, YYYY-MM-DD")
+    report.add_argument("--html", help="write the HTML report here")
+    report.add_argument("--csv", help="write CSV files into this directory")
+    report.set_defaults(func=cmd_report)
     gen = sub.add_parser("gen-day", help="write a realistic 24-hour call log (simulated "
                          "callers, queues and agents through the engine's decision code)")
     gen.add_argument("--calls", type=int, default=30000)

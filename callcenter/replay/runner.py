@@ -175,6 +175,7 @@ class Replayer:
         self._flush_agi(all_calls=True)
         self.comparator.finish()
         r.wall_s = time.monotonic() - started
+        structlog.reset_defaults()
         return r
 
     async def run_file(self, path: Any) -> ReplayResult:

@@ -1,0 +1,233 @@
+"""Service figures from the call log (pure; streamed: one record at a time, per-call state
+dropped when the call ends).
+
+Definitions (GB/T 33358-2016 terms; how they are counted here):
+
+- 呼入量 offered: calls from the public (``call.started`` in context ``from-carrier``) that
+  started in the period.
+- 人工接通 answered: answered by a 12345 agent (``queue.answered``) or by a sub-center's seat
+  (the sub-center's ``DialEnd`` ANSWER).
+- 放弃 abandoned: hung up while waiting in a queue (``queue.abandoned``); those who gave up
+  within 5 s are counted separately and, as usual for the standard's 接通率, left out of it.
+- 接通率 connection rate = answered / (offered − abandoned within 5 s); target ≥ 95 %.
+- 15秒接通率 = answered within 15 s of joining the queue / answered.
+- 平均应答时长 ASA = mean queue wait of answered calls; 平均处理时长 AHT = mean talk time
+  (answer → call end) + the queue's configured wrap-up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from callcenter.calllog.writer import parse_ts
+
+PUBLIC_CONTEXT = "from-carrier"
+SHORT_ABANDON_S = 5
+SERVICE_LEVEL_S = 15
+TARGET_RATE = 0.95
+MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号并行",
+              "subcenter": "设分中心", "unknown": "其他号码"}
+LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
+
+
+@dataclass
+class Tally:
+    offered: int = 0
+    answered: int = 0
+    answered_in_15s: int = 0
+    abandoned: int = 0
+    abandoned_5s: int = 0
+    wait_total_s: float = 0.0
+    talk_total_s: float = 0.0
+    talk_count: int = 0
+    wrapup_total_s: float = 0.0
+    callbacks: int = 0
+
+    @property
+    def connection_rate(self) -> float | None:
+        base = self.offered - self.abandoned_5s
+        return self.answered / base if base > 0 else None
+
+    @property
+    def service_level(self) -> float | None:
+        return self.answered_in_15s / self.answered if self.answered else None
+
+    @property
+    def asa_s(self) -> float | None:
+        return self.wait_total_s / self.answered if self.answered else None
+
+    @property
+    def talk_s(self) -> float | None:
+        return self.talk_total_s / self.talk_count if self.talk_count else None
+
+    @property
+    def aht_s(self) -> float | None:
+        if not self.talk_count:
+            return None
+        return (self.talk_total_s + self.wrapup_total_s) / self.talk_count
+
+    def row(self) -> dict[str, Any]:
+        def pct(x: float | None) -> str:
+            return "" if x is None else f"{x * 100:.1f}"
+
+        def sec(x: float | None) -> str:
+            return "" if x is None else f"{x:.1f}"
+
+        return {"呼入量": self.offered, "人工接通": self.answered, "放弃": self.abandoned,
+                "5秒内放弃": self.abandoned_5s, "接通率%": pct(self.connection_rate),
+                "15秒接通率%": pct(self.service_level), "平均应答s": sec(self.asa_s),
+                "平均通话s": sec(self.talk_s), "平均处理s": sec(self.aht_s),
+                "回呼登记": self.callbacks}
+
+
+@dataclass
+class _Call:
+    started: float
+    public: bool
+    dialed: str
+    mode: str = ""
+    hotline: str = ""
+    answered_at: float | None = None
+    queue: str = ""
+    agent: str = ""
+    wait_s: float | None = None
+    abandoned_wait: float | None = None
+    callback: bool = False
+    subcenter_answered: bool = False
+
+
+@dataclass
+class Report:
+    first: date | None
+    last: date | None
+    total: Tally = field(default_factory=Tally)
+    by_hotline: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_mode: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_queue: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_hour: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_agent: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    transfers: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    days: set[date] = field(default_factory=set)
+    unfinished: int = 0  # calls still going at the end of the log
+
+
+def _day(ts: float) -> date:
+    return datetime.fromtimestamp(ts).date()
+
+
+class ReportBuilder:
+    def __init__(self, wrapup_s: Mapping[str, int], first: date | None = None,
+                 last: date | None = None) -> None:
+        self.wrapup_s = wrapup_s
+        self.report = Report(first, last)
+        self._calls: dict[str, _Call] = {}
+        self._ended: dict[str, tuple[_Call, float]] = {}
+        self._hotline_names: dict[str, str] = {}
+
+    def feed(self, records: Iterable[Mapping[str, Any]]) -> Report:
+        for record in records:
+            self.add(record)
+        for call, ended in self._ended.values():
+            self._finish(call, ended)
+        self._ended.clear()
+        self.report.unfinished = len(self._calls)
+        return self.report
+
+    def _in_period(self, day: date) -> bool:
+        r = self.report
+        return (r.first is None or day >= r.first) and (r.last is None or day <= r.last)
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        event = record.get("event")
+        call_id = str(record.get("call_id", ""))
+        if event == "ami.frame":
+            frame = record.get("frame") or {}
+            if frame.get("Event") == "DialEnd" and frame.get("DialStatus") == "ANSWER" \
+                    and str(frame.get("DestChannel", "")).startswith("PJSIP/subcenter-"):
+                call = self._calls.get(str(frame.get("Linkedid", "")))
+                if call is not None:
+                    call.subcenter_answered = True
+            return
+        if event == "call.started":
+            ts = parse_ts(str(record["ts"]))
+            self._calls[call_id] = _Call(ts, record.get("context") == PUBLIC_CONTEXT,
+                                         str(record.get("dialed", "")))
+            return
+        call = self._calls.get(call_id)
+        if call is None and call_id in self._ended:
+            call = self._ended[call_id][0]
+        if event and str(event).startswith("transfer.") and event != "transfer.handoff":
+            if event != "transfer.started" and event != "transfer.answered":
+                ts = parse_ts(str(record["ts"]))
+                if self._in_period(_day(ts)):
+                    self.report.transfers[(str(record.get("destination", "")),
+                                           str(record.get("mode", "")),
+                                           str(event).split(".", 1)[1])] += 1
+            return
+        if call is None:
+            return
+        if event == "call.routed" and not call.mode:
+            call.mode = str(record.get("mode", ""))
+            number = str(record.get("number") or record.get("dialed") or "")
+            call.hotline = number
+            self._hotline_names.setdefault(number, str(record.get("hotline", "")))
+        elif event == "queue.answered" and call.answered_at is None:
+            call.answered_at = parse_ts(str(record["ts"]))
+            call.queue, call.agent = str(record.get("queue", "")), str(record.get("agent", ""))
+            call.wait_s = float(record.get("wait_s", 0))
+        elif event == "queue.abandoned":
+            call.abandoned_wait = float(record.get("wait_s", 0))
+            call.queue = str(record.get("queue", ""))
+        elif event == "callback.requested":
+            call.callback = True
+        elif event == "call.ended" and call_id in self._calls:
+            ended = parse_ts(str(record["ts"]))
+            del self._calls[call_id]
+            self._ended[call_id] = (call, ended)
+            self._finish_ended(ended)
+
+    def _finish_ended(self, now: float) -> None:
+        """Calls ended long enough ago that no more of their lines can come."""
+        done = [k for k, (_, ended) in self._ended.items() if now - ended > LATE_LINES_S]
+        for key in done:
+            call, ended = self._ended.pop(key)
+            self._finish(call, ended)
+
+    def _finish(self, call: _Call, ended: float) -> None:
+        day = _day(call.started)
+        if not call.public or not self._in_period(day):
+            return
+        self.report.days.add(day)
+        hour = datetime.fromtimestamp(call.started).hour
+        hotline = call.hotline or call.dialed
+        groups = [self.report.total, self.report.by_hotline[hotline],
+                  self.report.by_mode[call.mode or "unknown"], self.report.by_hour[hour]]
+        if call.queue:
+            groups.append(self.report.by_queue[call.queue])
+        answered = call.answered_at is not None or call.subcenter_answered
+        agent_tally = self.report.by_agent[call.agent] if call.agent else None
+        for tally in groups + ([agent_tally] if agent_tally is not None else []):
+            if tally is not agent_tally:
+                tally.offered += 1
+            if answered:
+                tally.answered += 1
+            if call.wait_s is not None:
+                tally.wait_total_s += call.wait_s
+                tally.answered_in_15s += call.wait_s <= SERVICE_LEVEL_S
+            elif call.subcenter_answered:
+                tally.answered_in_15s += 1  # straight to the seats: no queue wait
+            if call.answered_at is not None:
+                tally.talk_total_s += max(0.0, ended - call.answered_at)
+                tally.talk_count += 1
+                tally.wrapup_total_s += self.wrapup_s.get(call.queue, 0)
+            if call.abandoned_wait is not None and not answered:
+                tally.abandoned += 1
+                tally.abandoned_5s += call.abandoned_wait <= SHORT_ABANDON_S
+            tally.callbacks += call.callback
+
+    def hotline_name(self, number: str) -> str:
+        return self._hotline_names.get(number, "")

@@ -1,0 +1,136 @@
+"""Report figures on a small hand-checked log (numbers computed by hand in the comments)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.day import generate_day
+from callcenter.config.loader import config_hash, load_config
+from callcenter.paths import PROJECT_ROOT
+from callcenter.replay.runner import Replayer
+from callcenter.reports.figures import ReportBuilder
+from callcenter.reports.render import write_csv, write_html
+
+WRAPUP = {"q12345": 10, "q12315": 10}
+DAY = "2026-11-27T"
+
+
+def rec(ts: str, event: str, **fields: Any) -> dict[str, Any]:
+    return {"ts": f"{DAY}{ts}Z", "event": event, **fields}
+
+
+def call(cid: str, start: str, dialed: str, mode: str, number: str,
+         *middle: dict[str, Any], end: str, context: str = "from-carrier") -> list[dict[str, Any]]:
+    return [rec(start, "call.started", call_id=cid, dialed=dialed, context=context),
+            rec(start, "call.routed", call_id=cid, dialed=dialed, mode=mode, number=number,
+                hotline=f"热线{number}"),
+            *middle,
+            rec(end, "call.ended", call_id=cid, dialed=dialed)]
+
+
+LOG = [
+    # C1 12345: waits 10 s, answered by 1001 at 09:00:20, talks 280 s
+    *call("c1", "09:00:00.000", "12345", "main", "12345",
+          rec("09:00:20.000", "queue.answered", call_id="c1", queue="q12345", agent="1001",
+              wait_s=10), end="09:05:00.000"),
+    # C2 12345: hangs up after 3 s in the queue (a short abandon); its line follows the end
+    *call("c2", "09:10:00.000", "12345", "main", "12345", end="09:10:10.000"),
+    rec("09:10:07.000", "queue.abandoned", call_id="c2", queue="q12345", wait_s=3),
+    # C3 12396 merged: waits 20 s (not within 15 s), answered by 1002 at 10:00:30, talks 90 s
+    *call("c3", "10:00:00.000", "12396", "merged", "12396",
+          rec("10:00:30.000", "queue.answered", call_id="c3", queue="q12345", agent="1002",
+              wait_s=20), end="10:02:00.000"),
+    # C4 12315 dual: gives up after 40 s in q12315
+    *call("c4", "10:30:00.000", "12315", "dual", "12315",
+          rec("10:31:00.000", "queue.abandoned", call_id="c4", queue="q12315", wait_s=40),
+          end="10:31:00.000"),
+    # C5 12366 sub-center: its seat answers (no queue)
+    *call("c5", "11:00:00.000", "12366", "subcenter", "12366",
+          rec("11:00:05.000", "ami.frame", frame={
+              "Event": "DialEnd", "Linkedid": "c5", "DestChannel": "PJSIP/subcenter-12366-01",
+              "DialStatus": "ANSWER"}), end="11:03:00.000"),
+    # an AudioSocket fork of the engine: not a caller's call
+    *call("fork", "11:00:06.000", "s", "unknown", "", end="11:03:00.000", context="default"),
+    # C7 12345 at noon: nobody to take it, a callback is registered
+    *call("c7", "12:00:00.000", "12345", "main", "12345",
+          rec("12:00:10.000", "callback.requested", call_id="c7"), end="12:00:30.000"),
+    rec("12:10:00.000", "transfer.completed", call_id="c1", destination="12366",
+        mode="conference"),
+    rec("12:11:00.000", "transfer.failed", call_id="c3", destination="12313", mode="blind",
+        reason="unavailable"),
+    # a call still going when the log ends
+    rec("23:59:59.000", "call.started", call_id="late", dialed="12345", context="from-carrier"),
+]
+
+
+def build(first: date | None = None, last: date | None = None) -> ReportBuilder:
+    builder = ReportBuilder(WRAPUP, first, last)
+    builder.feed(LOG)
+    return builder
+
+
+def test_hand_checked_figures() -> None:
+    builder = build()
+    t = builder.report.total
+    assert (t.offered, t.answered, t.abandoned, t.abandoned_5s, t.callbacks) == (6, 3, 2, 1, 1)
+    assert t.connection_rate == pytest.approx(3 / (6 - 1))  # 0.6: the short abandon left out
+    assert t.service_level == pytest.approx(2 / 3)  # c1 (10 s) and c5 (no queue); c3 waited 20
+    assert t.asa_s == pytest.approx((10 + 20 + 0) / 3)
+    assert t.talk_s == pytest.approx((280 + 90) / 2)
+    assert t.aht_s == pytest.approx((280 + 10 + 90 + 10) / 2)  # + the queue's wrap-up
+    r = builder.report
+    assert {m: (x.offered, x.answered, x.abandoned) for m, x in r.by_mode.items()} == {
+        "main": (3, 1, 1), "merged": (1, 1, 0), "dual": (1, 0, 1), "subcenter": (1, 1, 0)}
+    assert {h: x.offered for h, x in r.by_hour.items()} == {9: 2, 10: 2, 11: 1, 12: 1}
+    assert {q: (x.offered, x.answered) for q, x in r.by_queue.items()} == {
+        "q12345": (3, 2), "q12315": (1, 0)}
+    assert {a: (x.answered, x.talk_s) for a, x in r.by_agent.items()} == {
+        "1001": (1, 280.0), "1002": (1, 90.0)}
+    assert r.by_hotline["12396"].answered == 1 and builder.hotline_name("12396") == "热线12396"
+    assert dict(r.transfers) == {("12366", "conference", "completed"): 1,
+                                 ("12313", "blind", "failed"): 1}
+    assert r.unfinished == 1
+
+
+def test_period_filter() -> None:
+    assert build(date(2026, 11, 28)).report.total.offered == 0
+    assert build(date(2026, 11, 27), date(2026, 11, 27)).report.total.offered == 6
+
+
+def test_csv_and_html(tmp_path: Path) -> None:
+    builder = build()
+    files = write_csv(builder.report, builder, tmp_path / "csv")
+    assert sorted(f.name for f in files) == sorted(
+        ["summary.csv", "by_hotline.csv", "by_mode.csv", "by_queue.csv", "by_hour.csv",
+         "by_agent.csv", "transfers.csv"])
+    with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8-sig") as file:
+        (row,) = list(csv.DictReader(file))
+    assert (row["呼入量"], row["人工接通"], row["接通率%"], row["达标"]) == ("6", "3", "60.0", "否")
+    page = tmp_path / "report.html"
+    write_html(builder.report, builder, page)
+    text = page.read_text()
+    assert "接通率" in text and "未达标" in text and text.count("data:image/png;base64,") == 4
+
+
+def test_generated_day_replays_and_reports_consistently(tmp_path: Path) -> None:
+    config = load_config(PROJECT_ROOT / "config")
+    log = tmp_path / "day.jsonl"
+    placed, frames = generate_day(config, log, calls=400, seed=7, day="2026-11-27")
+    assert 300 < placed < 500 and frames > placed * 8
+    import asyncio
+
+    result = asyncio.run(Replayer(config, config_hash(config.directory)).run_file(log))
+    assert [d.describe() for d in result.divergences] == []
+    builder = ReportBuilder({n: q.wrapup_s for n, q in config.queues.queues.items()})
+    builder.feed(json.loads(line) for line in log.read_text().splitlines())
+    total = builder.report.total
+    assert total.offered == placed
+    assert total.answered + total.abandoned <= placed
+    hours = builder.report.by_hour
+    assert hours[10].offered > hours[3].offered  # the day's curve
