@@ -448,6 +448,12 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
                 bad += 1
 
     report = builder.feed(records())
+    database = paths.resolve(config.engine.paths.database)
+    if database.is_file():  # the ticket store, where this machine has one
+        from callcenter.reports.tickets import ticket_figures
+
+        figures = asyncio.run(ticket_figures(database, first, last))
+        report.tickets, report.handoffs = figures.tickets, figures.handoffs
     data = tables(report, builder)
     summary = Table(title=TITLES["summary"])
     summary.add_column("指标")

@@ -47,6 +47,21 @@ AGI_DONE_LINES = {"call.routed", "agi.caller_hung_up", "agi.session_failed",
                   "agi.handler_failed"}
 
 
+def party(channel: str) -> str:
+    """Who a channel is, for people: 来电人 (caller), 坐席 1001, 分中心 12366, …"""
+    if channel.startswith("PJSIP/carrier-"):
+        return "来电人"
+    if channel.startswith("PJSIP/agent-"):
+        return "坐席 " + channel[len("PJSIP/agent-"):].rsplit("-", 1)[0]
+    if channel.startswith("PJSIP/subcenter-"):
+        return "分中心 " + channel[len("PJSIP/subcenter-"):].rsplit("-", 1)[0]
+    if channel.startswith("AudioSocket/"):
+        return "语音识别"
+    if channel.startswith("Local/") and "cc-xfer" in channel:
+        return "转接"
+    return channel
+
+
 class _NoAsterisk:
     """The agent desk's AMI in a replay: actions are not sent anywhere."""
 
@@ -232,7 +247,7 @@ class Replayer:
         event = adapt(frame)
         if self.only_call is not None and self.only_call in (
                 frame.headers.get("Linkedid"), frame.headers.get("Uniqueid")):
-            self._timeline(ts, frame.headers.get("Channel", ""), frame.name, {})
+            self._timeline(ts, party(frame.headers.get("Channel", "")), frame.name, {})
         if event is None or (isinstance(event, UnknownEvent)):
             return
         self.core.on_event(event, ts)

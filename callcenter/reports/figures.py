@@ -113,6 +113,8 @@ class Report:
     transfers: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     days: set[date] = field(default_factory=set)
     unfinished: int = 0  # calls still going at the end of the log
+    tickets: int | None = None  # from the ticket store, where there is one
+    handoffs: Counter[str] = field(default_factory=Counter)
 
 
 def _day(ts: float) -> date:

@@ -32,6 +32,7 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
     return {
         "summary": [{"统计时段": period, **report.total.row(),
                      "接通率目标%": f"{TARGET_RATE * 100:.0f}",
+                     "工单数": "" if report.tickets is None else report.tickets,
                      "达标": "是" if (report.total.connection_rate or 0) >= TARGET_RATE
                      else "否"}],
         "by_hotline": rows("号码", sorted(report.by_hotline.items(),
@@ -45,6 +46,8 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
                       "平均处理s": "" if t.aht_s is None else f"{t.aht_s:.1f}",
                       "平均应答s": "" if t.asa_s is None else f"{t.asa_s:.1f}"}
                      for agent, t in sorted(report.by_agent.items())],
+        "handoffs": [{"分中心/专家座席": dest, "工单流转": count}
+                     for dest, count in sorted(report.handoffs.items())],
         "transfers": [{"转接目的地": dest, "方式": MODES_ZH.get(mode, mode),
                        "结果": TRANSFER_OUTCOMES.get(outcome, outcome), "次数": count}
                       for (dest, mode, outcome), count in sorted(report.transfers.items())],
@@ -53,7 +56,7 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
 
 TITLES = {"summary": "总体指标", "by_hotline": "按号码",
           "by_mode": "按类别（主号/并入/双号/分中心）", "by_queue": "按队列", "by_hour": "按小时",
-          "by_agent": "按坐席", "transfers": "转接及结果"}
+          "by_agent": "按坐席", "transfers": "转接及结果", "handoffs": "工单流转"}
 
 
 def write_csv(report: Report, builder: ReportBuilder, directory: Path) -> list[Path]:
@@ -166,6 +169,8 @@ def write_html(report: Report, builder: ReportBuilder, path: Path) -> None:
             ("平均处理", "—" if total.aht_s is None else f"{total.aht_s:.0f} 秒"),
             ("放弃（5秒内）", f"{total.abandoned}（{total.abandoned_5s}）"),
             ("回呼登记", f"{total.callbacks}")]
+    if report.tickets is not None:
+        kpis.append(("工单", f"{report.tickets}"))
     for label, value in kpis:
         css = (" class='ok'" if ok else " class='bad'") if label == "接通率" else ""
         parts.append(f"<div class='kpi'>{html.escape(label)}<b{css}>{html.escape(value)}</b>"

@@ -108,7 +108,7 @@ def test_csv_and_html(tmp_path: Path) -> None:
     files = write_csv(builder.report, builder, tmp_path / "csv")
     assert sorted(f.name for f in files) == sorted(
         ["summary.csv", "by_hotline.csv", "by_mode.csv", "by_queue.csv", "by_hour.csv",
-         "by_agent.csv", "transfers.csv"])
+         "by_agent.csv", "transfers.csv", "handoffs.csv"])
     with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8-sig") as file:
         (row,) = list(csv.DictReader(file))
     assert (row["呼入量"], row["人工接通"], row["接通率%"], row["达标"]) == ("6", "3", "60.0", "否")
@@ -134,3 +134,27 @@ def test_generated_day_replays_and_reports_consistently(tmp_path: Path) -> None:
     assert total.answered + total.abandoned <= placed
     hours = builder.report.by_hour
     assert hours[10].offered > hours[3].offered  # the day's curve
+
+
+async def test_ticket_store_figures(tmp_path: Path) -> None:
+    from callcenter.reports.tickets import ticket_figures
+    from callcenter.store.db import Store
+    from callcenter.tickets.store import TicketOpen, Tickets
+    from callcenter.transfers.records import TransferRecords
+
+    database = tmp_path / "cc.sqlite3"
+    store = await Store.open(database)
+    tickets, records = Tickets(store), TransferRecords(store)
+    for n, day in enumerate(("2026-11-26", "2026-11-27", "2026-11-27")):
+        ticket = await tickets.open(TicketOpen(f"c{n}", "13800000000", "12345", "12345", "",
+                                               "", "q12345", "1001", f"{day}T09:00:00.000Z"))
+        await records.started({"id": f"t{n}", "ticket_id": ticket, "call_id": f"c{n}",
+                               "agent": "1001", "destination": "12366", "destination_name": "",
+                               "kind": "subcenter", "mode": "conference",
+                               "started_at": f"{day}T09:01:00.000Z"})
+        await records.add_handoff(f"t{n}", ticket, "12366", f"{day}T09:01:05.000Z", {})
+    await store.close()
+    figures = await ticket_figures(database, date(2026, 11, 27), date(2026, 11, 27))
+    assert (figures.tickets, dict(figures.handoffs)) == (2, {"12366": 2})
+    everything = await ticket_figures(database, None, None)
+    assert everything.tickets == 3
