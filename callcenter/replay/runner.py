@@ -146,6 +146,7 @@ class Replayer:
         self._next_tick: float | None = None
         self._pending_agi: dict[str, _PendingAgi] = {}
         self._ended: dict[str, float] = {}  # key → when its call ended
+        self._wall0: float | None = None  # when a paced (--speed) replay started
         self._new_core()
 
     # -- the engine's parts, fresh (as a starting engine has them) ---------------------------
@@ -306,17 +307,13 @@ class Replayer:
             self.core.tick(self._next_tick)
             self._next_tick += 1
         if self.speed and self.result.first_ts is not None:
-            lag = (ts - self.result.first_ts) / self.speed - (
-                time.monotonic() - self._wall_start())
+            if self._wall0 is None:
+                self._wall0 = time.monotonic()
+            lag = (ts - self.result.first_ts) / self.speed - (time.monotonic() - self._wall0)
             if lag > 0:
                 await asyncio.sleep(lag)
         self._now = ts
         self._settle(ts)
-
-    def _wall_start(self) -> float:
-        if not hasattr(self, "_wall0"):
-            self._wall0 = time.monotonic()
-        return self._wall0
 
     def _settle(self, now: float) -> None:
         if not self._ended:

@@ -87,3 +87,13 @@ def test_reader_streams_line_by_line(tmp_path: Path) -> None:
     items = list(read_log(log))
     assert [type(i).__name__ for i in items] == ["LogLine", "BadLine"]
     assert isinstance(items[1], BadLine) and items[1].number == 3
+
+
+async def test_paced_replay_takes_its_time() -> None:
+    import time
+
+    started = time.monotonic()
+    result = await Replayer(CONFIG, config_hash(DATA / "config"), speed=20).run_file(SESSION)
+    assert result.divergences == []
+    # the session spans ~38 s of log: at 20× real time that is ~1.9 s
+    assert time.monotonic() - started >= result.log_span_s / 20 * 0.9
