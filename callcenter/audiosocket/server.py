@@ -41,6 +41,7 @@ class AudioSocketServer:
         self._server: asyncio.Server | None = None
         self.connections = 0
         self.rejected = 0
+        self._handlers: set[asyncio.Task[None]] = set()
 
     def expect(self, stream_uuid: str, sink: AudioSink) -> None:
         self._expected[stream_uuid] = sink
@@ -52,12 +53,23 @@ class AudioSocketServer:
         self._server = await asyncio.start_server(self._handle, self.host, self.port)
 
     async def stop(self) -> None:
+        """Stop listening and end the open streams (their sinks are told, while the engine
+        can still log it)."""
         if self._server is not None:
             self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        if self._handlers:
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         self.connections += 1
         peer = writer.get_extra_info("peername")
         parser = AudioSocketParser()
@@ -91,6 +103,8 @@ class AudioSocketServer:
                         error=f"no stream id within {FIRST_FRAME_TIMEOUT_S:g} s")
         except ConnectionError as exc:
             reason = f"connection lost: {exc}"
+        except asyncio.CancelledError:
+            reason = "engine stopping"
         finally:
             if sink is not None:
                 sink.ended(reason)

@@ -17,10 +17,10 @@ from callcenter.replay.runner import Replayer
 from tests.integration.conftest import UNREGISTERED_SUBCENTER, Lab
 
 CALLS = [
-    CallSpec("12345", "13722220001"),  # greeting, q12345, answered
-    CallSpec("12396", "13722220002"),  # merged: announcement, q12345, hangs up waiting
-    CallSpec("12333", "13722220003"),  # dual with a menu (lab): timeout → q12333 → overflow
-    CallSpec(UNREGISTERED_SUBCENTER, "13722220004"),  # sub-center with no seat → q12345
+    CallSpec("12345", "13722221201"),  # greeting, q12345, answered
+    CallSpec("12396", "13722221202"),  # merged: announcement, q12345, hangs up waiting
+    CallSpec("12333", "13722221203"),  # dual with a menu (lab): timeout → q12333 → overflow
+    CallSpec(UNREGISTERED_SUBCENTER, "13722221204"),  # sub-center with no seat → q12345
 ]
 
 

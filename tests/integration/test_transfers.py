@@ -18,6 +18,7 @@ from agents.sipp import CallSpec, SippResult, place_calls
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.ami import actions
 from callcenter.app import Engine
+from callcenter.calllog.privacy import mask_number
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import TransferError
 from callcenter.paths import PROJECT_ROOT
@@ -74,10 +75,14 @@ async def seat(lab: Lab) -> AsyncIterator[Softphone]:
 async def answered_call(lab: Lab, engine: Engine, caller: str, tone: Path,
                         hold_s: float = 40, port: int = 5083) -> Call:
     """A caller dials 12345 and the agent answers; the sipp run goes on in a task."""
+    masked = mask_number(caller)
+    earlier = len(lab.events("call.started", caller=masked))  # the log is the session's
     sipp = asyncio.create_task(place_calls([CallSpec("12345", caller)], audio=tone,
                                            hold_ms=int(hold_s * 1000), local_port=port,
                                            media_port=port * 4))
-    call_id = await lab.call_id(caller)
+    started = await lab.wait_for(f"a call from {masked}", lambda: lab.events(
+        "call.started", caller=masked)[earlier:])
+    call_id = str(started[0]["call_id"])
     await lab.wait_for("the agent to answer", lambda: any(
         c.agent == AGENT for c in engine.tracker.calls.values() if c.call_id == call_id))
     await lab.wait_for("the ticket", lambda: lab.events("ticket.created", call_id=call_id))
@@ -104,7 +109,7 @@ async def finish(call: Call) -> None:
 
 async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
         lab: Lab, engine: Engine, agent: Softphone, seat: Softphone, caller_tone: Path) -> None:
-    call = await answered_call(lab, engine, "13766660001", caller_tone)
+    call = await answered_call(lab, engine, "13766667101", caller_tone)
     result = await engine.transfer_desk.start(AGENT, SUBCENTER, "conference")
     assert result["phase"] == "answered", result
     room = f"xfer-{result['transfer']}"
@@ -141,7 +146,7 @@ async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
     assert record["outcome"] == "completed" and record["answered_at"] and record["started_at"]
     (handoff,) = await engine.transfer_records.handoffs(ticket_id=ticket_id)
     content = handoff["record"]
-    assert content["ticket"] == ticket_id and content["caller"] == "13766660001"
+    assert content["ticket"] == ticket_id and content["caller"] == "13766667101"
     assert content["origin_hotline"]["number"] == "12345"
     assert content["destination"]["number"] == SUBCENTER
     assert "prefill" in content and content["mode"] == "conference"
@@ -149,7 +154,7 @@ async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
 
 async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: Softphone,
                                              seat: Softphone, caller_tone: Path) -> None:
-    call = await answered_call(lab, engine, "13766660002", caller_tone, port=5084)
+    call = await answered_call(lab, engine, "13766667102", caller_tone, port=5084)
     desk = engine.transfer_desk
     first = await desk.start(AGENT, SUBCENTER, "attended")
     assert first["phase"] == "answered", first
@@ -196,7 +201,7 @@ async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: So
 
 async def test_blind_transfer_reaches_the_subcenter(lab: Lab, engine: Engine, agent: Softphone,
                                                    seat: Softphone, caller_tone: Path) -> None:
-    call = await answered_call(lab, engine, "13766660003", caller_tone, hold_s=20, port=5085)
+    call = await answered_call(lab, engine, "13766667103", caller_tone, hold_s=20, port=5085)
     result = await engine.transfer_desk.start(AGENT, SUBCENTER, "blind")
     assert result["outcome"] == "completed", result
     await lab.wait_for("the agent's leg to end", lambda: agent.answered[0].ended_at)
@@ -213,7 +218,7 @@ async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
                                                      caller_tone: Path) -> None:
     """12313 with no seat registered, 12305 ringing past its 3 s: caller and agent together
     again every time; blind: the caller is back at the head of the queue."""
-    call = await answered_call(lab, engine, "13766660004", caller_tone, hold_s=45, port=5086)
+    call = await answered_call(lab, engine, "13766667104", caller_tone, hold_s=45, port=5086)
     desk = engine.transfer_desk
     unregistered = await desk.start(AGENT, UNREGISTERED_SUBCENTER, "conference")
     assert (unregistered["outcome"], unregistered["reason"]) == ("failed", "unavailable")
@@ -251,7 +256,7 @@ async def test_refused_transfers_change_nothing(lab: Lab, engine: Engine, agent:
     desk = engine.transfer_desk
     with pytest.raises(TransferError, match="no call"):
         await desk.start(AGENT, SUBCENTER)
-    call = await answered_call(lab, engine, "13766660005", caller_tone, hold_s=8, port=5087)
+    call = await answered_call(lab, engine, "13766667105", caller_tone, hold_s=8, port=5087)
     with pytest.raises(TransferError, match="unknown transfer destination"):
         await desk.start(AGENT, "99999")
     with pytest.raises(TransferError, match="merged"):
@@ -280,7 +285,7 @@ async def test_conference_with_an_expert_seat_of_a_dual_hotline(
     try:
         await engine.agent_desk.login("2004")
         await engine.agent_desk.pause("2004", "会议")  # the caller goes to 1001 first
-        call = await answered_call(lab, engine, "13766660006", caller_tone, hold_s=25,
+        call = await answered_call(lab, engine, "13766667106", caller_tone, hold_s=25,
                                    port=5088)
         await engine.agent_desk.unpause("2004")
         result = await engine.transfer_desk.start(AGENT, "12333", "conference")
