@@ -15,6 +15,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,34 +97,51 @@ def _tables(snapshot: dict[str, Any], offered: int, total: int) -> Group:
     return Group(queues, agents)
 
 
-def _summary(log_path: Path, since: str) -> Table:
-    counts = {"call.started": 0, "queue.answered": 0, "queue.abandoned": 0,
-              "callback.requested": 0, "queue.overflowed": 0, "ticket.created": 0,
-              "asr.final": 0, "ticket.prefilled": 0}
-    waits: list[float] = []
-    with log_path.open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            if record["ts"] < since or record["event"] not in counts:
-                continue
-            counts[record["event"]] += 1
-            if record["event"] == "queue.answered":
-                waits.append(float(record["wait_s"]))
-    table = Table(title="summary (from var/log/calls.jsonl)", show_header=False)
-    answered = counts["queue.answered"]
-    table.add_row("calls offered", str(counts["call.started"]))
-    table.add_row("answered by an agent", str(answered))
-    table.add_row("abandoned while waiting", str(counts["queue.abandoned"]))
-    table.add_row("overflowed to another queue", str(counts["queue.overflowed"]))
-    table.add_row("callback requests (nobody free)", str(counts["callback.requested"]))
-    table.add_row("answered within 15 s", f"{100 * sum(w <= 15 for w in waits) / answered:.0f} %"
-                  if answered else "-")
-    table.add_row("average wait of answered calls", f"{sum(waits) / answered:.1f} s"
-                  if answered else "-")
+def _summary(log_path: Path, since: str, config: Config, html: Path) -> Table:
+    """The demo's figures, counted as `run.py report` counts them (and its HTML page)."""
+    from callcenter.reports.figures import ReportBuilder
+    from callcenter.reports.render import write_html
+
+    counts = {"ticket.created": 0, "asr.final": 0, "ticket.prefilled": 0}
+    builder = ReportBuilder({n: q.wrapup_s for n, q in config.queues.queues.items()})
+
+    def records() -> Iterator[dict[str, Any]]:
+        with log_path.open(encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                if record["ts"] < since:
+                    continue
+                if record["event"] in counts:
+                    counts[record["event"]] += 1
+                yield record
+
+    report = builder.feed(records())
+    write_html(report, builder, html)
+    t = report.total
+    table = Table(title="summary (from var/log/calls.jsonl, as `run.py report` counts)",
+                  show_header=False)
+    table.add_row("calls offered (public calls)", str(t.offered))
+    table.add_row("answered (agent or sub-center seat)", str(t.answered))
+    table.add_row("abandoned while waiting (within 5 s)", f"{t.abandoned} ({t.abandoned_5s})")
+    table.add_row("overflowed to another queue", str(_overflows(log_path, since)))
+    table.add_row("callback requests (nobody free)", str(t.callbacks))
+    table.add_row("接通率 (target ≥ 95 %)", "-" if t.connection_rate is None
+                  else f"{100 * t.connection_rate:.1f} %")
+    table.add_row("answered within 15 s", "-" if t.service_level is None
+                  else f"{100 * t.service_level:.0f} %")
+    table.add_row("average wait of answered calls", "-" if t.asa_s is None
+                  else f"{t.asa_s:.1f} s")
     table.add_row("tickets opened (工单)", str(counts["ticket.created"]))
     table.add_row("utterances transcribed into tickets", str(counts["asr.final"]))
     table.add_row("pre-fill updates", str(counts["ticket.prefilled"]))
+    table.add_row("HTML report", str(html))
     return table
+
+
+def _overflows(log_path: Path, since: str) -> int:
+    with log_path.open(encoding="utf-8") as lines:
+        return sum(1 for line in lines if '"queue.overflowed"' in line
+                   and json.loads(line)["ts"] >= since)
 
 
 async def _one_caller(caller: DemoCaller, index: int, start: float) -> bool:
@@ -135,6 +153,8 @@ async def _one_caller(caller: DemoCaller, index: int, start: float) -> bool:
 
 
 async def _run(config: Config, paths: Paths, seconds: float, rate: float, seed: int) -> int:
+    log_path = paths.resolve(config.engine.paths.call_log)
+    log_start = log_path.stat().st_size if log_path.exists() else 0
     engine = Engine(config, paths, load_secrets(paths.secrets))
     engine_task = asyncio.create_task(engine.run(handle_signals=False))
     phones = _agent_phones(config, paths)
@@ -158,7 +178,13 @@ async def _run(config: Config, paths: Paths, seconds: float, rate: float, seed: 
         completed = sum(t.result() for t in tasks)
         await asyncio.sleep(1)
         engine.call_log.flush()
-        console.print(_summary(paths.resolve(config.engine.paths.call_log), since))
+        console.print(_summary(log_path, since, config, paths.resolve("var/report-demo.html")))
+        demo_log = log_path.with_name("demo-calls.jsonl")
+        with log_path.open("rb") as whole:  # this demo's part of the call log
+            whole.seek(log_start)
+            demo_log.write_bytes(whole.read())
+        console.print(f"this demo's call log: {demo_log} — replay it through the engine's "
+                      f"decision code: python run.py replay {demo_log}")
         console.print(f"sipp: {completed} of {len(callers)} callers' calls completed normally")
         return 0 if completed == len(callers) else 1
     finally:

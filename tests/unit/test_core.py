@@ -3,6 +3,7 @@ once a second at any phase; a replay at whole seconds and before every event).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from structlog.testing import capture_logs
@@ -27,11 +28,12 @@ def core() -> CallCenterCore:
                           CONFIG.queues, desk)
 
 
-def states(logs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+def states(logs: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
     return [(e["from"], e["to"], e["reason"]) for e in logs if e["event"] == "agent.state"]
 
 
-def run(ticks: list[float], events: list[tuple[float, ev.AmiEvent]]) -> list[tuple[str, ...]]:
+def run(ticks: list[float],
+        events: list[tuple[float, ev.AmiEvent]]) -> list[tuple[str, str, str]]:
     c = core()
     timeline = sorted([(t, 0, None) for t in ticks] + [(t, 1, e) for t, e in events],
                       key=lambda x: (x[0], x[1]))
