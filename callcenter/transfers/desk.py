@@ -200,9 +200,7 @@ class TransferDesk:
             raise TransferError(f"the destination has not answered yet ({t.phase.value}): "
                                 "wait, or cancel")
         if t.mode is TransferMode.ATTENDED:
-            await self._must(actions.set_var(t.dest_channel, "CC_XFER_ROOM", t.room))
-            await self._must(actions.set_var(t.dest_channel, "CC_XFER_PROFILE", PARTY_PROFILE))
-            await self._must(actions.redirect(t.dest_channel, ROOM_CONTEXT, "s"))
+            await self._into_room(t.dest_channel, t.room, strict=True)
             await self._send(actions.confbridge_kick(t.consult_room, t.agent_channel))
         else:
             await self._send(actions.confbridge_kick(t.room, t.agent_channel))
@@ -299,9 +297,7 @@ class TransferDesk:
 
     async def _complete_after_agent_left(self, t: Transfer, ts: float) -> None:
         if t.mode is TransferMode.ATTENDED:
-            await self._send(actions.set_var(t.dest_channel, "CC_XFER_ROOM", t.room))
-            await self._send(actions.set_var(t.dest_channel, "CC_XFER_PROFILE", PARTY_PROFILE))
-            await self._send(actions.redirect(t.dest_channel, ROOM_CONTEXT, "s"))
+            await self._into_room(t.dest_channel, t.room)
         self._completed(t, ts, by="agent_hung_up")
 
     # -- transitions ---------------------------------------------------------------------
@@ -372,8 +368,7 @@ class TransferDesk:
             await self._send(actions.redirect(t.caller_channel, BACK_CONTEXT, "s"))
             return
         if t.mode is TransferMode.ATTENDED:
-            await self._send(actions.set_var(t.agent_channel, "CC_XFER_ROOM", t.room))
-            await self._send(actions.redirect(t.agent_channel, ROOM_CONTEXT, "s"))
+            await self._into_room(t.agent_channel, t.room)
 
     async def _watchdog(self, t: Transfer) -> None:
         await asyncio.sleep(t.destination.answer_timeout_s + GRACE_S)
@@ -444,6 +439,14 @@ class TransferDesk:
     def _caller_number(self, t: Transfer) -> str:
         call = self.tracker.calls.get(t.call_id)
         return call.caller_num if call is not None and call.caller_num else "12345"
+
+    async def _into_room(self, channel: str, room: str, *, strict: bool = False) -> None:
+        """Move a party (agent or destination) into a room: its profile and room as channel
+        variables, then a Redirect to ``[cc-xfer-room]``. ``strict``: a refusal raises."""
+        send = self._must if strict else self._send
+        await send(actions.set_var(channel, "CC_XFER_PROFILE", PARTY_PROFILE))
+        await send(actions.set_var(channel, "CC_XFER_ROOM", room))
+        await send(actions.redirect(channel, ROOM_CONTEXT, "s"))
 
     async def _must(self, action: actions.AmiAction) -> None:
         reply = await self.send(action)

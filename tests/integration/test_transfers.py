@@ -7,7 +7,7 @@ import asyncio
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +99,18 @@ async def members(engine: Engine, room: str) -> list[str]:
                   if item.name == "ConfbridgeList")
 
 
+async def members_when(engine: Engine, room: str,
+                       settled: Callable[[list[str]], bool]) -> list[str]:
+    """The room's channels once ``settled`` holds (moves take a moment), or after 6 s."""
+    found: list[str] = []
+    for _ in range(30):
+        found = await members(engine, room)
+        if settled(found):
+            break
+        await asyncio.sleep(0.2)
+    return found
+
+
 def transfer_of(engine: Engine, transfer_id: str) -> Transfer | None:
     return engine.transfer_desk.live.get(transfer_id)
 
@@ -125,12 +137,7 @@ async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
     await lab.wait_for("the agent to leave", lambda: lab.events(
         "transfer.completed", call_id=call.call_id))
     completed_at = time.time()
-    remaining = []
-    for _ in range(30):
-        remaining = await members(engine, room)
-        if len(remaining) == 2:
-            break
-        await asyncio.sleep(0.2)
+    remaining = await members_when(engine, room, lambda found: len(found) == 2)
     assert len(remaining) == 2 and not any(c.startswith("PJSIP/agent-") for c in remaining)
     await lab.wait_for("the sub-center to hear the caller after the agent left", lambda: (
         seat.answered and (seat.answered[0].last_heard_at or 0) > completed_at + 1.0))
@@ -167,12 +174,7 @@ async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: So
     assert cancelled["outcome"] == "cancelled"
     await lab.wait_for("the agent back with the caller", lambda: lab.events(
         "transfer.cancelled", call_id=call.call_id))
-    together: list[str] = []
-    for _ in range(30):
-        together = await members(engine, room)
-        if len(together) == 2:
-            break
-        await asyncio.sleep(0.2)
+    together = await members_when(engine, room, lambda found: len(found) == 2)
     assert sorted(c.split("/")[1].split("-")[0] for c in together) == ["agent", "carrier"]
     await lab.wait_for("the seat's first call to end", lambda: seat.answered
                        and seat.answered[0].ended_at is not None)
@@ -182,12 +184,8 @@ async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: So
     done = await desk.complete(AGENT)
     assert done["outcome"] == "completed"
     room2 = f"xfer-{second['transfer']}"
-    handed: list[str] = []
-    for _ in range(30):
-        handed = await members(engine, room2)
-        if len(handed) == 2 and not any("agent-" in c for c in handed):
-            break
-        await asyncio.sleep(0.2)
+    handed = await members_when(engine, room2, lambda found: len(found) == 2 and not any(
+        "agent-" in c for c in found))
     assert sorted(c.split("/")[0] for c in handed) == ["Local", "PJSIP"], handed
     completed_at = time.time()
     await lab.wait_for("the sub-center to hear the caller", lambda: len(seat.answered) == 2
@@ -238,12 +236,7 @@ async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
     silent = await desk.start(AGENT, SILENT_SUBCENTER, "attended")
     assert silent["outcome"] == "failed" and silent["reason"] in ("no_answer", "timeout")
     room2 = f"xfer-{silent['transfer']}"
-    together: list[str] = []
-    for _ in range(30):
-        together = await members(engine, room2)
-        if len(together) == 2:
-            break
-        await asyncio.sleep(0.2)
+    together = await members_when(engine, room2, lambda found: len(found) == 2)
     assert sorted(c.split("/")[1].split("-")[0] for c in together) == ["agent", "carrier"]
     failed = lab.events("transfer.failed", call_id=call.call_id)
     assert [f["reason"] for f in failed] == ["unavailable", silent["reason"]]
