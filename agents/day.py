@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -57,7 +57,6 @@ RING_S = 2.0
 
 @dataclass
 class _Call:
-    n: int
     uid: str
     channel: str
     caller: str
@@ -72,7 +71,6 @@ class _Call:
     agent: str = ""
     agent_channel: str = ""
     agent_uid: str = ""
-    seq: int = 0
 
 
 @dataclass
@@ -102,7 +100,7 @@ class Day:
         self.mask = mask
         router = Router(Catalogue.build(config.hotlines), config.queues)
         self.router = router
-        self.desk = AgentDesk(config, _as_ami(_NoAsterisk()), lambda: self.now)
+        self.desk = AgentDesk(config, cast(AmiClient, _NoAsterisk()), lambda: self.now)
         self.core = CallCenterCore(router, config.queues, self.desk)
         self.routing = RoutingScripts(router, prompt_path, today=lambda: datetime.fromtimestamp(
             self.now).date())
@@ -255,7 +253,7 @@ class Day:
         self.placed += 1
         n = next(self.chans)
         quick = self.rng.random() < QUICK_HANGUP
-        c = _Call(n, self._uid(), f"PJSIP/carrier-{n:08x}", f"13{self.rng.randrange(10**9):09d}",
+        c = _Call(self._uid(), f"PJSIP/carrier-{n:08x}", f"13{self.rng.randrange(10**9):09d}",
                   self._dialed(), self.now,
                   self.rng.uniform(1, 5) if quick else self.rng.expovariate(1 / PATIENCE_MEAN_S))
         self._frame("Newchannel", **self._chan(c, ChannelState=4, Exten=c.dialed,
@@ -415,10 +413,6 @@ class Day:
             self._frame("Hangup", Channel=channel, Uniqueid=uid, Linkedid=c.uid, Cause=16,
                         **{"Cause-txt": "Normal Clearing"})
         self._frame("Hangup", **self._chan(c), Cause=16, **{"Cause-txt": "Normal Clearing"})
-
-
-def _as_ami(fake: object) -> AmiClient:
-    return fake  # type: ignore[return-value]
 
 
 def generate_day(config: Config, out: Path, *, calls: int = 30000, seed: int = 12345,

@@ -36,15 +36,18 @@ def iso_ts(t: float) -> str:
     if second != _second_cache[0]:
         text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second_cache = (second, text)
-    millis = min(round((t - second) * 1000), 999)
-    return f"{_second_cache[1]}.{millis:03d}Z"
+    return f"{_second_cache[1]}.{_millis(t, second):03d}Z"
+
+
+def _millis(t: float, second: int) -> int:
+    return min(round((t - second) * 1000), 999)
 
 
 def log_time(t: float) -> float:
     """``t`` as the call log writes it (whole milliseconds): the engine decides on this value
     so that a replay, which only has the log, computes exactly the same figures."""
     second = int(t)
-    return second + min(round((t - second) * 1000), 999) / 1000
+    return second + _millis(t, second) / 1000
 
 
 def parse_ts(text: str) -> float:
@@ -136,6 +139,19 @@ def _renderer(sink: _Sink) -> structlog.typing.Processor:
     return render
 
 
+def line_processors(mask: bool) -> list[structlog.typing.Processor]:
+    """What makes an event dict a call-log line (before rendering): context, level, time,
+    masking. The replay captures its lines through the same."""
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        add_timestamp,
+    ]
+    if mask:
+        processors.append(mask_numbers)
+    return processors
+
+
 class CallLog:
     """Owns the call-log file; configures structlog to write into it."""
 
@@ -150,13 +166,7 @@ class CallLog:
             file = path.open("a", encoding="utf-8")
         self._owns_file = path is not None
         self._sink = _Sink(file, console, flush_interval)
-        processors: list[structlog.typing.Processor] = [
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            add_timestamp,
-        ]
-        if mask:
-            processors.append(mask_numbers)
+        processors = line_processors(mask)
         processors += [
             structlog.processors.format_exc_info,
             _order,

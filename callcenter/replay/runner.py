@@ -28,7 +28,7 @@ from callcenter.ami.adapter import adapt
 from callcenter.ami.client import AmiClient, AmiResponse
 from callcenter.ami.events import UnknownEvent
 from callcenter.ami.wire import frame_from_json
-from callcenter.calllog.writer import add_timestamp, mask_numbers, parse_ts
+from callcenter.calllog.writer import line_processors, parse_ts
 from callcenter.config.loader import Config
 from callcenter.core import CallCenterCore, local_date
 from callcenter.errors import AgiHangup, CallCenterError
@@ -96,7 +96,6 @@ class ReplaySession(AgiSession):
 @dataclass
 class _PendingAgi:
     request: Any
-    ts: float
     keys: list[str | None] = field(default_factory=list)
 
 
@@ -165,11 +164,7 @@ class Replayer:
             self._captured.append(dict(event_dict))
             raise structlog.DropEvent
 
-        processors: list[Any] = [structlog.contextvars.merge_contextvars,
-                                 structlog.processors.add_log_level, add_timestamp]
-        if self._mask:
-            processors.append(mask_numbers)
-        processors.append(capture)
+        processors = [*line_processors(self._mask), capture]
         structlog.configure(processors=processors, wrapper_class=structlog.BoundLogger,
                             logger_factory=structlog.ReturnLoggerFactory(),
                             cache_logger_on_first_use=False)
@@ -215,7 +210,7 @@ class Replayer:
         if event == "ami.frame":
             self._frame(record, ts)
         elif event == "agi.request":
-            self._agi_request(record, ts)
+            self._agi_request(record)
         elif event == "engine.started":
             self._engine_started(record)
         elif event == "ami.resync_started":
@@ -253,7 +248,7 @@ class Replayer:
             return
         self.core.on_event(event, ts)
 
-    def _agi_request(self, record: dict[str, Any], ts: float) -> None:
+    def _agi_request(self, record: dict[str, Any]) -> None:
         headers = record.get("request")
         if not isinstance(headers, dict):
             return
@@ -264,7 +259,7 @@ class Replayer:
             return
         call_id = dict(request.query).get("call", "") or request.uniqueid
         if request.script in ("entry", "subcenter-failed"):
-            self._pending_agi[call_id] = _PendingAgi(request, ts)
+            self._pending_agi[call_id] = _PendingAgi(request)
 
     async def _run_agi(self, call_id: str, complete: bool) -> None:
         pending = self._pending_agi.pop(call_id)

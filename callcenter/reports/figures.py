@@ -34,6 +34,16 @@ MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号�
 LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
 
 
+def pct(x: float | None) -> str:
+    """A rate as a percentage for a table ("" when there is nothing to rate)."""
+    return "" if x is None else f"{x * 100:.1f}"
+
+
+def sec(x: float | None) -> str:
+    """Seconds for a table ("" when there is nothing to average)."""
+    return "" if x is None else f"{x:.1f}"
+
+
 @dataclass
 class Tally:
     offered: int = 0
@@ -71,12 +81,6 @@ class Tally:
         return (self.talk_total_s + self.wrapup_total_s) / self.talk_count
 
     def row(self) -> dict[str, Any]:
-        def pct(x: float | None) -> str:
-            return "" if x is None else f"{x * 100:.1f}"
-
-        def sec(x: float | None) -> str:
-            return "" if x is None else f"{x:.1f}"
-
         return {"呼入量": self.offered, "人工接通": self.answered, "放弃": self.abandoned,
                 "5秒内放弃": self.abandoned_5s, "接通率%": pct(self.connection_rate),
                 "15秒接通率%": pct(self.service_level), "平均应答s": sec(self.asa_s),

@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from callcenter.reports.figures import MODE_NAMES, TARGET_RATE, Report, ReportBuilder, Tally
+from callcenter.reports.figures import (
+    MODE_NAMES,
+    TARGET_RATE,
+    Report,
+    ReportBuilder,
+    Tally,
+    sec,
+)
 
 TRANSFER_OUTCOMES = {"completed": "完成", "failed": "失败", "cancelled": "取消"}
 MODES_ZH = {"conference": "三方通话", "attended": "咨询转接", "blind": "直接转接"}
@@ -41,10 +48,8 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
                         lambda m: MODE_NAMES.get(m, m)),
         "by_queue": rows("队列", sorted(report.by_queue.items())),
         "by_hour": rows("小时", sorted(report.by_hour.items())),
-        "by_agent": [{"坐席": agent, "接听量": t.answered,
-                      "平均通话s": "" if t.talk_s is None else f"{t.talk_s:.1f}",
-                      "平均处理s": "" if t.aht_s is None else f"{t.aht_s:.1f}",
-                      "平均应答s": "" if t.asa_s is None else f"{t.asa_s:.1f}"}
+        "by_agent": [{"坐席": agent, "接听量": t.answered, "平均通话s": sec(t.talk_s),
+                      "平均处理s": sec(t.aht_s), "平均应答s": sec(t.asa_s)}
                      for agent, t in sorted(report.by_agent.items())],
         "handoffs": [{"分中心/专家座席": dest, "工单流转": count}
                      for dest, count in sorted(report.handoffs.items())],

@@ -188,14 +188,19 @@ class TransferDesk:
             await self._must(actions.set_var(t.caller_channel, name, value))
         await self._must(actions.redirect(t.caller_channel, BLIND_CONTEXT, exten))
 
-    async def complete(self, agent_id: str) -> dict[str, object]:
-        """Hand the caller over: the agent leaves, caller and destination stay together."""
+    def _in_progress(self, agent_id: str, blind_refusal: str) -> Transfer:
+        """The agent's transfer in progress, for a command that blind transfers refuse."""
         t = self.of_agent(agent_id)
         if t is None:
             raise TransferError(f"agent {agent_id} has no transfer in progress")
         if t.mode is TransferMode.BLIND:
-            raise TransferError("a blind transfer completes by itself when the destination "
-                                "answers")
+            raise TransferError(blind_refusal)
+        return t
+
+    async def complete(self, agent_id: str) -> dict[str, object]:
+        """Hand the caller over: the agent leaves, caller and destination stay together."""
+        t = self._in_progress(agent_id, "a blind transfer completes by itself when the "
+                                        "destination answers")
         if t.phase is not Phase.ANSWERED:
             raise TransferError(f"the destination has not answered yet ({t.phase.value}): "
                                 "wait, or cancel")
@@ -209,13 +214,9 @@ class TransferDesk:
 
     async def cancel(self, agent_id: str) -> dict[str, object]:
         """Drop the destination (ringing or answered): the agent stays with the caller."""
-        t = self.of_agent(agent_id)
-        if t is None:
-            raise TransferError(f"agent {agent_id} has no transfer in progress")
-        if t.mode is TransferMode.BLIND:
-            raise TransferError("a blind transfer cannot be cancelled: the caller has left "
-                                "the agent")
-        self._finish(t, Outcome.CANCELLED, "agent_cancelled", OTHER_REASONS["agent_cancelled"])
+        t = self._in_progress(agent_id, "a blind transfer cannot be cancelled: the caller "
+                                        "has left the agent")
+        self._finish(t, Outcome.CANCELLED, "agent_cancelled")
         if t.dest_channel:
             await self._send(actions.hangup(t.dest_channel))
         await self._rejoin(t)
@@ -274,17 +275,14 @@ class TransferDesk:
     def _hangup(self, t: Transfer, event: ev.Hangup, ts: float) -> None:
         if event.uniqueid == t.caller_uid:
             if t.phase in (Phase.RINGING, Phase.ANSWERED):
-                self._finish(t, Outcome.CANCELLED, "caller_hung_up",
-                             OTHER_REASONS["caller_hung_up"], ts=ts)
+                self._finish(t, Outcome.CANCELLED, "caller_hung_up", ts=ts)
             self._ended(t, ts)
         elif (t.dest_channel and event.channel == t.dest_channel) or (
                 t.dest_uid and event.uniqueid == t.dest_uid):
             if t.phase is Phase.RINGING:
-                self._fail(t, "destination_hung_up", OTHER_REASONS["destination_hung_up"],
-                           ts=ts)
+                self._fail(t, "destination_hung_up", ts=ts)
             elif t.phase is Phase.ANSWERED:
-                self._finish(t, Outcome.CANCELLED, "destination_hung_up",
-                             OTHER_REASONS["destination_hung_up"], ts=ts)
+                self._finish(t, Outcome.CANCELLED, "destination_hung_up", ts=ts)
                 self._spawn(self._rejoin(t))
             elif t.phase is Phase.COMPLETED and t.mode is not TransferMode.BLIND:
                 # the destination ended the call: the caller must not stay alone in the room
@@ -324,7 +322,7 @@ class TransferDesk:
         self._spawn(self._store(t, completed_at=iso_ts(ts), outcome=Outcome.COMPLETED.value))
         self._publish(t)
 
-    def _fail(self, t: Transfer, code: str, text: str, *, ts: float | None = None,
+    def _fail(self, t: Transfer, code: str, text: str = "", *, ts: float | None = None,
               restore: bool = True) -> None:
         if t.phase is not Phase.RINGING:
             return
@@ -332,9 +330,11 @@ class TransferDesk:
         if restore:
             self._spawn(self._rejoin(t))
 
-    def _finish(self, t: Transfer, outcome: Outcome, code: str, text: str, *,
+    def _finish(self, t: Transfer, outcome: Outcome, code: str, text: str = "", *,
                 ts: float | None = None) -> None:
+        """``text`` for the agent: the code's standard one unless given."""
         ts = self.clock() if ts is None else ts
+        text = text or OTHER_REASONS[code]
         t.outcome, t.reason, t.reason_text = outcome, code, text
         t.phase, t.completed_at = Phase.ENDED, ts
         with self._bound(t):
@@ -345,7 +345,7 @@ class TransferDesk:
         self._spawn(self._store(t, completed_at=iso_ts(ts), outcome=outcome.value, reason=code))
         t.settled.set()
         self._publish(t)
-        if t.ended_at is None and t.phase is Phase.ENDED and not t.dest_channel:
+        if t.ended_at is None and not t.dest_channel:
             self._ended(t, ts)
 
     def _ended(self, t: Transfer, ts: float) -> None:
@@ -373,7 +373,7 @@ class TransferDesk:
     async def _watchdog(self, t: Transfer) -> None:
         await asyncio.sleep(t.destination.answer_timeout_s + GRACE_S)
         if t.phase is Phase.RINGING:
-            self._fail(t, "timeout", OTHER_REASONS["timeout"])
+            self._fail(t, "timeout")
             if t.dest_channel:
                 await self._send(actions.hangup(t.dest_channel))
 
