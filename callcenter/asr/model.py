@@ -15,6 +15,7 @@ class ModelCheck:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sample_rate: int | None = None
+    static_graph: bool = False  # graph/HCLG.fst: composed once, shared by all recognizers
 
     @property
     def ok(self) -> bool:
@@ -36,9 +37,13 @@ def check_model(path: Path) -> ModelCheck:
             result.problems.append(f"{required} is missing")
     graph = path / "graph"
     if (graph / "HCLG.fst").is_file():
-        result.notes.append("graph: HCLG.fst (static)")
+        result.static_graph = True
+        result.notes.append("graph: HCLG.fst (static: recognizers stay small)")
+        if not (graph / "words.txt").is_file():
+            result.problems.append("graph/words.txt is missing (a static graph needs it)")
     elif (graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file():
-        result.notes.append("graph: HCLr.fst + Gr.fst (lookahead; grammar mode works)")
+        result.notes.append("graph: HCLr.fst + Gr.fst (lookahead: each recognizer grows "
+                            "its own cache; `run.py models compile` makes a static copy)")
     else:
         result.problems.append("graph/ holds neither HCLG.fst nor HCLr.fst + Gr.fst")
     if not (graph / "phones" / "word_boundary.int").is_file():

@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from callcenter.asr.model import check_model
 from callcenter.asr.pool import WARM_UP_S, warm_up_audio
 from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult, Segmenter
 
@@ -24,7 +25,7 @@ def decode(model_dir: Path, pcm: bytes, *, silence_final_s: float = 0.6,
 
     vosk.SetLogLevel(-2)
     recognizer = vosk.KaldiRecognizer(vosk.Model(str(model_dir)), SAMPLE_RATE)
-    if warm:
+    if warm and not check_model(model_dir).static_graph:  # as the pool warms recognizers
         recognizer.AcceptWaveform(warm_up_audio(WARM_UP_S))
         recognizer.FinalResult()
     segmenter = Segmenter(recognizer, silence_final_s=silence_final_s)

