@@ -83,13 +83,18 @@ def build_utterances(work: Path) -> list[bytes]:
 def caller_audio(utterances: list[bytes], first: int, seconds: float) -> tuple[bytes, list[float]]:
     """One caller: utterances from ``first`` on (wrapping), each followed by a pause, until
     ``seconds`` of audio; and when each utterance ends (s)."""
-    pcm, ends, k = b"", [], first
-    while len(pcm) / 16000 < seconds:
-        pcm += utterances[k % len(utterances)]
-        ends.append(len(pcm) / 16000)
-        pcm += b"\0\0" * int(8000 * PAUSE_S)
+    parts: list[bytes] = []
+    ends: list[float] = []
+    pause = b"\0\0" * int(8000 * PAUSE_S)
+    samples, k = 0, first
+    while samples / 8000 < seconds:
+        utterance = utterances[k % len(utterances)]
+        samples += len(utterance) // 2
+        ends.append(samples / 8000)
+        parts += (utterance, pause)
+        samples += len(pause) // 2
         k += 1
-    return pcm, ends
+    return b"".join(parts), ends
 
 
 def stride(utterances: list[bytes], n: int) -> int:

@@ -108,21 +108,13 @@ def _room(source: Path, target: Path) -> None:
 
 def _copy_model(source: Path, building: Path) -> None:
     """Everything but the lookahead graph (am/, conf/, ivector/, graph/phones …)."""
-    skip = {"HCLr.fst", "Gr.fst", "disambig_tid.int", "HCLG.fst", "words.txt", MARKER}
-    for item in source.iterdir():
-        if item.name == "graph":
-            (building / "graph").mkdir()
-            for part in item.iterdir():
-                if part.name in skip:
-                    continue
-                if part.is_dir():
-                    shutil.copytree(part, building / "graph" / part.name)
-                else:
-                    shutil.copy2(part, building / "graph" / part.name)
-        elif item.is_dir():
-            shutil.copytree(item, building / item.name)
-        else:
-            shutil.copy2(item, building / item.name)
+    graph = source / "graph"
+    lookahead = {"HCLr.fst", "Gr.fst", "disambig_tid.int", "HCLG.fst", "words.txt", MARKER}
+
+    def leave_out(folder: str, names: list[str]) -> set[str]:
+        return lookahead.intersection(names) if Path(folder) == graph else set()
+
+    shutil.copytree(source, building, ignore=leave_out)
 
 
 def _run(argv: list[str], env: dict[str, str]) -> None:
@@ -181,7 +173,6 @@ def compile_static(source: Path, target: Path) -> Compiled:
     started = time.monotonic()
     building = target.parent / f".{target.name}.building"
     shutil.rmtree(building, ignore_errors=True)
-    building.mkdir()
     try:
         _copy_model(source, building)
         _compose(source / "graph", building / "graph", env)

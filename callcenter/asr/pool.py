@@ -55,8 +55,8 @@ class AsrPool:
     def __init__(self, settings: AsrSettings, model_path: Path) -> None:
         self.settings = settings
         self.model_path = model_path
-        self.capacity = settings.max_streams or STREAMS_PER_CORE[False] * (os.cpu_count() or 1)
-        self.static_graph = False
+        self.static_graph = False  # known once the model is checked
+        self.capacity = self._capacity()
         self.executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
                                            thread_name_prefix="asr")
         self.model: Any = None
@@ -77,8 +77,7 @@ class AsrPool:
         if not check.ok:
             return self._fail(f"model {self.model_path}: " + "; ".join(check.problems))
         self.static_graph = check.static_graph
-        if not self.settings.max_streams:
-            self.capacity = STREAMS_PER_CORE[check.static_graph] * (os.cpu_count() or 1)
+        self.capacity = self._capacity()
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         try:
@@ -91,6 +90,10 @@ class AsrPool:
                  graph="static" if self.static_graph else "lookahead",
                  warm=len(self._warm), load_s=round(time.monotonic() - started, 2))
         return True
+
+    def _capacity(self) -> int:
+        return (self.settings.max_streams
+                or STREAMS_PER_CORE[self.static_graph] * (os.cpu_count() or 1))
 
     def _fail(self, reason: str) -> bool:
         self.unavailable = reason
