@@ -25,10 +25,17 @@ from callcenter.asr.transcriber import Transcriber
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog, log_time
+from callcenter.calls.state import DIALED_VARIABLE, LiveCall
 from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.server import ControlServer, query
-from callcenter.core import CallCenterCore
-from callcenter.errors import AgentError, EngineControlError, TransferError
+from callcenter.core import CallCenterCore, Reconfigurable
+from callcenter.errors import (
+    AgentError,
+    AmiActionFailed,
+    AmiNotConnected,
+    EngineControlError,
+    TransferError,
+)
 from callcenter.paths import Paths
 from callcenter.pbx.confgen import prompt_path
 from callcenter.routing.catalogue import Catalogue
@@ -90,6 +97,8 @@ class Engine:
             ticket_of=self.ticket_desk.ticket_id, ticket_content=self._ticket_content,
             records=lambda: self.transfer_records, publish=self.ticket_desk.bus.publish)
         self.ticket_desk.ignore_call = self.transfer_desk.is_transfer_leg
+        # the transfer desk reads self.config.hotlines when it needs them
+        self.reconfigurable: list[Reconfigurable] = [self.routing, self.core, self.ticket_desk]
         self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot,
                                        tickets=lambda: self.ticket_desk.tickets,
                                        ticket_events=self.ticket_desk.bus,
@@ -138,11 +147,28 @@ class Engine:
             log.info("ami.resync_aborted")
             self.core.abort_resync()
             raise
-        now = time.time()
+        now = log_time(time.time())
         self.core.end_resync(now)
         self.resyncs += 1
+        for call in list(self.tracker.calls.values()):  # calls the engine did not see start
+            if call.recovered and call.agent_channel and call.call_id not in \
+                    self.ticket_desk.calls:
+                await self._recover_details(call)
+                self.ticket_desk.resume(call, now)
         log.info("ami.resynced", ts=now, channels=len(channels.items) - 1,
                  queue_items=max(len(queues.items) - 1, 0), calls=len(self.tracker.calls))
+
+    async def _recover_details(self, call: LiveCall) -> None:
+        """What the dialplan set on a call before this engine saw it (the number dialed, the
+        queue): a resync lists only the channel's current place."""
+        for variable, attribute in ((DIALED_VARIABLE, "dialed"), ("CC_QUEUE", "queue")):
+            try:
+                reply = await self.ami.send(actions.get_var(call.inbound_channel, variable))
+            except (AmiActionFailed, AmiNotConnected):
+                return
+            value = reply.headers.get("Value", "") if reply.success else ""
+            if value:
+                setattr(call, attribute, value)
 
     def _callback_requested(self, request: CallbackRequest) -> None:
         if self.store is not None:
@@ -239,18 +265,24 @@ class Engine:
             return {}
         return await tickets.get(ticket_id)
 
-    def _reload_command(self, request: Any) -> dict[str, Any]:
-        """Take a new configuration for routing (AMI/FastAGI addresses need a restart)."""
+    async def _reload_command(self, request: Any) -> dict[str, Any]:
+        """Take a new configuration (AMI/FastAGI addresses need a restart)."""
         directory = Path(str(request.get("config") or self.config.directory))
-        config = load_config(directory)  # ConfigError: the old configuration stays
-        self.config = config
-        self.router = Router(Catalogue.build(config.hotlines), config.queues)
-        self.routing.router = self.router
-        self.core.router = self.router
-        self.agent_desk.config = config
+        # ConfigError: the old configuration stays
+        config = await asyncio.to_thread(load_config, directory)
+        self.reconfigure(config)
         log.info("engine.config_reloaded", config=str(directory),
                  hotlines=len(config.hotlines.hotlines), queues=len(config.queues.queues))
         return {"hotlines": len(config.hotlines.hotlines), "queues": len(config.queues.queues)}
+
+    def reconfigure(self, config: Config) -> None:
+        """The one place a new configuration is handed to every part that decides from it:
+        a part that keeps rules from the configuration has ``reconfigure(config, router)``
+        and is listed in ``self.reconfigurable`` (a test checks that none is left out)."""
+        self.config = config
+        self.router = Router(Catalogue.build(config.hotlines), config.queues)
+        for part in self.reconfigurable:
+            part.reconfigure(config, self.router)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -16,6 +16,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from callcenter.cli_tables import (
+    agents_table,
+    calls_table,
+    handoffs_table,
+    queues_table,
+    tickets_table,
+)
 from callcenter.config.loader import Config, collect, load_config
 from callcenter.errors import CallCenterError, ConfigError, EngineControlError
 from callcenter.paths import Paths
@@ -23,6 +30,16 @@ from callcenter.secrets import load_secrets
 
 console = Console()
 err = Console(stderr=True)
+
+
+def _row_id(text: str) -> int:
+    """argparse type of a ticket / record id: a number SQLite can hold."""
+    from callcenter.store.db import StoreError, row_id
+
+    try:
+        return row_id(text)
+    except StoreError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def _config(args: argparse.Namespace, paths: Paths) -> Config:
@@ -225,25 +242,8 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
     health.add_row("FastAGI", ", ".join(f"{k} {v}" for k, v in sorted(snap["agi"].items()))
                    or "no requests yet")
     console.print(health)
-    calls = Table(title=f"live calls ({len(snap['calls'])})")
-    for column in ("call id", "dialed", "caller", "state", "age s", "channels", "queue",
-                   "agent"):
-        calls.add_column(column)
-    for c in snap["calls"]:
-        calls.add_row(c["call_id"], c["dialed"], c["caller"], c["state"]
-                      + (" (recovered)" if c["recovered"] else ""), str(c["age_s"]),
-                      str(c["channels"]), c["queue"], c["agent"])
-    console.print(calls)
-    queues = Table(title="queues")
-    for column in ("queue", "title", "waiting", "longest wait s", "available", "busy",
-                   "paused", "answered", "≤ target %", "abandoned", "overflowed"):
-        queues.add_column(column)
-    for q in snap.get("queues", []):
-        queues.add_row(q["queue"], q["title"], str(q["waiting"]), str(q["longest_wait_s"]),
-                       str(q["available"]), str(q["busy"]), str(q["paused"]),
-                       str(q["answered"]), "-" if q["in_target_pct"] is None
-                       else str(q["in_target_pct"]), str(q["abandoned"]), str(q["overflowed"]))
-    console.print(queues)
+    console.print(calls_table(console, snap["calls"]))
+    console.print(queues_table(console, snap.get("queues", [])))
     return 0
 
 
@@ -260,13 +260,13 @@ def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     rows = result if isinstance(result, list) else [result]
-    table = Table(title="agents")
-    for column in ("agent", "name", "state", "reason", "queues", "calls"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["agent"], row["name"], row["state"], row["reason"],
-                      " ".join(row["queues"]), str(row["calls_taken"]))
-    console.print(table)
+    if args.agent_action == "list" and args.agent:
+        rows = [row for row in rows if row["agent"] == args.agent]
+        if not rows:
+            print(f"error: unknown agent {args.agent!r} (`agent list` shows them all)",
+                  file=sys.stderr)
+            return 1
+    console.print(agents_table(console, rows))
     return 0
 
 
@@ -327,18 +327,7 @@ def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
             return 0
-        table = Table(title="工单流转 (hand-offs to sub-centers and expert seats)")
-        for column in ("id", "ticket", "destination", "created_at", "caller", "origin",
-                       "request_type", "topic"):
-            table.add_column(column)
-        for row in rows:
-            record = row["record"]
-            prefill = record.get("prefill", {})
-            table.add_row(str(row["id"]), str(row["ticket_id"] or ""), row["destination"],
-                          row["created_at"], record.get("caller", ""),
-                          record.get("origin_hotline", {}).get("number", ""),
-                          str(prefill.get("request_type") or ""), str(prefill.get("topic") or ""))
-        console.print(table)
+        console.print(handoffs_table(console, rows))
         return 0
 
     return asyncio.run(show())
@@ -513,14 +502,7 @@ def cmd_ticket(args: argparse.Namespace, paths: Paths) -> int:
         try:
             tickets = Tickets(store)
             if args.ticket_action == "list":
-                rows = await tickets.recent(args.limit)
-                table = Table(title="工单")
-                for column in ("id", "call_id", "dialed", "hotline_name", "agent",
-                               "opened_at", "closed_at"):
-                    table.add_column(column)
-                for row in rows:
-                    table.add_row(*(str(row[c] or "") for c in row))
-                console.print(table)
+                console.print(tickets_table(console, await tickets.recent(args.limit)))
                 return 0
             ticket = await tickets.get(args.id)
         finally:
@@ -647,8 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.set_defaults(func=cmd_transfer)
     handoff = sub.add_parser("handoff", help="tickets handed to sub-centers (工单流转)")
     handoff.add_argument("--destination", help="only this sub-center / hotline number")
-    handoff.add_argument("--ticket", type=int, help="only this ticket")
-    handoff.add_argument("--limit", type=int, default=50)
+    handoff.add_argument("--ticket", type=_row_id, help="only this ticket")
+    handoff.add_argument("--limit", type=_row_id, default=50)
     handoff.add_argument("--json", action="store_true", help="the full records as JSON")
     handoff.set_defaults(func=cmd_handoff)
     replay = sub.add_parser("replay", help="replay a call log through the engine's decision "
@@ -680,8 +662,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_gen_day)
     ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
     ticket.add_argument("ticket_action", choices=["show", "list"])
-    ticket.add_argument("id", nargs="?", type=int, help="ticket id (show)")
-    ticket.add_argument("--limit", type=int, default=20, help="how many (list)")
+    ticket.add_argument("id", nargs="?", type=_row_id, help="ticket id (show)")
+    ticket.add_argument("--limit", type=_row_id, default=20, help="how many (list)")
     ticket.set_defaults(func=cmd_ticket)
     models = sub.add_parser("models", help="speech recognition models: check a directory, "
                             "fetch ko (lab) / zh-small / zh-large, compile a static graph")

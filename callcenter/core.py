@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from callcenter.agents.desk import AgentDesk
+from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import (
@@ -28,6 +29,7 @@ from callcenter.calls.state import (
     LiveCall,
     Notice,
 )
+from callcenter.config.loader import Config
 from callcenter.config.models import QueuesConfig
 from callcenter.queues.watch import QueueWatch
 from callcenter.routing.decide import Router
@@ -35,6 +37,12 @@ from callcenter.routing.scripts import log_routed
 from callcenter.store.db import CallbackRequest
 
 log = structlog.get_logger("engine")
+
+
+class Reconfigurable(Protocol):
+    """A part that keeps rules from the configuration (see ``Engine.reconfigure``)."""
+
+    def reconfigure(self, config: Config, router: Router) -> None: ...
 
 
 def local_date(ts: float) -> date:
@@ -67,6 +75,12 @@ class CallCenterCore:
     def tick(self, now: float) -> None:
         self.agent_desk.tick(now)
 
+    def reconfigure(self, config: Config, router: Router) -> None:
+        """A reloaded configuration reaches every part that decides."""
+        self.router = router
+        self.agent_desk.reconfigure(config)
+        self.queue_watch.reconfigure(config.queues)
+
     # -- resync after a (re)connect ----------------------------------------------------------
 
     def begin_resync(self) -> None:
@@ -80,7 +94,24 @@ class CallCenterCore:
 
     def end_resync(self, ts: float) -> None:
         self._log_notices(self.tracker.end_resync(ts))
+        for call in self.tracker.calls.values():
+            if call.recovered and not call.agent_channel:
+                self._find_agent(call, ts)
         self.agent_desk.end_resync(ts)
+
+    @staticmethod
+    def _find_agent(call: LiveCall, ts: float) -> None:
+        """A call found by the resync: the agent talking to its caller is the agent channel
+        in the caller's bridge (what AgentConnect said before the engine lost it)."""
+        bridge = next((c.bridge_id for c in call.channels.values()
+                       if c.name == call.inbound_channel), "")
+        for channel in call.channels.values():
+            agent = agent_of(channel.name.rpartition("-")[0])
+            if agent and bridge and channel.bridge_id == bridge:
+                call.agent, call.agent_channel = agent, channel.name
+                with structlog.contextvars.bound_contextvars(call_id=call.call_id):
+                    log.info("call.agent_found", ts=ts, call_id=call.call_id, agent=agent)
+                return
 
     # -- lines -------------------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ from agents.sipp import CallSpec, place_calls
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import Config, agent_endpoint
+from callcenter.control.server import query
+from callcenter.errors import CallCenterError, EngineControlError
 from callcenter.paths import Paths
 from callcenter.pbx.control import AsteriskControl
 from callcenter.secrets import load_secrets
@@ -157,9 +159,19 @@ async def _run(config: Config, paths: Paths, seconds: float, rate: float, seed: 
     log_start = log_path.stat().st_size if log_path.exists() else 0
     engine = Engine(config, paths, load_secrets(paths.secrets))
     engine_task = asyncio.create_task(engine.run(handle_signals=False))
+    connected = asyncio.create_task(engine.ami.wait_connected(15))
+    await asyncio.wait({engine_task, connected}, return_when=asyncio.FIRST_COMPLETED)
+    if engine_task.done():  # the engine could not start: say why, touch nothing
+        connected.cancel()
+        engine_task.result()
+    try:
+        await connected
+    except BaseException:
+        engine.stop()
+        await engine_task
+        raise
     phones = _agent_phones(config, paths)
     try:
-        await engine.ami.wait_connected(15)
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in phones))
         for phone in phones:
             await engine.agent_desk.login(phone.settings.username.removeprefix("agent-"))
@@ -189,14 +201,29 @@ async def _run(config: Config, paths: Paths, seconds: float, rate: float, seed: 
         return 0 if completed == len(callers) else 1
     finally:
         for phone in phones:
-            await engine.agent_desk.logout(phone.settings.username.removeprefix("agent-"))
+            try:
+                await engine.agent_desk.logout(phone.settings.username.removeprefix("agent-"))
+            except CallCenterError as exc:  # shut down all the same
+                console.print(f"logout: {exc}")
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in phones))
         engine.stop()
         await engine_task
 
 
+def engine_running(paths: Paths) -> bool:
+    try:
+        query(paths.control_socket, "status", timeout=1)
+    except EngineControlError:
+        return False
+    return True
+
+
 def run_demo(config: Config, paths: Paths, seconds: float = 75, rate: float = 0.4,
              seed: int = 12345) -> int:
+    if engine_running(paths):
+        raise EngineControlError(
+            "the engine is already running (started by `python run.py up`): the demo runs "
+            "its own engine — stop it with `python run.py down`, then run the demo again")
     control = AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
     was_up = control.pid() is not None
     console.print(control.up())

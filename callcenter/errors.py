@@ -126,3 +126,13 @@ class TransferError(CallCenterError):
     about the call was changed."""
 
     error_id = "CC1000"
+
+
+# -- HTTP API -------------------------------------------------------------------------------
+
+
+class ApiRequestError(CallCenterError):
+    """A request the HTTP API cannot take as such (body too large, unknown path or method):
+    answered as JSON like every other refusal."""
+
+    error_id = "CC1100"

@@ -44,9 +44,18 @@ class AgentDesk:
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_tick: float | None = None
         self.config = config
-        self.board = AgentBoard({n: q.wrapup_s for n, q in config.queues.queues.items()},
-                                config.agents.ring_no_answer_pause_after,
-                                config.agents.logout_unreachable_after_s)
+        self.board = AgentBoard(*self._rules(config))
+
+    @staticmethod
+    def _rules(config: Config) -> tuple[dict[str, int], int, float]:
+        return ({n: q.wrapup_s for n, q in config.queues.queues.items()},
+                config.agents.ring_no_answer_pause_after,
+                config.agents.logout_unreachable_after_s)
+
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded configuration: agents, pause reasons, wrap-up times, rules."""
+        self.config = config
+        self.board.reconfigure(*self._rules(config))
 
     # -- events -------------------------------------------------------------------------
 

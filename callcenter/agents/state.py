@@ -17,7 +17,10 @@ from callcenter.ami import events as ev
 RING_NO_ANSWER_REASON = "未接"
 UNREACHABLE_REASON = "软电话离线"
 UNREACHABLE = frozenset({ev.DeviceState.UNAVAILABLE, ev.DeviceState.INVALID})
+BUSY = frozenset({ev.DeviceState.INUSE, ev.DeviceState.BUSY, ev.DeviceState.ONHOLD,
+                  ev.DeviceState.RINGINUSE})
 INTERFACE_PREFIX = "PJSIP/agent-"
+IN_CALL = "(in call)"  # on_call_with of an agent a resync found on a call
 
 
 class AgentState(StrEnum):
@@ -93,10 +96,15 @@ class AgentBoard:
     def __init__(self, wrapup_s: dict[str, int], ring_no_answer_limit: int,
                  logout_unreachable_after_s: float = 0) -> None:
         self.agents: dict[str, AgentStatus] = {}
+        self._listed: set[tuple[str, str]] | None = None
+        self.reconfigure(wrapup_s, ring_no_answer_limit, logout_unreachable_after_s)
+
+    def reconfigure(self, wrapup_s: dict[str, int], ring_no_answer_limit: int,
+                    logout_unreachable_after_s: float = 0) -> None:
+        """The rules of a (re)loaded configuration; agents' states are kept."""
         self._wrapup_s = wrapup_s  # per queue
         self._rna_limit = ring_no_answer_limit
         self._unreachable_s = logout_unreachable_after_s  # 0: never
-        self._listed: set[tuple[str, str]] | None = None
 
     def begin_resync(self) -> None:
         """QueueStatus is about to list every member: collect what it lists."""
@@ -117,6 +125,8 @@ class AgentBoard:
             agent.queues = {q for q in agent.queues if (agent.agent_id, q) in listed}
             if not agent.queues:
                 agent.ringing_for = agent.on_call_with = ""
+            if (agent.agent_id, IN_CALL) not in listed:  # no queue says it is on a call
+                agent.on_call_with = ""
             after = agent.state(now)
             if after is not before:
                 outcomes.append(StateChange(agent.agent_id, before, after, "resync"))
@@ -184,9 +194,11 @@ class AgentBoard:
                 agent.unreachable_since, agent.logout_asked = None, False
             if self._listed is not None and isinstance(event, ev.QueueMemberListed):
                 self._listed.add((agent.agent_id, event.queue))
+                if event.in_call:  # on a call from this queue (which call: not listed)
+                    self._listed.add((agent.agent_id, IN_CALL))
+                if event.in_call or event.status in BUSY:  # kept only if a queue says so
+                    agent.on_call_with = agent.on_call_with or IN_CALL
             agent.paused, agent.pause_reason = event.paused, event.paused_reason
-            if not event.in_call and isinstance(event, ev.QueueMemberListed):
-                agent.on_call_with = ""
             return event.paused_reason if event.paused else (
                 "login" if isinstance(event, ev.QueueMemberAdded) else "")
         if isinstance(event, ev.AgentCalled):

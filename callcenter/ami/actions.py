@@ -65,6 +65,10 @@ def hangup(channel: str, cause: int = 16) -> AmiAction:
     return AmiAction("Hangup", (("Channel", channel), ("Cause", str(cause))))
 
 
+def get_var(channel: str, variable: str) -> AmiAction:
+    return AmiAction("Getvar", (("Channel", channel), ("Variable", variable)))
+
+
 def set_var(channel: str, variable: str, value: str) -> AmiAction:
     return AmiAction("Setvar", (("Channel", channel), ("Variable", variable), ("Value", value)))
 

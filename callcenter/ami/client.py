@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -107,8 +109,12 @@ class _Protocol(AMIProtocol):  # type: ignore[misc]
         for frame in frames:
             try:
                 sink(frame, ts)
-            except Exception:  # the sink must never kill the connection
-                log.exception("ami.sink_failed", frame_event=frame.name)
+            except Exception as exc:  # the sink must never kill the connection
+                # where, not the message: a message may quote a caller's number
+                where = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                         for f in traceback.extract_tb(exc.__traceback__)[-4:]]
+                log.error("ami.sink_failed", frame_event=frame.name,
+                          error=type(exc).__name__, at=where)
             action_id = frame.headers.get("ActionID")
             if action_id and action_id in self.collected:
                 self.collected[action_id].append(frame)

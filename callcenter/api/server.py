@@ -15,7 +15,8 @@
 
 Every request carries ``Authorization: Bearer <token>`` (``api_token`` in var/secrets.yaml);
 without it: 401. Refusals are JSON ``{"error": …, "error_id": …}`` with 400 (404 for an
-unknown agent).
+unknown agent or ticket); so are aiohttp's own (413 for a body over ``MAX_BODY_BYTES``, 404
+for an unknown path, 405 for a wrong method).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from typing import Any, Protocol
 import structlog
 from aiohttp import web
 
-from callcenter.errors import AgentError, TransferError
-from callcenter.store.db import StoreError
+from callcenter.errors import AgentError, ApiRequestError, TransferError
+from callcenter.store.db import StoreError, row_id
 
 log = structlog.get_logger("api")
 
@@ -46,6 +47,7 @@ class TicketEvents(Protocol):
 
 
 SSE_KEEPALIVE_S = 15.0
+MAX_BODY_BYTES = 1024**2  # request bodies are small JSON objects
 
 
 class Desk(Protocol):
@@ -74,6 +76,21 @@ def _error(message: str, status: int, error_id: str = "") -> web.Response:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own refusals (body too large, unknown path, wrong method) as JSON."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        if isinstance(exc, web.HTTPRequestEntityTooLarge):
+            message = f"the request body is too large (at most {MAX_BODY_BYTES} bytes)"
+        else:
+            message = f"{exc.reason}: {request.method} {request.path}"
+        return _error(message, exc.status, ApiRequestError.error_id)
 
 
 def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
@@ -123,14 +140,15 @@ def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
         source = tickets()
         if source is None:
             raise web.HTTPServiceUnavailable(
-                text=json.dumps({"error": "the ticket store is not open yet"}),
+                text=json.dumps({"error": "the ticket store is not open yet",
+                                 "error_id": StoreError.error_id}),
                 content_type="application/json")
         try:
-            ticket_id = int(request.match_info["ticket"])
+            ticket_id = row_id(request.match_info["ticket"])
             return source, ticket_id, await source.get(ticket_id)
-        except (ValueError, StoreError):
+        except StoreError:
             raise web.HTTPNotFound(
-                text=json.dumps({"error": f"no ticket {request.match_info['ticket']}",
+                text=json.dumps({"error": f"no ticket {request.match_info['ticket'][:40]}",
                                  "error_id": StoreError.error_id}, ensure_ascii=False),
                 content_type="application/json") from None
 
@@ -219,7 +237,7 @@ def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
     async def transfer_list(_request: web.Request) -> web.Response:
         return _json(transfers.snapshot() if transfers is not None else [])
 
-    app = web.Application(middlewares=[auth])
+    app = web.Application(middlewares=[json_errors, auth], client_max_size=MAX_BODY_BYTES)
     app.router.add_post("/api/agents/{agent}/transfer", transfer_start)
     app.router.add_post("/api/agents/{agent}/transfer/{action}", transfer_action)
     app.router.add_get("/api/transfers", transfer_list)

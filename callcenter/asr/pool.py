@@ -61,6 +61,7 @@ class AsrPool:
                                            thread_name_prefix="asr")
         self.model: Any = None
         self.unavailable: str | None = "not started"
+        self.settled = asyncio.Event()  # start() is over: ready, or unavailable for good
         self.active = 0
         self.recycled = 0
         self._warm: list[Recognizer] = []
@@ -70,6 +71,12 @@ class AsrPool:
 
     async def start(self) -> bool:
         """Load the model off the loop. False (and one log line) when it cannot be used."""
+        try:
+            return await self._start()
+        finally:
+            self.settled.set()
+
+    async def _start(self) -> bool:
         if not self.settings.enabled:
             self.unavailable = "asr.enabled is false"
             return False

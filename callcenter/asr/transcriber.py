@@ -71,6 +71,9 @@ class Transcriber:
 
     def start_call(self, call_id: str, channels: dict[str, str]) -> None:
         """Transcribe the configured speakers of ``channels`` (speaker → channel name)."""
+        if not self.pool.settled.is_set():  # the model is still loading: once it is there
+            self._spawn(self._start_when_ready(call_id, channels))
+            return
         if self.pool.unavailable is not None:
             return  # said once, when the pool failed to start
         for speaker in self.settings.speakers:
@@ -93,6 +96,10 @@ class Transcriber:
             log.info("asr.started", call_id=call_id, speaker=speaker.value, channel=channel,
                      stream=stream_uuid)
             self._spawn(self._fork(call_id, channel, stream_uuid, sink))
+
+    async def _start_when_ready(self, call_id: str, channels: dict[str, str]) -> None:
+        await self.pool.settled.wait()
+        self.start_call(call_id, channels)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -1,15 +1,25 @@
-"""Caller-number masking for everything that is written to the call log."""
+"""Caller-number masking for everything that is written to the call log.
+
+AMI frames are masked by header *family*: every header whose name ends in ``CallerIDNum``,
+``ConnectedLineNum``, ``CallerIDName`` or ``ConnectedLineName`` whatever its prefix
+(``DestConnectedLineNum`` of AgentCalled/DialEnd, ``SpyeeCallerIDNum`` of ChanSpyStart, and
+any prefix Asterisk adds later). The numbers found there are remembered for a while
+(:class:`FrameMasker`), and any other header of a later frame that carries one of them (a
+channel name, a variable's value) is masked too.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any
 
 # Event-dict keys that hold a caller's (or callback) number.
 NUMBER_KEYS = frozenset({"caller", "caller_num", "callback_number", "connected_num"})
-# AMI frame headers that hold one.
-FRAME_NUMBER_HEADERS = ("CallerIDNum", "ConnectedLineNum", "CallerIDName", "ConnectedLineName")
+# AMI frame headers that hold one: these names, with any prefix (Dest…, Spyee…, Orig…).
+FRAME_NUMBER_SUFFIXES = ("CallerIDNum", "ConnectedLineNum", "CallerIDName", "ConnectedLineName")
 # FastAGI request headers that hold one.
 AGI_NUMBER_HEADERS = ("agi_callerid", "agi_calleridname", "agi_rdnis")
 
@@ -46,6 +56,66 @@ def mask_event_dict(event_dict: MutableMapping[str, Any]) -> MutableMapping[str,
         if isinstance(value, str):
             event_dict[key] = mask_number(value)
     return event_dict
+
+
+@lru_cache(maxsize=1024)
+def is_number_header(name: str) -> bool:
+    return name.endswith(FRAME_NUMBER_SUFFIXES)
+
+
+_DIGIT_RUN = re.compile(r"\+?\d[\d -]{5,}\d")
+_PLAIN_RUN = re.compile(r"\d{7,}")
+
+
+def number_core(number: str) -> str:
+    """The digits that identify a number whatever its format: ``+86 138-1234-5678``,
+    ``8613812345678``, ``013812345678`` and ``13812345678`` all give ``13812345678``."""
+    digits = "".join(c for c in number if c.isdigit())
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if digits.startswith("01") and len(digits) == 12:
+        digits = digits[1:]
+    return digits
+
+
+class FrameMasker:
+    """Masks the caller numbers of AMI frames (by header family) and, in any other header,
+    the numbers it has seen in such headers recently (at most ``remember`` of them)."""
+
+    def __init__(self, remember: int = 20000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember
+
+    def mask(self, headers: MutableMapping[str, Any]) -> None:
+        for key, value in headers.items():
+            if not isinstance(value, str) or not value:
+                continue
+            if is_number_header(key):
+                masked = mask_number(value)
+                if masked != value:
+                    self._note(value)
+                    headers[key] = masked
+            elif self._seen and _DIGIT_RUN.search(value):
+                headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
+
+    def _note(self, number: str) -> None:
+        core = number_core(number)
+        self._seen[core] = None
+        self._seen.move_to_end(core)
+        if len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+
+    def _masked_if_seen(self, match: re.Match[str]) -> str:
+        text = match.group(0)
+        if number_core(text) in self._seen:
+            return mask_number(text)
+        return _PLAIN_RUN.sub(self._plain_masked_if_seen, text)  # numbers side by side
+
+    def _plain_masked_if_seen(self, match: re.Match[str]) -> str:
+        text = match.group(0)
+        return mask_number(text) if number_core(text) in self._seen else text
 
 
 def mask_in_place(headers: MutableMapping[str, Any], keys: tuple[str, ...]) -> None:

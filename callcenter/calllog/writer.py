@@ -165,6 +165,7 @@ class CallLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             file = path.open("a", encoding="utf-8")
         self._owns_file = path is not None
+        self._frames = privacy.FrameMasker()
         self._sink = _Sink(file, console, flush_interval)
         processors = line_processors(mask)
         processors += [
@@ -188,7 +189,7 @@ class CallLog:
     def record_frame(self, frame_json: dict[str, Any], ts: float) -> None:
         """``frame_json`` is the caller's fresh dict (``AmiFrame.to_json()``): masked in place."""
         if self.mask:
-            privacy.mask_in_place(frame_json, privacy.FRAME_NUMBER_HEADERS)
+            self._frames.mask(frame_json)
         self.record("ami.frame", ts, "frame", frame_json)
 
     def record_agi_request(self, headers: Mapping[str, str], ts: float) -> None:

@@ -8,6 +8,9 @@ Resync: after every (re)connect the engine calls :meth:`begin_resync`, replays t
 ``CoreShowChannels`` list through :meth:`apply`, and calls :meth:`end_resync`. Channels we
 knew that were not listed (and not touched by a live event meanwhile) hung up while AMI was
 away; calls listed that we did not know are adopted as *recovered*.
+
+The engine's own speech forks (``AudioSocket/…`` channels originated to run ChanSpy) are not
+calls: their events are ignored, so they are never started, ended or listed.
 """
 
 from __future__ import annotations
@@ -80,6 +83,12 @@ class CallEnded:
 Notice = CallStarted | CallRecovered | CallAnswered | CallEnded
 
 DIALED_VARIABLE = "CC_DIALED"
+NOT_CALLS = ("AudioSocket/",)  # channel name prefixes of the engine's own helper channels
+
+
+def is_call_channel(name: str) -> bool:
+    """Whether a channel can be (part of) a call: not one of the engine's speech forks."""
+    return not name.startswith(NOT_CALLS)
 
 
 class CallTracker:
@@ -107,9 +116,12 @@ class CallTracker:
     # -- events -------------------------------------------------------------------------
 
     def apply(self, event: ev.AmiEvent, ts: float) -> list[Notice]:
-        seen = self._resync_seen
-        if seen is not None and isinstance(event, ev.ChannelEvent):
-            seen.add(event.uniqueid)
+        if isinstance(event, ev.ChannelEvent):
+            if not is_call_channel(event.channel):
+                return []
+            seen = self._resync_seen
+            if seen is not None:
+                seen.add(event.uniqueid)
         handler = self._handlers.get(type(event))
         if handler is None:
             return []
@@ -135,11 +147,15 @@ class CallTracker:
     # -- handlers -----------------------------------------------------------------------
 
     def _adopt(self, e: ev.ChannelEvent, ts: float, state: ev.ChannelState, caller: str,
-               exten: str, context: str, recovered: bool) -> list[Notice]:
+               exten: str, context: str, recovered: bool,
+               started_at: float | None = None) -> list[Notice]:
+        """``ts``: when we learn of the channel (the notice's time, as the log writes it);
+        ``started_at``: when the call began, if earlier (a call found by a resync)."""
         notices: list[Notice] = []
         call = self.calls.get(e.linkedid)
         if call is None:
-            call = LiveCall(call_id=e.linkedid, started_at=ts, recovered=recovered)
+            call = LiveCall(call_id=e.linkedid, recovered=recovered,
+                            started_at=ts if started_at is None else started_at)
             self.calls[e.linkedid] = call
             if e.uniqueid == e.linkedid or not recovered:
                 call.inbound_channel = e.channel
@@ -166,9 +182,8 @@ class CallTracker:
             info = self._by_uniqueid[e.uniqueid].channels[e.uniqueid]
             info.state, info.bridge_id = e.state, e.bridge_id
             return []
-        started = ts - e.duration_s
-        notices = self._adopt(e, started, e.state, e.caller_num, e.exten, e.context,
-                              recovered=True)
+        notices = self._adopt(e, ts, e.state, e.caller_num, e.exten, e.context,
+                              recovered=True, started_at=ts - e.duration_s)
         self._by_uniqueid[e.uniqueid].channels[e.uniqueid].bridge_id = e.bridge_id
         return notices
 

@@ -24,12 +24,18 @@ from callcenter.config.models import (
     QueueTarget,
     Section,
 )
+from callcenter.config.placeholders import (
+    HOTLINE_PLACEHOLDERS,
+    allowed_text,
+    placeholder_problems,
+)
 from callcenter.config.sounds import DEFAULT_SOUNDS
 from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.config.source import (
     DataPath,
     Problem,
     SourceMap,
+    dotted,
     load_yaml,
     validation_problems,
 )
@@ -222,6 +228,7 @@ class _Checker:
                              "a queue cannot overflow to itself")
         self.agents()
         self.prefill(numbers)
+        self.texts()
         for section, entries in (("prompts", c.prompts.prompts),
                                  ("asterisk_sounds", c.prompts.asterisk_sounds)):
             for name, prompt in entries.items():
@@ -229,6 +236,31 @@ class _Checker:
                     self.add(PROMPTS_FILE, (section, name, "file"),
                              f"{section}.{name}.file: {prompt.file!r} not found in "
                              f"{c.prompt_dir}")
+
+    def text(self, file: str, path: DataPath, text: str | None,
+             allowed: tuple[str, ...] = ()) -> None:
+        for problem in placeholder_problems(text or "", allowed):
+            self.add(file, path, f"{dotted(path)}: {problem} would be read out to callers; "
+                                 f"{allowed_text(allowed)}")
+
+    def texts(self) -> None:
+        """Placeholders in what callers hear: only the hotline texts fill {name}/{number}."""
+        c = self.config
+        defaults = c.hotlines.defaults
+        self.text(HOTLINES_FILE, ("defaults", "merged", "announcement"),
+                  defaults.merged.announcement, HOTLINE_PLACEHOLDERS)
+        self.text(HOTLINES_FILE, ("defaults", "merged", "after_transition"),
+                  defaults.merged.after_transition)
+        self.text(HOTLINES_FILE, ("defaults", "dual", "greeting"), defaults.dual.greeting,
+                  HOTLINE_PLACEHOLDERS)
+        for index, hotline in enumerate(c.hotlines.hotlines):
+            for key in ("announcement", "greeting"):
+                self.text(HOTLINES_FILE, ("hotlines", index, key), getattr(hotline, key),
+                          HOTLINE_PLACEHOLDERS)
+        for section, entries in (("prompts", c.prompts.prompts),
+                                 ("asterisk_sounds", c.prompts.asterisk_sounds)):
+            for name, prompt in entries.items():
+                self.text(PROMPTS_FILE, (section, name, "text"), prompt.text)
 
 
     def prefill(self, numbers: set[str]) -> None:

@@ -39,6 +39,12 @@ class QueueWatch:
         self.figures: dict[str, QueueFigures] = {name: QueueFigures() for name in queues.queues}
         self._left: dict[str, tuple[ev.QueueCallerAbandon, float]] = {}
 
+    def reconfigure(self, queues: QueuesConfig) -> None:
+        """A reloaded configuration: today's figures stay, new queues start at zero."""
+        self.queues = queues
+        for name in queues.queues:
+            self.figures.setdefault(name, QueueFigures())
+
     def _q(self, name: str) -> QueueFigures:
         return self.figures.setdefault(name, QueueFigures())
 

@@ -32,6 +32,8 @@ TARGET_RATE = 0.95
 MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号并行",
               "subcenter": "设分中心", "unknown": "其他号码"}
 LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
+CALL_LINES = frozenset({"call.started", "call.routed", "queue.answered", "queue.abandoned",
+                        "callback.requested", "call.ended"})
 
 
 def pct(x: float | None) -> str:
@@ -90,11 +92,12 @@ class Tally:
 
 @dataclass
 class _Call:
-    started: float
-    public: bool
-    dialed: str
+    started: float | None = None  # None until its call.started line is read
+    public: bool = False
+    dialed: str = ""
     mode: str = ""
     hotline: str = ""
+    routed_at: float | None = None  # the time of the call.routed line that set mode/hotline
     answered_at: float | None = None
     queue: str = ""
     agent: str = ""
@@ -140,7 +143,7 @@ class ReportBuilder:
         for call, ended in self._ended.values():
             self._finish(call, ended)
         self._ended.clear()
-        self.report.unfinished = len(self._calls)
+        self.report.unfinished = sum(c.started is not None for c in self._calls.values())
         return self.report
 
     def _in_period(self, day: date) -> bool:
@@ -153,19 +156,10 @@ class ReportBuilder:
         if event == "ami.frame":
             frame = record.get("frame") or {}
             if frame.get("Event") == "DialEnd" and frame.get("DialStatus") == "ANSWER" \
-                    and str(frame.get("DestChannel", "")).startswith("PJSIP/subcenter-"):
-                call = self._calls.get(str(frame.get("Linkedid", "")))
-                if call is not None:
-                    call.subcenter_answered = True
+                    and str(frame.get("DestChannel", "")).startswith("PJSIP/subcenter-") \
+                    and frame.get("Linkedid"):
+                self._call(str(frame["Linkedid"])).subcenter_answered = True
             return
-        if event == "call.started":
-            ts = parse_ts(str(record["ts"]))
-            self._calls[call_id] = _Call(ts, record.get("context") == PUBLIC_CONTEXT,
-                                         str(record.get("dialed", "")))
-            return
-        call = self._calls.get(call_id)
-        if call is None and call_id in self._ended:
-            call = self._ended[call_id][0]
         if event and str(event).startswith("transfer.") and event != "transfer.handoff":
             if event != "transfer.started" and event != "transfer.answered":
                 ts = parse_ts(str(record["ts"]))
@@ -174,20 +168,32 @@ class ReportBuilder:
                                            str(record.get("mode", "")),
                                            str(event).split(".", 1)[1])] += 1
             return
-        if call is None:
+        if event not in CALL_LINES or not call_id:
             return
-        if event == "call.routed" and not call.mode:
-            call.mode = str(record.get("mode", ""))
-            number = str(record.get("number") or record.get("dialed") or "")
-            call.hotline = number
-            self._hotline_names.setdefault(number, str(record.get("hotline", "")))
+        call = self._call(call_id)
+        if event == "call.started":
+            call.started = parse_ts(str(record["ts"]))
+            call.public = record.get("context") == PUBLIC_CONTEXT
+            call.dialed = str(record.get("dialed", ""))
+        elif event == "call.routed":
+            # the first routing decides (a sub-center's fallback is logged after it), by
+            # time, not by the order of the lines
+            ts = parse_ts(str(record["ts"]))
+            if call.routed_at is None or ts < call.routed_at:
+                call.routed_at = ts
+                call.mode = str(record.get("mode", ""))
+                number = str(record.get("number") or record.get("dialed") or "")
+                call.hotline = number
+                if record.get("hotline"):
+                    self._hotline_names.setdefault(number, str(record["hotline"]))
         elif event == "queue.answered" and call.answered_at is None:
             call.answered_at = parse_ts(str(record["ts"]))
             call.queue, call.agent = str(record.get("queue", "")), str(record.get("agent", ""))
             call.wait_s = float(record.get("wait_s", 0))
         elif event == "queue.abandoned":
             call.abandoned_wait = float(record.get("wait_s", 0))
-            call.queue = str(record.get("queue", ""))
+            if call.answered_at is None:  # the queue that answered counts, whatever the order
+                call.queue = str(record.get("queue", ""))
         elif event == "callback.requested":
             call.callback = True
         elif event == "call.ended" and call_id in self._calls:
@@ -195,6 +201,17 @@ class ReportBuilder:
             del self._calls[call_id]
             self._ended[call_id] = (call, ended)
             self._finish_ended(ended)
+
+    def _call(self, call_id: str) -> _Call:
+        """The call's state, made by whichever of its lines comes first (in a burst
+        ``call.routed`` or a queue line can be written before ``call.started``)."""
+        ended = self._ended.get(call_id)
+        if ended is not None:
+            return ended[0]
+        call = self._calls.get(call_id)
+        if call is None:
+            call = self._calls[call_id] = _Call()
+        return call
 
     def _finish_ended(self, now: float) -> None:
         """Calls ended long enough ago that no more of their lines can come."""
@@ -204,6 +221,8 @@ class ReportBuilder:
             self._finish(call, ended)
 
     def _finish(self, call: _Call, ended: float) -> None:
+        if call.started is None:  # began before the log did
+            return
         day = _day(call.started)
         if not call.public or not self._in_period(day):
             return

@@ -38,6 +38,9 @@ class RoutingScripts:
         self.prompt_path = prompt_path
         self.today = today
 
+    def reconfigure(self, _config: object, router: Router) -> None:
+        self.router = router
+
     async def entry(self, session: AgiSession) -> None:
         dialed = dict(session.request.query).get("dialed", "") or session.request.extension
         route = self.router.decide(dialed, self.today())

@@ -20,6 +20,22 @@ class StoreError(CallCenterError):
     error_id = "CC800"
 
 
+ROW_ID_MAX = 2**63 - 1  # SQLite's largest INTEGER: a larger Python int cannot be bound
+
+
+def row_id(text: str | int) -> int:
+    """A row id given from outside (a URL, the command line) as SQLite can take it: a whole
+    number from 1 to :data:`ROW_ID_MAX`; anything else is a :class:`StoreError`."""
+    try:
+        value = int(text)
+    except ValueError:  # not digits, or more digits than int() takes
+        value = 0
+    if not 1 <= value <= ROW_ID_MAX:
+        shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "…"
+        raise StoreError(f"{shown!r} is not an id (a whole number from 1 to {ROW_ID_MAX})")
+    return value
+
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: callback requests (queues issue)
     """

@@ -19,6 +19,7 @@ from callcenter.ami import events as ev
 from callcenter.asr.segmenter import AsrResult
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
+from callcenter.config.loader import Config
 from callcenter.config.models import Speaker
 from callcenter.prefill import PrefillRules, extract, mask_sensitive
 from callcenter.prefill.masking import mask_phones
@@ -57,6 +58,10 @@ class TicketDesk:
         self.ignore_call: Callable[[str], bool] = lambda _linkedid: False
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def reconfigure(self, config: Config, router: Router) -> None:
+        """A reloaded configuration: tickets opened from now on use its routes and rules."""
+        self.router, self.rules = router, config.prefill
+
     # -- call events -----------------------------------------------------------------------
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
@@ -66,10 +71,45 @@ class TicketDesk:
             return
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.calls[event.linkedid] = _CallTicket(future, ts)
-        self._spawn(self._open(event, self.call_of(event.linkedid), ts, future))
+        agent = agent_of(event.interface) or event.member_name
+        self._spawn(self._open(event.linkedid, self.call_of(event.linkedid), event.queue,
+                               agent, ts, future))
         if self.start_transcription is not None:
             self.start_transcription(event.linkedid, {Speaker.CALLER: event.channel,
                                                       Speaker.AGENT: event.dest_channel})
+
+    def resume(self, call: LiveCall, ts: float) -> None:
+        """A call an agent was talking on when the engine (re)started: its ticket goes on
+        (the one the store has for the call, or a new one if the call was answered while the
+        engine was away), closes at the hang-up, and the rest of the call is transcribed."""
+        if (self.tickets is None or call.call_id in self.calls or not call.agent_channel
+                or self.ignore_call(call.call_id)):
+            return
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        ticket = self.calls[call.call_id] = _CallTicket(future, ts)
+        self._spawn(self._resume(call, ticket, ts))
+        if self.start_transcription is not None:
+            self.start_transcription(call.call_id, {Speaker.CALLER: call.inbound_channel,
+                                                    Speaker.AGENT: call.agent_channel})
+
+    async def _resume(self, call: LiveCall, ticket: _CallTicket, ts: float) -> None:
+        assert self.tickets is not None
+        try:
+            found = await self.tickets.id_for_call(call.call_id)
+            if found is not None:
+                stored = await self.tickets.get(found)
+        except Exception as exc:
+            log.error("ticket.store_failed", call_id=call.call_id, error=repr(exc))
+            ticket.ticket_id.cancel()
+            return
+        if found is None:
+            await self._open(call.call_id, call, call.queue, call.agent, ts, ticket.ticket_id)
+            return
+        ticket.caller_finals.extend(u["text"] for u in stored["transcript"]
+                                    if u["speaker"] == Speaker.CALLER)
+        ticket.ticket_id.set_result(found)
+        with structlog.contextvars.bound_contextvars(call_id=call.call_id):
+            log.info("ticket.resumed", ts=ts, ticket=found, agent=call.agent)
 
     async def ticket_id(self, call_id: str) -> int | None:
         """The ticket of a live call (None: no ticket, e.g. the store failed)."""
@@ -91,17 +131,16 @@ class TicketDesk:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _open(self, event: ev.AgentConnect, call: LiveCall | None, ts: float,
-                    future: asyncio.Future[int]) -> None:
+    async def _open(self, call_id: str, call: LiveCall | None, queue: str, agent: str,
+                    ts: float, future: asyncio.Future[int]) -> None:
         assert self.tickets is not None
         dialed = call.dialed if call is not None else ""
         route = self.router.decide(dialed, date.today())
         ticket = TicketOpen(
-            call_id=event.linkedid, caller=call.caller_num if call is not None else "",
+            call_id=call_id, caller=call.caller_num if call is not None else "",
             dialed=dialed, hotline=route.number, hotline_name=route.hotline, unit=route.unit,
-            queue=event.queue, agent=agent_of(event.interface) or event.member_name,
-            opened_at=iso_ts(ts))
-        with structlog.contextvars.bound_contextvars(call_id=event.linkedid):
+            queue=queue, agent=agent, opened_at=iso_ts(ts))
+        with structlog.contextvars.bound_contextvars(call_id=call_id):
             try:
                 ticket_id = await self.tickets.open(ticket)
             except Exception as exc:
@@ -110,7 +149,7 @@ class TicketDesk:
                 return
             future.set_result(ticket_id)
             log.info("ticket.created", ts=ts, ticket=ticket_id, agent=ticket.agent,
-                     hotline=route.number, unit=route.unit, queue=event.queue)
+                     hotline=route.number, unit=route.unit, queue=queue)
 
     async def _close(self, call_id: str, call: _CallTicket, ts: float) -> None:
         assert self.tickets is not None

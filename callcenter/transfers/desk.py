@@ -78,6 +78,9 @@ class TransferDesk:
         self.publish = publish
         self.live: dict[str, Transfer] = {}  # by transfer id, until it is over
         self._legs: set[str] = set()  # linkedids of our destination legs (not new calls)
+        # agent channel → caller channel: the two left together in a room after a transfer
+        # failed or was cancelled; the agent hanging up then ends the caller's call too
+        self._together: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- queries -------------------------------------------------------------------------
@@ -125,6 +128,7 @@ class TransferDesk:
             caller_uid=caller_uid, agent_channel=call.agent_channel, started_at=self.clock())
         if self.ticket_of is not None:
             transfer.ticket_id = await self.ticket_of(call.call_id)
+        self._together.pop(call.agent_channel, None)  # this transfer takes over from here
         self.live[transfer.id] = transfer
         with self._bound(transfer):
             log.info("transfer.started", ts=transfer.started_at, agent=agent_id,
@@ -233,6 +237,22 @@ class TransferDesk:
             return
         for t in list(self.live.values()):
             self._apply(t, event, ts)
+        if isinstance(event, ev.Hangup):
+            self._release_caller(event, ts)
+
+    def _release_caller(self, event: ev.Hangup, ts: float) -> None:
+        """After a failed or cancelled transfer caller and agent are together in a room: the
+        agent hanging up ends the caller's call, as it would on an ordinary call (never a
+        caller alone with hold music in an empty room)."""
+        caller_channel = self._together.pop(event.channel, None)
+        if caller_channel is not None:
+            log.info("transfer.caller_released", ts=ts, call_id=event.linkedid,
+                     reason="agent_hung_up")
+            self._spawn(self._send(actions.hangup(caller_channel)))
+            return
+        for agent_channel, caller in list(self._together.items()):
+            if caller == event.channel:  # the caller hung up first: nothing to watch
+                del self._together[agent_channel]
 
     def _apply(self, t: Transfer, event: ev.AmiEvent, ts: float) -> None:
         if isinstance(event, ev.Newchannel) and event.uniqueid == t.dest_uid:
@@ -361,12 +381,13 @@ class TransferDesk:
         """After a failed or cancelled transfer: the agent back with the caller — or, if the
         agent is gone, the caller back at the head of the queue."""
         call = self.tracker.calls.get(t.call_id)
-        caller_there = call is not None and channel_uniqueid(call, t.caller_channel) is not None
-        if not caller_there or t.mode is TransferMode.BLIND:
+        if (call is None or channel_uniqueid(call, t.caller_channel) is None
+                or t.mode is TransferMode.BLIND):
             return
-        if t.agent_gone:
+        if t.agent_gone or channel_uniqueid(call, t.agent_channel) is None:
             await self._send(actions.redirect(t.caller_channel, BACK_CONTEXT, "s"))
             return
+        self._together[t.agent_channel] = t.caller_channel
         if t.mode is TransferMode.ATTENDED:
             await self._into_room(t.agent_channel, t.room)
 

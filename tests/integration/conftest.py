@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -183,8 +184,9 @@ async def seats() -> AsyncIterator[None]:
         yield
 
 
-@pytest.fixture
-async def engine(lab: Lab) -> AsyncIterator[Engine]:
+@contextlib.asynccontextmanager
+async def running_engine(lab: Lab) -> AsyncIterator[Engine]:
+    """An engine on the lab configuration, connected and resynced, stopped at the end."""
     lab.asterisk.up()  # a test may have stopped it
     engine = Engine(lab.config, lab.paths, lab.secrets)
     lab.engine = engine
@@ -196,7 +198,15 @@ async def engine(lab: Lab) -> AsyncIterator[Engine]:
         task.result()
     await connected
     await lab.wait_for("the first resync", lambda: engine.resyncs >= 1)
-    yield engine
-    engine.stop()
-    await asyncio.wait_for(task, 15)
-    lab.engine = None
+    try:
+        yield engine
+    finally:
+        engine.stop()
+        await asyncio.wait_for(task, 15)
+        lab.engine = None
+
+
+@pytest.fixture
+async def engine(lab: Lab) -> AsyncIterator[Engine]:
+    async with running_engine(lab) as engine:
+        yield engine

@@ -60,8 +60,9 @@ async def test_recorded_session_replays_without_divergence(
     result = await Replayer(lab.config, config_hash(lab.config.directory)).run_file(log)
     assert result.bad_lines == [] and result.config_warning == ""
     assert [d.describe() for d in result.divergences] == []
+    # ~39 decisions for these 4 calls (the engine's speech forks no longer count as calls)
     assert result.calls >= len(CALLS) and result.recorded_decisions == \
-        result.replayed_decisions > 40
+        result.replayed_decisions >= 35
 
     # a decision edited in a copy: the replay says where, and exits non-zero
     edited = tmp_path / "edited.jsonl"

@@ -212,20 +212,24 @@ async def test_blind_transfer_reaches_the_subcenter(lab: Lab, engine: Engine, ag
     await finish(call)
 
 
-async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
-                                                     agent: Softphone, seats: None,
-                                                     caller_tone: Path) -> None:
-    """12313 with no seat registered, 12305 ringing past its 3 s: caller and agent together
-    again every time; blind: the caller is back at the head of the queue."""
-    # a seat softphone of an earlier test may have gone without deregistering (pyVoIP does
-    # not always manage): Asterisk keeps such a contact (in astdb) until it expires. Remove
-    # it, so that 12313 is truly "not registered" here.
+async def forget_stale_seat(lab: Lab) -> None:
+    """A seat softphone of an earlier test may have gone without deregistering (pyVoIP does
+    not always manage): Asterisk keeps such a contact (in astdb) until it expires. Remove
+    it, so that 12313 is truly "not registered"."""
     stored = await asyncio.to_thread(lab.asterisk.cli, "database show registrar/contact")
     for key in re.findall(rf"/registrar/contact/(subcenter-{UNREGISTERED_SUBCENTER};@\w+)",
                           stored):
         await asyncio.to_thread(lab.asterisk.cli, f"database del registrar/contact {key}")
     contacts = await asyncio.to_thread(lab.asterisk.cli, "pjsip show contacts")
     assert f"subcenter-{UNREGISTERED_SUBCENTER}/" not in contacts
+
+
+async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
+                                                     agent: Softphone, seats: None,
+                                                     caller_tone: Path) -> None:
+    """12313 with no seat registered, 12305 ringing past its 3 s: caller and agent together
+    again every time; blind: the caller is back at the head of the queue."""
+    await forget_stale_seat(lab)
     call = await answered_call(lab, engine, "13766667104", caller_tone, hold_s=45, port=5086)
     desk = engine.transfer_desk
     unregistered = await desk.start(AGENT, UNREGISTERED_SUBCENTER, "conference")
@@ -251,6 +255,42 @@ async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
                        timeout=30)
     joins = lab.frames("QueueCallerJoin", Linkedid=call.call_id)
     assert joins[-1]["Position"] == "1"
+    await finish(call)
+
+
+@pytest.mark.parametrize(("mode", "ending", "port"), [
+    ("conference", "failed", 5087), ("attended", "failed", 5088),
+    ("conference", "cancelled", 5089), ("attended", "cancelled", 5092)])
+async def test_agent_hanging_up_after_a_transfer_ends_the_callers_call(
+        lab: Lab, engine: Engine, agent: Softphone, seats: None, caller_tone: Path,
+        mode: str, ending: str, port: int) -> None:
+    """After a failed or cancelled transfer caller and agent talk on in the room; when the
+    agent hangs up, the caller's call ends as an ordinary call would — the caller is never
+    left alone in the room with hold music."""
+    await forget_stale_seat(lab)
+    caller = f"1376666{port}"
+    call = await answered_call(lab, engine, caller, caller_tone, hold_s=45, port=port)
+    desk = engine.transfer_desk
+    if ending == "failed":  # 12313 has no seat registered
+        result = await desk.start(AGENT, UNREGISTERED_SUBCENTER, mode)
+        assert result["outcome"] == "failed", result
+    else:  # 12305's seat rings without answering; the agent cancels
+        result = await desk.start(AGENT, SILENT_SUBCENTER, mode, wait=False)
+        await asyncio.sleep(1.0)
+        assert (await desk.cancel(AGENT))["outcome"] == "cancelled"
+    room = f"xfer-{result['transfer']}"
+    together = await members_when(engine, room, lambda found: len(found) == 2)
+    assert sorted(c.split("/")[1].split("-")[0] for c in together) == ["agent", "carrier"]
+
+    live = engine.tracker.calls[call.call_id]
+    hung_up_at = time.time()
+    await engine.ami.send(actions.hangup(live.agent_channel))  # the agent hangs up
+    ended = await lab.wait_for("the caller's call to end", lambda: lab.events(
+        "call.ended", call_id=call.call_id), timeout=10)
+    assert ended[0]["duration_s"] < 40  # long before the caller would have given up (45 s)
+    assert time.time() - hung_up_at < 8
+    assert lab.events("transfer.caller_released", call_id=call.call_id)
+    assert await members(engine, room) == []
     await finish(call)
 
 

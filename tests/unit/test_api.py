@@ -176,3 +176,43 @@ async def test_transfer_routes() -> None:
         assert login.status == 200
     finally:
         await client.close()
+
+
+async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Any) -> None:
+    """An id beyond SQLite's integers made sqlite3 raise OverflowError (a 500 with a
+    traceback); every {ticket} route answers it like any unknown ticket."""
+    from callcenter.store.db import Store
+    from callcenter.tickets.store import Tickets
+
+    store = await Store.open(tmp_path / "cc.sqlite3")
+    app = build_app("s3cret", FakeDesk(), lambda: {}, tickets=lambda: Tickets(store))
+    try:
+        async with TestClient(TestServer(app)) as client:
+            for ticket in ("99999999999999999999999999", str(2**63), "-99999999999999999999",
+                           "0", "-1", "12x", "9" * 5000):
+                for method, path in (("GET", ""), ("GET", "/events"), ("POST", "/confirm")):
+                    r = await client.request(method, f"/api/tickets/{ticket}{path}",
+                                             headers=AUTH, json={"fields": {"a": "b"}})
+                    assert r.status == 404, (ticket, path, await r.text())
+                    body = await r.json()
+                    assert body["error_id"] == "CC800" and body["error"].startswith("no ticket")
+    finally:
+        await store.close()
+
+
+async def test_aiohttp_refusals_are_json() -> None:
+    client = await _client(FakeDesk())
+    try:
+        big = b'{"reason": "' + b"x" * (2 * 1024**2) + b'"}'  # the limit is 1 MiB
+        r = await client.post("/api/agents/1001/pause", headers=AUTH, data=big)
+        assert r.status == 413 and r.content_type == "application/json"
+        body = await r.json()
+        assert body["error_id"] == "CC1100" and "too large" in body["error"]
+        r = await client.get("/api/nothing", headers=AUTH)
+        assert r.status == 404 and (await r.json())["error_id"] == "CC1100"
+        r = await client.put("/api/status", headers=AUTH)
+        assert r.status == 405 and (await r.json())["error_id"] == "CC1100"
+        r = await client.get("/api/nothing")  # the token first, as before
+        assert r.status == 401
+    finally:
+        await client.close()

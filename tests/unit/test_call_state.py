@@ -80,3 +80,47 @@ def test_call_ends_when_its_last_channel_hangs_up() -> None:
     assert isinstance(ended[0], CallEnded)
     assert ended[0].call.dialed == "12315"
     assert ended[0].call.caller_num == "13812345678"
+
+
+FORK = "AudioSocket/127.0.0.1:4574-9c1ee859-17ba-4ec1-8758-a657c45bb054"
+
+
+def test_speech_forks_are_not_calls() -> None:
+    """The engine's AudioSocket forks (Originate → ChanSpy) were tracked as calls with
+    dialed "s" and caller "<unknown>": in `status` and as call.started in the log."""
+    tracker = CallTracker()
+    events: list[ev.AmiEvent] = [
+        ev.Newchannel(FORK, "9.5", "9.5", S.DOWN, "<unknown>", "<unknown>", "s", "default"),
+        ev.Newstate(FORK, "9.5", "9.5", S.UP),
+        ev.VarSet(FORK, "9.5", "9.5", "CC_DIALED", "s"),
+        ev.Hangup(FORK, "9.5", "9.5", 0, "Unknown"),
+    ]
+    assert [n for e in events for n in tracker.apply(e, 1.0)] == []
+    assert tracker.calls == {} and tracker.call_of("9.5") is None
+    # a fork still up after a reconnect is not adopted either
+    tracker.begin_resync()
+    listed = ev.CoreShowChannel(FORK, "9.6", "9.6", S.UP, "<unknown>", "", "s", "default",
+                                "ChanSpy", "", 3)
+    assert tracker.apply(listed, 2.0) == []
+    assert tracker.end_resync(2.5) == [] and tracker.calls == {}
+
+
+def test_a_fork_does_not_keep_its_call_alive() -> None:
+    tracker = CallTracker()
+    tracker.apply(_new("1.1", "1.1", "PJSIP/carrier-1"), 1.0)
+    tracker.apply(ev.Newchannel(FORK, "1.5", "1.1", S.DOWN, "<unknown>", "", "s", "default"),
+                  2.0)
+    assert set(tracker.calls["1.1"].channels) == {"1.1"}
+    ended = tracker.apply(ev.Hangup("PJSIP/carrier-1", "1.1", "1.1", 16, "Normal"), 4.0)
+    assert isinstance(ended[0], CallEnded) and tracker.calls == {}
+
+
+def test_recorded_session_forks_are_not_calls() -> None:
+    tracker = CallTracker()
+    started = []
+    for ts, frame in recorded_frames("replay/session.jsonl"):
+        event = adapt(frame)
+        if event is not None:
+            started += [n for n in tracker.apply(event, ts) if isinstance(n, CallStarted)]
+    assert started and all(n.call.inbound_channel.startswith("PJSIP/") for n in started)
+    assert all(n.call.dialed != "s" for n in started)

@@ -212,3 +212,31 @@ def test_unknown_asterisk_sound(config_dir: Path) -> None:
     (problem,) = problems_of(config_dir)
     assert problem.startswith(f"{prompts}:{line}: ")
     assert "'queue-there-are' is not a sound Asterisk plays in the queue" in problem
+
+
+def test_misspelt_placeholders_are_errors(config_dir: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A placeholder that is not filled would be read out to callers ("左大括号 nmae …")."""
+    hotlines, prompts = config_dir / "hotlines.yaml", config_dir / "prompts.yaml"
+    default = edit(hotlines, "    greeting: 您好，欢迎致电{name}，",
+                   "    greeting: 您好，欢迎致电{nmae}，")
+    own = edit(hotlines, "    number: \"12396\"\n",
+               "    number: \"12396\"\n    announcement: 您拨打的{name}（{number}）已并入12345｝\n")
+    said = edit(prompts, "    text: 请稍候，正在为您转接。",
+                "    text: 请稍候，正在为您转接{name}。")
+    assert main(["check-config", str(config_dir)]) == 2
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [
+        f"{hotlines}:{default}: defaults.dual.greeting: unknown placeholder {{nmae}} would be "
+        "read out to callers; allowed: {name}, {number}",
+        f"{hotlines}:{own + 1}: hotlines[0].announcement: stray '｝' would be read out to "
+        "callers; allowed: {name}, {number}",
+        f"{prompts}:{said}: prompts.please-hold.text: unknown placeholder {{name}} would be "
+        "read out to callers; this text is said as written (no placeholders are filled in it)",
+    ]
+
+
+def test_shipped_placeholders_are_filled() -> None:
+    config = load_config(SHIPPED)
+    texts = [p.text for p in config.all_prompts.values()]
+    assert texts and not any(brace in text for text in texts for brace in "{}｛｝")

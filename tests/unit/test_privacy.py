@@ -41,3 +41,49 @@ def test_full_numbers_when_the_admin_says_so(tmp_path) -> None:  # type: ignore[
     structlog.get_logger().info("call.started", caller="13812345678")
     log.close()
     assert "13812345678" in path.read_text()
+
+
+def test_frames_are_masked_by_header_family() -> None:
+    """Every header ending in CallerIDNum / ConnectedLineNum / …Name, whatever its prefix."""
+    from callcenter.calllog.privacy import FrameMasker
+
+    frame = {"Event": "AgentConnect", "CallerIDNum": "13812345678",
+             "DestConnectedLineNum": "13812345678", "DestConnectedLineName": "13812345678",
+             "SpyeeCallerIDNum": "13912345678", "SpyeeCallerIDName": "+86 139 1234 5678",
+             "OrigCallerIDNum": "013712345678", "DestCallerIDName": "张三",
+             "Exten": "09318929999", "Uniqueid": "1764518400.123", "Queue": "q12345"}
+    FrameMasker().mask(frame)
+    assert frame["CallerIDNum"] == frame["DestConnectedLineNum"] == "138****5678"
+    assert frame["DestConnectedLineName"] == "138****5678"
+    assert frame["SpyeeCallerIDNum"] == "139****5678"
+    assert "1234" not in frame["SpyeeCallerIDName"]
+    assert frame["OrigCallerIDNum"] == "013*****5678"
+    assert frame["DestCallerIDName"] == "张三"
+    # a dialed number that no caller has is not a caller's number: it stays readable
+    assert frame["Exten"] == "09318929999" and frame["Uniqueid"] == "1764518400.123"
+
+
+def test_a_number_seen_as_a_caller_is_masked_in_any_other_header_and_format() -> None:
+    from callcenter.calllog.privacy import FrameMasker, number_core
+
+    masker = FrameMasker()
+    masker.mask({"Event": "Newchannel", "CallerIDNum": "13812345678"})
+    later = {"Event": "VarSet", "Channel": "Local/13812345678@cc-callback-0001;1",
+             "Value": "+86 138-1234-5678", "Other": "8613812345678", "Count": "12345678901"}
+    masker.mask(later)
+    text = json.dumps(later)
+    assert "13812345678" not in text and "1234-5678" not in text
+    assert later["Count"] == "12345678901"  # not a number seen as a caller's
+    assert {number_core(n) for n in ("+86 138 1234 5678", "8613812345678", "013812345678",
+                                     "0086-138-1234-5678")} == {"13812345678"}
+
+
+def test_a_masker_remembers_a_bounded_number_of_callers() -> None:
+    from callcenter.calllog.privacy import FrameMasker
+
+    masker = FrameMasker(remember=2)
+    for number in ("13800000001", "13800000002", "13800000003"):
+        masker.mask({"CallerIDNum": number})
+    later = {"Value": "13800000001 13800000003"}
+    masker.mask(later)
+    assert later["Value"] == "13800000001 138****0003"

@@ -28,7 +28,8 @@ async def test_recorded_session_replays_without_divergence() -> None:
     result = await replay(SESSION)
     assert [d.describe() for d in result.divergences] == []
     assert result.bad_lines == [] and result.config_warning == ""
-    assert result.recorded_decisions == result.replayed_decisions >= 40
+    # (the two speech forks were logged as calls before: 6 decisions the engine no longer makes)
+    assert result.recorded_decisions == result.replayed_decisions >= 39
     assert result.frames > 300 and result.agi_requests >= 4
     events = {json.loads(line)["event"] for line in lines()}
     # what the session holds: routing, a menu, queues, overflow, abandonment

@@ -158,3 +158,73 @@ async def test_ticket_store_figures(tmp_path: Path) -> None:
     assert (figures.tickets, dict(figures.handoffs)) == (2, {"12366": 2})
     everything = await ticket_figures(database, None, None)
     assert everything.tickets == 3
+
+
+BURST_NAME = "省政府政务大厅政务服务热线"
+SUBCENTER_NAME = "国家移民管理局 12367 咨询服务热线"
+
+
+def _burst_calls() -> list[list[dict[str, Any]]]:
+    """Each call's lines in the order the engine means them (by time)."""
+    merged = [
+        rec("14:00:00.000", "call.started", call_id="m1", dialed="09318929999",
+            context="from-carrier"),
+        rec("14:00:00.100", "call.routed", call_id="m1", dialed="09318929999", mode="merged",
+            number="0931—8929999", hotline=BURST_NAME),
+        rec("14:00:08.000", "queue.answered", call_id="m1", queue="q12345", agent="1001",
+            wait_s=8),
+        rec("14:02:00.000", "call.ended", call_id="m1", dialed="09318929999"),
+    ]
+    subcenter = [
+        rec("14:00:01.000", "call.started", call_id="s1", dialed="12367",
+            context="from-carrier"),
+        rec("14:00:01.100", "call.routed", call_id="s1", dialed="12367", mode="subcenter",
+            number="12367", hotline=SUBCENTER_NAME),
+        # nobody at the sub-center: the fallback to the 12345 queue, logged after it
+        rec("14:00:21.100", "call.routed", call_id="s1", dialed="12367", mode="main",
+            number="12367", hotline=SUBCENTER_NAME, reason="subcenter noanswer"),
+        rec("14:00:31.000", "queue.abandoned", call_id="s1", queue="q12345", wait_s=10),
+        rec("14:00:31.000", "call.ended", call_id="s1", dialed="12367"),
+    ]
+    return [merged, subcenter]
+
+
+def _by_hotline(log: list[dict[str, Any]]) -> tuple[dict[str, tuple[int, int, int]],
+                                                    dict[str, str]]:
+    builder = ReportBuilder(WRAPUP)
+    report = builder.feed(log)
+    rows = {h: (t.offered, t.answered, t.abandoned) for h, t in report.by_hotline.items()}
+    return rows, {h: builder.hotline_name(h) for h in rows}
+
+
+def test_call_lines_in_any_order_count_once_under_the_named_hotline() -> None:
+    """In a burst, call.routed (and queue lines) can be written before call.started: the
+    call's figures still belong to its hotline, in one named row."""
+    merged, subcenter = _burst_calls()
+    in_order = sorted(merged + subcenter, key=lambda r: str(r["ts"]))
+    # the burst as logged: each call's routing (and the queue line) before its start
+    reordered = [merged[1], subcenter[1], merged[2], merged[0], subcenter[0], subcenter[2],
+                 subcenter[3], merged[3], subcenter[4]]
+    for log in (in_order, reordered, list(reversed(in_order))):
+        rows, names = _by_hotline(log)
+        assert rows == {"0931—8929999": (1, 1, 0), "12367": (1, 0, 1)}, log
+        assert names == {"0931—8929999": BURST_NAME, "12367": SUBCENTER_NAME}
+    builder = ReportBuilder(WRAPUP)
+    report = builder.feed(reordered)
+    assert {m: t.offered for m, t in report.by_mode.items()} == {"merged": 1, "subcenter": 1}
+    assert {q: (t.offered, t.answered) for q, t in report.by_queue.items()} == {
+        "q12345": (2, 1)}
+    assert (report.total.offered, report.unfinished) == (2, 0)
+
+
+def test_every_order_of_a_calls_lines_gives_the_same_figures() -> None:
+    from itertools import permutations
+
+    merged, _subcenter = _burst_calls()
+    expected = ReportBuilder(WRAPUP).feed(merged)
+    for order in permutations(merged):
+        report = ReportBuilder(WRAPUP).feed(list(order))
+        assert (report.total, dict(report.by_hotline), dict(report.by_mode),
+                dict(report.by_queue), dict(report.by_agent)) == (
+            expected.total, dict(expected.by_hotline), dict(expected.by_mode),
+            dict(expected.by_queue), dict(expected.by_agent)), order

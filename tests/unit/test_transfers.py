@@ -254,3 +254,39 @@ async def test_transfer_and_handoff_rows_show_in_the_ticket(store: Store) -> Non
     assert handoff["record"]["caller"] == "13812345678"
     assert await records.handoffs(destination="12367") == []
     assert await store.schema_version() == 3
+
+
+@pytest.mark.parametrize(("mode", "ending"), [("conference", "failed"), ("attended", "failed"),
+                                              ("conference", "cancelled"),
+                                              ("attended", "cancelled")])
+async def test_agent_hanging_up_after_a_failed_or_cancelled_transfer_ends_the_caller(
+        mode: str, ending: str) -> None:
+    """Caller and agent are together again in the room: the agent hanging up must not leave
+    the caller alone there with hold music."""
+    ami = FakeAmi()
+    desk, tracker = desk_with_call(ami)
+    await desk.start("1001", "12366", mode, wait=False)
+    if ending == "failed":
+        dial_failed(desk, "CHANUNAVAIL")
+    else:
+        await desk.cancel("1001")
+    await asyncio.sleep(0.01)  # the rejoin task
+    hangup = ev.Hangup(AGENT, "100.2", "100.1", 16, "Normal Clearing")
+    tracker.apply(hangup, 20.0)
+    desk.on_event(hangup, 20.0)
+    await asyncio.sleep(0.01)
+    assert ami.last("Hangup")["Channel"] == CALLER
+
+
+async def test_agent_hanging_up_before_the_rejoin_sends_the_caller_to_the_queue() -> None:
+    ami = FakeAmi()
+    desk, tracker = desk_with_call(ami)
+    await desk.start("1001", "12366", "conference", wait=False)
+    dial_failed(desk, "CHANUNAVAIL")
+    hangup = ev.Hangup(AGENT, "100.2", "100.1", 16, "Normal Clearing")
+    tracker.apply(hangup, 13.5)
+    desk.on_event(hangup, 13.5)
+    await asyncio.sleep(0.01)
+    redirect = ami.last("Redirect")
+    assert (redirect["Channel"], redirect["Context"]) == (CALLER, "cc-xfer-back")
+    assert "Hangup" not in ami.names()

@@ -1,0 +1,40 @@
+"""Last of the integration suite (by name): the whole session's call log holds no caller's
+number unmasked, after calls that were answered, transcribed (speech forks: ChanSpy),
+transferred, abandoned and given a callback request."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.conftest import Lab
+
+# a Chinese mobile number in any format: 13812345678, +86 138 1234 5678, 86-138-1234-5678,
+# 013812345678 — not a part of a longer digit run, and not already masked (138****5678)
+MOBILE = re.compile(r"(?<![\d*])(?:\+?86[ -]?|0)?1[3-9]\d(?:[ -]?\d){8}(?![\d*])")
+
+
+def test_mobile_pattern_finds_every_format() -> None:
+    for text in ("13812345678", "+86 138 1234 5678", "86-138-1234-5678", "013812345678",
+                 "Local/13812345678@ctx", '"DestConnectedLineNum": "13912345678"'):
+        assert MOBILE.search(text), text
+    for text in ("138****5678", "1764518400.123", "09318929999", "12345"):
+        assert not MOBILE.search(text), text
+
+
+def test_the_session_log_holds_no_callers_number(lab: Lab) -> None:
+    lines = lab.call_log.read_text(encoding="utf-8").splitlines() \
+        if lab.call_log.exists() else []
+    text = "\n".join(lines)
+    covered = {
+        "answered": '"event": "queue.answered"', "abandoned": '"event": "queue.abandoned"',
+        "speech fork": '"Event": "ChanSpyStart"', "transfer": '"event": "transfer.answered"',
+        "callback": '"event": "callback.requested"', "agent called": '"Event": "AgentCalled"'}
+    missing = [what for what, needle in covered.items() if needle not in text]
+    if len(missing) == len(covered):
+        pytest.skip("run with the whole integration suite: this scans the calls it made")
+    assert not missing, f"the suite made no call of these kinds: {missing}"
+    leaks = [(number, line[:160]) for number, line in (
+        (m.group(0), line) for line in lines for m in MOBILE.finditer(line))]
+    assert not leaks, f"{len(leaks)} unmasked caller numbers, e.g. {leaks[:3]}"

@@ -1,0 +1,80 @@
+"""``reload``: a new configuration reaches every part of the engine that decides from it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+from callcenter.app import Engine
+from callcenter.config.loader import Config, load_config
+from callcenter.paths import PROJECT_ROOT, Paths
+from callcenter.secrets import Secrets
+
+
+def _edited_config(tmp_path: Path) -> Path:
+    directory = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", directory)
+    hotlines = directory / "hotlines.yaml"
+    text = hotlines.read_text(encoding="utf-8")
+    assert "省地震局" in text
+    hotlines.write_text(text.replace("省地震局", "省应急管理厅"), encoding="utf-8")
+    return directory
+
+
+def _reachable(root: object, depth: int = 3) -> list[tuple[str, object]]:
+    """(path, object) for everything reachable from ``root`` through attributes, lists and
+    dicts, ``depth`` steps deep."""
+    found: list[tuple[str, object]] = []
+    seen: set[int] = set()
+
+    def walk(path: str, obj: object, left: int) -> None:
+        if id(obj) in seen or isinstance(obj, str | int | float | bool | bytes | type(None)):
+            return
+        seen.add(id(obj))
+        found.append((path, obj))
+        if left == 0:
+            return
+        children: dict[str, Any] = {}
+        if isinstance(obj, dict):
+            children = {f"[{k!r}]": v for k, v in list(obj.items())[:50]}
+        elif isinstance(obj, list | tuple | set):
+            children = {f"[{i}]": v for i, v in enumerate(list(obj)[:50])}
+        elif hasattr(obj, "__dict__"):
+            children = {f".{k}": v for k, v in vars(obj).items()}
+        for key, child in children.items():
+            walk(path + key, child, left - 1)
+
+    walk("engine", root, depth)
+    return found
+
+
+def test_reload_leaves_no_part_on_the_old_configuration(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        old = load_config(PROJECT_ROOT / "config")
+        paths = Paths(tmp_path, tmp_path / "var")
+        engine = Engine(old, paths, Secrets(ami_secret="x", api_token="t"))
+        old_router = engine.router
+        old_parts = {id(o): name for name, o in (
+            ("config", old), ("router", old_router), ("hotlines", old.hotlines),
+            ("queues", old.queues), ("agents", old.agents), ("prefill", old.prefill))}
+        new: Config = load_config(_edited_config(tmp_path))
+        result = await engine._reload_command({"config": str(new.directory)})
+        assert result["hotlines"] == len(new.hotlines.hotlines)
+
+        stale = [(path, old_parts[id(obj)]) for path, obj in _reachable(engine)
+                 if id(obj) in old_parts]
+        assert not stale, f"parts still on the old configuration: {stale}"
+        assert engine.ticket_desk.router.decide("12322", engine_today()).unit == "省应急管理厅"
+        assert engine.ticket_desk.rules is engine.config.prefill
+        assert engine.config.directory == new.directory
+        assert engine.core.router is engine.router is engine.routing.router
+        engine.call_log.close()
+
+    asyncio.run(scenario())
+
+
+def engine_today() -> Any:
+    from datetime import date
+    return date.today()
