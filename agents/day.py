@@ -21,24 +21,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import structlog
 
-from callcenter.agents.desk import AgentDesk
 from callcenter.agi.wire import parse_request_lines
 from callcenter.ami.adapter import adapt
-from callcenter.ami.client import AmiClient
 from callcenter.ami.wire import AmiFrame
 from callcenter.calllog.writer import CallLog, log_time
 from callcenter.config.loader import Config, config_hash
 from callcenter.config.models import Section
-from callcenter.core import CallCenterCore
-from callcenter.pbx.confgen import prompt_path
-from callcenter.replay.runner import ReplaySession, _NoAsterisk
-from callcenter.routing.catalogue import Catalogue
-from callcenter.routing.decide import Kind, Router
-from callcenter.routing.scripts import RoutingScripts
+from callcenter.decisions import build_decisions
+from callcenter.replay.offline import ReplaySession, no_asterisk
+from callcenter.routing.decide import Kind
 
 log = structlog.get_logger("engine")
 
@@ -98,12 +93,9 @@ class Day:
         self.start = start.timestamp()
         self.call_log = CallLog(out, mask=mask)
         self.mask = mask
-        router = Router(Catalogue.build(config.hotlines), config.queues)
-        self.router = router
-        self.desk = AgentDesk(config, cast(AmiClient, _NoAsterisk()), lambda: self.now)
-        self.core = CallCenterCore(router, config.queues, self.desk)
-        self.routing = RoutingScripts(router, prompt_path, today=lambda: datetime.fromtimestamp(
-            self.now).date())
+        decisions = build_decisions(config, no_asterisk, lambda: self.now)
+        self.router, self.core, self.routing = (decisions.router, decisions.core,
+                                                decisions.routing)
         self.now = self.start
         self.jobs: list[_Job] = []
         self.seq = itertools.count()

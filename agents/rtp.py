@@ -4,26 +4,13 @@ audio after the G.711 round trip (what Asterisk decodes), for reference decodes.
 
 from __future__ import annotations
 
-import audioop
 import struct
-import wave
 from pathlib import Path
 
-SAMPLE_RATE = 8000
+from callcenter.audio import ulaw_encode
+
 FRAME_SAMPLES = 160  # 20 ms
 PT_PCMU = 0
-
-
-def read_pcm(wav_path: Path) -> bytes:
-    with wave.open(str(wav_path), "rb") as wav:
-        if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (SAMPLE_RATE, 1, 2):
-            raise ValueError(f"{wav_path}: need 8 kHz mono 16-bit audio")
-        return wav.readframes(wav.getnframes())
-
-
-def g711_round_trip(pcm: bytes) -> bytes:
-    """What the other end hears of ``pcm`` sent as μ-law."""
-    return audioop.ulaw2lin(audioop.lin2ulaw(pcm, 2), 2)
 
 
 def _ip_checksum(header: bytes) -> int:
@@ -36,7 +23,7 @@ def _ip_checksum(header: bytes) -> int:
 def write_rtp_pcap(pcm: bytes, target: Path, *, src_port: int = 40000,
                    dst_port: int = 10000, ssrc: int = 0x12345678) -> int:
     """Write ``pcm`` as a μ-law RTP pcap; returns the number of packets."""
-    ulaw = audioop.lin2ulaw(pcm, 2)
+    ulaw = ulaw_encode(pcm)
     ulaw += b"\xff" * (-len(ulaw) % FRAME_SAMPLES)  # μ-law silence pads the last frame
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
     count = 0

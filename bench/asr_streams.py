@@ -39,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import structlog
 
-from agents.rtp import read_pcm
 from callcenter.asr.model import check_model
 from callcenter.asr.pool import AsrPool
 from callcenter.asr.segmenter import AsrResult
+from callcenter.audio import read_pcm
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.audiosocket.wire import Audio, Hangup, StreamId, encode
 from callcenter.config.loader import load_config

@@ -11,7 +11,6 @@ from typing import Any, TextIO
 
 import structlog
 
-from callcenter.agents.desk import AgentDesk
 from callcenter.agi.server import AgiSession, FastAgiServer, Handler
 from callcenter.agi.wire import AgiRequest
 from callcenter.ami import actions
@@ -26,21 +25,17 @@ from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog, log_time
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
+from callcenter.commands import Commands
 from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.server import ControlServer, query
-from callcenter.core import CallCenterCore, Reconfigurable
+from callcenter.core import Reconfigurable
+from callcenter.decisions import build_decisions
 from callcenter.errors import (
-    AgentError,
     AmiActionFailed,
     AmiNotConnected,
     EngineControlError,
-    TransferError,
 )
 from callcenter.paths import Paths
-from callcenter.pbx.confgen import prompt_path
-from callcenter.routing.catalogue import Catalogue
-from callcenter.routing.decide import Router
-from callcenter.routing.scripts import RoutingScripts
 from callcenter.secrets import Secrets
 from callcenter.store.db import CallbackRequest, Store
 from callcenter.tickets.desk import TicketDesk
@@ -63,8 +58,6 @@ class Engine:
         self.mask_numbers = not e.privacy.log_full_numbers
         self.call_log = CallLog(paths.resolve(e.paths.call_log), mask=self.mask_numbers,
                                 console=console, flush_interval=LOG_FLUSH_S)
-        self.router = Router(Catalogue.build(config.hotlines), config.queues)
-        self.routing = RoutingScripts(self.router, prompt_path)
         self.ami = AmiClient(
             AmiSettings(
                 host=e.ami.host, port=e.asterisk.ami_port, username=e.ami.username,
@@ -75,11 +68,14 @@ class Engine:
             sink=self.on_frame,
             on_connected=self.resync,
         )
+        self.decisions = build_decisions(config, self.ami.send, time.time)
+        self.core = self.decisions.core
+        self.routing = self.decisions.routing
+        self.router = self.decisions.router
+        self.agent_desk = self.decisions.agent_desk
         self.agi = FastAgiServer(self._scripts(), e.agi.host, e.agi.port,
                                  on_request=self._record_agi,
                                  request_timeout=e.agi.request_timeout_s)
-        self.agent_desk = AgentDesk(config, self.ami, time.time)
-        self.core = CallCenterCore(self.router, config.queues, self.agent_desk)
         self.tracker = self.core.tracker
         self.queue_watch = self.core.queue_watch
         self.asr_pool = AsrPool(e.asr, paths.resolve(e.asr.model))
@@ -97,17 +93,14 @@ class Engine:
             ticket_of=self.ticket_desk.ticket_id, ticket_content=self._ticket_content,
             records=lambda: self.transfer_records, publish=self.ticket_desk.bus.publish)
         self.ticket_desk.ignore_call = self.transfer_desk.is_transfer_leg
-        # the transfer desk reads self.config.hotlines when it needs them
-        self.reconfigurable: list[Reconfigurable] = [self.routing, self.core, self.ticket_desk]
-        self.api = ApiServer(build_app(secrets.api_token, self.agent_desk, self.snapshot,
-                                       tickets=lambda: self.ticket_desk.tickets,
-                                       ticket_events=self.ticket_desk.bus,
-                                       transfers=self.transfer_desk),
+        # besides the deciding parts (self.decisions); the transfer desk reads
+        # self.config.hotlines when it needs them
+        self.reconfigurable: list[Reconfigurable] = [self.ticket_desk]
+        self.commands = Commands(self)
+        self.api = ApiServer(build_app(secrets.api_token, self.commands.run,
+                                       ticket_events=self.ticket_desk.bus),
                              e.api.host, e.api.port)
-        self.control = ControlServer(paths.control_socket, {"status": self._status_command,
-                                                            "reload": self._reload_command,
-                                                            "agent": self._agent_command,
-                                                            "transfer": self._transfer_command})
+        self.control = ControlServer(paths.control_socket, self.commands)
         self.store: Store | None = None
         self.core.on_call_ended = self.ticket_desk.call_ended
         self.core.on_callback = self._callback_requested
@@ -222,42 +215,13 @@ class Engine:
             "transfers": self.transfer_desk.snapshot(),
         }
 
-    def _status_command(self, _request: Any) -> dict[str, Any]:
-        return self.snapshot()
+    # -- what the command layer acts on (callcenter.commands.EngineParts) -----------------
 
-    async def _agent_command(self, request: Any) -> Any:
-        action = str(request.get("action", ""))
-        agent_id = str(request.get("agent", ""))
-        desk = self.agent_desk
-        if action == "list":
-            return desk.snapshot()
-        if action == "login":
-            return await desk.login(agent_id)
-        if action == "logout":
-            return await desk.logout(agent_id)
-        if action == "pause":
-            return await desk.pause(agent_id, str(request.get("reason", "")))
-        if action == "unpause":
-            return await desk.unpause(agent_id)
-        raise AgentError(f"unknown agent action {action!r}")
+    def tickets(self) -> Tickets | None:
+        return self.ticket_desk.tickets
 
-    async def _transfer_command(self, request: Any) -> Any:
-        action = str(request.get("action", "start"))
-        agent_id = str(request.get("agent", ""))
-        desk = self.transfer_desk
-        if action == "destinations":
-            return [d.as_dict() for d in destinations(self.config.hotlines)]
-        if action == "list":
-            return desk.snapshot()
-        if action == "start":
-            return await desk.start(agent_id, str(request.get("destination", "")),
-                                    str(request.get("mode") or "conference"),
-                                    wait=bool(request.get("wait", True)))
-        if action == "complete":
-            return await desk.complete(agent_id)
-        if action == "cancel":
-            return await desk.cancel(agent_id)
-        raise TransferError(f"unknown transfer action {action!r}")
+    def hotlines_destinations(self) -> list[dict[str, object]]:
+        return [d.as_dict() for d in destinations(self.config.hotlines)]
 
     async def _ticket_content(self, ticket_id: int) -> dict[str, Any]:
         tickets = self.ticket_desk.tickets
@@ -265,9 +229,9 @@ class Engine:
             return {}
         return await tickets.get(ticket_id)
 
-    async def _reload_command(self, request: Any) -> dict[str, Any]:
+    async def reload(self, config_dir: str | None) -> dict[str, Any]:
         """Take a new configuration (AMI/FastAGI addresses need a restart)."""
-        directory = Path(str(request.get("config") or self.config.directory))
+        directory = Path(config_dir or self.config.directory)
         # ConfigError: the old configuration stays
         config = await asyncio.to_thread(load_config, directory)
         self.reconfigure(config)
@@ -277,10 +241,11 @@ class Engine:
 
     def reconfigure(self, config: Config) -> None:
         """The one place a new configuration is handed to every part that decides from it:
-        a part that keeps rules from the configuration has ``reconfigure(config, router)``
-        and is listed in ``self.reconfigurable`` (a test checks that none is left out)."""
+        the deciding parts (:class:`~callcenter.decisions.Decisions`), then every other part
+        that keeps rules from the configuration (``reconfigure(config, router)``, listed in
+        ``self.reconfigurable``; a test checks that none is left out)."""
         self.config = config
-        self.router = Router(Catalogue.build(config.hotlines), config.queues)
+        self.router = self.decisions.reconfigure(config)
         for part in self.reconfigurable:
             part.reconfigure(config, self.router)
 

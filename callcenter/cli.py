@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ def _row_id(text: str) -> int:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
-def _config(args: argparse.Namespace, paths: Paths) -> Config:
+def config_of(args: argparse.Namespace, paths: Paths) -> Config:
+    """The configuration the command line names (``--config DIR``, default ``config/``)."""
     return load_config(Path(args.config) if args.config else paths.config)
 
 
@@ -64,7 +66,7 @@ def cmd_check_config(args: argparse.Namespace, paths: Paths) -> int:
 def _asterisk(args: argparse.Namespace, paths: Paths):  # type: ignore[no-untyped-def]
     from callcenter.pbx.control import AsteriskControl
 
-    config = _config(args, paths)
+    config = config_of(args, paths)
     return AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
 
 
@@ -129,7 +131,7 @@ def cmd_reload(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_prompts(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.prompts import build_all
 
-    results = build_all(_config(args, paths), paths.prompt_build)
+    results = build_all(config_of(args, paths), paths.prompt_build)
     print(f"{len(results)} prompt(s) ready in {paths.prompt_build}")
     return 0
 
@@ -137,7 +139,7 @@ def cmd_prompts(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.app import Engine
 
-    config = _config(args, paths)
+    config = config_of(args, paths)
     engine = Engine(config, paths, load_secrets(paths.secrets),
                     console=None if args.quiet else sys.stderr)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -254,18 +256,12 @@ def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
         print("error: say which agent, e.g. `agent login 1001`", file=sys.stderr)
         return 2
     try:
-        result = query(paths.control_socket, "agent", timeout=15, action=args.agent_action,
+        result = query(paths.control_socket, f"agent.{args.agent_action}", timeout=15,
                        agent=args.agent or "", reason=args.reason or "")
     except EngineControlError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     rows = result if isinstance(result, list) else [result]
-    if args.agent_action == "list" and args.agent:
-        rows = [row for row in rows if row["agent"] == args.agent]
-        if not rows:
-            print(f"error: unknown agent {args.agent!r} (`agent list` shows them all)",
-                  file=sys.stderr)
-            return 1
     console.print(agents_table(console, rows))
     return 0
 
@@ -278,7 +274,7 @@ def cmd_transfer(args: argparse.Namespace, paths: Paths) -> int:
         table = Table(title="转接目的地 (transfer destinations)")
         for column in ("number", "name", "units", "kind", "target", "answer s"):
             table.add_column(column)
-        for d in destinations(_config(args, paths).hotlines):
+        for d in destinations(config_of(args, paths).hotlines):
             table.add_row(d.number, d.name, d.units, d.kind.value + (" 专家" if d.experts
                                                                      else ""),
                           d.target, str(d.answer_timeout_s))
@@ -294,7 +290,7 @@ def cmd_transfer(args: argparse.Namespace, paths: Paths) -> int:
               file=sys.stderr)
         return 2
     try:
-        result = query(paths.control_socket, "transfer", timeout=150, action=action,
+        result = query(paths.control_socket, f"transfer.{action}", timeout=150,
                        agent=args.agent, **fields)
     except EngineControlError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -314,7 +310,7 @@ def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.store.db import Store
     from callcenter.transfers.records import TransferRecords
 
-    config = _config(args, paths)
+    config = config_of(args, paths)
 
     async def show() -> int:
         store = await Store.open(paths.resolve(config.engine.paths.database))
@@ -346,7 +342,7 @@ def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
     if not path.is_file():
         print(f"error: no call log at {path}", file=sys.stderr)
         return 2
-    config = _config(args, paths)
+    config = config_of(args, paths)
     shown = 0
 
     def divergence(found: Divergence) -> None:
@@ -395,17 +391,6 @@ def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
     return 1 if divergences else 0
 
 
-def cmd_gen_day(args: argparse.Namespace, paths: Paths) -> int:
-    from agents.day import generate_day
-
-    started = time.monotonic()
-    calls, frames = generate_day(_config(args, paths), Path(args.out), calls=args.calls,
-                                 seed=args.seed, day=args.day)
-    print(f"wrote {args.out}: {calls} calls, {frames} AMI frames, 24 h, seed {args.seed} "
-          f"({time.monotonic() - started:.0f} s)")
-    return 0
-
-
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from datetime import date
 
@@ -413,7 +398,7 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.reports.figures import ReportBuilder
     from callcenter.reports.render import TITLES, tables, write_csv, write_html
 
-    config = _config(args, paths)
+    config = config_of(args, paths)
     path = Path(args.log) if args.log else paths.resolve(config.engine.paths.call_log)
     if not path.is_file():
         print(f"error: no call log at {path}", file=sys.stderr)
@@ -468,18 +453,12 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
-    from callcenter.demo import run_demo
-
-    return run_demo(_config(args, paths), paths, seconds=args.seconds, rate=args.rate)
-
-
 def cmd_prefill(args: argparse.Namespace, paths: Paths) -> int:
     import json
 
     from callcenter.prefill import extract
 
-    rules = _config(args, paths).prefill
+    rules = config_of(args, paths).prefill
     utterances = [line for line in sys.stdin.read().splitlines() if line.strip()]
     if not utterances:
         print("error: no transcript on standard input (plain text, one utterance per line)",
@@ -495,7 +474,7 @@ def cmd_ticket(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.store.db import Store
     from callcenter.tickets.store import Tickets
 
-    config = _config(args, paths)
+    config = config_of(args, paths)
 
     async def show() -> int:
         store = await Store.open(paths.resolve(config.engine.paths.database))
@@ -521,7 +500,7 @@ def cmd_models(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.asr.fetch import OFFICIAL, fetch_official, link_korean
     from callcenter.asr.model import check_model
 
-    config = _config(args, paths)
+    config = config_of(args, paths)
     configured = paths.resolve(config.engine.asr.model)
     if args.models_action == "check":
         target = Path(args.target) if args.target else configured
@@ -572,6 +551,11 @@ def _compile_model(args: argparse.Namespace, configured: Path) -> int:
     if target.resolve() != configured.resolve():
         console.print(f"set asr.model: {target} in engine.yaml to use it")
     return 0
+
+
+# Packages add commands here (pyproject entry points: a function taking the subparsers):
+# the lab (agents/) adds its own, so the engine never imports the lab.
+COMMAND_PLUGINS = "callcenter.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -653,13 +637,6 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", help="write the HTML report here")
     report.add_argument("--csv", help="write CSV files into this directory")
     report.set_defaults(func=cmd_report)
-    gen = sub.add_parser("gen-day", help="write a realistic 24-hour call log (simulated "
-                         "callers, queues and agents through the engine's decision code)")
-    gen.add_argument("--calls", type=int, default=30000)
-    gen.add_argument("--out", required=True, help="the call log to write (replaced)")
-    gen.add_argument("--seed", type=int, default=12345)
-    gen.add_argument("--day", help="the date simulated (YYYY-MM-DD; default yesterday)")
-    gen.set_defaults(func=cmd_gen_day)
     ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
     ticket.add_argument("ticket_action", choices=["show", "list"])
     ticket.add_argument("id", nargs="?", type=_row_id, help="ticket id (show)")
@@ -680,10 +657,8 @@ def build_parser() -> argparse.ArgumentParser:
     prefill = sub.add_parser("prefill", help="ticket fields from a transcript on stdin "
                              "(one utterance per line) as one JSON object")
     prefill.set_defaults(func=cmd_prefill)
-    demo = sub.add_parser("demo", help="bring everything up, place calls, show what happened")
-    demo.add_argument("--seconds", type=float, default=75, help="how long callers arrive")
-    demo.add_argument("--rate", type=float, default=0.4, help="callers per second (Poisson)")
-    demo.set_defaults(func=cmd_demo)
+    for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. the lab's demo and gen-day
+        plugin.load()(sub)
     return parser
 
 

@@ -108,6 +108,12 @@ class AgentError(CallCenterError):
     error_id = "CC700"
 
 
+class UnknownAgent(AgentError):
+    """No such agent in agents.yaml."""
+
+    error_id = "CC701"
+
+
 # -- speech (AudioSocket, recognition) ------------------------------------------------------
 
 
@@ -122,13 +128,37 @@ class AudioSocketProtocolError(CallCenterError):
 
 
 class TransferError(CallCenterError):
-    """A transfer that cannot be done (agent without a call, unknown destination, …): nothing
-    about the call was changed."""
+    """A transfer that cannot be done (unknown destination or mode, …): nothing about the
+    call was changed."""
 
     error_id = "CC1000"
 
 
+class TransferConflict(TransferError):
+    """Not now, given the call's state: no call, a transfer already going on or none, the
+    destination not answered yet, a blind transfer that cannot be completed or cancelled."""
+
+    error_id = "CC1001"
+
+
 # -- HTTP API -------------------------------------------------------------------------------
+
+
+class CommandError(CallCenterError):
+    """A command the command layer cannot take: unknown, or its arguments are missing or of
+    the wrong kind (whichever front door it came through)."""
+
+    error_id = "CC1200"
+
+
+class UnknownCommand(CommandError):
+    error_id = "CC1201"
+
+
+class ServiceUnavailable(CallCenterError):
+    """A part the command needs is not there yet (the ticket store still opening, …)."""
+
+    error_id = "CC1202"
 
 
 class ApiRequestError(CallCenterError):

@@ -24,9 +24,9 @@ from callcenter.agents.state import (
 )
 from callcenter.ami import actions
 from callcenter.ami import events as ev
-from callcenter.ami.client import AmiClient
+from callcenter.ami.client import ActionSender
 from callcenter.config.loader import Config, agent_endpoint
-from callcenter.errors import AgentError, AmiActionFailed, AmiNotConnected
+from callcenter.errors import AgentError, AmiActionFailed, AmiNotConnected, UnknownAgent
 
 log = structlog.get_logger("agents")
 
@@ -38,8 +38,8 @@ def interface(agent_id: str) -> str:
 
 
 class AgentDesk:
-    def __init__(self, config: Config, ami: AmiClient, clock: Callable[[], float]) -> None:
-        self.ami = ami
+    def __init__(self, config: Config, send: ActionSender, clock: Callable[[], float]) -> None:
+        self.send = send
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_tick: float | None = None
@@ -111,7 +111,7 @@ class AgentDesk:
 
     async def _send(self, action: actions.AmiAction) -> None:
         try:
-            reply = await self.ami.send(action)
+            reply = await self.send(action)
             if not reply.success:
                 log.warning("agent.action_failed", action=action.name, message=reply.message)
         except (AmiActionFailed, AmiNotConnected) as exc:
@@ -122,13 +122,13 @@ class AgentDesk:
     def _agent(self, agent_id: str) -> Any:
         agent = self.config.agents.agents.get(agent_id)
         if agent is None:
-            raise AgentError(f"unknown agent {agent_id!r} (agents.yaml lists "
+            raise UnknownAgent(f"unknown agent {agent_id!r} (agents.yaml lists "
                              f"{', '.join(sorted(self.config.agents.agents)) or 'none'})")
         return agent
 
     async def registered(self, agent_id: str) -> bool:
         """Whether the agent's softphone is registered: its device is not UNAVAILABLE."""
-        reply = await self.ami.send(actions.device_state_list())
+        reply = await self.send(actions.device_state_list())
         if not reply.success:
             raise AgentError(f"cannot check the softphone of agent {agent_id}: {reply.message}")
         device = interface(agent_id)
@@ -142,7 +142,7 @@ class AgentDesk:
             raise AgentError(f"the softphone of agent {agent_id} ({agent_endpoint(agent_id)}) "
                              f"is not registered: start it, then log in")
         for queue in sorted(agent.skills):
-            reply = await self.ami.send(actions.queue_add(
+            reply = await self.send(actions.queue_add(
                 queue, interface(agent_id), agent_id, agent.penalty(queue),
                 state_interface=interface(agent_id)))
             if not reply.success and "Already there" not in reply.message:
@@ -155,7 +155,7 @@ class AgentDesk:
         agent = self._agent(agent_id)
         queues = set(agent.skills) | self.board.status(agent_id).queues
         for queue in sorted(queues):
-            await self.ami.send(actions.queue_remove(queue, interface(agent_id)))
+            await self.send(actions.queue_remove(queue, interface(agent_id)))
         log.info("agent.logout", agent=agent_id)
         await self._settle(lambda: not self.board.status(agent_id).queues)
         return self.describe(agent_id)
@@ -179,7 +179,7 @@ class AgentDesk:
     async def _member_action(self, agent_id: str, action: actions.AmiAction) -> None:
         if not self.board.status(agent_id).queues:
             raise AgentError(f"agent {agent_id} is not logged in")
-        reply = await self.ami.send(action)
+        reply = await self.send(action)
         if not reply.success:
             raise AgentError(f"{action.name} for agent {agent_id} failed: {reply.message}")
 

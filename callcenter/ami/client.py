@@ -56,6 +56,10 @@ class AmiResponse:
     items: tuple[AmiFrame, ...] = ()
 
 
+# What sends an action and awaits its answer: AmiClient.send live, a stand-in offline.
+ActionSender = Callable[[AmiAction], Awaitable[AmiResponse]]
+
+
 @dataclass(slots=True)
 class AmiLinkStatus:
     connected: bool = False

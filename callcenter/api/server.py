@@ -13,10 +13,13 @@
                                           ``utterance``, ``prefill``, ``closed`` (last)
     POST /api/tickets/{id}/confirm        body {"fields": {...}}: what the agent confirms
 
-Every request carries ``Authorization: Bearer <token>`` (``api_token`` in var/secrets.yaml);
-without it: 401. Refusals are JSON ``{"error": …, "error_id": …}`` with 400 (404 for an
-unknown agent or ticket); so are aiohttp's own (413 for a body over ``MAX_BODY_BYTES``, 404
-for an unknown path, 405 for a wrong method).
+Every route runs a command of the one command layer (:mod:`callcenter.commands`), as the
+control socket does. Every request carries ``Authorization: Bearer <token>`` (``api_token``
+in var/secrets.yaml); without it: 401. Refusals are JSON ``{"error": …, "error_id": …}``
+with the status of the error's class (:mod:`callcenter.api.errors`: 404 unknown agent or
+ticket, 409 not now given the call's state, 503 a part not ready, else 400); so are
+aiohttp's own (413 for a body over ``MAX_BODY_BYTES``, 404 for an unknown path, 405 for a
+wrong method).
 """
 
 from __future__ import annotations
@@ -24,21 +27,17 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import structlog
 from aiohttp import web
 
-from callcenter.errors import AgentError, ApiRequestError, TransferError
-from callcenter.store.db import StoreError, row_id
+from callcenter.actors import Actor
+from callcenter.api.errors import http_status
+from callcenter.errors import ApiRequestError, CallCenterError, CommandError, UnknownCommand
 
 log = structlog.get_logger("api")
-
-
-class TicketSource(Protocol):
-    async def get(self, ticket_id: int) -> dict[str, Any]: ...
-    async def confirm(self, ticket_id: int, fields: dict[str, Any]) -> None: ...
 
 
 class TicketEvents(Protocol):
@@ -46,24 +45,10 @@ class TicketEvents(Protocol):
     def unsubscribe(self, ticket_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None: ...
 
 
+Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]  # Commands.run
+AGENT_ACTIONS = ("login", "logout", "pause", "unpause")
 SSE_KEEPALIVE_S = 15.0
 MAX_BODY_BYTES = 1024**2  # request bodies are small JSON objects
-
-
-class Desk(Protocol):
-    def snapshot(self) -> list[dict[str, Any]]: ...
-    async def login(self, agent_id: str) -> dict[str, Any]: ...
-    async def logout(self, agent_id: str) -> dict[str, Any]: ...
-    async def pause(self, agent_id: str, reason: str) -> dict[str, Any]: ...
-    async def unpause(self, agent_id: str) -> dict[str, Any]: ...
-
-
-class TransferSource(Protocol):
-    def snapshot(self) -> list[dict[str, object]]: ...
-    async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
-                    wait: bool = True) -> dict[str, object]: ...
-    async def complete(self, agent_id: str) -> dict[str, object]: ...
-    async def cancel(self, agent_id: str) -> dict[str, object]: ...
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -93,10 +78,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error(message, exc.status, ApiRequestError.error_id)
 
 
-def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
-              tickets: Callable[[], TicketSource | None] = lambda: None,
-              ticket_events: TicketEvents | None = None,
-              transfers: TransferSource | None = None) -> web.Application:
+def build_app(token: str, run: Runner,
+              ticket_events: TicketEvents | None = None) -> web.Application:
+    """The routes: each one a command of the command layer (``run``), errors by class."""
+
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("Authorization", "")
@@ -105,86 +90,73 @@ def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
             return _error("missing or wrong token (Authorization: Bearer …)", 401)
         return await handler(request)
 
-    async def get_status(_request: web.Request) -> web.Response:
-        return _json(status())
+    @web.middleware
+    async def command_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except CallCenterError as exc:
+            return _error(exc.message, http_status(exc), exc.error_id)
 
-    async def get_agents(_request: web.Request) -> web.Response:
-        return _json(desk.snapshot())
+    def actor(request: web.Request) -> Actor:
+        return Actor("api-token", "http", request.remote or "")
+
+    async def command(request: web.Request, name: str, **args: Any) -> web.Response:
+        return _json(await run(name, args, actor(request)))
+
+    async def body(request: web.Request, example: str) -> dict[str, Any]:
+        """The JSON object a POST carries ({} when there is none)."""
+        if not request.can_read_body:
+            return {}
+        try:
+            data = await request.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise CommandError(f"the body must be a JSON object like {example}")
+        return data
+
+    async def get_status(request: web.Request) -> web.Response:
+        return await command(request, "status")
+
+    async def get_agents(request: web.Request) -> web.Response:
+        return await command(request, "agent.list")
 
     async def agent_action(request: web.Request) -> web.Response:
-        agent_id = request.match_info["agent"]
         action = request.match_info["action"]
-        try:
-            if action == "login":
-                result = await desk.login(agent_id)
-            elif action == "logout":
-                result = await desk.logout(agent_id)
-            elif action == "unpause":
-                result = await desk.unpause(agent_id)
-            elif action == "pause":
-                try:
-                    body = await request.json()
-                except ValueError:
-                    return _error("the body must be JSON like {\"reason\": \"小休\"}", 400)
-                reason = body.get("reason", "") if isinstance(body, dict) else ""
-                result = await desk.pause(agent_id, str(reason))
-            else:
-                return _error(f"unknown action {action!r}", 404)
-        except AgentError as exc:
-            status_code = 404 if exc.message.startswith("unknown agent") else 400
-            return _error(exc.message, status_code, exc.error_id)
-        log.info("api.agent_action", agent=agent_id, action=action)
-        return _json(result)
-
-    async def load_ticket(request: web.Request) -> tuple[TicketSource, int, dict[str, Any]]:
-        source = tickets()
-        if source is None:
-            raise web.HTTPServiceUnavailable(
-                text=json.dumps({"error": "the ticket store is not open yet",
-                                 "error_id": StoreError.error_id}),
-                content_type="application/json")
-        try:
-            ticket_id = row_id(request.match_info["ticket"])
-            return source, ticket_id, await source.get(ticket_id)
-        except StoreError:
-            raise web.HTTPNotFound(
-                text=json.dumps({"error": f"no ticket {request.match_info['ticket'][:40]}",
-                                 "error_id": StoreError.error_id}, ensure_ascii=False),
-                content_type="application/json") from None
+        if action not in AGENT_ACTIONS:
+            raise UnknownCommand(f"unknown agent action {action!r} "
+                                 f"({', '.join(AGENT_ACTIONS)})")
+        given = await body(request, '{"reason": "小休"}')
+        return await command(request, f"agent.{action}", **given,
+                             agent=request.match_info["agent"])
 
     async def get_ticket(request: web.Request) -> web.Response:
-        _source, _ticket_id, ticket = await load_ticket(request)
-        return _json(ticket)
+        return await command(request, "ticket.get", ticket=request.match_info["ticket"])
 
     async def confirm_ticket(request: web.Request) -> web.Response:
-        source, ticket_id, _ticket = await load_ticket(request)
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        fields = body.get("fields") if isinstance(body, dict) else None
-        if not isinstance(fields, dict) or not fields:
-            return _error("the body must be JSON like {\"fields\": {\"phone\": \"…\"}}", 400)
-        await source.confirm(ticket_id, fields)
-        log.info("ticket.confirmed", ticket=ticket_id, fields=sorted(fields))
-        return _json(await source.get(ticket_id))
+        given = await body(request, '{"fields": {"phone": "…"}}')
+        return await command(request, "ticket.confirm", ticket=request.match_info["ticket"],
+                             fields=given.get("fields"))
 
     async def ticket_stream(request: web.Request) -> web.StreamResponse:
-        _source, ticket_id, ticket = await load_ticket(request)
+        ticket = await run("ticket.get", {"ticket": request.match_info["ticket"]},
+                           actor(request))
+        ticket_id = int(ticket["id"])
+        # subscribe before anything is sent: no event between the ticket and the stream lost
+        queue = ticket_events.subscribe(ticket_id) if ticket_events is not None else None
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                                "Cache-Control": "no-cache"})
-        await response.prepare(request)
-
-        async def emit(kind: str, data: Any) -> None:
-            payload = json.dumps(data, ensure_ascii=False, default=str)
-            await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
-
-        await emit("ticket", ticket)
-        if ticket.get("closed_at") or ticket_events is None:
-            await emit("closed", {"at": ticket.get("closed_at")})
-            return response
-        queue = ticket_events.subscribe(ticket_id)
         try:
+            await response.prepare(request)
+
+            async def emit(kind: str, data: Any) -> None:
+                payload = json.dumps(data, ensure_ascii=False, default=str)
+                await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
+
+            await emit("ticket", ticket)
+            if ticket.get("closed_at") or queue is None:
+                await emit("closed", {"at": ticket.get("closed_at")})
+                return response
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_S)
@@ -197,47 +169,26 @@ def build_app(token: str, desk: Desk, status: Callable[[], dict[str, Any]],
         except ConnectionResetError:
             pass
         finally:
-            ticket_events.unsubscribe(ticket_id, queue)
+            if queue is not None and ticket_events is not None:
+                ticket_events.unsubscribe(ticket_id, queue)
         return response
 
     async def transfer_start(request: web.Request) -> web.Response:
-        if transfers is None:
-            return _error("transfers are not available", 503)
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not body.get("destination"):
-            return _error('the body must be JSON like {"destination": "12366", '
-                          '"mode": "conference"}', 400)
-        try:
-            result = await transfers.start(request.match_info["agent"],
-                                           str(body["destination"]),
-                                           str(body.get("mode") or "conference"),
-                                           wait=bool(body.get("wait", True)))
-        except TransferError as exc:
-            return _error(exc.message, 409 if "no call" in exc.message else 400, exc.error_id)
-        return _json(result)
+        given = await body(request, '{"destination": "12366", "mode": "conference"}')
+        return await command(request, "transfer.start", **given,
+                             agent=request.match_info["agent"])
 
     async def transfer_action(request: web.Request) -> web.Response:
-        if transfers is None:
-            return _error("transfers are not available", 503)
-        agent_id, action = request.match_info["agent"], request.match_info["action"]
-        try:
-            if action == "complete":
-                result = await transfers.complete(agent_id)
-            elif action == "cancel":
-                result = await transfers.cancel(agent_id)
-            else:
-                return _error(f"unknown transfer action {action!r} (complete, cancel)", 404)
-        except TransferError as exc:
-            return _error(exc.message, 409, exc.error_id)
-        return _json(result)
+        action = request.match_info["action"]
+        if action not in ("complete", "cancel"):
+            raise UnknownCommand(f"unknown transfer action {action!r} (complete, cancel)")
+        return await command(request, f"transfer.{action}", agent=request.match_info["agent"])
 
-    async def transfer_list(_request: web.Request) -> web.Response:
-        return _json(transfers.snapshot() if transfers is not None else [])
+    async def transfer_list(request: web.Request) -> web.Response:
+        return await command(request, "transfer.list")
 
-    app = web.Application(middlewares=[json_errors, auth], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[json_errors, auth, command_errors],
+                          client_max_size=MAX_BODY_BYTES)
     app.router.add_post("/api/agents/{agent}/transfer", transfer_start)
     app.router.add_post("/api/agents/{agent}/transfer/{action}", transfer_action)
     app.router.add_get("/api/transfers", transfer_list)

@@ -17,6 +17,7 @@ from pathlib import Path
 from callcenter.asr.model import check_model
 from callcenter.asr.pool import WARM_UP_S, warm_up_audio
 from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult, Segmenter
+from callcenter.audio import g711_round_trip, read_pcm
 
 
 def decode(model_dir: Path, pcm: bytes, *, silence_final_s: float = 0.6,
@@ -44,8 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="no warm-up")
     parser.add_argument("--silence", type=float, default=0.6)
     args = parser.parse_args(argv)
-    from agents.rtp import g711_round_trip, read_pcm
-
     pcm = read_pcm(args.audio)
     if args.g711:
         pcm = g711_round_trip(pcm)

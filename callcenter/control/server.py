@@ -1,4 +1,6 @@
-"""A local control socket (unix, mode 0600): one JSON request line in, one JSON line out."""
+"""A local control socket (unix, mode 0600, so only root opens it): one JSON request line
+in — ``{"cmd": "agent.pause", "agent": "1001", "reason": "小休"}`` — one JSON line out. It is
+a front door of the one command layer (:mod:`callcenter.commands`), like the HTTP API."""
 
 from __future__ import annotations
 
@@ -7,24 +9,31 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
-from callcenter.errors import CallCenterError, EngineControlError
+from callcenter.actors import LOCAL, Actor
+from callcenter.errors import CallCenterError, EngineControlError, UnknownCommand
 
 log = structlog.get_logger("control")
 
-Command = Callable[[Mapping[str, Any]], Any]
 MAX_REQUEST = 64 * 1024
 
 
+class CommandRunner(Protocol):
+    @property
+    def names(self) -> list[str]: ...
+
+    async def run(self, name: str, args: Mapping[str, Any], actor: Actor = LOCAL) -> Any: ...
+
+
 class ControlServer:
-    def __init__(self, path: Path, commands: Mapping[str, Command]) -> None:
+    def __init__(self, path: Path, commands: CommandRunner) -> None:
         self.path = path
-        self.commands = dict(commands)
+        self.commands = commands
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -55,17 +64,14 @@ class ControlServer:
     async def _answer(self, line: bytes) -> dict[str, Any]:
         try:
             request = json.loads(line)
-            name = str(request["cmd"])
-        except (ValueError, KeyError, TypeError):
+            name = str(request.pop("cmd"))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return {"ok": False, "error": "request must be a JSON object with 'cmd'"}
-        command = self.commands.get(name)
-        if command is None:
-            return {"ok": False, "error": f"unknown command {name!r}",
-                    "known": sorted(self.commands)}
         try:
-            result = command(request)
-            if asyncio.iscoroutine(result):
-                result = await result
+            result = await self.commands.run(name, request, LOCAL)
+        except UnknownCommand as exc:
+            return {"ok": False, "error": exc.message, "error_id": exc.error_id,
+                    "known": self.commands.names}
         except CallCenterError as exc:  # an expected refusal: say why, no traceback
             return {"ok": False, "error": exc.message, "error_id": exc.error_id}
         except Exception as exc:

@@ -15,7 +15,6 @@ import jinja2
 from callcenter.config.loader import Config, agent_endpoint
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
-from callcenter.routing.catalogue import Catalogue
 from callcenter.routing.decide import Mode, Router, route_spec
 from callcenter.secrets import Secrets
 
@@ -105,7 +104,7 @@ def _seat_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
 
 def static_routes(config: Config, today: date) -> list[tuple[str, str, str]]:
     """(extension, cc-set-route arguments, comment) for every dial form, plus catch-alls."""
-    router = Router(Catalogue.build(config.hotlines), config.queues)
+    router = Router.of(config.hotlines, config.queues)
     rows = []
     for exten in sorted(router.catalogue.by_dialed):
         route = router.static_route(exten, today)
@@ -123,7 +122,7 @@ def render(config: Config, secrets: Secrets, paths: Paths,
     env = _environment(paths)
     engine = config.engine
     today = today or date.today()
-    router = Router(Catalogue.build(config.hotlines), config.queues)
+    router = Router.of(config.hotlines, config.queues)
     fallback = router.main_queue_route("", Mode.SUBCENTER, None)
     fallback_spec = route_spec(fallback, prompt_path).split(",")
     fallback_spec[2] = "${CC_HOTLINE}"

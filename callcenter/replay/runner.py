@@ -14,30 +14,22 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from callcenter.agents.desk import AgentDesk
-from callcenter.agi.server import AgiSession
-from callcenter.agi.wire import AgiReply, parse_reply, parse_request_lines
-from callcenter.ami import actions
+from callcenter.agi.wire import parse_request_lines
 from callcenter.ami.adapter import adapt
-from callcenter.ami.client import AmiClient, AmiResponse
 from callcenter.ami.events import UnknownEvent
 from callcenter.ami.wire import frame_from_json
 from callcenter.calllog.writer import line_processors, parse_ts
 from callcenter.config.loader import Config
-from callcenter.core import CallCenterCore, local_date
+from callcenter.decisions import build_decisions
 from callcenter.errors import AgiHangup, CallCenterError
-from callcenter.pbx.confgen import prompt_path
 from callcenter.replay.compare import DECISIONS, Comparator, Divergence, key_of
+from callcenter.replay.offline import ReplaySession, no_asterisk
 from callcenter.replay.reader import BadLine, LogLine, read_log
-from callcenter.routing.catalogue import Catalogue
-from callcenter.routing.decide import Router
-from callcenter.routing.scripts import RoutingScripts
 
 SETTLE_S = 30.0  # a call's unmatched decisions are reported this long after it ended
 MENU_LINES = {"menu.choice", "menu.timeout", "menu.invalid"}
@@ -60,37 +52,6 @@ def party(channel: str) -> str:
     if channel.startswith("Local/") and "cc-xfer" in channel:
         return "转接"
     return channel
-
-
-class _NoAsterisk:
-    """The agent desk's AMI in a replay: actions are not sent anywhere."""
-
-    async def send(self, action: actions.AmiAction, timeout: float | None = None) -> AmiResponse:
-        return AmiResponse(action.name, True, "replay", {})
-
-
-class ReplaySession(AgiSession):
-    """A FastAGI session whose channel is the log: the caller's keys are the recorded ones."""
-
-    def __init__(self, request: Any, keys: list[str | None], complete: bool) -> None:
-        super().__init__(request, cast(Any, None), cast(Any, None), 0)
-        self.keys = keys  # a digit, or None for a menu timeout
-        self.complete = complete  # the log says how the script ended (not a hang-up)
-
-    async def command(self, text: str) -> AgiReply:
-        if text.startswith("STREAM FILE"):
-            key = self.keys.pop(0) if self.keys and self.keys[0] is not None else None
-            return parse_reply([f"200 result={ord(key) if key else 0} endpos=0"])
-        if text.startswith("GET DATA"):
-            if not self.keys:
-                if not self.complete:
-                    raise AgiHangup("the caller hung up here (as recorded)")
-                return parse_reply(["200 result= (timeout)"])
-            key = self.keys.pop(0)
-            return parse_reply([f"200 result={key}" if key else "200 result= (timeout)"])
-        if text.startswith("CHANNEL STATUS"):
-            return parse_reply(["200 result=6"])
-        return parse_reply(["200 result=1"])
 
 
 @dataclass
@@ -151,13 +112,8 @@ class Replayer:
     # -- the engine's parts, fresh (as a starting engine has them) ---------------------------
 
     def _new_core(self) -> None:
-        router = Router(Catalogue.build(self.config.hotlines), self.config.queues)
-        desk = AgentDesk(self.config, cast(AmiClient, _NoAsterisk()), lambda: self._now)
-        self.core = CallCenterCore(router, self.config.queues, desk)
-        self.routing = RoutingScripts(router, prompt_path, today=self._today)
-
-    def _today(self) -> date:
-        return local_date(self._now)
+        decisions = build_decisions(self.config, no_asterisk, lambda: self._now)
+        self.core, self.routing = decisions.core, decisions.routing
 
     def _configure_capture(self) -> None:
         def capture(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

@@ -71,6 +71,11 @@ class Router:
     catalogue: Catalogue
     queues: QueuesConfig
 
+    @classmethod
+    def of(cls, hotlines: HotlinesConfig, queues: QueuesConfig) -> Router:
+        """The router of a configuration (its hotline catalogue and queues)."""
+        return cls(Catalogue.build(hotlines), queues)
+
     @property
     def hotlines(self) -> HotlinesConfig:
         return self.catalogue.config

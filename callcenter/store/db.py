@@ -20,6 +20,12 @@ class StoreError(CallCenterError):
     error_id = "CC800"
 
 
+class NoSuchRow(StoreError):
+    """No ticket (transfer, hand-off …) with that id; or the id is not an id at all."""
+
+    error_id = "CC801"
+
+
 ROW_ID_MAX = 2**63 - 1  # SQLite's largest INTEGER: a larger Python int cannot be bound
 
 
@@ -32,7 +38,7 @@ def row_id(text: str | int) -> int:
         value = 0
     if not 1 <= value <= ROW_ID_MAX:
         shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "…"
-        raise StoreError(f"{shown!r} is not an id (a whole number from 1 to {ROW_ID_MAX})")
+        raise NoSuchRow(f"{shown!r} is not an id (a whole number from 1 to {ROW_ID_MAX})")
     return value
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from callcenter.config.models import Speaker
 from callcenter.prefill.masking import mask_sensitive
-from callcenter.store.db import Store, StoreError
+from callcenter.store.db import NoSuchRow, Store, StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class Tickets:
                                     (ticket_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
-            raise StoreError(f"no ticket {ticket_id}")
+            raise NoSuchRow(f"no ticket {ticket_id}")
         ticket = dict(row)
         ticket["prefill"] = json.loads(ticket["prefill"])
         ticket["confirmed"] = json.loads(ticket["confirmed"])

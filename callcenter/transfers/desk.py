@@ -30,11 +30,11 @@ import structlog
 
 from callcenter.ami import actions
 from callcenter.ami import events as ev
-from callcenter.ami.client import AmiResponse
+from callcenter.ami.client import ActionSender
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.config.models import HotlinesConfig
-from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferError
+from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferConflict, TransferError
 from callcenter.transfers.destinations import Destination, DestinationKind, resolve
 from callcenter.transfers.model import (
     OTHER_REASONS,
@@ -58,7 +58,7 @@ GRACE_S = 8.0  # beyond the destination's answer time before the engine gives up
 DIAL_EVENT = "CcTransferDial"
 REASON_WAIT_S = 1.0  # after a failed Originate, how long the dialplan's reason may take
 
-Send = Callable[[actions.AmiAction], Awaitable[AmiResponse]]
+Send = ActionSender
 
 
 class TransferDesk:
@@ -106,7 +106,7 @@ class TransferDesk:
                     and channel_uniqueid(call, call.agent_channel) is not None
                     and channel_uniqueid(call, call.inbound_channel) is not None):
                 return call
-        raise TransferError(f"agent {agent_id} has no call to transfer")
+        raise TransferConflict(f"agent {agent_id} has no call to transfer")
 
     async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
                     wait: bool = True) -> dict[str, object]:
@@ -119,7 +119,7 @@ class TransferDesk:
         destination = resolve(self.hotlines(), wanted)
         call = self._agent_call(agent_id)
         if self.of_agent(agent_id) is not None:
-            raise TransferError(f"agent {agent_id} is already transferring this call: "
+            raise TransferConflict(f"agent {agent_id} is already transferring this call: "
                                 "complete or cancel it first")
         caller_uid = channel_uniqueid(call, call.inbound_channel) or call.call_id
         transfer = Transfer(
@@ -196,9 +196,9 @@ class TransferDesk:
         """The agent's transfer in progress, for a command that blind transfers refuse."""
         t = self.of_agent(agent_id)
         if t is None:
-            raise TransferError(f"agent {agent_id} has no transfer in progress")
+            raise TransferConflict(f"agent {agent_id} has no transfer in progress")
         if t.mode is TransferMode.BLIND:
-            raise TransferError(blind_refusal)
+            raise TransferConflict(blind_refusal)
         return t
 
     async def complete(self, agent_id: str) -> dict[str, object]:
@@ -206,7 +206,7 @@ class TransferDesk:
         t = self._in_progress(agent_id, "a blind transfer completes by itself when the "
                                         "destination answers")
         if t.phase is not Phase.ANSWERED:
-            raise TransferError(f"the destination has not answered yet ({t.phase.value}): "
+            raise TransferConflict(f"the destination has not answered yet ({t.phase.value}): "
                                 "wait, or cancel")
         if t.mode is TransferMode.ATTENDED:
             await self._into_room(t.dest_channel, t.room, strict=True)

@@ -82,8 +82,8 @@ async def test_a_restarted_engine_adopts_the_live_call_its_ticket_agent_and_spee
     process = _run_engine_process(lab)
     try:
         await _engine_ready(lab, process)
-        await asyncio.to_thread(query, lab.paths.control_socket, "agent", 5,
-                                action="login", agent=AGENT)
+        await asyncio.to_thread(query, lab.paths.control_socket, "agent.login", 5,
+                                agent=AGENT)
         caller = "13955550071"
         earlier = len(lab.events("call.started"))
         sipp = asyncio.create_task(place_calls([CallSpec("12345", caller)], audio=tone,

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.rtp import g711_round_trip, read_pcm, write_rtp_pcap
+from agents.rtp import write_rtp_pcap
 from agents.sipp import CallSpec, place_calls
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
+from callcenter.audio import g711_round_trip, read_pcm
 from callcenter.config.loader import agent_endpoint
 from callcenter.paths import PROJECT_ROOT
 from callcenter.prompts import synthesize, to_pinyin

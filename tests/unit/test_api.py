@@ -5,7 +5,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.api.server import build_app
-from callcenter.errors import AgentError, TransferError
+from callcenter.commands import Commands
+from callcenter.errors import AgentError, TransferConflict, TransferError, UnknownAgent
 
 
 class FakeDesk:
@@ -19,7 +20,7 @@ class FakeDesk:
         if agent_id == "1002":
             raise AgentError("the softphone of agent 1002 (agent-1002) is not registered")
         if agent_id != "1001":
-            raise AgentError(f"unknown agent {agent_id!r}")
+            raise UnknownAgent(f"unknown agent {agent_id!r}")
         self.calls.append(("login", agent_id))
         return {"agent": agent_id, "state": "available"}
 
@@ -38,8 +39,33 @@ class FakeDesk:
 AUTH = {"Authorization": "Bearer s3cret"}
 
 
+class FakeEngine:
+    """What the command layer acts on, with fakes for the desks."""
+
+    def __init__(self, desk: Any = None, transfers: Any = None, tickets: Any = None) -> None:
+        self.agent_desk = desk or FakeDesk()
+        self.transfer_desk = transfers
+        self._tickets = tickets
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"calls": [], "ami": {"connected": True}}
+
+    def tickets(self) -> Any:
+        return self._tickets
+
+    def hotlines_destinations(self) -> list[dict[str, object]]:
+        return []
+
+    async def reload(self, directory: str | None) -> dict[str, Any]:
+        return {}
+
+
+def app_of(engine: FakeEngine, ticket_events: Any = None) -> Any:
+    return build_app("s3cret", Commands(engine).run, ticket_events=ticket_events)
+
+
 async def _client(desk: FakeDesk) -> TestClient:  # type: ignore[type-arg]
-    app = build_app("s3cret", desk, lambda: {"calls": [], "ami": {"connected": True}})
+    app = app_of(FakeEngine(desk))
     client = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -96,8 +122,7 @@ async def test_ticket_json_confirm_and_live_events(tmp_path: Any) -> None:
     tickets, bus = Tickets(store), TicketBus()
     ticket_id = await tickets.open(TicketOpen("1.1", "13812345678", "12345", "12345",
                                               "12345热线", "", "q12345", "1001", "t0"))
-    app = build_app("s3cret", FakeDesk(), lambda: {}, tickets=lambda: tickets,
-                    ticket_events=bus)
+    app = app_of(FakeEngine(tickets=tickets), ticket_events=bus)
     async with TestClient(TestServer(app)) as client:
         r = await client.get(f"/api/tickets/{ticket_id}")
         assert r.status == 401
@@ -135,7 +160,7 @@ class FakeTransfers:
     async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
                     wait: bool = True) -> dict[str, object]:
         if agent_id != "1001":
-            raise TransferError(f"agent {agent_id} has no call to transfer")
+            raise TransferConflict(f"agent {agent_id} has no call to transfer")
         if wanted != "12366":
             raise TransferError(f"unknown transfer destination {wanted!r}")
         return {"transfer": "t1", "destination": wanted, "mode": mode, "phase": "answered",
@@ -145,11 +170,11 @@ class FakeTransfers:
         return {"transfer": "t1", "outcome": "completed"}
 
     async def cancel(self, agent_id: str) -> dict[str, object]:
-        raise TransferError(f"agent {agent_id} has no transfer in progress")
+        raise TransferConflict(f"agent {agent_id} has no transfer in progress")
 
 
 async def test_transfer_routes() -> None:
-    app = build_app("s3cret", FakeDesk(), lambda: {}, transfers=FakeTransfers())
+    app = app_of(FakeEngine(transfers=FakeTransfers()))
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
@@ -158,7 +183,7 @@ async def test_transfer_routes() -> None:
         assert ok.status == 200 and (await ok.json())["mode"] == "attended"
         no_call = await client.post("/api/agents/1002/transfer", headers=AUTH,
                                     json={"destination": "12366"})
-        assert no_call.status == 409 and (await no_call.json())["error_id"] == "CC1000"
+        assert no_call.status == 409 and (await no_call.json())["error_id"] == "CC1001"
         unknown = await client.post("/api/agents/1001/transfer", headers=AUTH,
                                     json={"destination": "4711"})
         assert unknown.status == 400 and "4711" in (await unknown.json())["error"]
@@ -185,7 +210,7 @@ async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Any) -> None
     from callcenter.tickets.store import Tickets
 
     store = await Store.open(tmp_path / "cc.sqlite3")
-    app = build_app("s3cret", FakeDesk(), lambda: {}, tickets=lambda: Tickets(store))
+    app = app_of(FakeEngine(tickets=Tickets(store)))
     try:
         async with TestClient(TestServer(app)) as client:
             for ticket in ("99999999999999999999999999", str(2**63), "-99999999999999999999",
@@ -195,7 +220,8 @@ async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Any) -> None
                                              headers=AUTH, json={"fields": {"a": "b"}})
                     assert r.status == 404, (ticket, path, await r.text())
                     body = await r.json()
-                    assert body["error_id"] == "CC800" and body["error"].startswith("no ticket")
+                    assert body["error_id"] == "CC801", body
+                    assert "not an id" in body["error"] or "no ticket" in body["error"]
     finally:
         await store.close()
 

@@ -13,6 +13,7 @@ from rich.table import Table
 import callcenter.cli as cli
 from callcenter.cli_tables import calls_table, queues_table, tickets_table
 from callcenter.config.loader import load_config
+from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT
 
 CONFIG = load_config(PROJECT_ROOT / "config")
@@ -118,9 +119,15 @@ def test_agent_list_with_an_id_lists_that_agent(monkeypatch: pytest.MonkeyPatch,
 
     asked: list[dict[str, Any]] = []
 
-    def query(_socket: Any, _command: str, **fields: Any) -> Any:
-        asked.append(fields)
-        return AGENTS
+    def query(_socket: Any, command: str, **fields: Any) -> Any:
+        """As the engine's agent.list command answers (tests/unit/test_commands.py)."""
+        asked.append({"command": command, **fields})
+        if not fields.get("agent"):
+            return AGENTS
+        found = [a for a in AGENTS if a["agent"] == fields["agent"]]
+        if not found:
+            raise EngineControlError(f"unknown agent {fields['agent']!r}")
+        return found
 
     out = console()
     monkeypatch.setattr(cli, "console", out)
@@ -128,7 +135,7 @@ def test_agent_list_with_an_id_lists_that_agent(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["agent", "list", "1001"]) == 0
     words = set(rendered(out).split())
     assert "1001" in words and "1002" not in words and "1003" not in words
-    assert asked[0]["agent"] == "1001"
+    assert asked[0] == {"command": "agent.list", "agent": "1001", "reason": "", "timeout": 15}
     assert cli.main(["agent", "list", "4711"]) == 1
     assert "unknown agent '4711'" in capsys.readouterr().err
     out = console()

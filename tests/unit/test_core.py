@@ -4,28 +4,23 @@ once a second at any phase; a replay at whole seconds and before every event).""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from structlog.testing import capture_logs
 
-from callcenter.agents.desk import AgentDesk
 from callcenter.ami import events as ev
-from callcenter.ami.client import AmiClient
 from callcenter.config.loader import load_config
 from callcenter.core import CallCenterCore
+from callcenter.decisions import build_decisions
 from callcenter.paths import PROJECT_ROOT
-from callcenter.replay.runner import _NoAsterisk
-from callcenter.routing.catalogue import Catalogue
-from callcenter.routing.decide import Router
+from callcenter.replay.offline import no_asterisk
 from tests.unit.test_agent_state import called, complete, connect, member
 
 CONFIG = load_config(PROJECT_ROOT / "config")  # q12345 wrap-up: 10 s
 
 
 def core() -> CallCenterCore:
-    desk = AgentDesk(CONFIG, cast(AmiClient, _NoAsterisk()), lambda: 0.0)
-    return CallCenterCore(Router(Catalogue.build(CONFIG.hotlines), CONFIG.queues),
-                          CONFIG.queues, desk)
+    return build_decisions(CONFIG, no_asterisk, lambda: 0.0).core
 
 
 def states(logs: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:

@@ -60,7 +60,7 @@ def test_reload_leaves_no_part_on_the_old_configuration(tmp_path: Path) -> None:
             ("config", old), ("router", old_router), ("hotlines", old.hotlines),
             ("queues", old.queues), ("agents", old.agents), ("prefill", old.prefill))}
         new: Config = load_config(_edited_config(tmp_path))
-        result = await engine._reload_command({"config": str(new.directory)})
+        result = await engine.commands.run("reload", {"config": str(new.directory)})
         assert result["hotlines"] == len(new.hotlines.hotlines)
 
         stale = [(path, old_parts[id(obj)]) for path, obj in _reachable(engine)

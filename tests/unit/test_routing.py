@@ -7,7 +7,7 @@ import pytest
 from callcenter.config.loader import Config, load_config
 from callcenter.config.models import Menu, QueueTarget
 from callcenter.paths import PROJECT_ROOT
-from callcenter.routing.catalogue import Catalogue, derived_prompts, dial_forms
+from callcenter.routing.catalogue import derived_prompts, dial_forms
 from callcenter.routing.decide import Kind, Mode, Router, route_spec
 
 TODAY = date(2026, 11, 28)
@@ -20,7 +20,7 @@ def config() -> Config:
 
 @pytest.fixture(scope="module")
 def router(config: Config) -> Router:
-    return Router(Catalogue.build(config.hotlines), config.queues)
+    return Router.of(config.hotlines, config.queues)
 
 
 def test_catalogue_is_the_annex(config: Config) -> None:
@@ -70,7 +70,7 @@ def test_after_the_transition_a_shorter_prompt(config: Config) -> None:
         update={"transition_ends": date(2026, 6, 30)})
     defaults = config.hotlines.defaults.model_copy(update={"merged": merged})
     hotlines = config.hotlines.model_copy(update={"defaults": defaults})
-    router = Router(Catalogue.build(hotlines), config.queues)
+    router = Router.of(hotlines, config.queues)
     assert router.decide("12396", date(2026, 6, 30)).prompts == ("transition-12396",)
     assert router.decide("12396", date(2026, 7, 1)).prompts == ("transition-short",)
 

@@ -1,0 +1,30 @@
+"""HTTP status of an engine error, by its class (never by its message): the most specific
+class listed first wins; every other deliberate error is a 400."""
+
+from __future__ import annotations
+
+from callcenter.errors import (
+    AmiNotConnected,
+    CallCenterError,
+    ServiceUnavailable,
+    TransferConflict,
+    UnknownAgent,
+    UnknownCommand,
+)
+from callcenter.store.db import NoSuchRow
+
+STATUS_BY_CLASS: tuple[tuple[type[CallCenterError], int], ...] = (
+    (UnknownCommand, 404),
+    (UnknownAgent, 404),
+    (NoSuchRow, 404),
+    (TransferConflict, 409),
+    (ServiceUnavailable, 503),
+    (AmiNotConnected, 503),
+)
+
+
+def http_status(exc: CallCenterError) -> int:
+    for cls, status in STATUS_BY_CLASS:
+        if isinstance(exc, cls):
+            return status
+    return 400

@@ -1,0 +1,84 @@
+"""The one command layer: the same commands, checks and errors for the HTTP API and the
+control socket; HTTP statuses come from error classes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from callcenter.api.errors import http_status
+from callcenter.commands import Commands
+from callcenter.control.server import ControlServer, query
+from callcenter.errors import (
+    AgentError,
+    AmiNotConnected,
+    CommandError,
+    EngineControlError,
+    ServiceUnavailable,
+    TransferConflict,
+    TransferError,
+    UnknownAgent,
+    UnknownCommand,
+)
+from callcenter.store.db import NoSuchRow, StoreError
+from tests.unit.test_api import FakeDesk, FakeEngine, FakeTransfers
+
+
+async def test_agent_list_filters_on_the_engine_side() -> None:
+    commands = Commands(FakeEngine())
+    assert [a["agent"] for a in await commands.run("agent.list", {})] == ["1001"]
+    assert [a["agent"] for a in await commands.run("agent.list", {"agent": "1001"})] == [
+        "1001"]
+    with pytest.raises(UnknownAgent, match="4711"):
+        await commands.run("agent.list", {"agent": "4711"})
+
+
+async def test_arguments_are_checked_once_for_every_door() -> None:
+    desk = FakeDesk()
+    commands = Commands(FakeEngine(desk, FakeTransfers()))
+    with pytest.raises(UnknownCommand, match=r"agent\.teleport"):
+        await commands.run("agent.teleport", {})
+    with pytest.raises(CommandError, match="'agent' is missing"):
+        await commands.run("agent.login", {})
+    with pytest.raises(CommandError, match="must be text"):
+        await commands.run("agent.login", {"agent": ["1001"]})
+    with pytest.raises(CommandError, match="true or false"):
+        await commands.run("transfer.start", {"agent": "1001", "destination": "12366",
+                                              "wait": "yes"})
+    assert await commands.run("agent.login", {"agent": 1001}) == {"agent": "1001",
+                                                                   "state": "available"}
+    assert desk.calls == [("login", "1001")]
+
+
+async def test_tickets_need_the_store_and_fields() -> None:
+    commands = Commands(FakeEngine())
+    with pytest.raises(ServiceUnavailable):
+        await commands.run("ticket.get", {"ticket": "1"})
+
+
+def test_http_status_is_chosen_by_error_class_not_message() -> None:
+    assert http_status(UnknownAgent("whatever")) == 404
+    assert http_status(AgentError("unknown agent '7'")) == 400  # the text does not matter
+    assert http_status(NoSuchRow("x")) == 404
+    assert http_status(StoreError("no ticket 7")) == 400
+    assert http_status(TransferConflict("x")) == 409
+    assert http_status(TransferError("agent 1001 has no call to transfer")) == 400
+    assert http_status(UnknownCommand("x")) == 404
+    assert http_status(ServiceUnavailable("x")) == 503
+    assert http_status(AmiNotConnected("x")) == 503
+
+
+async def test_the_control_socket_runs_the_same_commands(tmp_path: Path) -> None:
+    server = ControlServer(tmp_path / "engine.sock", Commands(FakeEngine()))
+    await server.start()
+    try:
+        agents = await asyncio.to_thread(query, server.path, "agent.list", agent="1001")
+        assert [a["agent"] for a in agents] == ["1001"]
+        with pytest.raises(EngineControlError, match="unknown agent '4711'"):
+            await asyncio.to_thread(query, server.path, "agent.login", agent="4711")
+        with pytest.raises(EngineControlError, match="unknown command 'nothing'"):
+            await asyncio.to_thread(query, server.path, "nothing")
+    finally:
+        await server.stop()

@@ -1,0 +1,49 @@
+"""The engine (``callcenter/``) never imports the lab (``agents/``): simulated agents,
+callers and days use the engine, not the other way round."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from callcenter.paths import PROJECT_ROOT
+
+LAB = "agents"
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every module a file imports (at any depth: module level, functions, TYPE_CHECKING),
+    and strings handed to importlib / __import__."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            name = ast.unparse(node.func)
+            if name in ("importlib.import_module", "import_module", "__import__"):
+                found.append((node.lineno, node.args[0].value))
+    return found
+
+
+def test_the_engine_does_not_import_the_lab() -> None:
+    offending = [
+        f"{path.relative_to(PROJECT_ROOT)}:{line}: imports {module}"
+        for path in sorted((PROJECT_ROOT / "callcenter").rglob("*.py"))
+        for line, module in imports_of(path)
+        if module == LAB or module.startswith(LAB + ".")]
+    assert offending == []
+
+
+def test_the_check_finds_every_kind_of_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import agents.rtp\n"
+                      "from agents.day import generate_day\n"
+                      "def f():\n    from agents import sipp\n"
+                      "import importlib\nimportlib.import_module('agents.demo')\n"
+                      "from callcenter.agents.desk import AgentDesk\n")
+    assert [m for _, m in imports_of(sample) if m.split(".")[0] == LAB] == [
+        "agents.rtp", "agents.day", "agents", "agents.demo"]
