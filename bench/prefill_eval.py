@@ -22,7 +22,9 @@ def main() -> int:
     parser.add_argument("--transcripts", type=Path,
                         default=PROJECT_ROOT / "tests/data/prefill/transcripts.yaml")
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config")
-    parser.add_argument("--misses", action="store_true", help="list every wrong field")
+    parser.add_argument("--misses", action="store_true",
+                        help="list every wrong field (a wrong request type with the cue "
+                             "groups found and their weights)")
     args = parser.parse_args()
     rules = load_config(args.config).prefill
     cases = load_cases(args.transcripts)

@@ -11,7 +11,7 @@ from callcenter.prefill.masking import mask_sensitive
 from callcenter.prefill.phones import extract_phones
 from callcenter.prefill.places import Gazetteer, Place
 from callcenter.prefill.rules import PrefillRules
-from callcenter.prefill.text import normalize
+from callcenter.prefill.text import joined, normalize
 
 __all__ = ["Place", "Prefill", "PrefillRules", "extract", "mask_sensitive", "normalize"]
 
@@ -40,7 +40,7 @@ def extract(utterances: list[str], rules: PrefillRules,
             gazetteer: Gazetteer | None = None) -> Prefill:
     """The fields of a ticket from the caller's final utterances (one per item)."""
     lines = [n for n in (normalize(u) for u in utterances) if n]
-    text = "。".join(lines)
+    text = joined(lines)
     phones: list[str] = []
     for line in lines:
         phones += [p for p in extract_phones(line) if p not in phones]

@@ -1,11 +1,12 @@
-"""Request type, topic (→ suggested unit), urgency, emergency referral and out-of-scope flags
-from the keyword tables of prefill.yaml."""
+"""Request type (scored cues, :mod:`callcenter.prefill.request_type`), topic (→ suggested
+unit), urgency, emergency referral and out-of-scope flags from the tables of prefill.yaml."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callcenter.prefill.rules import PrefillRules, RequestType, Topic
+from callcenter.prefill.request_type import request_type
+from callcenter.prefill.rules import PrefillRules, Topic
 from callcenter.prefill.text import mentions
 
 
@@ -25,10 +26,9 @@ def _any(text: str, keywords: list[str]) -> bool:
 
 
 def classify(text: str, rules: PrefillRules) -> Classification:
-    matched = next((t for t, words in rules.request_types.items() if _any(text, words)), None)
     best: tuple[int, str, Topic] | None = None
     for name, topic in rules.topics.items():
-        hits = sum(mentions(text, k) for k in topic.keywords)
+        hits = sum(mentions(text, k) for k in topic.keywords) * topic.weight
         if hits and (best is None or hits > best[0]):
             best = (hits, name, topic)
     emergency = next((line.value for line, words in rules.emergency.items()
@@ -36,12 +36,8 @@ def classify(text: str, rules: PrefillRules) -> Classification:
     out_of_scope = next((reason for reason, words in rules.out_of_scope.items()
                          if _any(text, words)), None)
     urgent = emergency is not None or _any(text, rules.urgent)
-    if matched is None:
-        matched = rules.default_request_type
-    if urgent and matched is RequestType.CONSULT:  # "着火了怎么办" asks for help
-        matched = RequestType.HELP
     return Classification(
-        request_type=matched.value,
+        request_type=request_type(text, rules, urgent).value,
         topic=best[1] if best else None,
         unit=best[2].unit if best else None,
         hotline=best[2].hotline if best else None,

@@ -10,6 +10,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from callcenter.prefill import Prefill, PrefillRules, extract
+from callcenter.prefill.request_type import evidence
+from callcenter.prefill.text import joined
 
 FIELDS = ("phones", "city", "county", "detail", "request_type", "topic", "unit", "urgent",
           "emergency_referral", "out_of_scope")
@@ -51,7 +53,8 @@ def _got(prefill: Prefill, name: str) -> Any:
     return list(value) if name == "phones" else value
 
 
-def _tally(score: FieldScore, name: str, got: Any, want: Any, case_id: int) -> None:
+def _tally(score: FieldScore, name: str, got: Any, want: Any, case_id: int,
+           why: str = "") -> None:
     if name == "phones":
         got_set, want_set = set(got), set(want or [])
         score.tp += len(got_set & want_set)
@@ -73,7 +76,14 @@ def _tally(score: FieldScore, name: str, got: Any, want: Any, case_id: int) -> N
         score.fn += want is not None and not right
         ok = right or (got is None and want is None)
     if not ok:
-        score.misses.append(f"#{case_id}: got {got!r}, expected {want!r}")
+        score.misses.append(f"#{case_id}: got {got!r}, expected {want!r}{why}")
+
+
+def _evidence(lines: list[str], rules: PrefillRules) -> str:
+    """' (投诉.态度 2 …)': the cue groups found, shown with a wrong request type."""
+    found = evidence(joined(lines), rules)
+    return " (" + ", ".join(f"{kind.value}.{group} {weight}: {cue}"
+                            for kind, group, weight, cue in found) + ")" if found else ""
 
 
 def evaluate(cases: list[Case], rules: PrefillRules) -> dict[str, FieldScore]:
@@ -81,5 +91,7 @@ def evaluate(cases: list[Case], rules: PrefillRules) -> dict[str, FieldScore]:
     for case in cases:
         prefill = extract(case.lines, rules)
         for name in FIELDS:
-            _tally(scores[name], name, _got(prefill, name), case.expect.get(name), case.id)
+            why = _evidence(case.lines, rules) if name == "request_type" else ""
+            _tally(scores[name], name, _got(prefill, name), case.expect.get(name), case.id,
+                   why)
     return scores

@@ -1,21 +1,56 @@
-"""The keyword tables of the ticket pre-fill (``config/prefill.yaml``), edited by administrators.
+"""The rule tables of the ticket pre-fill (``config/prefill.yaml``), edited by administrators.
 
 Each table is matched against the caller's normalized words (spaces between Chinese
-characters removed). Where more than one entry matches, the rule of that table decides:
-request types and emergency referrals go by the order in the file (the first listed that
-matches wins: 举报 before 投诉, 119 before 120 …); topics go by the number of keyword hits,
-ties by order.
+characters removed); a word right after a negation (没有人受伤) does not count.
+
+- request types: scored cues. Every type has groups of cues (one kind of evidence each)
+  with a weight; a group counts once when any of its cues occurs; the type with the highest
+  total wins, a tie goes to the type listed first. Cues are words or word patterns
+  (:mod:`callcenter.prefill.cues`) that may use the file's word classes.
+- topics: the most keyword hits times the topic's weight wins, ties by order.
+- emergency lines and out-of-scope reasons: the first listed that matches.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from callcenter.prefill.cues import class_names, compile_cue, parse_cue
 
 Keyword = Annotated[str, Field(min_length=1, max_length=30)]
 Keywords = Annotated[list[Keyword], Field(min_length=1)]
+
+
+def _cue_syntax(value: str) -> str:
+    parse_cue(value)  # ValueError names the problem
+    return value
+
+
+def _plain_word(value: str) -> str:
+    parts = parse_cue(value)
+    if len(parts) != 1 or parts[0].classes or len(parts[0].words) != 1:
+        raise ValueError(f"{value!r}: a word class lists plain words (no '|', '+', '…', {{}})")
+    return value
+
+
+Cue = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_cue_syntax)]
+ClassWord = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(_plain_word)]
 
 
 class RequestType(StrEnum):
@@ -39,14 +74,50 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CueGroup(Strict):
+    """One kind of evidence for a request type: any cue found adds ``weight`` once."""
+
+    weight: int = Field(ge=1, le=9)
+    cues: list[Cue] = Field(min_length=1)
+
+
+LEGACY_GROUP = "keywords"
+
+
+def _legacy_list(value: object) -> object:
+    """The former form, ``投诉: [投诉, 不满意 …]``: one group of weight 1 for each type, so the
+    first type listed that matches wins, as it did."""
+    if isinstance(value, list):
+        return {LEGACY_GROUP: {"weight": 1, "cues": value}}
+    return value
+
+
+CueGroups = Annotated[dict[str, CueGroup], BeforeValidator(_legacy_list), Field(min_length=1)]
+
+
 class Topic(Strict):
     keywords: Keywords
     unit: str = Field(min_length=1, description="suggested responsible unit (责任单位)")
     hotline: str = Field(min_length=5, description="the catalogue number of that unit's line")
+    weight: int = Field(default=1, ge=1, le=9, description="what each keyword hit counts")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledGroup:
+    name: str
+    weight: int
+    cues: tuple[tuple[str, re.Pattern[str]], ...]  # (as written, compiled)
+
+
+RequestCues = list[tuple[RequestType, list[CompiledGroup]]]
 
 
 class PrefillRules(Strict):
-    request_types: dict[RequestType, Keywords]
+    cue_gap: int = Field(default=3, ge=0, le=20,
+                         description="most characters a '…' of a cue spans")
+    word_classes: dict[str, list[ClassWord]] = Field(
+        default_factory=dict, description="name → words, used in cues as {name}")
+    request_types: dict[RequestType, CueGroups] = Field(min_length=1)
     default_request_type: RequestType = RequestType.CONSULT
     topics: dict[str, Topic] = Field(min_length=1)
     urgent: Keywords = Field(description="matters that cannot wait (停水, 燃气泄漏 …)")
@@ -54,11 +125,47 @@ class PrefillRules(Strict):
         description="matters for 110/119/120/122: the agent refers the caller there")
     out_of_scope: dict[str, Keywords] = Field(
         description="reason → keywords: matters 12345 does not accept (诉讼, 仲裁 …)")
+    _request_cues: RequestCues = PrivateAttr(default_factory=list)
 
-    @field_validator("topics", "out_of_scope")
+    @field_validator("topics", "out_of_scope", "word_classes")
     @classmethod
     def _names(cls, value: dict[str, object]) -> dict[str, object]:
         for name in value:
             if not name.strip():
                 raise ValueError("a name cannot be empty")
         return value
+
+    @field_validator("request_types")
+    @classmethod
+    def _known_classes(cls, value: dict[RequestType, dict[str, CueGroup]],
+                       info: ValidationInfo) -> dict[RequestType, dict[str, CueGroup]]:
+        if "word_classes" not in info.data:  # invalid itself: reported already
+            return value
+        known = info.data["word_classes"]
+        errors: list[InitErrorDetails] = []
+        for kind, groups in value.items():
+            for group_name, group in groups.items():
+                for index, cue in enumerate(group.cues):
+                    for name in class_names(cue):
+                        if name not in known:
+                            errors.append(InitErrorDetails(
+                                type=PydanticCustomError(
+                                    "unknown_word_class",
+                                    "{cue}: {ref} is not a word class of word_classes",
+                                    {"cue": cue, "ref": "{" + name + "}"}),
+                                loc=(kind.value, group_name, "cues", index), input=cue))
+        if errors:
+            raise ValidationError.from_exception_data("request_types", errors)
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._request_cues = [
+            (kind, [CompiledGroup(name, group.weight, tuple(
+                (c, compile_cue(c, self.word_classes, self.cue_gap)) for c in group.cues))
+                for name, group in groups.items()])
+            for kind, groups in self.request_types.items()]
+
+    @property
+    def request_cues(self) -> RequestCues:
+        """The compiled cue groups of each type, in the file's order."""
+        return self._request_cues

@@ -23,6 +23,11 @@ def normalize(line: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", line))
 
 
+def joined(utterances: list[str]) -> str:
+    """The normalized utterances as one text, one sentence each (what the tables match)."""
+    return "。".join(n for n in (normalize(u) for u in utterances) if n)
+
+
 def to_digits(run: str) -> str:
     """'一三八幺2' → '13812'; other characters are dropped."""
     return "".join(SPOKEN_DIGITS.get(c, c) for c in run if c in DIGIT_CHARS)

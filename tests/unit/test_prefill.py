@@ -73,6 +73,103 @@ def test_request_type_topic_and_flags() -> None:
     assert extract(["楼下着火了怎么办"], RULES).request_type == "求助"
 
 
+def request_type(text: str) -> str:
+    return extract([text], RULES).request_type
+
+
+def test_cue_syntax() -> None:
+    from callcenter.prefill.cues import compile_cue, cue_found, parse_cue
+
+    classes = {"一直": ["一直", "到现在"], "办": ["办", "处理"]}
+
+    def found(cue: str, text: str, gap: int = 2) -> bool:
+        return cue_found(text, compile_cue(cue, classes, gap))
+
+    assert found("态度|服务…差", "服务很差") and found("态度|服务…差", "态度也很差")
+    assert not found("态度|服务…差", "态度也是特别差")  # more than 2 characters between
+    assert found("没人+管", "没人管") and not found("没人+管", "没人来管")
+    assert found("{一直}…没+{办}", "到现在还没处理") and not found("{一直}…没+{办}", "一直没想")
+    assert found("希望……增加", "希望在我们小区门口增加") and not found("希望……增加", "希望。增加")
+    assert not found("困难", "家里没有困难")  # negated
+    assert [p.gap for p in parse_cue("A…B+C……D", 4)] == [0, 4, 0, None]
+    for bad in ("…差", "态度…", "态度||差", "态度..差", "{一直", "a+"):
+        with pytest.raises(ValueError):
+            parse_cue(bad)
+
+
+def test_request_type_from_scored_cues() -> None:
+    # no type word: the pattern tells (complaint, report, help, suggestion, question)
+    assert request_type("窗口工作人员态度很差") == "投诉"
+    assert request_type("小区路灯坏了好几个月了一直没人修") == "投诉"
+    assert request_type("单位三个月没发工资") == "投诉"
+    assert request_type("商家不给退款") == "投诉"
+    assert request_type("隔壁有人无证经营小诊所") == "举报"
+    assert request_type("河道里有人偷偷采砂") == "举报"
+    assert request_type("我家里生活困难能不能帮帮我们") == "求助"
+    assert request_type("希望在我们小区门口增加一个公交站") == "意见建议"
+    assert request_type("我想问一下医保怎么交") == "咨询"
+    # naming a type weighs most; a question outweighs one complaint pattern, not two kinds
+    assert request_type("我想问一下怎么投诉") == "投诉"
+    assert request_type("我想问一下物业一直不处理怎么办") == "咨询"
+    assert request_type("我想问一下物业一直不处理，态度还很差") == "投诉"
+    assert request_type("我想问一下困难群众有什么补贴") == "咨询"
+    # negated: not evidence
+    assert request_type("我不是投诉，想问一下") == "咨询"
+    # a tie goes to the type listed first: 举报 before 投诉
+    assert request_type("我要反映村干部贪污") == "举报"
+
+
+def test_request_types_in_the_former_list_form() -> None:
+    """``投诉: [投诉, 不满意]`` is one group of weight 1: the first type listed that matches
+    wins, as before."""
+    from callcenter.prefill import PrefillRules
+
+    data = RULES.model_dump(mode="json")
+    data["request_types"] = {"举报": ["举报"], "投诉": ["投诉", "态度|服务…差"], "咨询": ["请问"]}
+    rules = PrefillRules.model_validate(data)
+    assert extract(["请问我要投诉服务差"], rules).request_type == "投诉"
+    assert extract(["我要举报，投诉"], rules).request_type == "举报"
+    assert extract(["你好"], rules).request_type == "咨询"
+
+
+def test_cue_problems_name_their_line(tmp_path: Path) -> None:
+    import shutil
+
+    from callcenter.config.loader import collect
+
+    target = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", target)
+    shutil.copytree(PROJECT_ROOT / "ivr_prompts", tmp_path / "ivr_prompts",
+                    ignore=shutil.ignore_patterns("build"))
+    prefill = target / "prefill.yaml"
+    text = prefill.read_text(encoding="utf-8")
+    assert "举报, 检举," in text and '"{一直}…{没}+{办}"' in text
+    bad = text.replace("举报, 检举,", "举报, …检举,").replace('"{一直}…{没}+{办}"',
+                                                          '"{一直}…{没了}+{办}"')
+    prefill.write_text(bad, encoding="utf-8")
+    line = text[:text.index("举报, 检举,")].count("\n") + 1
+    _config, problems = collect(target)
+    assert [str(p) for p in problems] == [
+        f"{prefill}:{line}: request_types.举报.点明.cues[1]: Value error, '…检举': '…' and "
+        "'+' go between two words"]
+    # an unknown class is found once the cues' syntax is right
+    prefill.write_text(text.replace('"{一直}…{没}+{办}"', '"{一直}…{没了}+{办}"'),
+                       encoding="utf-8")
+    line = text[:text.index('"{一直}…{没}+{办}"')].count("\n") + 1
+    _config, problems = collect(target)
+    assert len(problems) == 1 and str(problems[0]).startswith(
+        f"{prefill}:{line}: request_types.投诉.不作为.cues[")
+    assert str(problems[0]).endswith("{没了} is not a word class of word_classes")
+
+
+def test_misses_show_the_cues_found() -> None:
+    from callcenter.prefill.evaluate import Case
+
+    case = Case(1, ["物业态度很差"], {"request_type": "咨询"})
+    (miss,) = evaluate([case], RULES)["request_type"].misses
+    assert miss.startswith("#1: got '投诉', expected '咨询' (投诉.态度 2: ")
+
+
 def test_id_and_bank_cards_are_masked() -> None:
     assert mask_sensitive("身份证620102199001011234") == "身份证6201**********1234"
     assert mask_sensitive("身份证 62010219900101123X") == "身份证 6201**********123X"

@@ -1,0 +1,38 @@
+"""The request type (咨询/求助/投诉/举报/意见建议) from scored cues (prefill.yaml): each group
+of cues found adds its weight to its type once; the highest total wins, a tie goes to the
+type listed first; nothing found: the default. An urgent matter that came out 咨询 is 求助
+("着火了怎么办" asks for help)."""
+
+from __future__ import annotations
+
+from callcenter.prefill.cues import cue_found
+from callcenter.prefill.rules import PrefillRules, RequestType
+
+
+def evidence(text: str, rules: PrefillRules) -> list[tuple[RequestType, str, int, str]]:
+    """(type, group, weight, the first cue of the group found) of every group that counts."""
+    found = []
+    for kind, groups in rules.request_cues:
+        for group in groups:
+            cue = next((c for c, pattern in group.cues if cue_found(text, pattern)), None)
+            if cue is not None:
+                found.append((kind, group.name, group.weight, cue))
+    return found
+
+
+def scores(text: str, rules: PrefillRules) -> dict[RequestType, int]:
+    """Each type's total, in the order of the file (types without a cue found: 0)."""
+    totals = dict.fromkeys((kind for kind, _groups in rules.request_cues), 0)
+    for kind, _group, weight, _cue in evidence(text, rules):
+        totals[kind] += weight
+    return totals
+
+
+def request_type(text: str, rules: PrefillRules, urgent: bool) -> RequestType:
+    totals = scores(text, rules)
+    best = max(totals.values(), default=0)
+    kind = (next(k for k, v in totals.items() if v == best) if best  # the first listed
+            else rules.default_request_type)
+    if urgent and kind is RequestType.CONSULT:
+        return RequestType.HELP
+    return kind
