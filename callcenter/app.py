@@ -38,6 +38,7 @@ from callcenter.errors import (
 from callcenter.paths import Paths
 from callcenter.secrets import Secrets
 from callcenter.store.db import CallbackRequest, Store
+from callcenter.tasks import Supervisor, TaskSet
 from callcenter.tickets.desk import TicketDesk
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.desk import TransferDesk
@@ -104,7 +105,9 @@ class Engine:
         self.store: Store | None = None
         self.core.on_call_ended = self.ticket_desk.call_ended
         self.core.on_callback = self._callback_requested
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = TaskSet("engine")
+        self.supervisor = Supervisor(self._give_up)
+        self.failure = ""
         self.started_at = time.time()
         self.resyncs = 0
         self._stop = asyncio.Event()
@@ -165,9 +168,7 @@ class Engine:
 
     def _callback_requested(self, request: CallbackRequest) -> None:
         if self.store is not None:
-            task = asyncio.get_running_loop().create_task(self._save_callback(request))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._background.spawn(self._save_callback(request))
 
     async def _save_callback(self, request: CallbackRequest) -> None:
         assert self.store is not None
@@ -304,28 +305,31 @@ class Engine:
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory),
                  config_hash=config_hash(self.config.directory),
                  mask_numbers=self.mask_numbers)
-        ami_task = asyncio.create_task(self.ami.run())
-        flusher = asyncio.create_task(self._flush_log())
-        ticks = asyncio.create_task(self.agent_desk.run_ticks())
-        asr_start = asyncio.create_task(self.asr_pool.start())  # calls flow meanwhile
+        self.supervisor.start("ami", self.ami.run)
+        self.supervisor.start("log-flusher", self._flush_log)
+        self.supervisor.start("agent-timers", self.agent_desk.run_ticks)
+        asr_start = self._background.spawn(self.asr_pool.start())  # calls flow meanwhile
         try:
             await self._stop.wait()
         finally:
             log.info("engine.stopping")
             await self.ami.stop()
-            ami_task.cancel()
-            flusher.cancel()
-            ticks.cancel()
+            await self.supervisor.stop()
             asr_start.cancel()
-            await asyncio.gather(ami_task, flusher, ticks, asr_start, return_exceptions=True)
             await self.agi.stop()
             await self.audiosocket.stop()
             await self.asr_pool.close()
             await self.api.stop()
             await self.control.stop()
-            if self._background:
-                await asyncio.gather(*self._background, return_exceptions=True)
+            await self._background.wait()
             if self.store is not None:
                 await self.store.close()
-            log.info("engine.stopped")
+            log.info("engine.stopped", failure=self.failure or None)
             self.call_log.close()
+        if self.failure:
+            raise EngineControlError(f"the engine stopped: {self.failure}")
+
+    def _give_up(self, reason: str) -> None:
+        """A part of the engine keeps failing: stop the whole engine, with an error."""
+        self.failure = reason
+        self.stop()

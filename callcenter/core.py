@@ -32,11 +32,14 @@ from callcenter.calls.state import (
 from callcenter.config.loader import Config
 from callcenter.config.models import QueuesConfig
 from callcenter.queues.watch import QueueWatch
-from callcenter.routing.decide import Router
+from callcenter.routing.decide import Route, Router
 from callcenter.routing.scripts import log_routed
 from callcenter.store.db import CallbackRequest
 
 log = structlog.get_logger("engine")
+
+EARLY_ROUTES_KEPT = 1000
+SUBCENTER_CHANNEL = "PJSIP/subcenter-"  # a sub-center seat's channel: PJSIP/subcenter-12366-…
 
 
 class Reconfigurable(Protocol):
@@ -63,6 +66,7 @@ class CallCenterCore:
         self.queue_watch = QueueWatch(queues)
         self.on_call_ended: Callable[[str, float], None] = lambda _call_id, _ts: None
         self.on_callback: Callable[[CallbackRequest], None] = lambda _request: None
+        self._early_routes: dict[str, Route] = {}
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         self.agent_desk.tick(ts)  # timers due before this event first, whenever ticks run
@@ -71,6 +75,19 @@ class CallCenterCore:
         self.queue_watch.on_event(event, ts)
         if isinstance(event, ev.UserEvent):
             self._on_user_event(event, ts)
+        elif isinstance(event, ev.DialEnd) and event.status is ev.DialStatus.ANSWER \
+                and event.dest_channel.startswith(SUBCENTER_CHANNEL):
+            self._subcenter_answered(event, ts)
+
+    def _subcenter_answered(self, event: ev.DialEnd, ts: float) -> None:
+        """A sub-center's seat took the call: routed there (``via: routing``) or handed over
+        by a blind transfer of an agent (``via: transfer``)."""
+        seat = event.dest_channel[len(SUBCENTER_CHANNEL):].rpartition("-")[0]
+        call = self.tracker.calls.get(event.linkedid)
+        via = "transfer" if call is not None and call.agent else "routing"
+        with structlog.contextvars.bound_contextvars(call_id=event.linkedid):
+            log.info("subcenter.answered", ts=ts, call_id=event.linkedid, subcenter=seat,
+                     via=via)
 
     def tick(self, now: float) -> None:
         self.agent_desk.tick(now)
@@ -120,6 +137,9 @@ class CallCenterCore:
             call = notice.call
             with structlog.contextvars.bound_contextvars(call_id=call.call_id):
                 if isinstance(notice, CallStarted):
+                    early = self._early_routes.pop(call.call_id, None)
+                    if early is not None:
+                        call.route = early
                     log.info("call.started", ts=notice.ts, **call_fields(call),
                              context=call.context)
                 elif isinstance(notice, CallRecovered):
@@ -146,6 +166,7 @@ class CallCenterCore:
                 else:
                     route = replace(route, reason="engine routing unavailable: static route")
                 log_routed(route, source="dialplan", ts=ts)
+                self.route_decided(event.linkedid, route)
             elif event.name == "CcCallback":
                 self._callback_requested(event, fields, ts)
             elif event.name == "CcFallback":
@@ -153,12 +174,31 @@ class CallCenterCore:
                             agi_status=fields.get("AgiStatus", ""),
                             cc_status=fields.get("CcStatus", ""))
 
+    def route_decided(self, call_id: str, route: Route) -> None:
+        """The route a call was given (routing scripts, or the dialplan on its own): kept on
+        the live call, so that its ticket, a callback and reports say the same as the
+        ``call.routed`` line — a menu choice or a sub-center's fallback included."""
+        call = self.tracker.calls.get(call_id)
+        if call is not None:
+            call.route = route
+        else:  # routed before AMI told us of the channel: kept until it does
+            self._early_routes[call_id] = route
+            while len(self._early_routes) > EARLY_ROUTES_KEPT:
+                del self._early_routes[next(iter(self._early_routes))]
+
+    def route_of(self, call: LiveCall | None, dialed: str, ts: float) -> Route:
+        """The route decided for ``call``; for a call the engine did not see routed (found
+        by a resync) the route its number would get."""
+        if call is not None and call.route is not None:
+            return call.route
+        return self.router.decide(dialed, local_date(ts))
+
     def _callback_requested(self, event: ev.UserEvent, fields: dict[str, str],
                             ts: float) -> None:
         call = self.tracker.calls.get(event.linkedid)
         caller = call.caller_num if call is not None else ""
         dialed = fields.get("Dialed", "")
-        route = self.router.decide(dialed, local_date(ts))
+        route = self.route_of(call, dialed, ts)
         request = CallbackRequest(
             call_id=event.linkedid, caller=caller, dialed=dialed, hotline=route.hotline,
             queue=fields.get("Queue", ""), reason=fields.get("QueueStatus", "").lower(),

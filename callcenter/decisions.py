@@ -49,4 +49,6 @@ def build_decisions(config: Config, send: ActionSender, clock: Callable[[], floa
 
     router = Router.of(config.hotlines, config.queues)
     core = CallCenterCore(router, config.queues, AgentDesk(config, send, clock))
-    return Decisions(core, RoutingScripts(router, prompt_path, today=today))
+    routing = RoutingScripts(router, prompt_path, today=today)
+    routing.on_routed = core.route_decided
+    return Decisions(core, routing)

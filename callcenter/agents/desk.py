@@ -8,7 +8,7 @@ actions, built only by :mod:`callcenter.ami.actions`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -27,6 +27,7 @@ from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
 from callcenter.config.loader import Config, agent_endpoint
 from callcenter.errors import AgentError, AmiActionFailed, AmiNotConnected, UnknownAgent
+from callcenter.tasks import TaskSet
 
 log = structlog.get_logger("agents")
 
@@ -41,7 +42,7 @@ class AgentDesk:
     def __init__(self, config: Config, send: ActionSender, clock: Callable[[], float]) -> None:
         self.send = send
         self.clock = clock
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("agent-desk")
         self._last_tick: float | None = None
         self.config = config
         self.board = AgentBoard(*self._rules(config))
@@ -104,10 +105,8 @@ class AgentDesk:
                     self._spawn(self._send(actions.queue_remove(queue,
                                                                 interface(outcome.agent_id))))
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.spawn(coro)
 
     async def _send(self, action: actions.AmiAction) -> None:
         try:

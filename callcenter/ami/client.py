@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -27,6 +25,7 @@ from callcenter.ami import actions
 from callcenter.ami.actions import AmiAction
 from callcenter.ami.wire import AmiFrame, AmiParser
 from callcenter.errors import AmiActionFailed, AmiLoginFailed, AmiNotConnected, AmiProtocolError
+from callcenter.tasks import where
 
 log = structlog.get_logger("ami")
 
@@ -115,10 +114,8 @@ class _Protocol(AMIProtocol):  # type: ignore[misc]
                 sink(frame, ts)
             except Exception as exc:  # the sink must never kill the connection
                 # where, not the message: a message may quote a caller's number
-                where = [f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                         for f in traceback.extract_tb(exc.__traceback__)[-4:]]
                 log.error("ami.sink_failed", frame_event=frame.name,
-                          error=type(exc).__name__, at=where)
+                          error=type(exc).__name__, at=where(exc))
             action_id = frame.headers.get("ActionID")
             if action_id and action_id in self.collected:
                 self.collected[action_id].append(frame)

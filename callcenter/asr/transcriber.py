@@ -18,6 +18,7 @@ from callcenter.asr.pool import AsrPool, AsrStream
 from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.config.models import AsrSettings
+from callcenter.tasks import TaskSet
 
 log = structlog.get_logger("asr")
 
@@ -67,7 +68,7 @@ class Transcriber:
         self.server = server
         self.send = send
         self.on_result = on_result
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("transcriber")
 
     def start_call(self, call_id: str, channels: dict[str, str]) -> None:
         """Transcribe the configured speakers of ``channels`` (speaker → channel name)."""
@@ -101,10 +102,8 @@ class Transcriber:
         await self.pool.settled.wait()
         self.start_call(call_id, channels)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.spawn(coro)
 
     async def _fork(self, call_id: str, channel: str, stream_uuid: str, sink: _Sink) -> None:
         action = actions.audio_fork(channel, stream_uuid, self.settings.audiosocket_host,

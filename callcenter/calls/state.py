@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callcenter.ami import events as ev
+from callcenter.routing.decide import Route
 
 
 @dataclass(slots=True)
@@ -42,6 +43,7 @@ class LiveCall:
     queue: str = ""
     agent: str = ""
     agent_channel: str = ""  # the answering agent's channel (AgentConnect)
+    route: Route | None = None  # how it was routed (decided once, by the routing scripts)
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
 

@@ -14,7 +14,8 @@ DECISIONS = frozenset({
     "call.started", "call.recovered", "call.answered", "call.ended", "call.routed",
     "call.engine_fallback", "callback.requested", "queue.joined", "queue.answered",
     "queue.abandoned", "queue.overflowed", "agent.state", "agent.auto_pause",
-    "agent.auto_logout", "menu.choice", "menu.timeout", "menu.invalid",
+    "agent.auto_logout", "menu.choice", "menu.timeout", "menu.invalid", "call.agent_found",
+    "subcenter.answered",
 })
 # Not part of a decision: when it was written (AGI decisions are logged when made, a timer's
 # when the engine looked), and how it was written.

@@ -33,7 +33,7 @@ MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号�
               "subcenter": "设分中心", "unknown": "其他号码"}
 LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
 CALL_LINES = frozenset({"call.started", "call.routed", "queue.answered", "queue.abandoned",
-                        "callback.requested", "call.ended"})
+                        "callback.requested", "subcenter.answered", "call.ended"})
 
 
 def pct(x: float | None) -> str:
@@ -154,11 +154,6 @@ class ReportBuilder:
         event = record.get("event")
         call_id = str(record.get("call_id", ""))
         if event == "ami.frame":
-            frame = record.get("frame") or {}
-            if frame.get("Event") == "DialEnd" and frame.get("DialStatus") == "ANSWER" \
-                    and str(frame.get("DestChannel", "")).startswith("PJSIP/subcenter-") \
-                    and frame.get("Linkedid"):
-                self._call(str(frame["Linkedid"])).subcenter_answered = True
             return
         if event and str(event).startswith("transfer.") and event != "transfer.handoff":
             if event != "transfer.started" and event != "transfer.answered":
@@ -196,6 +191,8 @@ class ReportBuilder:
                 call.queue = str(record.get("queue", ""))
         elif event == "callback.requested":
             call.callback = True
+        elif event == "subcenter.answered":  # the engine's decision (no frames read here)
+            call.subcenter_answered = True
         elif event == "call.ended" and call_id in self._calls:
             ended = parse_ts(str(record["ts"]))
             del self._calls[call_id]

@@ -37,6 +37,8 @@ class RoutingScripts:
         self.router = router
         self.prompt_path = prompt_path
         self.today = today
+        # the decided route, for the live call (the core records it: decided once, carried)
+        self.on_routed: Callable[[str, Route], None] = lambda _call_id, _route: None
 
     def reconfigure(self, _config: object, router: Router) -> None:
         self.router = router
@@ -48,6 +50,7 @@ class RoutingScripts:
             route = await self._menu(session, route)
         await session.set_variable(SPEC_VARIABLE, route_spec(route, self.prompt_path))
         log_routed(route)
+        self.on_routed(session.call_id, route)
 
     async def subcenter_failed(self, session: AgiSession) -> None:
         query = dict(session.request.query)
@@ -55,6 +58,7 @@ class RoutingScripts:
         route = self.router.subcenter_failed(first, query.get("reason", ""))
         await session.set_variable(SPEC_VARIABLE, route_spec(route, self.prompt_path))
         log_routed(route, subcenter=first.subcenter)
+        self.on_routed(session.call_id, route)
 
     async def _menu(self, session: AgiSession, route: Route) -> Route:
         """Greeting, then the menu. A key pressed during the greeting or the "invalid"

@@ -24,6 +24,7 @@ from callcenter.config.models import Speaker
 from callcenter.prefill import PrefillRules, extract, mask_sensitive
 from callcenter.prefill.masking import mask_phones
 from callcenter.routing.decide import Router
+from callcenter.tasks import TaskSet
 from callcenter.tickets.live import TicketBus
 from callcenter.tickets.store import TicketOpen, Tickets, Utterance
 
@@ -56,7 +57,7 @@ class TicketDesk:
         self.calls: dict[str, _CallTicket] = {}
         # calls that are not callers' calls (a transfer's leg to an expert queue)
         self.ignore_call: Callable[[str], bool] = lambda _linkedid: False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("ticket-desk")
 
     def reconfigure(self, config: Config, router: Router) -> None:
         """A reloaded configuration: tickets opened from now on use its routes and rules."""
@@ -126,16 +127,15 @@ class TicketDesk:
         if call is not None:
             self._spawn(self._close(call_id, call, ts))
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.spawn(coro)
 
     async def _open(self, call_id: str, call: LiveCall | None, queue: str, agent: str,
                     ts: float, future: asyncio.Future[int]) -> None:
         assert self.tickets is not None
         dialed = call.dialed if call is not None else ""
-        route = self.router.decide(dialed, date.today())
+        route = call.route if call is not None and call.route is not None else \
+            self.router.decide(dialed, date.today())  # a call found by a resync
         ticket = TicketOpen(
             call_id=call_id, caller=call.caller_num if call is not None else "",
             dialed=dialed, hotline=route.number, hotline_name=route.hotline, unit=route.unit,

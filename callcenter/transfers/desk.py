@@ -35,6 +35,7 @@ from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.config.models import HotlinesConfig
 from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferConflict, TransferError
+from callcenter.tasks import TaskSet
 from callcenter.transfers.destinations import Destination, DestinationKind, resolve
 from callcenter.transfers.model import (
     OTHER_REASONS,
@@ -81,7 +82,7 @@ class TransferDesk:
         # agent channel → caller channel: the two left together in a room after a transfer
         # failed or was cancelled; the agent hanging up then ends the caller's call too
         self._together: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("transfer-desk")
 
     # -- queries -------------------------------------------------------------------------
 
@@ -486,10 +487,8 @@ class TransferDesk:
         if self.publish is not None and t.ticket_id is not None:
             self.publish(t.ticket_id, {"type": "transfer", **t.describe()})
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.spawn(coro)
 
     @staticmethod
     def _bound(t: Transfer) -> contextlib.AbstractContextManager[Any]:

@@ -54,6 +54,12 @@ async def test_every_catalogue_number_reaches_its_destination(
                 "main" if section == "main" else section, target):
             failures.append(f"{dialed}: call.routed {routed}")
             continue
+        # the engine's FastAGI decided (the static dialplan route would also reach the
+        # queue: it must not count here; test_engine_stopped_… tests it on its own)
+        if any(r["source"] != "engine" for r in routed) or lab.frames(
+                "UserEvent", Linkedid=call_id, UserEvent="CcFallback"):
+            failures.append(f"{dialed}: not routed by the engine: {routed}")
+            continue
         if section != "main" and not routed[0]["unit"]:
             failures.append(f"{dialed}: no responsible unit in {routed[0]}")
         if section != "subcenter":

@@ -70,3 +70,43 @@ def test_the_first_tick_only_starts_the_clock() -> None:
         c.on_event(complete(), 100.5)
         c.tick(200.0)  # a tick long after: the wrap-up that ended meanwhile is reported
     assert states(logs)[-1] == ("wrapup", "available", "wrap-up over")
+
+
+def test_a_subcenter_seat_answering_is_a_decision() -> None:
+    """DialEnd ANSWER at a sub-center seat → subcenter.answered (reports count that line)."""
+    from callcenter.ami.events import ChannelState, DialEnd, DialStatus, Newchannel
+
+    c = core()
+    with capture_logs() as logs:
+        c.on_event(Newchannel("PJSIP/carrier-1", "9.1", "9.1", ChannelState.RING,
+                              "13812345678", "", "12366", "from-carrier"), 1.0)
+        c.on_event(DialEnd("PJSIP/carrier-1", "9.1", "9.1", "PJSIP/subcenter-12366-0001",
+                           "9.2", DialStatus.ANSWER), 2.0)
+        c.on_event(DialEnd("PJSIP/carrier-1", "9.1", "9.1", "PJSIP/subcenter-12305-0002",
+                           "9.3", DialStatus.NOANSWER), 3.0)
+    answered = [e for e in logs if e["event"] == "subcenter.answered"]
+    assert [(e["call_id"], e["subcenter"], e["via"]) for e in answered] == [
+        ("9.1", "12366", "routing")]
+
+
+def test_the_decided_route_is_carried_to_the_callback() -> None:
+    """12333's menu sent the caller to hotline 12329: the callback request says 12329's
+    hotline (it used to decide again from the number dialed, 12333)."""
+    from datetime import date
+
+    from callcenter.ami.events import ChannelState, Newchannel, UserEvent
+
+    c = core()
+    chosen = c.router.decide("12329", date(2026, 11, 30))
+    requests: list[Any] = []
+    c.on_callback = requests.append
+    c.route_decided("7.1", chosen)  # the routing script ran before AMI told of the channel
+    c.on_event(Newchannel("PJSIP/carrier-7", "7.1", "7.1", ChannelState.RING, "13812345678",
+                          "", "12333", "from-carrier"), 1.0)
+    assert c.tracker.calls["7.1"].route is chosen
+    c.on_event(UserEvent("PJSIP/carrier-7", "7.1", "7.1", "CcCallback",
+                         (("Queue", "q12329"), ("QueueStatus", "JOINEMPTY"),
+                          ("Dialed", "12333"), ("Hotline", "12329"))), 2.0)
+    (request,) = requests
+    assert request.hotline == chosen.hotline != c.router.decide("12333", date(2026, 11, 30)
+                                                                ).hotline

@@ -52,8 +52,11 @@ LOG = [
           end="10:31:00.000"),
     # C5 12366 sub-center: its seat answers (no queue)
     *call("c5", "11:00:00.000", "12366", "subcenter", "12366",
+          rec("11:00:05.000", "subcenter.answered", call_id="c5", subcenter="12366",
+              via="routing"),
+          # a frame alone decides nothing: the report reads the engine's decisions
           rec("11:00:05.000", "ami.frame", frame={
-              "Event": "DialEnd", "Linkedid": "c5", "DestChannel": "PJSIP/subcenter-12366-01",
+              "Event": "DialEnd", "Linkedid": "c4", "DestChannel": "PJSIP/subcenter-12366-01",
               "DialStatus": "ANSWER"}), end="11:03:00.000"),
     # an AudioSocket fork of the engine: not a caller's call
     *call("fork", "11:00:06.000", "s", "unknown", "", end="11:03:00.000", context="default"),
@@ -134,6 +137,37 @@ def test_generated_day_replays_and_reports_consistently(tmp_path: Path) -> None:
     assert total.answered + total.abandoned <= placed
     hours = builder.report.by_hour
     assert hours[10].offered > hours[3].offered  # the day's curve
+
+
+def test_a_generated_day_replayed_with_other_rules_diverges(tmp_path: Path) -> None:
+    """The zero above is by construction (the same core wrote the day): with other rules —
+    a 2-minute wrap-up instead of q12345's 10 s, 12396 handled by another unit — the replay
+    must report what the new rules decide differently."""
+    import asyncio
+    import shutil
+
+    config = load_config(PROJECT_ROOT / "config")
+    log = tmp_path / "day.jsonl"
+    generate_day(config, log, calls=300, seed=11, day="2026-11-27")
+    other = tmp_path / "other"
+    shutil.copytree(PROJECT_ROOT / "config", other)
+    queues = other / "queues.yaml"
+    text = queues.read_text(encoding="utf-8")
+    assert "    service_level_s: 15\n" in text
+    queues.write_text(text.replace("    service_level_s: 15\n",
+                                   "    service_level_s: 15\n    wrapup_s: 120\n", 1),
+                      encoding="utf-8")
+    hotlines = other / "hotlines.yaml"
+    hotlines.write_text(hotlines.read_text(encoding="utf-8").replace(
+        "units: [省科技厅]", "units: [省政府办公厅]"), encoding="utf-8")
+    changed = load_config(other)
+
+    result = asyncio.run(Replayer(changed, config_hash(other)).run_file(log))
+    assert result.config_warning  # the log says it was recorded with other rules
+    events = {d.event for d in result.divergences}
+    assert {"agent.state", "call.routed"} <= events, events
+    routed = [d for d in result.divergences if d.event == "call.routed"]
+    assert all("省政府办公厅" in d.describe() for d in routed)
 
 
 async def test_ticket_store_figures(tmp_path: Path) -> None:
