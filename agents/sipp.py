@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -152,7 +153,13 @@ def _read_stats(path: Path) -> dict[str, str]:
     return dict(zip(rows[0], rows[-1], strict=False))
 
 
-async def place_calls(calls: Sequence[CallSpec], *, target: str = "127.0.0.1:5060",
+def lab_sip_target() -> str:
+    """Where the lab's simulated callers and phones find Asterisk's SIP port: the default
+    instance's, or the one ``CALLCENTER_LAB_SIP`` names (the test suite's own Asterisk)."""
+    return os.environ.get("CALLCENTER_LAB_SIP", "127.0.0.1:5060")
+
+
+async def place_calls(calls: Sequence[CallSpec], *, target: str | None = None,
                       hold_ms: int = 3000, rate: float = 10.0, limit: int | None = None,
                       dtmf: Sequence[tuple[int, str]] = (), audio: bool | Path = False,
                       local_port: int = 5070, media_port: int = 16000,
@@ -160,6 +167,7 @@ async def place_calls(calls: Sequence[CallSpec], *, target: str = "127.0.0.1:506
     """Place ``len(calls)`` calls and wait for all of them to end."""
     if shutil.which("sipp") is None:
         raise RuntimeError("sipp is not installed: apt-get install sip-tester")
+    target = target or lab_sip_target()
     if not calls:
         return SippResult(0, 0, 0, "", {})
     if not target.startswith(("127.", "localhost", "[::1]")):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from pyVoIP.VoIP import CallState, InvalidStateError, PhoneStatus, VoIPCall, VoIPPhone
 
+from agents.sipp import lab_sip_target
+
 FRAME_S = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz 8-bit audio
 
@@ -46,8 +48,8 @@ class SoftphoneSettings:
     sip_port: int
     rtp_low: int
     rtp_high: int
-    server: str = "127.0.0.1"
-    server_port: int = 5060
+    server: str = field(default_factory=lambda: lab_sip_target().rpartition(":")[0])
+    server_port: int = field(default_factory=lambda: int(lab_sip_target().rpartition(":")[2]))
     answer_delay_s: float = 0.5
     talk_s: float = 3.0
     answer: bool = True  # False: let it ring (never answer)

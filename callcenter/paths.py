@@ -11,13 +11,34 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True, slots=True)
 class Paths:
+    """``var``: this instance's runtime files (pid files, control socket, logs, secrets).
+    Several instances can share one Asterisk chroot (``chroot_dir``), each Asterisk with
+    its own configuration and state directories inside it (``instance``: "" for the
+    default one, e.g. "test" for the test suite's)."""
+
     root: Path
     var: Path
+    instance: str = ""
+    chroot_dir: Path | None = None
 
     @classmethod
     def default(cls) -> Paths:
+        """From the environment: CALLCENTER_VAR, CALLCENTER_INSTANCE, CALLCENTER_CHROOT."""
         var = os.environ.get("CALLCENTER_VAR")
-        return cls(PROJECT_ROOT, Path(var).resolve() if var else PROJECT_ROOT / "var")
+        chroot = os.environ.get("CALLCENTER_CHROOT")
+        return cls(PROJECT_ROOT, Path(var).resolve() if var else PROJECT_ROOT / "var",
+                   os.environ.get("CALLCENTER_INSTANCE", ""),
+                   Path(chroot).resolve() if chroot else None)
+
+    def environment(self) -> dict[str, str]:
+        """The variables that make Paths.default() in another process be these paths."""
+        return {"CALLCENTER_VAR": str(self.var), "CALLCENTER_INSTANCE": self.instance,
+                "CALLCENTER_CHROOT": str(self.chroot)}
+
+    def in_chroot(self, directory: str) -> str:
+        """An Asterisk directory inside the chroot, as this instance's own
+        (``/var/run/asterisk`` → ``/var/run/asterisk-test``)."""
+        return f"{directory}-{self.instance}" if self.instance else directory
 
     def resolve(self, configured: str) -> Path:
         """A path from engine.yaml: relative ones are relative to the project directory."""
@@ -42,7 +63,7 @@ class Paths:
 
     @property
     def chroot(self) -> Path:
-        return self.var / "asterisk" / "root"
+        return self.chroot_dir or self.var / "asterisk" / "root"
 
     @property
     def engine_pid(self) -> Path:

@@ -23,6 +23,9 @@ ETC_DIR = "/etc/callcenter"
 PROMPT_DIR = "/var/lib/callcenter/prompts"
 MOH_DIR = "/var/lib/callcenter/moh"
 SOUNDS_DIR = "/usr/share/asterisk/sounds"  # Asterisk looks in <SOUNDS_DIR>/<language>/
+# Asterisk's own state: one set per instance (Paths.in_chroot); prompts and sounds are shared
+STATE_DIRS = ("/var/cache/asterisk", "/var/lib/asterisk", "/var/spool/asterisk",
+              "/var/run/asterisk", "/var/log/asterisk")
 
 MODULES = (
     # SIP
@@ -132,7 +135,8 @@ def render(config: Config, secrets: Secrets, paths: Paths,
         "agi": engine.agi,
         "lab": engine.lab,
         "ami_secret": secrets.ami_secret,
-        "etc_dir": ETC_DIR,
+        "etc_dir": paths.in_chroot(ETC_DIR),
+        "state_dirs": {d: paths.in_chroot(d) for d in STATE_DIRS},
         "moh_dir": MOH_DIR,
         "modules": MODULES,
         "prompt_path": prompt_path,

@@ -59,7 +59,8 @@ class AsteriskControl:
         self.secrets = secrets
         self.root = paths.chroot
         self.pid_file = paths.run / "asterisk.pid"
-        self.conf = f"{confgen.ETC_DIR}/asterisk.conf"
+        self.etc = paths.in_chroot(confgen.ETC_DIR)
+        self.conf = f"{self.etc}/asterisk.conf"
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -67,7 +68,7 @@ class AsteriskControl:
         """Render config into the chroot and copy the prompts; returns changed file names."""
         self._require_install()
         files = confgen.render(self.config, self.secrets, self.paths)
-        changed = confgen.write(files, self.root / confgen.ETC_DIR.lstrip("/"))
+        changed = confgen.write(files, self.root / self.etc.lstrip("/"))
         self._sync_sounds()
         return changed
 
@@ -99,10 +100,11 @@ class AsteriskControl:
         pid = self.pid()
         if pid is not None:
             return f"Asterisk is already up (pid {pid})"
-        for sub in ("var/run/asterisk", "var/log/asterisk", "var/spool/asterisk",
-                    "var/lib/asterisk", "var/cache/asterisk"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        (self.root / "var/run/asterisk/asterisk.ctl").unlink(missing_ok=True)
+        for directory in confgen.STATE_DIRS:
+            (self.root / self.paths.in_chroot(directory).lstrip("/")).mkdir(
+                parents=True, exist_ok=True)
+        run_dir = self.paths.in_chroot("/var/run/asterisk").lstrip("/")
+        (self.root / run_dir / "asterisk.ctl").unlink(missing_ok=True)
         self.paths.run.mkdir(parents=True, exist_ok=True)
         self.paths.log.mkdir(parents=True, exist_ok=True)
         console = (self.paths.log / "asterisk-console.log").open("ab")

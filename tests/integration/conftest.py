@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,12 @@ UNREGISTERED_SUBCENTER = "12313"  # no seat registered
 LAB_AGENT = "9000"  # member of every queue: logged in and paused, callers wait in queues
 UNREACHABLE_LOGOUT_S = 3  # a logged-in agent's softphone gone this long → logged out
 ANNOUNCE_EVERY_S = 6  # q12345 says positions this often in the lab
+LAB_SIP_PORT = 5160
+# (engine.yaml section, key, value): the suite's ports, beside the default instance's
+LAB_PORTS = (("asterisk", "ami_port", 5138), ("asterisk", "sip_port", LAB_SIP_PORT),
+             ("asterisk", "http_port", 8188), ("asterisk", "rtp_port_start", 11000),
+             ("asterisk", "rtp_port_end", 11999), ("agi", "port", 4673), ("api", "port", 8190),
+             ("asr", "audiosocket_port", 4674))
 MENU_HOTLINE = "12333"  # a DTMF menu: 1 → q12333, 9 → hotline 12329, else q12333
 
 
@@ -101,6 +109,10 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     data["lab"]["keep_forked_audio"] = str(tmp / "forked-audio")
     data["asr"]["warm_recognizers"] = 0  # every test's engine loads the model: keep it cheap
     data["paths"]["call_log"] = str(call_log)
+    data["paths"]["database"] = str(tmp / "callcenter.sqlite3")
+    # the suite's own ports: an Asterisk and an engine an admin started keep theirs
+    for section, key, value in LAB_PORTS:
+        data[section][key] = value
     data["ami"]["ping_interval_s"] = 2
     data["ami"]["ping_timeout_s"] = 2
     yaml.dump(data, engine_file)
@@ -141,9 +153,31 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     return config_dir
 
 
+def _ports_taken(config: Config) -> list[str]:
+    """The suite's ports that something else holds (another test run, say)."""
+    e = config.engine
+    wanted = [(socket.SOCK_STREAM, e.asterisk.ami_port), (socket.SOCK_DGRAM, e.asterisk.sip_port),
+              (socket.SOCK_STREAM, e.agi.port), (socket.SOCK_STREAM, e.api.port),
+              (socket.SOCK_STREAM, e.asr.audiosocket_port)]
+    taken = []
+    for kind, port in wanted:
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                taken.append(f"{'tcp' if kind == socket.SOCK_STREAM else 'udp'} {port}")
+    return taken
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    paths = Paths.default()
+    """The suite's own Asterisk (instance "test" in the shared chroot, its own state and
+    configuration directories, ports LAB_PORTS) and runtime directory (var/test): an Asterisk
+    or an engine that an admin started is never stopped or touched."""
+    shared = Paths.default()
+    paths = Paths(shared.root, shared.root / "var" / "test", "test", shared.chroot)
+    os.environ.update(paths.environment())  # `run.py` started by a test: the same instance
+    os.environ["CALLCENTER_LAB_SIP"] = f"127.0.0.1:{LAB_SIP_PORT}"
     tmp = tmp_path_factory.mktemp("lab")
     call_log = tmp / "calls.jsonl"
     config = load_config(_lab_config(tmp, call_log))
@@ -151,7 +185,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     build_all(config, paths.prompt_build, say=lambda _line: None)
     secrets = load_secrets(paths.secrets, config.sip_endpoints)
     control = AsteriskControl(paths, config, secrets)
-    control.down()  # the tests take over the lab Asterisk with their own configuration
+    control.down()  # the suite's own Asterisk, if an earlier run left it up
+    taken = _ports_taken(config)
+    if taken:
+        pytest.exit(f"the integration tests need ports {', '.join(taken)} on 127.0.0.1 for "
+                    f"their own Asterisk and engine, and something else holds them (another "
+                    f"test run?): nothing was stopped; free them and run again", returncode=2)
     control.up()
     yield Lab(paths, config, secrets, control, call_log)
     control.down()

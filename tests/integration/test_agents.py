@@ -210,7 +210,8 @@ async def test_waiting_callers_hear_position_and_wait_in_chinese(
     """The second of two waiting callers hears 您目前排在第 二 位… 预计等待时间约为 N 秒,
     from the Chinese sounds the project builds (Asterisk logs what it plays at verbose 3)."""
     lab.asterisk.cli("core set verbose 3")
-    messages = lab.paths.chroot / "var/log/asterisk/messages.log"
+    messages = lab.paths.chroot / lab.paths.in_chroot("/var/log/asterisk").lstrip("/") \
+        / "messages.log"
     start = messages.stat().st_size if messages.exists() else 0
     result = await place_calls([CallSpec("12345", "13766660001"),
                                 CallSpec("12345", "13766660002")],

@@ -299,7 +299,7 @@ async def test_refused_transfers_change_nothing(lab: Lab, engine: Engine, agent:
     desk = engine.transfer_desk
     with pytest.raises(TransferError, match="no call"):
         await desk.start(AGENT, SUBCENTER)
-    call = await answered_call(lab, engine, "13766667105", caller_tone, hold_s=8, port=5087)
+    call = await answered_call(lab, engine, "13766667105", caller_tone, hold_s=16, port=5096)
     with pytest.raises(TransferError, match="unknown transfer destination"):
         await desk.start(AGENT, "99999")
     with pytest.raises(TransferError, match="merged"):
