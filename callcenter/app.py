@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from callcenter.agents.desk import TICK_S
 from callcenter.agi.server import AgiSession, FastAgiServer, Handler
 from callcenter.agi.wire import AgiRequest
 from callcenter.ami import actions
@@ -90,8 +91,9 @@ class Engine:
         self.ticket_desk.start_transcription = self.transcriber.start_call
         self.transfer_records: TransferRecords | None = None
         self.transfer_desk = TransferDesk(
-            lambda: self.config.hotlines, self.ami.send, self.tracker, time.time,
-            ticket_of=self.ticket_desk.ticket_id, ticket_content=self._ticket_content,
+            lambda: self.config.hotlines, self.ami.send, self.tracker,
+            lambda: log_time(time.time()), ticket_of=self.ticket_desk.ticket_id,
+            ticket_content=self._ticket_content,
             records=lambda: self.transfer_records, publish=self.ticket_desk.bus.publish)
         self.ticket_desk.ignore_call = self.transfer_desk.is_transfer_leg
         # besides the deciding parts (self.decisions); the transfer desk reads
@@ -255,6 +257,16 @@ class Engine:
     def stop(self) -> None:
         self._stop.set()
 
+    async def _ticks(self) -> None:
+        """Timers (wrap-up ends, unreachable softphones, transfer watchdogs) are judged at
+        their due time; this makes sure one is looked at within a second even when no
+        event comes."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = log_time(time.time())
+            self.core.tick(now)
+            self.transfer_desk.tick(now)
+
     async def _flush_log(self) -> None:
         while True:
             await asyncio.sleep(LOG_FLUSH_S)
@@ -307,7 +319,7 @@ class Engine:
                  mask_numbers=self.mask_numbers)
         self.supervisor.start("ami", self.ami.run)
         self.supervisor.start("log-flusher", self._flush_log)
-        self.supervisor.start("agent-timers", self.agent_desk.run_ticks)
+        self.supervisor.start("timers", self._ticks)
         asr_start = self._background.spawn(self.asr_pool.start())  # calls flow meanwhile
         try:
             await self._stop.wait()

@@ -72,11 +72,6 @@ class AgentDesk:
     def end_resync(self, ts: float) -> None:
         self._handle(self.board.end_resync(ts), ts)
 
-    async def run_ticks(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
-            self.tick(self.clock())
-
     def tick(self, now: float) -> None:
         """Timers: wrap-up periods that ended, softphones gone too long (once a second live;
         on the simulated clock in a replay)."""

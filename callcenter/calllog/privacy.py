@@ -17,7 +17,8 @@ from functools import lru_cache
 from typing import Any
 
 # Event-dict keys that hold a caller's (or callback) number.
-NUMBER_KEYS = frozenset({"caller", "caller_num", "callback_number", "connected_num"})
+NUMBER_KEYS = frozenset({"caller", "caller_num", "callback_number", "connected_num",
+                         "destination"})  # a transfer destination as an agent typed it
 # AMI frame headers that hold one: these names, with any prefix (Dest…, Spyee…, Orig…).
 FRAME_NUMBER_SUFFIXES = ("CallerIDNum", "ConnectedLineNum", "CallerIDName", "ConnectedLineName")
 # FastAGI request headers that hold one.

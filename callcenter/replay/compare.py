@@ -15,11 +15,13 @@ DECISIONS = frozenset({
     "call.engine_fallback", "callback.requested", "queue.joined", "queue.answered",
     "queue.abandoned", "queue.overflowed", "agent.state", "agent.auto_pause",
     "agent.auto_logout", "menu.choice", "menu.timeout", "menu.invalid", "call.agent_found",
-    "subcenter.answered",
+    "subcenter.answered", "transfer.started", "transfer.answered", "transfer.completed",
+    "transfer.failed", "transfer.cancelled", "transfer.caller_released",
 })
 # Not part of a decision: when it was written (AGI decisions are logged when made, a timer's
 # when the engine looked), and how it was written.
-NOT_COMPARED = frozenset({"ts", "level", "logger"})
+# A ticket id is the store's (a replay has none), not a decision.
+NOT_COMPARED = frozenset({"ts", "level", "logger", "ticket"})
 LOOKAHEAD = 16  # decisions of one call held while looking for a partner
 
 

@@ -26,15 +26,16 @@ from callcenter.ami.wire import frame_from_json
 from callcenter.calllog.writer import line_processors, parse_ts
 from callcenter.config.loader import Config
 from callcenter.decisions import build_decisions
-from callcenter.errors import AgiHangup, CallCenterError
+from callcenter.errors import AgiHangup, CallCenterError, TransferError
 from callcenter.replay.compare import DECISIONS, Comparator, Divergence, key_of
 from callcenter.replay.offline import ReplaySession, no_asterisk
 from callcenter.replay.reader import BadLine, LogLine, read_log
+from callcenter.transfers.desk import TransferDesk
 
 SETTLE_S = 30.0  # a call's unmatched decisions are reported this long after it ended
 MENU_LINES = {"menu.choice", "menu.timeout", "menu.invalid"}
 CLOCK_LINES = {"ami.frame", "agi.request", "engine.started", "ami.resync_started",
-               "ami.resync_aborted", "ami.resynced"}
+               "ami.resync_aborted", "ami.resynced", "transfer.requested"}
 AGI_DONE_LINES = {"call.routed", "agi.caller_hung_up", "agi.session_failed",
                   "agi.handler_failed"}
 
@@ -114,6 +115,8 @@ class Replayer:
     def _new_core(self) -> None:
         decisions = build_decisions(self.config, no_asterisk, lambda: self._now)
         self.core, self.routing = decisions.core, decisions.routing
+        self.transfers = TransferDesk(lambda: self.config.hotlines, no_asterisk,
+                                      self.core.tracker, lambda: self._now)
 
     def _configure_capture(self) -> None:
         def capture(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
@@ -175,6 +178,8 @@ class Replayer:
             self.core.abort_resync()
         elif event == "ami.resynced":
             self.core.end_resync(ts)
+        elif event == "transfer.requested":
+            await self._transfer_request(record)
         elif event in MENU_LINES:
             pending = self._pending_agi.get(str(record.get("call_id", "")))
             if pending is not None:
@@ -184,6 +189,8 @@ class Replayer:
             r.recorded_decisions += 1
             self.comparator.recorded(record, line.number)
             self._timeline(ts, "", event, record)
+        if self.transfers.busy:  # what the transfer desk started (a rejoin …) runs before
+            await asyncio.sleep(0)  # the next input, as it did live
         if event in AGI_DONE_LINES:
             call_id = str(record.get("call_id", ""))
             if call_id in self._pending_agi:
@@ -203,6 +210,21 @@ class Replayer:
         if event is None or (isinstance(event, UnknownEvent)):
             return
         self.core.on_event(event, ts)
+        self.transfers.on_event(event, ts)
+
+    async def _transfer_request(self, record: dict[str, Any]) -> None:
+        """An agent's transfer request, run again with the id it had (the rooms and legs in
+        the recorded frames carry it); a refusal is a refusal again."""
+        agent, action = str(record.get("agent", "")), record.get("action")
+        with contextlib.suppress(TransferError):
+            if action == "start":
+                await self.transfers.start(agent, str(record.get("destination", "")),
+                                           str(record.get("mode", "")), wait=False,
+                                           transfer_id=str(record.get("transfer", "")) or None)
+            elif action == "complete":
+                await self.transfers.complete(agent)
+            elif action == "cancel":
+                await self.transfers.cancel(agent)
 
     def _agi_request(self, record: dict[str, Any]) -> None:
         headers = record.get("request")
@@ -256,6 +278,7 @@ class Replayer:
         while self._next_tick <= ts:
             self._now = self._next_tick
             self.core.tick(self._next_tick)
+            self.transfers.tick(self._next_tick)
             self._next_tick += 1
         if self.speed and self.result.first_ts is not None:
             if self._wall0 is None:

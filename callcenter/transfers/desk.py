@@ -26,7 +26,8 @@ messages (:mod:`~callcenter.transfers.journal`).
 
 from __future__ import annotations
 
-import asyncio
+import heapq
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -83,6 +84,10 @@ class TransferDesk:
         self.ticket_of = ticket_of
         self.board = TransferBoard()
         self._tasks = TaskSet("transfer-desk")
+        # (due, order, what happens then): driven by tick() — the engine's timer task, and
+        # every event — not by sleeping tasks, so that a replay decides them the same
+        self._timers: list[tuple[float, int, Callable[[float], list[Effect]]]] = []
+        self._timer_seq = itertools.count()
         self.journal = TransferJournal(records, ticket_content, publish, self._spawn)
 
     # -- queries -------------------------------------------------------------------------
@@ -91,6 +96,11 @@ class TransferDesk:
     def live(self) -> dict[str, Transfer]:
         """The transfers not over yet, by id."""
         return self.board.live
+
+    @property
+    def busy(self) -> bool:
+        """Work started (AMI actions, moves) that has not finished yet."""
+        return len(self._tasks) > 0
 
     def is_transfer_leg(self, linkedid: str) -> bool:
         """A channel tree we originated to reach a destination: not a call of its own."""
@@ -113,8 +123,12 @@ class TransferDesk:
         raise TransferConflict(f"agent {agent_id} has no call to transfer")
 
     async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
-                    wait: bool = True) -> dict[str, object]:
-        """Start a transfer; with ``wait`` return once it is answered or has failed."""
+                    wait: bool = True, transfer_id: str | None = None) -> dict[str, object]:
+        """Start a transfer; with ``wait`` return once it is answered or has failed.
+        ``transfer_id``: the id a replay gives (the recorded one); new otherwise."""
+        transfer_id = transfer_id or uuid.uuid4().hex[:12]
+        self._requested("start", agent_id, destination=wanted, mode=mode,
+                        transfer=transfer_id)
         try:
             transfer_mode = TransferMode(mode)
         except ValueError:
@@ -127,7 +141,7 @@ class TransferDesk:
                                    "complete or cancel it first")
         caller_uid = channel_uniqueid(call, call.inbound_channel) or call.call_id
         t = Transfer(
-            id=uuid.uuid4().hex[:12], call_id=call.call_id, agent=agent_id,
+            id=transfer_id, call_id=call.call_id, agent=agent_id,
             destination=destination, mode=transfer_mode, caller_channel=call.inbound_channel,
             caller_uid=caller_uid, agent_channel=call.agent_channel, started_at=self.clock())
         if self.ticket_of is not None:
@@ -162,13 +176,19 @@ class TransferDesk:
 
     async def complete(self, agent_id: str) -> dict[str, object]:
         """Hand the caller over: the agent leaves, caller and destination stay together."""
+        self._requested("complete", agent_id)
         t = self.board.to_complete(agent_id)
-        await self._perform(handover(t))
+        t.completing = True  # the agent leaving the room now is this completion, not a hang-up
+        try:
+            await self._perform(handover(t))
+        finally:
+            t.completing = False
         self._run(self.board.completed_by_agent(t, self.clock()))
         return t.describe()
 
     async def cancel(self, agent_id: str) -> dict[str, object]:
         """Drop the destination (ringing or answered): the agent stays with the caller."""
+        self._requested("cancel", agent_id)
         t = self.board.to_cancel(agent_id)
         await self._perform(self.board.cancelled_by_agent(t, self.clock()))
         return t.describe()
@@ -176,7 +196,23 @@ class TransferDesk:
     # -- events --------------------------------------------------------------------------
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
+        self.tick(ts)  # timers due before this event first (as the agent desk does)
         self._run(self.board.apply(event, ts))
+
+    def tick(self, now: float) -> None:
+        """Run the timers due by ``now`` (watchdogs, waits for the dialplan's reason), each
+        judged at its due time — the same whenever it is looked at, live or in a replay."""
+        while self._timers and self._timers[0][0] <= now:
+            due, _, fire = heapq.heappop(self._timers)
+            self._run(fire(due))
+
+    def _after(self, delay_s: float, fire: Callable[[float], list[Effect]]) -> None:
+        heapq.heappush(self._timers, (self.clock() + delay_s, next(self._timer_seq), fire))
+
+    def _requested(self, action: str, agent_id: str, **fields: str) -> None:
+        """The request, as an input of the call log (the replay runs it again there)."""
+        log.info("transfer.requested", ts=self.clock(), action=action, agent=agent_id,
+                 **fields)
 
     # -- effects -------------------------------------------------------------------------
 
@@ -210,9 +246,12 @@ class TransferDesk:
         elif isinstance(effect, HandOver):
             self._spawn(self._hand_over(effect))
         elif isinstance(effect, Watch):
-            self._spawn(self._watchdog(effect.transfer, effect.after_s))
+            t = effect.transfer
+            self._after(effect.after_s, lambda due: self.board.watchdog_expired(t, due))
         elif isinstance(effect, AwaitDialReason):
-            self._spawn(self._dial_reason(effect))
+            wait = effect
+            self._after(wait.after_s, lambda due: self.board.originate_failed(
+                wait.transfer, due, wait.detail))
 
     async def _act(self, effect: AmiWork) -> None:
         if isinstance(effect, HangUp):
@@ -241,14 +280,6 @@ class TransferDesk:
     async def _hand_over(self, h: HandOver) -> None:
         await self._perform(list(h.moves))
         self._run(self.board.completed_by_agent(h.transfer, h.ts, h.by))
-
-    async def _watchdog(self, t: Transfer, after_s: float) -> None:
-        await asyncio.sleep(after_s)
-        self._run(self.board.watchdog_expired(t, self.clock()))
-
-    async def _dial_reason(self, wait: AwaitDialReason) -> None:
-        await asyncio.sleep(wait.after_s)
-        self._run(self.board.originate_failed(wait.transfer, self.clock(), wait.detail))
 
     # -- plumbing ------------------------------------------------------------------------
 

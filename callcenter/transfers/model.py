@@ -78,6 +78,7 @@ class Transfer:
     dest_uid: str = ""  # our ChannelId of the destination leg (conference / attended)
     dest_channel: str = ""
     agent_gone: bool = False
+    completing: bool = False  # the agent asked to complete: its room moves are under way
     answered_at: float | None = None
     completed_at: float | None = None
     ended_at: float | None = None

@@ -171,8 +171,10 @@ class Answered(_InProgress):
     def agent_hung_up(self, t: Transfer, ts: float) -> list[Effect]:
         if t.agent_gone:
             return []
-        t.agent_gone = True  # hanging up hands the caller over (as on a phone)
-        return [hand_over(t, ts)]
+        t.agent_gone = True
+        if t.completing:  # the agent left because it asked to complete: that completes it
+            return []
+        return [hand_over(t, ts)]  # hanging up hands the caller over (as on a phone)
 
     def destination_hung_up(self, t: Transfer, ts: float) -> list[Effect]:
         return (finish(t, Outcome.CANCELLED, "destination_hung_up", ts) + rejoin(t)

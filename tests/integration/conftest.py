@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
+from agents.rtp import write_rtp_pcap
 from agents.sipp import SippSeat
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
@@ -194,6 +196,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     control.up()
     yield Lab(paths, config, secrets, control, call_log)
     control.down()
+
+
+@pytest.fixture(scope="session")
+def caller_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 s of a 600 Hz tone as the caller's RTP: whoever is connected to the caller hears it."""
+    t = np.arange(8000 * 60) / 8000
+    pcm = (8000 * np.sin(2 * np.pi * 600 * t)).astype("<i2").tobytes()
+    path = tmp_path_factory.mktemp("tone") / "tone.pcap"
+    write_rtp_pcap(pcm, path)
+    return path
 
 
 @pytest.fixture(scope="module")

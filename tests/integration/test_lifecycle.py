@@ -14,10 +14,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from agents.rtp import write_rtp_pcap
 from agents.sipp import CallSpec, place_calls
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
@@ -29,16 +27,6 @@ from callcenter.paths import PROJECT_ROOT
 from tests.integration.conftest import Lab, running_engine
 
 AGENT = "1001"
-
-
-@pytest.fixture(scope="module")
-def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """50 s of a 600 Hz tone as the caller's RTP."""
-    t = np.arange(8000 * 50) / 8000
-    pcm = (8000 * np.sin(2 * np.pi * 600 * t)).astype("<i2").tobytes()
-    path = tmp_path_factory.mktemp("lifecycle") / "tone.pcap"
-    write_rtp_pcap(pcm, path)
-    return path
 
 
 @pytest.fixture
@@ -75,7 +63,7 @@ async def _engine_ready(lab: Lab, process: subprocess.Popen[bytes]) -> None:
 
 
 async def test_a_restarted_engine_adopts_the_live_call_its_ticket_agent_and_speech(
-        lab: Lab, agent_phone: Softphone, tone: Path) -> None:
+        lab: Lab, agent_phone: Softphone, caller_tone: Path) -> None:
     """kill -9 of the engine while agent 1001 talks to a caller, then a new engine: the call
     goes on, its ticket continues and is closed at the hang-up, the caller's speech is
     transcribed again, agent 1001 is on_call (not logged out), log times are when written."""
@@ -86,7 +74,7 @@ async def test_a_restarted_engine_adopts_the_live_call_its_ticket_agent_and_spee
                                 agent=AGENT)
         caller = "13955550071"
         earlier = len(lab.events("call.started"))
-        sipp = asyncio.create_task(place_calls([CallSpec("12345", caller)], audio=tone,
+        sipp = asyncio.create_task(place_calls([CallSpec("12345", caller)], audio=caller_tone,
                                                hold_ms=30000, local_port=5093,
                                                media_port=20372))
         started = await lab.wait_for("the call", lambda: [

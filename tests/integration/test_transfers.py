@@ -11,10 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from agents.rtp import write_rtp_pcap
 from agents.sipp import CallSpec, SippResult, place_calls
 from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.ami import actions
@@ -28,16 +26,6 @@ from tests.integration.conftest import SILENT_SUBCENTER, UNREGISTERED_SUBCENTER,
 
 SUBCENTER = UNREGISTERED_SUBCENTER  # 12313: its seat registers in these tests only
 AGENT = "1001"
-
-
-@pytest.fixture(scope="module")
-def caller_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """60 s of a 600 Hz tone as the caller's RTP: whoever is connected to the caller hears it."""
-    t = np.arange(8000 * 60) / 8000
-    pcm = (8000 * np.sin(2 * np.pi * 600 * t)).astype("<i2").tobytes()
-    path = tmp_path_factory.mktemp("transfer") / "tone.pcap"
-    write_rtp_pcap(pcm, path)
-    return path
 
 
 def _phone(lab: Lab, endpoint: str, port: int, *, answer: bool = True,
@@ -348,3 +336,30 @@ async def test_conference_with_an_expert_seat_of_a_dual_hotline(
     assert legs == []
     (handoff,) = [h for h in lab.events("transfer.handoff", call_id=call.call_id)]
     assert handoff["destination"] == "12333"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_log_start(lab: Lab) -> int:
+    """Where this module's part of the session's call log begins."""
+    return lab.call_log.stat().st_size if lab.call_log.exists() else 0
+
+
+async def test_the_transfers_replay_without_divergence(lab: Lab, module_log_start: int,
+                                                       tmp_path: Path) -> None:
+    """Every transfer above, replayed from the call log: the requests (transfer.requested,
+    an input) run again through the same transfer desk on the recorded frames, and every
+    transfer decision comes out the same."""
+    from callcenter.config.loader import config_hash
+    from callcenter.replay.runner import Replayer
+
+    part = tmp_path / "transfers.jsonl"
+    with lab.call_log.open("rb") as whole:
+        whole.seek(module_log_start)
+        part.write_bytes(whole.read())
+    text = part.read_text(encoding="utf-8")
+    result = await Replayer(lab.config, config_hash(lab.config.directory)).run_file(part)
+    assert [d.describe() for d in result.divergences] == []
+    recorded = sum(text.count(f'"event": "transfer.{name}"') for name in (
+        "started", "answered", "completed", "failed", "cancelled", "caller_released"))
+    assert recorded >= 20 and text.count('"event": "transfer.requested"') >= recorded // 3
+    assert result.recorded_decisions == result.replayed_decisions

@@ -453,3 +453,14 @@ def test_a_new_transfer_takes_over_from_the_watch() -> None:
     board.rejoin(t, caller_up=True, agent_up=True)
     board.add(transfer())
     assert board.together == {}
+
+
+def test_the_agent_leaving_because_it_asked_to_complete_is_that_completion() -> None:
+    """complete() kicks the agent out of the room; its hang-up arrives while the moves are
+    under way and must not be taken for a hang-up hand-over (by=agent_hung_up)."""
+    t = answered()
+    t.completing = True
+    assert state_of(t).agent_hung_up(t, 14.0) == [] and t.agent_gone
+    effects = state_of(t).completed_by_agent(t, 14.1)
+    assert change(effects).transfer.phase is Phase.COMPLETED
+    assert t.outcome is Outcome.COMPLETED
