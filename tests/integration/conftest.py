@@ -178,8 +178,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     or an engine that an admin started is never stopped or touched."""
     shared = Paths.default()
     paths = Paths(shared.root, shared.root / "var" / "test", "test", shared.chroot)
-    os.environ.update(paths.environment())  # `run.py` started by a test: the same instance
-    os.environ["CALLCENTER_LAB_SIP"] = f"127.0.0.1:{LAB_SIP_PORT}"
+    # `run.py` started by a test: the same instance (restored after the suite)
+    environment = {**paths.environment(), "CALLCENTER_LAB_SIP": f"127.0.0.1:{LAB_SIP_PORT}"}
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
     tmp = tmp_path_factory.mktemp("lab")
     call_log = tmp / "calls.jsonl"
     config = load_config(_lab_config(tmp, call_log))
@@ -194,8 +196,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                     f"their own Asterisk and engine, and something else holds them (another "
                     f"test run?): nothing was stopped; free them and run again", returncode=2)
     control.up()
-    yield Lab(paths, config, secrets, control, call_log)
-    control.down()
+    try:
+        yield Lab(paths, config, secrets, control, call_log)
+    finally:
+        control.down()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

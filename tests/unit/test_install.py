@@ -25,6 +25,8 @@ def test_failed_debootstrap_is_one_clear_sentence(tmp_path: Path,
     _fake_debootstrap(tmp_path / "bin", "echo 'E: Failed getting release file' ; exit 1\n")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
     monkeypatch.setenv("CALLCENTER_VAR", str(tmp_path / "var"))
+    for name in ("CALLCENTER_CHROOT", "CALLCENTER_INSTANCE"):  # this var's own chroot
+        monkeypatch.delenv(name, raising=False)
     assert main(["asterisk", "install"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0, err  # one line, no traceback
