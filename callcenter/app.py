@@ -84,7 +84,8 @@ class Engine:
         self.audiosocket = AudioSocketServer(e.asr.audiosocket_host, e.asr.audiosocket_port)
         self.ticket_desk = TicketDesk(self.router, config.prefill, self.tracker.calls.get,
                                       partial_every_s=e.asr.partial_every_s,
-                                      mask_log=self.mask_numbers)
+                                      mask_log=self.mask_numbers,
+                                      log_text=e.privacy.log_transcripts)
         keep = paths.resolve(e.lab.keep_forked_audio) if e.lab.keep_forked_audio else None
         self.transcriber = Transcriber(e.asr, self.asr_pool, self.audiosocket, self.ami.send,
                                        self.ticket_desk.on_speech, keep_audio=keep)

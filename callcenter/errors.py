@@ -69,6 +69,13 @@ class AmiLoginFailed(CallCenterError):
     error_id = "CC303"
 
 
+class AmiActionRefused(CallCenterError):
+    """An action field that would break the AMI framing (CR, LF or NUL: Asterisk would read a
+    new header or a new action) or a Variable list (a comma): nothing is sent."""
+
+    error_id = "CC304"
+
+
 # --- FastAGI -------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ endpoint (sub-center seats, agents' softphones). Missing ones are generated and 
 
 from __future__ import annotations
 
+import io
 import os
 import secrets as _random
 from collections.abc import Iterable
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+
+from callcenter.private import close_up, write_private
 
 ENV_AMI_SECRET = "CALLCENTER_AMI_SECRET"
 ENV_API_TOKEN = "CALLCENTER_API_TOKEN"
@@ -45,11 +48,12 @@ def load_secrets(path: Path, sip_users: Iterable[str] = ()) -> Secrets:
             changed = True
     data["sip_passwords"] = passwords
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write("# generated; never commit this file\n")
-            yaml.dump(data, out)
+        text = io.StringIO()
+        text.write("# generated; never commit this file\n")
+        yaml.dump(data, text)
+        write_private(path, text.getvalue())
+    elif path.exists():
+        close_up(path)
     return Secrets(ami_secret=os.environ.get(ENV_AMI_SECRET) or str(data["ami_secret"]),
                    sip_passwords=passwords,
                    api_token=os.environ.get(ENV_API_TOKEN) or str(data["api_token"]))

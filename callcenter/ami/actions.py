@@ -8,8 +8,20 @@ actions are sent with ``as_list=False`` or their future never resolves / the pro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
+
+import structlog
+
+from callcenter.errors import AmiActionRefused
+
+log = structlog.get_logger("ami")
+
+# A header value ends at CR or LF and NUL ends a C string: a value holding one could append
+# headers or a whole second action (an Originate that sends a call's audio elsewhere).
+FRAMING = re.compile(r"[\r\n\x00]")
+KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 
 class Answer(Enum):
@@ -22,6 +34,22 @@ class AmiAction:
     name: str
     fields: tuple[tuple[str, str], ...] = ()
     answer: Answer = Answer.SINGLE
+
+    def __post_init__(self) -> None:
+        """Every action is checked here, once, whichever builder made it."""
+        if not KEY.fullmatch(self.name):
+            self._refuse("Action", "not an action name")
+        for key, value in self.fields:
+            if not KEY.fullmatch(key):
+                self._refuse(key, "not a header name")
+            elif FRAMING.search(value):
+                self._refuse(key, "a line break or NUL in the value")
+            elif key == "Variable" and "," in value.partition("=")[2]:
+                self._refuse(key, "a comma in a variable's value (Asterisk splits on it)")
+
+    def _refuse(self, key: str, why: str) -> None:
+        log.warning("ami.action_refused", action=self.name[:64], header=key[:64], why=why)
+        raise AmiActionRefused(f"{self.name[:64]}: {key[:64]}: {why}")
 
     def as_dict(self) -> dict[str, str | list[str]]:
         out: dict[str, str | list[str]] = {"Action": self.name}

@@ -36,6 +36,7 @@ from aiohttp import web
 from callcenter.actors import Actor
 from callcenter.api.errors import http_status
 from callcenter.errors import ApiRequestError, CallCenterError, CommandError, UnknownCommand
+from callcenter.store.db import row_id
 
 log = structlog.get_logger("api")
 
@@ -139,11 +140,15 @@ def build_app(token: str, run: Runner,
                              fields=given.get("fields"))
 
     async def ticket_stream(request: web.Request) -> web.StreamResponse:
-        ticket = await run("ticket.get", {"ticket": request.match_info["ticket"]},
-                           actor(request))
-        ticket_id = int(ticket["id"])
-        # subscribe before anything is sent: no event between the ticket and the stream lost
+        ticket_id = row_id(request.match_info["ticket"])
+        # subscribed before the ticket is read: no event between the two can be lost
         queue = ticket_events.subscribe(ticket_id) if ticket_events is not None else None
+        try:
+            ticket = await run("ticket.get", {"ticket": str(ticket_id)}, actor(request))
+        except BaseException:
+            if queue is not None and ticket_events is not None:
+                ticket_events.unsubscribe(ticket_id, queue)
+            raise
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                                "Cache-Control": "no-cache"})
         try:

@@ -186,6 +186,11 @@ class AsrPool:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
+BYTES_PER_S = 16000  # 8 kHz, 16-bit
+MAX_BACKLOG_S = 15.0  # audio waiting to be decoded, per stream, before the oldest is dropped
+MAX_BACKLOG_BYTES = int(MAX_BACKLOG_S * BYTES_PER_S)
+
+
 @dataclass(eq=False)
 class AsrStream:
     pool: AsrPool
@@ -198,9 +203,21 @@ class AsrStream:
     _closed: bool = False
     _pending_bytes: int = 0
 
+    dropped_s: float = 0.0
+
     def feed(self, pcm: bytes) -> None:
+        """Audio to decode. When decoding has fallen more than ``MAX_BACKLOG_S`` behind, the
+        oldest audio is dropped (and said once per stream): memory stays bounded and the
+        transcript catches up with the call instead of lagging ever further."""
         self._chunks.append((time.monotonic(), pcm))
         self._pending_bytes += len(pcm)
+        while self._pending_bytes > MAX_BACKLOG_BYTES and len(self._chunks) > 1:
+            _, old = self._chunks.pop(0)
+            self._pending_bytes -= len(old)
+            if not self.dropped_s:
+                log.warning("asr.backlog_dropped", stream=self.key,
+                            backlog_s=MAX_BACKLOG_S)
+            self.dropped_s += len(old) / BYTES_PER_S
         self._wake.set()
 
     def close(self) -> None:

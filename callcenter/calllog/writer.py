@@ -22,6 +22,7 @@ import structlog
 from structlog.typing import EventDict, WrappedLogger
 
 from callcenter.calllog import privacy
+from callcenter.private import private_file
 
 CONSOLE_SKIP = frozenset({"ts", "event", "level", "logger"})
 
@@ -162,8 +163,7 @@ class CallLog:
         if path is None:
             file: TextIO = sys.stdout
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            file = path.open("a", encoding="utf-8")
+            file = private_file(path).open("a", encoding="utf-8")
         self._owns_file = path is not None
         self._frames = privacy.FrameMasker()
         self._sink = _Sink(file, console, flush_interval)

@@ -131,6 +131,9 @@ class PrivacySettings(Strict):
     log_full_numbers: bool = Field(
         False, description="write callers' numbers unmasked into the call log (not advised)"
     )
+    log_transcripts: bool = Field(
+        False, description="write what callers and agents say (and pre-filled addresses) into "
+        "the call log; by default it is kept only in the ticket store")
 
 
 class LabSettings(Strict):

@@ -17,6 +17,7 @@ import structlog
 
 from callcenter.actors import LOCAL, Actor
 from callcenter.errors import CallCenterError, EngineControlError, UnknownCommand
+from callcenter.private import private_dir
 
 log = structlog.get_logger("control")
 
@@ -37,9 +38,10 @@ class ControlServer:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self.path.unlink(missing_ok=True)
-        self._server = await asyncio.start_unix_server(self._serve, str(self.path))
+        self._server = await asyncio.start_unix_server(self._serve, str(self.path),
+                                                       limit=MAX_REQUEST)
         os.chmod(self.path, 0o600)
 
     async def stop(self) -> None:
@@ -50,8 +52,13 @@ class ControlServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            line = await asyncio.wait_for(reader.readline(), 5)
-            reply = await self._answer(line[:MAX_REQUEST])
+            try:
+                line = await asyncio.wait_for(reader.readline(), 5)
+            except ValueError:  # longer than the reader's limit (MAX_REQUEST)
+                reply: dict[str, Any] = {
+                    "ok": False, "error": f"request too long (at most {MAX_REQUEST} bytes)"}
+            else:
+                reply = await self._answer(line)
             writer.write(json.dumps(reply, ensure_ascii=False, default=str).encode() + b"\n")
             await writer.drain()
         except (TimeoutError, ConnectionError, OSError):

@@ -7,6 +7,7 @@ here (and only here): the call log masks them.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from callcenter.errors import CallCenterError
+from callcenter.private import close_up, private_file
 
 
 class StoreError(CallCenterError):
@@ -136,11 +138,14 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # owner-only before SQLite opens it (its -wal and -shm take the database's mode)
+        await asyncio.to_thread(private_file, path)
         db = await aiosqlite.connect(path)
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA foreign_keys=ON")
+        for suffix in ("-wal", "-shm"):  # files an older version left more open
+            await asyncio.to_thread(close_up, path.with_name(path.name + suffix))
         store = cls(db)
         try:
             await store._migrate()

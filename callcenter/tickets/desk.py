@@ -45,13 +45,14 @@ class TicketDesk:
     def __init__(self, router: Router, rules: PrefillRules,
                  call_of: Callable[[str], LiveCall | None], *, partial_every_s: float = 1.0,
                  start_transcription: Callable[[str, dict[str, str]], None] | None = None,
-                 mask_log: bool = True) -> None:
+                 mask_log: bool = True, log_text: bool = False) -> None:
         self.router = router
         self.rules = rules
         self.call_of = call_of
         self.partial_every_s = partial_every_s
         self.start_transcription = start_transcription
         self.mask_log = mask_log  # phone numbers said in a call are masked in the call log
+        self.log_text = log_text  # what is said goes to the call log at all (else: its length)
         self.tickets: Tickets | None = None  # set when the store is open
         self.bus = TicketBus()
         self.calls: dict[str, _CallTicket] = {}
@@ -172,22 +173,42 @@ class TicketDesk:
         if call is None:
             return
         text = mask_sensitive(result.text)
-        logged = mask_phones(text) if self.mask_log else text
+        said = self._said(text)
         with structlog.contextvars.bound_contextvars(call_id=call_id):
             if not result.final:
                 now = time.monotonic()
                 if now - call.last_partial.get(speaker, 0.0) < self.partial_every_s:
                     return
                 call.last_partial[speaker] = now
-                log.info("asr.partial", speaker=speaker, text=logged, start_s=result.start_s)
+                log.info("asr.partial", speaker=speaker, **said, start_s=result.start_s)
                 self._publish(call, {"type": "partial", "speaker": speaker, "text": text,
                                      "start_s": result.start_s, "end_s": result.end_s})
                 return
-            log.info("asr.final", speaker=speaker, text=logged, start_s=result.start_s,
+            log.info("asr.final", speaker=speaker, **said, start_s=result.start_s,
                      end_s=result.end_s)
             if speaker == Speaker.CALLER:
                 call.caller_finals.append(result.text)
             self._spawn(self._store_final(call_id, call, speaker, result, text))
+
+    def _logged_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Pre-filled fields as the call log gets them: phones masked, and the street-level
+        address only with ``privacy.log_transcripts``."""
+        logged = dict(fields)
+        if self.mask_log:
+            logged["phones"] = [mask_phones(p) for p in fields["phones"]]
+        if not self.log_text and isinstance(fields.get("place"), dict):
+            place = dict(fields["place"])
+            if place.get("detail"):
+                place["detail"] = "…"
+            logged["place"] = place
+        return logged
+
+    def _said(self, text: str) -> dict[str, object]:
+        """What of an utterance the call log gets: its text (phones masked unless the admin
+        says otherwise) only with ``privacy.log_transcripts``, else its length."""
+        if not self.log_text:
+            return {"chars": len(text)}
+        return {"text": mask_phones(text) if self.mask_log else text}
 
     def _publish(self, call: _CallTicket, event: dict[str, Any]) -> None:
         if call.ticket_id.done() and not call.ticket_id.cancelled():
@@ -209,8 +230,7 @@ class TicketDesk:
             # extract() masks card numbers in the address itself
             fields = extract(list(call.caller_finals), self.rules).as_dict()
             await self.tickets.set_prefill(ticket_id, fields)
-            logged = {**fields, "phones": [mask_phones(p) for p in fields["phones"]]} \
-                if self.mask_log else fields
+            logged = self._logged_fields(fields)
             with structlog.contextvars.bound_contextvars(call_id=call_id):
                 log.info("ticket.prefilled", ticket=ticket_id, fields=logged)
             self.bus.publish(ticket_id, {"type": "prefill", "fields": fields})

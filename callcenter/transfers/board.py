@@ -113,6 +113,8 @@ class TransferBoard:
     def _kept(self, t: Transfer, effects: list[Effect]) -> list[Effect]:
         if is_over(t):
             self.live.pop(t.id, None)
+            if t.ended_at is not None:  # its legs are gone: nothing more will name it
+                self.legs.discard(t.dest_uid)
         return effects
 
     # -- AMI events ------------------------------------------------------------------------

@@ -38,6 +38,13 @@ def joined_moves(t: Transfer) -> list[actions.AmiAction]:
                              extra_channel=t.agent_channel)]
 
 
+def shown_number(number: str) -> str:
+    """The caller's number as the destination's phone shows it: digits (and a leading +)
+    only — the number comes from the carrier's SIP and is not ours to trust."""
+    kept = "".join(c for c in number if c.isdigit())[:32]
+    return ("+" + kept if number.startswith("+") else kept) or "12345"
+
+
 def destination_leg(t: Transfer, caller_number: str) -> actions.AmiAction:
     """A Local channel into ``cc-xfer-dest``, which calls the destination and, when it
     answers, brings it into the room (``t.dest_uid`` must be set)."""
@@ -48,7 +55,7 @@ def destination_leg(t: Transfer, caller_number: str) -> actions.AmiAction:
     return actions.originate(
         f"Local/{exten}@{DEST_CONTEXT}/n", context=ROOM_CONTEXT, exten="s",
         timeout_ms=int((t.destination.answer_timeout_s + GRACE_S) * 1000),
-        caller_id=f"12345 <{caller_number}>", variables=variables,
+        caller_id=f"12345 <{shown_number(caller_number)}>", variables=variables,
         channel_id=t.dest_uid, other_channel_id=f"{t.dest_uid}-2")
 
 

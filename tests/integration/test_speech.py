@@ -100,7 +100,9 @@ async def test_caller_speech_reaches_the_ticket(lab: Lab, engine: Engine,
     assert engine.ticket_desk.tickets is not None
     ticket = await engine.ticket_desk.tickets.get(created["ticket"])
     said = [u for u in ticket["transcript"] if u["speaker"] == "caller"]
-    assert [u["text"] for u in said] == [f["text"] for f in finals]
+    # the words stay in the ticket store; the call log says only how long each was
+    assert [len(u["text"]) for u in said] == [f["chars"] for f in finals]
+    assert not any("text" in f for f in finals)
     live = " ".join(u["text"] for u in said)
     # 1. the audio path is exact: what the engine received holds the caller's speech after
     #    G.711, sample for sample (framing, byte order and rate all right)
@@ -132,8 +134,11 @@ async def test_caller_speech_reaches_the_ticket(lab: Lab, engine: Engine,
     # what the last update said (the log masks phones: compare the other fields)
     prefilled = lab.events("ticket.prefilled", call_id=call_id)
     assert len(prefilled) == len(said)
-    stored = {k: v for k, v in ticket["prefill"].items() if k != "phones"}
-    assert stored == {k: v for k, v in prefilled[-1]["fields"].items() if k != "phones"}
+    stored = {k: v for k, v in ticket["prefill"].items() if k not in ("phones", "place")}
+    logged = prefilled[-1]["fields"]
+    assert stored == {k: v for k, v in logged.items() if k not in ("phones", "place")}
+    assert (logged["place"]["city"], logged["place"]["county"]) == (
+        ticket["prefill"]["place"]["city"], ticket["prefill"]["place"]["county"])
 
 
 def test_cer() -> None:
@@ -194,7 +199,7 @@ async def test_hang_up_mid_sentence_and_a_garbage_client(
     assert engine.ticket_desk.tickets is not None
     ticket = await engine.ticket_desk.tickets.get(created["ticket"])
     (said,) = [u for u in ticket["transcript"] if u["speaker"] == "caller"]
-    assert said["text"] == finals[-1]["text"] != ""
+    assert len(said["text"]) == finals[-1]["chars"] > 0
     # cut off about half-way through the sentence: the utterance ends at the hang-up
     assert said["end_s"] - said["start_s"] <= speech_s / 2 + 0.5
     # the call itself went on normally: answered by the agent, ended by the caller

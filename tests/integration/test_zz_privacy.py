@@ -38,3 +38,7 @@ def test_the_session_log_holds_no_callers_number(lab: Lab) -> None:
     leaks = [(number, line[:160]) for number, line in (
         (m.group(0), line) for line in lines for m in MOBILE.finditer(line))]
     assert not leaks, f"{len(leaks)} unmasked caller numbers, e.g. {leaks[:3]}"
+    # what callers say stays in the ticket store (privacy.log_transcripts is off)
+    said = [line for line in lines if '"event": "asr.final"' in line
+            or '"event": "asr.partial"' in line]
+    assert said and not any('"text":' in line for line in said)

@@ -46,3 +46,20 @@ def test_models_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert f"{tmp_path}: am/final.mdl is missing" in err
     assert "graph/ holds neither HCLG.fst nor HCLr.fst + Gr.fst" in err
     assert main(["models", "fetch", "zh-tiny"]) == 2
+
+
+def test_a_stream_that_falls_behind_keeps_a_bounded_backlog() -> None:
+    from typing import Any, cast
+
+    from structlog.testing import capture_logs
+
+    from callcenter.asr.pool import MAX_BACKLOG_BYTES, AsrStream
+
+    stream = AsrStream(cast(Any, None), "9.1/caller", lambda _result: None)
+    frame = b"\x00\x01" * 160  # 20 ms
+    with capture_logs() as logs:
+        for _ in range(50 * 60):  # a minute of audio that nobody decodes
+            stream.feed(frame)
+    assert stream._pending_bytes <= MAX_BACKLOG_BYTES
+    assert 44 <= stream.dropped_s <= 46
+    assert [e["event"] for e in logs] == ["asr.backlog_dropped"]  # said once

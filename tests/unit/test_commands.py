@@ -82,3 +82,22 @@ async def test_the_control_socket_runs_the_same_commands(tmp_path: Path) -> None
             await asyncio.to_thread(query, server.path, "nothing")
     finally:
         await server.stop()
+
+
+async def test_an_over_long_control_line_gets_a_clear_error(tmp_path: Path) -> None:
+    from callcenter.control.server import MAX_REQUEST
+
+    server = ControlServer(tmp_path / "engine.sock", Commands(FakeEngine()))
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(server.path))
+        writer.write(b'{"cmd": "status", "x": "' + b"a" * (MAX_REQUEST * 2) + b'"}\n')
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.readline(), 5)
+        writer.close()
+        assert b"too long" in reply
+        # and the server still answers
+        status = await asyncio.to_thread(query, server.path, "status")
+        assert status["ami"]["connected"]
+    finally:
+        await server.stop()

@@ -91,3 +91,14 @@ def test_queue_announcements_follow_queues_yaml() -> None:
     assert "announce-position = no\n" in sections["q12315"]
     assert "announce-frequency = 45\n" in sections["q12329"]
     assert "announce-holdtime = no\n" in sections["q12329"]
+
+
+def test_the_carriers_numbers_are_filtered_before_anything_uses_them() -> None:
+    """What the carrier's SIP says reaches FastAGI and AMI only as digits: the number dialed
+    (it goes into the AGI request's query) and the caller's number."""
+    dialplan = _files()["extensions.conf"]
+    carrier = dialplan.split("[from-carrier]", 1)[1].split("\n[", 1)[0]
+    assert carrier.count("Set(CC_DIALED=${FILTER(0-9,") == 3
+    assert "Set(CC_DIALED=${EXTEN" not in carrier
+    assert carrier.count("Gosub(cc-clean-callerid,s,1)") == 3
+    assert "Set(CALLERID(num)=${FILTER(0-9+,${CALLERID(num)})})" in dialplan

@@ -1,0 +1,78 @@
+"""Files that hold citizens' data are the owner's alone: created 0600 in 0700 directories;
+one left more open is closed up, with a log line."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from structlog.testing import capture_logs
+
+from callcenter.calllog.writer import CallLog
+from callcenter.private import write_private
+from callcenter.secrets import load_secrets
+from callcenter.store.db import Store
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_database_and_its_wal_are_owner_only(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # as a shell's default would leave it
+    try:
+        database = tmp_path / "data" / "cc.sqlite3"
+        store = await Store.open(database)
+        await store.db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        await store.db.execute("INSERT INTO t VALUES (1)")
+        await store.db.commit()
+        assert mode(database) == 0o600 and mode(database.parent) == 0o700
+        wal = database.with_name(database.name + "-wal")
+        assert wal.exists() and mode(wal) == 0o600
+        await store.close()
+    finally:
+        os.umask(old)
+
+
+async def test_an_existing_database_left_open_is_closed_up(tmp_path: Path) -> None:
+    database = tmp_path / "cc.sqlite3"
+    database.touch()
+    database.chmod(0o644)
+    with capture_logs() as logs:
+        store = await Store.open(database)
+        await store.close()
+    assert mode(database) == 0o600
+    (fixed,) = [e for e in logs if e["event"] == "privacy.mode_fixed"]
+    assert fixed["was"] == "0o644" and fixed["path"] == str(database)
+
+
+def test_the_call_log_is_owner_only(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "log" / "calls.jsonl"
+        log = CallLog(path)
+        log.record("ami.frame", 1.0, "frame", {"Event": "x"})
+        log.close()
+        assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_secrets_are_written_whole_and_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "secrets.yaml"
+    secrets = load_secrets(path, ["agent-1001"])
+    assert mode(path) == 0o600 and secrets.sip_passwords["agent-1001"] in path.read_text()
+    assert not list(path.parent.glob(".*tmp"))  # no temporary left behind
+    path.chmod(0o644)
+    with capture_logs() as logs:
+        assert load_secrets(path, ["agent-1001"]) == secrets
+    assert mode(path) == 0o600 and [e["event"] for e in logs] == ["privacy.mode_fixed"]
+
+
+def test_a_private_write_replaces_the_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("old")
+    path.chmod(0o644)
+    write_private(path, "new")
+    assert path.read_text() == "new" and mode(path) == 0o600
