@@ -31,7 +31,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def _prompt_name(value: str) -> str:
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):  # (match with "$" would let "name\n" through)
         raise ValueError(f"{value!r}: prompt names use a-z, 0-9, '-' and '_'")
     return value
 
@@ -191,7 +191,7 @@ QueueName = Annotated[str, Field(pattern=r"^q[0-9a-z_-]+$")]
 
 
 def _hotline_number(value: str) -> str:
-    if not _NUMBER.match(value):
+    if not _NUMBER.fullmatch(value):
         raise ValueError(f"{value!r} is not a hotline number (digits, or area code—number)")
     return value
 

@@ -6,6 +6,7 @@ Every problem found later (by pydantic, or by a cross-reference check) is report
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,32 @@ def load_yaml(path: Path) -> tuple[Any, SourceMap, list[Problem]]:
     except YAMLError as exc:
         return None, smap, [Problem(shown, 1, f"YAML error: {exc}")]
     data = _plain(node, (), smap.positions)
-    return data, smap, []
+    return data, smap, [smap.problem(path, f"{dotted(path) or 'a key'}: a control character "
+                                          f"({what}) in a text value: Asterisk's generated "
+                                          "files and the call log must not get it")
+                        for path, what in _control_characters(data, ())]
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _control_characters(data: Any, path: DataPath) -> list[tuple[DataPath, str]]:
+    """Every text value (and key) holding a control character — a line break included: no
+    setting is more than one line, and one that is could add lines (a section, a password)
+    to a generated Asterisk file."""
+    found: list[tuple[DataPath, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _control_characters(str(key), (*path, str(key)))
+            found += _control_characters(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found += _control_characters(item, (*path, index))
+    elif isinstance(data, str):
+        match = CONTROL.search(data.rstrip("\n") if path and path[-1] == "text" else data)
+        if match:
+            found.append((path, repr(match.group())))
+    return found
 
 
 def dotted(path: DataPath) -> str:

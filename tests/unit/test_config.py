@@ -240,3 +240,20 @@ def test_shipped_placeholders_are_filled() -> None:
     config = load_config(SHIPPED)
     texts = [p.text for p in config.all_prompts.values()]
     assert texts and not any(brace in text for text in texts for brace in "{}｛｝")
+
+
+def test_control_characters_in_any_text_are_errors_with_their_line(
+        config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crafted agent name with a line break could add a [section] with a known password to
+    the generated pjsip.conf: every text value with a control character is refused."""
+    agents = config_dir / "agents.yaml"
+    text = agents.read_text(encoding="utf-8")
+    first_name = text[text.index("name: ") + 6:].split("\n", 1)[0]
+    line = edit(agents, f"name: {first_name}",
+                'name: "坐席\\n[agent-1001]\\ntype = auth\\npassword = x"')
+    queues = config_dir / "queues.yaml"
+    qline = edit(queues, "title: 12345政务服务便民热线", 'title: "12345\\u0000热线"')
+    assert main(["check-config", str(config_dir)]) == 2
+    out = capsys.readouterr().out
+    assert f"agents.yaml:{line}:" in out and "control character ('\\n')" in out
+    assert f"queues.yaml:{qline}:" in out and "control character ('\\x00')" in out
