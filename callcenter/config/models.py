@@ -231,14 +231,21 @@ class Menu(Strict):
     invalid_prompt: PromptName = "menu-invalid"
 
 
+# TECH/resource[&TECH/resource…]: no dialplan functions (${…}, Gosub(…)), no option or
+# argument separators (, | ;), nothing the Dial() line of the dialplan would read as more
+_DIAL_TARGET = r"(PJSIP|IAX2|DAHDI|Local)/[A-Za-z0-9_.@+:/-]+"
+DIAL_STRING = rf"^{_DIAL_TARGET}(&{_DIAL_TARGET})*$"
+
+
 class SubcenterDestination(Strict):
     endpoint: str | None = Field(
         None, pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="a PJSIP endpoint generated for the sub-center's seats (they register)")
     contact: str | None = Field(
         None, pattern=r"^sip:", description="a fixed contact instead of registration")
-    dial: str | None = Field(None, pattern=r"^[^,|\s]+$",
-                             description="any Asterisk dial string instead of an endpoint")
+    dial: str | None = Field(None, pattern=DIAL_STRING,
+                             description="an Asterisk dial string instead of an endpoint: "
+                             "TECH/resource, several joined with &")
 
     @model_validator(mode="after")
     def _one(self) -> SubcenterDestination:

@@ -257,3 +257,24 @@ def test_control_characters_in_any_text_are_errors_with_their_line(
     out = capsys.readouterr().out
     assert f"agents.yaml:{line}:" in out and "control character ('\\n')" in out
     assert f"queues.yaml:{qline}:" in out and "control character ('\\x00')" in out
+
+
+@pytest.mark.parametrize("dial", [
+    "PJSIP/x,Gosub(evil,s,1)", "Local/1${SHELL(id)}@ctx", "PJSIP/a;comment", "PJSIP/a|b",
+    "PJSIP/a(b)", "Gosub(cc-route,s,1)", "PJSIP/", "PJSIP/a&", "pjsip/a"])
+def test_a_dial_string_follows_the_grammar(config_dir: Path, dial: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    line = edit(config_dir / "hotlines.yaml", "destination: {endpoint: subcenter-12305}",
+                f"destination: {{dial: '{dial}'}}")
+    assert main(["check-config", str(config_dir)]) == 2
+    out = capsys.readouterr().out
+    assert f"hotlines.yaml:{line}:" in out or f"hotlines.yaml:{line + 1}:" in out, out
+
+
+@pytest.mark.parametrize("dial", ["PJSIP/12305@carrier", "Local/12305@cc-seats/n",
+                                  "PJSIP/seat-1&PJSIP/seat-2", "IAX2/peer/12305"])
+def test_good_dial_strings_pass(config_dir: Path, dial: str) -> None:
+    edit(config_dir / "hotlines.yaml", "destination: {endpoint: subcenter-12305}",
+         f"destination: {{dial: '{dial}'}}")
+    config, problems = collect(config_dir)
+    assert config is not None and not [p for p in problems if not p.warning], problems
