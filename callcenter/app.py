@@ -37,6 +37,7 @@ from callcenter.errors import (
     EngineControlError,
 )
 from callcenter.paths import Paths
+from callcenter.routing.decide import Router
 from callcenter.secrets import Secrets
 from callcenter.store.db import CallbackRequest, Store
 from callcenter.tasks import Supervisor, TaskSet
@@ -73,7 +74,6 @@ class Engine:
         self.decisions = build_decisions(config, self.ami.send, time.time)
         self.core = self.decisions.core
         self.routing = self.decisions.routing
-        self.router = self.decisions.router
         self.agent_desk = self.decisions.agent_desk
         self.agi = FastAgiServer(self._scripts(), e.agi.host, e.agi.port,
                                  on_request=self._record_agi,
@@ -114,6 +114,11 @@ class Engine:
         self.started_at = time.time()
         self.resyncs = 0
         self._stop = asyncio.Event()
+
+    @property
+    def router(self) -> Router:
+        """The router in force (the deciding parts' own: one, after any reload)."""
+        return self.decisions.router
 
     # -- AMI -------------------------------------------------------------------------------
 
@@ -249,9 +254,9 @@ class Engine:
         that keeps rules from the configuration (``reconfigure(config, router)``, listed in
         ``self.reconfigurable``; a test checks that none is left out)."""
         self.config = config
-        self.router = self.decisions.reconfigure(config)
+        router = self.decisions.reconfigure(config)
         for part in self.reconfigurable:
-            part.reconfigure(config, self.router)
+            part.reconfigure(config, router)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -111,10 +111,10 @@ class Commands:
         wanted = text(args, "agent", required=False)
         if not wanted:
             return agents
-        return [a for a in agents if a["agent"] == wanted] or self._unknown_agent(wanted)
-
-    def _unknown_agent(self, agent_id: str) -> Any:
-        raise UnknownAgent(f"unknown agent {agent_id!r}")
+        found = [a for a in agents if a["agent"] == wanted]
+        if not found:
+            raise UnknownAgent(f"unknown agent {wanted!r}")
+        return found
 
     async def _transfer_list(self, _args: Args) -> Any:
         return self.engine.transfer_desk.snapshot()

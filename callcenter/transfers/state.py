@@ -105,10 +105,7 @@ class TransferState:
 
 class _InProgress(TransferState):
     def cancelled_by_agent(self, t: Transfer, ts: float) -> list[Effect]:
-        effects = finish(t, Outcome.CANCELLED, "agent_cancelled", ts)
-        if t.dest_channel:
-            effects.append(HangUp(t.dest_channel))
-        return effects + rejoin(t)
+        return given_up(t, Outcome.CANCELLED, "agent_cancelled", ts)
 
     def caller_hung_up(self, t: Transfer, ts: float) -> list[Effect]:
         return finish(t, Outcome.CANCELLED, "caller_hung_up", ts) + closed(t, ts)
@@ -150,10 +147,7 @@ class Ringing(_InProgress):
         return [Watch(t, t.destination.answer_timeout_s + GRACE_S)]
 
     def watchdog_expired(self, t: Transfer, ts: float) -> list[Effect]:
-        effects = finish(t, Outcome.FAILED, "timeout", ts)
-        if t.dest_channel:
-            effects.append(HangUp(t.dest_channel))
-        return effects + rejoin(t)
+        return given_up(t, Outcome.FAILED, "timeout", ts)
 
     def destination_hung_up(self, t: Transfer, ts: float) -> list[Effect]:
         return (finish(t, Outcome.FAILED, "destination_hung_up", ts) + rejoin(t)
@@ -255,6 +249,15 @@ def closed(t: Transfer, ts: float) -> list[Effect]:
 def is_over(t: Transfer) -> bool:
     """Ended and closed: no longer a live transfer."""
     return t.phase is Phase.ENDED and t.ended_at is not None
+
+
+def given_up(t: Transfer, outcome: Outcome, code: str, ts: float) -> list[Effect]:
+    """The engine or the agent ends a transfer still going on: its destination leg (if any)
+    is hung up, caller and agent are brought back together."""
+    effects = finish(t, outcome, code, ts)
+    if t.dest_channel:
+        effects.append(HangUp(t.dest_channel))
+    return effects + rejoin(t)
 
 
 def rejoin(t: Transfer) -> list[Effect]:
