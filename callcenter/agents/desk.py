@@ -130,9 +130,20 @@ class AgentDesk:
                   if item.name == "DeviceStateChange" and item.get("Device") == device]
         return bool(states) and states[-1] not in ("UNAVAILABLE", "INVALID", "UNKNOWN")
 
+    async def _registered_soon(self, agent_id: str, timeout_s: float = 3.0) -> bool:
+        """Asterisk updates a device's state a moment after the REGISTER's 200 OK: a softphone
+        that has just registered is given that moment before the login is refused."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not await self.registered(agent_id):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
     async def login(self, agent_id: str) -> dict[str, Any]:
         agent = self._agent(agent_id)
-        if not await self.registered(agent_id):
+        if not await self._registered_soon(agent_id):
             raise AgentError(f"the softphone of agent {agent_id} ({agent_endpoint(agent_id)}) "
                              f"is not registered: start it, then log in")
         for queue in sorted(agent.skills):
