@@ -29,6 +29,7 @@ PCAP_DIR = Path("/usr/share/sip-tester")
 class CallSpec:
     dialed: str
     caller: str
+    display: str = ""  # the From header's display name (as the caller's phone sends it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class SippResult:
 
 
 _HEADERS = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]CC[call_number]
+      From: {display}<sip:[field1]@[local_ip]:[local_port]>;tag=[pid]CC[call_number]
       To: <sip:[field0]@[remote_ip]:[remote_port]>{to_tag}
       Call-ID: [call_id]
       CSeq: {cseq}
@@ -50,13 +51,15 @@ _HEADERS = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[bra
 
 
 def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (),
-             audio: bool | Path = False) -> str:
+             audio: bool | Path = False, display: bool = False) -> str:
     """The sipp XML of one call: INVITE, hold, DTMF, hang up (or take Asterisk's BYE).
     ``audio``: True plays sipp's stock recording, a path plays that RTP pcap
-    (:func:`agents.rtp.write_rtp_pcap`), from the moment the call is answered."""
-    invite_headers = _HEADERS.format(to_tag="", cseq="1 INVITE")
-    ack_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="1 ACK")
-    bye_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="2 BYE")
+    (:func:`agents.rtp.write_rtp_pcap`), from the moment the call is answered.
+    ``display``: the From header carries a display name (the injection file's third field)."""
+    shown = '"[field2]" ' if display else ""
+    invite_headers = _HEADERS.format(to_tag="", cseq="1 INVITE", display=shown)
+    ack_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="1 ACK", display=shown)
+    bye_headers = _HEADERS.format(to_tag="[peer_tag_param]", cseq="2 BYE", display=shown)
     middle: list[str] = []
     if audio:
         pcap = PCAP_DIR / "g711a.pcap" if audio is True else Path(audio)
@@ -139,7 +142,10 @@ def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (),
 
 
 def _injection(calls: Sequence[CallSpec]) -> str:
-    lines = ["SEQUENTIAL"] + [f"{c.dialed};{c.caller};" for c in calls]
+    for c in calls:
+        if any(bad in f"{c.dialed}{c.caller}{c.display}" for bad in ";\n\r"):
+            raise ValueError("sipp's injection file cannot carry ';' or line breaks")
+    lines = ["SEQUENTIAL"] + [f"{c.dialed};{c.caller};{c.display};" for c in calls]
     return "\n".join(lines) + "\n"
 
 
@@ -176,7 +182,8 @@ async def place_calls(calls: Sequence[CallSpec], *, target: str | None = None,
     budget = timeout_s or (len(calls) / rate + longest / 1000 + 30)
     with tempfile.TemporaryDirectory(prefix="cc-sipp-") as tmp:
         work = Path(tmp)
-        (work / "caller.xml").write_text(scenario(hold_ms, dtmf, audio))
+        (work / "caller.xml").write_text(scenario(hold_ms, dtmf, audio,
+                                                  display=any(c.display for c in calls)))
         (work / "calls.csv").write_text(_injection(calls))
         stats = work / "stats.csv"
         args = ["sipp", target, "-sf", str(work / "caller.xml"), "-inf", str(work / "calls.csv"),
@@ -192,6 +199,10 @@ async def place_calls(calls: Sequence[CallSpec], *, target: str | None = None,
         except TimeoutError:
             process.kill()
             out, _ = await process.communicate()
+        except asyncio.CancelledError:  # e.g. a failed test: no caller left behind
+            process.kill()
+            await process.wait()
+            raise
         stats_row = _read_stats(stats)
     ok = int(stats_row.get("SuccessfulCall(C)", "0") or 0)
     failed = int(stats_row.get("FailedCall(C)", "0") or 0)

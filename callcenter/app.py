@@ -6,12 +6,14 @@ import asyncio
 import os
 import signal
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
 
 from callcenter.agents.desk import TICK_S
+from callcenter.agents.phone import phone_handlers
 from callcenter.agi.server import AgiSession, FastAgiServer, Handler
 from callcenter.agi.wire import AgiRequest
 from callcenter.ami import actions
@@ -20,9 +22,11 @@ from callcenter.ami.adapter import adapt
 from callcenter.ami.client import AmiClient, AmiSettings
 from callcenter.ami.wire import AmiFrame
 from callcenter.api.server import ApiServer, build_app
+from callcenter.api.sip_proxy import PhoneSite
 from callcenter.asr.pool import AsrPool
 from callcenter.asr.transcriber import Transcriber
 from callcenter.audiosocket.server import AudioSocketServer
+from callcenter.audit import AuditTrail
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog, log_time
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
@@ -31,25 +35,37 @@ from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.server import ControlServer, query
 from callcenter.core import Reconfigurable
 from callcenter.decisions import build_decisions
+from callcenter.desktop.commands import desktop_handlers
+from callcenter.desktop.notifier import DesktopNotifier
 from callcenter.errors import (
     AmiActionFailed,
     AmiNotConnected,
     EngineControlError,
 )
+from callcenter.knowledge.base import KnowledgeBase
+from callcenter.knowledge.commands import knowledge_handlers
 from callcenter.paths import Paths
 from callcenter.routing.decide import Router
-from callcenter.secrets import Secrets
+from callcenter.secrets import Secrets, load_secrets
 from callcenter.store.db import CallbackRequest, Store
 from callcenter.tasks import Supervisor, TaskSet
 from callcenter.tickets.desk import TicketDesk
+from callcenter.tickets.live import AgentBus
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.destinations import destinations
 from callcenter.transfers.records import TransferRecords
+from callcenter.users.commands import people_handlers
+from callcenter.users.signin import SignIn
+from callcenter.users.store import Users
 
 log = structlog.get_logger("engine")
 
 LOG_FLUSH_S = 0.25  # the call log reaches the disk at most this long after a line
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class Engine:
@@ -100,9 +116,29 @@ class Engine:
         # besides the deciding parts (self.decisions); the transfer desk reads
         # self.config.hotlines when it needs them
         self.reconfigurable: list[Reconfigurable] = [self.ticket_desk]
-        self.commands = Commands(self)
-        self.api = ApiServer(build_app(secrets.api_token, self.commands.run,
-                                       ticket_events=self.ticket_desk.bus),
+        self.knowledge = KnowledgeBase.of(config)  # its index opens with the store
+        self.reconfigurable.append(self.knowledge)
+        self.users: Users | None = None  # with the store, once it is open
+        self.audit: AuditTrail | None = None
+        people = people_handlers(lambda: self.users, self.audit_trail,
+                                 lambda: self.config.agents.agents, wall_clock)
+        people |= knowledge_handlers(self.knowledge, self.tickets)
+        people |= phone_handlers(lambda: self.config, lambda: load_secrets(paths.secrets))
+        self.agent_events = AgentBus()
+        self.desktop = DesktopNotifier(self.agent_events, self.tracker.call_of,
+                                       self.agent_desk.describe)
+        self.agent_desk.on_state = self.desktop.on_state
+        self.ticket_desk.on_ticket = self.desktop.on_ticket
+        people |= desktop_handlers(self.agent_desk, lambda: list(self.tracker.calls.values()),
+                                   self.ticket_desk.known_ticket, lambda: self.store,
+                                   self.tickets, wall_clock)
+        self.commands = Commands.of_engine(self, people, wall_clock)
+        self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,
+                             timedelta(hours=e.api.session_hours))
+        self.api = ApiServer(build_app(self.signin, self.commands.run,
+                                       ticket_events=self.ticket_desk.bus,
+                                       agent_events=self.agent_events,
+                                       phone=PhoneSite.of(config, paths)),
                              e.api.host, e.api.port)
         self.control = ControlServer(paths.control_socket, self.commands)
         self.store: Store | None = None
@@ -139,6 +175,7 @@ class Engine:
         self.core.on_event(event, ts)
         self.ticket_desk.on_event(event, ts)
         self.transfer_desk.on_event(event, ts)
+        self.desktop.on_event(event, ts)
 
     async def resync(self) -> None:
         """Rebuild the picture of live calls after a (re)connect."""
@@ -228,6 +265,9 @@ class Engine:
 
     def tickets(self) -> Tickets | None:
         return self.ticket_desk.tickets
+
+    def audit_trail(self) -> AuditTrail | None:
+        return self.audit
 
     def hotlines_destinations(self) -> list[dict[str, object]]:
         return [d.as_dict() for d in destinations(self.config.hotlines)]
@@ -319,6 +359,8 @@ class Engine:
         self.store = await Store.open(self.paths.resolve(self.config.engine.paths.database))
         self.ticket_desk.tickets = Tickets(self.store)
         self.transfer_records = TransferRecords(self.store)
+        self.users, self.audit = Users(self.store), AuditTrail(self.store)
+        await self.knowledge.open(self.store)  # re-indexes in the background if files changed
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory),
                  config_hash=config_hash(self.config.directory),
@@ -340,6 +382,7 @@ class Engine:
             await self.api.stop()
             await self.control.stop()
             await self._background.wait()
+            await self.knowledge.close()
             if self.store is not None:
                 await self.store.close()
             log.info("engine.stopped", failure=self.failure or None)

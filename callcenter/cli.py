@@ -20,9 +20,7 @@ from rich.table import Table
 from callcenter.cli_tables import (
     agents_table,
     calls_table,
-    handoffs_table,
     queues_table,
-    tickets_table,
 )
 from callcenter.config.loader import Config, collect, load_config
 from callcenter.errors import CallCenterError, ConfigError, EngineControlError
@@ -304,31 +302,6 @@ def cmd_transfer(args: argparse.Namespace, paths: Paths) -> int:
     return 1 if outcome == "failed" else 0
 
 
-def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
-    import json
-
-    from callcenter.store.db import Store
-    from callcenter.transfers.records import TransferRecords
-
-    config = config_of(args, paths)
-
-    async def show() -> int:
-        store = await Store.open(paths.resolve(config.engine.paths.database))
-        try:
-            rows = await TransferRecords(store).handoffs(destination=args.destination or "",
-                                                         ticket_id=args.ticket,
-                                                         limit=args.limit)
-        finally:
-            await store.close()
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-            return 0
-        console.print(handoffs_table(console, rows))
-        return 0
-
-    return asyncio.run(show())
-
-
 def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
     from datetime import datetime
 
@@ -469,31 +442,25 @@ def cmd_prefill(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_ticket(args: argparse.Namespace, paths: Paths) -> int:
-    import json
-
-    from callcenter.store.db import Store
-    from callcenter.tickets.store import Tickets
-
-    config = config_of(args, paths)
-
-    async def show() -> int:
-        store = await Store.open(paths.resolve(config.engine.paths.database))
-        try:
-            tickets = Tickets(store)
-            if args.ticket_action == "list":
-                console.print(tickets_table(console, await tickets.recent(args.limit)))
-                return 0
-            ticket = await tickets.get(args.id)
-        finally:
-            await store.close()
-        print(json.dumps(ticket, ensure_ascii=False, indent=2))
-        return 0
+    from callcenter import cli_store
 
     if args.ticket_action == "show" and args.id is None:
         print("error: which ticket? `ticket show <id>` (`ticket list` shows the latest)",
               file=sys.stderr)
         return 2
-    return asyncio.run(show())
+    return cli_store.cmd_ticket(args, paths, config_of(args, paths))
+
+
+def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
+    from callcenter import cli_store
+
+    return cli_store.cmd_handoff(args, paths, config_of(args, paths))
+
+
+def cmd_on_store(args: argparse.Namespace, paths: Paths) -> int:
+    """``user …`` and ``audit``: :mod:`callcenter.cli_store`."""
+    code: int = args.store_func(args, paths, config_of(args, paths))
+    return code
 
 
 def cmd_models(args: argparse.Namespace, paths: Paths) -> int:
@@ -657,6 +624,14 @@ def build_parser() -> argparse.ArgumentParser:
     prefill = sub.add_parser("prefill", help="ticket fields from a transcript on stdin "
                              "(one utterance per line) as one JSON object")
     prefill.set_defaults(func=cmd_prefill)
+    from callcenter import cli_store
+
+    cli_store.add_parsers(sub)
+    from callcenter.knowledge import cli as knowledge_cli
+
+    knowledge_cli.add_parsers(sub)
+    for name in ("user", "audit"):
+        sub.choices[name].set_defaults(func=cmd_on_store)
     for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. the lab's demo and gen-day
         plugin.load()(sub)
     return parser

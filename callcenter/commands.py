@@ -1,32 +1,48 @@
-"""The one command layer behind every front door: the HTTP API, the local control socket (and
-so the CLI) run the same commands, by name, with the same argument checks and the same
-errors. A front door only translates: a URL or a JSON line into ``(name, args)``, and an
-error class into its own answer (``callcenter.api.errors`` for HTTP).
+"""The one command layer: the HTTP API, the local control socket (and so the CLI) run the
+same commands, by name, with the same argument checks, role checks, audit rows and errors.
+A front door only translates: a URL or a JSON line into ``(name, args)``, and an error class
+into its own answer (``callcenter.api.errors`` for HTTP).
 
-Who asks travels with each command (:class:`Actor`), so that role checks and the audit trail
-sit here, once, for every front door.
+Who asks travels with each command (:class:`Actor`): :mod:`callcenter.permissions` decides
+whether they may, before the command runs; the audit trail (:mod:`callcenter.audit`) gets a
+row for every state-changing command, every read of a caller's unmasked number, and every
+refusal — whatever the door.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
 
+from callcenter import permissions
 from callcenter.actors import LOCAL, Actor
 from callcenter.agents.desk import AgentDesk
-from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent, UnknownCommand
+from callcenter.audit import OK, AuditEntry, AuditTrail
+from callcenter.errors import (
+    CallCenterError,
+    CommandError,
+    Forbidden,
+    ServiceUnavailable,
+    UnknownAgent,
+    UnknownCommand,
+)
 from callcenter.store.db import row_id
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.desk import TransferDesk
+from callcenter.transfers.records import TransferRecords
+from callcenter.users.store import iso
 
 log = structlog.get_logger("commands")
 
 Args = Mapping[str, Any]
-Handler = Callable[[Args], Awaitable[Any]]
-
-
+Handler = Callable[[Args, Actor], Awaitable[Any]]
+# the arguments that name what a command acts on, as the audit row shows them
+TARGETS = {"agent": "agent", "ticket": "ticket", "earlier": "earlier ticket",
+           "callback": "callback", "name": "user"}
+DETAILS = ("reason", "destination", "mode", "role", "config", "device")  # in the audit row
 
 
 class EngineParts(Protocol):
@@ -34,6 +50,7 @@ class EngineParts(Protocol):
 
     agent_desk: AgentDesk
     transfer_desk: TransferDesk
+    transfer_records: TransferRecords | None
 
     def snapshot(self) -> dict[str, Any]: ...
 
@@ -42,6 +59,9 @@ class EngineParts(Protocol):
     def hotlines_destinations(self) -> list[dict[str, object]]: ...
 
     async def reload(self, directory: str | None) -> dict[str, Any]: ...
+
+    def audit_trail(self) -> AuditTrail | None: ...
+
 
 
 def text(args: Args, name: str, *, required: bool = True, default: str = "") -> str:
@@ -64,29 +84,19 @@ def flag(args: Args, name: str, default: bool) -> bool:
 
 
 class Commands:
-    def __init__(self, engine: EngineParts) -> None:
-        self.engine = engine
-        agents, transfers = engine.agent_desk, engine.transfer_desk
-        self._handlers: dict[str, Handler] = {
-            "status": self._status,
-            "reload": self._reload,
-            "agent.list": self._agent_list,
-            "agent.login": lambda a: agents.login(text(a, "agent")),
-            "agent.logout": lambda a: agents.logout(text(a, "agent")),
-            "agent.pause": lambda a: agents.pause(text(a, "agent"), text(a, "reason",
-                                                                          required=False)),
-            "agent.unpause": lambda a: agents.unpause(text(a, "agent")),
-            "transfer.start": lambda a: transfers.start(
-                text(a, "agent"), text(a, "destination"),
-                text(a, "mode", required=False, default="conference"),
-                wait=flag(a, "wait", True)),
-            "transfer.complete": lambda a: transfers.complete(text(a, "agent")),
-            "transfer.cancel": lambda a: transfers.cancel(text(a, "agent")),
-            "transfer.list": self._transfer_list,
-            "transfer.destinations": self._destinations,
-            "ticket.get": self._ticket_get,
-            "ticket.confirm": self._ticket_confirm,
-        }
+    """Commands by name: ``run`` checks the actor's role, runs, and writes the audit row."""
+
+    def __init__(self, handlers: Mapping[str, Handler],
+                 audit: Callable[[], AuditTrail | None],
+                 clock: Callable[[], datetime]) -> None:
+        self._handlers = dict(handlers)
+        self._audit = audit
+        self._clock = clock
+
+    @classmethod
+    def of_engine(cls, engine: EngineParts, people: Mapping[str, Handler],
+                  clock: Callable[[], datetime]) -> Commands:
+        return cls({**engine_handlers(engine), **people}, engine.audit_trail, clock)
 
     @property
     def names(self) -> list[str]:
@@ -96,49 +106,136 @@ class Commands:
         handler = self._handlers.get(name)
         if handler is None:
             raise UnknownCommand(f"unknown command {name!r} (known: {', '.join(self.names)})")
-        return await handler(args)
+        try:
+            rule = permissions.check(actor, name, args)
+        except Forbidden as exc:
+            await self._record(actor, name, args, exc.error_id, exc.message)
+            raise
+        audited = rule.changes or rule.shows_number or rule.shows_secret
+        trail = self._audit()
+        if audited and trail is None:
+            raise ServiceUnavailable("the audit trail is not open yet: nothing is done "
+                                     "unrecorded")
+        try:
+            result = await handler(args, actor)
+        except CallCenterError as exc:
+            if audited or isinstance(exc, Forbidden):
+                await self._record(actor, name, args, exc.error_id, exc.message)
+            raise
+        except Exception as exc:
+            if audited:
+                await self._record(actor, name, args, "error", type(exc).__name__)
+            raise
+        if audited:
+            await self._record(actor, name, args, OK,
+                               "caller number shown" if rule.shows_number
+                               else "secret shown" if rule.shows_secret else "")
+        return result
 
-    # -- the commands that are more than a call ------------------------------------------------
+    async def _record(self, actor: Actor, name: str, args: Args, result: str,
+                      note: str) -> None:
+        trail = self._audit()
+        if trail is None:  # a refusal before the store is open: the log keeps it
+            log.warning("audit.unavailable", action=name, user=actor.name, result=result)
+            return
+        target = " ".join(f"{shown} {str(args[key])[:40]}" for key, shown in TARGETS.items()
+                          if args.get(key))
+        shown = [f"{key}={str(args[key])[:60]}" for key in DETAILS if args.get(key)]
+        if isinstance(args.get("fields"), dict):
+            shown.append("fields=" + ",".join(sorted(map(str, args["fields"])))[:200])
+        if note:
+            shown.append(note[:200])
+        await trail.record(AuditEntry.of(actor, iso(self._clock()), name, target, result,
+                                         "; ".join(shown)))
 
-    async def _status(self, _args: Args) -> Any:
-        return self.engine.snapshot()
 
-    async def _reload(self, args: Args) -> Any:
-        return await self.engine.reload(text(args, "config", required=False) or None)
+def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
+    """The commands on the engine's live parts (agents, transfers, tickets, status)."""
+    agents, transfers = engine.agent_desk, engine.transfer_desk
 
-    async def _agent_list(self, args: Args) -> Any:
-        agents = self.engine.agent_desk.snapshot()
+    async def status(_args: Args, _actor: Actor) -> Any:
+        return engine.snapshot()
+
+    async def reload(args: Args, _actor: Actor) -> Any:
+        return await engine.reload(text(args, "config", required=False) or None)
+
+    async def agent_list(args: Args, actor: Actor) -> Any:
+        rows = permissions.own_rows(actor, agents.snapshot())
         wanted = text(args, "agent", required=False)
         if not wanted:
-            return agents
-        found = [a for a in agents if a["agent"] == wanted]
+            return rows
+        found = [a for a in rows if a["agent"] == wanted]
         if not found:
             raise UnknownAgent(f"unknown agent {wanted!r}")
         return found
 
-    async def _transfer_list(self, _args: Args) -> Any:
-        return self.engine.transfer_desk.snapshot()
+    async def transfer_list(_args: Args, actor: Actor) -> Any:
+        return permissions.own_rows(actor, engine.transfer_desk.snapshot())
 
-    async def _destinations(self, _args: Args) -> Any:
-        return self.engine.hotlines_destinations()
+    async def destinations(_args: Args, _actor: Actor) -> Any:
+        return engine.hotlines_destinations()
 
-    def _tickets(self) -> Tickets:
-        tickets = self.engine.tickets()
-        if tickets is None:
+    return {
+        "status": status,
+        "reload": reload,
+        "agent.list": agent_list,
+        "agent.login": lambda a, _: agents.login(
+            text(a, "agent"), text(a, "device", required=False, default="sip")),
+        "agent.logout": lambda a, _: agents.logout(text(a, "agent")),
+        "agent.pause": lambda a, _: agents.pause(text(a, "agent"),
+                                                 text(a, "reason", required=False)),
+        "agent.unpause": lambda a, _: agents.unpause(text(a, "agent")),
+        "transfer.start": lambda a, _: transfers.start(
+            text(a, "agent"), text(a, "destination"),
+            text(a, "mode", required=False, default="conference"), wait=flag(a, "wait", True)),
+        "transfer.complete": lambda a, _: transfers.complete(text(a, "agent")),
+        "transfer.cancel": lambda a, _: transfers.cancel(text(a, "agent")),
+        "transfer.list": transfer_list,
+        "transfer.destinations": destinations,
+        **store_handlers(engine.tickets, lambda: engine.transfer_records),
+    }
+
+
+def store_handlers(tickets_of: Callable[[], Tickets | None],
+                   records_of: Callable[[], TransferRecords | None]) -> dict[str, Handler]:
+    """The commands on what the store keeps (tickets, hand-offs): they need no live engine,
+    so the CLI runs them through this same layer (role check, audit row) when it is down."""
+
+    def tickets() -> Tickets:
+        found = tickets_of()
+        if found is None:
             raise ServiceUnavailable("the ticket store is not open yet")
-        return tickets
+        return found
 
-    async def _ticket_get(self, args: Args) -> Any:
-        return await self._tickets().get(row_id(text(args, "ticket")))
+    async def ticket_get(args: Args, actor: Actor) -> Any:
+        ticket = await tickets().get(row_id(text(args, "ticket")))
+        permissions.check_ticket(actor, ticket)
+        return ticket
 
-    async def _ticket_confirm(self, args: Args) -> Any:
-        tickets = self._tickets()
+    async def ticket_confirm(args: Args, actor: Actor) -> Any:
+        store = tickets()
         ticket_id = row_id(text(args, "ticket"))
-        await tickets.get(ticket_id)  # NoSuchRow before anything is written
+        # NoSuchRow, Forbidden before anything is written
+        permissions.check_ticket(actor, await store.get(ticket_id))
         fields = args.get("fields")
         if not isinstance(fields, dict) or not fields:
             raise CommandError('"fields" must be an object like {"phone": "…"}')
-        await tickets.confirm(ticket_id, fields)
+        await store.confirm(ticket_id, fields)
         log.info("ticket.confirmed", ticket=ticket_id, fields=sorted(fields))
-        return await tickets.get(ticket_id)
+        return await store.get(ticket_id)
 
+    async def ticket_list(args: Args, _actor: Actor) -> Any:
+        return await tickets().recent(int(text(args, "limit", required=False, default="20")))
+
+    async def handoff_list(args: Args, _actor: Actor) -> Any:
+        records = records_of()
+        if records is None:
+            raise ServiceUnavailable("the store is not open yet")
+        ticket = text(args, "ticket", required=False)
+        return await records.handoffs(
+            destination=text(args, "destination", required=False),
+            ticket_id=row_id(ticket) if ticket else None,
+            limit=int(text(args, "limit", required=False, default="50")))
+
+    return {"ticket.get": ticket_get, "ticket.confirm": ticket_confirm,
+            "ticket.list": ticket_list, "handoff.list": handoff_list}

@@ -173,3 +173,45 @@ class ApiRequestError(CallCenterError):
     answered as JSON like every other refusal."""
 
     error_id = "CC1100"
+
+
+# --- people: users, roles, sign-in -----------------------------------------------------------
+
+
+class NotSignedIn(CallCenterError):
+    """No valid credentials: a missing, wrong, expired or revoked token, session or password."""
+
+    error_id = "CC1300"
+
+
+class Forbidden(CallCenterError):
+    """Signed in, but the user's role (or agent) does not allow this command on this target."""
+
+    error_id = "CC1301"
+
+
+class TooManyAttempts(CallCenterError):
+    """Too many failed sign-ins for this user from this address: wait, then try again."""
+
+    error_id = "CC1302"
+
+
+class UserError(CallCenterError):
+    """A user command cannot be done as asked (a name taken, a role unknown …)."""
+
+    error_id = "CC1303"
+
+
+# --- the knowledge base (知识库) ---------------------------------------------------------------
+
+
+class KnowledgeError(CallCenterError):
+    """A knowledge-base request that cannot be done as asked (a query with no words …)."""
+
+    error_id = "CC1400"
+
+
+class UnknownArticle(KnowledgeError):
+    """No article with that id in the knowledge base (``config/knowledge/<id>.md``)."""
+
+    error_id = "CC1401"

@@ -84,3 +84,8 @@ class Paths:
     @property
     def prompt_build(self) -> Path:
         return self.root / "ivr_prompts" / "build"
+
+    @property
+    def www(self) -> Path:
+        """What setup builds for browsers (jssip.min.js): the project's, for every instance."""
+        return self.root / "var" / "www"

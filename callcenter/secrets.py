@@ -1,7 +1,9 @@
 """Secrets live in the git-ignored ``var/secrets.yaml`` (made on first use) or the environment.
 
-Kept there: the AMI secret, the engine API's token and the SIP password of every generated
-endpoint (sub-center seats, agents' softphones). Missing ones are generated and written back (0600).
+Kept there: the AMI secret and the SIP password of every generated endpoint (sub-center
+seats, agents' softphones). Missing ones are generated and written back (0600). People sign in
+with their own passwords and API tokens (``run.py user add``), kept hashed in the store; an
+``api_token`` an older version wrote here is no longer read (and is removed).
 """
 
 from __future__ import annotations
@@ -19,14 +21,12 @@ from ruamel.yaml import YAML
 from callcenter.private import close_up, write_private
 
 ENV_AMI_SECRET = "CALLCENTER_AMI_SECRET"
-ENV_API_TOKEN = "CALLCENTER_API_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
 class Secrets:
     ami_secret: str
     sip_passwords: dict[str, str] = field(default_factory=dict)
-    api_token: str = ""
 
 
 def load_secrets(path: Path, sip_users: Iterable[str] = ()) -> Secrets:
@@ -37,10 +37,12 @@ def load_secrets(path: Path, sip_users: Iterable[str] = ()) -> Secrets:
     if path.exists():
         data = dict(yaml.load(path.read_text(encoding="utf-8")) or {})
     changed = False
-    for key in ("ami_secret", "api_token"):
-        if not data.get(key):
-            data[key] = _random.token_urlsafe(24)
-            changed = True
+    if not data.get("ami_secret"):
+        data["ami_secret"] = _random.token_urlsafe(24)
+        changed = True
+    if "api_token" in data:  # the shared token of older versions: every user has their own
+        del data["api_token"]
+        changed = True
     passwords = {str(k): str(v) for k, v in dict(data.get("sip_passwords") or {}).items()}
     for user in sorted(set(sip_users)):
         if user not in passwords:
@@ -55,5 +57,4 @@ def load_secrets(path: Path, sip_users: Iterable[str] = ()) -> Secrets:
     elif path.exists():
         close_up(path)
     return Secrets(ami_secret=os.environ.get(ENV_AMI_SECRET) or str(data["ami_secret"]),
-                   sip_passwords=passwords,
-                   api_token=os.environ.get(ENV_API_TOKEN) or str(data["api_token"]))
+                   sip_passwords=passwords)

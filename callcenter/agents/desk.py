@@ -17,6 +17,7 @@ from callcenter.agents.state import (
     INTERFACE_PREFIX,
     RING_NO_ANSWER_REASON,
     AgentBoard,
+    AgentState,
     LogoutAgent,
     Outcome,
     PauseAgent,
@@ -25,8 +26,14 @@ from callcenter.agents.state import (
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
-from callcenter.config.loader import Config, agent_endpoint
-from callcenter.errors import AgentError, AmiActionFailed, AmiNotConnected, UnknownAgent
+from callcenter.config.loader import DEVICES, Config, agent_interface
+from callcenter.errors import (
+    AgentError,
+    AmiActionFailed,
+    AmiNotConnected,
+    CommandError,
+    UnknownAgent,
+)
 from callcenter.tasks import TaskSet
 
 log = structlog.get_logger("agents")
@@ -35,6 +42,7 @@ TICK_S = 1.0
 
 
 def interface(agent_id: str) -> str:
+    """The desk softphone's interface (``agent_interface`` for the browser's)."""
     return f"{INTERFACE_PREFIX}{agent_id}"
 
 
@@ -46,6 +54,9 @@ class AgentDesk:
         self._last_tick: float | None = None
         self.config = config
         self.board = AgentBoard(*self._rules(config))
+        self.since: dict[str, float] = {}  # when each agent entered their state
+        # told of every state change (the agents' desktops)
+        self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
 
     @staticmethod
     def _rules(config: Config) -> tuple[dict[str, int], int, float]:
@@ -88,17 +99,19 @@ class AgentDesk:
                 log.info("agent.state", ts=ts, agent=outcome.agent_id,
                          **{"from": outcome.before.value}, to=outcome.after.value,
                          reason=outcome.reason)
+                self.since[outcome.agent_id] = ts
+                self.on_state(outcome, ts)
             elif isinstance(outcome, PauseAgent):
                 log.warning("agent.auto_pause", ts=ts, agent=outcome.agent_id,
                             reason=outcome.reason)
-                self._spawn(self._send(actions.queue_pause(interface(outcome.agent_id), True,
-                                                           outcome.reason)))
+                self._spawn(self._send(actions.queue_pause(self.member(outcome.agent_id),
+                                                           True, outcome.reason)))
             elif isinstance(outcome, LogoutAgent):
                 log.warning("agent.auto_logout", ts=ts, agent=outcome.agent_id,
                             reason=outcome.reason)
                 for queue in sorted(self.board.status(outcome.agent_id).queues):
                     self._spawn(self._send(actions.queue_remove(queue,
-                                                                interface(outcome.agent_id))))
+                                                                self.member(outcome.agent_id))))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._tasks.spawn(coro)
@@ -120,47 +133,68 @@ class AgentDesk:
                              f"{', '.join(sorted(self.config.agents.agents)) or 'none'})")
         return agent
 
-    async def registered(self, agent_id: str) -> bool:
-        """Whether the agent's softphone is registered: its device is not UNAVAILABLE."""
+    def member(self, agent_id: str) -> str:
+        """The interface the agent is a queue member with: the device they logged in with
+        (as Asterisk lists it, so it survives an engine restart); the desk softphone's when
+        they are not logged in."""
+        return self.board.status(agent_id).interface or interface(agent_id)
+
+    @staticmethod
+    def _interface(agent_id: str, device: str) -> str:
+        if device not in DEVICES:
+            raise CommandError(f"device {device!r} is not one of {', '.join(DEVICES)} (the "
+                               f"desk softphone or the browser's)")
+        return agent_interface(agent_id, device)
+
+    async def registered(self, agent_id: str, device: str = "sip") -> bool:
+        """Whether the agent's softphone on ``device`` ("sip": the desk softphone, "webrtc":
+        the browser's) is registered: its device state is not UNAVAILABLE."""
+        wanted = self._interface(agent_id, device)
         reply = await self.send(actions.device_state_list())
         if not reply.success:
             raise AgentError(f"cannot check the softphone of agent {agent_id}: {reply.message}")
-        device = interface(agent_id)
         states = [item.get("State") for item in reply.items
-                  if item.name == "DeviceStateChange" and item.get("Device") == device]
+                  if item.name == "DeviceStateChange" and item.get("Device") == wanted]
         return bool(states) and states[-1] not in ("UNAVAILABLE", "INVALID", "UNKNOWN")
 
-    async def _registered_soon(self, agent_id: str, timeout_s: float = 3.0) -> bool:
+    async def _registered_soon(self, agent_id: str, device: str,
+                               timeout_s: float = 3.0) -> bool:
         """Asterisk updates a device's state a moment after the REGISTER's 200 OK: a softphone
         that has just registered is given that moment before the login is refused."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while not await self.registered(agent_id):
+        while not await self.registered(agent_id, device):
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.1)
         return True
 
-    async def login(self, agent_id: str) -> dict[str, Any]:
+    async def login(self, agent_id: str, device: str = "sip") -> dict[str, Any]:
+        """Into the agent's queues, answering on ``device`` ("sip": the desk softphone,
+        "webrtc": the browser's); logged in with the other one, they are moved over."""
         agent = self._agent(agent_id)
-        if not await self._registered_soon(agent_id):
-            raise AgentError(f"the softphone of agent {agent_id} ({agent_endpoint(agent_id)}) "
-                             f"is not registered: start it, then log in")
+        wanted = self._interface(agent_id, device)
+        if not await self._registered_soon(agent_id, device):
+            raise AgentError(f"the softphone of agent {agent_id} ({wanted.removeprefix('PJSIP/')})"
+                             f" is not registered: start it, then log in")
+        status = self.board.status(agent_id)
+        if status.queues and status.interface and status.interface != wanted:
+            await self.logout(agent_id)
         for queue in sorted(agent.skills):
             reply = await self.send(actions.queue_add(
-                queue, interface(agent_id), agent_id, agent.penalty(queue),
-                state_interface=interface(agent_id)))
+                queue, wanted, agent_id, agent.penalty(queue), state_interface=wanted))
             if not reply.success and "Already there" not in reply.message:
                 raise AgentError(f"could not add agent {agent_id} to {queue}: {reply.message}")
-        log.info("agent.login", agent=agent_id, queues=sorted(agent.skills))
+        log.info("agent.login", agent=agent_id, device=device, queues=sorted(agent.skills))
         await self._settle(lambda: set(agent.skills) <= self.board.status(agent_id).queues)
         return self.describe(agent_id)
 
     async def logout(self, agent_id: str) -> dict[str, Any]:
         agent = self._agent(agent_id)
         queues = set(agent.skills) | self.board.status(agent_id).queues
+        member = self.member(agent_id)
         for queue in sorted(queues):
-            await self.send(actions.queue_remove(queue, interface(agent_id)))
+            await self.send(actions.queue_remove(queue, member))
         log.info("agent.logout", agent=agent_id)
         await self._settle(lambda: not self.board.status(agent_id).queues)
         return self.describe(agent_id)
@@ -170,14 +204,14 @@ class AgentDesk:
         allowed = [*self.config.agents.pause_reasons, RING_NO_ANSWER_REASON]
         if reason not in allowed:
             raise AgentError(f"pause reason {reason!r} is not one of {', '.join(allowed)}")
-        await self._member_action(agent_id, actions.queue_pause(interface(agent_id), True,
+        await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
         await self._settle(lambda: self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
     async def unpause(self, agent_id: str) -> dict[str, Any]:
         self._agent(agent_id)
-        await self._member_action(agent_id, actions.queue_pause(interface(agent_id), False))
+        await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), False))
         await self._settle(lambda: not self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
@@ -200,10 +234,15 @@ class AgentDesk:
     def describe(self, agent_id: str) -> dict[str, Any]:
         status = self.board.status(agent_id)
         agent = self.config.agents.agents.get(agent_id)
+        now = self.clock()
+        state = status.state(now)
         return {"agent": agent_id, "name": agent.name if agent else "",
-                "state": status.state(self.clock()).value, "queues": sorted(status.queues),
+                "state": state.value, "queues": sorted(status.queues),
                 "reason": status.pause_reason if status.paused else "",
-                "calls_taken": status.calls_taken}
+                "calls_taken": status.calls_taken,
+                "since": self.since.get(agent_id),
+                "wrapup_left_s": round(status.wrapup_until - now, 1)
+                if state is AgentState.WRAPUP else None}
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [self.describe(a) for a in sorted(self.config.agents.agents)]

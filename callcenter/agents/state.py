@@ -20,6 +20,7 @@ UNREACHABLE = frozenset({ev.DeviceState.UNAVAILABLE, ev.DeviceState.INVALID})
 BUSY = frozenset({ev.DeviceState.INUSE, ev.DeviceState.BUSY, ev.DeviceState.ONHOLD,
                   ev.DeviceState.RINGINUSE})
 INTERFACE_PREFIX = "PJSIP/agent-"
+WEB_SUFFIX = "-web"  # PJSIP/agent-1001-web: the agent's browser softphone (config.loader)
 IN_CALL = "(in call)"  # on_call_with of an agent a resync found on a call
 
 
@@ -33,14 +34,18 @@ class AgentState(StrEnum):
 
 
 def agent_of(interface: str) -> str | None:
-    """``PJSIP/agent-1001`` → ``1001``; None for interfaces that are not agents."""
-    return interface[len(INTERFACE_PREFIX):] if interface.startswith(INTERFACE_PREFIX) else None
+    """``PJSIP/agent-1001`` (the desk softphone) or ``PJSIP/agent-1001-web`` (the browser's)
+    → ``1001``; None for interfaces that are not agents."""
+    if not interface.startswith(INTERFACE_PREFIX):
+        return None
+    return interface[len(INTERFACE_PREFIX):].removesuffix(WEB_SUFFIX)
 
 
 @dataclass(slots=True)
 class AgentStatus:
     agent_id: str
     queues: set[str] = field(default_factory=set)
+    interface: str = ""  # the device it is a queue member with (PJSIP/agent-1001[-web])
     paused: bool = False
     pause_reason: str = ""
     ringing_for: str = ""  # uniqueid of the caller being offered
@@ -184,9 +189,11 @@ class AgentBoard:
             reason = UNREACHABLE_REASON if agent.logout_asked else "logout"
             if not agent.queues:
                 agent.unreachable_since, agent.logout_asked = None, False
+                agent.interface = ""
             return reason
         if isinstance(event, ev.QueueMemberEvent):  # Added, Pause, Status, Listed
             agent.queues.add(event.queue)
+            agent.interface = event.interface
             if event.status in UNREACHABLE:
                 if agent.unreachable_since is None:
                     agent.unreachable_since = now

@@ -6,16 +6,24 @@ from __future__ import annotations
 from callcenter.errors import (
     AmiNotConnected,
     CallCenterError,
+    Forbidden,
+    NotSignedIn,
     ServiceUnavailable,
+    TooManyAttempts,
     TransferConflict,
     UnknownAgent,
+    UnknownArticle,
     UnknownCommand,
 )
 from callcenter.store.db import NoSuchRow
 
 STATUS_BY_CLASS: tuple[tuple[type[CallCenterError], int], ...] = (
+    (NotSignedIn, 401),
+    (Forbidden, 403),
+    (TooManyAttempts, 429),
     (UnknownCommand, 404),
     (UnknownAgent, 404),
+    (UnknownArticle, 404),
     (NoSuchRow, 404),
     (TransferConflict, 409),
     (ServiceUnavailable, 503),

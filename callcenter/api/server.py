@@ -1,4 +1,5 @@
-"""The engine's HTTP JSON API for agent desktops and supervisors (loopback, token-protected).
+"""The engine's HTTP JSON API for agent desktops and supervisors (loopback; every request
+signed in: :mod:`callcenter.api.auth`).
 
     GET  /api/status                      engine, AMI link, live calls, agents
     GET  /api/agents                      every agent and its state
@@ -12,12 +13,21 @@
                                           ``ticket`` (the whole ticket, first), ``partial``,
                                           ``utterance``, ``prefill``, ``closed`` (last)
     POST /api/tickets/{id}/confirm        body {"fields": {...}}: what the agent confirms
+    POST /api/agents/{id}/transfer        body {"destination": "12366", "mode": "conference"}
+    POST /api/agents/{id}/transfer/complete (or /cancel)
+    GET  /api/transfers
+    POST /api/reload                      admin: read config/ again
+    GET  /api/users                       admin: the users; POST {"name", "role", "agent"}
+                                          adds one (its password and token shown once)
+    POST /api/users/{name}/revoke         admin (or /reset: new password and token)
+    GET  /api/audit?since=…&user=…        admin: the audit trail
 
 Every route runs a command of the one command layer (:mod:`callcenter.commands`), as the
-control socket does. Every request carries ``Authorization: Bearer <token>`` (``api_token``
-in var/secrets.yaml); without it: 401. Refusals are JSON ``{"error": …, "error_id": …}``
-with the status of the error's class (:mod:`callcenter.api.errors`: 404 unknown agent or
-ticket, 409 not now given the call's state, 503 a part not ready, else 400); so are
+control socket does: the command layer checks the user's role (403 otherwise) and writes the
+audit row. Refusals are JSON ``{"error": …, "error_id": …}`` with the status of the error's
+class (:mod:`callcenter.api.errors`: 401 not signed in, 403 not allowed, 404 unknown agent
+or ticket, 409 not now given the call's state, 429 too many failed sign-ins, 503 a part not
+ready, else 400); so are
 aiohttp's own (413 for a body over ``MAX_BODY_BYTES``, 404 for an unknown path, 405 for a
 wrong method).
 """
@@ -25,7 +35,6 @@ wrong method).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -34,9 +43,24 @@ import structlog
 from aiohttp import web
 
 from callcenter.actors import Actor
+from callcenter.api import sse
+from callcenter.api.auth import actor, add_routes, auth_middleware
 from callcenter.api.errors import http_status
-from callcenter.errors import ApiRequestError, CallCenterError, CommandError, UnknownCommand
+from callcenter.api.sip_proxy import PhoneSite
+from callcenter.api.sip_proxy import add_routes as add_phone_routes
+from callcenter.desktop.http import add_routes as add_desktop_routes
+from callcenter.errors import (
+    ApiRequestError,
+    CallCenterError,
+    CommandError,
+    Forbidden,
+    NotSignedIn,
+    UnknownCommand,
+)
+from callcenter.knowledge.http import add_routes as add_knowledge_routes
 from callcenter.store.db import row_id
+from callcenter.tickets.live import AgentBus
+from callcenter.users.signin import SignIn
 
 log = structlog.get_logger("api")
 
@@ -79,30 +103,33 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error(message, exc.status, ApiRequestError.error_id)
 
 
-def build_app(token: str, run: Runner,
-              ticket_events: TicketEvents | None = None) -> web.Application:
+@web.middleware
+async def command_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except CallCenterError as exc:
+        if isinstance(exc, NotSignedIn | Forbidden):
+            log.warning("api.refused", path=request.path, peer=request.remote,
+                        error_id=exc.error_id)
+        return _error(exc.message, http_status(exc), exc.error_id)
+
+
+@web.middleware
+async def private_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answers carry citizens' data: never cached, never sniffed into another type."""
+    response = await handler(request)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = None,
+              agent_events: AgentBus | None = None,
+              phone: PhoneSite | None = None) -> web.Application:
     """The routes: each one a command of the command layer (``run``), errors by class."""
 
-    @web.middleware
-    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            log.warning("api.unauthorized", path=request.path, peer=request.remote)
-            return _error("missing or wrong token (Authorization: Bearer …)", 401)
-        return await handler(request)
-
-    @web.middleware
-    async def command_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except CallCenterError as exc:
-            return _error(exc.message, http_status(exc), exc.error_id)
-
-    def actor(request: web.Request) -> Actor:
-        return Actor("api-token", "http", request.remote or "")
-
-    async def command(request: web.Request, name: str, **args: Any) -> web.Response:
-        return _json(await run(name, args, actor(request)))
+    async def command(request: web.Request, command_name: str, **args: Any) -> web.Response:
+        return _json(await run(command_name, args, actor(request)))
 
     async def body(request: web.Request, example: str) -> dict[str, Any]:
         """The JSON object a POST carries ({} when there is none)."""
@@ -149,34 +176,15 @@ def build_app(token: str, run: Runner,
             if queue is not None and ticket_events is not None:
                 ticket_events.unsubscribe(ticket_id, queue)
             raise
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                               "Cache-Control": "no-cache"})
         try:
-            await response.prepare(request)
-
-            async def emit(kind: str, data: Any) -> None:
-                payload = json.dumps(data, ensure_ascii=False, default=str)
-                await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
-
-            await emit("ticket", ticket)
             if ticket.get("closed_at") or queue is None:
-                await emit("closed", {"at": ticket.get("closed_at")})
-                return response
-            while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_S)
-                except TimeoutError:
-                    await response.write(b": keepalive\n\n")
-                    continue
-                await emit(str(event.get("type", "update")), event)
-                if event.get("type") == "closed":
-                    break
-        except ConnectionResetError:
-            pass
+                return await sse.stream(request, ("ticket", ticket), None,
+                                        last=("closed", {"at": ticket.get("closed_at")}))
+            return await sse.stream(request, ("ticket", ticket), queue,
+                                    lambda event: event.get("type") == "closed")
         finally:
             if queue is not None and ticket_events is not None:
                 ticket_events.unsubscribe(ticket_id, queue)
-        return response
 
     async def transfer_start(request: web.Request) -> web.Response:
         given = await body(request, '{"destination": "12366", "mode": "conference"}')
@@ -192,8 +200,36 @@ def build_app(token: str, run: Runner,
     async def transfer_list(request: web.Request) -> web.Response:
         return await command(request, "transfer.list")
 
-    app = web.Application(middlewares=[json_errors, auth, command_errors],
+    async def reload(request: web.Request) -> web.Response:
+        given = await body(request, '{"config": "config"}')
+        return await command(request, "reload", **given)
+
+    async def users(request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return await command(request, "user.list")
+        given = await body(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
+        return await command(request, "user.add", **given)
+
+    async def user_action(request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in ("revoke", "reset"):
+            raise UnknownCommand(f"unknown user action {action!r} (revoke, reset)")
+        return await command(request, f"user.{action}", name=request.match_info["name"])
+
+    async def audit(request: web.Request) -> web.Response:
+        wanted = {k: request.query[k] for k in ("since", "user", "limit") if k in request.query}
+        return await command(request, "audit.list", **wanted)
+
+    app = web.Application(middlewares=[json_errors, command_errors, private_responses,
+                                       auth_middleware(signin)],
                           client_max_size=MAX_BODY_BYTES)
+    add_routes(app, signin, _json)
+    add_desktop_routes(app, run, _json, agent_events)
+    app.router.add_post("/api/reload", reload)
+    app.router.add_get("/api/users", users)
+    app.router.add_post("/api/users", users)
+    app.router.add_post("/api/users/{name}/{action}", user_action)
+    app.router.add_get("/api/audit", audit)
     app.router.add_post("/api/agents/{agent}/transfer", transfer_start)
     app.router.add_post("/api/agents/{agent}/transfer/{action}", transfer_action)
     app.router.add_get("/api/transfers", transfer_list)
@@ -203,6 +239,9 @@ def build_app(token: str, run: Runner,
     app.router.add_get("/api/status", get_status)
     app.router.add_get("/api/agents", get_agents)
     app.router.add_post("/api/agents/{agent}/{action}", agent_action)
+    add_knowledge_routes(app, command)
+    if phone is not None:  # the browser softphone: /sip, /api/me/phone, /phone-check
+        add_phone_routes(app, command, phone)
     return app
 
 

@@ -5,7 +5,9 @@ AMI frames are masked by header *family*: every header whose name ends in ``Call
 (``DestConnectedLineNum`` of AgentCalled/DialEnd, ``SpyeeCallerIDNum`` of ChanSpyStart, and
 any prefix Asterisk adds later). The numbers found there are remembered for a while
 (:class:`FrameMasker`), and any other header of a later frame that carries one of them (a
-channel name, a variable's value) is masked too.
+channel name, a variable's value) is masked too. A name in a ``…Name`` header (what the
+caller's phone or carrier sends as the display name: the caller's own name, often) keeps
+its first character only.
 """
 
 from __future__ import annotations
@@ -49,6 +51,19 @@ def mask_number(number: str) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+NAME_SUFFIXES = ("CallerIDName", "ConnectedLineName")
+UNNAMED = frozenset({"", "<unknown>"})
+
+
+@lru_cache(maxsize=8192)
+def mask_name(name: str) -> str:
+    """``张三丰`` → ``张**``; a number is masked as a number, ``<unknown>`` stays."""
+    masked = mask_number(name)
+    if masked != name or name in UNNAMED or name.isdigit():
+        return masked
+    return name[0] + "*" * min(len(name) - 1, 8)
 
 
 def mask_event_dict(event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -98,6 +113,8 @@ class FrameMasker:
                 if masked != value:
                     self._note(value)
                     headers[key] = masked
+                elif key.endswith(NAME_SUFFIXES):
+                    headers[key] = mask_name(value)
             elif self._seen and _DIGIT_RUN.search(value):
                 headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
 
@@ -123,7 +140,7 @@ def mask_in_place(headers: MutableMapping[str, Any], keys: tuple[str, ...]) -> N
     for key in keys:
         value = headers.get(key)
         if isinstance(value, str):
-            headers[key] = mask_number(value)
+            headers[key] = mask_name(value) if key.endswith("name") else mask_number(value)
 
 
 def mask_headers(headers: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

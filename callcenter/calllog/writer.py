@@ -122,6 +122,17 @@ class _Sink:
         self.console.flush()
 
 
+# Characters that some line readers (Python's str.splitlines, some editors and log shippers)
+# take as line ends: a caller's SIP display name may carry them. Escaped, a line stays a line.
+_LINE_BREAKERS = str.maketrans({c: f"\\u{ord(c):04x}" for c in
+                                "\u0085\u2028\u2029"})
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """One JSON line: non-ASCII text kept readable, anything that could end a line escaped."""
+    return json.dumps(data, ensure_ascii=False, default=str).translate(_LINE_BREAKERS)
+
+
 class _Logger:
     def __init__(self, sink: _Sink) -> None:
         self._sink = sink
@@ -135,7 +146,7 @@ class _Logger:
 def _renderer(sink: _Sink) -> structlog.typing.Processor:
     def render(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
         sink.echo(event_dict)
-        return json.dumps(event_dict, ensure_ascii=False, default=str)
+        return dumps(event_dict)
 
     return render
 
@@ -184,7 +195,7 @@ class CallLog:
                payload: Mapping[str, Any]) -> None:
         """Write a raw input (an AMI frame, an AGI request) in the same format and clock."""
         line: MutableMapping[str, Any] = {"ts": iso_ts(ts), "event": event, payload_key: payload}
-        self._sink.write_line(json.dumps(line, ensure_ascii=False))
+        self._sink.write_line(dumps(line))
 
     def record_frame(self, frame_json: dict[str, Any], ts: float) -> None:
         """``frame_json`` is the caller's fresh dict (``AmiFrame.to_json()``): masked in place."""

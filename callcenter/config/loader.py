@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from callcenter.agents.state import WEB_SUFFIX
 from callcenter.config.models import (
     DAYS,
     AgentsConfig,
@@ -40,6 +41,7 @@ from callcenter.config.source import (
     validation_problems,
 )
 from callcenter.errors import ConfigError
+from callcenter.knowledge.articles import KNOWLEDGE_DIR, catalogue_numbers, read_articles
 from callcenter.prefill.rules import PrefillRules
 from callcenter.routing.catalogue import derived_prompts, dial_forms, digits_of
 
@@ -69,10 +71,13 @@ class Config:
 
     @property
     def sip_endpoints(self) -> list[str]:
-        """Generated PJSIP endpoints that register with a password (sub-center seats)."""
+        """Generated PJSIP endpoints that register with a password: sub-center seats, the
+        agents' desk softphones and their browser softphones (WebRTC)."""
         seats = [h.destination.endpoint for h in self.hotlines.hotlines
                  if h.destination is not None and h.destination.endpoint is not None]
-        return sorted(seats + [agent_endpoint(a) for a in self.agents.agents])
+        agents = [agent_endpoint(a) for a in self.agents.agents]
+        browsers = [agent_web_endpoint(a) for a in self.agents.agents]
+        return sorted(seats + agents + browsers)
 
     @property
     def queues_taking_calls(self) -> list[str]:
@@ -118,9 +123,29 @@ class Config:
         return {**derived_prompts(self.hotlines), **self.prompts.prompts}
 
 
+# The sections pjsip.conf has besides the softphones' (asterisk/templates/pjsip.conf.j2).
+PJSIP_SECTIONS = ("global", "transport-udp", "transport-ws", "carrier")
+# An agent answers calls on one of two devices, chosen at each login: the desk softphone
+# ("sip") or the softphone in the agent desktop's browser ("webrtc").
+DEVICES = ("sip", "webrtc")
+
+
 def agent_endpoint(agent_id: str) -> str:
     """The PJSIP endpoint (and SIP user) of an agent's softphone."""
     return f"agent-{agent_id}"
+
+
+def agent_web_endpoint(agent_id: str) -> str:
+    """The PJSIP endpoint (and SIP user) of an agent's browser softphone (WebRTC)."""
+    return f"{agent_endpoint(agent_id)}{WEB_SUFFIX}"
+
+
+def agent_interface(agent_id: str, device: str = "sip") -> str:
+    """What a queue dials to reach the agent on ``device`` ("sip" or "webrtc")."""
+    if device not in DEVICES:
+        raise ValueError(f"device {device!r} is not one of {', '.join(DEVICES)}")
+    endpoint = agent_web_endpoint(agent_id) if device == "webrtc" else agent_endpoint(agent_id)
+    return f"PJSIP/{endpoint}"
 
 
 def _hour_ranges(hours: list[int]) -> str:
@@ -216,10 +241,18 @@ class _Checker:
             if hot.queue is not None:
                 self.queue(HOTLINES_FILE, (*path, "queue"), hot.queue)
             if hot.destination is not None and hot.destination.endpoint is not None:
-                if hot.destination.endpoint in endpoints:
-                    self.add(HOTLINES_FILE, (*path, "destination", "endpoint"),
-                             f"endpoint '{hot.destination.endpoint}' is used twice")
-                endpoints.add(hot.destination.endpoint)
+                endpoint = hot.destination.endpoint
+                where = (*path, "destination", "endpoint")
+                if endpoint in endpoints:
+                    self.add(HOTLINES_FILE, where, f"endpoint '{endpoint}' is used twice")
+                if endpoint in PJSIP_SECTIONS:
+                    self.add(HOTLINES_FILE, where, f"endpoint '{endpoint}': pjsip.conf has its "
+                                                   f"own [{endpoint}]")
+                if endpoint.startswith(agent_endpoint("")):
+                    self.add(HOTLINES_FILE, where, f"endpoint '{endpoint}': the names "
+                                                   f"{agent_endpoint('…')} are the agents' "
+                                                   "softphones")
+                endpoints.add(endpoint)
         for name, spec in c.queues.queues.items():
             if spec.overflow_to is not None:
                 self.queue(QUEUES_FILE, ("queues", name, "overflow_to"), spec.overflow_to)
@@ -309,6 +342,8 @@ def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
     maps = {ENGINE_FILE: engine_map, PROMPTS_FILE: prompts_map, HOTLINES_FILE: hotlines_map,
             QUEUES_FILE: queues_map, AGENTS_FILE: agents_map, PREFILL_FILE: prefill_map}
     _Checker(config, maps, problems).run()
+    problems.extend(read_articles(directory / KNOWLEDGE_DIR, list(prefill.topics),
+                                  catalogue_numbers(hotlines))[1])
     errors = [p for p in problems if not p.warning]
     return (None if errors else config), problems
 

@@ -22,11 +22,20 @@ def _loopback_or_ip(value: str) -> str:
         ipaddress.ip_address(value)
     except ValueError:
         raise ValueError(f"{value!r} is not an IP address") from None
+    if "%" in value:  # fe80::1%<anything>: Python takes any text as the scope
+        raise ValueError(f"{value!r}: an IPv6 scope (%…) is not accepted")
     return value
 
 
 IpAddress = Annotated[str, AfterValidator(_loopback_or_ip)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# Names, titles, units, remarks, pause reasons: any one-line text (control characters are
+# refused when the YAML is read), of a sensible length — some are written into Asterisk's
+# files (as comments), whose lines have a limit.
+TEXT_MAX = 100
+Label = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+# Names that become sections of Asterisk's files ([name]; Asterisk cuts them at 79 bytes).
+NAME_MAX = 64
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -69,9 +78,16 @@ class AsteriskSettings(Strict):
         return self
 
 
+def _ami_username(value: str) -> str:
+    if value.lower() == "general":  # manager.conf's [general] holds the settings
+        raise ValueError(f"{value!r} is the name of manager.conf's settings section")
+    return value
+
+
 class AmiSettingsModel(Strict):
     host: IpAddress = "127.0.0.1"
-    username: str = Field("callcenter", pattern=r"^[A-Za-z0-9_-]+$")
+    username: Annotated[str, AfterValidator(_ami_username)] = Field(
+        "callcenter", pattern=r"^[A-Za-z0-9_-]+$", max_length=32)
     connect_timeout_s: float = Field(5.0, gt=0)
     action_timeout_s: float = Field(10.0, gt=0)
     ping_interval_s: float = Field(10.0, gt=0)
@@ -120,6 +136,8 @@ class AsrSettings(Strict):
 class ApiSettings(Strict):
     host: IpAddress = "127.0.0.1"
     port: Port = 8090
+    session_hours: float = Field(12.0, gt=0, le=24, description="a web sign-in lasts this "
+                                 "long (a shift), then the user signs in again")
 
 
 class PathSettings(Strict):
@@ -186,8 +204,8 @@ class PromptsConfig(Strict):
 
 # --- hotlines.yaml: the catalogue and how each number is routed ----------------------------
 
-_NUMBER = re.compile(r"^(\d{3,4}[-—])?\d{5,8}$")
-QueueName = Annotated[str, Field(pattern=r"^q[0-9a-z_-]+$")]
+_NUMBER = re.compile(r"^([0-9]{3,4}[-—])?[0-9]{5,8}$")  # ASCII digits: "\d" takes "１２３"
+QueueName = Annotated[str, Field(pattern=r"^q[0-9a-z_-]+$", max_length=NAME_MAX)]
 
 
 def _hotline_number(value: str) -> str:
@@ -235,15 +253,19 @@ class Menu(Strict):
 # argument separators (, | ;), nothing the Dial() line of the dialplan would read as more
 _DIAL_TARGET = r"(PJSIP|IAX2|DAHDI|Local)/[A-Za-z0-9_.@+:/-]+"
 DIAL_STRING = rf"^{_DIAL_TARGET}(&{_DIAL_TARGET})*$"
+# sip:[user@]host[:port][;param[=value]…] — no ',' (pjsip reads a list), blanks, quotes or ${…}
+SIP_URI = (r"^sips?:([A-Za-z0-9_.+-]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
+           r"(;[A-Za-z0-9_.-]+(=[A-Za-z0-9_.-]+)?)*$")
 
 
 class SubcenterDestination(Strict):
     endpoint: str | None = Field(
-        None, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        None, pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=NAME_MAX,
         description="a PJSIP endpoint generated for the sub-center's seats (they register)")
     contact: str | None = Field(
-        None, pattern=r"^sip:", description="a fixed contact instead of registration")
-    dial: str | None = Field(None, pattern=DIAL_STRING,
+        None, pattern=SIP_URI, max_length=200,
+        description="a fixed contact instead of registration: sip:[user@]host[:port][;param…]")
+    dial: str | None = Field(None, pattern=DIAL_STRING, max_length=200,
                              description="an Asterisk dial string instead of an endpoint: "
                              "TECH/resource, several joined with &")
 
@@ -259,11 +281,11 @@ class SubcenterDestination(Strict):
 class Hotline(Strict):
     section: Section
     serial: int = Field(ge=1)
-    name: str = Field(min_length=2)
+    name: str = Field(min_length=2, max_length=TEXT_MAX)
     number: HotlineNumber
-    units: list[str] = Field(min_length=1)
+    units: list[Label] = Field(min_length=1)
     level: Level
-    remarks: list[str] = []
+    remarks: list[Label] = []
     # merged
     announcement: str | None = Field(None, description="transition text; default from defaults")
     transition_ends: date | None = None
@@ -296,7 +318,7 @@ class Hotline(Strict):
 
 
 class MainLine(Strict):
-    name: str = "12345政务服务便民热线"
+    name: Label = "12345政务服务便民热线"
     number: HotlineNumber = "12345"
     greeting: PromptName = "welcome"
     queue: QueueName = "q12345"
@@ -324,7 +346,7 @@ class Defaults(Strict):
 
 
 class HotlinesConfig(Strict):
-    area_code: Annotated[str, Field(pattern=r"^0\d{2,3}$")] = "0931"
+    area_code: Annotated[str, Field(pattern=r"^0[0-9]{2,3}$")] = "0931"
     main: MainLine = MainLine()
     defaults: Defaults = Defaults()
     hotlines: list[Hotline]
@@ -344,7 +366,8 @@ class Strategy(StrEnum):
 
 
 class QueueSpec(Strict):
-    title: str = Field(min_length=1, description="what agents and reports call it (Chinese)")
+    title: str = Field(min_length=1, max_length=TEXT_MAX,
+                       description="what agents and reports call it (Chinese)")
     strategy: Strategy = Strategy.RRMEMORY
     service_level_s: int = Field(15, ge=1, le=600)
     ring_timeout_s: int = Field(15, ge=3, le=120, description="an agent's phone rings this long")
@@ -375,7 +398,7 @@ class QueuesConfig(Strict):
 MAX_SKILL = 5
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Day = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
-ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 
 
 def _minutes(clock: str) -> int:
@@ -409,7 +432,7 @@ class Shift(Strict):
 
 
 class Agent(Strict):
-    name: str = Field(min_length=1)
+    name: Label
     skills: dict[QueueName, Annotated[int, Field(ge=1, le=MAX_SKILL)]] = Field(
         min_length=1, description="queue → level 1 (basic) … 5 (expert); penalty = 5 − level")
     shifts: list[Shift] = []
@@ -418,11 +441,11 @@ class Agent(Strict):
         return MAX_SKILL - self.skills[queue]
 
 
-AgentId = Annotated[str, Field(pattern=r"^\d{3,6}$")]
+AgentId = Annotated[str, Field(pattern=r"^[0-9]{3,6}$")]
 
 
 class AgentsConfig(Strict):
-    pause_reasons: list[str] = Field(["小休", "培训", "会议", "就餐"], min_length=1)
+    pause_reasons: list[Label] = Field(["小休", "培训", "会议", "就餐"], min_length=1)
     ring_no_answer_pause_after: int = Field(
         2, ge=1, le=10, description="unanswered rings in a row → paused with reason 未接")
     logout_unreachable_after_s: int = Field(

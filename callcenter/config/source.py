@@ -88,6 +88,13 @@ def load_yaml(path: Path) -> tuple[Any, SourceMap, list[Problem]]:
         return None, smap, [Problem(shown, 1, f"cannot read: {exc.strerror or exc}")]
     except UnicodeDecodeError as exc:
         return None, smap, [Problem(shown, 1, f"not UTF-8 text: {exc.reason}")]
+    return parse_yaml(text, shown)
+
+
+def parse_yaml(text: str, shown: str) -> tuple[Any, SourceMap, list[Problem]]:
+    """YAML text of the file ``shown`` (its line numbers are the file's: text embedded in
+    another file is given with blank lines before it). Syntax errors come back as problems."""
+    smap = SourceMap(shown, {(): 1})
     yaml = YAML(typ="rt")
     try:
         node = yaml.load(text)

@@ -9,7 +9,9 @@ import contextlib
 import json
 import os
 import socket
+import struct
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,7 +60,7 @@ class ControlServer:
                 reply: dict[str, Any] = {
                     "ok": False, "error": f"request too long (at most {MAX_REQUEST} bytes)"}
             else:
-                reply = await self._answer(line)
+                reply = await self._answer(line, _peer(writer))
             writer.write(json.dumps(reply, ensure_ascii=False, default=str).encode() + b"\n")
             await writer.drain()
         except (TimeoutError, ConnectionError, OSError):
@@ -68,14 +70,14 @@ class ControlServer:
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
 
-    async def _answer(self, line: bytes) -> dict[str, Any]:
+    async def _answer(self, line: bytes, actor: Actor) -> dict[str, Any]:
         try:
             request = json.loads(line)
             name = str(request.pop("cmd"))
         except (ValueError, KeyError, TypeError, AttributeError):
             return {"ok": False, "error": "request must be a JSON object with 'cmd'"}
         try:
-            result = await self.commands.run(name, request, LOCAL)
+            result = await self.commands.run(name, request, actor)
         except UnknownCommand as exc:
             return {"ok": False, "error": exc.message, "error_id": exc.error_id,
                     "known": self.commands.names}
@@ -85,6 +87,17 @@ class ControlServer:
             log.exception("control.command_failed", cmd=name)
             return {"ok": False, "error": str(exc)}
         return {"ok": True, "result": result}
+
+
+def _peer(writer: asyncio.StreamWriter) -> Actor:
+    """Root (only root can open the socket), with the process that asked, for the audit."""
+    sock = writer.get_extra_info("socket")
+    try:
+        pid, uid, _gid = struct.unpack("3i", sock.getsockopt(
+            socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    except (OSError, AttributeError, struct.error):
+        return LOCAL
+    return replace(LOCAL, address=f"uid={uid} pid={pid}")
 
 
 def query(path: Path, cmd: str, timeout: float = 5.0, **args: Any) -> Any:

@@ -1,20 +1,25 @@
 """Render the Asterisk configuration from config/ through the templates.
 
 Same YAML in, same files out: templates iterate over sorted data, and nothing time- or
-host-dependent is written, so a diff of the generated files is a review of the change.
+host-dependent is written, so a diff of the generated files is a review of the change — but
+for the machine's own addresses in rtp.conf (the browser softphones' ICE candidates,
+:mod:`callcenter.pbx.ice`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import jinja2
 
-from callcenter.config.loader import Config, agent_endpoint
+from callcenter.config.loader import Config, agent_endpoint, agent_web_endpoint
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
+from callcenter.pbx import escape, ice, owner
 from callcenter.routing.decide import Mode, Router, route_spec
 from callcenter.secrets import Secrets
 
@@ -52,6 +57,10 @@ MODULES = (
     "func_hangupcause.so", "func_math.so", "func_devstate.so",
     # engine interfaces
     "res_agi.so", "res_speech.so", "res_manager_devicestate.so",
+    # the agents' browser softphones: SIP over WebSocket, DTLS-SRTP media (res_srtp: without
+    # it REGISTER works and every call fails), opus
+    "res_crypto.so", "res_srtp.so", "res_http_websocket.so",
+    "res_pjsip_transport_websocket.so", "res_format_attr_opus.so", "codec_opus_open_source.so",
 )
 
 
@@ -62,14 +71,19 @@ class RenderedFile:
 
 
 def _environment(paths: Paths) -> jinja2.Environment:
-    return jinja2.Environment(
+    """Templates print values through the filters of callcenter.pbx.escape (escaped for, or
+    refused by, Asterisk's config syntax); whatever they print stays on one line."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(paths.templates), str(paths.dialplan_templates)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        finalize=escape.one_line,
     )
+    env.filters.update(escape.FILTERS)
+    return env
 
 
 def prompt_path(name: str) -> str:
@@ -105,6 +119,19 @@ def _seat_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
     return sorted(out, key=lambda e: e.name)
 
 
+def _browser_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
+    """The agents' browser softphones (WebRTC), reached through the engine's /sip."""
+    out = []
+    for agent_id, agent in sorted(config.agents.agents.items()):
+        name = agent_web_endpoint(agent_id)
+        password = secrets.sip_passwords.get(name)
+        if password is None:
+            raise AsteriskControlError(f"no SIP password for {name} in the secrets file")
+        out.append(SeatEndpoint(name, f"Browser softphone of agent {agent_id} {agent.name}",
+                                password))
+    return sorted(out, key=lambda e: e.name)
+
+
 def static_routes(config: Config, today: date) -> list[tuple[str, str, str]]:
     """(extension, cc-set-route arguments, comment) for every dial form, plus catch-alls."""
     router = Router.of(config.hotlines, config.queues)
@@ -120,8 +147,9 @@ def static_routes(config: Config, today: date) -> list[tuple[str, str, str]]:
     return rows
 
 
-def render(config: Config, secrets: Secrets, paths: Paths,
-           today: date | None = None) -> list[RenderedFile]:
+def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = None,
+           host_addresses: Sequence[str] | None = None) -> list[RenderedFile]:
+    """``host_addresses``: the machine's IPv4 addresses (default: read from the machine)."""
     env = _environment(paths)
     engine = config.engine
     today = today or date.today()
@@ -144,28 +172,49 @@ def render(config: Config, secrets: Secrets, paths: Paths,
         "static_routes": static_routes(config, today),
         "subcenter_fallback_spec": ",".join(fallback_spec),
         "seat_endpoints": _seat_endpoints(config, secrets),
+        "browser_endpoints": _browser_endpoints(config, secrets),
+        "ice_host_candidates": ice.host_candidates(
+            ice.host_addresses() if host_addresses is None else host_addresses,
+            engine.asterisk.bind_address),
         "queues": sorted(config.queues.queues.items()),
     }
     out: list[RenderedFile] = []
     for template_name in sorted(env.list_templates(extensions=["j2"])):
         name = template_name.removesuffix(".j2").removeprefix("stub.")
-        out.append(RenderedFile(name, env.get_template(template_name).render(context)))
+        text = env.get_template(template_name).render(context)
+        escape.check_lines(name, text)
+        out.append(RenderedFile(name, text))
     return out
 
 
-def write(files: list[RenderedFile], directory: Path) -> list[str]:
-    """Write the files that changed; remove stale generated ones. Returns changed names."""
-    directory.mkdir(parents=True, exist_ok=True)
+def write(files: list[RenderedFile], directory: Path, group: int | None = None) -> list[str]:
+    """Write the files that changed; remove stale generated ones. Returns changed names.
+
+    The files hold secrets (SIP passwords, the AMI secret). Asterisk, which reads them after
+    dropping root, gets them through ``group`` (its gid in the chroot): root's, 0640, in a
+    0750 directory. Without a group they are root's alone (0600 in 0700)."""
+    file_mode, dir_mode = ((0o600, 0o700) if group is None
+                           else (owner.CONFIG_FILE_MODE, owner.CONFIG_DIR_MODE))
+    gid = -1 if group is None else group
+    directory.mkdir(parents=True, exist_ok=True, mode=dir_mode)
+    owner.set_owner(directory, dir_mode, gid=gid)
     changed: list[str] = []
     wanted = {f.name for f in files}
     for f in files:
         target = directory / f.name
-        if not target.exists() or target.read_text(encoding="utf-8") != f.text:
-            tmp = target.with_suffix(target.suffix + ".tmp")
-            tmp.write_text(f.text, encoding="utf-8")
-            tmp.chmod(0o600)
-            tmp.replace(target)
-            changed.append(f.name)
+        if target.exists() and target.read_text(encoding="utf-8") == f.text:
+            owner.set_owner(target, file_mode, gid=gid)
+            continue
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.unlink(missing_ok=True)
+        # owner-only from creation: the group and mode are set before the first byte
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
+                       encoding="utf-8") as out:
+            os.fchown(out.fileno(), -1, gid)
+            os.fchmod(out.fileno(), file_mode)
+            out.write(f.text)
+        tmp.replace(target)
+        changed.append(f.name)
     for stale in directory.glob("*.conf"):
         if stale.name not in wanted:
             stale.unlink()

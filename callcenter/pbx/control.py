@@ -15,10 +15,18 @@ from callcenter.config.loader import Config
 from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
-from callcenter.pbx import confgen
+from callcenter.pbx import confgen, owner
 from callcenter.pbx.install import installed_version
+from callcenter.private import private_file
 from callcenter.prompts import sound_path
 from callcenter.secrets import Secrets
+
+# How Asterisk is started inside the chroot. Asterisk keeps CAP_NET_ADMIN when it drops root
+# (for TOS bits we do not use) unless it cannot keep capabilities across setuid: locking
+# "keep caps" off makes it drop them all (it logs "Unable to keep capabilities"), and
+# no_new_privs stops it from gaining any back through a setuid program in the chroot.
+START = ("/usr/bin/setpriv", "--securebits=+keep_caps_locked", "--no-new-privs",
+         "/usr/sbin/asterisk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,33 +70,41 @@ class AsteriskControl:
         self.etc = paths.in_chroot(confgen.ETC_DIR)
         self.conf = f"{self.etc}/asterisk.conf"
 
+    def host_path(self, inside: str) -> Path:
+        """A path of the chroot's, on the host (the chroot's own symbolic links followed)."""
+        return owner.chroot_path(self.root, inside)
+
     # -- configuration ---------------------------------------------------------------------
 
     def generate(self) -> list[str]:
-        """Render config into the chroot and copy the prompts; returns changed file names."""
+        """Render config into the chroot and copy the prompts; returns changed file names.
+        The files are readable by Asterisk's group and nobody else (they hold secrets)."""
         self._require_install()
+        user = owner.chroot_user(self.root)
         files = confgen.render(self.config, self.secrets, self.paths)
-        changed = confgen.write(files, self.root / self.etc.lstrip("/"))
+        changed = confgen.write(files, self.host_path(self.etc), group=user.gid)
         self._sync_sounds()
         return changed
 
     def _sync_sounds(self) -> None:
-        prompt_dest = self.root / confgen.PROMPT_DIR.lstrip("/")
-        moh_dest = self.root / confgen.MOH_DIR.lstrip("/")
+        """Copy prompts, hold music and sounds in: public files Asterisk (not root) reads."""
+        prompt_dest = self.host_path(confgen.PROMPT_DIR)
+        moh_dest = self.host_path(confgen.MOH_DIR)
         for dest in (prompt_dest, moh_dest):
-            dest.mkdir(parents=True, exist_ok=True)
+            owner.public_dir(dest, top=dest.parent)
         build = self.paths.prompt_build
         for name in self.config.all_prompts:
             source = self.config.recorded_prompt(name) or build / f"{name}.wav"
             if source.is_file():
-                _copy_sound(source, prompt_dest / f"{name}{source.suffix}")
-        sound_dest = self.root / confgen.SOUNDS_DIR.lstrip("/") / SOUND_LANGUAGE
+                _copy_sound(source, prompt_dest / f"{name}{source.suffix}", prompt_dest)
+        sound_dest = self.host_path(f"{confgen.SOUNDS_DIR}/{SOUND_LANGUAGE}")
         for name in self.config.asterisk_sounds:
             source = self.config.recorded_sound(name) or sound_path(build, name)
             if source.is_file():
-                _copy_sound(source, sound_dest / f"{name}{source.suffix}")
+                _copy_sound(source, sound_dest / f"{name}{source.suffix}", sound_dest)
         for hold in sorted((build / "moh").glob("*.wav")):
             shutil.copyfile(hold, moh_dest / hold.name)
+            owner.public_file(moh_dest / hold.name)
 
     # -- process ---------------------------------------------------------------------------
 
@@ -96,23 +112,29 @@ class AsteriskControl:
         return read_pid(self.pid_file, "asterisk")
 
     def up(self) -> str:
+        """Start Asterisk in the chroot. It drops root to the chroot's "asterisk" user
+        (asterisk.conf), which owns its state directories; root keeps the control socket
+        (``asterisk -rx``) and the engine talks AMI over loopback TCP."""
         self.generate()
         pid = self.pid()
         if pid is not None:
             return f"Asterisk is already up (pid {pid})"
+        user = owner.chroot_user(self.root)
         for directory in confgen.STATE_DIRS:
-            (self.root / self.paths.in_chroot(directory).lstrip("/")).mkdir(
-                parents=True, exist_ok=True)
-        run_dir = self.paths.in_chroot("/var/run/asterisk").lstrip("/")
-        (self.root / run_dir / "asterisk.ctl").unlink(missing_ok=True)
+            owner.state_dir(self.host_path(self.paths.in_chroot(directory)), user)
+        # res_crypto (loaded for the browser softphones) reads <astkeydir>/keys: none are
+        # used, the directory must exist
+        owner.state_dir(self.host_path(self.paths.in_chroot("/var/lib/asterisk")) / "keys", user)
+        run_dir = self.host_path(self.paths.in_chroot("/var/run/asterisk"))
+        (run_dir / "asterisk.ctl").unlink(missing_ok=True)
         self.paths.run.mkdir(parents=True, exist_ok=True)
-        self.paths.log.mkdir(parents=True, exist_ok=True)
-        console = (self.paths.log / "asterisk-console.log").open("ab")
+        # what Asterisk says on its console can name callers: owner-only, like the call log
+        console = private_file(self.paths.log / "asterisk-console.log").open("ab")
         with console:
             process = subprocess.Popen(
-                ["chroot", str(self.root), "/usr/sbin/asterisk", "-f", "-C", self.conf],
+                ["chroot", str(self.root), *START, "-f", "-C", self.conf],
                 stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, umask=0o077,
             )
         self.pid_file.write_text(f"{process.pid}\n")
         deadline = time.monotonic() + self.config.engine.asterisk.boot_timeout_s
@@ -204,10 +226,11 @@ class AsteriskControl:
                 "Asterisk is not installed: run `python run.py asterisk install`")
 
 
-def _copy_sound(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _copy_sound(source: Path, target: Path, top: Path) -> None:
+    owner.public_dir(target.parent, top)
     for other in target.parent.glob(f"{target.stem}.*"):
         if other != target:  # Asterisk must not find an older format of it
             other.unlink()
     if not target.exists() or target.read_bytes() != source.read_bytes():
         shutil.copyfile(source, target)
+    owner.public_file(target)

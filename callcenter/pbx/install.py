@@ -16,6 +16,7 @@ from pathlib import Path
 
 from callcenter.errors import AsteriskInstallError
 from callcenter.paths import Paths
+from callcenter.pbx import owner, renumber
 
 SUITE = "sid"
 PACKAGES = ("asterisk",)
@@ -40,6 +41,62 @@ def installed_version(root: Path) -> tuple[str | None, str]:
     if int(match.group(1)) != REQUIRED_MAJOR:
         return None, f"found {match.group(0)}, need Asterisk {REQUIRED_MAJOR}"
     return match.group(0), ""
+
+
+def _chroot_tool(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """One of the chroot's own account tools (/usr/sbin/<name>), run inside it."""
+    return subprocess.run(["chroot", str(root), f"/usr/sbin/{command[0]}", *command[1:]],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def _add_user(root: Path) -> owner.ChrootUser:
+    """The Debian package adds the user when it is configured (seen in debootstrap's log:
+    "Adding system user for Asterisk"); a chroot that lacks it gets it the same way."""
+    _chroot_tool(root, "groupadd", "--force", "--system", owner.USER)
+    # fails harmlessly when only the group was missing
+    _chroot_tool(root, "useradd", "--system", "--gid", owner.USER, "--home-dir",
+                 "/var/lib/asterisk", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                 owner.USER)
+    user = owner.find_user(root)
+    if user is None:
+        raise AsteriskInstallError(
+            f"could not add the user '{owner.USER}' that Asterisk runs as to the chroot {root}")
+    return user
+
+
+def ensure_asterisk_user(root: Path, host: Path = owner.HOST) -> owner.ChrootUser:
+    """The chroot's system user and group that Asterisk runs as, with an id of their own: one
+    that neither the host (the system at ``host``) nor the chroot gives anyone else
+    (renumber.py). Quick when that is so already: only the passwd and group files are read."""
+    user = owner.find_user(root) or _add_user(root)
+    new_id = renumber.free_id(user, owner.ids_in(host) | owner.ids_in(root, skip=owner.USER))
+    if user.uid == user.gid == new_id:
+        return user
+    busy = [pid for pid in renumber.processes_in(root) if pid != os.getpid()]
+    if busy:
+        raise AsteriskInstallError(
+            f"'{owner.USER}' in the chroot {root} must move from uid {user.uid}/gid {user.gid} "
+            f"(ids the host gives others) to {new_id}, and processes run in the chroot "
+            f"(pid {', '.join(map(str, busy))}): stop every Asterisk of it (`python run.py "
+            f"down`, and other instances'), then run `python run.py asterisk install` again")
+    left = renumber.reown(root, user, new_id, mounts=[Path(m) for m in _mounts_below(root)])
+    if left:
+        raise AsteriskInstallError(
+            f"{', '.join(map(str, left))} in {root} belong to '{owner.USER}' (uid {user.uid}) "
+            f"and have hard links outside the chroot: left as they are; remove them or "
+            f"change their owner by hand, then run `python run.py asterisk install` again")
+    for command in (("groupmod", "--gid", str(new_id), owner.USER),
+                    ("usermod", "--uid", str(new_id), "--gid", str(new_id), owner.USER)):
+        done = _chroot_tool(root, *command)
+        if done.returncode != 0:
+            raise AsteriskInstallError(
+                f"{command[0]} in the chroot {root} failed (exit {done.returncode}): "
+                f"{(done.stderr or done.stdout).strip() or 'no output'}")
+    moved = owner.find_user(root)
+    if moved != owner.ChrootUser(owner.USER, new_id, new_id):
+        raise AsteriskInstallError(
+            f"'{owner.USER}' in the chroot {root} did not get the id {new_id}: {moved}")
+    return moved
 
 
 def _mounts_below(path: Path) -> list[str]:
@@ -67,6 +124,7 @@ def install(paths: Paths, *, force: bool = False,
     root = paths.chroot
     version, why = installed_version(root)
     if version is not None and not force:
+        ensure_asterisk_user(root)
         say(f"{version} is already installed in {root}")
         return version
     if root.exists():
@@ -107,6 +165,7 @@ def install(paths: Paths, *, force: bool = False,
     version, why = installed_version(partial)
     if version is None:
         raise AsteriskInstallError(f"the new chroot does not run Asterisk: {why}; see {log_path}")
+    ensure_asterisk_user(partial)
     partial.rename(root)
     say(f"installed {version} in {root}")
     return version

@@ -118,6 +118,90 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX handoff_destination ON handoff (destination, created_at);
     """,
+    # 4: people who sign in (users with roles, web sessions) and the append-only audit trail
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin')),
+        agent TEXT,
+        password_hash TEXT NOT NULL,
+        token_id TEXT NOT NULL UNIQUE,
+        token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        revoked_at TEXT,
+        CHECK ((role = 'agent') = (agent IS NOT NULL))
+    );
+    CREATE TABLE web_session (
+        id_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        address TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX web_session_user ON web_session (user_id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        via TEXT NOT NULL,
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        result TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_user ON audit (user, at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    """,
+    # 5: the knowledge base (知识库): articles of config/knowledge/, their words (FTS5 over
+    # text jieba segmented: callcenter/knowledge/index.py), the fingerprint of the files
+    # indexed, and the articles agents answered tickets from
+    """
+    CREATE TABLE knowledge_article (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        hotlines TEXT NOT NULL,
+        keywords TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        sample INTEGER NOT NULL DEFAULT 0,
+        body TEXT NOT NULL,
+        file TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE knowledge_fts USING fts5 (
+        article UNINDEXED, title, keywords, topic, body, tokenize = 'unicode61'
+    );
+    CREATE TABLE knowledge_index (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        hash TEXT NOT NULL,
+        indexed_at TEXT NOT NULL,
+        articles INTEGER NOT NULL
+    );
+    CREATE TABLE knowledge_use (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id INTEGER NOT NULL REFERENCES ticket (id) ON DELETE CASCADE,
+        article TEXT NOT NULL,
+        title TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL,
+        UNIQUE (ticket_id, article)
+    );
+    CREATE INDEX knowledge_use_article ON knowledge_use (article, at);
+    """,
+    # 6: the agent desktop: a caller's earlier tickets; callbacks worked by whom
+    """
+    CREATE INDEX ticket_caller ON ticket (caller, opened_at);
+    ALTER TABLE callback_request ADD COLUMN done_by TEXT;
+    """,
 )
 
 
@@ -185,6 +269,14 @@ class Store:
              request.reason, request.requested_at))
         await self._db.commit()
         return int(cursor.lastrowid or 0)
+
+    async def callback_done(self, callback_id: int, at: str, by: str) -> bool:
+        """Mark a callback request worked; False when there is none open with that id."""
+        cursor = await self._db.execute(
+            "UPDATE callback_request SET done_at = ?, done_by = ? WHERE id = ? "
+            "AND done_at IS NULL", (at, by, callback_id))
+        await self._db.commit()
+        return cursor.rowcount == 1
 
     async def open_callbacks(self) -> list[dict[str, Any]]:
         async with self._db.execute(

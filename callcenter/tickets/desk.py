@@ -1,7 +1,17 @@
 """The ticket desk: a ticket is opened when an agent answers a call (AgentConnect), filled
 from live speech recognition while they talk (transcript, pre-filled fields), and closed when
 the call ends. Database work runs in tasks; a failing database is logged and never touches
-the call."""
+the call.
+
+Card and ID numbers are masked in everything the desk publishes and feeds the pre-fill, also
+one read out across utterances (:func:`mask_across`): an ``utterance`` event carries the text
+as the store holds it; a ``correction`` event (speaker, start_s, end_s, text) replaces the
+text of an earlier utterance of that speaker the store has just masked further, and comes
+right before the ``utterance`` event that made it so; a ``partial`` is masked with the
+speaker's last final utterances as context (but corrects none: it may still change). Until
+the piece that completes a number is final, the pieces before it stay on the agent's screen
+as they were (each under 15 digits, and the agent has just heard them); the store and the
+pre-fill never hold the number."""
 
 from __future__ import annotations
 
@@ -21,8 +31,8 @@ from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
 from callcenter.config.loader import Config
 from callcenter.config.models import Speaker
-from callcenter.prefill import PrefillRules, extract, mask_sensitive
-from callcenter.prefill.masking import mask_phones
+from callcenter.prefill import PrefillRules, extract
+from callcenter.prefill.masking import mask_across, mask_phones
 from callcenter.routing.decide import Router
 from callcenter.tasks import TaskSet
 from callcenter.tickets.live import TicketBus
@@ -37,8 +47,12 @@ CLOSE_AFTER_S = 2.0
 class _CallTicket:
     ticket_id: asyncio.Future[int]
     answered_at: float
-    caller_finals: list[str] = field(default_factory=list)
+    # each speaker's final utterances as the store holds them (masked), by their times
+    finals: dict[str, dict[tuple[float, float], str]] = field(default_factory=dict)
     last_partial: dict[str, float] = field(default_factory=dict)
+
+    def finals_of(self, speaker: str) -> dict[tuple[float, float], str]:
+        return self.finals.setdefault(speaker, {})
 
 
 class TicketDesk:
@@ -58,6 +72,8 @@ class TicketDesk:
         self.calls: dict[str, _CallTicket] = {}
         # calls that are not callers' calls (a transfer's leg to an expert queue)
         self.ignore_call: Callable[[str], bool] = lambda _linkedid: False
+        # told of each ticket opened (the agent's desktop): agent, call id, ticket id
+        self.on_ticket: Callable[[str, str, int], None] = lambda _agent, _call, _ticket: None
         self._tasks = TaskSet("ticket-desk")
 
     def reconfigure(self, config: Config, router: Router) -> None:
@@ -107,11 +123,18 @@ class TicketDesk:
         if found is None:
             await self._open(call.call_id, call, call.queue, call.agent, ts, ticket.ticket_id)
             return
-        ticket.caller_finals.extend(u["text"] for u in stored["transcript"]
-                                    if u["speaker"] == Speaker.CALLER)
+        for u in stored["transcript"]:
+            ticket.finals_of(u["speaker"])[(u["start_s"], u["end_s"])] = u["text"]
         ticket.ticket_id.set_result(found)
         with structlog.contextvars.bound_contextvars(call_id=call.call_id):
             log.info("ticket.resumed", ts=ts, ticket=found, agent=call.agent)
+
+    def known_ticket(self, call_id: str) -> int | None:
+        """The ticket of a live call if it is open already (no waiting)."""
+        call = self.calls.get(call_id)
+        if call is None or not call.ticket_id.done() or call.ticket_id.cancelled():
+            return None
+        return call.ticket_id.result()
 
     async def ticket_id(self, call_id: str) -> int | None:
         """The ticket of a live call (None: no ticket, e.g. the store failed)."""
@@ -151,6 +174,7 @@ class TicketDesk:
             future.set_result(ticket_id)
             log.info("ticket.created", ts=ts, ticket=ticket_id, agent=ticket.agent,
                      hotline=route.number, unit=route.unit, queue=queue)
+            self.on_ticket(ticket.agent, call_id, ticket_id)
 
     async def _close(self, call_id: str, call: _CallTicket, ts: float) -> None:
         assert self.tickets is not None
@@ -172,7 +196,8 @@ class TicketDesk:
         call = self.calls.get(call_id)
         if call is None:
             return
-        text = mask_sensitive(result.text)
+        # what the log and a partial get; a final is published as the store holds it
+        text = mask_across(list(call.finals_of(speaker).values()), result.text)[1]
         said = self._said(text)
         with structlog.contextvars.bound_contextvars(call_id=call_id):
             if not result.final:
@@ -186,9 +211,7 @@ class TicketDesk:
                 return
             log.info("asr.final", speaker=speaker, **said, start_s=result.start_s,
                      end_s=result.end_s)
-            if speaker == Speaker.CALLER:
-                call.caller_finals.append(result.text)
-            self._spawn(self._store_final(call_id, call, speaker, result, text))
+            self._spawn(self._store_final(call_id, call, speaker, result))
 
     def _logged_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Pre-filled fields as the call log gets them: phones masked, and the street-level
@@ -215,20 +238,27 @@ class TicketDesk:
             self.bus.publish(call.ticket_id.result(), event)
 
     async def _store_final(self, call_id: str, call: _CallTicket, speaker: str,
-                           result: AsrResult, masked_text: str) -> None:
+                           result: AsrResult) -> None:
         assert self.tickets is not None
         try:
             ticket_id = await call.ticket_id
             utterance = Utterance(speaker, result.start_s, result.end_s, result.text,
                                   iso_ts(time.time()))
-            await self.tickets.add_utterance(ticket_id, utterance)
+            added = await self.tickets.add_utterance(ticket_id, utterance)
+            finals = call.finals_of(speaker)
+            for earlier in added.rewritten:
+                finals[(earlier.start_s, earlier.end_s)] = earlier.text
+                self.bus.publish(ticket_id, {"type": "correction", "speaker": speaker,
+                                             "text": earlier.text, "start_s": earlier.start_s,
+                                             "end_s": earlier.end_s})
+            finals[(result.start_s, result.end_s)] = added.text
             self.bus.publish(ticket_id, {"type": "utterance", "speaker": speaker,
-                                         "text": masked_text,
+                                         "text": added.text,
                                          "start_s": result.start_s, "end_s": result.end_s})
             if speaker != Speaker.CALLER:
                 return
-            # extract() masks card numbers in the address itself
-            fields = extract(list(call.caller_finals), self.rules).as_dict()
+            # the caller's utterances as stored; extract() masks the address itself too
+            fields = extract(list(finals.values()), self.rules).as_dict()
             await self.tickets.set_prefill(ticket_id, fields)
             logged = self._logged_fields(fields)
             with structlog.contextvars.bound_contextvars(call_id=call_id):

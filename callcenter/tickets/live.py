@@ -1,12 +1,13 @@
-"""Live ticket updates for agent desktops: the engine publishes transcript, partial and
-pre-fill events per ticket; each subscriber (a server-sent-events client) has a bounded
-queue, and a subscriber too slow to keep up loses the oldest events, never the engine."""
+"""Live updates for agent desktops: the engine publishes transcript, partial and pre-fill
+events per ticket (:class:`TicketBus`), state and call events per agent (:class:`AgentBus`);
+each subscriber (a server-sent-events client) has a bounded queue, and a subscriber too slow
+to keep up loses the oldest events, never the engine."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from callcenter.errors import ServiceUnavailable
 
@@ -15,40 +16,59 @@ PER_TICKET = 16  # desktops watching one ticket (the agent, a supervisor, a few 
 IN_TOTAL = 2000  # live streams the engine serves at once
 
 
-class TicketBus:
+K = TypeVar("K", int, str)
+
+
+class LiveBus(Generic[K]):
+    """Subscribers by key (a ticket id, an agent id)."""
+
+    noun = "key"
+
     def __init__(self, per_ticket: int = PER_TICKET, in_total: int = IN_TOTAL) -> None:
-        self._subscribers: dict[int, set[asyncio.Queue[dict[str, Any]]]] = {}
-        self.per_ticket = per_ticket
+        self._subscribers: dict[K, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self.per_ticket = per_ticket  # per key
         self.in_total = in_total
         self._count = 0
 
-    def subscribe(self, ticket_id: int) -> asyncio.Queue[dict[str, Any]]:
-        """A queue of the ticket's events from now on; refused (ServiceUnavailable) beyond
-        ``per_ticket`` for one ticket or ``in_total`` for all — memory stays bounded."""
-        subscribers = self._subscribers.get(ticket_id, set())
+    def subscribe(self, key: K) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of the key's events from now on; refused (ServiceUnavailable) beyond
+        ``per_ticket`` for one key or ``in_total`` for all — memory stays bounded."""
+        subscribers = self._subscribers.get(key, set())
         if len(subscribers) >= self.per_ticket:
-            raise ServiceUnavailable(f"ticket {ticket_id} already has {len(subscribers)} live "
+            raise ServiceUnavailable(f"{self.noun} {key} already has {len(subscribers)} live "
                                      "streams open: close one first")
         if self._count >= self.in_total:
-            raise ServiceUnavailable(f"{self._count} live ticket streams are open: the "
+            raise ServiceUnavailable(f"{self._count} live {self.noun} streams are open: the "
                                      "engine takes no more now")
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         subscribers.add(queue)
-        self._subscribers[ticket_id] = subscribers
+        self._subscribers[key] = subscribers
         self._count += 1
         return queue
 
-    def unsubscribe(self, ticket_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        subscribers = self._subscribers.get(ticket_id)
+    def unsubscribe(self, key: K, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        subscribers = self._subscribers.get(key)
         if subscribers is not None and queue in subscribers:
             subscribers.discard(queue)
             self._count -= 1
             if not subscribers:
-                del self._subscribers[ticket_id]
+                del self._subscribers[key]
 
-    def publish(self, ticket_id: int, event: dict[str, Any]) -> None:
-        for queue in self._subscribers.get(ticket_id, ()):
+    @property
+    def streams(self) -> int:
+        return self._count
+
+    def publish(self, key: K, event: dict[str, Any]) -> None:
+        for queue in self._subscribers.get(key, ()):
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
             queue.put_nowait(event)
+
+
+class TicketBus(LiveBus[int]):
+    noun = "ticket"
+
+
+class AgentBus(LiveBus[str]):
+    noun = "agent"

@@ -41,7 +41,7 @@ def joined_moves(t: Transfer) -> list[actions.AmiAction]:
 def shown_number(number: str) -> str:
     """The caller's number as the destination's phone shows it: digits (and a leading +)
     only — the number comes from the carrier's SIP and is not ours to trust."""
-    kept = "".join(c for c in number if c.isdigit())[:32]
+    kept = "".join(c for c in number if c in "0123456789")[:32]  # not str.isdigit: '²', '٣'…
     return ("+" + kept if number.startswith("+") else kept) or "12345"
 
 

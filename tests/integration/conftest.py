@@ -159,6 +159,7 @@ def _ports_taken(config: Config) -> list[str]:
     """The suite's ports that something else holds (another test run, say)."""
     e = config.engine
     wanted = [(socket.SOCK_STREAM, e.asterisk.ami_port), (socket.SOCK_DGRAM, e.asterisk.sip_port),
+              (socket.SOCK_STREAM, e.asterisk.http_port),
               (socket.SOCK_STREAM, e.agi.port), (socket.SOCK_STREAM, e.api.port),
               (socket.SOCK_STREAM, e.asr.audiosocket_port)]
     taken = []
@@ -242,6 +243,21 @@ async def seats() -> AsyncIterator[None]:
     async with SippSeat(ANSWERING_SEAT_PORT, answer=True, media_port=17000), \
             SippSeat(SILENT_SEAT_PORT, answer=False, media_port=17100):
         yield
+
+
+@contextlib.asynccontextmanager
+async def agent_softphone(lab: Lab, agent_id: str, sip_port: int, rtp_low: int,
+                          **settings: Any) -> AsyncIterator[Softphone]:
+    """Agent ``agent_id``'s desk softphone (pyVoIP), registered for the block."""
+    endpoint = f"agent-{agent_id}"
+    phone = Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
+                                        sip_port=sip_port, rtp_low=rtp_low,
+                                        rtp_high=rtp_low + 100, **settings))
+    await asyncio.to_thread(phone.start)
+    try:
+        yield phone
+    finally:
+        await asyncio.to_thread(phone.stop)
 
 
 @contextlib.asynccontextmanager

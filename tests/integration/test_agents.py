@@ -13,18 +13,14 @@ from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import AgentError
-from tests.integration.conftest import UNREACHABLE_LOGOUT_S, Lab
+from tests.integration.conftest import UNREACHABLE_LOGOUT_S, Lab, agent_softphone
 
 
 @pytest.fixture
 async def agent_1001(lab: Lab) -> AsyncIterator[Softphone]:
-    endpoint = agent_endpoint("1001")
-    phone = Softphone(SoftphoneSettings(endpoint, lab.secrets.sip_passwords[endpoint],
-                                        sip_port=5064, rtp_low=30400, rtp_high=30500,
-                                        answer_delay_s=0.5, talk_s=2.0))
-    await asyncio.to_thread(phone.start)
-    yield phone
-    await asyncio.to_thread(phone.stop)
+    async with agent_softphone(lab, "1001", 5064, 30400, answer_delay_s=0.5,
+                               talk_s=2.0) as phone:
+        yield phone
 
 
 async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
@@ -139,7 +135,8 @@ async def test_http_api_of_the_running_engine(lab: Lab, engine: Engine) -> None:
     import aiohttp
 
     base = f"http://127.0.0.1:{lab.config.engine.api.port}/api"
-    good = {"Authorization": f"Bearer {lab.secrets.api_token}"}
+    made = await engine.commands.run("user.add", {"name": "api.zhao", "role": "supervisor"})
+    good = {"Authorization": f"Bearer {made['token']}"}
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/status", headers={"Authorization": "Bearer nope"}) as r:
             assert r.status == 401

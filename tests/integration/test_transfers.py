@@ -344,6 +344,61 @@ def module_log_start(lab: Lab) -> int:
     return lab.call_log.stat().st_size if lab.call_log.exists() else 0
 
 
+INJECTED_USER = "13766667109%0d%0aAction:%20Originate%0d%0aChannel:%20Local/EVILMARK%40x"
+INJECTED_NAME = "EVILMARK\u2028Action: Hangup\u0085Channel: PJSIP/carrier"
+CONTROL = ("\r", "\n", "\x00")
+
+
+async def test_an_injected_caller_id_reaches_no_ami_action(
+        lab: Lab, engine: Engine, agent: Softphone, seat: Softphone, caller_tone: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller ID from the carrier with escaped line breaks and AMI headers in the From
+    user, and Unicode line separators in the display name: the dialplan keeps the number's
+    digits; no action the engine sends carries the rest (the transfer's Originate shows the
+    caller's number to the sub-center)."""
+    sent: list[actions.AmiAction] = []
+    send_on = engine.ami._send_on
+
+    async def recording(proto: object, action: actions.AmiAction, timeout: float | None) -> object:
+        sent.append(action)
+        return await send_on(proto, action, timeout)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.ami, "_send_on", recording)
+    earlier = len(lab.events("call.started"))
+    sipp = asyncio.create_task(place_calls(
+        [CallSpec("12345", INJECTED_USER, display=INJECTED_NAME)], audio=caller_tone,
+        hold_ms=30000, local_port=5084, media_port=5084 * 4))
+    try:
+        (started,) = await lab.wait_for("the injected call", lambda: lab.events(
+            "call.started")[earlier:])
+    except AssertionError:
+        sipp.cancel()
+        raise
+    call_id = str(started["call_id"])
+    await lab.wait_for("the agent to answer", lambda: any(
+        c.agent == AGENT for c in engine.tracker.calls.values() if c.call_id == call_id))
+    (created,) = await lab.wait_for("the ticket", lambda: lab.events(
+        "ticket.created", call_id=call_id))
+    result = await engine.transfer_desk.start(AGENT, SUBCENTER, "conference")
+    assert result["phase"] == "answered", result
+    await engine.transfer_desk.complete(AGENT)
+    await finish(Call(call_id, sipp))
+
+    assert engine.ticket_desk.tickets is not None
+    caller = (await engine.ticket_desk.tickets.get(created["ticket"]))["caller"]
+    assert re.fullmatch(r"\+?[0-9]+", caller) and caller.startswith("13766667109"), caller
+    originates = [a for a in sent if a.name == "Originate"]
+    assert originates, [a.name for a in sent]
+    for action in sent:
+        for key, value in action.fields:
+            assert not any(c in value for c in CONTROL), (action.name, key, value)
+            assert "EVILMARK" not in value.upper() and "Action:" not in value, (key, value)
+    shown = [dict(a.fields).get("CallerID", "") for a in originates]
+    assert any(f"<{caller}>" in text for text in shown), shown
+    for line in lab.log_lines():  # nor does the log carry the name's separators unmasked
+        assert not any(c in str(line) for c in ("\u2028", "\u0085")), line
+
+
 async def test_the_transfers_replay_without_divergence(lab: Lab, module_log_start: int,
                                                        tmp_path: Path) -> None:
     """Every transfer above, replayed from the call log: the requests (transfer.requested,

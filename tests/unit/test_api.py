@@ -1,12 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from callcenter.api.server import build_app
-from callcenter.commands import Commands
 from callcenter.errors import AgentError, TransferConflict, TransferError, UnknownAgent
+from tests.unit.people import Door, open_door
 
 
 class FakeDesk:
@@ -16,7 +16,7 @@ class FakeDesk:
     def snapshot(self) -> list[dict[str, Any]]:
         return [{"agent": "1001", "state": "available"}]
 
-    async def login(self, agent_id: str) -> dict[str, Any]:
+    async def login(self, agent_id: str, device: str = "sip") -> dict[str, Any]:
         if agent_id == "1002":
             raise AgentError("the softphone of agent 1002 (agent-1002) is not registered")
         if agent_id != "1001":
@@ -36,8 +36,6 @@ class FakeDesk:
         return {"agent": agent_id, "state": "available"}
 
 
-AUTH = {"Authorization": "Bearer s3cret"}
-
 
 class FakeEngine:
     """What the command layer acts on, with fakes for the desks."""
@@ -45,7 +43,9 @@ class FakeEngine:
     def __init__(self, desk: Any = None, transfers: Any = None, tickets: Any = None) -> None:
         self.agent_desk = desk or FakeDesk()
         self.transfer_desk = transfers
+        self.transfer_records = None
         self._tickets = tickets
+        self.audit_trail: Any = lambda: None  # open_door gives it the test's trail
 
     def snapshot(self) -> dict[str, Any]:
         return {"calls": [], "ami": {"connected": True}}
@@ -60,33 +60,35 @@ class FakeEngine:
         return {}
 
 
-def app_of(engine: FakeEngine, ticket_events: Any = None) -> Any:
-    return build_app("s3cret", Commands(engine).run, ticket_events=ticket_events)
-
-
-async def _client(desk: FakeDesk) -> TestClient:  # type: ignore[type-arg]
-    app = app_of(FakeEngine(desk))
-    client = TestClient(TestServer(app))
+async def _client(tmp_path: Path, engine: FakeEngine,
+                  ticket_events: Any = None) -> tuple[TestClient, Door]:  # type: ignore[type-arg]
+    door = await open_door(tmp_path, engine)
+    client = TestClient(TestServer(door.app(ticket_events)))
     await client.start_server()
-    return client
+    return client, door
 
 
-async def test_token_is_required() -> None:
-    client = await _client(FakeDesk())
+async def test_a_token_is_required(tmp_path: Path) -> None:
+    client, door = await _client(tmp_path, FakeEngine())
     try:
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "wrong"},
+                        {"Authorization": f"Bearer {door.tokens['zhao']}x"},
+                        {"Authorization": door.tokens["zhao"]}):
             response = await client.get("/api/status", headers=headers)
-            assert response.status == 401
-            assert "token" in (await response.json())["error"]
-        response = await client.get("/api/status", headers=AUTH)
+            assert response.status == 401, headers
+            body = await response.json()
+            assert body["error_id"] == "CC1300", body
+        response = await client.get("/api/status", headers=door.auth("zhao"))
         assert response.status == 200 and (await response.json())["ami"]["connected"]
     finally:
         await client.close()
+        await door.store.close()
 
 
-async def test_agent_actions_and_refusals() -> None:
+async def test_agent_actions_and_refusals(tmp_path: Path) -> None:
     desk = FakeDesk()
-    client = await _client(desk)
+    client, door = await _client(tmp_path, FakeEngine(desk))
+    AUTH = door.auth("zhao")
     try:
         ok = await client.post("/api/agents/1001/login", headers=AUTH)
         assert ok.status == 200 and (await ok.json())["state"] == "available"
@@ -108,9 +110,10 @@ async def test_agent_actions_and_refusals() -> None:
         assert desk.calls == [("login", "1001")]
     finally:
         await client.close()
+        await door.store.close()
 
 
-async def test_ticket_json_confirm_and_live_events(tmp_path: Any) -> None:
+async def test_ticket_json_confirm_and_live_events(tmp_path: Path) -> None:
     import asyncio
     import json
 
@@ -122,8 +125,9 @@ async def test_ticket_json_confirm_and_live_events(tmp_path: Any) -> None:
     tickets, bus = Tickets(store), TicketBus()
     ticket_id = await tickets.open(TicketOpen("1.1", "13812345678", "12345", "12345",
                                               "12345热线", "", "q12345", "1001", "t0"))
-    app = app_of(FakeEngine(tickets=tickets), ticket_events=bus)
-    async with TestClient(TestServer(app)) as client:
+    door = await open_door(tmp_path, FakeEngine(tickets=tickets))
+    AUTH = door.auth("li")
+    async with TestClient(TestServer(door.app(bus))) as client:
         r = await client.get(f"/api/tickets/{ticket_id}")
         assert r.status == 401
         r = await client.get(f"/api/tickets/{ticket_id}", headers=AUTH)
@@ -151,6 +155,7 @@ async def test_ticket_json_confirm_and_live_events(tmp_path: Any) -> None:
     assert [e[0] for e in events] == ["event: ticket", "event: utterance", "event: closed"]
     assert json.loads(events[1][1][len("data: "):])["text"] == "你好"
     await store.close()
+    await door.store.close()
 
 
 class FakeTransfers:
@@ -173,10 +178,9 @@ class FakeTransfers:
         raise TransferConflict(f"agent {agent_id} has no transfer in progress")
 
 
-async def test_transfer_routes() -> None:
-    app = app_of(FakeEngine(transfers=FakeTransfers()))
-    client = TestClient(TestServer(app))
-    await client.start_server()
+async def test_transfer_routes(tmp_path: Path) -> None:
+    client, door = await _client(tmp_path, FakeEngine(transfers=FakeTransfers()))
+    AUTH = door.auth("zhao")
     try:
         ok = await client.post("/api/agents/1001/transfer", headers=AUTH,
                                json={"destination": "12366", "mode": "attended"})
@@ -201,18 +205,20 @@ async def test_transfer_routes() -> None:
         assert login.status == 200
     finally:
         await client.close()
+        await door.store.close()
 
 
-async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Any) -> None:
+async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Path) -> None:
     """An id beyond SQLite's integers made sqlite3 raise OverflowError (a 500 with a
     traceback); every {ticket} route answers it like any unknown ticket."""
     from callcenter.store.db import Store
     from callcenter.tickets.store import Tickets
 
     store = await Store.open(tmp_path / "cc.sqlite3")
-    app = app_of(FakeEngine(tickets=Tickets(store)))
+    door = await open_door(tmp_path, FakeEngine(tickets=Tickets(store)))
+    AUTH = door.auth("zhao")
     try:
-        async with TestClient(TestServer(app)) as client:
+        async with TestClient(TestServer(door.app())) as client:
             for ticket in ("99999999999999999999999999", str(2**63), "-99999999999999999999",
                            "0", "-1", "12x", "9" * 5000):
                 for method, path in (("GET", ""), ("GET", "/events"), ("POST", "/confirm")):
@@ -224,10 +230,12 @@ async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Any) -> None
                     assert "not an id" in body["error"] or "no ticket" in body["error"]
     finally:
         await store.close()
+        await door.store.close()
 
 
-async def test_aiohttp_refusals_are_json() -> None:
-    client = await _client(FakeDesk())
+async def test_aiohttp_refusals_are_json(tmp_path: Path) -> None:
+    client, door = await _client(tmp_path, FakeEngine())
+    AUTH = door.auth("zhao")
     try:
         big = b'{"reason": "' + b"x" * (2 * 1024**2) + b'"}'  # the limit is 1 MiB
         r = await client.post("/api/agents/1001/pause", headers=AUTH, data=big)
@@ -242,3 +250,4 @@ async def test_aiohttp_refusals_are_json() -> None:
         assert r.status == 401
     finally:
         await client.close()
+        await door.store.close()

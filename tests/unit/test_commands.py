@@ -4,6 +4,7 @@ control socket; HTTP statuses come from error classes."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,28 @@ from callcenter.errors import (
     UnknownAgent,
     UnknownCommand,
 )
-from callcenter.store.db import NoSuchRow, StoreError
+from callcenter.store.db import NoSuchRow, Store, StoreError
+from tests.unit.people import open_door
 from tests.unit.test_api import FakeDesk, FakeEngine, FakeTransfers
 
 
-async def test_agent_list_filters_on_the_engine_side() -> None:
-    commands = Commands(FakeEngine())
+@pytest.fixture
+async def stores() -> AsyncIterator[list[Store]]:
+    opened: list[Store] = []
+    yield opened
+    for store in opened:
+        await store.close()
+
+
+async def _commands(tmp_path: Path, engine: FakeEngine, stores: list[Store]) -> Commands:
+    door = await open_door(tmp_path, engine)
+    stores.append(door.store)
+    return door.commands
+
+
+async def test_agent_list_filters_on_the_engine_side(
+        tmp_path: Path, stores: list[Store]) -> None:
+    commands = await _commands(tmp_path, FakeEngine(), stores)
     assert [a["agent"] for a in await commands.run("agent.list", {})] == ["1001"]
     assert [a["agent"] for a in await commands.run("agent.list", {"agent": "1001"})] == [
         "1001"]
@@ -35,9 +52,10 @@ async def test_agent_list_filters_on_the_engine_side() -> None:
         await commands.run("agent.list", {"agent": "4711"})
 
 
-async def test_arguments_are_checked_once_for_every_door() -> None:
+async def test_arguments_are_checked_once_for_every_door(
+        tmp_path: Path, stores: list[Store]) -> None:
     desk = FakeDesk()
-    commands = Commands(FakeEngine(desk, FakeTransfers()))
+    commands = await _commands(tmp_path, FakeEngine(desk, FakeTransfers()), stores)
     with pytest.raises(UnknownCommand, match=r"agent\.teleport"):
         await commands.run("agent.teleport", {})
     with pytest.raises(CommandError, match="'agent' is missing"):
@@ -52,8 +70,9 @@ async def test_arguments_are_checked_once_for_every_door() -> None:
     assert desk.calls == [("login", "1001")]
 
 
-async def test_tickets_need_the_store_and_fields() -> None:
-    commands = Commands(FakeEngine())
+async def test_tickets_need_the_store_and_fields(
+        tmp_path: Path, stores: list[Store]) -> None:
+    commands = await _commands(tmp_path, FakeEngine(), stores)
     with pytest.raises(ServiceUnavailable):
         await commands.run("ticket.get", {"ticket": "1"})
 
@@ -70,8 +89,10 @@ def test_http_status_is_chosen_by_error_class_not_message() -> None:
     assert http_status(AmiNotConnected("x")) == 503
 
 
-async def test_the_control_socket_runs_the_same_commands(tmp_path: Path) -> None:
-    server = ControlServer(tmp_path / "engine.sock", Commands(FakeEngine()))
+async def test_the_control_socket_runs_the_same_commands(
+        tmp_path: Path, stores: list[Store]) -> None:
+    server = ControlServer(tmp_path / "engine.sock",
+                           await _commands(tmp_path, FakeEngine(), stores))
     await server.start()
     try:
         agents = await asyncio.to_thread(query, server.path, "agent.list", agent="1001")
@@ -84,10 +105,12 @@ async def test_the_control_socket_runs_the_same_commands(tmp_path: Path) -> None
         await server.stop()
 
 
-async def test_an_over_long_control_line_gets_a_clear_error(tmp_path: Path) -> None:
+async def test_an_over_long_control_line_gets_a_clear_error(
+        tmp_path: Path, stores: list[Store]) -> None:
     from callcenter.control.server import MAX_REQUEST
 
-    server = ControlServer(tmp_path / "engine.sock", Commands(FakeEngine()))
+    server = ControlServer(tmp_path / "engine.sock",
+                           await _commands(tmp_path, FakeEngine(), stores))
     await server.start()
     try:
         reader, writer = await asyncio.open_unix_connection(str(server.path))

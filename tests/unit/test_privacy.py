@@ -58,7 +58,7 @@ def test_frames_are_masked_by_header_family() -> None:
     assert frame["SpyeeCallerIDNum"] == "139****5678"
     assert "1234" not in frame["SpyeeCallerIDName"]
     assert frame["OrigCallerIDNum"] == "013*****5678"
-    assert frame["DestCallerIDName"] == "张三"
+    assert frame["DestCallerIDName"] == "张*"  # a caller's name: its first character only
     # a dialed number that no caller has is not a caller's number: it stays readable
     assert frame["Exten"] == "09318929999" and frame["Uniqueid"] == "1764518400.123"
 
@@ -87,3 +87,28 @@ def test_a_masker_remembers_a_bounded_number_of_callers() -> None:
     later = {"Value": "13800000001 13800000003"}
     masker.mask(later)
     assert later["Value"] == "13800000001 138****0003"
+
+
+def test_names_keep_their_first_character_only() -> None:
+    from callcenter.calllog.privacy import mask_headers, mask_name
+
+    assert mask_name("张三丰") == "张**" and mask_name("EVIL MARK") == "E********"
+    assert mask_name("A" * 40) == "A" + "*" * 8  # the length is not told either
+    assert mask_name("<unknown>") == "<unknown>" and mask_name("") == ""
+    assert mask_name("1001") == "1001" and mask_name("13812345678") == "138****5678"
+    agi = mask_headers({"agi_callerid": "13812345678", "agi_calleridname": "李四"},
+                       ("agi_callerid", "agi_calleridname"))
+    assert agi == {"agi_callerid": "138****5678", "agi_calleridname": "李*"}
+
+
+def test_a_log_line_stays_one_line_whatever_a_caller_sends() -> None:
+    """A SIP display name may carry U+2028, U+2029 or U+0085, which str.splitlines and
+    some log shippers take as line ends: the call log escapes them."""
+    import json
+
+    from callcenter.calllog.writer import dumps
+
+    for odd in ("\u2028", "\u2029", "\x85", "\r\n", "\x00"):
+        line = dumps({"name": f"a{odd}b", "unit": "省应急管理厅"})
+        assert len(line.splitlines()) == 1 and "省应急管理厅" in line
+        assert json.loads(line)["name"] == f"a{odd}b"

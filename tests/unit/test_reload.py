@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.app import Engine
+from callcenter.audit import AuditTrail
 from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT, Paths
 from callcenter.secrets import Secrets
+from callcenter.store.db import Store
 
 
 def _edited_config(tmp_path: Path) -> Path:
@@ -54,14 +56,20 @@ def test_reload_leaves_no_part_on_the_old_configuration(tmp_path: Path) -> None:
     async def scenario() -> None:
         old = load_config(PROJECT_ROOT / "config")
         paths = Paths(tmp_path, tmp_path / "var")
-        engine = Engine(old, paths, Secrets(ami_secret="x", api_token="t"))
+        engine = Engine(old, paths, Secrets(ami_secret="x"))
         old_router = engine.router
         old_parts = {id(o): name for name, o in (
             ("config", old), ("router", old_router), ("hotlines", old.hotlines),
             ("queues", old.queues), ("agents", old.agents), ("prefill", old.prefill))}
         new: Config = load_config(_edited_config(tmp_path))
+        store = await Store.open(tmp_path / "cc.sqlite3")
+        engine.audit = AuditTrail(store)  # a reload is audited: the engine opens it on start
         result = await engine.commands.run("reload", {"config": str(new.directory)})
         assert result["hotlines"] == len(new.hotlines.hotlines)
+        [row] = await engine.audit.rows()
+        assert (row["action"], row["user"], row["result"]) == ("reload", "root", "ok")
+        engine.audit = None
+        await store.close()
 
         stale = [(path, old_parts[id(obj)]) for path, obj in _reachable(engine)
                  if id(obj) in old_parts]

@@ -1,0 +1,119 @@
+"""Who is asking, for every HTTP request: an API token (``Authorization: Bearer cc_…``,
+for programs) or a web session (the ``cc_session`` cookie: HttpOnly, SameSite=Strict, with
+an expiry; a state-changing request must also carry the session's ``X-CSRF-Token`` and, when
+the browser sends one, an ``Origin`` of this very host). Without either: 401.
+
+    POST /api/login    {"user": "li.ming", "password": "…"} → the cookie, and the CSRF token
+    POST /api/logout   ends the session
+    GET  /api/me       who is signed in (and the CSRF token of a web session)
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from callcenter.actors import Actor
+from callcenter.errors import CommandError, Forbidden, NotSignedIn
+from callcenter.users.signin import SignIn
+from callcenter.users.store import WebSession
+
+COOKIE = "cc_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC = frozenset({("POST", "/api/login")})
+PRIVATE = ("/api/", "/sip")  # every other path is a static file of the web pages
+
+ACTOR = web.RequestKey("actor", Actor)
+SESSION = web.RequestKey("session", WebSession)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Json = Callable[[Any], web.Response]
+
+
+def actor(request: web.Request) -> Actor:
+    return request[ACTOR]  # the auth middleware put it there
+
+
+def address(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:  # not a browser's cross-site request (SameSite keeps the cookie off)
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+def auth_middleware(signin: SignIn) -> Middleware:
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (request.method, request.path) in PUBLIC or not request.path.startswith(PRIVATE):
+            return await handler(request)  # the sign-in, and the pages' static files
+        given = request.headers.get("Authorization", "")
+        if given:
+            scheme, _, token = given.partition(" ")
+            if scheme != "Bearer" or not token:
+                raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
+            request[ACTOR] = await signin.with_token(token.strip(), address(request))
+            return await handler(request)
+        session_id = request.cookies.get(COOKIE, "")
+        if not session_id:
+            raise NotSignedIn("sign in first (POST /api/login), or send an API token "
+                              "(Authorization: Bearer …)")
+        who, session = await signin.with_session(session_id, address(request))
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+                raise Forbidden(f"a change from a web page needs the {CSRF_HEADER} header "
+                                f"of its session")
+            if not _same_origin(request):
+                raise Forbidden("a change from another site's page is refused")
+        request[ACTOR] = who
+        request[SESSION] = session
+        return await handler(request)
+
+    return auth
+
+
+def add_routes(app: web.Application, signin: SignIn, json: Json) -> None:
+    async def login(request: web.Request) -> web.Response:
+        try:
+            given = await request.json()
+        except ValueError:
+            given = None
+        if not isinstance(given, dict) or not all(
+                isinstance(given.get(k), str) for k in ("user", "password")):
+            raise CommandError('the body must be {"user": "…", "password": "…"}')
+        session = await signin.with_password(given["user"], given["password"],
+                                             address(request))
+        response = json({"user": session.user.name, "role": str(session.user.role),
+                         "agent": session.user.agent, "csrf": session.csrf,
+                         "expires_at": session.expires_at})
+        max_age = int(signin.session_lifetime.total_seconds())
+        response.set_cookie(COOKIE, session.session_id, max_age=max_age, path="/",
+                            httponly=True, samesite="Strict", secure=request.secure)
+        return response
+
+    async def logout(request: web.Request) -> web.Response:
+        session = request.get(SESSION)
+        if session is not None:
+            await signin.sign_out(actor(request), session.session_id)
+        response = json({"signed_out": True})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    async def me(request: web.Request) -> web.Response:
+        who, session = actor(request), request.get(SESSION)
+        return json({"user": who.name, "role": str(who.role), "agent": who.agent,
+                     "via": who.via, "csrf": session.csrf if session else None,
+                     "expires_at": session.expires_at if session else None})
+
+    app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
+    app.router.add_get("/api/me", me)

@@ -1,0 +1,235 @@
+"""The browser softphone's way to Asterisk: SIP over WebSocket, through the engine.
+
+    GET /sip                  WebSocket (subprotocol "sip"), relayed to Asterisk's
+                              ws://<bind_address>:<http_port>/ws
+    GET /api/me/phone         the signed-in agent's SIP account: {"uri", "password", "ws"}
+    GET /phone-check          a diagnostic page: registers, answers, shows inbound audio
+    GET /static/jssip.min.js  JsSIP, built at setup (``./dev setup``) into var/www
+
+Why a proxy, rather than the browser talking to Asterisk's HTTP server:
+- one origin: the page, its API and its softphone come from the engine, so the session
+  cookie (HttpOnly, SameSite=Strict) and one TLS certificate, added later in one place,
+  cover all of it;
+- the session decides who reaches Asterisk: only a signed-in agent's web page opens the
+  socket, and what it sends must be from that agent's own ``agent-<ID>-web`` (an agent
+  cannot register or call as another agent, and nobody can send unauthenticated requests
+  that Asterisk would take for the carrier's, which it recognises by the address
+  127.0.0.1 the proxy connects from);
+- Asterisk's HTTP server stays on loopback, unreachable from the agents' network.
+
+Messages are relayed as they are, never logged (they carry callers' numbers); a frame over
+``MAX_MESSAGE_BYTES``, a binary frame or a refused request closes both sides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import weakref
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from callcenter.actors import Role
+from callcenter.agents.phone import SIP_PATH, sip_host
+from callcenter.api.auth import SESSION, actor
+from callcenter.config.loader import Config, agent_web_endpoint
+from callcenter.errors import ApiRequestError, Forbidden, ServiceUnavailable
+from callcenter.paths import PROJECT_ROOT, Paths
+
+log = structlog.get_logger("sip_proxy")
+
+MAX_MESSAGE_BYTES = 64 * 1024  # a SIP message with SDP is a few kB
+CONNECT_TIMEOUT_S = 5.0
+HEARTBEAT_S = 30.0  # a browser gone without closing is noticed
+PAGE = PROJECT_ROOT / "callcenter" / "desktop" / "static" / "phone-check.html"
+JSSIP = "jssip.min.js"
+SOCKETS = web.AppKey("sip_sockets", weakref.WeakSet[web.WebSocketResponse])
+
+
+class Command(Protocol):
+    """``build_app``'s way to run a command for a request and answer with its result."""
+
+    def __call__(self, request: web.Request, command_name: str,
+                 **args: Any) -> Awaitable[web.Response]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneSite:
+    asterisk_ws: str  # Asterisk's SIP WebSocket
+    www: Path  # what setup builds for browsers (jssip.min.js)
+
+    @classmethod
+    def of(cls, config: Config, paths: Paths) -> PhoneSite:
+        a = config.engine.asterisk
+        return cls(f"ws://{sip_host(a.bind_address)}:{a.http_port}/ws", paths.www)
+
+
+# -- what the browser may send ------------------------------------------------------------
+
+COMPACT = {"f": "from", "t": "to"}
+
+
+def _headers(lines: list[str]) -> dict[str, str]:
+    """The first value of each header (names lower-case, compact forms expanded)."""
+    found: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if colon:
+            key = name.strip().lower()
+            found.setdefault(COMPACT.get(key, key), value.strip())
+    return found
+
+
+def _user(value: str) -> str:
+    """The user part of a From/To header's URI ("" when there is none)."""
+    address = value[value.find("<") + 1:value.find(">")] if "<" in value else value
+    scheme, colon, rest = address.partition(":")
+    if not colon or scheme.strip().lower() not in ("sip", "sips"):
+        return ""
+    user, at, _host = rest.partition("@")
+    return user.split(";")[0] if at else ""
+
+
+def _has_tag(value: str) -> bool:
+    params = value.split(">", 1)[1] if ">" in value else value.partition(";")[2]
+    return any(p.strip().lower().startswith("tag=") for p in params.split(";"))
+
+
+def refusal(message: str, endpoint: str) -> str | None:
+    """Why a SIP message from the browser must not reach Asterisk (None: it may go).
+
+    Responses pass; so do requests within a dialog (a To tag: Asterisk answers 481 to one
+    whose dialog does not exist, whatever the method). A request that starts something —
+    REGISTER, INVITE, OPTIONS, MESSAGE … — must be from ``endpoint`` (and a REGISTER for it):
+    Asterisk then asks for that endpoint's password."""
+    head = message.split("\r\n\r\n", 1)[0].replace("\r\n", "\n").split("\n")
+    first = head[0].split(" ")
+    if first[0] == "SIP/2.0":
+        return None
+    if len(first) != 3 or first[2] != "SIP/2.0" or not first[0].isalpha():
+        return "not a SIP message"
+    method, headers = first[0].upper(), _headers(head[1:])
+    sender, to = headers.get("from", ""), headers.get("to", "")
+    if not sender or not to:
+        return f"a {method} without From or To"
+    if _has_tag(to):
+        return None
+    if _user(sender) != endpoint:
+        return f"a {method} from another SIP user than {endpoint}"
+    if method == "REGISTER" and _user(to) != endpoint:
+        return f"a REGISTER for another SIP user than {endpoint}"
+    return None
+
+
+# -- the routes ---------------------------------------------------------------------------
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
+async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse,
+                 endpoint: str) -> str:
+    """Frames both ways until one side closes or breaks a rule; returns why it ended."""
+
+    async def from_browser() -> str:
+        async for msg in browser:
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                return "a binary frame from the browser"
+            why = refusal(msg.data, endpoint)
+            if why is not None:
+                log.warning("sip_proxy.refused", endpoint=endpoint, reason=why)
+                return f"refused: {why}"
+            await upstream.send_str(msg.data)
+        return "the browser closed"
+
+    async def to_browser() -> str:
+        async for msg in upstream:
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                return "a binary frame from Asterisk"
+            await browser.send_str(msg.data)
+        return "Asterisk closed"
+
+    tasks = [asyncio.create_task(from_browser()), asyncio.create_task(to_browser())]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        first = done.pop()
+        return first.result() if first.exception() is None else repr(first.exception())
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def add_routes(app: web.Application, command: Command, site: PhoneSite) -> None:
+    app[SOCKETS] = weakref.WeakSet()
+
+    async def sip_socket(request: web.Request) -> web.StreamResponse:
+        who = actor(request)
+        if request.get(SESSION) is None:
+            raise Forbidden("the softphone connects from a signed-in web page (its session "
+                            "cookie), not with an API token")
+        if who.role is not Role.AGENT or not who.agent:
+            raise Forbidden("only an agent's browser softphone connects here")
+        if not _same_origin(request):
+            raise Forbidden("a softphone on another site's page is refused")
+        endpoint = agent_web_endpoint(who.agent)
+        async with aiohttp.ClientSession() as client:
+            try:
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    upstream = await client.ws_connect(site.asterisk_ws, protocols=("sip",),
+                                                       max_msg_size=MAX_MESSAGE_BYTES)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("sip_proxy.asterisk_unreachable", error=type(exc).__name__)
+                raise ServiceUnavailable("Asterisk's SIP WebSocket does not answer (is its "
+                                         "HTTP server enabled?)") from None
+            browser = web.WebSocketResponse(protocols=("sip",), heartbeat=HEARTBEAT_S,
+                                            max_msg_size=MAX_MESSAGE_BYTES)
+            async with upstream:
+                await browser.prepare(request)
+                request.app[SOCKETS].add(browser)
+                log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
+                why = await _relay(browser, upstream, endpoint)
+                code = (aiohttp.WSCloseCode.POLICY_VIOLATION if why.startswith("refused")
+                        else aiohttp.WSCloseCode.OK)
+                await browser.close(code=code, message=why[:120].encode())
+        log.info("sip_proxy.closed", endpoint=endpoint, why=why)
+        return browser
+
+    async def close_sockets(app: web.Application) -> None:
+        sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+        for socket in list(sockets):
+            with contextlib.suppress(Exception):
+                await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY,
+                                   message=b"the engine stops")
+
+    async def my_phone(request: web.Request) -> web.Response:
+        return await command(request, "phone.credentials")
+
+    async def phone_check(_request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    async def jssip(request: web.Request) -> web.StreamResponse:
+        built = site.www / JSSIP
+        if not built.is_file():
+            body = {"error": f"{JSSIP} is not built: `./dev setup` builds it into {site.www}",
+                    "error_id": ApiRequestError.error_id}
+            return web.json_response(body, status=404,
+                                     dumps=lambda d: json.dumps(d, ensure_ascii=False))
+        return web.FileResponse(built, headers={
+            "Content-Type": "text/javascript; charset=utf-8"})
+
+    app.on_shutdown.append(close_sockets)
+    app.router.add_get(SIP_PATH, sip_socket)
+    app.router.add_get("/api/me/phone", my_phone)
+    app.router.add_get("/phone-check", phone_check)
+    app.router.add_get(f"/static/{JSSIP}", jssip)

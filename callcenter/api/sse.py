@@ -1,0 +1,48 @@
+"""Server-sent events: a first event (the whole picture), then what a live bus publishes,
+with keep-alive comments, until an event ends the stream or the client goes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+KEEPALIVE_S = 15.0
+
+
+async def stream(request: web.Request, first: tuple[str, Any],
+                 queue: asyncio.Queue[dict[str, Any]] | None,
+                 ends: Callable[[dict[str, Any]], bool] = lambda _event: False,
+                 keepalive_s: float = KEEPALIVE_S,
+                 last: tuple[str, Any] | None = None) -> web.StreamResponse:
+    """``queue`` None: only ``first`` (and ``last``), then the stream ends."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                           "Cache-Control": "no-store",
+                                           "X-Content-Type-Options": "nosniff"})
+    await response.prepare(request)
+
+    async def emit(kind: str, data: Any) -> None:
+        payload = json.dumps(data, ensure_ascii=False, default=str)
+        await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
+
+    try:
+        await emit(*first)
+        if queue is None:
+            if last is not None:
+                await emit(*last)
+            return response
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), keepalive_s)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            await emit(str(event.get("type", "update")), event)
+            if ends(event):
+                break
+    except ConnectionResetError:
+        pass
+    return response

@@ -1,0 +1,160 @@
+"""CLI commands on what the store keeps — users, the audit trail, tickets, hand-offs — run
+through the one command layer (:mod:`callcenter.commands`: the same checks and audit rows as
+over HTTP), on the store directly: they work whether the engine is up or not. Only the
+owner of the database (root: it is mode 0600) can open it; the CLI acts as root."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pwd
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from callcenter.actors import Actor, Role
+from callcenter.audit import AuditTrail
+from callcenter.cli_tables import handoffs_table, tickets_table
+from callcenter.commands import Commands, store_handlers
+from callcenter.config.loader import Config
+from callcenter.paths import Paths
+from callcenter.store.db import Store
+from callcenter.tickets.store import Tickets
+from callcenter.transfers.records import TransferRecords
+from callcenter.users.commands import people_handlers
+from callcenter.users.store import Users
+
+console = Console()
+Show = Callable[[Commands, Actor], Awaitable[int]]
+
+
+def cli_actor() -> Actor:
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = str(os.getuid())
+    return Actor(name, "cli", f"uid={os.getuid()}", Role.ROOT)
+
+
+def run_on_store(config: Config, paths: Paths, show: Show) -> int:
+    async def main() -> int:
+        store = await Store.open(paths.resolve(config.engine.paths.database))
+        try:
+            users, trail = Users(store), AuditTrail(store)
+            tickets, records = Tickets(store), TransferRecords(store)
+            clock = lambda: datetime.now(UTC)  # noqa: E731
+            handlers = {**store_handlers(lambda: tickets, lambda: records),
+                        **people_handlers(lambda: users, lambda: trail,
+                                          lambda: config.agents.agents, clock)}
+            return await show(Commands(handlers, lambda: trail, clock), cli_actor())
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
+    action = args.user_action
+
+    async def show(commands: Commands, actor: Actor) -> int:
+        if action == "list":
+            rows = await commands.run("user.list", {}, actor)
+            table = Table("name", "role", "agent", "created", "revoked", title="users")
+            for row in rows:
+                table.add_row(row["name"], row["role"], row["agent"], row["created_at"],
+                              row["revoked_at"] or "")
+            console.print(table)
+            return 0
+        if action == "revoke":
+            await commands.run("user.revoke", {"name": args.name}, actor)
+            print(f"user {args.name} revoked: their password, token and sessions no longer "
+                  f"work (`user reset {args.name}` gives new ones)")
+            return 0
+        given = {"name": args.name, "role": args.role, "agent": args.agent or ""}
+        made: dict[str, Any] = await commands.run(f"user.{action}", given, actor)
+        what = f"{made['role']}" + (f", agent {made['agent']}" if made["agent"] else "")
+        print(f"user {made['name']} ({what}): {'added' if action == 'add' else 'reset'}")
+        print(f"password: {made['password']}")
+        print(f"token: {made['token']}")
+        print("(shown this once: only their hashes are kept)")
+        return 0
+
+    return run_on_store(config, paths, show)
+
+
+def cmd_audit(args: argparse.Namespace, paths: Paths, config: Config) -> int:
+    async def show(commands: Commands, actor: Actor) -> int:
+        rows = await commands.run("audit.list", {"since": args.since or "",
+                                                 "user": args.user or "",
+                                                 "limit": args.limit}, actor)
+        if args.json:
+            for row in rows:
+                print(json.dumps(row, ensure_ascii=False))
+            return 0
+        table = Table("at", "user", "role", "via", "from", "action", "target", "result",
+                      "detail", title="audit trail")
+        for row in rows:
+            table.add_row(row["at"], row["user"], row["role"], row["via"], row["address"],
+                          row["action"], row["target"], row["result"], row["detail"])
+        console.print(table)
+        return 0
+
+    return run_on_store(config, paths, show)
+
+
+def cmd_ticket(args: argparse.Namespace, paths: Paths, config: Config) -> int:
+    async def show(commands: Commands, actor: Actor) -> int:
+        if args.ticket_action == "list":
+            rows = await commands.run("ticket.list", {"limit": args.limit}, actor)
+            console.print(tickets_table(console, rows))
+            return 0
+        ticket = await commands.run("ticket.get", {"ticket": args.id}, actor)
+        print(json.dumps(ticket, ensure_ascii=False, indent=2))
+        return 0
+
+    return run_on_store(config, paths, show)
+
+
+def cmd_handoff(args: argparse.Namespace, paths: Paths, config: Config) -> int:
+    async def show(commands: Commands, actor: Actor) -> int:
+        rows = await commands.run("handoff.list", {
+            "destination": args.destination or "", "ticket": args.ticket or "",
+            "limit": args.limit}, actor)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            console.print(handoffs_table(console, rows))
+        return 0
+
+    return run_on_store(config, paths, show)
+
+
+def add_parsers(sub: Any) -> None:
+    user = sub.add_parser("user", help="people who sign in to the API and web pages")
+    user_sub = user.add_subparsers(dest="user_action", required=True)
+    for name, text in (("add", "add a user: prints their password and API token, once"),
+                       ("reset", "new password and token (the old ones stop working)")):
+        one = user_sub.add_parser(name, help=text)
+        one.add_argument("name")
+        if name == "add":
+            one.add_argument("--role", required=True,
+                             choices=[str(r) for r in (Role.AGENT, Role.SUPERVISOR,
+                                                       Role.ADMIN)])
+            one.add_argument("--agent", help="the agent id of a user with the agent role")
+        one.set_defaults(role="", agent="")
+    user_sub.add_parser("list", help="every user, with role and agent")
+    revoke = user_sub.add_parser("revoke", help="no password, token or session of theirs "
+                                 "works any more")
+    revoke.add_argument("name")
+    user.set_defaults(store_func=cmd_user)
+    audit = sub.add_parser("audit", help="the audit trail: who did what, when, from where")
+    audit.add_argument("--since", help="from this date (2026-11-30 or 2026-11-30T08:00)")
+    audit.add_argument("--user", help="only this user's rows")
+    audit.add_argument("--limit", type=int, default=1000, help="the newest N rows")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(store_func=cmd_audit)

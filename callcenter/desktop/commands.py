@@ -1,0 +1,91 @@
+"""The commands of the agent desktop: what an agent's screen reads and does besides the
+agent, transfer and ticket commands — the agent's own state and current call
+(``agent.watch``), the caller's history (``ticket.history``, ``ticket.earlier``), and the
+callback requests waiting to be worked (``callback.list``, ``callback.done``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from callcenter import permissions
+from callcenter.actors import Actor
+from callcenter.agents.desk import AgentDesk
+from callcenter.calllog.writer import iso_ts
+from callcenter.calls.state import LiveCall
+from callcenter.commands import Args, Handler, text
+from callcenter.desktop.notifier import call_card
+from callcenter.errors import CommandError, Forbidden, ServiceUnavailable, UnknownAgent
+from callcenter.store.db import NoSuchRow, Store, row_id
+from callcenter.tickets.store import Tickets
+
+HISTORY_DAYS = 90
+
+
+def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
+                     ticket_of: Callable[[str], int | None],
+                     store: Callable[[], Store | None], tickets: Callable[[], Tickets | None],
+                     clock: Callable[[], datetime]) -> dict[str, Handler]:
+    def open_tickets() -> Tickets:
+        found = tickets()
+        if found is None:
+            raise ServiceUnavailable("the ticket store is not open yet")
+        return found
+
+    async def watch(args: Args, _actor: Actor) -> Any:
+        agent = text(args, "agent")
+        now = clock().timestamp()
+        current = next((c for c in calls() if c.agent == agent and c.agent_channel), None)
+        if agent not in agents.config.agents.agents:
+            raise UnknownAgent(f"unknown agent {agent!r}")
+        return {**agents.describe(agent),
+                "pause_reasons": list(agents.config.agents.pause_reasons),
+                "call": call_card(current, current.queue, now) if current else None,
+                "ticket": ticket_of(current.call_id) if current else None}
+
+    async def history(args: Args, actor: Actor) -> Any:
+        store = open_tickets()
+        ticket = await store.get(row_id(text(args, "ticket")))
+        permissions.check_ticket(actor, ticket)
+        days = text(args, "days", required=False, default=str(HISTORY_DAYS))
+        if not days.isdigit() or not 1 <= int(days) <= 3650:
+            raise CommandError(f"days {days[:20]!r} is not a number from 1 to 3650")
+        since = iso_ts((clock() - timedelta(days=int(days))).timestamp())
+        earlier = await store.earlier(ticket, since)
+        return {"ticket": ticket["id"], "days": int(days), "repeat": bool(earlier),
+                "earlier": earlier}
+
+    async def earlier(args: Args, actor: Actor) -> Any:
+        """One of the caller's earlier tickets, opened from the current one: an agent may
+        read it (only) through a ticket of their own call from the same number."""
+        store = open_tickets()
+        current = await store.get(row_id(text(args, "ticket")))
+        permissions.check_ticket(actor, current)
+        other = await store.get(row_id(text(args, "earlier")))
+        if not current["caller"] or other["caller"] != current["caller"]:
+            raise Forbidden(f"ticket {other['id']} is not of the caller of ticket "
+                            f"{current['id']}")
+        return other
+
+    async def callbacks(_args: Args, actor: Actor) -> Any:
+        found = store()
+        if found is None:
+            raise ServiceUnavailable("the store is not open yet")
+        rows = await found.open_callbacks()
+        if actor.agent:  # an agent: the requests of the queues they answer
+            skills = agents.config.agents.agents[actor.agent].skills
+            rows = [r for r in rows if r["queue"] in skills]
+        return rows
+
+    async def callback_done(args: Args, actor: Actor) -> Any:
+        found = store()
+        if found is None:
+            raise ServiceUnavailable("the store is not open yet")
+        callback = row_id(text(args, "callback"))
+        if not await found.callback_done(callback, iso_ts(clock().timestamp()), actor.name):
+            raise NoSuchRow(f"no open callback request {callback}")
+        return {"callback": callback, "done": True}
+
+    return {"agent.watch": watch, "ticket.history": history, "ticket.earlier": earlier,
+            "callback.list": callbacks, "callback.done": callback_done}

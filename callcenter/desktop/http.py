@@ -1,0 +1,92 @@
+"""The agent desktop over HTTP: the page itself (``/``, ``/assets/…``: static files, no
+citizen's data, so served before sign-in) and its routes, each a command of the one command
+layer (role check, audit row):
+
+    GET  /api/agents/{id}/events           server-sent events for the agent's screen:
+                                           ``agent`` (state and current call, first), then
+                                           ``state``, ``offer``, ``answered``, ``ticket``,
+                                           ``missed``, ``ended``
+    GET  /api/tickets/{id}/history?days=90 the caller's earlier tickets (repeat caller)
+    GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
+    GET  /api/transfer-destinations        sub-centers and expert seats to transfer to
+    GET  /api/callbacks                    callback requests waiting (an agent: their queues)
+    POST /api/callbacks/{id}/done          one worked
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.actors import Actor
+from callcenter.api import sse
+from callcenter.api.auth import actor
+from callcenter.tickets.live import AgentBus
+
+STATIC = Path(__file__).parent / "static"
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "connect-src 'self'; media-src 'self' blob:; img-src 'self' "
+                               "data:; frame-ancestors 'none'; base-uri 'none'; "
+                               "form-action 'self'",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+}
+Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]
+Json = Callable[[Any], web.Response]
+
+
+def add_routes(app: web.Application, run: Runner, json: Json,
+               agent_events: AgentBus | None) -> None:
+    async def page(_request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    async def asset(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC.resolve() or not path.is_file() or name == "index.html":
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers=PAGE_HEADERS)
+
+    async def agent_stream(request: web.Request) -> web.StreamResponse:
+        agent = request.match_info["agent"]
+        await run("agent.watch", {"agent": agent}, actor(request))  # the role, before a queue
+        queue = agent_events.subscribe(agent) if agent_events is not None else None
+        try:  # subscribed before the picture is taken: nothing in between is lost
+            first = await run("agent.watch", {"agent": agent}, actor(request))
+            return await sse.stream(request, ("agent", first), queue)
+        finally:
+            if queue is not None and agent_events is not None:
+                agent_events.unsubscribe(agent, queue)
+
+    async def history(request: web.Request) -> web.Response:
+        args = {"ticket": request.match_info["ticket"]}
+        if "days" in request.query:
+            args["days"] = request.query["days"]
+        return json(await run("ticket.history", args, actor(request)))
+
+    async def earlier(request: web.Request) -> web.Response:
+        return json(await run("ticket.earlier", {"ticket": request.match_info["ticket"],
+                                                 "earlier": request.match_info["other"]},
+                              actor(request)))
+
+    async def destinations(request: web.Request) -> web.Response:
+        return json(await run("transfer.destinations", {}, actor(request)))
+
+    async def callbacks(request: web.Request) -> web.Response:
+        return json(await run("callback.list", {}, actor(request)))
+
+    async def callback_done(request: web.Request) -> web.Response:
+        return json(await run("callback.done", {"callback": request.match_info["callback"]},
+                              actor(request)))
+
+    app.router.add_get("/", page)
+    app.router.add_get("/assets/{name}", asset)
+    app.router.add_get("/api/agents/{agent}/events", agent_stream)
+    app.router.add_get("/api/tickets/{ticket}/history", history)
+    app.router.add_get("/api/tickets/{ticket}/earlier/{other}", earlier)
+    app.router.add_get("/api/transfer-destinations", destinations)
+    app.router.add_get("/api/callbacks", callbacks)
+    app.router.add_post("/api/callbacks/{callback}/done", callback_done)

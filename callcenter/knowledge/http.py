@@ -1,0 +1,65 @@
+"""The knowledge base's routes of the HTTP API (:func:`add_routes`, called by
+``callcenter.api.server.build_app``); each runs a command of :mod:`.commands`:
+
+    GET  /api/knowledge?q=…&hotline=…&topic=…&limit=…   search (no q: every article)
+    GET  /api/knowledge/{id}                          one article, with its Markdown
+    GET  /api/tickets/{id}/suggestions                articles for that call: its topic,
+                                                      line and transcript so far
+    POST /api/tickets/{id}/answered-from              body {"article": "shebaoka-buban"}
+
+A search hit: ``id``, ``title``, ``topic``, ``hotlines``, ``updated``, ``sample`` (a 示例
+article), ``score``, ``snippet`` (plain text) and ``highlights`` ([start, end) offsets of the
+query's words in the snippet: the page marks them, no HTML comes out of an article).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from callcenter.errors import CommandError
+
+SEARCH_PARAMETERS = ("q", "hotline", "topic", "limit")
+
+
+class Command(Protocol):
+    """``build_app``'s way to run a command for a request and answer with its result."""
+
+    def __call__(self, request: web.Request, command_name: str,
+                 **args: Any) -> Awaitable[web.Response]: ...
+
+
+async def _article_of(request: web.Request) -> Any:
+    example = '{"article": "shebaoka-buban"}'
+    try:
+        data = await request.json() if request.can_read_body else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise CommandError(f"the body must be a JSON object like {example}")
+    return data.get("article")
+
+
+def add_routes(app: web.Application, command: Command) -> None:
+    async def search(request: web.Request) -> web.Response:
+        given = {k: request.query[k] for k in SEARCH_PARAMETERS if k in request.query}
+        return await command(request, "knowledge.search", **given)
+
+    async def article(request: web.Request) -> web.Response:
+        return await command(request, "knowledge.get", article=request.match_info["article"])
+
+    async def suggestions(request: web.Request) -> web.Response:
+        given = {k: request.query[k] for k in ("limit",) if k in request.query}
+        return await command(request, "knowledge.suggest", **given,
+                             ticket=request.match_info["ticket"])
+
+    async def answered_from(request: web.Request) -> web.Response:
+        return await command(request, "knowledge.used", ticket=request.match_info["ticket"],
+                             article=await _article_of(request))
+
+    app.router.add_get("/api/knowledge", search)
+    app.router.add_get("/api/knowledge/{article}", article)
+    app.router.add_get("/api/tickets/{ticket}/suggestions", suggestions)
+    app.router.add_post("/api/tickets/{ticket}/answered-from", answered_from)

@@ -1,0 +1,97 @@
+"""Signing in: a password (the web pages: a session cookie follows), an API token, or a web
+session. Failed sign-ins are rate-limited per user and address
+(:mod:`callcenter.users.throttle`); every sign-in and sign-out, and every refused one, is an
+audit row. What comes out is the :class:`~callcenter.actors.Actor` the commands run as."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from callcenter.actors import Actor, Role
+from callcenter.audit import OK, AuditEntry, AuditTrail
+from callcenter.errors import NotSignedIn, ServiceUnavailable, TooManyAttempts
+from callcenter.users.store import User, Users, WebSession, iso
+from callcenter.users.throttle import SignInThrottle
+
+log = structlog.get_logger("signin")
+
+SIGN_IN = "sign-in"
+SIGN_OUT = "sign-out"
+
+
+def actor_of(user: User, via: str, address: str) -> Actor:
+    return Actor(user.name, via, address, user.role, user.agent)
+
+
+class SignIn:
+    def __init__(self, users: Callable[[], Users | None], audit: Callable[[], AuditTrail | None],
+                 clock: Callable[[], datetime], session_lifetime: timedelta,
+                 throttle: SignInThrottle | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._users = users
+        self._audit = audit
+        self._clock = clock
+        self.session_lifetime = session_lifetime
+        self.throttle = throttle or SignInThrottle()
+        self._monotonic = monotonic
+
+    def _open(self) -> tuple[Users, AuditTrail]:
+        users, audit = self._users(), self._audit()
+        if users is None or audit is None:
+            raise ServiceUnavailable("the user store is not open yet")
+        return users, audit
+
+    async def with_password(self, name: str, password: str, address: str) -> WebSession:
+        users, audit = self._open()
+        name = name[:64]
+        wait = self.throttle.wait_s(name, address, self._monotonic())
+        if wait > 0:
+            await self._record(audit, Actor(name, "http", address, Role.NONE), SIGN_IN,
+                               TooManyAttempts.error_id)
+            raise TooManyAttempts(f"too many failed sign-ins: try again in {wait:.0f} s")
+        user = await users.by_password(name, password)
+        if user is None:
+            self.throttle.failed(name, address, self._monotonic())
+            await self._record(audit, Actor(name, "http", address, Role.NONE), SIGN_IN,
+                               NotSignedIn.error_id)
+            log.warning("signin.failed", user=name, address=address)
+            raise NotSignedIn("wrong user name or password")
+        self.throttle.succeeded(name, address)
+        session = await users.open_session(user, address, self._clock(),
+                                           self.session_lifetime)
+        await self._record(audit, actor_of(user, "http", address), SIGN_IN, OK)
+        return session
+
+    async def with_token(self, token: str, address: str) -> Actor:
+        users, audit = self._open()
+        if self.throttle.wait_s("", address, self._monotonic()) > 0:
+            raise TooManyAttempts("too many failed sign-ins from this address: try later")
+        user = await users.by_token(token)
+        if user is None:
+            self.throttle.failed("(token)", address, self._monotonic())
+            await self._record(audit, Actor("(token)", "http", address, Role.NONE), SIGN_IN,
+                               NotSignedIn.error_id, "API token")
+            log.warning("signin.token_refused", address=address)
+            raise NotSignedIn("wrong, revoked or malformed API token")
+        return actor_of(user, "http", address)
+
+    async def with_session(self, session_id: str, address: str) -> tuple[Actor, WebSession]:
+        users, _audit = self._open()
+        session = await users.session(session_id, self._clock())
+        if session is None:
+            raise NotSignedIn("not signed in, or the session has ended: sign in again")
+        return actor_of(session.user, "web", address), session
+
+    async def sign_out(self, actor: Actor, session_id: str) -> None:
+        users, audit = self._open()
+        await users.close_session(session_id)
+        await self._record(audit, actor, SIGN_OUT, OK)
+
+    async def _record(self, audit: AuditTrail, actor: Actor, action: str, result: str,
+                      detail: str = "") -> None:
+        await audit.record(AuditEntry.of(actor, iso(self._clock()), action, f"user {actor.name}",
+                                         result, detail))

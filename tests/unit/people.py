@@ -1,0 +1,74 @@
+"""Users of every role on a temporary store, and the HTTP app signed in as them: the
+harness the API and command-layer tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from callcenter.actors import Actor
+from callcenter.api.server import build_app
+from callcenter.audit import AuditTrail
+from callcenter.commands import Commands, Handler
+from callcenter.store.db import Store
+from callcenter.users.commands import people_handlers
+from callcenter.users.signin import SignIn, actor_of
+from callcenter.users.store import User, Users
+
+PEOPLE = (("li", "agent", "1001"), ("wang", "agent", "1002"), ("zhao", "supervisor", ""),
+          ("chen", "admin", ""))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Door:
+    store: Store
+    users: Users
+    trail: AuditTrail
+    signin: SignIn
+    commands: Commands
+    clock: Clock
+    tokens: dict[str, str] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
+    who: dict[str, User] = field(default_factory=dict)
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    def actor(self, name: str, via: str = "http") -> Actor:
+        return actor_of(self.who[name], via, "127.0.0.1")
+
+    def app(self, ticket_events: Any = None) -> Any:
+        return build_app(self.signin, self.commands.run, ticket_events=ticket_events)
+
+    async def audit(self) -> list[dict[str, Any]]:
+        return await self.trail.rows()
+
+
+async def open_door(tmp_path: Path, engine: Any,
+                    more: Mapping[str, Handler] | None = None) -> Door:
+    """``engine``: a fake with the EngineParts the commands need (tests/unit/test_api.py);
+    ``more``: another handler group (e.g. the knowledge base's)."""
+    store = await Store.open(tmp_path / "people.sqlite3")
+    users, trail, clock = Users(store), AuditTrail(store), Clock()
+    engine.audit_trail = lambda: trail
+    people = people_handlers(lambda: users, lambda: trail, lambda: ("1001", "1002"), clock)
+    people |= more or {}
+    door = Door(store, users, trail,
+                SignIn(lambda: users, lambda: trail, clock, timedelta(hours=12)),
+                Commands.of_engine(engine, people, clock), clock)
+    for name, role, agent in PEOPLE:
+        made = await users.add(name, role, agent, clock())
+        door.tokens[name], door.passwords[name], door.who[name] = (made.token, made.password,
+                                                                   made.user)
+    return door
