@@ -98,7 +98,7 @@ async def simulate(agent_ids: list[str], paths: Paths, config_dir: Path, seconds
     await asyncio.gather(*(asyncio.to_thread(p.start) for p in phones))
     try:
         for agent_id in agent_ids:
-            query(paths.control_socket, "agent", timeout=15, action="login", agent=agent_id)
+            query(paths.control_socket, "agent.login", timeout=15, agent=agent_id)
         arrivals, t = [], 0.0
         while (t := t + rng.expovariate(rate)) <= seconds:
             arrivals.append(t)
@@ -112,7 +112,7 @@ async def simulate(agent_ids: list[str], paths: Paths, config_dir: Path, seconds
         for agent_id in agent_ids:
             # the engine may be gone already; the bench still reports what it measured
             with contextlib.suppress(EngineControlError):
-                query(paths.control_socket, "agent", timeout=15, action="logout",
+                query(paths.control_socket, "agent.logout", timeout=15,
                       agent=agent_id)
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in phones))
 

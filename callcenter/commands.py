@@ -42,7 +42,8 @@ Handler = Callable[[Args, Actor], Awaitable[Any]]
 # the arguments that name what a command acts on, as the audit row shows them
 TARGETS = {"agent": "agent", "ticket": "ticket", "earlier": "earlier ticket",
            "callback": "callback", "name": "user"}
-DETAILS = ("reason", "destination", "mode", "role", "config", "device")  # in the audit row
+DETAILS = ("reason", "destination", "mode", "role", "config", "device",
+           "article")  # shown in the audit row
 
 
 class EngineParts(Protocol):

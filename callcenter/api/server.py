@@ -241,7 +241,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     app.router.add_post("/api/agents/{agent}/{action}", agent_action)
     add_knowledge_routes(app, command)
     if phone is not None:  # the browser softphone: /sip, /api/me/phone, /phone-check
-        add_phone_routes(app, command, phone)
+        add_phone_routes(app, command, phone, signin)
     return app
 
 

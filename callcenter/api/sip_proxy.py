@@ -15,7 +15,8 @@ Why a proxy, rather than the browser talking to Asterisk's HTTP server:
   cannot register or call as another agent, and nobody can send unauthenticated requests
   that Asterisk would take for the carrier's, which it recognises by the address
   127.0.0.1 the proxy connects from);
-- Asterisk's HTTP server stays on loopback, unreachable from the agents' network.
+- Asterisk's HTTP server stays on loopback, unreachable from the agents' network;
+- a session that ends (signed out, expired, the user revoked) ends its softphone too.
 
 Messages are relayed as they are, never logged (they carry callers' numbers); a frame over
 ``MAX_MESSAGE_BYTES``, a binary frame or a refused request closes both sides.
@@ -27,7 +28,7 @@ import asyncio
 import contextlib
 import json
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,17 +40,26 @@ from aiohttp import web
 
 from callcenter.actors import Role
 from callcenter.agents.phone import SIP_PATH, sip_host
-from callcenter.api.auth import SESSION, actor
+from callcenter.api.auth import SESSION, actor, address
 from callcenter.config.loader import Config, agent_web_endpoint
-from callcenter.errors import ApiRequestError, Forbidden, ServiceUnavailable
-from callcenter.paths import PROJECT_ROOT, Paths
+from callcenter.desktop.http import PAGE_HEADERS, STATIC
+from callcenter.errors import (
+    ApiRequestError,
+    CallCenterError,
+    Forbidden,
+    NotSignedIn,
+    ServiceUnavailable,
+)
+from callcenter.paths import Paths
+from callcenter.users.signin import SignIn
 
 log = structlog.get_logger("sip_proxy")
 
 MAX_MESSAGE_BYTES = 64 * 1024  # a SIP message with SDP is a few kB
 CONNECT_TIMEOUT_S = 5.0
 HEARTBEAT_S = 30.0  # a browser gone without closing is noticed
-PAGE = PROJECT_ROOT / "callcenter" / "desktop" / "static" / "phone-check.html"
+SESSION_CHECK_S = 30.0  # a session signed out, expired or revoked ends its softphone's socket
+PAGE = STATIC / "phone-check.html"  # with phone-check.js and .css, served under /assets/
 JSSIP = "jssip.min.js"
 SOCKETS = web.AppKey("sip_sockets", weakref.WeakSet[web.WebSocketResponse])
 
@@ -138,8 +148,9 @@ def _same_origin(request: web.Request) -> bool:
 
 
 async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse,
-                 endpoint: str) -> str:
-    """Frames both ways until one side closes or breaks a rule; returns why it ended."""
+                 endpoint: str, session_ends: Coroutine[Any, Any, str]) -> str:
+    """Frames both ways until one side closes, breaks a rule or the session ends; returns
+    why it ended."""
 
     async def from_browser() -> str:
         async for msg in browser:
@@ -159,7 +170,8 @@ async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSock
             await browser.send_str(msg.data)
         return "Asterisk closed"
 
-    tasks = [asyncio.create_task(from_browser()), asyncio.create_task(to_browser())]
+    tasks = [asyncio.create_task(from_browser()), asyncio.create_task(to_browser()),
+             asyncio.create_task(session_ends)]
     try:
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         first = done.pop()
@@ -170,12 +182,23 @@ async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSock
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def add_routes(app: web.Application, command: Command, site: PhoneSite) -> None:
+def add_routes(app: web.Application, command: Command, site: PhoneSite,
+               signin: SignIn) -> None:
     app[SOCKETS] = weakref.WeakSet()
 
+    async def session_ends(session_id: str, address: str) -> str:
+        while True:
+            await asyncio.sleep(SESSION_CHECK_S)
+            try:
+                await signin.with_session(session_id, address)
+            except NotSignedIn:
+                return "refused: the session has ended"
+            except CallCenterError as exc:  # the store not open, say: checked again later
+                log.warning("sip_proxy.session_unchecked", error_id=exc.error_id)
+
     async def sip_socket(request: web.Request) -> web.StreamResponse:
-        who = actor(request)
-        if request.get(SESSION) is None:
+        who, session = actor(request), request.get(SESSION)
+        if session is None:
             raise Forbidden("the softphone connects from a signed-in web page (its session "
                             "cookie), not with an API token")
         if who.role is not Role.AGENT or not who.agent:
@@ -198,7 +221,8 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite) -> None:
                 await browser.prepare(request)
                 request.app[SOCKETS].add(browser)
                 log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
-                why = await _relay(browser, upstream, endpoint)
+                why = await _relay(browser, upstream, endpoint, session_ends(
+                    session.session_id, address(request)))
                 code = (aiohttp.WSCloseCode.POLICY_VIOLATION if why.startswith("refused")
                         else aiohttp.WSCloseCode.OK)
                 await browser.close(code=code, message=why[:120].encode())
@@ -216,7 +240,8 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite) -> None:
         return await command(request, "phone.credentials")
 
     async def phone_check(_request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
+        return web.FileResponse(PAGE, headers={**PAGE_HEADERS,
+                                               "Content-Type": "text/html; charset=utf-8"})
 
     async def jssip(request: web.Request) -> web.StreamResponse:
         built = site.www / JSSIP

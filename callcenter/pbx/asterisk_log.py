@@ -38,6 +38,8 @@ def turn_over(directory: Path) -> list[str]:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 raise AsteriskControlError(f"{directory / name} is not a file")
+            if st.st_size == 0:
+                continue
             try:
                 os.replace(name, f"{name}.1", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except OSError as exc:

@@ -15,7 +15,7 @@ from callcenter.config.loader import Config
 from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
-from callcenter.pbx import confgen, owner
+from callcenter.pbx import asterisk_log, confgen, owner
 from callcenter.pbx.install import installed_version
 from callcenter.private import private_file
 from callcenter.prompts import sound_path
@@ -125,6 +125,7 @@ class AsteriskControl:
         # res_crypto (loaded for the browser softphones) reads <astkeydir>/keys: none are
         # used, the directory must exist
         owner.state_dir(self.host_path(self.paths.in_chroot("/var/lib/asterisk")) / "keys", user)
+        asterisk_log.turn_over(self.host_path(self.paths.in_chroot("/var/log/asterisk")))
         run_dir = self.host_path(self.paths.in_chroot("/var/run/asterisk"))
         (run_dir / "asterisk.ctl").unlink(missing_ok=True)
         self.paths.run.mkdir(parents=True, exist_ok=True)

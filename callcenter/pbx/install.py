@@ -76,7 +76,7 @@ def ensure_asterisk_user(root: Path, host: Path = owner.HOST) -> owner.ChrootUse
     if busy:
         raise AsteriskInstallError(
             f"'{owner.USER}' in the chroot {root} must move from uid {user.uid}/gid {user.gid} "
-            f"(ids the host gives others) to {new_id}, and processes run in the chroot "
+            f"to an id of its own, {new_id}, and processes run in the chroot "
             f"(pid {', '.join(map(str, busy))}): stop every Asterisk of it (`python run.py "
             f"down`, and other instances'), then run `python run.py asterisk install` again")
     left = renumber.reown(root, user, new_id, mounts=[Path(m) for m in _mounts_below(root)])

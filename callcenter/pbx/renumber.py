@@ -72,7 +72,7 @@ def reown(root: Path, old: ChrootUser, new_id: int,
     than names found here) is left as it is; those names are returned."""
     top = root.resolve()
     device = os.lstat(top).st_dev
-    skip = {str(m) for m in mounts}
+    skip = {os.path.realpath(m) for m in mounts}
     linked: dict[int, _Linked] = {}
     for where, dirs, files, dir_fd in os.fwalk(top, follow_symlinks=False):
         subdirs, enter = set(dirs), []

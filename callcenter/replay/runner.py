@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
+from callcenter.agents.state import agent_of
 from callcenter.agi.wire import parse_request_lines
 from callcenter.ami.adapter import adapt
 from callcenter.ami.events import UnknownEvent
@@ -44,8 +45,9 @@ def party(channel: str) -> str:
     """Who a channel is, for people: 来电人 (caller), 坐席 1001, 分中心 12366, …"""
     if channel.startswith("PJSIP/carrier-"):
         return "来电人"
-    if channel.startswith("PJSIP/agent-"):
-        return "坐席 " + channel[len("PJSIP/agent-"):].rsplit("-", 1)[0]
+    agent = agent_of(channel.rpartition("-")[0])  # the desk's or the browser's softphone
+    if agent is not None:
+        return f"坐席 {agent}"
     if channel.startswith("PJSIP/subcenter-"):
         return "分中心 " + channel[len("PJSIP/subcenter-"):].rsplit("-", 1)[0]
     if channel.startswith("AudioSocket/"):

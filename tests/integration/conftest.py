@@ -165,7 +165,9 @@ def _ports_taken(config: Config) -> list[str]:
     taken = []
     for kind, port in wanted:
         with socket.socket(socket.AF_INET, kind) as probe:
-            try:
+            if kind == socket.SOCK_STREAM:  # as the servers bind: the TIME_WAIT of a
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # closed one is
+            try:  # not someone holding the port
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 taken.append(f"{'tcp' if kind == socket.SOCK_STREAM else 'udp'} {port}")

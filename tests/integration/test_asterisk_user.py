@@ -1,10 +1,12 @@
-"""Asterisk does not run as root: the lab's Asterisk runs as the chroot's own "asterisk" user
-with no capabilities, owns only its state directories, reads the configuration (which holds
-SIP passwords and the AMI secret) through its group, and nobody else can read any of it;
-what the engine writes about citizens stays root's alone."""
+"""Asterisk does not run as root: the lab's Asterisk runs as the chroot's own "asterisk" user,
+whose id no host account has (the kernel could not tell them apart), with no capabilities,
+owns only its state directories, reads the configuration (which holds SIP passwords and the
+AMI secret) through its group, and nobody else can read any of it; what the engine writes
+about citizens stays root's alone."""
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import subprocess
@@ -31,6 +33,22 @@ def proc_status(pid: int) -> dict[str, str]:
     return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
 
 
+def ids_named_in(etc: Path) -> tuple[set[int], set[int]]:
+    """(uids, gids) that a system's passwd and group files name (users' primary groups too)."""
+    uids: set[int] = set()
+    gids: set[int] = set()
+    for line in (etc / "passwd").read_text(errors="replace").splitlines():
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[2].isdigit() and fields[3].isdigit():
+            uids.add(int(fields[2]))
+            gids.add(int(fields[3]))
+    for line in (etc / "group").read_text(errors="replace").splitlines():
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[2].isdigit():
+            gids.add(int(fields[2]))
+    return uids, gids
+
+
 def read_as(lab: Lab, user: ChrootUser, inside: str) -> subprocess.CompletedProcess[bytes]:
     """Read a file in the chroot as ``user`` would (the first bytes)."""
     return subprocess.run(["chroot", f"--userspec={user.uid}:{user.gid}", "--groups=",
@@ -51,6 +69,34 @@ def test_asterisk_runs_as_the_chroots_own_user(lab: Lab) -> None:
     assert status["NoNewPrivs"] == "1"
     # root still has the console through the control socket
     assert "System uptime" in lab.asterisk.cli("core show uptime")
+
+
+def test_asterisks_id_is_no_host_accounts(lab: Lab) -> None:
+    """The chroot's asterisk has an id that the host's /etc/passwd and /etc/group give nobody:
+    it cannot signal, or own files of, a host account (postgres had its id once)."""
+    user = owner.chroot_user(lab.paths.chroot)
+    assert 0 not in (user.uid, user.gid)
+    host_uids, host_gids = ids_named_in(Path("/etc"))
+    assert user.uid not in host_uids | host_gids, user
+    assert user.gid not in host_uids | host_gids, user
+    pid = lab.asterisk.pid()
+    assert pid is not None
+    status = proc_status(pid)
+    assert status["Uid"].split()[0] == str(user.uid)
+    assert status["Gid"].split()[0] == str(user.gid)
+    # nothing in the chroot was left to the old id: every owner is one the chroot names
+    chroot_uids, chroot_gids = ids_named_in(lab.paths.chroot / "etc")
+    device = lab.paths.chroot.stat().st_dev
+    strays = []
+    for where, dirs, files, dir_fd in os.fwalk(lab.paths.chroot, follow_symlinks=False):
+        for name in dirs + files:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if st.st_dev == device and (st.st_uid not in chroot_uids
+                                        or st.st_gid not in chroot_gids):
+                strays.append((f"{where}/{name}", st.st_uid, st.st_gid))
+        dirs[:] = [d for d in dirs if os.stat(d, dir_fd=dir_fd,
+                                              follow_symlinks=False).st_dev == device]
+    assert strays == []
 
 
 def test_the_configuration_is_root_and_asterisks_group_only(lab: Lab) -> None:

@@ -344,7 +344,8 @@ def module_log_start(lab: Lab) -> int:
     return lab.call_log.stat().st_size if lab.call_log.exists() else 0
 
 
-INJECTED_USER = "13766667109%0d%0aAction:%20Originate%0d%0aChannel:%20Local/EVILMARK%40x"
+INJECTED_USER = ("13766667109%0D%0AAction%3A%20Originate%0D%0AChannel%3A%20Local%2FEVILMARK"
+                 "%40x")  # the escapes a SIP URI allows in its user part
 INJECTED_NAME = "EVILMARK\u2028Action: Hangup\u0085Channel: PJSIP/carrier"
 CONTROL = ("\r", "\n", "\x00")
 
@@ -375,8 +376,12 @@ async def test_an_injected_caller_id_reaches_no_ami_action(
         sipp.cancel()
         raise
     call_id = str(started["call_id"])
-    await lab.wait_for("the agent to answer", lambda: any(
-        c.agent == AGENT for c in engine.tracker.calls.values() if c.call_id == call_id))
+    try:
+        await lab.wait_for("the agent to answer", lambda: any(
+            c.agent == AGENT for c in engine.tracker.calls.values() if c.call_id == call_id))
+    except AssertionError:
+        sipp.cancel()
+        raise
     (created,) = await lab.wait_for("the ticket", lambda: lab.events(
         "ticket.created", call_id=call_id))
     result = await engine.transfer_desk.start(AGENT, SUBCENTER, "conference")

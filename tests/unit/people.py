@@ -48,8 +48,9 @@ class Door:
     def actor(self, name: str, via: str = "http") -> Actor:
         return actor_of(self.who[name], via, "127.0.0.1")
 
-    def app(self, ticket_events: Any = None) -> Any:
-        return build_app(self.signin, self.commands.run, ticket_events=ticket_events)
+    def app(self, ticket_events: Any = None, agent_events: Any = None) -> Any:
+        return build_app(self.signin, self.commands.run, ticket_events=ticket_events,
+                         agent_events=agent_events)
 
     async def audit(self) -> list[dict[str, Any]]:
         return await self.trail.rows()

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.agents.phone import phone_handlers, sip_host
+from callcenter.api import sip_proxy
 from callcenter.api.server import build_app
 from callcenter.api.sip_proxy import PhoneSite, refusal
 from callcenter.config.loader import load_config
@@ -139,6 +140,21 @@ async def test_an_agent_page_reaches_asterisk_as_itself_only(site: Site) -> None
     assert site.asterisk.closed == 1
 
 
+async def test_the_socket_ends_with_the_session(site: Site,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sip_proxy, "SESSION_CHECK_S", 0.05)
+    csrf = (await (await site.client.post("/api/login", json={
+        "user": "li", "password": site.door.passwords["li"]})).json())["csrf"]
+    async with site.client.ws_connect("/sip", protocols=("sip",)) as ws:
+        await ws.send_str(_request("REGISTER", OWN, OWN))
+        assert (await ws.receive_str()).startswith("SIP/2.0 200 OK")
+        reply = await site.client.post("/api/logout", headers={"X-CSRF-Token": csrf})
+        assert reply.status == 200
+        closing = await asyncio.wait_for(ws.receive(), 5)
+        assert closing.type is aiohttp.WSMsgType.CLOSE
+        assert closing.data == aiohttp.WSCloseCode.POLICY_VIOLATION
+
+
 async def test_only_an_agents_signed_in_page_opens_the_socket(site: Site) -> None:
     for name in ("chen", "zhao"):  # admin, supervisor
         await site.sign_in(name)
@@ -191,8 +207,10 @@ async def test_the_page_and_jssip_are_served(site: Site, tmp_path: Path) -> None
     await site.sign_in("li")
     page = await site.client.get("/phone-check")
     assert page.status == 200 and page.content_type == "text/html"
-    text = await page.text()
-    assert "/static/jssip.min.js" in text and "/api/me/phone" in text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]  # no inline script
+    assert "/static/jssip.min.js" in await page.text()
+    script = await site.client.get("/assets/phone-check.js")  # the desktop's static files
+    assert script.status == 200 and "/api/me/phone" in await script.text()
     missing = await site.client.get("/static/jssip.min.js")
     assert missing.status == 404
     assert "./dev setup" in (await missing.json())["error"]

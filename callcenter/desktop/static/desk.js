@@ -30,7 +30,7 @@ async function api(method, path, body) {
 function explain(status, data) {
   const why = data.error || "";
   if (status === 401) return "登录已失效，请重新登录。" + (why ? `（${why}）` : "");
-  if (status === 403) return `无权进行此操作：${why}`;
+  if (status === 403) return `无权进行此操作：话务员只能处理本人的坐席、来电和工单。（${why}）`;
   if (status === 404) return `未找到：${why}`;
   if (status === 409) return `当前状态下不能这样做：${why}`;
   if (status === 429) return `尝试次数过多：${why}`;
@@ -195,7 +195,7 @@ function attachAudio(pc) {
 }
 
 function phoneIdle() {
-  desk.session = null; desk.muted = false; desk.held = false;
+  desk.session = null; desk.loudest = 0; desk.muted = false; desk.held = false;
   for (const id of ["answer", "hangup", "mute", "hold"]) $(id).disabled = true;
   $("mute").textContent = "静音"; $("hold").textContent = "保持";
 }
@@ -225,17 +225,23 @@ $("hold").addEventListener("click", () => {
   $("hold").textContent = desk.held ? "恢复通话" : "保持";
 });
 
-// the remote audio level, for the agent's eyes and for tests
+// the remote audio as the page receives it (for tests and diagnostics): the stream with the
+// most packets, and the loudest level seen so far in this call
 window.remoteAudioLevel = async function () {
   const pc = desk.session && desk.session.connection;
   if (!pc) return null;
   let found = null;
   (await pc.getStats()).forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "audio") {
+    if (s.type === "inbound-rtp" && s.kind === "audio" &&
+        (!found || s.packetsReceived > found.packets)) {
       found = { packets: s.packetsReceived, level: s.audioLevel || 0,
         energy: s.totalAudioEnergy || 0 };
     }
   });
+  if (found) {
+    desk.loudest = Math.max(desk.loudest || 0, found.level);
+    found.loudest = desk.loudest;
+  }
   return found;
 };
 
@@ -251,7 +257,9 @@ function openTicket(ticketId) {
   $("ticket-id").textContent = `#${ticketId}`;
   $("transcript").textContent = ""; $("partial").textContent = "";
   $("confirm").disabled = false; $("confirmed").textContent = "";
-  for (const id of ["transfer-start"]) $(id).disabled = false;
+  $("ticket-form").reset(); edited.clear();
+  $("transfer-status").textContent = ""; $("transfer-start").disabled = false;
+  $("suggestions").textContent = ""; $("article").hidden = true;
   const stream = new EventSource(`/api/tickets/${ticketId}/events`);
   desk.ticketStream = stream;
   stream.addEventListener("ticket", (e) => {
