@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,9 @@ async def stream(request: web.Request, first: tuple[str, Any],
         payload = json.dumps(data, ensure_ascii=False, default=str)
         await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
 
+    # streams opened together (a shift starting, an engine restart) would keep their
+    # keep-alives in step for good: each stream gets its own period
+    keepalive_s *= random.uniform(0.75, 1.25)
     try:
         await emit(*first)
         if queue is None:
