@@ -155,13 +155,14 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     return config_dir
 
 
-def _ports_taken(config: Config) -> list[str]:
-    """The suite's ports that something else holds (another test run, say)."""
+def _ports_taken(config: Config, *, asterisk: bool) -> list[str]:
+    """The suite's ports that something else holds (another test run, say): the engine's,
+    or (``asterisk``) Asterisk's."""
     e = config.engine
     wanted = [(socket.SOCK_STREAM, e.asterisk.ami_port), (socket.SOCK_DGRAM, e.asterisk.sip_port),
-              (socket.SOCK_STREAM, e.asterisk.http_port),
-              (socket.SOCK_STREAM, e.agi.port), (socket.SOCK_STREAM, e.api.port),
-              (socket.SOCK_STREAM, e.asr.audiosocket_port)]
+              (socket.SOCK_STREAM, e.asterisk.http_port)] if asterisk else [
+        (socket.SOCK_STREAM, e.agi.port), (socket.SOCK_STREAM, e.api.port),
+        (socket.SOCK_STREAM, e.asr.audiosocket_port)]
     taken = []
     for kind, port in wanted:
         with socket.socket(socket.AF_INET, kind) as probe:
@@ -192,8 +193,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     build_all(config, paths.prompt_build, say=lambda _line: None)
     secrets = load_secrets(paths.secrets, config.sip_endpoints)
     control = AsteriskControl(paths, config, secrets)
-    control.down()  # the suite's own Asterisk, if an earlier run left it up
-    taken = _ports_taken(config)
+    # another run's engine holds the engine's ports: its Asterisk is not stopped under it
+    taken = _ports_taken(config, asterisk=False)
+    if not taken:
+        control.down()  # the suite's own Asterisk, if an earlier run left it up
+        taken = _ports_taken(config, asterisk=True)
     if taken:
         pytest.exit(f"the integration tests need ports {', '.join(taken)} on 127.0.0.1 for "
                     f"their own Asterisk and engine, and something else holds them (another "
