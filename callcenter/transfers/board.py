@@ -24,13 +24,16 @@ from callcenter.transfers.outcomes import (
 )
 from callcenter.transfers.state import is_over, state_of
 
+MAX_LEGS = 10_000  # far more than the transfers of the longest live calls
 DIAL_EVENT = "CcTransferDial"  # the UserEvent cc-xfer-dest / cc-xfer-blind send on failure
 
 
 class TransferBoard:
     def __init__(self) -> None:
         self.live: dict[str, Transfer] = {}  # by transfer id, until it is over
-        self.legs: set[str] = set()  # linkedids of our destination legs (not new calls)
+        # linkedids of our destination legs (not new calls); a completed transfer's leg lives
+        # on with the call, past the transfer: the oldest are forgotten beyond MAX_LEGS
+        self.legs: dict[str, None] = {}
         # agent channel → caller channel: the two left together in a room after a transfer
         # failed or was cancelled
         self.together: dict[str, str] = {}
@@ -77,7 +80,9 @@ class TransferBoard:
     def leg_ordered(self, t: Transfer) -> str:
         """The destination leg is about to be originated: its ChannelId, known from now."""
         t.dest_uid = f"xfer-{t.id}-dest"
-        self.legs.add(t.dest_uid)
+        self.legs[t.dest_uid] = None
+        while len(self.legs) > MAX_LEGS:
+            del self.legs[next(iter(self.legs))]
         return t.dest_uid
 
     def rejoin(self, t: Transfer, *, caller_up: bool, agent_up: bool) -> list[Effect]:
@@ -114,7 +119,7 @@ class TransferBoard:
         if is_over(t):
             self.live.pop(t.id, None)
             if t.ended_at is not None:  # its legs are gone: nothing more will name it
-                self.legs.discard(t.dest_uid)
+                self.legs.pop(t.dest_uid, None)
         return effects
 
     # -- AMI events ------------------------------------------------------------------------

@@ -290,3 +290,18 @@ async def test_agent_hanging_up_before_the_rejoin_sends_the_caller_to_the_queue(
     redirect = ami.last("Redirect")
     assert (redirect["Channel"], redirect["Context"]) == (CALLER, "cc-xfer-back")
     assert "Hangup" not in ami.names()
+
+
+def test_the_board_forgets_the_oldest_legs_beyond_its_bound() -> None:
+    """A completed transfer's leg lives on with the call, after the transfer is over: the
+    board keeps at most MAX_LEGS of them, the newest."""
+    from types import SimpleNamespace
+
+    from callcenter.transfers import board as board_module
+
+    board = board_module.TransferBoard()
+    for n in range(board_module.MAX_LEGS + 5):
+        board.leg_ordered(SimpleNamespace(id=str(n), dest_uid=""))  # type: ignore[arg-type]
+    assert len(board.legs) == board_module.MAX_LEGS
+    assert not board.is_leg("xfer-0-dest") and board.is_leg(
+        f"xfer-{board_module.MAX_LEGS + 4}-dest")
