@@ -139,7 +139,9 @@ class Engine:
                                        ticket_events=self.ticket_desk.bus,
                                        agent_events=self.agent_events,
                                        phone=PhoneSite.of(config, paths)),
-                             e.api.host, e.api.port)
+                             e.api.host, e.api.port,
+                             tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))
+                             if e.api.tls_cert else None)
         self.control = ControlServer(paths.control_socket, self.commands)
         self.store: Store | None = None
         self.core.on_call_ended = self.ticket_desk.call_ended

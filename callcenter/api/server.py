@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -53,6 +55,7 @@ from callcenter.errors import (
     ApiRequestError,
     CallCenterError,
     CommandError,
+    EngineControlError,
     Forbidden,
     NotSignedIn,
     UnknownCommand,
@@ -246,16 +249,31 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
 
 
 class ApiServer:
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
+    def __init__(self, app: web.Application, host: str, port: int,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self._runner = web.AppRunner(app, access_log=None)
         self.host = host
         self.port = port
+        self.tls = tls  # (certificate, key): HTTPS (required off loopback: the config says)
 
     async def start(self) -> None:
+        context = await asyncio.to_thread(tls_context, *self.tls) if self.tls else None
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=context)
         await site.start()
-        log.info("api.listening", host=self.host, port=self.port)
+        log.info("api.listening", host=self.host, port=self.port, https=context is not None)
 
     async def stop(self) -> None:
         await self._runner.cleanup()
+
+
+def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server context of TLS 1.2 or newer; a missing or unreadable file is a clear error."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise EngineControlError(f"cannot use the API's certificate {cert} and key {key}: "
+                                 f"{exc}") from None
+    return context

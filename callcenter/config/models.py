@@ -138,6 +138,18 @@ class ApiSettings(Strict):
     port: Port = 8090
     session_hours: float = Field(12.0, gt=0, le=24, description="a web sign-in lasts this "
                                  "long (a shift), then the user signs in again")
+    tls_cert: str = Field("", max_length=500, description="PEM certificate (chain): HTTPS")
+    tls_key: str = Field("", max_length=500, description="its PEM private key")
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> ApiSettings:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        if not self.tls_cert and not ipaddress.ip_address(self.host).is_loopback:
+            raise ValueError(f"host {self.host} is not loopback: passwords, session cookies "
+                             f"and citizens' data would cross the network in clear — give "
+                             f"tls_cert and tls_key (HTTPS), or keep host 127.0.0.1")
+        return self
 
 
 class PathSettings(Strict):
