@@ -248,10 +248,15 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     return app
 
 
+SHUTDOWN_S = 2.0
+
+
 class ApiServer:
     def __init__(self, app: web.Application, host: str, port: int,
                  tls: tuple[Path, Path] | None = None) -> None:
-        self._runner = web.AppRunner(app, access_log=None)
+        # live streams (desktops) never finish on their own: a stopping engine gives
+        # requests this long, then ends them
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         self.host = host
         self.port = port
         self.tls = tls  # (certificate, key): HTTPS (required off loopback: the config says)

@@ -102,7 +102,7 @@ async def test_an_agent_works_two_calls_in_the_desktop(
             first_call = call_from(CALLER, voices, 5085)
             await page.wait_for_function(
                 "() => document.getElementById('call-card').textContent.includes('振铃中')",
-                timeout=30_000)
+                timeout=60_000)
             card = await text_of(page, "#call-card")
             assert "12345" in card and "q12345" in card and CALLER not in card
             await shot(page, "03-ringing")
@@ -152,7 +152,7 @@ async def test_an_agent_works_two_calls_in_the_desktop(
             second_call = call_from(CALLER, voices, 5086)
             await page.wait_for_function(
                 "() => document.getElementById('call-card').textContent.includes('振铃中')",
-                timeout=30_000)
+                timeout=60_000)
             await page.click("#answer")
             await page.wait_for_function(
                 f"() => document.getElementById('history').textContent.includes('#{ticket_id}')",

@@ -86,7 +86,7 @@ async def test_the_browser_softphone_registers_answers_hears_and_is_heard(
             caller = asyncio.create_task(place_calls(
                 [CallSpec("12345", "13755550101")], audio=voices.caller_pcap,
                 hold_ms=60_000, local_port=5083, media_port=17400))
-            await page.wait_for_function("() => phoneCheck.call === 'ringing'", timeout=30_000)
+            await page.wait_for_function("() => phoneCheck.call === 'ringing'", timeout=60_000)
             await _shot(page, "03-ringing")
             await page.click("#answer")
             await page.wait_for_function("() => phoneCheck.call === 'talking'", timeout=10_000)
