@@ -77,6 +77,14 @@ def text(args: Args, name: str, *, required: bool = True, default: str = "") -> 
     return str(value)
 
 
+def number(args: Args, name: str, default: int, most: int) -> int:
+    """A whole-number argument from 1 to ``most`` (given as digits or a number)."""
+    given = text(args, name, required=False, default=str(default))
+    if not given.isdigit() or not 1 <= int(given) <= most:
+        raise CommandError(f"{name} {given[:20]!r} is not a number from 1 to {most}")
+    return int(given)
+
+
 def flag(args: Args, name: str, default: bool) -> bool:
     value = args.get(name, default)
     if not isinstance(value, bool):
@@ -226,7 +234,7 @@ def store_handlers(tickets_of: Callable[[], Tickets | None],
         return await store.get(ticket_id)
 
     async def ticket_list(args: Args, _actor: Actor) -> Any:
-        return await tickets().recent(int(text(args, "limit", required=False, default="20")))
+        return await tickets().recent(number(args, "limit", 20, 1000))
 
     async def handoff_list(args: Args, _actor: Actor) -> Any:
         records = records_of()
@@ -236,7 +244,7 @@ def store_handlers(tickets_of: Callable[[], Tickets | None],
         return await records.handoffs(
             destination=text(args, "destination", required=False),
             ticket_id=row_id(ticket) if ticket else None,
-            limit=int(text(args, "limit", required=False, default="50")))
+            limit=number(args, "limit", 50, 1000))
 
     return {"ticket.get": ticket_get, "ticket.confirm": ticket_confirm,
             "ticket.list": ticket_list, "handoff.list": handoff_list}

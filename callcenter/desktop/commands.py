@@ -14,9 +14,9 @@ from callcenter.actors import Actor
 from callcenter.agents.desk import AgentDesk
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
-from callcenter.commands import Args, Handler, text
+from callcenter.commands import Args, Handler, number, text
 from callcenter.desktop.notifier import call_card
-from callcenter.errors import CommandError, Forbidden, ServiceUnavailable, UnknownAgent
+from callcenter.errors import Forbidden, ServiceUnavailable, UnknownAgent
 from callcenter.store.db import NoSuchRow, Store, row_id
 from callcenter.tickets.store import Tickets
 
@@ -48,12 +48,10 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         store = open_tickets()
         ticket = await store.get(row_id(text(args, "ticket")))
         permissions.check_ticket(actor, ticket)
-        days = text(args, "days", required=False, default=str(HISTORY_DAYS))
-        if not days.isdigit() or not 1 <= int(days) <= 3650:
-            raise CommandError(f"days {days[:20]!r} is not a number from 1 to 3650")
-        since = iso_ts((clock() - timedelta(days=int(days))).timestamp())
+        days = number(args, "days", HISTORY_DAYS, 3650)
+        since = iso_ts((clock() - timedelta(days=days)).timestamp())
         earlier = await store.earlier(ticket, since)
-        return {"ticket": ticket["id"], "days": int(days), "repeat": bool(earlier),
+        return {"ticket": ticket["id"], "days": days, "repeat": bool(earlier),
                 "earlier": earlier}
 
     async def earlier(args: Args, actor: Actor) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 from callcenter.actors import Actor
 from callcenter.audit import AuditTrail
-from callcenter.commands import Args, Handler, text
+from callcenter.commands import Args, Handler, number, text
 from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent
 from callcenter.users.store import Credentials, Users
 
@@ -64,11 +64,9 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
         trail = audit()
         if trail is None:
             raise ServiceUnavailable("the audit trail is not open yet")
-        limit = text(args, "limit", required=False, default="1000")
-        if not limit.isdigit() or not 1 <= int(limit) <= 100_000:
-            raise CommandError(f"limit {limit[:20]!r} is not a number from 1 to 100000")
         return await trail.rows(since=since_of(text(args, "since", required=False)),
-                                user=text(args, "user", required=False), limit=int(limit))
+                                user=text(args, "user", required=False),
+                                limit=number(args, "limit", 1000, 100_000))
 
     return {"user.add": add, "user.reset": reset, "user.revoke": revoke, "user.list": listed,
             "audit.list": audit_rows}

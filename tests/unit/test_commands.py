@@ -124,3 +124,21 @@ async def test_an_over_long_control_line_gets_a_clear_error(
         assert status["ami"]["connected"]
     finally:
         await server.stop()
+
+
+async def test_a_count_that_is_not_a_number_is_a_clear_error(
+        tmp_path: Path, stores: list[Store]) -> None:
+    """ticket.list and handoff.list took int() of the limit: "x" was a ValueError (a 500)."""
+    from callcenter.tickets.store import Tickets
+    from callcenter.transfers.records import TransferRecords
+
+    store = await Store.open(tmp_path / "cc.sqlite3")
+    stores.append(store)
+    engine = FakeEngine(tickets=Tickets(store))
+    engine.transfer_records = TransferRecords(store)  # type: ignore[assignment]
+    commands = await _commands(tmp_path, engine, stores)
+    for name in ("ticket.list", "handoff.list", "audit.list"):
+        assert len(await commands.run(name, {"limit": "5"})) <= 5
+        for bad in ("x", "0", "-1", "99999999"):
+            with pytest.raises(CommandError, match="is not a number from 1 to"):
+                await commands.run(name, {"limit": bad})
