@@ -22,6 +22,7 @@ from agents.sipp import lab_sip_target
 
 FRAME_S = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz 8-bit audio
+MAX_RECORDED = 30_000  # frames kept per call (10 minutes)
 
 
 def tone(frequency: float = 440.0, seconds: float = 1.0, volume: float = 0.3) -> bytes:
@@ -39,6 +40,8 @@ class CallRecord:
     ended_at: float | None = None
     heard_audio: bool = False
     last_heard_at: float | None = None  # when it last heard something (not silence)
+    # (when, 8-bit unsigned samples) of what it heard, with SoftphoneSettings.record
+    heard: list[tuple[float, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class SoftphoneSettings:
     talk_s: float = 3.0
     answer: bool = True  # False: let it ring (never answer)
     audio: bytes = field(default_factory=lambda: tone(440.0, 1.0))
+    record: bool = False  # keep what it hears (CallRecord.heard), up to MAX_RECORDED frames
 
 
 class Softphone:
@@ -125,6 +129,8 @@ class Softphone:
             if heard and any(abs(b - 128) > 8 for b in heard):
                 record.heard_audio = True
                 record.last_heard_at = time.time()
+            if heard and s.record and len(record.heard) < MAX_RECORDED:
+                record.heard.append((time.time(), bytes(heard)))
             next_frame += FRAME_S
             time.sleep(max(0.0, next_frame - time.monotonic()))
         if call.state == CallState.ANSWERED:

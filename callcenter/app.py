@@ -48,6 +48,9 @@ from callcenter.paths import Paths
 from callcenter.routing.decide import Router
 from callcenter.secrets import Secrets, load_secrets
 from callcenter.store.db import CallbackRequest, Store
+from callcenter.supervision.commands import supervision_handlers
+from callcenter.supervision.control import SupervisorControl
+from callcenter.supervision.desk import MonitorDesk
 from callcenter.tasks import Supervisor, TaskSet
 from callcenter.tickets.desk import TicketDesk
 from callcenter.tickets.live import AgentBus
@@ -58,6 +61,8 @@ from callcenter.transfers.records import TransferRecords
 from callcenter.users.commands import people_handlers
 from callcenter.users.signin import SignIn
 from callcenter.users.store import Users
+from callcenter.wallboard.commands import telling, wallboard_handlers
+from callcenter.wallboard.live import Wallboard
 
 log = structlog.get_logger("engine")
 
@@ -132,13 +137,28 @@ class Engine:
         people |= desktop_handlers(self.agent_desk, lambda: list(self.tracker.calls.values()),
                                    self.ticket_desk.known_ticket, lambda: self.store,
                                    self.tickets, wall_clock)
+        # the wallboard: today's figures from the lines the engine logs, pushed as they change
+        self.wallboard = Wallboard(config, self.agent_desk, self.queue_watch,
+                                   lambda: self.store, time.time)
+        self.call_log.listen(self.wallboard.on_line)
+        self.reconfigurable.append(self.wallboard)
+        people |= wallboard_handlers(self.wallboard)
+        people["callback.done"] = telling(self.wallboard, people["callback.done"])
+        self.monitor_desk = MonitorDesk(self.ami.send, self.tracker, lambda: self.config,
+                                        lambda: log_time(time.time()),
+                                        audit_trail=self.audit_trail)
+        self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
+                                                    self.tracker, self.agent_events.publish,
+                                                    time.time)
+        people |= supervision_handlers(self.monitor_desk, self.supervisor_control)
         self.commands = Commands.of_engine(self, people, wall_clock)
         self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,
                              timedelta(hours=e.api.session_hours))
         self.api = ApiServer(build_app(self.signin, self.commands.run,
                                        ticket_events=self.ticket_desk.bus,
                                        agent_events=self.agent_events,
-                                       phone=PhoneSite.of(config, paths)),
+                                       phone=PhoneSite.of(config, paths),
+                                       wallboard_events=self.wallboard.bus),
                              e.api.host, e.api.port,
                              tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))
                              if e.api.tls_cert else None)
@@ -178,6 +198,8 @@ class Engine:
         self.ticket_desk.on_event(event, ts)
         self.transfer_desk.on_event(event, ts)
         self.desktop.on_event(event, ts)
+        self.wallboard.on_event(event, ts)
+        self.monitor_desk.on_event(event, ts)
 
     async def resync(self) -> None:
         """Rebuild the picture of live calls after a (re)connect."""
@@ -221,6 +243,7 @@ class Engine:
         assert self.store is not None
         try:
             await self.store.add_callback(request)
+            self.wallboard.callbacks_changed()
         except Exception:  # the log line above keeps the request if the database fails
             log.exception("callback.store_failed", call_id=request.call_id)
 
@@ -259,8 +282,10 @@ class Engine:
             "agi": dict(self.agi.counts),
             "calls": calls,
             "agents": self.agent_desk.snapshot(),
-            "queues": self.queue_watch.snapshot(self.agent_desk.board, now),
+            "queues": self.queue_watch.snapshot(self.agent_desk.board, now,
+                                                self.wallboard.today(now)),
             "transfers": self.transfer_desk.snapshot(),
+            "monitoring": self.monitor_desk.snapshot(),
         }
 
     # -- what the command layer acts on (callcenter.commands.EngineParts) -----------------
@@ -363,6 +388,7 @@ class Engine:
         self.transfer_records = TransferRecords(self.store)
         self.users, self.audit = Users(self.store), AuditTrail(self.store)
         await self.knowledge.open(self.store)  # re-indexes in the background if files changed
+        self._background.spawn(self.wallboard.catch_up(self.call_log))  # today so far
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory),
                  config_hash=config_hash(self.config.directory),
@@ -382,6 +408,7 @@ class Engine:
             await self.audiosocket.stop()
             await self.asr_pool.close()
             await self.api.stop()
+            self.wallboard.notifier.close()
             await self.control.stop()
             await self._background.wait()
             await self.knowledge.close()

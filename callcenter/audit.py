@@ -9,6 +9,7 @@ result (``ok`` or the error id, e.g. ``CC1301`` for a refusal).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,14 @@ from callcenter.actors import Actor
 from callcenter.store.db import Store
 
 OK = "ok"
+# what the command being run adds to its audit row's details (:func:`note`)
+NOTES: ContextVar[tuple[str, ...]] = ContextVar("audit_notes", default=())
+
+
+def note(text: str) -> None:
+    """Add ``text`` to the details of the audit row of the command being run (what only the
+    command knows, e.g. a supervisor's change ``q12345 3→1``)."""
+    NOTES.set((*NOTES.get(), text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -630,6 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
     from callcenter.knowledge import cli as knowledge_cli
 
     knowledge_cli.add_parsers(sub)
+    from callcenter.supervision import cli as supervision_cli
+
+    supervision_cli.add_parsers(sub)
     for name in ("user", "audit"):
         sub.choices[name].set_defaults(func=cmd_on_store)
     for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. the lab's demo and gen-day

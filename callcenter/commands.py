@@ -20,7 +20,7 @@ import structlog
 from callcenter import permissions
 from callcenter.actors import LOCAL, Actor
 from callcenter.agents.desk import AgentDesk
-from callcenter.audit import OK, AuditEntry, AuditTrail
+from callcenter.audit import NOTES, OK, AuditEntry, AuditTrail
 from callcenter.errors import (
     CallCenterError,
     CommandError,
@@ -41,9 +41,10 @@ Args = Mapping[str, Any]
 Handler = Callable[[Args, Actor], Awaitable[Any]]
 # the arguments that name what a command acts on, as the audit row shows them
 TARGETS = {"agent": "agent", "ticket": "ticket", "earlier": "earlier ticket",
-           "callback": "callback", "name": "user"}
+           "callback": "callback", "name": "user", "session": "monitor session",
+           "call": "call"}
 DETAILS = ("reason", "destination", "mode", "role", "config", "device",
-           "article")  # shown in the audit row
+           "article", "queue", "position", "to_queue")  # shown in the audit row
 
 
 class EngineParts(Protocol):
@@ -112,6 +113,7 @@ class Commands:
         return sorted(self._handlers)
 
     async def run(self, name: str, args: Args, actor: Actor = LOCAL) -> Any:
+        NOTES.set(())  # what the handler adds to its audit row (callcenter.audit.note)
         handler = self._handlers.get(name)
         if handler is None:
             raise UnknownCommand(f"unknown command {name!r} (known: {', '.join(self.names)})")
@@ -154,6 +156,7 @@ class Commands:
             shown.append("fields=" + ",".join(sorted(map(str, args["fields"])))[:200])
         if note:
             shown.append(note[:200])
+        shown += [added[:300] for added in NOTES.get()]
         await trail.record(AuditEntry.of(actor, iso(self._clock()), name, target, result,
                                          "; ".join(shown)))
 

@@ -148,6 +148,29 @@ class TransferConflict(TransferError):
     error_id = "CC1001"
 
 
+# -- supervision: monitoring and control of agents and callers ------------------------------
+
+
+class SupervisionError(CallCenterError):
+    """A supervisor's request that cannot be done as asked (no softphone of theirs, an
+    unknown mode or queue, …): nothing was changed."""
+
+    error_id = "CC1500"
+
+
+class SupervisionConflict(SupervisionError):
+    """Not now, given the calls' state: the agent has no call, the caller is not waiting in
+    a queue, a monitoring session already going on or not answered yet."""
+
+    error_id = "CC1501"
+
+
+class UnknownSession(SupervisionError):
+    """No live monitoring session with that id."""
+
+    error_id = "CC1502"
+
+
 # -- HTTP API -------------------------------------------------------------------------------
 
 

@@ -76,8 +76,20 @@ RULES: dict[str, Rule] = {
     "knowledge.get": Rule(DESK),
     "knowledge.suggest": Rule(DESK, Own.TICKET),
     "knowledge.used": Rule(frozenset({Role.AGENT}), Own.TICKET, changes=True),
+    # a supervisor's control of the floor and monitoring of calls (callcenter/supervision/)
+    "supervise.pause": Rule(SUPERVISOR, changes=True),
+    "supervise.unpause": Rule(SUPERVISOR, changes=True),
+    "supervise.logout": Rule(SUPERVISOR, changes=True),
+    "supervise.skills": Rule(SUPERVISOR, changes=True),
+    "supervise.move_caller": Rule(SUPERVISOR, changes=True),
+    "monitor.start": Rule(SUPERVISOR, changes=True),
+    "monitor.mode": Rule(SUPERVISOR, changes=True),
+    "monitor.stop": Rule(SUPERVISOR, changes=True),
+    "monitor.list": Rule(SUPERVISOR),
     # the browser softphone's SIP account: an agent's own (callcenter/agents/phone.py)
     "phone.credentials": Rule(frozenset({Role.AGENT}), shows_secret=True),
+    # the wallboard (监控大屏): queues, agents, alerts — no caller's number (wallboard/)
+    "wallboard.get": Rule(SUPERVISOR),
 }
 NOBODY = Rule(frozenset())  # a command missing from the table: root only
 

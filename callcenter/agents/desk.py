@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from callcenter.agents.skills import ShiftSkills
 from callcenter.agents.state import (
     INTERFACE_PREFIX,
     RING_NO_ANSWER_REASON,
@@ -55,6 +56,8 @@ class AgentDesk:
         self.config = config
         self.board = AgentBoard(*self._rules(config))
         self.since: dict[str, float] = {}  # when each agent entered their state
+        # queues a supervisor gave an agent for the rest of the shift (agents/skills.py)
+        self.shift_skills: dict[str, ShiftSkills] = {}
         # told of every state change (the agents' desktops)
         self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
 
@@ -133,6 +136,20 @@ class AgentDesk:
                              f"{', '.join(sorted(self.config.agents.agents)) or 'none'})")
         return agent
 
+    def skills(self, agent_id: str) -> dict[str, int]:
+        """Queue → penalty the agent answers with: what a supervisor set for the rest of the
+        shift (queues still configured), else agents.yaml's."""
+        agent = self._agent(agent_id)
+        changed = self.shift_skills.get(agent_id)
+        if changed is not None and changed.until <= self.clock():
+            del self.shift_skills[agent_id]  # the shift is over
+            changed = None
+        if changed is not None:
+            kept = {q: p for q, p in changed.penalties.items() if q in self.config.queues.queues}
+            if kept:
+                return kept
+        return {queue: agent.penalty(queue) for queue in agent.skills}
+
     def member(self, agent_id: str) -> str:
         """The interface the agent is a queue member with: the device they logged in with
         (as Asterisk lists it, so it survives an engine restart); the desk softphone's when
@@ -172,7 +189,7 @@ class AgentDesk:
     async def login(self, agent_id: str, device: str = "sip") -> dict[str, Any]:
         """Into the agent's queues, answering on ``device`` ("sip": the desk softphone,
         "webrtc": the browser's); logged in with the other one, they are moved over."""
-        agent = self._agent(agent_id)
+        skills = self.skills(agent_id)
         wanted = self._interface(agent_id, device)
         if not await self._registered_soon(agent_id, device):
             raise AgentError(f"the softphone of agent {agent_id} ({wanted.removeprefix('PJSIP/')})"
@@ -180,18 +197,19 @@ class AgentDesk:
         status = self.board.status(agent_id)
         if status.queues and status.interface and status.interface != wanted:
             await self.logout(agent_id)
-        for queue in sorted(agent.skills):
+        for queue in sorted(skills):
             reply = await self.send(actions.queue_add(
-                queue, wanted, agent_id, agent.penalty(queue), state_interface=wanted))
+                queue, wanted, agent_id, skills[queue], state_interface=wanted))
             if not reply.success and "Already there" not in reply.message:
                 raise AgentError(f"could not add agent {agent_id} to {queue}: {reply.message}")
-        log.info("agent.login", agent=agent_id, device=device, queues=sorted(agent.skills))
-        await self._settle(lambda: set(agent.skills) <= self.board.status(agent_id).queues)
+        log.info("agent.login", agent=agent_id, device=device, queues=sorted(skills))
+        await self._settle(lambda: set(skills) <= self.board.status(agent_id).queues)
         return self.describe(agent_id)
 
     async def logout(self, agent_id: str) -> dict[str, Any]:
         agent = self._agent(agent_id)
-        queues = set(agent.skills) | self.board.status(agent_id).queues
+        queues = set(agent.skills) | set(self.skills(agent_id)) | \
+            self.board.status(agent_id).queues
         member = self.member(agent_id)
         for queue in sorted(queues):
             await self.send(actions.queue_remove(queue, member))
@@ -204,6 +222,15 @@ class AgentDesk:
         allowed = [*self.config.agents.pause_reasons, RING_NO_ANSWER_REASON]
         if reason not in allowed:
             raise AgentError(f"pause reason {reason!r} is not one of {', '.join(allowed)}")
+        await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
+                                                                reason))
+        await self._settle(lambda: self.board.status(agent_id).paused)
+        return self.describe(agent_id)
+
+    async def force_pause(self, agent_id: str, reason: str) -> dict[str, Any]:
+        """A supervisor's pause: any one-line reason (their words), shown as the pause
+        reason."""
+        self._agent(agent_id)
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
         await self._settle(lambda: self.board.status(agent_id).paused)

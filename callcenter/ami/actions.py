@@ -125,6 +125,23 @@ def queue_pause(interface: str, paused: bool, reason: str = "", queue: str = "")
     return AmiAction("QueuePause", tuple(fields))
 
 
+def queue_penalty(interface: str, penalty: int, queue: str) -> AmiAction:
+    """A member's penalty in one queue (lower: offered calls first)."""
+    return AmiAction("QueuePenalty", (("Interface", interface), ("Penalty", str(penalty)),
+                                      ("Queue", queue)))
+
+
+def play_dtmf(channel: str, digit: str, *, receive: bool = False,
+              duration_ms: int = 100) -> AmiAction:
+    """A DTMF digit on ``channel``; ``receive``: as if the channel's phone had sent it (what
+    an application running on the channel reads — ChanSpy's ``d`` mode switches), instead
+    of sending it out to the phone."""
+    fields = [("Channel", channel), ("Digit", digit), ("Duration", str(duration_ms))]
+    if receive:
+        fields.append(("Receive", "true"))
+    return AmiAction("PlayDTMF", tuple(fields))
+
+
 def originate(channel: str, *, context: str = "", exten: str = "", priority: int = 1,
               application: str = "", data: str = "", timeout_ms: int = 30000,
               caller_id: str = "", variables: dict[str, str] | None = None,

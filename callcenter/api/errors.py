@@ -9,11 +9,13 @@ from callcenter.errors import (
     Forbidden,
     NotSignedIn,
     ServiceUnavailable,
+    SupervisionConflict,
     TooManyAttempts,
     TransferConflict,
     UnknownAgent,
     UnknownArticle,
     UnknownCommand,
+    UnknownSession,
 )
 from callcenter.store.db import NoSuchRow
 
@@ -25,7 +27,9 @@ STATUS_BY_CLASS: tuple[tuple[type[CallCenterError], int], ...] = (
     (UnknownAgent, 404),
     (UnknownArticle, 404),
     (NoSuchRow, 404),
+    (UnknownSession, 404),
     (TransferConflict, 409),
+    (SupervisionConflict, 409),
     (ServiceUnavailable, 503),
     (AmiNotConnected, 503),
 )

@@ -62,8 +62,11 @@ from callcenter.errors import (
 )
 from callcenter.knowledge.http import add_routes as add_knowledge_routes
 from callcenter.store.db import row_id
+from callcenter.supervision.http import add_routes as add_supervision_routes
 from callcenter.tickets.live import AgentBus
 from callcenter.users.signin import SignIn
+from callcenter.wallboard.http import add_routes as add_wallboard_routes
+from callcenter.wallboard.notifier import WallboardBus
 
 log = structlog.get_logger("api")
 
@@ -128,7 +131,8 @@ async def private_responses(request: web.Request, handler: Handler) -> web.Strea
 
 def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = None,
               agent_events: AgentBus | None = None,
-              phone: PhoneSite | None = None) -> web.Application:
+              phone: PhoneSite | None = None,
+              wallboard_events: WallboardBus | None = None) -> web.Application:
     """The routes: each one a command of the command layer (``run``), errors by class."""
 
     async def command(request: web.Request, command_name: str, **args: Any) -> web.Response:
@@ -228,6 +232,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
                           client_max_size=MAX_BODY_BYTES)
     add_routes(app, signin, _json)
     add_desktop_routes(app, run, _json, agent_events)
+    add_wallboard_routes(app, run, _json, wallboard_events)  # /wallboard, /api/wallboard…
     app.router.add_post("/api/reload", reload)
     app.router.add_get("/api/users", users)
     app.router.add_post("/api/users", users)
@@ -243,6 +248,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     app.router.add_get("/api/agents", get_agents)
     app.router.add_post("/api/agents/{agent}/{action}", agent_action)
     add_knowledge_routes(app, command)
+    add_supervision_routes(app, command)
     if phone is not None:  # the browser softphone: /sip, /api/me/phone, /phone-check
         add_phone_routes(app, command, phone, signin)
     return app
@@ -254,8 +260,8 @@ SHUTDOWN_S = 2.0
 class ApiServer:
     def __init__(self, app: web.Application, host: str, port: int,
                  tls: tuple[Path, Path] | None = None) -> None:
-        # live streams (desktops) never finish on their own: a stopping engine gives
-        # requests this long, then ends them
+        # live streams (desktops, wallboards) never finish on their own: a stopping engine
+        # gives requests this long, then ends them
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         self.host = host
         self.port = port

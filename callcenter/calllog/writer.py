@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,6 +25,7 @@ from callcenter.calllog import privacy
 from callcenter.private import private_file
 
 CONSOLE_SKIP = frozenset({"ts", "event", "level", "logger"})
+Listener = Callable[[Mapping[str, Any]], None]
 
 
 _second_cache: tuple[int, str] = (-1, "")
@@ -99,6 +100,7 @@ class _Sink:
         self.console = console
         self.flush_interval = flush_interval
         self._last_flush = time.monotonic()
+        self.listeners: list[Listener] = []
 
     def write_line(self, line: str) -> None:
         self.file.write(line + "\n")
@@ -146,6 +148,8 @@ class _Logger:
 def _renderer(sink: _Sink) -> structlog.typing.Processor:
     def render(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
         sink.echo(event_dict)
+        for listener in sink.listeners:
+            listener(event_dict)
         return dumps(event_dict)
 
     return render
@@ -190,6 +194,11 @@ class CallLog:
             wrapper_class=structlog.BoundLogger,
             cache_logger_on_first_use=False,
         )
+
+    def listen(self, listener: Listener) -> None:
+        """``listener`` is given every line the engine logs (not the raw inputs), as written
+        (masked, ``ts`` as text), before it is written; it must not log itself."""
+        self._sink.listeners.append(listener)
 
     def record(self, event: str, ts: float, payload_key: str,
                payload: Mapping[str, Any]) -> None:

@@ -9,8 +9,9 @@ Resync: after every (re)connect the engine calls :meth:`begin_resync`, replays t
 knew that were not listed (and not touched by a live event meanwhile) hung up while AMI was
 away; calls listed that we did not know are adopted as *recovered*.
 
-The engine's own speech forks (``AudioSocket/…`` channels originated to run ChanSpy) are not
-calls: their events are ignored, so they are never started, ended or listed.
+The engine's own speech forks (``AudioSocket/…`` channels originated to run ChanSpy) and the
+supervisors' monitoring legs (``PJSIP/supervisor-…``, ChanSpy too) are not calls: their
+events are ignored, so they are never started, ended or listed.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class CallEnded:
 Notice = CallStarted | CallRecovered | CallAnswered | CallEnded
 
 DIALED_VARIABLE = "CC_DIALED"
-NOT_CALLS = ("AudioSocket/",)  # channel name prefixes of the engine's own helper channels
+# channel name prefixes of the engine's own helper channels: speech forks, monitoring legs
+NOT_CALLS = ("AudioSocket/", "PJSIP/supervisor-")
 
 
 def is_call_channel(name: str) -> bool:

@@ -77,7 +77,9 @@ class Config:
                  if h.destination is not None and h.destination.endpoint is not None]
         agents = [agent_endpoint(a) for a in self.agents.agents]
         browsers = [agent_web_endpoint(a) for a in self.agents.agents]
-        return sorted(seats + agents + browsers)
+        supervisors = [e for name in self.agents.supervisors
+                       for e in (supervisor_endpoint(name), supervisor_web_endpoint(name))]
+        return sorted(seats + agents + browsers + supervisors)
 
     @property
     def queues_taking_calls(self) -> list[str]:
@@ -145,6 +147,24 @@ def agent_interface(agent_id: str, device: str = "sip") -> str:
     if device not in DEVICES:
         raise ValueError(f"device {device!r} is not one of {', '.join(DEVICES)}")
     endpoint = agent_web_endpoint(agent_id) if device == "webrtc" else agent_endpoint(agent_id)
+    return f"PJSIP/{endpoint}"
+
+
+def supervisor_endpoint(name: str) -> str:
+    """The PJSIP endpoint (and SIP user) of a supervisor's desk softphone (by user name)."""
+    return f"supervisor-{name}"
+
+
+def supervisor_web_endpoint(name: str) -> str:
+    """The PJSIP endpoint of a supervisor's browser softphone (WebRTC)."""
+    return f"{supervisor_endpoint(name)}{WEB_SUFFIX}"
+
+
+def supervisor_interface(name: str, device: str = "sip") -> str:
+    """What the engine calls to reach the supervisor on ``device`` ("sip" or "webrtc")."""
+    if device not in DEVICES:
+        raise ValueError(f"device {device!r} is not one of {', '.join(DEVICES)}")
+    endpoint = supervisor_web_endpoint(name) if device == "webrtc" else supervisor_endpoint(name)
     return f"PJSIP/{endpoint}"
 
 
@@ -252,6 +272,10 @@ class _Checker:
                     self.add(HOTLINES_FILE, where, f"endpoint '{endpoint}': the names "
                                                    f"{agent_endpoint('…')} are the agents' "
                                                    "softphones")
+                if endpoint.startswith(supervisor_endpoint("")):
+                    self.add(HOTLINES_FILE, where, f"endpoint '{endpoint}': the names "
+                                                   f"{supervisor_endpoint('…')} are the "
+                                                   "supervisors' softphones")
                 endpoints.add(endpoint)
         for name, spec in c.queues.queues.items():
             if spec.overflow_to is not None:

@@ -454,6 +454,23 @@ class Agent(Strict):
 
 
 AgentId = Annotated[str, Field(pattern=r"^[0-9]{3,6}$")]
+_USER_NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")  # callcenter.users.store.NAME
+
+
+def _user_name(value: str) -> str:
+    if not _USER_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a user name (2 to 32 of a-z 0-9 . _ - starting "
+                         "with a letter, as `run.py user add` takes it)")
+    return value
+
+
+UserName = Annotated[str, AfterValidator(_user_name)]
+
+
+class Supervisor(Strict):
+    """A supervisor (班长) who monitors calls from their own softphones."""
+
+    name: Label
 
 
 class AgentsConfig(Strict):
@@ -464,3 +481,7 @@ class AgentsConfig(Strict):
         60, ge=0, le=3600, description="a logged-in agent whose softphone stays unregistered "
         "this long is logged out, reason 软电话离线 (0: never)")
     agents: dict[AgentId, Agent] = {}
+    supervisors: dict[UserName, Supervisor] = Field(
+        {}, description="user name (`run.py user add NAME --role supervisor`) → the "
+        "supervisor; each gets the softphones supervisor-NAME (desk) and supervisor-NAME-web "
+        "(browser) to listen, whisper and barge from")

@@ -5,7 +5,9 @@ layer (role check, audit row):
     GET  /api/agents/{id}/events           server-sent events for the agent's screen:
                                            ``agent`` (state and current call, first), then
                                            ``state``, ``offer``, ``answered``, ``ticket``,
-                                           ``missed``, ``ended``
+                                           ``missed``, ``ended``, ``supervisor`` (a
+                                           supervisor's pause, unpause, logout or change of
+                                           queues, with the reason: ``text``)
     GET  /api/tickets/{id}/history?days=90 the caller's earlier tickets (repeat caller)
     GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
     GET  /api/transfer-destinations        sub-centers and expert seats to transfer to

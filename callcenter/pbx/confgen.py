@@ -16,7 +16,13 @@ from pathlib import Path
 
 import jinja2
 
-from callcenter.config.loader import Config, agent_endpoint, agent_web_endpoint
+from callcenter.config.loader import (
+    Config,
+    agent_endpoint,
+    agent_web_endpoint,
+    supervisor_endpoint,
+    supervisor_web_endpoint,
+)
 from callcenter.errors import AsteriskControlError
 from callcenter.paths import Paths
 from callcenter.pbx import escape, ice, owner
@@ -110,6 +116,8 @@ def _seat_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
                            d.contact))
     for agent_id, agent in config.agents.agents.items():
         wanted.append((agent_endpoint(agent_id), f"Agent {agent_id} {agent.name}", None))
+    for user, supervisor in config.agents.supervisors.items():
+        wanted.append((supervisor_endpoint(user), f"Supervisor {user} {supervisor.name}", None))
     out = []
     for name, description, contact in wanted:
         password = secrets.sip_passwords.get(name)
@@ -120,15 +128,18 @@ def _seat_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
 
 
 def _browser_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
-    """The agents' browser softphones (WebRTC), reached through the engine's /sip."""
+    """The agents' and supervisors' browser softphones (WebRTC), reached through the
+    engine's /sip."""
+    wanted = [(agent_web_endpoint(agent_id), f"Browser softphone of agent {agent_id} "
+               f"{agent.name}") for agent_id, agent in config.agents.agents.items()]
+    wanted += [(supervisor_web_endpoint(user), f"Browser softphone of supervisor {user} "
+                f"{supervisor.name}") for user, supervisor in config.agents.supervisors.items()]
     out = []
-    for agent_id, agent in sorted(config.agents.agents.items()):
-        name = agent_web_endpoint(agent_id)
+    for name, description in wanted:
         password = secrets.sip_passwords.get(name)
         if password is None:
             raise AsteriskControlError(f"no SIP password for {name} in the secrets file")
-        out.append(SeatEndpoint(name, f"Browser softphone of agent {agent_id} {agent.name}",
-                                password))
+        out.append(SeatEndpoint(name, description, password))
     return sorted(out, key=lambda e: e.name)
 
 

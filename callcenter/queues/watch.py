@@ -1,8 +1,11 @@
-"""Live queue figures from AMI events (no polling): who waits, for how long, what happened.
+"""Live queue figures from AMI events (no polling): who waits and since when, and what
+happened to each caller — the call log's ``queue.*`` lines.
 
-Per queue: callers waiting and the longest wait, calls answered (and within the service-level
-target), abandoned, overflowed; agents available/busy/paused come from the agent board. The
-events are also the call log's ``queue.*`` lines.
+Per queue the snapshot shows callers waiting and the longest wait, agents
+available/busy/paused (from the agent board), and today's calls answered (and within 15 s),
+abandoned and overflowed as the report counts them: from those very lines, by
+:class:`~callcenter.reports.figures.ReportBuilder` (live: :mod:`callcenter.wallboard.day`),
+so that ``run.py status``, the wallboard and ``run.py report`` agree.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import structlog
 from callcenter.agents.state import AgentBoard, AgentState
 from callcenter.ami import events as ev
 from callcenter.config.models import QueuesConfig
+from callcenter.reports.figures import Report, Tally
 
 log = structlog.get_logger("queues")
 
@@ -22,10 +26,6 @@ log = structlog.get_logger("queues")
 @dataclass(slots=True)
 class QueueFigures:
     waiting: dict[str, float] = field(default_factory=dict)  # caller uniqueid → joined at
-    answered: int = 0
-    answered_in_target: int = 0
-    abandoned: int = 0
-    overflowed: int = 0
 
 
 class QueueWatch:
@@ -40,7 +40,7 @@ class QueueWatch:
         self._left: dict[str, tuple[ev.QueueCallerAbandon, float]] = {}
 
     def reconfigure(self, queues: QueuesConfig) -> None:
-        """A reloaded configuration: today's figures stay, new queues start at zero."""
+        """A reloaded configuration: callers waiting stay, new queues start empty."""
         self.queues = queues
         for name in queues.queues:
             self.figures.setdefault(name, QueueFigures())
@@ -62,16 +62,10 @@ class QueueWatch:
             self._left[event.uniqueid] = (event, ts)
         elif isinstance(event, ev.Hangup) and event.uniqueid in self._left:
             left, left_ts = self._left.pop(event.uniqueid)
-            self._q(left.queue).abandoned += 1
             log.info("queue.abandoned", ts=left_ts, call_id=left.linkedid, queue=left.queue,
                      wait_s=left.hold_time, position=left.position,
                      original_position=left.original_position)
         elif isinstance(event, ev.AgentConnect):
-            q = self._q(event.queue)
-            q.answered += 1
-            spec = self.queues.queues.get(event.queue)
-            if spec is None or event.hold_time <= spec.service_level_s:
-                q.answered_in_target += 1
             log.info("queue.answered", ts=ts, call_id=event.linkedid, queue=event.queue,
                      agent=event.member_name, wait_s=event.hold_time, ring_s=event.ring_time)
         elif isinstance(event, ev.UserEvent) and event.name == "CcCallback":
@@ -79,34 +73,51 @@ class QueueWatch:
         elif isinstance(event, ev.UserEvent) and event.name == "CcOverflow":
             fields = dict(event.fields)
             timed_out = self._left.pop(event.uniqueid, None)
-            self._q(fields.get("From", "")).overflowed += 1
             log.info("queue.overflowed", ts=ts, call_id=event.linkedid,
                      queue=fields.get("From", ""), to=fields.get("To", ""),
                      queue_status=fields.get("QueueStatus", ""),
                      wait_s=timed_out[0].hold_time if timed_out else 0)
+        elif isinstance(event, ev.UserEvent) and event.name == "CcMoved":
+            # a supervisor moved the caller ([cc-move]): Asterisk reported the Redirect out
+            # of the queue as an abandon, which it is not
+            fields = dict(event.fields)
+            moved = self._left.pop(event.uniqueid, None)
+            log.info("queue.moved", ts=ts, call_id=event.linkedid,
+                     queue=fields.get("From", ""), to=fields.get("To", ""),
+                     queue_status=fields.get("QueueStatus", ""),
+                     wait_s=moved[0].hold_time if moved else 0)
 
     def begin_resync(self) -> None:
         for q in self.figures.values():
             q.waiting.clear()
 
-    def snapshot(self, board: AgentBoard, now: float) -> list[dict[str, Any]]:
+    def oldest(self, queue: str) -> float | None:
+        """When the caller waiting longest in ``queue`` joined it (None: nobody waits)."""
+        q = self.figures.get(queue)
+        return min(q.waiting.values()) if q is not None and q.waiting else None
+
+    def snapshot(self, board: AgentBoard, now: float, today: Report) -> list[dict[str, Any]]:
+        """Per queue: who waits now, its agents now, and ``today``'s calls (the report's
+        figures of the day: ``ReportBuilder.settled``)."""
         rows = []
         for name in sorted(self.figures):
             q = self.figures[name]
             states = [a.state(now) for a in board.agents.values() if name in a.queues]
+            oldest = self.oldest(name)
+            day = today.by_queue.get(name, Tally())
             rows.append({
                 "queue": name,
                 "title": self.queues.queues[name].title if name in self.queues.queues else "",
                 "waiting": len(q.waiting),
-                "longest_wait_s": round(now - min(q.waiting.values()), 1) if q.waiting else 0,
+                "longest_wait_s": round(now - oldest, 1) if oldest is not None else 0,
                 "available": states.count(AgentState.AVAILABLE),
                 "busy": sum(s in (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAPUP)
                             for s in states),
                 "paused": states.count(AgentState.PAUSED),
-                "answered": q.answered,
-                "in_target_pct": round(100 * q.answered_in_target / q.answered, 1)
-                if q.answered else None,
-                "abandoned": q.abandoned,
-                "overflowed": q.overflowed,
+                "answered": day.answered,
+                "in_target_pct": None if day.service_level is None
+                else round(100 * day.service_level, 1),
+                "abandoned": day.abandoned,
+                "overflowed": day.overflowed,
             })
         return rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,12 +94,16 @@ class Replayer:
     def __init__(self, config: Config, current_hash: str, *, speed: float | None = None,
                  only_call: str | None = None,
                  on_progress: Callable[[int], None] | None = None,
-                 on_divergence: Callable[[Divergence], None] = lambda _d: None) -> None:
+                 on_divergence: Callable[[Divergence], None] = lambda _d: None,
+                 on_line: Callable[[Mapping[str, Any]], None] = lambda _r: None) -> None:
+        """``on_line``: every line the replayed engine logs, as the call log would write it
+        (as a live engine's listeners get them: ``CallLog.listen``)."""
         self.config = config
         self.current_hash = current_hash
         self.speed = speed
         self.only_call = only_call
         self.on_progress = on_progress
+        self.on_line = on_line
         self.result = ReplayResult()
         self.comparator = Comparator(on_divergence)
         self.result.divergences = self.comparator.divergences
@@ -302,6 +306,7 @@ class Replayer:
     def _drain(self) -> None:
         captured, self._captured = self._captured, []
         for record in captured:
+            self.on_line(record)
             event = record.get("event")
             if event not in DECISIONS:
                 continue

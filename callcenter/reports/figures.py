@@ -13,10 +13,20 @@ Definitions (GB/T 33358-2016 terms; how they are counted here):
 - 15秒接通率 = answered within 15 s of joining the queue / answered.
 - 平均应答时长 ASA = mean queue wait of answered calls; 平均处理时长 AHT = mean talk time
   (answer → call end) + the queue's configured wrap-up.
+- A caller a supervisor moved into another queue (``queue.moved``) counts in the queue that
+  answered them (or that they left); their wait before the move counts in ASA, the 15 s rate
+  and the 5 s rule.
+- 溢出 overflowed: left a queue by its overflow rule (``queue.overflowed``) — per queue the
+  calls that overflowed out of it, in the total the calls that overflowed at least once.
+
+A call counts in the day it started (the machine's time zone: the centre's, Asia/Shanghai)
+once it has ended. The wallboard counts today live with this same code
+(:mod:`callcenter.wallboard.day`).
 """
 
 from __future__ import annotations
 
+import copy
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +43,9 @@ MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号�
               "subcenter": "设分中心", "unknown": "其他号码"}
 LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
 CALL_LINES = frozenset({"call.started", "call.routed", "queue.answered", "queue.abandoned",
-                        "callback.requested", "subcenter.answered", "call.ended"})
+                        "queue.overflowed", "queue.moved", "callback.requested",
+                        "subcenter.answered",
+                        "call.ended"})
 
 
 def pct(x: float | None) -> str:
@@ -58,6 +70,7 @@ class Tally:
     talk_count: int = 0
     wrapup_total_s: float = 0.0
     callbacks: int = 0
+    overflowed: int = 0  # not in row(): the queue table adds it (render.py)
 
     @property
     def connection_rate(self) -> float | None:
@@ -105,6 +118,8 @@ class _Call:
     abandoned_wait: float | None = None
     callback: bool = False
     subcenter_answered: bool = False
+    moved_wait_s: float = 0.0  # waited in queues a supervisor moved the caller out of
+    overflowed_from: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -124,7 +139,8 @@ class Report:
     handoffs: Counter[str] = field(default_factory=Counter)
 
 
-def _day(ts: float) -> date:
+def local_day(ts: float) -> date:
+    """The day a moment belongs to, as the centre counts days (the machine's time zone)."""
     return datetime.fromtimestamp(ts).date()
 
 
@@ -158,7 +174,7 @@ class ReportBuilder:
         if event and str(event).startswith("transfer.") and event != "transfer.handoff":
             if event != "transfer.started" and event != "transfer.answered":
                 ts = parse_ts(str(record["ts"]))
-                if self._in_period(_day(ts)):
+                if self._in_period(local_day(ts)):
                     self.report.transfers[(str(record.get("destination", "")),
                                            str(record.get("mode", "")),
                                            str(event).split(".", 1)[1])] += 1
@@ -184,11 +200,15 @@ class ReportBuilder:
         elif event == "queue.answered" and call.answered_at is None:
             call.answered_at = parse_ts(str(record["ts"]))
             call.queue, call.agent = str(record.get("queue", "")), str(record.get("agent", ""))
-            call.wait_s = float(record.get("wait_s", 0))
+            call.wait_s = float(record.get("wait_s", 0)) + call.moved_wait_s
         elif event == "queue.abandoned":
-            call.abandoned_wait = float(record.get("wait_s", 0))
+            call.abandoned_wait = float(record.get("wait_s", 0)) + call.moved_wait_s
             if call.answered_at is None:  # the queue that answered counts, whatever the order
                 call.queue = str(record.get("queue", ""))
+        elif event == "queue.overflowed":
+            call.overflowed_from.append(str(record.get("queue", "")))
+        elif event == "queue.moved":  # the wait before the move counts in the answer's
+            call.moved_wait_s += float(record.get("wait_s", 0))
         elif event == "callback.requested":
             call.callback = True
         elif event == "subcenter.answered":  # the engine's decision (no frames read here)
@@ -217,21 +237,40 @@ class ReportBuilder:
             call, ended = self._ended.pop(key)
             self._finish(call, ended)
 
-    def _finish(self, call: _Call, ended: float) -> None:
+    def _report_of(self, day: date) -> Report:
+        """Where a call that started on ``day`` counts (a live count keeps one per day)."""
+        return self.report
+
+    def settled(self, day: date | None = None) -> Report:
+        """The figures as if the log ended now (what :meth:`feed` gives at its end), without
+        ending anything: a copy of the report of ``day`` (default: the one report) with the
+        calls that ended but may still get late lines counted in."""
+        report = copy.deepcopy(self.report if day is None else self._report_of(day))
+        for call, ended in self._ended.values():
+            if day is None or (call.started is not None and local_day(call.started) == day):
+                self._finish(call, ended, report)
+        report.unfinished = sum(c.started is not None for c in self._calls.values())
+        return report
+
+    def _finish(self, call: _Call, ended: float, into: Report | None = None) -> None:
         if call.started is None:  # began before the log did
             return
-        day = _day(call.started)
+        day = local_day(call.started)
         if not call.public or not self._in_period(day):
             return
-        self.report.days.add(day)
+        report = into if into is not None else self._report_of(day)
+        report.days.add(day)
         hour = datetime.fromtimestamp(call.started).hour
         hotline = call.hotline or call.dialed
-        groups = [self.report.total, self.report.by_hotline[hotline],
-                  self.report.by_mode[call.mode or "unknown"], self.report.by_hour[hour]]
+        groups = [report.total, report.by_hotline[hotline],
+                  report.by_mode[call.mode or "unknown"], report.by_hour[hour]]
         if call.queue:
-            groups.append(self.report.by_queue[call.queue])
+            groups.append(report.by_queue[call.queue])
+        for queue in call.overflowed_from:
+            report.by_queue[queue].overflowed += 1
+        report.total.overflowed += bool(call.overflowed_from)
         answered = call.answered_at is not None or call.subcenter_answered
-        agent_tally = self.report.by_agent[call.agent] if call.agent else None
+        agent_tally = report.by_agent[call.agent] if call.agent else None
         for tally in groups + ([agent_tally] if agent_tally is not None else []):
             if tally is not agent_tally:
                 tally.offered += 1

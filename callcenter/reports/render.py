@@ -46,7 +46,8 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
                                         key=lambda kv: -kv[1].offered), builder.hotline_name),
         "by_mode": rows("类别", sorted(report.by_mode.items(), key=lambda kv: -kv[1].offered),
                         lambda m: MODE_NAMES.get(m, m)),
-        "by_queue": rows("队列", sorted(report.by_queue.items())),
+        "by_queue": [{**row, "溢出": report.by_queue[row["队列"]].overflowed}
+                     for row in rows("队列", sorted(report.by_queue.items()))],
         "by_hour": rows("小时", sorted(report.by_hour.items())),
         "by_agent": [{"坐席": agent, "接听量": t.answered, "平均通话s": sec(t.talk_s),
                       "平均处理s": sec(t.aht_s), "平均应答s": sec(t.asa_s)}

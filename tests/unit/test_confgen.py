@@ -55,7 +55,8 @@ def test_everything_binds_to_loopback_and_modules_are_explicit() -> None:
     assert "bindaddr = 127.0.0.1" in files["manager.conf"]
     assert "bind = 127.0.0.1:5060" in files["pjsip.conf"]
     assert "enabled = yes\nbindaddr = 127.0.0.1\n" in files["http.conf"]  # browser phones
-    seats = 5 + 2 * len(CONFIG.agents.agents)  # sub-centers, agents' desk and browser phones
+    # sub-centers, agents' and supervisors' desk and browser phones
+    seats = 5 + 2 * len(CONFIG.agents.agents) + 2 * len(CONFIG.agents.supervisors)
     assert files["pjsip.conf"].count("bind_rtp_to_media_address = yes") == 1 + seats
 
 

@@ -26,6 +26,8 @@ from callcenter.config.loader import (
     agent_web_endpoint,
     collect,
     load_config,
+    supervisor_endpoint,
+    supervisor_web_endpoint,
 )
 from callcenter.config.models import SubcenterDestination
 from callcenter.errors import AsteriskControlError
@@ -113,6 +115,8 @@ def _hostile_agents(data: Any) -> None:
     data["agents"]["1001"]["name"] = LABELS[0]
     for index, label in enumerate(LABELS):
         data["agents"][str(9000 + index)] = {"name": label, "skills": {"q12345": 1}}
+    data["supervisors"]["sun.li"] = {"name": LABELS[0]}
+    data["supervisors"]["x.y-z_9"] = {"name": LABELS[-1]}
 
 
 def _hostile_queues(data: Any) -> None:
@@ -174,6 +178,10 @@ def _seat_descriptions(config: Config) -> dict[str, str]:
            for agent_id, agent in config.agents.agents.items()}
     out |= {agent_web_endpoint(agent_id): f"Browser softphone of agent {agent_id} {agent.name}"
             for agent_id, agent in config.agents.agents.items()}
+    out |= {supervisor_endpoint(user): f"Supervisor {user} {s.name}"
+            for user, s in config.agents.supervisors.items()}
+    out |= {supervisor_web_endpoint(user): f"Browser softphone of supervisor {user} {s.name}"
+            for user, s in config.agents.supervisors.items()}
     for hotline in config.hotlines.hotlines:
         d = hotline.destination
         if d is not None and d.endpoint is not None:
@@ -220,7 +228,8 @@ def test_every_file_reads_as_the_configuration_says(hostile_dir: Path) -> None:
 def _check_pjsip(config: Config, secrets: Secrets, conf: ConfFile, shipped: ConfFile) -> None:
     endpoints = config.sip_endpoints
     assert LONG_ENDPOINT in endpoints
-    browsers = sorted(agent_web_endpoint(a) for a in config.agents.agents)
+    browsers = sorted([*(agent_web_endpoint(a) for a in config.agents.agents),
+                       *(supervisor_web_endpoint(u) for u in config.agents.supervisors)])
     seats = [name for name in endpoints if name not in browsers]
     # the seats' softphones (sub-centers, agents' desks), then the agents' browser softphones
     assert conf.section_names == ["global", "transport-udp", "transport-ws", "carrier",

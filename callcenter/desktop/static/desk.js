@@ -101,6 +101,8 @@ function watchAgent() {
   stream.addEventListener("ticket", (e) => openTicket(JSON.parse(e.data).ticket));
   stream.addEventListener("missed", () => { $("call-card").textContent = "未接来电"; });
   stream.addEventListener("ended", () => endCall());
+  // a supervisor paused, resumed or signed out this agent, or changed their queues: why
+  stream.addEventListener("supervisor", (e) => say(JSON.parse(e.data).text));
   stream.onerror = () => { $("phone-state").textContent = "与系统的连接中断，正在重连…"; };
 }
 

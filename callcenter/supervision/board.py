@@ -1,0 +1,107 @@
+"""The live monitoring sessions and the checks around them. Pure and synchronous (time is
+passed in).
+
+:meth:`MonitorBoard.apply` reads typed AMI events as the transitions of
+:mod:`callcenter.supervision.state` (which session, which leg); the desk calls the others
+(its commands, Asterisk's replies). Each returns the effects to carry out; a session that is
+over leaves :attr:`MonitorBoard.live`.
+"""
+
+from __future__ import annotations
+
+from callcenter.ami import events as ev
+from callcenter.errors import SupervisionConflict, UnknownSession
+from callcenter.supervision.model import MonitorMode, Phase, Session
+from callcenter.supervision.outcomes import Effect, HangUp
+from callcenter.supervision.state import requested, state_of
+
+MAX_ORPHANS = 1000  # legs of sessions stopped before Asterisk named them
+
+
+class MonitorBoard:
+    def __init__(self) -> None:
+        self.live: dict[str, Session] = {}  # by session id, until it is over
+        # leg uids of sessions that ended before their leg appeared: hung up when it does
+        self.orphans: dict[str, None] = {}
+
+    # -- queries and the commands' checks ------------------------------------------------
+
+    def of_supervisor(self, supervisor: str) -> Session | None:
+        return next((s for s in self.live.values() if s.supervisor == supervisor), None)
+
+    def on_call(self, call_id: str) -> Session | None:
+        return next((s for s in self.live.values() if s.call_id == call_id), None)
+
+    def get(self, session_id: str) -> Session:
+        found = self.live.get(session_id)
+        if found is None:
+            raise UnknownSession(f"no live monitoring session {session_id[:40]!r}")
+        return found
+
+    def check_free(self, supervisor: str, call_id: str, agent: str) -> None:
+        """One session per supervisor, one per call (else SupervisionConflict)."""
+        mine = self.of_supervisor(supervisor)
+        if mine is not None:
+            raise SupervisionConflict(f"{supervisor} is already monitoring agent {mine.agent} "
+                                      f"(session {mine.id}): stop it first")
+        theirs = self.on_call(call_id)
+        if theirs is not None:
+            raise SupervisionConflict(f"the call of agent {agent} is already monitored by "
+                                      f"{theirs.supervisor}")
+
+    # -- what the desk does ------------------------------------------------------------------
+
+    def start(self, s: Session) -> list[Effect]:
+        self.live[s.id] = s
+        return requested(s)
+
+    def mode_changed(self, s: Session, mode: MonitorMode, ts: float) -> list[Effect]:
+        if s.phase is Phase.RINGING:
+            raise SupervisionConflict("the supervisor's softphone has not answered yet: "
+                                      "answer it, then change the mode")
+        return self._kept(s, state_of(s).mode_changed(s, mode, ts))
+
+    def stop_requested(self, s: Session, ts: float) -> list[Effect]:
+        return self._kept(s, state_of(s).stop_requested(s, ts))
+
+    def originate_failed(self, s: Session, ts: float, reason: int | None) -> list[Effect]:
+        return self._kept(s, state_of(s).originate_failed(s, ts, reason))
+
+    def _kept(self, s: Session, effects: list[Effect]) -> list[Effect]:
+        if s.phase is Phase.ENDED:
+            self.live.pop(s.id, None)
+            if not s.leg_channel:
+                self.orphans[s.leg_uid] = None
+                while len(self.orphans) > MAX_ORPHANS:
+                    del self.orphans[next(iter(self.orphans))]
+        return effects
+
+    # -- AMI events ------------------------------------------------------------------------
+
+    def apply(self, event: ev.AmiEvent, ts: float) -> list[Effect]:
+        if isinstance(event, ev.Newchannel) and event.uniqueid in self.orphans:
+            del self.orphans[event.uniqueid]
+            return [HangUp(event.channel)]
+        effects: list[Effect] = []
+        for s in list(self.live.values()):
+            effects += self._kept(s, self._transition(s, event, ts))
+        return effects
+
+    @staticmethod
+    def _transition(s: Session, event: ev.AmiEvent, ts: float) -> list[Effect]:
+        state = state_of(s)
+        if isinstance(event, ev.Newchannel) and event.uniqueid == s.leg_uid:
+            s.leg_channel = event.channel
+        elif isinstance(event, ev.Newstate) and event.uniqueid == s.leg_uid:
+            if event.state is ev.ChannelState.UP:
+                return state.supervisor_answered(s, ts)
+        elif isinstance(event, ev.OriginateResponse) and event.uniqueid == s.leg_uid:
+            if event.success:
+                return state.supervisor_answered(s, ts)
+            return state.originate_failed(s, ts, event.reason)
+        elif isinstance(event, ev.Hangup):
+            if event.uniqueid == s.leg_uid:
+                return state.supervisor_hung_up(s, ts)
+            if event.uniqueid == s.spied_uid or event.channel == s.spied_channel:
+                return state.spied_gone(s, ts)
+        return []

@@ -1,0 +1,62 @@
+"""The supervisor's commands (supervisor role only: :mod:`callcenter.permissions`), through
+the one command layer like every other (role check, audit row):
+
+- ``supervise.pause`` / ``supervise.unpause`` / ``supervise.logout`` ``{agent, reason}``:
+  the agent's desktop shows who did it and why;
+- ``supervise.skills`` ``{agent, skills: {queue: penalty}}``: the agent's queues for the rest
+  of the shift (the audit row has old → new);
+- ``supervise.move_caller`` ``{call | queue + position, to_queue}``: a waiting caller into
+  another queue;
+- ``monitor.start`` ``{agent, mode, device}``, ``monitor.mode`` ``{session, mode}``,
+  ``monitor.stop`` ``{session}``, ``monitor.list``: listen / whisper / barge from the
+  supervisor's softphone (``device``: ``sip`` the desk one, ``webrtc`` the browser's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callcenter.actors import Actor
+from callcenter.commands import Args, Handler, text
+from callcenter.supervision.control import SupervisorControl
+from callcenter.supervision.desk import MonitorDesk
+
+
+def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> dict[str, Handler]:
+    async def pause(args: Args, actor: Actor) -> Any:
+        return await control.pause(text(args, "agent"), text(args, "reason"), actor)
+
+    async def unpause(args: Args, actor: Actor) -> Any:
+        return await control.unpause(text(args, "agent"),
+                                     text(args, "reason", required=False), actor)
+
+    async def logout(args: Args, actor: Actor) -> Any:
+        return await control.logout(text(args, "agent"), text(args, "reason"), actor)
+
+    async def skills(args: Args, actor: Actor) -> Any:
+        return await control.skills(text(args, "agent"), args.get("skills"), actor)
+
+    async def move_caller(args: Args, _actor: Actor) -> Any:
+        return await control.move_caller(
+            text(args, "call", required=False), text(args, "queue", required=False),
+            text(args, "position", required=False), text(args, "to_queue"))
+
+    async def start(args: Args, actor: Actor) -> Any:
+        return await monitor.start(
+            actor, text(args, "agent"), text(args, "mode", required=False, default="listen"),
+            supervisor=text(args, "supervisor", required=False),
+            device=text(args, "device", required=False, default="sip"))
+
+    async def mode(args: Args, actor: Actor) -> Any:
+        return await monitor.mode(actor, text(args, "session"), text(args, "mode"))
+
+    async def stop(args: Args, actor: Actor) -> Any:
+        return await monitor.stop(actor, text(args, "session"))
+
+    async def sessions(_args: Args, _actor: Actor) -> Any:
+        return monitor.snapshot()
+
+    return {"supervise.pause": pause, "supervise.unpause": unpause,
+            "supervise.logout": logout, "supervise.skills": skills,
+            "supervise.move_caller": move_caller, "monitor.start": start,
+            "monitor.mode": mode, "monitor.stop": stop, "monitor.list": sessions}

@@ -1,0 +1,270 @@
+"""The monitor desk: a supervisor listens to, whispers into or barges into an agent's live
+call from their own softphone (desk or browser), switches the mode during the session, and
+ends it — or the call's end ends it.
+
+How it is done on Asterisk (ASTERISK-LAB.md): an AMI Originate calls the supervisor's
+softphone (``supervisor-<user>``, agents.yaml ``supervisors:``) into
+``ChanSpy(<the agent's channel>,qESud…)``; a mode switch is the digit 4 / 5 / 6 the running
+ChanSpy reads (AMI PlayDTMF with Receive); stopping hangs up the supervisor's leg. The call
+itself is never touched. A supervisor monitors the calls of the floor they supervise — every
+agent's, for now (:func:`may_monitor`).
+
+The desk does the I/O only: commands and AMI events go to the :class:`MonitorBoard` (pure:
+:mod:`~callcenter.supervision.board`, phases in :mod:`~callcenter.supervision.state`); the
+effects it returns become AMI actions (:mod:`~callcenter.supervision.dialplan`), log lines
+(``monitor.*``: never a caller's number) and the session's audit row when it ends (who,
+which agent and call, the modes with their seconds, start, end, why) — the start is the
+``monitor.start`` command's own row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from callcenter import audit
+from callcenter.actors import Actor, Role
+from callcenter.ami import actions
+from callcenter.ami import events as ev
+from callcenter.ami.client import ActionSender
+from callcenter.audit import OK, AuditEntry, AuditTrail
+from callcenter.calllog.writer import iso_ts
+from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
+from callcenter.config.loader import DEVICES, Config, supervisor_interface
+from callcenter.errors import (
+    AmiActionFailed,
+    AmiNotConnected,
+    Forbidden,
+    SupervisionConflict,
+    SupervisionError,
+    UnknownAgent,
+)
+from callcenter.supervision import dialplan
+from callcenter.supervision.board import MonitorBoard
+from callcenter.supervision.model import Session, mode_of
+from callcenter.supervision.outcomes import (
+    AmiWork,
+    Answered,
+    CallSupervisor,
+    Effect,
+    Ended,
+    HangUp,
+    ModeChanged,
+    SwitchMode,
+)
+from callcenter.supervision.state import durations
+from callcenter.tasks import TaskSet
+
+log = structlog.get_logger("supervision")
+
+
+def may_monitor(supervisor: str, agent: str) -> bool:
+    """Whether the supervisor supervises the agent's floor: every agent, for now (floors are
+    not configured yet)."""
+    return True
+
+
+class MonitorDesk:
+    def __init__(self, send: ActionSender, tracker: CallTracker,
+                 config: Callable[[], Config], clock: Callable[[], float], *,
+                 audit_trail: Callable[[], AuditTrail | None] = lambda: None,
+                 on_change: Callable[[dict[str, object]], None] = lambda _view: None) -> None:
+        self.send = send
+        self.tracker = tracker
+        self.config = config
+        self.clock = clock
+        self.audit_trail = audit_trail
+        self.on_change = on_change  # a session began, changed mode or ended (a wallboard)
+        self.board = MonitorBoard()
+        self._tasks = TaskSet("monitor-desk")
+
+    @property
+    def live(self) -> dict[str, Session]:
+        return self.board.live
+
+    def snapshot(self) -> list[dict[str, object]]:
+        return [s.describe() for s in self.live.values()]
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _supervisor(self, actor: Actor, named: str) -> str:
+        """Whose softphone is called: a supervisor's own (by their user name); the root
+        (the CLI) names one."""
+        who = actor.name if actor.role is Role.SUPERVISOR else named
+        if actor.role is Role.SUPERVISOR and named and named != actor.name:
+            raise Forbidden(f"a supervisor monitors from their own softphone ({actor.name})")
+        if not who:
+            raise SupervisionError("name the supervisor whose softphone is called "
+                                   "('supervisor')")
+        if who not in self.config().agents.supervisors:
+            raise SupervisionError(f"{who} has no softphone to monitor from: add them to "
+                                   "agents.yaml supervisors:, then reload")
+        return who
+
+    def _agent_call(self, agent: str) -> tuple[LiveCall, str]:
+        for call in self.tracker.calls.values():
+            if call.agent == agent and call.agent_channel:
+                uid = channel_uniqueid(call, call.agent_channel)
+                if uid is not None:
+                    return call, uid
+        raise SupervisionConflict(f"agent {agent} has no call to monitor")
+
+    async def start(self, actor: Actor, agent: str, mode: str = "listen", *,
+                    supervisor: str = "", device: str = "sip",
+                    session_id: str | None = None) -> dict[str, object]:
+        """Call the supervisor's softphone into the agent's call in ``mode``; returns while
+        it rings (``monitor.list`` shows when it is answered)."""
+        who = self._supervisor(actor, supervisor)
+        if device not in DEVICES:
+            raise SupervisionError(f"device {device!r} is not one of {', '.join(DEVICES)} "
+                                   "(the desk softphone or the browser's)")
+        try:
+            wanted = mode_of(mode)
+        except ValueError as exc:
+            raise SupervisionError(str(exc)) from None
+        if agent not in self.config().agents.agents:
+            raise UnknownAgent(f"unknown agent {agent!r}")
+        if not may_monitor(who, agent):
+            raise Forbidden(f"agent {agent} is not on the floor {who} supervises")
+        call, spied_uid = self._agent_call(agent)
+        self.board.check_free(who, call.call_id, agent)
+        s = Session(id=session_id or uuid.uuid4().hex[:12], actor=actor, supervisor=who,
+                    interface=supervisor_interface(who, device), agent=agent,
+                    call_id=call.call_id, spied_channel=call.agent_channel,
+                    spied_uid=spied_uid, mode=wanted, requested_at=self.clock())
+        audit.note(f"session {s.id}, call {s.call_id}, from {s.interface}")
+        log.info("monitor.requested", ts=s.requested_at, call_id=s.call_id, session=s.id,
+                 supervisor=who, agent=agent, mode=wanted.value)
+        await self._perform(self.board.start(s))
+        if s.reason:  # the Originate was refused at once
+            raise SupervisionError(f"the supervisor's softphone was not called: {s.reason}")
+        return s.describe()
+
+    def _own(self, actor: Actor, session_id: str) -> Session:
+        s = self.board.get(session_id)
+        if actor.role is Role.SUPERVISOR and s.supervisor != actor.name:
+            raise Forbidden(f"session {s.id} is {s.supervisor}'s")
+        return s
+
+    async def mode(self, actor: Actor, session_id: str, mode: str) -> dict[str, object]:
+        s = self._own(actor, session_id)
+        try:
+            wanted = mode_of(mode)
+        except ValueError as exc:
+            raise SupervisionError(str(exc)) from None
+        before, history = s.mode, list(s.modes)
+        effects = self.board.mode_changed(s, wanted, self.clock())
+        try:
+            await self._perform(effects, required=True)
+        except (AmiActionFailed, AmiNotConnected) as exc:
+            s.mode, s.modes = before, history
+            raise SupervisionError(f"the mode was not changed ({before.value}): "
+                                   f"{exc.message}") from None
+        return s.describe()
+
+    async def stop(self, actor: Actor, session_id: str) -> dict[str, object]:
+        s = self._own(actor, session_id)
+        await self._perform(self.board.stop_requested(s, self.clock()))
+        return s.describe()
+
+    # -- events --------------------------------------------------------------------------
+
+    def on_event(self, event: ev.AmiEvent, ts: float) -> None:
+        for effect in self.board.apply(event, ts):
+            if isinstance(effect, AmiWork):
+                self._tasks.spawn(self._act(effect))
+            else:
+                self._note(effect)
+
+    # -- effects -------------------------------------------------------------------------
+
+    async def _perform(self, effects: list[Effect], *, required: bool = False) -> None:
+        """Effects of a command, in order, before it returns (``required``: a refused
+        action raises)."""
+        for effect in effects:
+            if isinstance(effect, AmiWork):
+                await self._act(effect, required=required)
+            else:
+                self._note(effect)
+
+    async def _act(self, effect: AmiWork, *, required: bool = False) -> None:
+        if isinstance(effect, CallSupervisor):
+            await self._call_supervisor(effect.session)
+        elif isinstance(effect, SwitchMode):
+            await self._send(dialplan.switch_mode(effect.session.leg_channel, effect.mode),
+                             required=required)
+        elif isinstance(effect, HangUp):
+            await self._send(actions.hangup(effect.channel))
+
+    async def _call_supervisor(self, s: Session) -> None:
+        try:
+            reply = await self.send(dialplan.supervisor_leg(s))
+            refused = "" if reply.success else reply.message
+        except (AmiActionFailed, AmiNotConnected) as exc:
+            refused = exc.message
+        if refused:
+            log.warning("monitor.originate_refused", session=s.id, message=refused)
+            await self._perform(self.board.originate_failed(s, self.clock(), None))
+
+    async def _send(self, action: actions.AmiAction, *, required: bool = False) -> None:
+        try:
+            reply = await self.send(action)
+            if reply.success:
+                return
+            failure: AmiActionFailed | AmiNotConnected = AmiActionFailed(
+                f"{action.name}: {reply.message}")
+        except (AmiActionFailed, AmiNotConnected) as exc:
+            failure = exc
+        if required:
+            raise failure
+        log.info("monitor.action_failed", action=action.name, error=failure.message)
+
+    def _note(self, effect: Effect) -> None:
+        if isinstance(effect, Answered):
+            s = effect.session
+            log.info("monitor.answered", ts=effect.ts, call_id=s.call_id, session=s.id,
+                     supervisor=s.supervisor, agent=s.agent, mode=s.mode.value,
+                     ring_s=round(effect.ts - s.requested_at, 3))
+        elif isinstance(effect, ModeChanged):
+            s = effect.session
+            log.info("monitor.mode", ts=effect.ts, call_id=s.call_id, session=s.id,
+                     supervisor=s.supervisor, agent=s.agent, mode=effect.mode.value)
+        elif isinstance(effect, Ended):
+            self._ended(effect.session, effect.ts)
+            return
+        else:
+            return
+        self.on_change(effect.session.describe())
+
+    def _ended(self, s: Session, ts: float) -> None:
+        spent = durations(s)
+        talked = round(ts - s.answered_at, 1) if s.answered_at is not None else 0.0
+        log.info("monitor.ended", ts=ts, call_id=s.call_id, session=s.id,
+                 supervisor=s.supervisor, agent=s.agent, reason=s.reason, duration_s=talked,
+                 modes=spent)
+        self.on_change(s.describe())
+        detail = "; ".join([
+            f"session={s.id}", f"supervisor={s.supervisor}", f"call={s.call_id}",
+            "modes=" + (", ".join(f"{m} {sec}s" for m, sec in spent.items())
+                        or "+".join(m for m, _ in s.modes)),
+            f"requested={iso_ts(s.requested_at)}",
+            f"started={iso_ts(s.answered_at) if s.answered_at is not None else '-'}",
+            f"ended={iso_ts(ts)}", f"duration_s={talked}", f"reason={s.reason}"])
+        entry = AuditEntry.of(s.actor, _iso(ts), "monitor.session", f"agent {s.agent}", OK,
+                              detail)
+        self._tasks.spawn(self._record(entry))
+
+    async def _record(self, entry: AuditEntry) -> None:
+        trail = self.audit_trail()
+        if trail is None:  # the log line above keeps it
+            log.warning("audit.unavailable", action=entry.action, user=entry.user)
+            return
+        await trail.record(entry)
+
+
+def _iso(ts: float) -> str:
+    """The audit trail's time format (callcenter.users.store.iso)."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,91 @@
+"""The supervisor's routes of the HTTP API (:func:`add_routes`, called by
+``callcenter.api.server.build_app``); each runs a command of :mod:`.commands`:
+
+    POST /api/supervise/agents/{id}/pause    body {"reason": "请先处理培训任务"} (also unpause,
+                                             logout; the agent's desktop shows the reason)
+    POST /api/supervise/agents/{id}/skills   body {"skills": {"q12345": 0, "q12315": 2}}:
+                                             queue → penalty for the rest of the shift
+    POST /api/supervise/move-caller          body {"call": "…", "to_queue": "q12345"} or
+                                             {"queue": "q12315", "position": 1, "to_queue": …}
+    GET  /api/monitor                        the live monitoring sessions
+    POST /api/monitor                        body {"agent": "1001", "mode": "listen",
+                                             "device": "sip"}: the supervisor's softphone
+                                             rings, answered it hears the call
+    POST /api/monitor/{session}/mode         body {"mode": "whisper"} (listen, whisper, barge)
+    POST /api/monitor/{session}/stop
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from callcenter.errors import CommandError, UnknownCommand
+
+AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
+MOVE_FIELDS = ("call", "queue", "position", "to_queue")
+
+
+class Command(Protocol):
+    """``build_app``'s way to run a command for a request and answer with its result."""
+
+    def __call__(self, request: web.Request, command_name: str,
+                 **args: Any) -> Awaitable[web.Response]: ...
+
+
+async def _body(request: web.Request, example: str) -> dict[str, Any]:
+    """The JSON object a POST carries ({} when there is none)."""
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise CommandError(f"the body must be a JSON object like {example}")
+    return data
+
+
+def add_routes(app: web.Application, command: Command) -> None:
+    async def agent_action(request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in AGENT_ACTIONS:
+            raise UnknownCommand(f"unknown supervisor action {action!r} "
+                                 f"({', '.join(AGENT_ACTIONS)})")
+        agent = request.match_info["agent"]
+        if action == "skills":
+            given = await _body(request, '{"skills": {"q12345": 0}}')
+            return await command(request, "supervise.skills", agent=agent,
+                                 skills=given.get("skills"))
+        given = await _body(request, '{"reason": "请先处理培训任务"}')
+        return await command(request, f"supervise.{action}", agent=agent,
+                             reason=given.get("reason"))
+
+    async def move_caller(request: web.Request) -> web.Response:
+        given = await _body(request, '{"call": "…", "to_queue": "q12345"}')
+        return await command(request, "supervise.move_caller",
+                             **{k: given[k] for k in MOVE_FIELDS if k in given})
+
+    async def sessions(request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return await command(request, "monitor.list")
+        given = await _body(request, '{"agent": "1001", "mode": "listen"}')
+        return await command(request, "monitor.start",
+                             **{k: given[k] for k in ("agent", "mode", "device") if k in given})
+
+    async def session_mode(request: web.Request) -> web.Response:
+        given = await _body(request, '{"mode": "whisper"}')
+        return await command(request, "monitor.mode", session=request.match_info["session"],
+                             mode=given.get("mode"))
+
+    async def session_stop(request: web.Request) -> web.Response:
+        return await command(request, "monitor.stop", session=request.match_info["session"])
+
+    app.router.add_post("/api/supervise/agents/{agent}/{action}", agent_action)
+    app.router.add_post("/api/supervise/move-caller", move_caller)
+    app.router.add_get("/api/monitor", sessions)
+    app.router.add_post("/api/monitor", sessions)
+    app.router.add_post("/api/monitor/{session}/mode", session_mode)
+    app.router.add_post("/api/monitor/{session}/stop", session_stop)

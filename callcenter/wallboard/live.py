@@ -1,0 +1,138 @@
+"""The live wallboard of the engine: what the board is computed from (the agent desk, the
+queue watch, today's figures, the callbacks waiting) and what tells it that it changed —
+the engine's AMI events, the lines it logs (``CallLog.listen``), a callback stored or
+worked. The composition root (:mod:`callcenter.app`) wires it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+
+from callcenter.agents.desk import AgentDesk
+from callcenter.ami import events as ev
+from callcenter.calllog.writer import CallLog
+from callcenter.config.loader import Config
+from callcenter.queues.watch import QueueWatch
+from callcenter.reports.figures import Report
+from callcenter.routing.decide import Router
+from callcenter.store.db import Store
+from callcenter.tasks import TaskSet
+from callcenter.wallboard.board import BoardState, board
+from callcenter.wallboard.catchup import read_day
+from callcenter.wallboard.day import DayFigures
+from callcenter.wallboard.notifier import WallboardBus, WallboardNotifier
+
+log = structlog.get_logger("wallboard")
+
+# what changes the board besides today's call lines: callers joining and leaving queues,
+# agents' memberships, pauses (and their reasons) and calls
+EVENTS = (ev.QueueCallerJoin, ev.QueueCallerLeave, ev.QueueCallerAbandon, ev.QueueEntryListed,
+          ev.QueueMemberEvent, ev.QueueMemberRemoved, ev.AgentCalled, ev.AgentConnect,
+          ev.AgentComplete, ev.AgentRingNoAnswer)
+LINES = frozenset({"agent.state", "queue.joined", "ami.resynced"})
+
+
+def wrapups(config: Config) -> dict[str, int]:
+    return {name: q.wrapup_s for name, q in config.queues.queues.items()}
+
+
+class Wallboard:
+    def __init__(self, config: Config, agent_desk: AgentDesk, queue_watch: QueueWatch,
+                 store: Callable[[], Store | None], clock: Callable[[], float]) -> None:
+        self.config = config
+        self.agent_desk = agent_desk
+        self.queue_watch = queue_watch
+        self.day = DayFigures(wrapups(config))
+        self.bus = WallboardBus()
+        self.notifier = WallboardNotifier(self.bus, self.board, clock)
+        self._store = store
+        self._clock = clock
+        self._callbacks: dict[str, int] | None = None
+        self._tasks = TaskSet("wallboard")
+
+    def reconfigure(self, config: Config, _router: Router) -> None:
+        self.config = config
+        self.day.reconfigure(wrapups(config))
+        self.notifier.changed()
+
+    # -- what it is told -------------------------------------------------------------------
+
+    def on_line(self, record: Mapping[str, Any]) -> None:
+        """A line the engine logs (its call lines are today's figures). Called while the
+        line is written: whatever goes wrong here must not reach the engine's logging."""
+        try:
+            counted = self.day.on_line(record)
+        except Exception as exc:
+            said = {"line_event": str(record.get("event")), "error": type(exc).__name__}
+            with contextlib.suppress(RuntimeError):  # said once the line is written
+                asyncio.get_running_loop().call_soon(
+                    lambda: log.warning("wallboard.line_unreadable", **said))
+            return
+        if counted or record.get("event") in LINES:
+            self.notifier.changed()
+
+    def on_event(self, event: ev.AmiEvent, _ts: float) -> None:
+        if isinstance(event, EVENTS):
+            self.notifier.changed()
+
+    def callbacks_changed(self) -> None:
+        """A callback request was stored or worked: count them again."""
+        self._tasks.spawn(self.refresh_callbacks())
+
+    async def refresh_callbacks(self) -> None:
+        store = self._store()
+        if store is None:
+            return
+        rows = await store.open_callbacks()
+        self._callbacks = dict(Counter(str(r["queue"]) for r in rows))
+        self.notifier.changed()
+
+    # -- the board -------------------------------------------------------------------------
+
+    def today(self, now: float) -> Report:
+        """Today's figures as ``run.py report`` counts them (``run.py status`` shows them)."""
+        return self.day.today(now)
+
+    def board(self, now: float) -> dict[str, Any]:
+        return board(BoardState(self.config, self.queue_watch, self.agent_desk.board,
+                                self.agent_desk.since, self.day.today(now), self._callbacks,
+                                catching_up=self.day.catching_up), now)
+
+    async def current(self) -> dict[str, Any]:
+        """The board now (the ``wallboard.get`` command)."""
+        if self._callbacks is None:
+            await self.refresh_callbacks()
+        now = self._clock()
+        shown = self.board(now)
+        self.notifier.watch(shown, now)
+        return shown
+
+    # -- the day so far, after a (re)start -------------------------------------------------
+
+    async def catch_up(self, call_log: CallLog) -> None:
+        """Read today's lines back from the call log; lines logged meanwhile are held (no
+        line between the two is lost or counted twice: the log is flushed and its size
+        taken, and holding begins, in one step of the loop)."""
+        path = call_log.path
+        if path is None:
+            return
+        call_log.flush()
+        until = path.stat().st_size if path.exists() else 0
+        self.day.hold()
+        now = self._clock()
+        try:
+            reports = await asyncio.to_thread(read_day, path, until, now,
+                                              wrapups(self.config))
+        except OSError as exc:
+            log.warning("wallboard.catch_up_failed", error=type(exc).__name__,
+                        message=exc.strerror or "")
+            self.day.give_up_catching_up()
+        else:
+            self.day.caught_up(reports)
+        self.notifier.changed()
+        await self.refresh_callbacks()

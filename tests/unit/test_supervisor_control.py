@@ -1,0 +1,315 @@
+"""A supervisor's control of the floor (#17): forced pause / unpause / logout told to the
+agent's desktop, an agent's queues for the rest of the shift, and a waiting caller moved to
+another queue — on the real agent desk, with a fake AMI that answers as Asterisk does
+(membership actions come back as QueueMember* events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from callcenter import audit
+from callcenter.actors import LOCAL, Actor, Role
+from callcenter.agents.desk import AgentDesk
+from callcenter.agents.skills import ShiftSkills, change, describe, shift_end
+from callcenter.ami import actions
+from callcenter.ami import events as ev
+from callcenter.ami.client import AmiResponse
+from callcenter.ami.wire import AmiFrame
+from callcenter.calllog.writer import iso_ts
+from callcenter.calls.state import CallTracker
+from callcenter.config.loader import load_config
+from callcenter.config.models import Shift
+from callcenter.errors import (
+    AgentError,
+    CommandError,
+    SupervisionConflict,
+    SupervisionError,
+    UnknownAgent,
+)
+from callcenter.paths import PROJECT_ROOT
+from callcenter.queues.watch import QueueWatch
+from callcenter.supervision.control import SupervisorControl
+
+CONFIG = load_config(PROJECT_ROOT / "config")
+ZHAO = Actor("zhao.lei", "http", "127.0.0.1", Role.SUPERVISOR)
+IFACE = "PJSIP/agent-1001"
+CALLER = "PJSIP/carrier-00000001"
+NOW = datetime(2026, 11, 30, 10, 0).timestamp()  # a Monday, 10:00 local time
+
+
+def member(cls: type[ev.QueueMemberEvent], queue: str, iface: str = IFACE, paused: bool = False,
+           reason: str = "") -> ev.QueueMemberEvent:
+    return cls(queue=queue, interface=iface, member_name=iface[-4:], state_interface=iface,
+               status=ev.DeviceState.NOT_INUSE, paused=paused, paused_reason=reason, penalty=0,
+               in_call=False, calls_taken=0, dynamic=True)
+
+
+class Asterisk:
+    """Answers actions, and reports memberships by events as Asterisk does."""
+
+    def __init__(self) -> None:
+        self.sent: list[actions.AmiAction] = []
+        self.refuse: set[str] = set()
+        self.desk: AgentDesk | None = None
+        self.waiting: list[dict[str, str]] = []  # QueueEntry frames of QueueStatus
+
+    async def send(self, action: actions.AmiAction) -> AmiResponse:
+        self.sent.append(action)
+        if action.name in self.refuse:
+            return AmiResponse(action.name, False, "No such channel", {})
+        f = dict(action.fields)
+        desk = self.desk
+        assert desk is not None
+        if action.name == "QueueAdd":
+            desk.on_event(member(ev.QueueMemberAdded, f["Queue"], f["Interface"],
+                                 f["Paused"] == "true", f.get("Reason", "")), NOW)
+        elif action.name == "QueueRemove":
+            desk.on_event(member(ev.QueueMemberRemoved, f["Queue"], f["Interface"]), NOW)
+        elif action.name == "QueuePause":
+            agent = desk.board.status(f["Interface"][-4:])
+            for queue in sorted(agent.queues):
+                desk.on_event(member(ev.QueueMemberPause, queue, f["Interface"],
+                                     f["Paused"] == "true", f.get("Reason", "")), NOW)
+        elif action.name == "DeviceStateList":
+            items = tuple(AmiFrame({"Event": "DeviceStateChange", "Device": d, "State":
+                                    "NOT_INUSE"}) for d in ("PJSIP/agent-1001",))
+            return AmiResponse(action.name, True, "", {}, items)
+        elif action.name == "QueueStatus":
+            return AmiResponse(action.name, True, "", {},
+                               tuple(AmiFrame(e) for e in self.waiting))
+        return AmiResponse(action.name, True, "", {})
+
+    def names(self) -> list[str]:
+        return [a.name for a in self.sent]
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        return [a.as_dict() for a in self.sent if a.name == name]
+
+
+class Floor:
+    def __init__(self) -> None:
+        self.ami = Asterisk()
+        self.now = NOW
+        self.desk = AgentDesk(CONFIG, self.ami.send, lambda: self.now)
+        self.ami.desk = self.desk
+        self.told: list[tuple[str, dict[str, Any]]] = []
+        self.tracker = CallTracker()
+        self.control = SupervisorControl(self.desk, self.ami.send, self.tracker,
+                                         lambda agent, event: self.told.append((agent, event)),
+                                         lambda: self.now)
+
+    def logged_in(self, agent: str = "1001", queues: tuple[str, ...] = ()) -> None:
+        skills = queues or tuple(CONFIG.agents.agents[agent].skills)
+        for queue in skills:
+            self.desk.on_event(member(ev.QueueMemberAdded, queue, f"PJSIP/agent-{agent}"), NOW)
+
+
+@pytest.fixture
+def floor() -> Floor:
+    return Floor()
+
+
+# -- pause, unpause, logout -----------------------------------------------------------------
+
+async def test_forced_pause_unpause_and_logout_are_told_to_the_agent(floor: Floor) -> None:
+    floor.logged_in()
+    paused = await floor.control.pause("1001", "请先完成培训", ZHAO)
+    assert (paused["state"], paused["reason"]) == ("paused", "请先完成培训")
+    pause = floor.ami.of("QueuePause")[-1]
+    assert (pause["Interface"], pause["Paused"], pause["Reason"]) == (IFACE, "true",
+                                                                     "请先完成培训")
+    resumed = await floor.control.unpause("1001", "", ZHAO)
+    assert resumed["state"] == "available"
+    out = await floor.control.logout("1001", "下班", ZHAO)
+    assert out["state"] == "logged_out"
+    assert [(agent, e["type"], e["action"], e["by"]) for agent, e in floor.told] == [
+        ("1001", "supervisor", "pause", "zhao.lei"), ("1001", "supervisor", "unpause",
+                                                      "zhao.lei"),
+        ("1001", "supervisor", "logout", "zhao.lei")]
+    assert floor.told[0][1]["text"] == "班长zhao.lei已将您置为暂停：请先完成培训"
+    assert floor.told[1][1]["text"] == "班长zhao.lei已恢复您的接听"
+
+
+async def test_reasons_are_required_and_one_short_line(floor: Floor) -> None:
+    floor.logged_in()
+    with pytest.raises(CommandError, match="missing"):
+        await floor.control.pause("1001", "  ", ZHAO)
+    with pytest.raises(CommandError, match="one line"):
+        await floor.control.logout("1001", "下班\r\nAction: Originate", ZHAO)
+    with pytest.raises(CommandError, match="one line"):
+        await floor.control.pause("1001", "长" * 61, ZHAO)
+    with pytest.raises(UnknownAgent):
+        await floor.control.pause("9999", "小休", ZHAO)
+    with pytest.raises(AgentError, match="not logged in"):
+        await floor.control.pause("1002", "小休", ZHAO)
+    assert floor.told == [] and "QueuePause" not in floor.ami.names()
+
+
+# -- skills for the rest of the shift ----------------------------------------------------------
+
+def test_the_change_joins_before_it_leaves_and_is_described() -> None:
+    old, new = {"q12345": 2, "q12315": 3}, {"q12345": 0, "q12348": 1}
+    diff = change(old, new)
+    assert (dict(diff.join), dict(diff.repenalize), diff.leave) == (
+        {"q12348": 1}, {"q12345": 0}, ("q12315",))
+    assert describe(old, new) == "q12315 3→-, q12345 2→0, q12348 -→1"
+    assert change(old, old).empty and describe(old, old) == "unchanged"
+
+
+def test_a_shift_ends_when_agents_yaml_says() -> None:
+    day = Shift.model_validate({"days": ["mon"], "from": "08:00", "to": "16:00"})
+    night = Shift.model_validate({"days": ["sun"], "from": "22:00", "to": "06:00"})
+    whole = Shift.model_validate({"days": ["mon"], "from": "00:00", "to": "24:00"})
+    at = datetime(2026, 11, 30, 10, 0).timestamp()  # Monday 10:00
+    assert shift_end([day], at) == datetime(2026, 11, 30, 16, 0).timestamp()
+    assert shift_end([day, whole], at) == datetime(2026, 12, 1, 0, 0).timestamp()
+    early = datetime(2026, 11, 30, 2, 0).timestamp()  # Monday 02:00, Sunday's night shift
+    assert shift_end([night], early) == datetime(2026, 11, 30, 6, 0).timestamp()
+    late = datetime(2026, 11, 29, 23, 0).timestamp()  # Sunday 23:00
+    assert shift_end([night], late) == datetime(2026, 11, 30, 6, 0).timestamp()
+    # no shift in progress: until midnight
+    assert shift_end([night], at) == datetime(2026, 12, 1, 0, 0).timestamp()
+    assert shift_end([], at) == datetime(2026, 12, 1, 0, 0).timestamp()
+
+
+async def test_skills_change_a_logged_in_agents_queues_at_once(floor: Floor) -> None:
+    floor.logged_in()
+    before = floor.desk.skills("1001")
+    assert before["q12345"] == 2  # level 3 in agents.yaml
+    audit.NOTES.set(())
+    result = await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
+    assert result["queues"] == ["q12345", "q12348"] and result["skills"] == {
+        "q12345": 0, "q12348": 1}
+    assert result["until"] == iso_ts(datetime(2026, 11, 30, 16, 0).timestamp())  # local
+    names = floor.ami.names()
+    assert names.index("QueueAdd") < names.index("QueueRemove")  # never in no queue
+    assert floor.ami.of("QueueAdd")[-1]["Penalty"] == "1"
+    assert floor.ami.of("QueuePenalty") == [{"Action": "QueuePenalty", "Interface": IFACE,
+                                             "Penalty": "0", "Queue": "q12345"}]
+    assert sorted(a["Queue"] for a in floor.ami.of("QueueRemove")) == sorted(
+        q for q in CONFIG.agents.agents["1001"].skills if q != "q12345")
+    (note,) = audit.NOTES.get()
+    assert note.startswith("skills q12315 3→-, q12318 3→-, q12319 3→-, q12328 3→-, "
+                           "q12345 2→0, q12348 -→1, q12369 3→-") and "until" in note
+    (agent, told), = floor.told
+    assert (agent, told["action"]) == ("1001", "skills") and "q12348 -→1" in told["text"]
+
+
+async def test_a_paused_agent_joins_new_queues_paused(floor: Floor) -> None:
+    floor.logged_in()
+    await floor.control.pause("1001", "会议", ZHAO)
+    await floor.control.skills("1001", {"q12345": 2, "q12348": 0}, ZHAO)
+    add = floor.ami.of("QueueAdd")[-1]
+    assert (add["Queue"], add["Paused"], add["Reason"]) == ("q12348", "true", "会议")
+
+
+async def test_skills_last_the_shift_a_relogin_and_a_reload(floor: Floor) -> None:
+    await floor.control.skills("1001", {"q12348": 1}, LOCAL)  # logged out: nothing sent
+    assert floor.ami.names() == []
+    assert floor.desk.shift_skills["1001"].by == "root"
+    floor.desk.reconfigure(CONFIG)  # a reload keeps them
+    await floor.desk.login("1001")
+    assert [a["Queue"] for a in floor.ami.of("QueueAdd")] == ["q12348"]
+    floor.now = datetime(2026, 11, 30, 16, 0).timestamp()  # the shift is over
+    assert floor.desk.skills("1001")["q12345"] == 2 and "1001" not in floor.desk.shift_skills
+
+
+async def test_skills_of_queues_no_longer_configured_fall_back(floor: Floor) -> None:
+    floor.desk.shift_skills["1001"] = ShiftSkills({"q-gone": 0}, NOW + 3600, "zhao.lei")
+    assert floor.desk.skills("1001") == {q: CONFIG.agents.agents["1001"].penalty(q)
+                                         for q in CONFIG.agents.agents["1001"].skills}
+
+
+@pytest.mark.parametrize(("wanted", "why"), [
+    ({}, "must be an object"), ([1], "must be an object"), ({"q9": 1}, "not in queues.yaml"),
+    ({"q12345": 5}, "from 0"), ({"q12345": True}, "from 0"), ({"q12345": "1"}, "from 0")])
+async def test_skills_refused(floor: Floor, wanted: object, why: str) -> None:
+    with pytest.raises(CommandError, match=why):
+        await floor.control.skills("1001", wanted, ZHAO)
+    assert floor.desk.shift_skills == {} and floor.told == []
+
+
+# -- a waiting caller into another queue ----------------------------------------------------------
+
+def waiting_caller(floor: Floor) -> None:
+    floor.tracker.apply(ev.Newchannel(CALLER, "100.1", "100.1", ev.ChannelState.UP,
+                                      "13812345678", "", "12315", "from-carrier"), NOW)
+    floor.ami.waiting = [
+        {"Event": "QueueEntry", "Queue": "q12315", "Position": "1", "Channel": CALLER,
+         "Uniqueid": "100.1", "Wait": "42"},
+        {"Event": "QueueEntry", "Queue": "q12315", "Position": "2",
+         "Channel": "PJSIP/carrier-00000003", "Uniqueid": "100.3", "Wait": "7"}]
+
+
+async def test_a_waiting_caller_is_redirected_into_the_other_queue(floor: Floor) -> None:
+    waiting_caller(floor)
+    floor.logged_in("2001")  # q12348, q12345
+    audit.NOTES.set(())
+    with capture_logs() as lines:
+        moved = await floor.control.move_caller("100.1", "", "", "q12345")
+    assert moved == {"call_id": "100.1", "from": "q12315", "to": "q12345", "position": 1,
+                     "waited_s": 42}
+    assert floor.ami.names()[-4:] == ["QueueStatus", "Setvar", "Setvar", "Redirect"]
+    assert [(a["Variable"], a["Value"]) for a in floor.ami.of("Setvar")] == [
+        ("CC_MOVE_FROM", "q12315"), ("CC_MOVE_QUEUE", "q12345")]
+    assert floor.ami.of("Redirect")[-1] == {"Action": "Redirect", "Channel": CALLER,
+                                            "Context": "cc-move", "Exten": "s",
+                                            "Priority": "1"}
+    assert audit.NOTES.get() == ("call 100.1 q12315→q12345",)
+    assert "13812345678" not in str(lines)  # never a caller's number
+
+
+async def test_by_queue_and_position(floor: Floor) -> None:
+    waiting_caller(floor)
+    floor.logged_in("2001")
+    moved = await floor.control.move_caller("", "q12315", "2", "q12345")
+    assert (moved["position"], moved["call_id"]) == (2, "100.3")
+    assert floor.ami.of("QueueStatus")[-1]["Queue"] == "q12315"
+    assert floor.ami.of("Redirect")[-1]["Channel"] == "PJSIP/carrier-00000003"
+
+
+async def test_move_refusals_leave_the_caller_where_they_are(floor: Floor) -> None:
+    waiting_caller(floor)
+    control = floor.control
+    with pytest.raises(CommandError, match=r"not in queues\.yaml"):
+        await control.move_caller("100.1", "", "", "q9")
+    with pytest.raises(CommandError, match="name the caller"):
+        await control.move_caller("", "q12315", "", "q12345")
+    with pytest.raises(CommandError, match="1, 2, 3"):
+        await control.move_caller("", "q12315", "0", "q12345")
+    with pytest.raises(SupervisionConflict, match="nobody is logged in"):
+        await control.move_caller("100.1", "", "", "q12345")
+    floor.logged_in("2001")
+    with pytest.raises(SupervisionError, match="already waiting in q12315"):
+        await control.move_caller("100.1", "", "", "q12315")
+    with pytest.raises(SupervisionConflict, match="no caller waiting at position 3"):
+        await control.move_caller("", "q12315", "3", "q12345")
+    with pytest.raises(SupervisionConflict, match="not waiting in a queue"):
+        await control.move_caller("555.5", "", "", "q12345")
+    assert "Redirect" not in floor.ami.names()
+    floor.ami.refuse.add("Redirect")
+    with pytest.raises(SupervisionError, match=r"not moved \(still waiting in q12315\)"):
+        await control.move_caller("100.1", "", "", "q12345")
+
+
+def test_the_move_out_of_a_queue_is_not_an_abandon() -> None:
+    """Asterisk reports a Redirect out of Queue() as an abandon; [cc-move] says it was not."""
+    watch = QueueWatch(CONFIG.queues)
+    with capture_logs() as lines:
+        watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12315", 1, 1), 100.0)
+        watch.on_event(ev.QueueCallerAbandon(CALLER, "100.1", "100.1", "q12315", 1, 1, 42),
+                       142.0)
+        watch.on_event(ev.QueueCallerLeave(CALLER, "100.1", "100.1", "q12315", 1, 0), 142.0)
+        watch.on_event(ev.UserEvent(CALLER, "100.1", "100.1", "CcMoved",
+                                    (("From", "q12315"), ("To", "q12345"))), 142.1)
+        watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12345", 1, 1), 142.2)
+        watch.on_event(ev.Hangup(CALLER, "100.1", "100.1", 16, "Normal Clearing"), 150.0)
+    events = [(line["event"], line.get("queue")) for line in lines]
+    assert events == [("queue.joined", "q12315"), ("queue.moved", "q12315"),
+                      ("queue.joined", "q12345")]
+    moved = lines[1]
+    assert (moved["to"], moved["wait_s"], moved["call_id"]) == ("q12345", 42, "100.1")
