@@ -146,7 +146,9 @@ class Engine:
         people["callback.done"] = telling(self.wallboard, people["callback.done"])
         self.monitor_desk = MonitorDesk(self.ami.send, self.tracker, lambda: self.config,
                                         lambda: log_time(time.time()),
-                                        audit_trail=self.audit_trail)
+                                        audit_trail=self.audit_trail,
+                                        on_change=lambda _s: self.wallboard.notifier.changed())
+        self.wallboard.monitoring = self.monitor_desk.snapshot
         self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
                                                     self.tracker, self.agent_events.publish,
                                                     time.time)

@@ -86,8 +86,9 @@ RULES: dict[str, Rule] = {
     "monitor.mode": Rule(SUPERVISOR, changes=True),
     "monitor.stop": Rule(SUPERVISOR, changes=True),
     "monitor.list": Rule(SUPERVISOR),
-    # the browser softphone's SIP account: an agent's own (callcenter/agents/phone.py)
-    "phone.credentials": Rule(frozenset({Role.AGENT}), shows_secret=True),
+    # the browser softphone's SIP account: an agent's or a supervisor's own
+    # (callcenter/agents/phone.py)
+    "phone.credentials": Rule(frozenset({Role.AGENT, Role.SUPERVISOR}), shows_secret=True),
     # the wallboard (监控大屏): queues, agents, alerts — no caller's number (wallboard/)
     "wallboard.get": Rule(SUPERVISOR),
 }

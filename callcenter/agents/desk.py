@@ -265,6 +265,8 @@ class AgentDesk:
         state = status.state(now)
         return {"agent": agent_id, "name": agent.name if agent else "",
                 "state": state.value, "queues": sorted(status.queues),
+                # queue → penalty it answers with (a supervisor's change for the shift)
+                "skills": self.skills(agent_id) if agent else {},
                 "reason": status.pause_reason if status.paused else "",
                 "calls_taken": status.calls_taken,
                 "since": self.since.get(agent_id),

@@ -1,6 +1,7 @@
-"""The browser softphone's SIP account (command ``phone.credentials``): what the agent
-desktop needs to register JsSIP as the signed-in agent's ``agent-<ID>-web`` endpoint through
-the engine's ``/sip`` WebSocket (:mod:`callcenter.api.sip_proxy`). An agent gets only their
+"""The browser softphone's SIP account (command ``phone.credentials``): what a page needs to
+register JsSIP through the engine's ``/sip`` WebSocket (:mod:`callcenter.api.sip_proxy`) as
+the signed-in person's own browser endpoint — an agent's ``agent-<ID>-web`` (the desktop), a
+supervisor's ``supervisor-<name>-web`` (the wallboard's monitoring). Each gets only their
 own; every read is audited, as it shows a password."""
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from callcenter.actors import Actor
+from callcenter.actors import Actor, Role
 from callcenter.commands import Args, Handler
-from callcenter.config.loader import Config, agent_web_endpoint
-from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent
+from callcenter.config.loader import Config, agent_web_endpoint, supervisor_web_endpoint
+from callcenter.errors import CommandError, Forbidden, ServiceUnavailable, UnknownAgent
 from callcenter.secrets import Secrets
 
 SIP_PATH = "/sip"  # the engine's WebSocket to Asterisk (callcenter.api.sip_proxy)
@@ -24,25 +25,39 @@ def sip_host(address: str) -> str:
     return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
 
 
+def web_endpoint(actor: Actor) -> str:
+    """The one browser endpoint ``actor`` registers and calls as."""
+    if actor.role is Role.AGENT and actor.agent:
+        return agent_web_endpoint(actor.agent)
+    if actor.role is Role.SUPERVISOR:
+        return supervisor_web_endpoint(actor.name)
+    raise Forbidden("only an agent's or a supervisor's browser softphone connects here")
+
+
+def _configured(actor: Actor, config: Config) -> None:
+    """The person has an endpoint in the configuration Asterisk runs."""
+    if actor.role is Role.SUPERVISOR:
+        if actor.name not in config.agents.supervisors:
+            raise CommandError(f"{actor.name} has no softphone: add them to agents.yaml "
+                               "supervisors:, then reload")
+    elif actor.agent not in config.agents.agents:
+        raise UnknownAgent(f"agent {actor.agent!r} is not in agents.yaml")
+
+
 def phone_handlers(config: Callable[[], Config],
                    secrets: Callable[[], Secrets]) -> dict[str, Handler]:
     """``secrets`` reads the secrets file (a reload may have added agents and passwords)."""
 
     async def credentials(_args: Args, actor: Actor) -> Any:
-        agent = actor.agent
-        if not agent:
-            raise CommandError("phone.credentials is an agent's own browser softphone: sign "
-                               "in as an agent")
+        endpoint = web_endpoint(actor)
         current = config()
-        if agent not in current.agents.agents:
-            raise UnknownAgent(f"agent {agent!r} is not in agents.yaml")
-        endpoint = agent_web_endpoint(agent)
+        _configured(actor, current)
         password = (await asyncio.to_thread(secrets)).sip_passwords.get(endpoint)
         if password is None:
             raise ServiceUnavailable(f"Asterisk has no endpoint {endpoint} yet: `run.py "
                                      f"reload` generates it")
         host = sip_host(current.engine.asterisk.bind_address)
-        return {"agent": agent, "uri": f"sip:{endpoint}@{host}", "password": password,
-                "ws": SIP_PATH}
+        mine = {"agent": actor.agent} if actor.role is Role.AGENT else {"supervisor": actor.name}
+        return {**mine, "uri": f"sip:{endpoint}@{host}", "password": password, "ws": SIP_PATH}
 
     return {"phone.credentials": credentials}

@@ -2,7 +2,8 @@
 
     GET /sip                  WebSocket (subprotocol "sip"), relayed to Asterisk's
                               ws://<bind_address>:<http_port>/ws
-    GET /api/me/phone         the signed-in agent's SIP account: {"uri", "password", "ws"}
+    GET /api/me/phone         the signed-in agent's or supervisor's SIP account:
+                              {"uri", "password", "ws"}
     GET /phone-check          a diagnostic page: registers, answers, shows inbound audio
     GET /static/jssip.min.js  JsSIP, built at setup (``./dev setup``) into var/www
 
@@ -10,9 +11,10 @@ Why a proxy, rather than the browser talking to Asterisk's HTTP server:
 - one origin: the page, its API and its softphone come from the engine, so the session
   cookie (HttpOnly, SameSite=Strict) and one TLS certificate, added later in one place,
   cover all of it;
-- the session decides who reaches Asterisk: only a signed-in agent's web page opens the
-  socket, and what it sends must be from that agent's own ``agent-<ID>-web`` (an agent
-  cannot register or call as another agent, and nobody can send unauthenticated requests
+- the session decides who reaches Asterisk: only a signed-in agent's or supervisor's web
+  page opens the socket, and what it sends must be from their own browser endpoint
+  (``agent-<ID>-web``, ``supervisor-<name>-web``: nobody can register or call as another
+  one, and nobody can send unauthenticated requests
   that Asterisk would take for the carrier's, which it recognises by the address
   127.0.0.1 the proxy connects from);
 - Asterisk's HTTP server stays on loopback, unreachable from the agents' network;
@@ -38,10 +40,9 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from callcenter.actors import Role
-from callcenter.agents.phone import SIP_PATH, sip_host
+from callcenter.agents.phone import SIP_PATH, sip_host, web_endpoint
 from callcenter.api.auth import SESSION, actor, address
-from callcenter.config.loader import Config, agent_web_endpoint
+from callcenter.config.loader import Config
 from callcenter.desktop.http import PAGE_HEADERS, STATIC
 from callcenter.errors import (
     ApiRequestError,
@@ -201,11 +202,9 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
         if session is None:
             raise Forbidden("the softphone connects from a signed-in web page (its session "
                             "cookie), not with an API token")
-        if who.role is not Role.AGENT or not who.agent:
-            raise Forbidden("only an agent's browser softphone connects here")
+        endpoint = web_endpoint(who)  # Forbidden for anyone without one
         if not _same_origin(request):
             raise Forbidden("a softphone on another site's page is refused")
-        endpoint = agent_web_endpoint(who.agent)
         async with aiohttp.ClientSession() as client:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT_S):

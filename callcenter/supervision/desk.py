@@ -141,6 +141,7 @@ class MonitorDesk:
         await self._perform(self.board.start(s))
         if s.reason:  # the Originate was refused at once
             raise SupervisionError(f"the supervisor's softphone was not called: {s.reason}")
+        self.on_change(s.describe())
         return s.describe()
 
     def _own(self, actor: Actor, session_id: str) -> Session:

@@ -4,7 +4,8 @@ passed in; nothing here reads a clock, the store or AMI).
 Per queue: callers waiting now and since when (the page counts the seconds itself), agents
 logged in / available / busy / paused, and today's answered, abandoned, overflowed, 15-second
 rate and 接通率 against their targets, callbacks waiting; per agent: state, pause reason,
-since when, calls answered today and their average handling time; the alerts
+since when, calls answered today and their average handling time; the monitoring sessions
+(supervisor, agent, mode — never the call's parties); the alerts
 (:mod:`.alerts`). Today's figures are the report's (:mod:`.day`), and the queue rows are
 those of ``run.py status`` (:meth:`QueueWatch.snapshot`), so all three agree.
 
@@ -13,7 +14,7 @@ No caller's number, nor anything of a call, is on the board.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -37,6 +38,10 @@ class BoardState:
     callbacks: Mapping[str, int] | None  # open callback requests per queue (None: unknown)
     targets: Targets = field(default_factory=Targets)
     catching_up: bool = False  # the day so far is still being read from the call log
+    monitoring: Sequence[Mapping[str, Any]] = ()  # live monitoring sessions (MonitorDesk)
+
+
+MONITOR_FIELDS = ("session", "supervisor", "agent", "mode", "mode_text", "phase")
 
 
 def _rate(x: float | None) -> float | None:
@@ -105,6 +110,8 @@ def board(state: BoardState, now: float) -> dict[str, Any]:
                    "logged_in": sum(bool(a.queues) for a in state.agents.agents.values())},
         "queues": queues,
         "agents": agents,
+        # who listens to whom: every supervisor sees it, the page drives its own session
+        "monitoring": [{k: m.get(k) for k in MONITOR_FIELDS} for m in state.monitoring],
         "alerts": [a.as_dict() for a in alerts(views, state.targets, now)],
         "next_change_at": min(due),
     }

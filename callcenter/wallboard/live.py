@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -54,6 +54,8 @@ class Wallboard:
         self._clock = clock
         self._callbacks: dict[str, int] | None = None
         self._tasks = TaskSet("wallboard")
+        # the live monitoring sessions (the composition root hands the monitor desk's)
+        self.monitoring: Callable[[], Sequence[Mapping[str, Any]]] = lambda: ()
 
     def reconfigure(self, config: Config, _router: Router) -> None:
         self.config = config
@@ -101,7 +103,8 @@ class Wallboard:
     def board(self, now: float) -> dict[str, Any]:
         return board(BoardState(self.config, self.queue_watch, self.agent_desk.board,
                                 self.agent_desk.since, self.day.today(now), self._callbacks,
-                                catching_up=self.day.catching_up), now)
+                                catching_up=self.day.catching_up,
+                                monitoring=self.monitoring()), now)
 
     async def current(self) -> dict[str, Any]:
         """The board now (the ``wallboard.get`` command)."""

@@ -16,6 +16,7 @@ phone. Then, in each mode, over a window of a few seconds:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -37,10 +38,14 @@ SETTLE_S = 1.0  # after a mode switch, before listening
 HEARD, NOT_HEARD = 4.0, 1.5  # tone amplitude (of 8-bit samples; each phone sends ~38)
 
 
+_RTP_BLOCKS = itertools.count()  # each phone its own RTP ports: pyVoIP may keep a call's
+
+
 def _phone(lab: Lab, endpoint: str, port: int, hz: float) -> Softphone:
+    low = 34000 + 100 * next(_RTP_BLOCKS)
     return Softphone(SoftphoneSettings(
         endpoint, lab.secrets.sip_passwords[endpoint], sip_port=port,
-        rtp_low=port * 10 - 20000, rtp_high=port * 10 - 19900, answer_delay_s=0.3,
+        rtp_low=low, rtp_high=low + 99, answer_delay_s=0.3,
         talk_s=120.0, audio=tone(hz, 1.0), record=True))
 
 

@@ -18,7 +18,7 @@ from callcenter.agents.phone import phone_handlers, sip_host
 from callcenter.api import sip_proxy
 from callcenter.api.server import build_app
 from callcenter.api.sip_proxy import PhoneSite, refusal
-from callcenter.config.loader import load_config
+from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.secrets import Secrets
 from tests.unit.people import Door, open_door
@@ -94,6 +94,7 @@ class Site:
     client: TestClient  # type: ignore[type-arg]
     door: Door
     asterisk: FakeAsterisk
+    config: Config
 
     async def sign_in(self, name: str) -> None:
         reply = await self.client.post("/api/login", json={
@@ -107,7 +108,8 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     upstream = TestServer(asterisk.app())
     await upstream.start_server()
     config = load_config(PROJECT_ROOT / "config")
-    secrets = Secrets("x", {"agent-1001-web": "pw-1001", "agent-1002-web": "pw-1002"})
+    secrets = Secrets("x", {"agent-1001-web": "pw-1001", "agent-1002-web": "pw-1002",
+                            "supervisor-zhao-web": "pw-zhao"})
     door = await open_door(tmp_path, FakeEngine(),
                            phone_handlers(lambda: config, lambda: secrets))
     www = tmp_path / "www"
@@ -115,7 +117,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     phone = PhoneSite(str(upstream.make_url("/ws")), www)
     client = TestClient(TestServer(build_app(door.signin, door.commands.run, phone=phone)))
     await client.start_server()
-    yield Site(client, door, asterisk)
+    yield Site(client, door, asterisk, config)
     await client.close()
     await upstream.close()
     await door.store.close()
@@ -155,12 +157,24 @@ async def test_the_socket_ends_with_the_session(site: Site,
         assert closing.data == aiohttp.WSCloseCode.POLICY_VIOLATION
 
 
-async def test_only_an_agents_signed_in_page_opens_the_socket(site: Site) -> None:
-    for name in ("chen", "zhao"):  # admin, supervisor
-        await site.sign_in(name)
-        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await site.client.ws_connect("/sip", protocols=("sip",))
-        assert refused.value.status == 403
+async def test_a_supervisor_page_reaches_asterisk_as_the_supervisor_only(site: Site) -> None:
+    await site.sign_in("zhao")
+    own = "supervisor-zhao-web"
+    async with site.client.ws_connect("/sip", protocols=("sip",)) as ws:
+        await ws.send_str(_request("REGISTER", own, own))
+        assert (await ws.receive_str()).startswith("SIP/2.0 200 OK")
+        await ws.send_str(_request("REGISTER", OWN, OWN))  # an agent's: refused
+        closing = await ws.receive()
+        assert closing.data == aiohttp.WSCloseCode.POLICY_VIOLATION
+    assert site.asterisk.received == [_request("REGISTER", own, own)]
+
+
+async def test_only_an_agents_or_supervisors_signed_in_page_opens_the_socket(
+        site: Site) -> None:
+    await site.sign_in("chen")  # admin
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await site.client.ws_connect("/sip", protocols=("sip",))
+    assert refused.value.status == 403
     site.client.session.cookie_jar.clear()
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:  # an API token: no
         await site.client.ws_connect("/sip", headers=site.door.auth("li"))
@@ -201,6 +215,18 @@ async def test_an_agent_gets_their_own_phone_account_and_it_is_audited(site: Sit
     assert ("li", "phone.credentials", "ok", "secret shown") in rows
     assert ("chen", "phone.credentials", "CC1301") in [r[:3] for r in rows]
     assert "pw-1001" not in str(rows)
+
+
+async def test_a_supervisor_gets_their_own_phone_account_if_configured(site: Site) -> None:
+    await site.sign_in("zhao")  # a supervisor user, but not in agents.yaml supervisors:
+    reply = await site.client.get("/api/me/phone")
+    assert reply.status == 400
+    assert "supervisors:" in (await reply.json())["error"]
+    site.config.agents.supervisors["zhao"] = site.config.agents.supervisors["zhao.lei"]
+    reply = await site.client.get("/api/me/phone")
+    assert reply.status == 200
+    assert await reply.json() == {"supervisor": "zhao", "uri": "sip:supervisor-zhao-web@"
+                                  "127.0.0.1", "password": "pw-zhao", "ws": "/sip"}
 
 
 async def test_the_page_and_jssip_are_served(site: Site, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ alerts, the throttled push, the command's role, and its routes through the real 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import date
@@ -117,6 +118,17 @@ def test_an_empty_morning() -> None:
     assert shown["totals"]["callbacks_waiting"] is None  # not known yet: not "0"
     assert {a["kind"] for a in shown["alerts"]} == {NOBODY}  # nobody logged in anywhere
     assert shown["next_change_at"] == next_midnight(NOW)  # the day's figures start again
+
+
+def test_monitoring_sessions_are_on_the_board_without_the_call() -> None:
+    session = {"session": "a1b2", "supervisor": "zhao.lei", "agent": "1001",
+               "call_id": "1700000000.1", "mode": "whisper", "mode_text": "耳语",
+               "phase": "active", "requested_at": NOW - 9, "reason": None}
+    state = dataclasses.replace(_state(QueueWatch(CONFIG.queues), AgentBoard({}, 2)),
+                                monitoring=[session])
+    assert board(state, NOW)["monitoring"] == [{
+        "session": "a1b2", "supervisor": "zhao.lei", "agent": "1001", "mode": "whisper",
+        "mode_text": "耳语", "phase": "active"}]
 
 
 # -- the alert rules ----------------------------------------------------------------------------
