@@ -1,12 +1,7 @@
-"""Listen, whisper and barge on the real Asterisk (#17): who hears whom, measured by tone.
-
-Three pyVoIP softphones that record what they hear, each sending its own tone: the caller
-(600 Hz), agent 1001 (440 Hz) and supervisor zhao.lei (1000 Hz, ``supervisor-zhao.lei``).
-The caller must be able to tell what it hears, which a sipp caller cannot: it is a pyVoIP
-phone registered as the sub-center seat ``subcenter-12313`` (no seat registers there in the
-lab), reached through a Local channel that dials 12345 from ``[from-carrier]`` as the
-carrier would — the Local channel's ;2 side is the queue's caller, its ;1 side dials the
-phone. Then, in each mode, over a window of a few seconds:
+"""Listen, whisper and barge on the real Asterisk (#17): who hears whom, measured by tone
+(:mod:`tests.integration.listening`): the caller (600 Hz), agent 1001 (440 Hz) and the
+supervisor zhao.lei on the desk softphone ``supervisor-zhao.lei`` (1000 Hz), all pyVoIP.
+In each mode, over a window of a few seconds:
 
 - listen: the supervisor hears both sides; neither the agent nor the caller hears them;
 - whisper: the agent hears the supervisor, the caller does not;
@@ -16,47 +11,35 @@ phone. Then, in each mode, over a window of a few seconds:
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
-from agents.softphone import CallRecord, Softphone, SoftphoneSettings, tone
-from callcenter.ami import actions
+from agents.softphone import CallRecord, Softphone
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint, supervisor_endpoint
 from callcenter.supervision.model import Phase
-from tests.integration.conftest import UNREGISTERED_SUBCENTER, Lab
+from tests.integration.conftest import Lab
+from tests.integration.listening import (
+    AGENT,
+    AGENT_HZ,
+    CALLER_ENDPOINT,
+    CALLER_HZ,
+    HEARD,
+    NOT_HEARD,
+    SUPERVISOR_HZ,
+    call_of,
+    call_the_agent,
+    end_the_call,
+    level,
+    tone_phone,
+)
 
-AGENT, SUPERVISOR = "1001", "zhao.lei"
-CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ = 600.0, 440.0, 1000.0
+SUPERVISOR = "zhao.lei"
 WINDOW_S = 3.0
 SETTLE_S = 1.0  # after a mode switch, before listening
-HEARD, NOT_HEARD = 4.0, 1.5  # tone amplitude (of 8-bit samples; each phone sends ~38)
-
-
-_RTP_BLOCKS = itertools.count()  # each phone its own RTP ports: pyVoIP may keep a call's
-
-
-def _phone(lab: Lab, endpoint: str, port: int, hz: float) -> Softphone:
-    low = 34000 + 100 * next(_RTP_BLOCKS)
-    return Softphone(SoftphoneSettings(
-        endpoint, lab.secrets.sip_passwords[endpoint], sip_port=port,
-        rtp_low=low, rtp_high=low + 99, answer_delay_s=0.3,
-        talk_s=120.0, audio=tone(hz, 1.0), record=True))
-
-
-def level(record: CallRecord, hz: float, since: float, until: float) -> float:
-    """The amplitude of the ``hz`` tone in what the phone heard between the two moments."""
-    frames = [chunk for at, chunk in record.heard if since <= at <= until]
-    if not frames:
-        return 0.0
-    x = np.frombuffer(b"".join(frames), dtype=np.uint8).astype(float) - 128.0
-    n = np.arange(len(x))
-    return float(2 * abs(np.sum(x * np.exp(-2j * np.pi * hz * n / 8000))) / len(x))
 
 
 @dataclass
@@ -66,15 +49,14 @@ class Parties:
     supervisor: Softphone
 
     def call_of(self, phone: Softphone) -> CallRecord:
-        (record,) = phone.answered[-1:]
-        return record
+        return call_of(phone)
 
 
 @pytest.fixture
 def parties(lab: Lab) -> Iterator[Parties]:
-    phones = Parties(_phone(lab, f"subcenter-{UNREGISTERED_SUBCENTER}", 5071, CALLER_HZ),
-                     _phone(lab, agent_endpoint(AGENT), 5072, AGENT_HZ),
-                     _phone(lab, supervisor_endpoint(SUPERVISOR), 5073, SUPERVISOR_HZ))
+    phones = Parties(tone_phone(lab, CALLER_ENDPOINT, 5071, CALLER_HZ),
+                     tone_phone(lab, agent_endpoint(AGENT), 5072, AGENT_HZ),
+                     tone_phone(lab, supervisor_endpoint(SUPERVISOR), 5073, SUPERVISOR_HZ))
     for phone in (phones.caller, phones.agent, phones.supervisor):
         phone.start()
     yield phones
@@ -85,19 +67,9 @@ def parties(lab: Lab) -> Iterator[Parties]:
 @pytest.fixture
 async def talking(lab: Lab, engine: Engine, parties: Parties) -> AsyncIterator[str]:
     """Caller and agent 1001 talking; yields the call id."""
-    await engine.agent_desk.login(AGENT)
-    reply = await engine.ami.send(actions.originate(
-        "Local/12345@from-carrier/n", application="Dial",
-        data=f"PJSIP/subcenter-{UNREGISTERED_SUBCENTER},30", caller_id="13766667109 "
-        "<13766667109>", timeout_ms=30000))
-    assert reply.success, reply.message
-    call = await lab.wait_for("the agent to answer", lambda: next(
-        (c for c in engine.tracker.calls.values() if c.agent == AGENT), None), timeout=20)
-    await lab.wait_for("the caller's phone to answer", lambda: parties.caller.answered)
-    await lab.wait_for("the agent to hear the caller", lambda: level(
-        parties.call_of(parties.agent), CALLER_HZ, time.time() - 1, time.time()) > HEARD)
-    yield call.call_id
-    await engine.ami.send(actions.hangup(call.agent_channel))
+    call_id = await call_the_agent(lab, engine, parties.caller, parties.agent)
+    yield call_id
+    await end_the_call(engine, call_id)
     await engine.agent_desk.logout(AGENT)
 
 
@@ -174,8 +146,7 @@ async def test_the_call_ending_ends_the_session(lab: Lab, engine: Engine, partie
     session = str(started["session"])
     await lab.wait_for("the supervisor to answer", lambda: session in engine.monitor_desk.live
                        and engine.monitor_desk.live[session].phase is Phase.ACTIVE)
-    call = engine.tracker.calls[talking]
-    await engine.ami.send(actions.hangup(call.agent_channel))
+    await end_the_call(engine, talking)
     await lab.wait_for("the session to end", lambda: session not in engine.monitor_desk.live)
     await lab.wait_for("the supervisor's leg to end (ChanSpy's E)", lambda: parties.call_of(
         parties.supervisor).ended_at is not None)

@@ -9,6 +9,8 @@ const STATES = { logged_out: "未签入", available: "空闲", ringing: "振铃"
   wrapup: "话后处理", paused: "暂停" };
 const screenMode = new URLSearchParams(location.search).get("screen") === "1";
 const wall = { csrf: "", offset: 0, board: null, stream: null, ticking: null };
+// the supervisor's console (console.js) adds its controls through these (not on the wall)
+const hooks = { started: null, signedOut: null, board: null, agentRow: null, queueRow: null };
 
 // -- the API (as the agent desktop does it) ------------------------------------------------
 
@@ -36,9 +38,10 @@ function explain(status, data) {
   return why || `请求失败（${status}）`;
 }
 
-function say(text) {
+function say(text, done = false) {
   $("message").textContent = text;
   $("message").hidden = !text;
+  $("message").classList.toggle("ok", done);  // what was done, not what went wrong
 }
 
 // -- signing in -----------------------------------------------------------------------------
@@ -64,11 +67,13 @@ async function start(me) {
   }
   $("signin").hidden = true; $("board").hidden = false;
   $("who").textContent = me.user;
+  if (hooks.started && !screenMode) hooks.started(me);
   watch();
   if (!wall.ticking) wall.ticking = setInterval(tick, 1000);
 }
 
 function signedOut(text) {
+  if (hooks.signedOut) hooks.signedOut();
   if (wall.stream) wall.stream.close();
   wall.stream = null;
   $("board").hidden = true; $("signin").hidden = false;
@@ -76,6 +81,7 @@ function signedOut(text) {
 }
 
 $("signout").addEventListener("click", async () => {
+  if (hooks.signedOut) hooks.signedOut();
   try { await api("POST", "/api/logout"); } catch (_error) { /* gone already */ }
   location.reload();
 });
@@ -131,6 +137,7 @@ function show(board) {
   showTotals(board);
   showQueues(board);
   showAgents(board);
+  if (hooks.board && !screenMode) hooks.board(board);
   tick();
 }
 
@@ -191,6 +198,7 @@ function showQueues(board) {
       el("td", q.logged_in, q.takes_calls && !q.logged_in ? "bad" : ""),
       el("td", q.available), el("td", q.busy), el("td", q.paused));
     row.dataset.queue = q.queue;
+    if (hooks.queueRow && !screenMode) hooks.queueRow(row, q);
     return row;
   }));
 }
@@ -207,6 +215,7 @@ function showAgents(board) {
     row.append(el("td", a.agent), el("td", a.name), state, el("td", a.reason), since,
       el("td", a.calls_today), el("td", a.aht_s === null ? "—" : duration(a.aht_s)));
     row.dataset.agent = a.agent;
+    if (hooks.agentRow && !screenMode) hooks.agentRow(row, a);
     return row;
   }));
 }
