@@ -1,10 +1,12 @@
 """The wallboard, end to end: Debian's Chromium (Playwright) signs in as a supervisor at
 /wallboard; the lab agent (logged in everywhere, paused 会议) shows with its pause reason; a
 sipp caller dials 12345 and waits (nobody free) — the queue shows one waiting, then the
-long-wait alert once the wait passes the service level; the caller hangs up — the board's
-figures of the day are those of `run.py report` over the engine's own call log (which the
-engine read back at its start: earlier tests' calls of the day included); the big-screen
-mode has no controls; an agent is refused the page. The caller's number is never on it.
+long-wait alert once the wait passes the service level; the caller hangs up (abandoned);
+agent 1001 answers a caller of 12345, and one of 12348 that overflowed into 12345 — the
+board's figures of the day (per queue and in total) are those of `run.py report` over the
+engine's own call log (which the engine read back at its start: earlier tests' calls of the
+day included) and those of `run.py status`; the big-screen mode has no controls; an agent
+is refused the page. No caller's number is ever on it.
 Screenshots: var/test-artifacts/wallboard/.
 """
 
@@ -21,10 +23,11 @@ from callcenter.calllog.privacy import mask_number
 from callcenter.paths import PROJECT_ROOT
 from callcenter.reports.figures import ReportBuilder, local_day
 from tests.integration.browser import CHROMIUM
-from tests.integration.conftest import LAB_AGENT, Lab
+from tests.integration.conftest import LAB_AGENT, Lab, agent_softphone
 
 ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts" / "wallboard"
-CALLER = "13755550303"
+CALLER = "13755550303"  # gives up waiting
+ANSWERED, OVERFLOWED = "13755550304", "13755550305"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -78,7 +81,7 @@ async def test_a_supervisor_watches_the_wallboard(lab: Lab, engine: Engine,
                 "#queues tr[data-queue='q12345'] td:nth-child(3)", "class") or "")
             await shot(page, "03-long-wait-alert")
 
-            # the caller gives up: abandoned, counted as the report counts
+            # the caller gives up: abandoned
             result = await asyncio.wait_for(caller, 60)
             assert result.successful == 1
             call_id = await lab.call_id(CALLER)
@@ -86,23 +89,56 @@ async def test_a_supervisor_watches_the_wallboard(lab: Lab, engine: Engine,
                                timeout=20)
             await page.wait_for_function(f"() => {queue_cell('q12345', 1)} === '0'",
                                          timeout=15_000)
+
+            # agent 1001 answers one caller of 12345, and one of 12348's expert queue (nobody
+            # free there) after it overflows into 12345
+            async with agent_softphone(lab, "1001", 5064, 30400, answer_delay_s=0.5,
+                                       talk_s=2.0) as phone:
+                await engine.agent_desk.login("1001")
+                for dialed, number in (("12345", ANSWERED), ("12348", OVERFLOWED)):
+                    answered = len(phone.answered)
+                    caller = asyncio.create_task(place_calls(
+                        [CallSpec(dialed, number)], hold_ms=40_000, local_port=5095,
+                        media_port=18100, timeout_s=90))
+                    await lab.wait_for(f"1001 to answer {dialed}",
+                                       lambda n=answered: len(phone.answered) > n, timeout=45)
+                    await asyncio.wait_for(caller, 60)
+                    call_id = await lab.call_id(number)
+                    await lab.wait_for("call.ended", lambda c=call_id: lab.events(
+                        "call.ended", call_id=c), timeout=20)
+                await engine.agent_desk.logout("1001")
+            assert lab.events("queue.overflowed", call_id=call_id)
+
+            # the board's figures of the day are the report's, and `run.py status`'s
             now = time.time()
             today = local_day(now)
             report = ReportBuilder({n: q.wrapup_s for n, q in lab.config.queues.queues.items()},
                                    today, today).feed(lab.log_lines())
-            expected = report.by_queue["q12345"]
+            main, expert = report.by_queue["q12345"], report.by_queue["q12348"]
+            assert main.answered >= 2 and main.abandoned >= 1 and expert.overflowed >= 1
             await page.wait_for_function(
-                f"() => {queue_cell('q12345', 4)} === '{expected.abandoned}'", timeout=15_000)
-            assert await page.text_content("#queues tr[data-queue='q12345'] td:nth-child(4)") \
-                == str(expected.answered)
+                f"() => {queue_cell('q12348', 5)} === '{expert.overflowed}' && "
+                f"{queue_cell('q12345', 3)} === '{main.answered}'", timeout=15_000)
+            status = {q["queue"]: q for q in engine.snapshot()["queues"]}
+            for queue, expected in (("q12345", main), ("q12348", expert)):
+                shown = [await page.text_content(
+                    f"#queues tr[data-queue='{queue}'] td:nth-child({column})")
+                    for column in (4, 5, 6)]
+                figures = [str(expected.answered), str(expected.abandoned),
+                           str(expected.overflowed)]
+                assert shown == figures, (queue, shown, figures)
+                assert [str(status[queue][k]) for k in ("answered", "abandoned",
+                                                         "overflowed")] == figures
+            totals = [await page.text_content(f"#totals .kpi:nth-child({n}) b")
+                      for n in (2, 3, 4, 5)]
+            assert totals == [str(report.total.offered), str(report.total.answered),
+                              str(report.total.abandoned), str(report.total.overflowed)]
             live = engine.wallboard.today(now)
-            assert (live.total, live.by_queue.get("q12345")) == (report.total, expected)
-            status = next(q for q in engine.snapshot()["queues"] if q["queue"] == "q12345")
-            assert (status["answered"], status["abandoned"]) == (expected.answered,
-                                                                 expected.abandoned)
+            assert (live.total, live.by_queue.get("q12345")) == (report.total, main)
             content = await page.content()
-            assert CALLER not in content and mask_number(CALLER) not in content
-            await shot(page, "04-abandoned")
+            for number in (CALLER, ANSWERED, OVERFLOWED):
+                assert number not in content and mask_number(number) not in content
+            await shot(page, "04-figures")
 
             # the wall display: the same board, no controls, large type
             wall = await context.new_page()
