@@ -14,6 +14,19 @@ from aiohttp import web
 KEEPALIVE_S = 15.0
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+class Encoded(dict[str, Any]):
+    """An event encoded once for every stream it goes to (the wallboard's board: the same
+    ~50 kB to each open page, at up to 2 a second)."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        super().__init__(event)
+        self.text = _dumps(event)
+
+
 async def stream(request: web.Request, first: tuple[str, Any],
                  queue: asyncio.Queue[dict[str, Any]] | None,
                  ends: Callable[[dict[str, Any]], bool] = lambda _event: False,
@@ -26,7 +39,7 @@ async def stream(request: web.Request, first: tuple[str, Any],
     await response.prepare(request)
 
     async def emit(kind: str, data: Any) -> None:
-        payload = json.dumps(data, ensure_ascii=False, default=str)
+        payload = data.text if isinstance(data, Encoded) else _dumps(data)
         await response.write(f"event: {kind}\ndata: {payload}\n\n".encode())
 
     # streams opened together (a shift starting, an engine restart) would keep their

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from callcenter.api.sse import Encoded
 from callcenter.tickets.live import LiveBus
 
 log = structlog.get_logger("wallboard")
@@ -127,7 +128,7 @@ class WallboardNotifier:
             return
         self._last = shown
         self.published += 1
-        self.bus.publish(BOARD, {"type": "board", **board})
+        self.bus.publish(BOARD, Encoded({"type": "board", **board}))  # once for all pages
 
     def _wake_at(self, at: float | None, now: float) -> None:
         if self._wake is not None:

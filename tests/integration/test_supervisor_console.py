@@ -109,6 +109,14 @@ def row_text(table: str, key: str, value: str, wanted: str) -> str:
             f"|| {{textContent: ''}}).textContent.includes('{wanted}')")
 
 
+async def audit_listed(lab: Lab) -> list[dict[str, Any]]:
+    """The audit trail as `run.py audit --json` prints it."""
+    listed = await asyncio.to_thread(subprocess.run, [
+        sys.executable, str(PROJECT_ROOT / "run.py"), "--config", str(lab.config.directory),
+        "audit", "--json"], capture_output=True, text=True, timeout=60, check=True)
+    return [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+
+
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     microphone = tone_wav(tmp_path / "supervisor.wav", SUPERVISOR_HZ)
@@ -216,6 +224,8 @@ async def test_a_supervisor_listens_whispers_and_barges_from_the_browser(
         for said in ("listen", "whisper", "barge", "reason=stopped"):
             assert said in row["detail"], row
         assert any(r["action"] == "monitor.start" and "-web" in r["detail"] for r in rows)
+        listed = [r for r in await audit_listed(lab) if r["action"] == "monitor.session"]
+        assert row["detail"] in [r["detail"] for r in listed]  # `run.py audit` has it
         assert CALLER_ENDPOINT not in await page.content()
     except BaseException:
         await shot(page, "99-monitor-failed")
@@ -324,11 +334,7 @@ async def test_a_supervisor_controls_the_floor_from_the_page(
                 assert reply.status == 403, (path, await reply.text())
 
     # and `run.py audit` lists what was done, by whom
-    listed = await asyncio.to_thread(subprocess.run, [
-        sys.executable, str(PROJECT_ROOT / "run.py"), "--config", str(lab.config.directory),
-        "audit", "--json"],
-        capture_output=True, text=True, timeout=60, check=True)
-    rows = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    rows = await audit_listed(lab)
     done = {(r["user"], r["action"], r["result"]) for r in rows}
     for action in ("supervise.pause", "supervise.skills", "supervise.move_caller",
                    "supervise.unpause", "supervise.logout"):

@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import AgentBoard
 from callcenter.ami import events as ev
+from callcenter.api import sse
 from callcenter.api.server import build_app
 from callcenter.config.loader import load_config
 from callcenter.errors import Forbidden
@@ -314,7 +315,8 @@ async def test_a_callback_worked_is_counted_again(wall: tuple[Door, Wallboard]) 
     assert wallboard.board(NOW)["totals"]["callbacks_waiting"] == 0
 
 
-async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard]) -> None:
+async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     door, wallboard = wall
     app = build_app(door.signin, door.commands.run, wallboard_events=wallboard.bus)
     async with TestClient(TestServer(app)) as client:
@@ -324,7 +326,7 @@ async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard]) -> None:
         assert "<script>" not in text and "onclick" not in text  # no inline script (CSP)
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         assert page.headers["X-Frame-Options"] == "DENY"
-        for asset in ("wallboard.js", "wallboard.css"):
+        for asset in ("wallboard.js", "console.js", "wallboard.css"):
             assert (await client.get(f"/wallboard/assets/{asset}")).status == 200
         for bad in ("/wallboard/assets/..%2Fhttp.py", "/wallboard/assets/../board.py",
                     "/wallboard/assets/nothing.js"):
@@ -344,10 +346,18 @@ async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard]) -> None:
         stream = await client.get("/api/wallboard/events")
         assert stream.status == 200 and wallboard.bus.streams == 1
         first = await asyncio.wait_for(stream.content.readuntil(b"\n\n"), 5)
+        other = await client.get("/api/wallboard/events", headers=door.auth("zhao"))
+        await asyncio.wait_for(other.content.readuntil(b"\n\n"), 5)
+        encoded: list[object] = []
+        monkeypatch.setattr(sse, "_dumps", lambda data: encoded.append(data) or
+                            json.dumps(data, ensure_ascii=False))
         wallboard.queue_watch.on_event(_join("q12345", "7.7"), NOW - 3)
         wallboard.on_event(_join("q12345", "7.7"), NOW - 3)  # as the engine tells it
         second = await asyncio.wait_for(stream.content.readuntil(b"\n\n"), 5)
+        assert await asyncio.wait_for(other.content.readuntil(b"\n\n"), 5) == second
+        assert len(encoded) == 1  # one board, encoded once for both pages
         stream.close()
+        other.close()
     kind, data = first.decode().split("\n")[:2]
     assert kind == "event: board"
     assert {q["queue"]: q for q in json.loads(data[6:])["queues"]}["q12345"]["waiting"] == 0
