@@ -37,7 +37,7 @@ from agents.sipp import CallSpec, place_calls
 from agents.softphone import Softphone
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
-from callcenter.errors import CommandError
+from callcenter.errors import UserError
 from callcenter.paths import PROJECT_ROOT
 from tests.integration.browser import CHROMIUM, chromium_args
 from tests.integration.conftest import Lab, agent_softphone
@@ -87,7 +87,7 @@ async def user(engine: Engine, name: str, role: str, agent: str = "") -> dict[st
     given = {"name": name, "role": role, **({"agent": agent} if agent else {})}
     try:
         return dict(await engine.commands.run("user.add", given))
-    except CommandError:
+    except UserError:  # there already
         return dict(await engine.commands.run("user.reset", {"name": name}))
 
 
