@@ -13,18 +13,7 @@ const desk = { csrf: "", agent: "", role: "", ticket: null, ticketStream: null,
 // -- the API --------------------------------------------------------------------------------
 
 async function api(method, path, body) {
-  const headers = { "Accept": "application/json" };
-  if (method !== "GET") headers["X-CSRF-Token"] = desk.csrf;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error(explain(response.status, data));
-    error.status = response.status;
-    throw error;
-  }
-  return data;
+  return callApi(method, path, body, desk.csrf, explain);
 }
 
 function explain(status, data) {
@@ -163,22 +152,8 @@ $("logout").addEventListener("click", () => attempt(() =>
 
 async function startPhone() {
   if (desk.ua) return;
-  if (typeof JsSIP === "undefined") throw new Error("浏览器软电话组件未安装（请运行安装命令）");
-  const phone = await api("GET", "/api/me/phone");
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new JsSIP.WebSocketInterface(`${scheme}//${location.host}${phone.ws}`);
-  const ua = new JsSIP.UA({ sockets: [socket], uri: phone.uri, password: phone.password,
-    register: true, session_timers: false });
-  ua.on("registered", () => { $("phone-state").textContent = "软电话已注册"; });
-  ua.on("unregistered", () => { $("phone-state").textContent = "软电话未注册"; });
-  ua.on("registrationFailed", (e) => { $("phone-state").textContent = "软电话注册失败：" + e.cause; });
-  ua.on("newRTCSession", (e) => { if (e.originator === "remote") ringing(e.session); });
-  desk.ua = ua;
-  ua.start();
-  await new Promise((resolve, reject) => {
-    ua.once("registered", resolve);
-    ua.once("registrationFailed", (e) => reject(new Error("软电话注册失败：" + e.cause)));
-  });
+  desk.ua = await registerPhone(api, (text) => { $("phone-state").textContent = text; },
+    ringing);
 }
 
 function ringing(session) {

@@ -237,22 +237,10 @@ function ended(text) {
 
 async function startPhone() {
   if (con.ua && con.ua.isRegistered()) return;
-  if (typeof JsSIP === "undefined") throw new Error("浏览器软电话组件未安装（请运行安装命令）");
-  const phone = await api("GET", "/api/me/phone");
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new JsSIP.WebSocketInterface(`${scheme}//${location.host}${phone.ws}`);
-  const ua = new JsSIP.UA({ sockets: [socket], uri: phone.uri, password: phone.password,
-    register: true, session_timers: false });
-  ua.on("registered", () => { $("phone-state").textContent = "软电话已注册"; });
-  ua.on("unregistered", () => { $("phone-state").textContent = "软电话未注册"; });
-  ua.on("registrationFailed", (e) => { $("phone-state").textContent = "软电话注册失败：" + e.cause; });
-  ua.on("newRTCSession", (e) => { if (e.originator === "remote") incoming(e.session); });
-  con.ua = ua;
-  ua.start();
-  await new Promise((resolve, reject) => {
-    ua.once("registered", resolve);
-    ua.once("registrationFailed", (e) => reject(new Error("软电话注册失败：" + e.cause)));
-  });
+  if (con.ua) con.ua.stop();
+  con.ua = null;
+  con.ua = await registerPhone(api, (text) => { $("phone-state").textContent = text; },
+    incoming);
 }
 
 function incoming(call) {

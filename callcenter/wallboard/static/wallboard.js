@@ -15,18 +15,7 @@ const hooks = { started: null, signedOut: null, board: null, agentRow: null, que
 // -- the API (as the agent desktop does it) ------------------------------------------------
 
 async function api(method, path, body) {
-  const headers = { "Accept": "application/json" };
-  if (method !== "GET") headers["X-CSRF-Token"] = wall.csrf;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error(explain(response.status, data));
-    error.status = response.status;
-    throw error;
-  }
-  return data;
+  return callApi(method, path, body, wall.csrf, explain);
 }
 
 function explain(status, data) {

@@ -1,0 +1,46 @@
+// What the agent desktop and the supervisor's wallboard share: the engine's API with the
+// session cookie and CSRF token, and the browser softphone (JsSIP through the engine's /sip,
+// registered as the signed-in person's own endpoint: an agent's, or a supervisor's).
+"use strict";
+
+// A call of the engine's API; a refusal throws an Error in the page's words (explain) that
+// carries the HTTP status.
+async function callApi(method, path, body, csrf, explain) {
+  const headers = { "Accept": "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(explain(response.status, data));
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+// JsSIP registered as the signed-in person's browser endpoint (/api/me/phone); resolves to the
+// registered UA. showState(text) hears how the registration goes, incoming(session) gets each
+// call Asterisk offers. A failed registration stops the UA (a retry starts a fresh one).
+async function registerPhone(api, showState, incoming) {
+  if (typeof JsSIP === "undefined") throw new Error("浏览器软电话组件未安装（请运行安装命令）");
+  const phone = await api("GET", "/api/me/phone");
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new JsSIP.WebSocketInterface(`${scheme}//${location.host}${phone.ws}`);
+  const ua = new JsSIP.UA({ sockets: [socket], uri: phone.uri, password: phone.password,
+    register: true, session_timers: false });
+  ua.on("registered", () => showState("软电话已注册"));
+  ua.on("unregistered", () => showState("软电话未注册"));
+  ua.on("registrationFailed", (e) => showState("软电话注册失败：" + e.cause));
+  ua.on("newRTCSession", (e) => { if (e.originator === "remote") incoming(e.session); });
+  ua.start();
+  await new Promise((resolve, reject) => {
+    ua.once("registered", resolve);
+    ua.once("registrationFailed", (e) => {
+      ua.stop();
+      reject(new Error("软电话注册失败：" + e.cause));
+    });
+  });
+  return ua;
+}
