@@ -66,6 +66,7 @@ from callcenter.wallboard.live import Wallboard
 
 log = structlog.get_logger("engine")
 
+MONITOR_CLOSE_S = 3.0  # at a stop, for hanging up the supervisors' legs
 LOG_FLUSH_S = 0.25  # the call log reaches the disk at most this long after a line
 
 
@@ -148,7 +149,7 @@ class Engine:
                                         lambda: log_time(time.time()),
                                         audit_trail=self.audit_trail,
                                         on_change=lambda _s: self.wallboard.notifier.changed())
-        self.wallboard.monitoring = self.monitor_desk.snapshot
+        self.wallboard.monitoring = self.monitor_desk.recent
         self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
                                                     self.tracker, self.agent_events.publish,
                                                     time.time)
@@ -217,6 +218,8 @@ class Engine:
         now = log_time(time.time())
         self.core.end_resync(now)
         self.resyncs += 1
+        await self.monitor_desk.resynced(e for e in map(adapt, channels.items)
+                                         if isinstance(e, ev.CoreShowChannel))
         for call in list(self.tracker.calls.values()):  # calls the engine did not see start
             if call.recovered and call.agent_channel and call.call_id not in \
                     self.ticket_desk.calls:
@@ -403,6 +406,10 @@ class Engine:
             await self._stop.wait()
         finally:
             log.info("engine.stopping")
+            try:  # supervisors' legs hung up and their sessions audited while AMI is there
+                await asyncio.wait_for(self.monitor_desk.close(), MONITOR_CLOSE_S)
+            except Exception as exc:  # never stops a stop
+                log.warning("monitor.close_failed", error=type(exc).__name__)
             await self.ami.stop()
             await self.supervisor.stop()
             asr_start.cancel()

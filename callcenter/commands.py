@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import structlog
 
 from callcenter import permissions
-from callcenter.actors import LOCAL, Actor
+from callcenter.actors import LOCAL, Actor, Role
 from callcenter.agents.desk import AgentDesk
 from callcenter.audit import NOTES, OK, AuditEntry, AuditTrail
 from callcenter.errors import (
@@ -196,7 +196,8 @@ def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
         "agent.logout": lambda a, _: agents.logout(text(a, "agent")),
         "agent.pause": lambda a, _: agents.pause(text(a, "agent"),
                                                  text(a, "reason", required=False)),
-        "agent.unpause": lambda a, _: agents.unpause(text(a, "agent")),
+        "agent.unpause": lambda a, actor: agents.unpause(text(a, "agent"),
+                                                         own=actor.role is Role.AGENT),
         "transfer.start": lambda a, _: transfers.start(
             text(a, "agent"), text(a, "destination"),
             text(a, "mode", required=False, default="conference"), wait=flag(a, "wait", True)),

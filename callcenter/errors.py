@@ -121,6 +121,12 @@ class UnknownAgent(AgentError):
     error_id = "CC701"
 
 
+class AgentConflict(AgentError):
+    """Not now, given the agent's state: a supervisor's pause the agent wants to end."""
+
+    error_id = "CC702"
+
+
 # -- speech (AudioSocket, recognition) ------------------------------------------------------
 
 

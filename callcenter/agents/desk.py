@@ -29,6 +29,7 @@ from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
 from callcenter.config.loader import DEVICES, Config, agent_interface
 from callcenter.errors import (
+    AgentConflict,
     AgentError,
     AmiActionFailed,
     AmiNotConnected,
@@ -58,6 +59,8 @@ class AgentDesk:
         self.since: dict[str, float] = {}  # when each agent entered their state
         # queues a supervisor gave an agent for the rest of the shift (agents/skills.py)
         self.shift_skills: dict[str, ShiftSkills] = {}
+        # agents a supervisor paused: only a supervisor resumes them (agent → who paused)
+        self.forced: dict[str, str] = {}
         # told of every state change (the agents' desktops)
         self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
 
@@ -208,6 +211,7 @@ class AgentDesk:
 
     async def logout(self, agent_id: str) -> dict[str, Any]:
         agent = self._agent(agent_id)
+        self.forced.pop(agent_id, None)
         queues = set(agent.skills) | set(self.skills(agent_id)) | \
             self.board.status(agent_id).queues
         member = self.member(agent_id)
@@ -227,17 +231,27 @@ class AgentDesk:
         await self._settle(lambda: self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
-    async def force_pause(self, agent_id: str, reason: str) -> dict[str, Any]:
+    async def force_pause(self, agent_id: str, reason: str, by: str) -> dict[str, Any]:
         """A supervisor's pause: any one-line reason (their words), shown as the pause
-        reason."""
+        reason; the agent cannot resume on their own (:meth:`unpause` ``own``)."""
         self._agent(agent_id)
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
+        self.forced[agent_id] = by
         await self._settle(lambda: self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
-    async def unpause(self, agent_id: str) -> dict[str, Any]:
+    async def unpause(self, agent_id: str, *, own: bool = False) -> dict[str, Any]:
+        """``own``: the agent asks for themselves — refused while a supervisor's pause holds."""
         self._agent(agent_id)
+        by = self.forced.get(agent_id)
+        if by is not None and not self.board.status(agent_id).paused:
+            del self.forced[agent_id]  # resumed meanwhile (a re-login, Asterisk's own CLI)
+            by = None
+        if own and by is not None:
+            raise AgentConflict(f"supervisor {by} paused agent {agent_id}: only a supervisor "
+                                "resumes them")
+        self.forced.pop(agent_id, None)
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), False))
         await self._settle(lambda: not self.board.status(agent_id).paused)
         return self.describe(agent_id)

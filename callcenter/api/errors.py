@@ -4,6 +4,7 @@ class listed first wins; every other deliberate error is a 400."""
 from __future__ import annotations
 
 from callcenter.errors import (
+    AgentConflict,
     AmiNotConnected,
     CallCenterError,
     Forbidden,
@@ -29,6 +30,7 @@ STATUS_BY_CLASS: tuple[tuple[type[CallCenterError], int], ...] = (
     (NoSuchRow, 404),
     (UnknownSession, 404),
     (TransferConflict, 409),
+    (AgentConflict, 409),
     (SupervisionConflict, 409),
     (ServiceUnavailable, 503),
     (AmiNotConnected, 503),

@@ -334,6 +334,10 @@ class _Checker:
                 self.queue(AGENTS_FILE, ("agents", agent_id, "skills", queue), queue)
         if len(set(c.agents.pause_reasons)) != len(c.agents.pause_reasons):
             self.add(AGENTS_FILE, ("pause_reasons",), "a pause reason is listed twice")
+        for name in c.agents.supervisors:
+            if name.endswith(WEB_SUFFIX):  # supervisor-a-web would be a's browser softphone
+                self.add(AGENTS_FILE, ("supervisors", name), f"a supervisor's user name does "
+                         f"not end in '{WEB_SUFFIX}' (the browser softphones' names do)")
         for queue in c.queues_taking_calls:
             if queue not in c.queues.queues:
                 continue

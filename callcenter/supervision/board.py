@@ -9,6 +9,8 @@ over leaves :attr:`MonitorBoard.live`.
 
 from __future__ import annotations
 
+from collections import deque
+
 from callcenter.ami import events as ev
 from callcenter.errors import SupervisionConflict, UnknownSession
 from callcenter.supervision.model import MonitorMode, Phase, Session
@@ -16,6 +18,7 @@ from callcenter.supervision.outcomes import Effect, HangUp
 from callcenter.supervision.state import requested, state_of
 
 MAX_ORPHANS = 1000  # legs of sessions stopped before Asterisk named them
+RECENT = 50  # sessions over, kept to tell their supervisors' pages why
 
 
 class MonitorBoard:
@@ -23,6 +26,7 @@ class MonitorBoard:
         self.live: dict[str, Session] = {}  # by session id, until it is over
         # leg uids of sessions that ended before their leg appeared: hung up when it does
         self.orphans: dict[str, None] = {}
+        self.ended: deque[Session] = deque(maxlen=RECENT)  # the latest sessions over
 
     # -- queries and the commands' checks ------------------------------------------------
 
@@ -64,12 +68,17 @@ class MonitorBoard:
     def stop_requested(self, s: Session, ts: float) -> list[Effect]:
         return self._kept(s, state_of(s).stop_requested(s, ts))
 
+    def leg_gone(self, s: Session, ts: float) -> list[Effect]:
+        """A resync found no leg of the session: the supervisor's phone hung up meanwhile."""
+        return self._kept(s, state_of(s).supervisor_hung_up(s, ts))
+
     def originate_failed(self, s: Session, ts: float, reason: int | None) -> list[Effect]:
         return self._kept(s, state_of(s).originate_failed(s, ts, reason))
 
     def _kept(self, s: Session, effects: list[Effect]) -> list[Effect]:
         if s.phase is Phase.ENDED:
-            self.live.pop(s.id, None)
+            if self.live.pop(s.id, None) is not None:
+                self.ended.append(s)
             if not s.leg_channel:
                 self.orphans[s.leg_uid] = None
                 while len(self.orphans) > MAX_ORPHANS:

@@ -14,12 +14,23 @@ the one command layer like every other (role check, audit row):
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from callcenter.actors import Actor
 from callcenter.commands import Args, Handler, text
+from callcenter.errors import UnknownSession
 from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
+
+SESSION = re.compile(r"[0-9a-f]{12}")  # MonitorDesk's session ids
+
+
+def session_of(args: Args) -> str:
+    session = text(args, "session")
+    if not SESSION.fullmatch(session):
+        raise UnknownSession(f"no monitoring session {session[:40]!r} (12 hex digits)")
+    return session
 
 
 def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> dict[str, Handler]:
@@ -48,10 +59,10 @@ def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> di
             device=text(args, "device", required=False, default="sip"))
 
     async def mode(args: Args, actor: Actor) -> Any:
-        return await monitor.mode(actor, text(args, "session"), text(args, "mode"))
+        return await monitor.mode(actor, session_of(args), text(args, "mode"))
 
     async def stop(args: Args, actor: Actor) -> Any:
-        return await monitor.stop(actor, text(args, "session"))
+        return await monitor.stop(actor, session_of(args))
 
     async def sessions(_args: Args, _actor: Actor) -> Any:
         return monitor.snapshot()

@@ -11,6 +11,7 @@ knows goes into the command's audit row (:func:`callcenter.audit.note`).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,7 +40,9 @@ from callcenter.supervision import dialplan
 log = structlog.get_logger("supervision")
 
 REASON_MAX = 60  # a pause reason Asterisk keeps and the wallboard shows
+NUMBER_LIKE = re.compile(r"(?:\d[\s\-]?){7,}")  # 7 digits and more, any script, spaced or not
 SETTLE_S = 2.0
+POSITION = re.compile(r"[0-9]{1,4}")
 Publish = Callable[[str, dict[str, Any]], None]  # AgentBus.publish: agent → event
 # what the agent's desktop says, by what the supervisor did
 TOLD = {"pause": "班长{by}已将您置为暂停", "unpause": "班长{by}已恢复您的接听",
@@ -47,12 +50,16 @@ TOLD = {"pause": "班长{by}已将您置为暂停", "unpause": "班长{by}已恢
 
 
 def reason_of(value: str, *, required: bool) -> str:
-    """A reason the agent is shown: one line of at most REASON_MAX characters."""
+    """A reason the agent is shown: one line of at most REASON_MAX characters, with no
+    number a citizen's could be (it is on the wall display and in the logs)."""
     text = value.strip()
     if required and not text:
         raise CommandError("'reason' is missing: the agent is shown why")
     if CONTROL.search(text) or len(text) > REASON_MAX:
         raise CommandError(f"a reason is one line of at most {REASON_MAX} characters")
+    if NUMBER_LIKE.search(text):
+        raise CommandError("a reason carries no phone, ID or card number (the wallboard "
+                           "shows it)")
     return text
 
 
@@ -85,7 +92,7 @@ class SupervisorControl:
 
     async def pause(self, agent: str, reason: str, actor: Actor) -> dict[str, Any]:
         reason = reason_of(reason, required=True)
-        result = await self.agents.force_pause(agent, reason)
+        result = await self.agents.force_pause(agent, reason, actor.name)
         log.info("supervise.pause", agent=agent, by=actor.name)
         self._tell(agent, "pause", actor, reason)
         return result
@@ -165,13 +172,16 @@ class SupervisorControl:
         if not call_id and not (queue and position):
             raise CommandError("name the caller: 'call' (its id), or 'queue' and 'position'")
         entry = await self._waiting(call_id, queue, position)
+        call = self.tracker.call_of(entry.uniqueid)
+        if call is None or call.inbound_channel != entry.channel:
+            raise SupervisionConflict("that place in the queue is not a caller who dialed in "
+                                      "(a transfer's leg, say): it is not moved")
         if entry.queue == to_queue:
             raise SupervisionError(f"the caller is already waiting in {to_queue}")
         if not any(to_queue in a.queues for a in self.agents.board.agents.values()):
             raise SupervisionConflict(f"nobody is logged in to {to_queue}: the caller would "
                                       "not be answered there")
-        call = self.tracker.call_of(entry.uniqueid)
-        found_id = call.call_id if call is not None else entry.linkedid
+        found_id = call.call_id
         for action in dialplan.move_caller(entry.channel, entry.queue, to_queue):
             try:
                 reply = await self.send(action)
@@ -189,8 +199,10 @@ class SupervisorControl:
 
     async def _waiting(self, call_id: str, queue: str, position: str) -> ev.QueueEntryListed:
         """The caller's entry, as Asterisk lists the queue now (QueueStatus)."""
-        if position and (not position.isdigit() or int(position) < 1):
+        if position and (not POSITION.fullmatch(position) or int(position) < 1):
             raise CommandError(f"position {position[:10]!r} is not 1, 2, 3 …")
+        if queue and queue not in self.agents.config.queues.queues:
+            raise CommandError(f"queue {queue[:64]!r} is not in queues.yaml")
         reply = await self.send(actions.queue_status(queue or None))
         if not reply.success:
             raise SupervisionError(f"cannot list the queues: {reply.message}")

@@ -20,7 +20,7 @@ which agent and call, the modes with their seconds, start, end, why) — the sta
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import structlog
@@ -44,7 +44,7 @@ from callcenter.errors import (
 )
 from callcenter.supervision import dialplan
 from callcenter.supervision.board import MonitorBoard
-from callcenter.supervision.model import Session, mode_of
+from callcenter.supervision.model import LEG_PREFIX, Phase, Session, mode_of
 from callcenter.supervision.outcomes import (
     AmiWork,
     Answered,
@@ -59,6 +59,8 @@ from callcenter.supervision.state import durations
 from callcenter.tasks import TaskSet
 
 log = structlog.get_logger("supervision")
+
+RECENT_S = 60.0  # how long an ended session stays on the wallboard
 
 
 def may_monitor(supervisor: str, agent: str) -> bool:
@@ -87,6 +89,13 @@ class MonitorDesk:
 
     def snapshot(self) -> list[dict[str, object]]:
         return [s.describe() for s in self.live.values()]
+
+    def recent(self) -> list[dict[str, object]]:
+        """The live sessions, and those over in the last RECENT_S (the wallboard: a
+        supervisor's page learns why theirs ended)."""
+        since = self.clock() - RECENT_S
+        return self.snapshot() + [s.describe() for s in self.board.ended
+                                  if s.ended_at is not None and s.ended_at >= since]
 
     # -- commands ------------------------------------------------------------------------
 
@@ -168,8 +177,38 @@ class MonitorDesk:
 
     async def stop(self, actor: Actor, session_id: str) -> dict[str, object]:
         s = self._own(actor, session_id)
-        await self._perform(self.board.stop_requested(s, self.clock()))
+        if s.leg_channel:  # hung up first: if Asterisk cannot, the session (and the leg) go on
+            try:
+                await self._send(actions.hangup(s.leg_channel), required=True)
+            except AmiActionFailed as exc:
+                raise SupervisionError(f"the supervisor's phone was not hung up, the session "
+                                       f"goes on: {exc.message}") from None
+        await self._perform([e for e in self.board.stop_requested(s, self.clock())
+                             if not isinstance(e, HangUp)])
         return s.describe()
+
+    async def close(self) -> None:
+        """The engine stops: every session ends (its leg hung up, its audit row written) —
+        nobody listens on with no engine to record it."""
+        for s in list(self.live.values()):
+            effects = self.board.stop_requested(s, self.clock())
+            s.reason = "engine_stopped"
+            await self._perform(effects)
+        await self._tasks.wait()
+
+    async def resynced(self, listed: Iterable[ev.CoreShowChannel]) -> None:
+        """After a (re)connect: a supervisor's leg no session knows (an engine restarted
+        under it) is hung up — nobody listens unrecorded; a session whose leg is gone is
+        over."""
+        legs = {c.uniqueid: c.channel for c in listed if c.uniqueid.startswith(LEG_PREFIX)}
+        known = {s.leg_uid for s in self.live.values()}
+        for uid, channel in legs.items():
+            if uid not in known:
+                log.warning("monitor.unknown_leg_hung_up", session=uid[len(LEG_PREFIX):])
+                await self._send(actions.hangup(channel))
+        for s in list(self.live.values()):
+            if s.phase is Phase.ACTIVE and s.leg_uid not in legs:
+                await self._perform(self.board.leg_gone(s, self.clock()))
 
     # -- events --------------------------------------------------------------------------
 

@@ -59,7 +59,9 @@ END_REASONS: dict[str, str] = {
     "unreachable": "班长话机未注册或不可达",
     "busy": "班长话机忙",
     "originate_failed": "无法呼叫班长话机",
+    "engine_stopped": "系统停止，监听已结束",
 }
+LEG_PREFIX = "mon-"  # the ChannelId of every supervisor's leg begins so
 # Asterisk's OriginateResponse reasons (AST_CONTROL_*) → why the supervisor was not reached
 ORIGINATE_REASONS = {0: "unreachable", 1: "unanswered", 3: "unanswered", 5: "busy",
                      8: "unreachable"}
@@ -87,7 +89,7 @@ class Session:
     @property
     def leg_uid(self) -> str:
         """The ChannelId the supervisor's leg is originated with."""
-        return f"mon-{self.id}"
+        return f"{LEG_PREFIX}{self.id}"
 
     def describe(self) -> dict[str, object]:
         return {"session": self.id, "supervisor": self.supervisor, "agent": self.agent,

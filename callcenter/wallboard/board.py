@@ -41,7 +41,8 @@ class BoardState:
     monitoring: Sequence[Mapping[str, Any]] = ()  # live monitoring sessions (MonitorDesk)
 
 
-MONITOR_FIELDS = ("session", "supervisor", "agent", "mode", "mode_text", "phase")
+MONITOR_FIELDS = ("session", "supervisor", "agent", "mode", "mode_text", "phase",
+                  "reason_text")
 
 
 def _rate(x: float | None) -> float | None:

@@ -317,3 +317,65 @@ def test_the_supervisors_legs_are_not_calls() -> None:
     tracker = CallTracker()
     tracker.apply(ev.Newchannel(LEG, "mon-x", "mon-x", S.DOWN, "", "", "s", "cc-seats"), 1.0)
     assert tracker.calls == {}
+
+
+async def _active(floor: Floor, actor: Actor = ZHAO) -> str:
+    started = await floor.desk.start(actor, "1001", "listen")
+    sid = str(started["session"])
+    floor.leg_rings(sid)
+    floor.leg_answers(sid)
+    return sid
+
+
+async def test_a_stop_asterisk_refuses_keeps_the_session(floor: Floor) -> None:
+    sid = await _active(floor)
+    floor.ami.refuse.add("Hangup")
+    with pytest.raises(SupervisionError, match="goes on"):
+        await floor.desk.stop(ZHAO, sid)
+    assert floor.desk.live[sid].phase is Phase.ACTIVE  # the leg still listens: still a session
+    assert await floor.audit() == []
+    floor.ami.refuse.clear()
+    await floor.desk.stop(ZHAO, sid)
+    assert [a.as_dict()["Channel"] for a in floor.ami.sent if a.name == "Hangup"] == [LEG, LEG]
+    (row,) = await floor.audit()
+    assert "reason=stopped" in row["detail"]
+
+
+async def test_ended_sessions_stay_on_the_board_a_minute_with_why(floor: Floor) -> None:
+    sid = await _active(floor)
+    await floor.desk.stop(ZHAO, sid)
+    (shown,) = floor.desk.recent()
+    assert (shown["session"], shown["phase"], shown["reason_text"]) == (sid, "ended",
+                                                                        "班长结束了监听")
+    assert floor.desk.snapshot() == []
+    floor.clock.now += 61
+    assert floor.desk.recent() == []
+
+
+async def test_the_engine_stopping_ends_every_session(floor: Floor) -> None:
+    sid = await _active(floor)
+    await floor.desk.close()
+    assert floor.desk.live == {}
+    assert floor.ami.last("Hangup")["Channel"] == LEG
+    (row,) = await floor.audit()
+    assert f"session={sid}" in row["detail"] and "reason=engine_stopped" in row["detail"]
+
+
+def _listed(channel: str, uid: str) -> ev.CoreShowChannel:
+    return ev.CoreShowChannel(channel, uid, uid, S.UP, "", "", "s", "cc-seats", "ChanSpy", "",
+                              30)
+
+
+async def test_a_resync_hangs_up_legs_nobody_records_and_ends_gone_sessions(
+        floor: Floor) -> None:
+    sid = await _active(floor)
+    stray = "PJSIP/supervisor-qian.yu-00000009"  # of a session an engine restart forgot
+    await floor.desk.resynced([_listed(stray, "mon-0123456789ab"), _listed(AGENT, "100.2")])
+    assert [a.as_dict()["Channel"] for a in floor.ami.sent if a.name == "Hangup"] == [stray]
+    assert floor.desk.live == {}  # its own leg was not listed: hung up meanwhile
+    (row,) = await floor.audit()
+    assert f"session={sid}" in row["detail"] and "reason=supervisor_hung_up" in row["detail"]
+    # a session whose leg is listed goes on
+    sid = await _active(floor)
+    await floor.desk.resynced([_listed(LEG, f"mon-{sid}")])
+    assert floor.desk.live[sid].phase is Phase.ACTIVE

@@ -124,6 +124,9 @@ async def test_move_caller_route(site: Site) -> None:
     status, body = await site.post("zhao", "/api/supervise/move-caller",
                                    {"queue": "q12315", "position": 1, "to_queue": "q12345"})
     assert (status, body["error_id"]) == (409, "CC1501")  # nobody waits there
+    site.monitor.tracker.apply(ev.Newchannel("PJSIP/carrier-00000009", "200.1", "200.1",
+                                     ev.ChannelState.UP, "13812345678", "", "12315",
+                                     "from-carrier"), NOW)
     site.ami.waiting = [{"Event": "QueueEntry", "Queue": "q12315", "Position": "1",
                          "Channel": "PJSIP/carrier-00000009", "Uniqueid": "200.1",
                          "Wait": "12"}]

@@ -24,6 +24,7 @@ from callcenter.calls.state import CallTracker
 from callcenter.config.loader import load_config
 from callcenter.config.models import Shift
 from callcenter.errors import (
+    AgentConflict,
     AgentError,
     CommandError,
     SupervisionConflict,
@@ -199,6 +200,26 @@ async def test_skills_change_a_logged_in_agents_queues_at_once(floor: Floor) -> 
     assert (agent, told["action"]) == ("1001", "skills") and "q12348 -→1" in told["text"]
 
 
+async def test_only_a_supervisor_ends_a_supervisors_pause(floor: Floor) -> None:
+    floor.logged_in()
+    await floor.control.pause("1001", "质检辅导", ZHAO)
+    with pytest.raises(AgentConflict, match="only a supervisor"):
+        await floor.desk.unpause("1001", own=True)  # the agent's 就绪
+    assert floor.desk.board.status("1001").paused
+    await floor.control.unpause("1001", "", ZHAO)
+    await floor.desk.pause("1001", "小休")  # their own pause they end themselves
+    assert (await floor.desk.unpause("1001", own=True))["state"] == "available"
+
+
+@pytest.mark.parametrize("reason", ["回电 13812345678", "身份证 620102 1990 0101 1234",
+                                    "卡号１２３４５６７８"])
+async def test_a_reason_carries_no_citizens_number(floor: Floor, reason: str) -> None:
+    floor.logged_in()
+    with pytest.raises(CommandError, match="no phone, ID or card number"):
+        await floor.control.pause("1001", reason, ZHAO)
+    assert "QueuePause" not in floor.ami.names()
+
+
 async def test_a_paused_agent_joins_new_queues_paused(floor: Floor) -> None:
     floor.logged_in()
     await floor.control.pause("1001", "会议", ZHAO)
@@ -238,6 +259,9 @@ async def test_skills_refused(floor: Floor, wanted: object, why: str) -> None:
 def waiting_caller(floor: Floor) -> None:
     floor.tracker.apply(ev.Newchannel(CALLER, "100.1", "100.1", ev.ChannelState.UP,
                                       "13812345678", "", "12315", "from-carrier"), NOW)
+    floor.tracker.apply(ev.Newchannel("PJSIP/carrier-00000003", "100.3", "100.3",
+                                      ev.ChannelState.UP, "13912345678", "", "12315",
+                                      "from-carrier"), NOW)
     floor.ami.waiting = [
         {"Event": "QueueEntry", "Queue": "q12315", "Position": "1", "Channel": CALLER,
          "Uniqueid": "100.1", "Wait": "42"},
@@ -290,7 +314,20 @@ async def test_move_refusals_leave_the_caller_where_they_are(floor: Floor) -> No
         await control.move_caller("", "q12315", "3", "q12345")
     with pytest.raises(SupervisionConflict, match="not waiting in a queue"):
         await control.move_caller("555.5", "", "", "q12345")
+    with pytest.raises(CommandError, match=r"not in queues\.yaml"):
+        await control.move_caller("", "q1;x", "1", "q12345")  # never into QueueStatus
+    with pytest.raises(CommandError, match="1, 2, 3"):
+        await control.move_caller("", "q12315", "²", "q12345")
+    # a transfer's Local leg waiting in a queue is not a caller who dialed in
+    floor.ami.waiting.append({"Event": "QueueEntry", "Queue": "q12315", "Position": "3",
+                              "Channel": "Local/12345@cc-xfer-00000001;2",
+                              "Uniqueid": "100.9", "Linkedid": "100.1", "Wait": "3"})
+    floor.tracker.apply(ev.Newchannel("Local/12345@cc-xfer-00000001;2", "100.9", "100.1",
+                                      ev.ChannelState.UP, "", "", "s", "cc-xfer"), NOW)
+    with pytest.raises(SupervisionConflict, match="not a caller who dialed in"):
+        await control.move_caller("", "q12315", "3", "q12345")
     assert "Redirect" not in floor.ami.names()
+    assert all(a.get("Queue") in (None, "q12315") for a in floor.ami.of("QueueStatus"))
     floor.ami.refuse.add("Redirect")
     with pytest.raises(SupervisionError, match=r"not moved \(still waiting in q12315\)"):
         await control.move_caller("100.1", "", "", "q12345")

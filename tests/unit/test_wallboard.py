@@ -124,12 +124,13 @@ def test_an_empty_morning() -> None:
 def test_monitoring_sessions_are_on_the_board_without_the_call() -> None:
     session = {"session": "a1b2", "supervisor": "zhao.lei", "agent": "1001",
                "call_id": "1700000000.1", "mode": "whisper", "mode_text": "耳语",
-               "phase": "active", "requested_at": NOW - 9, "reason": None}
+               "phase": "active", "requested_at": NOW - 9, "reason": None,
+               "reason_text": None}
     state = dataclasses.replace(_state(QueueWatch(CONFIG.queues), AgentBoard({}, 2)),
                                 monitoring=[session])
     assert board(state, NOW)["monitoring"] == [{
         "session": "a1b2", "supervisor": "zhao.lei", "agent": "1001", "mode": "whisper",
-        "mode_text": "耳语", "phase": "active"}]
+        "mode_text": "耳语", "phase": "active", "reason_text": None}]
 
 
 # -- the alert rules ----------------------------------------------------------------------------

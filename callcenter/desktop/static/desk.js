@@ -152,8 +152,11 @@ $("logout").addEventListener("click", () => attempt(() =>
 
 async function startPhone() {
   if (desk.ua) return;
-  desk.ua = await registerPhone(api, (text) => { $("phone-state").textContent = text; },
-    ringing);
+  if (!desk.phone) {  // one registration at a time (a second click waits for the first)
+    desk.phone = registerPhone(api, (text) => { $("phone-state").textContent = text; },
+      ringing).finally(() => { desk.phone = null; });
+  }
+  desk.ua = await desk.phone;
 }
 
 function ringing(session) {

@@ -3,6 +3,8 @@
 // registered as the signed-in person's own endpoint: an agent's, or a supervisor's).
 "use strict";
 
+const REGISTER_TIMEOUT_MS = 10000;
+
 // A call of the engine's API; a refusal throws an Error in the page's words (explain) that
 // carries the HTTP status.
 async function callApi(method, path, body, csrf, explain) {
@@ -36,11 +38,10 @@ async function registerPhone(api, showState, incoming) {
   ua.on("newRTCSession", (e) => { if (e.originator === "remote") incoming(e.session); });
   ua.start();
   await new Promise((resolve, reject) => {
-    ua.once("registered", resolve);
-    ua.once("registrationFailed", (e) => {
-      ua.stop();
-      reject(new Error("软电话注册失败：" + e.cause));
-    });
+    const failed = (why) => { clearTimeout(timer); ua.stop(); reject(new Error(why)); };
+    const timer = setTimeout(() => failed("软电话注册超时（无法连接系统）"), REGISTER_TIMEOUT_MS);
+    ua.once("registered", () => { clearTimeout(timer); resolve(); });
+    ua.once("registrationFailed", (e) => failed("软电话注册失败：" + e.cause));
   });
   return ua;
 }

@@ -14,12 +14,12 @@ const ACTIONS = { pause: "强制小休", unpause: "恢复接听", logout: "强�
 const LEVELS = [["", "不接听"], ["5", "5 专家"], ["4", "4"], ["3", "3"], ["2", "2"],
   ["1", "1 基础"]];
 const TOP_LEVEL = 5;
-const con = { me: "", session: null, seen: false, expecting: false, ua: null, call: null,
+const con = { me: "", session: null, expecting: "", ua: null, phone: null, call: null,
   loudest: 0, submit: null, audio: null, analyser: null };
 
 hooks.started = (me) => { con.me = me.user; };
 hooks.signedOut = () => { if (con.ua) con.ua.stop(); con.ua = null; };
-hooks.board = (board) => showMonitoring(board.monitoring || []);
+hooks.board = (board) => showMonitoring(board);
 
 function button(cell, label, action, run) {
   const b = el("button", label);
@@ -29,10 +29,11 @@ function button(cell, label, action, run) {
 }
 
 hooks.agentRow = (row, a) => {
-  const watched = ((wall.board && wall.board.monitoring) || []).filter((m) => m.agent === a.agent);
+  const watched = ((wall.board && wall.board.monitoring) || []).filter((m) =>
+    m.agent === a.agent && m.phase !== "ended");
   for (const m of watched) row.children[2].append(el("span", `${m.supervisor} ${m.mode_text}`, "tag"));
   const cell = el("td", null, "control");
-  if (a.state === "on_call" || a.state === "ringing") {
+  if (a.state === "on_call") {
     for (const mode of Object.keys(MODES)) button(cell, MODES[mode], mode, () => monitor(a.agent, mode));
   }
   if (a.state !== "logged_out") {
@@ -60,6 +61,7 @@ function ask(title, fill, submit) {
   con.submit = submit;
   $("act").showModal();
 }
+$("act").addEventListener("close", () => { $("act-ok").disabled = false; });
 
 $("act-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -154,6 +156,8 @@ function move(q) {
     const first = targets.find((t) => t.logged_in);
     if (first) to.value = first.queue;
     field(body, "转入队列 ", to);
+    $("act-ok").disabled = !first;
+    if (!first) $("act-error").textContent = "其他队列均无人签入，无法调队";
   }, async () => {
     const moved = await api("POST", "/api/supervise/move-caller", { queue: q.queue,
       position: $("act-position").value, to_queue: $("act-to").value });
@@ -170,26 +174,40 @@ async function monitor(agent, mode) {
   }
   const device = $("monitor-device").value;
   if (device === "webrtc") await startPhone();
-  con.expecting = device === "webrtc";
+  con.expecting = device === "webrtc" ? agent : "";  // the engine's call for this session
   try {
     con.session = await api("POST", "/api/monitor", { agent, mode, device });
   } catch (error) {
-    con.expecting = false;
+    con.expecting = "";
     throw error;
   }
-  con.seen = false;
   showSession();
+}
+
+// a session the engine no longer has (404) is over
+async function onSession(request) {
+  try {
+    await request();
+  } catch (error) {
+    if (error.status === 404) ended("监听已结束");
+    else throw error;
+  }
 }
 
 async function changeMode(mode) {
   if (!con.session) return;
-  con.session = await api("POST", `/api/monitor/${con.session.session}/mode`, { mode });
-  showSession();
+  await onSession(async () => {
+    con.session = await api("POST", `/api/monitor/${con.session.session}/mode`, { mode });
+    showSession();
+  });
 }
 
 async function stopMonitor() {
   if (!con.session) return;
-  await api("POST", `/api/monitor/${con.session.session}/stop`);
+  $("monitor-stop").disabled = true;
+  try {
+    await onSession(() => api("POST", `/api/monitor/${con.session.session}/stop`));
+  } finally { if (con.session) $("monitor-stop").disabled = false; }
 }
 
 for (const mode of Object.keys(MODES)) {
@@ -197,17 +215,19 @@ for (const mode of Object.keys(MODES)) {
 }
 $("monitor-stop").addEventListener("click", () => stopMonitor().catch((e) => say(e.message)));
 
-function showMonitoring(sessions) {
+// what the board says of this page's session: going on, over (and why), or — on a board
+// newer than the session — gone
+function showMonitoring(board) {
   if (!con.session) return;
-  const now = sessions.find((m) => m.session === con.session.session);
-  if (now) {
-    con.seen = true;
+  const now = (board.monitoring || []).find((m) => m.session === con.session.session);
+  if (now && now.phase === "ended") {
+    ended("监听已结束" + (now.reason_text ? "：" + now.reason_text : ""));
+  } else if (now) {
     con.session = { ...con.session, ...now };
-  } else if (con.seen) {
+    showSession();
+  } else if (board.now >= con.session.requested_at) {
     ended("监听已结束");
-    return;
   }
-  showSession();
 }
 
 function showSession() {
@@ -226,8 +246,7 @@ function showSession() {
 
 function ended(text) {
   con.session = null;
-  con.expecting = false;
-  con.seen = false;
+  con.expecting = "";
   if (con.call) con.call.terminate();
   showSession();
   $("monitor-state").textContent = text;
@@ -237,21 +256,25 @@ function ended(text) {
 
 async function startPhone() {
   if (con.ua && con.ua.isRegistered()) return;
-  if (con.ua) con.ua.stop();
-  con.ua = null;
-  con.ua = await registerPhone(api, (text) => { $("phone-state").textContent = text; },
-    incoming);
+  if (!con.phone) {  // one registration at a time (a second click waits for the first)
+    if (con.ua) con.ua.stop();
+    con.ua = null;
+    con.phone = registerPhone(api, (text) => { $("phone-state").textContent = text; },
+      incoming).finally(() => { con.phone = null; });
+  }
+  con.ua = await con.phone;
 }
 
 function incoming(call) {
-  if (!con.expecting || con.call) {
-    call.terminate({ status_code: 486 });  // only the call of a session this page asked for
+  // only the engine's call for the session this page asked for (it comes as the agent's id)
+  if (!con.expecting || con.call || call.remote_identity.uri.user !== con.expecting) {
+    call.terminate({ status_code: 486 });
     return;
   }
   con.call = call;
   con.loudest = 0;
   call.on("peerconnection", (e) => attachAudio(e.peerconnection));
-  const done = () => { con.call = null; con.expecting = false; };
+  const done = () => { con.call = null; con.expecting = ""; };
   call.on("ended", done);
   call.on("failed", done);
   call.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
