@@ -12,7 +12,9 @@ completed. Then the highest rate sustained per mode and the ratio engine/static.
 calls and time.
 
 Usage: python bench/routing_load.py [--rates 100,150,...] [--seconds 12] [--hold-ms 1000]
-Asterisk and the engine are started (`up`) and stopped (`down`) by the script.
+Asterisk and the engine are started (`up`) and stopped (`down`) by the script; the steps
+begin once the engine has settled after its start (less than 10 % of a core over a second:
+its speech model loaded, the day's log read back).
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ def cpu_seconds(pid_file: Path) -> float:
     except (OSError, ValueError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid_file: Path, idle: float = 0.1, limit_s: float = 120.0) -> float:
+    """Wait until the process uses less than ``idle`` of a core over a second (an engine just
+    started loads its speech model and reads the day's call log back: not what a routing
+    step measures); returns the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        before = cpu_seconds(pid_file)
+        time.sleep(1.0)
+        if cpu_seconds(pid_file) - before < idle:
+            break
+    return time.monotonic() - start
 
 
 def numbers() -> list[str]:
@@ -125,6 +140,9 @@ def main() -> int:
     try:
         results = {}
         run_dir = ROOT / "var" / "run"
+        waited = settle(run_dir / "engine.pid")
+        print(f"the engine settled after its start in {waited:.0f} s (speech model, the day's "
+              "log read back); then the steps", flush=True)
         call_log = ROOT / load_config(ROOT / "config").engine.paths.call_log
         for name, global_value in (("engine", "yes"), ("static", "no")):
             run("asterisk", "cli", f"dialplan set global CC_ENGINE_ROUTING {global_value}")

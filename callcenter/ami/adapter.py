@@ -75,6 +75,11 @@ def _newstate(f: AmiFrame) -> ev.AmiEvent:
     return ev.Newstate(*_chan(f), state=_channel_state(f))
 
 
+def _dtmf_end(f: AmiFrame) -> ev.AmiEvent:
+    return ev.DTMFEnd(*_chan(f), digit=f.get("Digit")[:1],
+                      received=f.get("Direction") == "Received")
+
+
 def _hangup(f: AmiFrame) -> ev.AmiEvent:
     return ev.Hangup(*_chan(f), cause=_int(f, "Cause"), cause_text=f.get("Cause-txt"))
 
@@ -260,6 +265,7 @@ BUILDERS: dict[str, Builder] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
     "Hangup": _hangup,
+    "DTMFEnd": _dtmf_end,
     "DialBegin": _dial_begin,
     "DialEnd": _dial_end,
     "BridgeEnter": _bridge_enter,

@@ -84,6 +84,15 @@ class Hangup(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class DTMFEnd(ChannelEvent):
+    """A DTMF digit ended on a channel. Asterisk sends the engine only those of supervisors'
+    legs (manager.conf): a caller's digits never reach it."""
+
+    digit: str
+    received: bool  # Direction: Received — from the phone (or AMI PlayDTMF with Receive)
+
+
+@dataclass(frozen=True, slots=True)
 class DialBegin(ChannelEvent):
     """``channel`` is the calling side (may be empty for an originate)."""
 

@@ -9,6 +9,7 @@ for the machine's own addresses in rtp.conf (the browser softphones' ICE candida
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -158,6 +159,18 @@ def static_routes(config: Config, today: date) -> list[tuple[str, str, str]]:
     return rows
 
 
+def not_prefixed(prefix: str) -> str:
+    """A POSIX extended regular expression matching every text that does not begin with
+    ``prefix`` (letters, digits, ``/``, ``-``, ``.`` only): ERE has no negative lookahead."""
+    if not re.fullmatch(r"[A-Za-z0-9/.-]+", prefix):
+        raise ValueError(f"not a plain prefix: {prefix!r}")
+    def literal(text: str) -> str:
+        return text.replace(".", "[.]")
+
+    wrong = [f"{literal(prefix[:i])}[^{c}]" for i, c in enumerate(prefix)]
+    return f"^({'|'.join(wrong)}|.{{0,{len(prefix) - 1}}}$)"
+
+
 def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = None,
            host_addresses: Sequence[str] | None = None) -> list[RenderedFile]:
     """``host_addresses``: the machine's IPv4 addresses (default: read from the machine)."""
@@ -188,6 +201,8 @@ def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = 
             ice.host_addresses() if host_addresses is None else host_addresses,
             engine.asterisk.bind_address),
         "queues": sorted(config.queues.queues.items()),
+        # DTMF reaches the engine from supervisors' legs only (their ChanSpy mode digits)
+        "not_a_supervisors_leg": not_prefixed(f"PJSIP/{supervisor_endpoint('')}"),
     }
     out: list[RenderedFile] = []
     for template_name in sorted(env.list_templates(extensions=["j2"])):

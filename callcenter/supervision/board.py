@@ -17,6 +17,7 @@ from callcenter.supervision.model import MonitorMode, Phase, Session
 from callcenter.supervision.outcomes import Effect, HangUp
 from callcenter.supervision.state import requested, state_of
 
+KEYS = {m.digit: m for m in MonitorMode}  # ChanSpy's mode digits (its option d)
 MAX_ORPHANS = 1000  # legs of sessions stopped before Asterisk named them
 RECENT = 50  # sessions over, kept to tell their supervisors' pages why
 
@@ -108,6 +109,10 @@ class MonitorBoard:
             if event.success:
                 return state.supervisor_answered(s, ts)
             return state.originate_failed(s, ts, event.reason)
+        elif isinstance(event, ev.DTMFEnd) and event.uniqueid == s.leg_uid:
+            mode = KEYS.get(event.digit) if event.received else None
+            if mode is not None:
+                return state.keyed(s, mode, ts)
         elif isinstance(event, ev.Hangup):
             if event.uniqueid == s.leg_uid:
                 return state.supervisor_hung_up(s, ts)

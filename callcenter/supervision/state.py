@@ -65,6 +65,11 @@ class SessionState:
     def stop_requested(self, s: Session, ts: float) -> list[Effect]:
         return []
 
+    def keyed(self, s: Session, mode: MonitorMode, ts: float) -> list[Effect]:
+        """ChanSpy took a mode digit from the supervisor's leg (their keypad, or the engine's
+        own PlayDTMF, which :meth:`mode_changed` already counted)."""
+        return []
+
 
 class Ringing(SessionState):
     phase = Phase.RINGING
@@ -97,6 +102,13 @@ class Active(SessionState):
         s.mode = mode
         s.modes.append((mode.value, ts))
         return [SwitchMode(s, mode), ModeChanged(s, mode, ts)]
+
+    def keyed(self, s: Session, mode: MonitorMode, ts: float) -> list[Effect]:
+        if mode is s.mode:
+            return []
+        s.mode = mode
+        s.modes.append((mode.value, ts))
+        return [ModeChanged(s, mode, ts)]  # ChanSpy has switched already: no digit to send
 
     def spied_gone(self, s: Session, ts: float) -> list[Effect]:
         # ChanSpy's E option ends the supervisor's leg itself; hung up anyway, in case

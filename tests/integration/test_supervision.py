@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import pytest
 
 from agents.softphone import CallRecord, Softphone
+from callcenter.ami import actions
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint, supervisor_endpoint
-from callcenter.supervision.model import Phase
+from callcenter.supervision.model import MonitorMode, Phase
 from tests.integration.conftest import Lab
 from tests.integration.listening import (
     AGENT,
@@ -117,6 +118,15 @@ async def test_listen_whisper_barge_and_stop(lab: Lab, engine: Engine, parties: 
     assert barge["agent hears supervisor"] > HEARD, barge
     assert barge["caller hears supervisor"] > HEARD, barge
 
+    # the supervisor's own keypad (5: whisper) switches ChanSpy — and the engine knows it
+    leg = engine.monitor_desk.live[session].leg_channel
+    await engine.ami.send(actions.play_dtmf(leg, "5", receive=True))
+    await lab.wait_for("the keyed mode to be known", lambda: engine.monitor_desk.live[
+        session].mode is MonitorMode.WHISPER)
+    keyed = await _window(parties)
+    assert keyed["agent hears supervisor"] > HEARD, keyed
+    assert keyed["caller hears supervisor"] < NOT_HEARD, keyed
+
     await engine.commands.run("monitor.mode", {"session": session, "mode": "listen"})
     back = await _window(parties)
     assert back["agent hears supervisor"] < NOT_HEARD, back
@@ -133,6 +143,8 @@ async def test_listen_whisper_barge_and_stop(lab: Lab, engine: Engine, parties: 
     (row,) = [r for r in rows if r["action"] == "monitor.session"]
     assert "modes=listen" in row["detail"] and "whisper" in row["detail"]
     assert "barge" in row["detail"] and "reason=stopped" in row["detail"]
+    (ended,) = [s for s in engine.monitor_desk.board.ended if s.id == session]
+    assert [m for m, _ in ended.modes] == ["listen", "whisper", "barge", "whisper", "listen"]
     assert (row["target"], row["result"]) == (f"agent {AGENT}", "ok")
     # the supervisor's leg is not a call
     assert not [c for c in engine.tracker.calls.values()

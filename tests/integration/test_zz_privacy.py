@@ -1,9 +1,11 @@
 """Last of the integration suite (by name): the whole session's call log holds no caller's
 number unmasked, after calls that were answered, transcribed (speech forks: ChanSpy),
-transferred, abandoned and given a callback request."""
+transferred, abandoned and given a callback request; and none of the digits callers
+pressed."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -50,3 +52,9 @@ def test_the_session_log_holds_no_callers_number(lab: Lab) -> None:
     said = [line for line in lines if '"event": "asr.final"' in line
             or '"event": "asr.partial"' in line]
     assert said and not any('"text":' in line for line in said)
+    # the digits callers press (the 12333 menu) never leave Asterisk: only supervisors' legs
+    # send DTMF to the engine (their monitoring mode keys)
+    assert '"event": "menu.choice"' in text
+    digits = [json.loads(line)["frame"] for line in lines if '"Event": "DTMF' in line]
+    assert all(f["Event"] == "DTMFEnd" and f["Channel"].startswith("PJSIP/supervisor-")
+               for f in digits), digits[:3]

@@ -3,9 +3,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from callcenter.config.loader import load_config
 from callcenter.paths import PROJECT_ROOT, Paths
-from callcenter.pbx.confgen import render
+from callcenter.pbx.confgen import not_prefixed, render
 from callcenter.secrets import Secrets
 
 CONFIG = load_config(PROJECT_ROOT / "config")
@@ -103,3 +105,19 @@ def test_the_carriers_numbers_are_filtered_before_anything_uses_them() -> None:
     assert "Set(CC_DIALED=${EXTEN" not in carrier
     assert carrier.count("Gosub(cc-clean-callerid,s,1)") == 3
     assert "Set(CALLERID(num)=${FILTER(0-9+,${CALLERID(num)})})" in dialplan
+
+
+@pytest.mark.parametrize(("channel", "excluded"), [
+    ("PJSIP/supervisor-zhao.lei-00000007", False), ("PJSIP/supervisor-", False),
+    ("PJSIP/agent-1001-00000002", True), ("PJSIP/carrier-00000001", True),
+    ("Local/12345@from-carrier-00000001;2", True), ("AudioSocket/127.0.0.1:4674-1", True),
+    ("PJSIP/supervisorX-1", True), ("PJSIP/sup", True), ("", True)])
+def test_only_supervisors_legs_send_dtmf_to_the_engine(channel: str, excluded: bool) -> None:
+    """The DTMFEnd filter of manager.conf (a POSIX ERE; Python's re reads it alike): a
+    caller's digits never leave Asterisk."""
+    assert (re.search(not_prefixed("PJSIP/supervisor-"), channel) is not None) is excluded
+
+
+def test_not_prefixed_takes_plain_prefixes_only() -> None:
+    with pytest.raises(ValueError):
+        not_prefixed("PJSIP/(x|y)")

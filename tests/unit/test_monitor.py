@@ -13,7 +13,9 @@ import pytest
 from callcenter.actors import LOCAL, Actor, Role
 from callcenter.ami import actions
 from callcenter.ami import events as ev
+from callcenter.ami.adapter import adapt
 from callcenter.ami.client import AmiResponse
+from callcenter.ami.wire import AmiFrame
 from callcenter.audit import AuditTrail
 from callcenter.calls.state import CallTracker
 from callcenter.config.loader import load_config
@@ -379,3 +381,32 @@ async def test_a_resync_hangs_up_legs_nobody_records_and_ends_gone_sessions(
     sid = await _active(floor)
     await floor.desk.resynced([_listed(LEG, f"mon-{sid}")])
     assert floor.desk.live[sid].phase is Phase.ACTIVE
+
+
+async def test_a_mode_keyed_on_the_supervisors_phone_is_known_and_audited(
+        floor: Floor) -> None:
+    sid = await _active(floor)
+    uid = f"mon-{sid}"
+    floor.clock.now += 10
+    floor.event(ev.DTMFEnd(LEG, uid, uid, "6", True), 0.0)  # the keypad: barge
+    session = floor.desk.live[sid]
+    assert (session.mode, [m for m, _ in session.modes]) == (MonitorMode.BARGE,
+                                                            ["listen", "barge"])
+    assert "PlayDTMF" not in floor.ami.names()  # ChanSpy switched already
+    floor.event(ev.DTMFEnd(LEG, uid, uid, "6", False), 0.0)  # sent, not received: nothing
+    floor.event(ev.DTMFEnd(LEG, uid, uid, "9", True), 0.0)  # not a mode digit
+    floor.event(ev.DTMFEnd(AGENT, "100.2", "100.1", "4", True), 0.0)  # not the leg
+    assert [m for m, _ in session.modes] == ["listen", "barge"]
+    floor.clock.now += 5
+    await floor.desk.mode(ZHAO, sid, "whisper")  # the engine's own digit comes back:
+    floor.event(ev.DTMFEnd(LEG, uid, uid, "5", True), 0.0)  # counted once
+    floor.clock.now += 2
+    await floor.desk.stop(ZHAO, sid)
+    (row,) = await floor.audit()
+    assert "modes=listen 10.0s, barge 5.0s, whisper 2.0s" in row["detail"], row["detail"]
+
+
+def test_dtmf_end_frames_become_typed_events() -> None:
+    frame = AmiFrame({"Event": "DTMFEnd", "Channel": LEG, "Uniqueid": "mon-1", "Linkedid":
+                      "mon-1", "Digit": "5", "DurationMs": "100", "Direction": "Received"})
+    assert adapt(frame) == ev.DTMFEnd(LEG, "mon-1", "mon-1", "5", True)
