@@ -31,6 +31,7 @@ from callcenter.config.source import CONTROL
 from callcenter.errors import (
     AgentError,
     AmiActionFailed,
+    AmiNotConnected,
     CommandError,
     SupervisionConflict,
     SupervisionError,
@@ -127,7 +128,14 @@ class SupervisorControl:
         new = penalties_of(wanted, config.queues.queues)
         status = self.agents.board.status(agent)
         if status.queues:
-            await self._apply(agent, old, new)
+            try:
+                await self._apply(agent, old, new)
+            except (AgentError, AmiActionFailed, AmiNotConnected) as exc:
+                back = await self._restore(agent, old, new)
+                raise AgentError(f"the skills were not changed ({exc.message}); "
+                                 + ("the agent's queues are as they were" if back else
+                                    "their queues could not all be put back: see `agent "
+                                    "list` and try again")) from None
         until = shift_end(config.agents.agents[agent].shifts, self.clock())
         self.agents.shift_skills[agent] = ShiftSkills(new, until, actor.name)
         shown = describe(old, new)
@@ -153,6 +161,31 @@ class SupervisorControl:
         for queue in diff.leave:
             await self._member(actions.queue_remove(queue, member), agent)
         await self._settle(lambda: self.agents.board.status(agent).queues == set(new))
+
+    async def _restore(self, agent: str, old: Mapping[str, int],
+                       tried: Mapping[str, int]) -> bool:
+        """After a change that failed half way: every queue of ``old`` back (at its
+        penalty), the others of ``tried`` left. Never raises; True if all of it was done."""
+        member = self.agents.member(agent)
+        status = self.agents.board.status(agent)
+        done = True
+        for queue, penalty in old.items():
+            for action in (actions.queue_add(queue, member, agent, penalty,
+                                             state_interface=member, paused=status.paused,
+                                             reason=status.pause_reason),
+                           actions.queue_penalty(member, penalty, queue)):
+                done &= await self._tried(action, ("Already there",))
+        for queue in set(tried) - set(old):
+            done &= await self._tried(actions.queue_remove(queue, member), ("Not there",))
+        log.warning("supervise.skills_restored", agent=agent, complete=done)
+        return done
+
+    async def _tried(self, action: actions.AmiAction, fine: tuple[str, ...]) -> bool:
+        try:
+            reply = await self.send(action)
+        except (AmiActionFailed, AmiNotConnected):
+            return False
+        return reply.success or any(m in reply.message for m in fine)
 
     async def _member(self, action: actions.AmiAction, agent: str) -> None:
         reply = await self.send(action)

@@ -55,12 +55,14 @@ class Asterisk:
     def __init__(self) -> None:
         self.sent: list[actions.AmiAction] = []
         self.refuse: set[str] = set()
+        self.refuse_once: set[str] = set()  # the next one of these is refused
         self.desk: AgentDesk | None = None
         self.waiting: list[dict[str, str]] = []  # QueueEntry frames of QueueStatus
 
     async def send(self, action: actions.AmiAction) -> AmiResponse:
         self.sent.append(action)
-        if action.name in self.refuse:
+        if action.name in self.refuse or action.name in self.refuse_once:
+            self.refuse_once.discard(action.name)
             return AmiResponse(action.name, False, "No such channel", {})
         f = dict(action.fields)
         desk = self.desk
@@ -218,6 +220,19 @@ async def test_a_reason_carries_no_citizens_number(floor: Floor, reason: str) ->
     with pytest.raises(CommandError, match="no phone, ID or card number"):
         await floor.control.pause("1001", reason, ZHAO)
     assert "QueuePause" not in floor.ami.names()
+
+
+async def test_a_skills_change_failing_half_way_puts_the_queues_back(floor: Floor) -> None:
+    floor.logged_in()
+    before = floor.desk.board.status("1001").queues
+    floor.ami.refuse_once.add("QueueRemove")  # joined q12348, then could not leave q12315
+    with pytest.raises(AgentError, match=r"were not changed .*queues are as they were"):
+        await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
+    assert floor.desk.board.status("1001").queues == before
+    assert floor.desk.shift_skills == {} and floor.told == []
+    floor.ami.refuse.add("QueueRemove")  # and if Asterisk refuses the way back too: said so
+    with pytest.raises(AgentError, match="could not all be put back"):
+        await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
 
 
 async def test_a_paused_agent_joins_new_queues_paused(floor: Floor) -> None:
