@@ -86,6 +86,9 @@ class PhoneSite:
 # -- what the browser may send ------------------------------------------------------------
 
 COMPACT = {"f": "from", "t": "to"}
+# RFC 5626 keep-alives: Asterisk pings with a double CRLF, JsSIP answers with one (refused,
+# the softphone's socket closed in the middle of a call and its hang-up never arrived)
+KEEPALIVES = ("\r\n", "\r\n\r\n")
 
 
 def _headers(lines: list[str]) -> dict[str, str]:
@@ -121,6 +124,8 @@ def refusal(message: str, endpoint: str) -> str | None:
     whose dialog does not exist, whatever the method). A request that starts something —
     REGISTER, INVITE, OPTIONS, MESSAGE … — must be from ``endpoint`` (and a REGISTER for it):
     Asterisk then asks for that endpoint's password."""
+    if message in KEEPALIVES:
+        return None
     head = message.split("\r\n\r\n", 1)[0].replace("\r\n", "\n").split("\n")
     first = head[0].split(" ")
     if first[0] == "SIP/2.0":

@@ -53,6 +53,9 @@ def _request(method: str, sender: str, to: str, to_tag: str = "") -> str:
     ("INVITE sip:12345@127.0.0.1 SIP/2.0\r\nTo: <sip:12345@h>\r\n\r\n", True),  # no From
     ('REGISTER sip:h SIP/2.0\r\nFrom: "agent-1001-web" <sip:evil@h>;tag=1\r\n'
      f"To: <sip:{OWN}@h>\r\n\r\n", True),  # the display name is not the user
+    ("\r\n", False),  # JsSIP's answer to Asterisk's keep-alive
+    ("\r\n\r\n", False),
+    ("\r\n\r\n\r\n", True),
     ("hello", True),
     ("", True),
 ])
