@@ -70,6 +70,9 @@ class AsteriskSettings(Strict):
         "127.0.0.1", description="source address whose unauthenticated INVITEs are public calls"
     )
     boot_timeout_s: float = Field(30.0, gt=0)
+    keep_alive_interval_s: int = Field(
+        90, ge=0, le=3600, description="how often Asterisk pings TCP and WebSocket peers (the "
+        "browser softphones) with a CRLF keep-alive; 0: never")
 
     @model_validator(mode="after")
     def _rtp_range(self) -> AsteriskSettings:

@@ -116,6 +116,9 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     for section, key, value in LAB_PORTS:
         data[section][key] = value
     data["ami"]["ping_interval_s"] = 2
+    # the browser softphones' sockets get Asterisk's keep-alives during every browser test
+    # (a proxy that refused JsSIP's answer closed them mid-call)
+    data["asterisk"]["keep_alive_interval_s"] = 5
     data["ami"]["ping_timeout_s"] = 2
     yaml.dump(data, engine_file)
 
