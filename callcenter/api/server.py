@@ -47,6 +47,7 @@ from aiohttp import web
 from callcenter.actors import Actor
 from callcenter.api import sse
 from callcenter.api.auth import actor, add_routes, auth_middleware
+from callcenter.api.body import json_object
 from callcenter.api.errors import http_status
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
@@ -54,7 +55,6 @@ from callcenter.desktop.http import add_routes as add_desktop_routes
 from callcenter.errors import (
     ApiRequestError,
     CallCenterError,
-    CommandError,
     EngineControlError,
     Forbidden,
     NotSignedIn,
@@ -138,18 +138,6 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     async def command(request: web.Request, command_name: str, **args: Any) -> web.Response:
         return _json(await run(command_name, args, actor(request)))
 
-    async def body(request: web.Request, example: str) -> dict[str, Any]:
-        """The JSON object a POST carries ({} when there is none)."""
-        if not request.can_read_body:
-            return {}
-        try:
-            data = await request.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise CommandError(f"the body must be a JSON object like {example}")
-        return data
-
     async def get_status(request: web.Request) -> web.Response:
         return await command(request, "status")
 
@@ -161,7 +149,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
         if action not in AGENT_ACTIONS:
             raise UnknownCommand(f"unknown agent action {action!r} "
                                  f"({', '.join(AGENT_ACTIONS)})")
-        given = await body(request, '{"reason": "小休"}')
+        given = await json_object(request, '{"reason": "小休"}')
         return await command(request, f"agent.{action}", **given,
                              agent=request.match_info["agent"])
 
@@ -169,7 +157,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
         return await command(request, "ticket.get", ticket=request.match_info["ticket"])
 
     async def confirm_ticket(request: web.Request) -> web.Response:
-        given = await body(request, '{"fields": {"phone": "…"}}')
+        given = await json_object(request, '{"fields": {"phone": "…"}}')
         return await command(request, "ticket.confirm", ticket=request.match_info["ticket"],
                              fields=given.get("fields"))
 
@@ -194,7 +182,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
                 ticket_events.unsubscribe(ticket_id, queue)
 
     async def transfer_start(request: web.Request) -> web.Response:
-        given = await body(request, '{"destination": "12366", "mode": "conference"}')
+        given = await json_object(request, '{"destination": "12366", "mode": "conference"}')
         return await command(request, "transfer.start", **given,
                              agent=request.match_info["agent"])
 
@@ -208,13 +196,13 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
         return await command(request, "transfer.list")
 
     async def reload(request: web.Request) -> web.Response:
-        given = await body(request, '{"config": "config"}')
+        given = await json_object(request, '{"config": "config"}')
         return await command(request, "reload", **given)
 
     async def users(request: web.Request) -> web.Response:
         if request.method == "GET":
             return await command(request, "user.list")
-        given = await body(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
+        given = await json_object(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
         return await command(request, "user.add", **given)
 
     async def user_action(request: web.Request) -> web.Response:

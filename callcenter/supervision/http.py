@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from callcenter.errors import CommandError, UnknownCommand
+from callcenter.api.body import json_object
+from callcenter.errors import UnknownCommand
 
 AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
 MOVE_FIELDS = ("call", "queue", "position", "to_queue")
@@ -35,19 +36,6 @@ class Command(Protocol):
                  **args: Any) -> Awaitable[web.Response]: ...
 
 
-async def _body(request: web.Request, example: str) -> dict[str, Any]:
-    """The JSON object a POST carries ({} when there is none)."""
-    if not request.can_read_body:
-        return {}
-    try:
-        data = await request.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise CommandError(f"the body must be a JSON object like {example}")
-    return data
-
-
 def add_routes(app: web.Application, command: Command) -> None:
     async def agent_action(request: web.Request) -> web.Response:
         action = request.match_info["action"]
@@ -56,27 +44,27 @@ def add_routes(app: web.Application, command: Command) -> None:
                                  f"({', '.join(AGENT_ACTIONS)})")
         agent = request.match_info["agent"]
         if action == "skills":
-            given = await _body(request, '{"skills": {"q12345": 0}}')
+            given = await json_object(request, '{"skills": {"q12345": 0}}')
             return await command(request, "supervise.skills", agent=agent,
                                  skills=given.get("skills"))
-        given = await _body(request, '{"reason": "请先处理培训任务"}')
+        given = await json_object(request, '{"reason": "请先处理培训任务"}')
         return await command(request, f"supervise.{action}", agent=agent,
                              reason=given.get("reason"))
 
     async def move_caller(request: web.Request) -> web.Response:
-        given = await _body(request, '{"call": "…", "to_queue": "q12345"}')
+        given = await json_object(request, '{"call": "…", "to_queue": "q12345"}')
         return await command(request, "supervise.move_caller",
                              **{k: given[k] for k in MOVE_FIELDS if k in given})
 
     async def sessions(request: web.Request) -> web.Response:
         if request.method == "GET":
             return await command(request, "monitor.list")
-        given = await _body(request, '{"agent": "1001", "mode": "listen"}')
+        given = await json_object(request, '{"agent": "1001", "mode": "listen"}')
         return await command(request, "monitor.start",
                              **{k: given[k] for k in ("agent", "mode", "device") if k in given})
 
     async def session_mode(request: web.Request) -> web.Response:
-        given = await _body(request, '{"mode": "whisper"}')
+        given = await json_object(request, '{"mode": "whisper"}')
         return await command(request, "monitor.mode", session=request.match_info["session"],
                              mode=given.get("mode"))
 
