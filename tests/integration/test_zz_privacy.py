@@ -15,8 +15,9 @@ from tests.integration.conftest import Lab
 # a Chinese mobile number in any format: 13812345678, +86 138 1234 5678, 86-138-1234-5678,
 # 013812345678 — not a part of a longer digit run, and not already masked (138****5678)
 MOBILE = re.compile(r"(?<![\d*])(?:\+?86[ -]?|0)?1[3-9]\d(?:[ -]?\d){8}(?![\d*])")
-# Asterisk's bridge and channel ids: hex digits in dashed groups, not a phone number
-UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+# Asterisk's bridge and channel ids: hex digits in dashed groups, not a phone number; a
+# device name drops the last group ("AudioSocket/127.0.0.1:4674-14911818-557a-4b2e-8a01")
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}(?:-[0-9a-f]{12})?\b", re.I)
 
 
 def numbers_in(line: str) -> list[str]:
@@ -29,7 +30,8 @@ def test_mobile_pattern_finds_every_format() -> None:
         assert MOBILE.search(text), text
     for text in ("138****5678", "1764518400.123", "09318929999", "12345",
                  "13077161-3829-4bd2-9e5a-4c2f07a6b1de", "BridgeUniqueid: 13077161-382e-4bd2-"
-                 "9e5a-4c2f07a6b1de"):
+                 "9e5a-4c2f07a6b1de",
+                 '"Device": "AudioSocket/127.0.0.1:4674-14911818-557a-4b2e-8a01"'):
         assert not numbers_in(text), text
     assert numbers_in("13077161-3829-4bd2-9e5a-4c2f07a6b1de 13812345678") == ["13812345678"]
 
