@@ -19,9 +19,12 @@ MOBILE = re.compile(r"(?<![\d*])(?:\+?86[ -]?|0)?1[3-9]\d(?:[ -]?\d){8}(?![\d*])
 # device name drops the last group ("AudioSocket/127.0.0.1:4674-14911818-557a-4b2e-8a01")
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}(?:-[0-9a-f]{12})?\b", re.I)
 
+# the engine's transfer and monitoring ids: 12 hex digits ("xfer-a13812345678")
+HEX_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])[0-9a-f]{12}\b")
+
 
 def numbers_in(line: str) -> list[str]:
-    return MOBILE.findall(UUID.sub("<uuid>", line))
+    return MOBILE.findall(HEX_ID.sub("<id>", UUID.sub("<uuid>", line)))
 
 
 def test_mobile_pattern_finds_every_format() -> None:
@@ -31,7 +34,8 @@ def test_mobile_pattern_finds_every_format() -> None:
     for text in ("138****5678", "1764518400.123", "09318929999", "12345",
                  "13077161-3829-4bd2-9e5a-4c2f07a6b1de", "BridgeUniqueid: 13077161-382e-4bd2-"
                  "9e5a-4c2f07a6b1de",
-                 '"Device": "AudioSocket/127.0.0.1:4674-14911818-557a-4b2e-8a01"'):
+                 '"Device": "AudioSocket/127.0.0.1:4674-14911818-557a-4b2e-8a01"',
+                 "Local/xfer-a13812345678@cc-xfer;1", '"session": "13812345678f"'):
         assert not numbers_in(text), text
     assert numbers_in("13077161-3829-4bd2-9e5a-4c2f07a6b1de 13812345678") == ["13812345678"]
 
