@@ -19,9 +19,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from callcenter.errors import CommandError
+from callcenter.api.body import json_object
 
 SEARCH_PARAMETERS = ("q", "hotline", "topic", "limit")
+ARTICLE = '{"article": "shebaoka-buban"}'  # the body of answered-from
 
 
 class Command(Protocol):
@@ -29,17 +30,6 @@ class Command(Protocol):
 
     def __call__(self, request: web.Request, command_name: str,
                  **args: Any) -> Awaitable[web.Response]: ...
-
-
-async def _article_of(request: web.Request) -> Any:
-    example = '{"article": "shebaoka-buban"}'
-    try:
-        data = await request.json() if request.can_read_body else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise CommandError(f"the body must be a JSON object like {example}")
-    return data.get("article")
 
 
 def add_routes(app: web.Application, command: Command) -> None:
@@ -57,7 +47,7 @@ def add_routes(app: web.Application, command: Command) -> None:
 
     async def answered_from(request: web.Request) -> web.Response:
         return await command(request, "knowledge.used", ticket=request.match_info["ticket"],
-                             article=await _article_of(request))
+                             article=(await json_object(request, ARTICLE)).get("article"))
 
     app.router.add_get("/api/knowledge", search)
     app.router.add_get("/api/knowledge/{article}", article)
