@@ -11,10 +11,8 @@ from typing import Any
 import pytest
 
 from callcenter.actors import LOCAL, Actor, Role
-from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.adapter import adapt
-from callcenter.ami.client import AmiResponse
 from callcenter.ami.wire import AmiFrame
 from callcenter.audit import AuditTrail
 from callcenter.calls.state import CallTracker
@@ -31,30 +29,13 @@ from callcenter.store.db import Store
 from callcenter.supervision.desk import MonitorDesk
 from callcenter.supervision.model import MonitorMode, Phase, Session
 from callcenter.supervision.state import durations, requested, state_of
+from tests.unit.live import AGENT, CALLER, FakeAmi, agent_on_a_call
 
 CONFIG = load_config(PROJECT_ROOT / "config")  # supervisors: zhao.lei
 S = ev.ChannelState
-CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/agent-1001-00000002"
 LEG = "PJSIP/supervisor-zhao.lei-00000007"
 ZHAO = Actor("zhao.lei", "http", "127.0.0.1", Role.SUPERVISOR)
 QIAN = Actor("qian.yu", "http", "127.0.0.1", Role.SUPERVISOR)
-
-
-class FakeAmi:
-    def __init__(self) -> None:
-        self.sent: list[actions.AmiAction] = []
-        self.refuse: set[str] = set()
-
-    async def send(self, action: actions.AmiAction) -> AmiResponse:
-        self.sent.append(action)
-        ok = action.name not in self.refuse
-        return AmiResponse(action.name, ok, "" if ok else "No such channel", {})
-
-    def names(self) -> list[str]:
-        return [a.name for a in self.sent]
-
-    def last(self, name: str) -> dict[str, Any]:
-        return [a for a in self.sent if a.name == name][-1].as_dict()
 
 
 class Clock:
@@ -63,16 +44,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def agent_on_a_call(tracker: CallTracker) -> None:
-    """A caller answered by agent 1001 (as AMI reports it)."""
-    tracker.apply(ev.Newchannel(CALLER, "100.1", "100.1", S.RING, "13812345678", "", "12345",
-                                "from-carrier"), 1.0)
-    tracker.apply(ev.Newchannel(AGENT, "100.2", "100.1", S.RING, "", "", "s", "cc-inbound"),
-                  2.0)
-    tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12345", "PJSIP/agent-1001",
-                                  "1001", AGENT, 3, 1), 3.0)
 
 
 class Floor:

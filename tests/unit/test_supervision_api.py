@@ -25,9 +25,9 @@ from callcenter.supervision.commands import supervision_handlers
 from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
 from callcenter.tickets.live import AgentBus
+from tests.unit.live import AGENT, agent_on_a_call
 from tests.unit.people import Door, open_door
 from tests.unit.test_api import FakeEngine
-from tests.unit.test_monitor import AGENT, agent_on_a_call
 from tests.unit.test_supervisor_control import NOW, Asterisk, member
 
 SUPERVISOR_ONLY = ("supervise.pause", "supervise.unpause", "supervise.logout",

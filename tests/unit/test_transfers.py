@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from callcenter.ami import actions
 from callcenter.ami import events as ev
-from callcenter.ami.client import AmiResponse
 from callcenter.calls.state import CallTracker
 from callcenter.config.loader import load_config
 from callcenter.errors import TransferError
@@ -21,42 +18,15 @@ from callcenter.tickets.store import TicketOpen, Tickets
 from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.destinations import DestinationKind, resolve
 from callcenter.transfers.records import TransferRecords
+from tests.unit.live import AGENT, CALLER, FakeAmi, agent_on_a_call
 
 HOTLINES = load_config(PROJECT_ROOT / "config").hotlines
 S = ev.ChannelState
-CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/agent-1001-00000002"
-
-
-class FakeAmi:
-    def __init__(self) -> None:
-        self.sent: list[actions.AmiAction] = []
-        self.refuse: set[str] = set()
-
-    async def send(self, action: actions.AmiAction) -> AmiResponse:
-        self.sent.append(action)
-        ok = action.name not in self.refuse
-        return AmiResponse(action.name, ok, "" if ok else "Channel does not exist", {})
-
-    def names(self) -> list[str]:
-        return [a.name for a in self.sent]
-
-    def last(self, name: str) -> dict[str, Any]:
-        return [a for a in self.sent if a.name == name][-1].as_dict()
-
-
-def live_call(tracker: CallTracker) -> None:
-    """A caller answered by agent 1001 (as AMI reports it)."""
-    tracker.apply(ev.Newchannel(CALLER, "100.1", "100.1", S.RING, "13812345678", "", "12345",
-                                "from-carrier"), 1.0)
-    tracker.apply(ev.Newchannel(AGENT, "100.2", "100.1", S.RING, "", "", "s", "cc-inbound"),
-                  2.0)
-    tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12345", "PJSIP/agent-1001",
-                                  "1001", AGENT, 3, 1), 3.0)
 
 
 def desk_with_call(ami: FakeAmi) -> tuple[TransferDesk, CallTracker]:
     tracker = CallTracker()
-    live_call(tracker)
+    agent_on_a_call(tracker)
     return TransferDesk(lambda: HOTLINES, ami.send, tracker, lambda: 10.0), tracker
 
 
