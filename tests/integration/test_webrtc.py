@@ -78,6 +78,7 @@ async def test_the_browser_softphone_registers_answers_hears_and_is_heard(
             await page.reload()
             await page.wait_for_function("() => phoneCheck.registered", timeout=15_000)
             await _shot(page, "02-registered")
+            assert "坐席 1001" in await page.text_content("#signin")
             contacts = lab.asterisk.cli("pjsip show contacts")
             assert "agent-1001-web/" in contacts, contacts
             assert await engine.agent_desk.registered("1001", device="webrtc")

@@ -39,20 +39,6 @@ async function attempt(action) {
 
 // -- signing in -----------------------------------------------------------------------------
 
-$("signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("signin-error").textContent = "";
-  try {
-    const me = await api("POST", "/api/login", { user: $("user").value,
-      password: $("password").value });
-    await start(me);
-  } catch (error) { $("signin-error").textContent = error.message; }
-});
-
-async function resume() {
-  try { await start(await api("GET", "/api/me")); } catch (_error) { /* sign in first */ }
-}
-
 async function start(me) {
   desk.csrf = me.csrf; desk.agent = me.agent; desk.role = me.role;
   if (me.role !== "agent") {
@@ -453,4 +439,4 @@ document.addEventListener("keydown", (e) => {
   else if (key === "p") { e.preventDefault(); $("pause").click(); }
 });
 
-resume();
+signIn(api, start);

@@ -1,6 +1,7 @@
-// The browser softphone's self-check (phone-check.html): the signed-in agent's SIP account
-// from /api/me/phone, JsSIP registered through the engine's /sip WebSocket, an incoming call
-// answered, the audio levels both ways shown (and kept in window.phoneCheck for tests).
+// The browser softphone's self-check (phone-check.html): the signed-in agent's or
+// supervisor's SIP account from /api/me/phone, JsSIP registered through the engine's /sip
+// WebSocket, an incoming call answered, the audio levels both ways shown (and kept in
+// window.phoneCheck for tests).
 "use strict";
 const $ = (id) => document.getElementById(id);
 // what the page knows, for a person and for the automated test (window.phoneCheck)
@@ -33,7 +34,7 @@ async function start() {
   }
   const reply = await fetch("/api/me/phone", { credentials: "same-origin" });
   if (reply.status === 401) { show("signin", "未登录：请先登录坐席工作台", "bad"); return; }
-  if (reply.status === 403) { show("signin", "仅坐席账号可使用浏览器软电话", "bad"); return; }
+  if (reply.status === 403) { show("signin", "仅坐席和班长账号可使用浏览器软电话", "bad"); return; }
   if (!reply.ok) {
     const body = await reply.json().catch(() => ({}));
     show("signin", "无法取得 SIP 账号：" + (body.error || reply.status), "bad");
@@ -41,7 +42,8 @@ async function start() {
   }
   const phone = await reply.json();
   check.signedIn = true;
-  show("signin", "已登录（坐席 " + phone.agent + "）", "ok");
+  const who = phone.agent ? "坐席 " + phone.agent : "班长 " + phone.supervisor;
+  show("signin", "已登录（" + who + "）", "ok");
   show("uri", phone.uri);
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   const socket = new JsSIP.WebSocketInterface(scheme + location.host + phone.ws);

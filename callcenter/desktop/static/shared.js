@@ -1,5 +1,5 @@
 // What the agent desktop and the supervisor's wallboard share: the engine's API with the
-// session cookie and CSRF token, and the browser softphone (JsSIP through the engine's /sip,
+// session cookie and CSRF token, signing in, and the browser softphone (JsSIP through the engine's /sip,
 // registered as the signed-in person's own endpoint: an agent's, or a supervisor's).
 "use strict";
 
@@ -20,6 +20,24 @@ async function callApi(method, path, body, csrf, explain) {
     throw error;
   }
   return data;
+}
+
+// The page's sign-in form (#signin-form: #user, #password, #signin-error) and the session it
+// may already have: start(me) is given the signed-in person (POST /api/login, or at load
+// GET /api/me when the session cookie is still good).
+function signIn(api, start) {
+  const form = document.getElementById("signin-form");
+  const error = document.getElementById("signin-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await start(await api("POST", "/api/login", {
+        user: document.getElementById("user").value,
+        password: document.getElementById("password").value }));
+    } catch (refused) { error.textContent = refused.message; }
+  });
+  api("GET", "/api/me").then(start, () => { /* not signed in yet: the form */ });
 }
 
 // JsSIP registered as the signed-in person's browser endpoint (/api/me/phone); resolves to the

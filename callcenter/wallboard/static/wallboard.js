@@ -35,19 +35,6 @@ function say(text, done = false) {
 
 // -- signing in -----------------------------------------------------------------------------
 
-$("signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("signin-error").textContent = "";
-  try {
-    await start(await api("POST", "/api/login", { user: $("user").value,
-      password: $("password").value }));
-  } catch (error) { $("signin-error").textContent = error.message; }
-});
-
-async function resume() {
-  try { await start(await api("GET", "/api/me")); } catch (_error) { /* sign in first */ }
-}
-
 async function start(me) {
   wall.csrf = me.csrf || "";
   if (me.role !== "supervisor") {
@@ -220,4 +207,4 @@ function tick() {
 }
 
 if (screenMode) document.body.classList.add("screen");
-resume();
+signIn(api, start);
