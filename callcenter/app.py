@@ -189,7 +189,7 @@ class Engine:
         self.call_log.record_frame(frame.to_json(), ts)
         if frame.malformed:
             log.warning("ami.frame_malformed", frame_event=frame.name,
-                        lines=list(frame.malformed), ts=ts)
+                        lines=[mask_number(line) for line in frame.malformed], ts=ts)
         event = adapt(frame)
         if event is None:
             return

@@ -27,26 +27,37 @@ FRAME_NUMBER_SUFFIXES = ("CallerIDNum", "ConnectedLineNum", "CallerIDName", "Con
 AGI_NUMBER_HEADERS = ("agi_callerid", "agi_calleridname", "agi_rdnis")
 
 
+# a number written any way: digits with the separators people and carriers put between them
+_NUMBER_SHAPED = re.compile(r"[+(]*\d[\d ()+./-]*")
+# the numbers inside other text ("13812345678;ext=1", "tel:+8613812345678")
+_NUMBER_INSIDE = re.compile(r"\+?\d(?:[\d ()./-]*\d)?")
+SHORT_DIGITS = 6  # internal numbers (agents, hotlines: 1001, 12345) stay readable
+
+
 @lru_cache(maxsize=8192)
 def mask_number(number: str) -> str:
     """``13812345678`` → ``138****5678``; short internal numbers (≤ 6 digits) stay readable.
 
-    Only the digits count: ``+86 138…`` keeps its shape, and text that is not a number
-    (a caller name) is returned as it is.
+    Only the digits are masked, so ``+86 138…`` and ``(0931)8123456`` keep their shape; in
+    other text (``13812345678;ext=1``, a caller name) every number of 7 or more digits is
+    masked where it stands.
     """
-    if len(number) <= 6 or number[0] not in "+0123456789":
+    if _NUMBER_SHAPED.fullmatch(number):
+        return _masked_digits(number)
+    return _NUMBER_INSIDE.sub(lambda m: _masked_digits(m.group(0)), number)
+
+
+def _masked_digits(number: str) -> str:
+    count = sum(c.isdigit() for c in number)
+    if count <= SHORT_DIGITS:
         return number
-    digits = [c for c in number if c.isdigit()]
-    if len(digits) <= 6 or len(digits) < len(number.replace("+", "").replace(" ", "")
-                                                 .replace("-", "")):
-        return number
-    keep_head = 3 if len(digits) >= 10 else 2
-    keep_tail = 4 if len(digits) >= 10 else 2
+    keep_head = 3 if count >= 10 else 2
+    keep_tail = 4 if count >= 10 else 2
     out: list[str] = []
     index = 0
     for c in number:
         if c.isdigit():
-            out.append(c if index < keep_head or index >= len(digits) - keep_tail else "*")
+            out.append(c if index < keep_head or index >= count - keep_tail else "*")
             index += 1
         else:
             out.append(c)
@@ -54,15 +65,15 @@ def mask_number(number: str) -> str:
 
 
 NAME_SUFFIXES = ("CallerIDName", "ConnectedLineName")
+MALFORMED = "__malformed__"  # AmiFrame.to_json's key for the lines that were not headers
 UNNAMED = frozenset({"", "<unknown>"})
 
 
 @lru_cache(maxsize=8192)
 def mask_name(name: str) -> str:
     """``张三丰`` → ``张**``; a number is masked as a number, ``<unknown>`` stays."""
-    masked = mask_number(name)
-    if masked != name or name in UNNAMED or name.isdigit():
-        return masked
+    if name in UNNAMED or _NUMBER_SHAPED.fullmatch(name):
+        return mask_number(name)
     return name[0] + "*" * min(len(name) - 1, 8)
 
 
@@ -106,20 +117,30 @@ class FrameMasker:
 
     def mask(self, headers: MutableMapping[str, Any]) -> None:
         for key, value in headers.items():
-            if not isinstance(value, str) or not value:
-                continue
-            if is_number_header(key):
-                masked = mask_number(value)
-                if masked != value:
-                    self._note(value)
-                    headers[key] = masked
-                elif key.endswith(NAME_SUFFIXES):
-                    headers[key] = mask_name(value)
-            elif self._seen and _DIGIT_RUN.search(value):
-                headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
+            if isinstance(value, list):  # a repeated header; lines that were not headers
+                headers[key] = [self._masked(key, v) if isinstance(v, str) else v
+                                for v in value]
+            elif isinstance(value, str) and value:
+                headers[key] = self._masked(key, value)
+
+    def _masked(self, key: str, value: str) -> str:
+        if key == MALFORMED:  # not a header: anything could be in it
+            return mask_number(value)
+        if is_number_header(key):
+            masked = mask_number(value)
+            if masked != value:
+                for number in _NUMBER_INSIDE.findall(value):
+                    self._note(number)
+                return masked
+            return mask_name(value) if key.endswith(NAME_SUFFIXES) else value
+        if self._seen and _DIGIT_RUN.search(value):
+            return _DIGIT_RUN.sub(self._masked_if_seen, value)
+        return value
 
     def _note(self, number: str) -> None:
         core = number_core(number)
+        if len(core) <= SHORT_DIGITS:
+            return
         self._seen[core] = None
         self._seen.move_to_end(core)
         if len(self._seen) > self._remember:

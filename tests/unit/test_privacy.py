@@ -16,6 +16,30 @@ def test_mask_number() -> None:
     assert mask_number("<unknown>") == "<unknown>"
 
 
+def test_a_number_written_any_way_is_masked() -> None:
+    """Carriers and phones send numbers with brackets, dots, URI parts and parameters: the
+    digits are masked wherever they stand (these came back unmasked)."""
+    assert mask_number("(0931)8123456") == "(093*)***3456"
+    assert mask_number("138.1234.5678") == "138.****.5678"
+    assert mask_number("13812345678;ext=1") == "138****5678;ext=1"
+    assert mask_number("tel:+8613812345678") == "tel:+861******5678"
+    assert mask_number("sip:13812345678@carrier") == "sip:138****5678@carrier"
+    assert mask_number("agent-1001") == "agent-1001"  # short numbers stay readable
+
+
+def test_repeated_headers_and_lines_that_were_not_headers_are_masked() -> None:
+    from callcenter.calllog.privacy import FrameMasker
+
+    masker = FrameMasker()
+    frame = {"Event": "Newchannel", "CallerIDNum": "13812345678;ext=1",
+             "ChanVariable": ["CALLER=13812345678", "QUEUE=q12345"],
+             "__malformed__": ["garbage 13912345678 here"]}
+    masker.mask(frame)
+    text = json.dumps(frame)
+    assert "13812345678" not in text and "13912345678" not in text, text
+    assert frame["ChanVariable"] == ["CALLER=138****5678", "QUEUE=q12345"]
+
+
 def test_call_log_masks_numbers_in_lines_and_frames(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import structlog
 
