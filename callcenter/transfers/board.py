@@ -21,6 +21,7 @@ from callcenter.transfers.outcomes import (
     Effect,
     HangUp,
     MoveToRoom,
+    Regroup,
 )
 from callcenter.transfers.state import is_over, state_of
 
@@ -85,14 +86,18 @@ class TransferBoard:
             del self.legs[next(iter(self.legs))]
         return t.dest_uid
 
-    def rejoin(self, t: Transfer, *, caller_up: bool, agent_up: bool) -> list[Effect]:
+    def rejoin(self, t: Transfer, *, caller_up: bool, agent_up: bool,
+               regroup: bool = False) -> list[Effect]:
         """After a failed or cancelled transfer: the agent back with the caller — or, if the
-        agent is gone, the caller back at the head of the queue."""
+        agent is gone, the caller back at the head of the queue. ``regroup``: where they are
+        is not known, both are moved into the call's room."""
         if not caller_up or t.mode is TransferMode.BLIND:
             return []
         if t.agent_gone or not agent_up:
             return [CallerToQueue(t.caller_channel)]
         self.together[t.agent_channel] = t.caller_channel
+        if regroup:
+            return [Regroup(t)]
         return [MoveToRoom(t.agent_channel, t.room)] if t.mode is TransferMode.ATTENDED else []
 
     # -- transitions the desk drives -------------------------------------------------------
@@ -102,6 +107,9 @@ class TransferBoard:
 
     def redirect_failed(self, t: Transfer, ts: float, error: str) -> list[Effect]:
         return self._kept(t, state_of(t).redirect_failed(t, ts, error))
+
+    def moves_unknown(self, t: Transfer, ts: float, error: str) -> list[Effect]:
+        return self._kept(t, state_of(t).moves_unknown(t, ts, error))
 
     def originate_failed(self, t: Transfer, ts: float, detail: str) -> list[Effect]:
         return self._kept(t, state_of(t).originate_failed(t, ts, detail))

@@ -59,6 +59,7 @@ from callcenter.transfers.outcomes import (
     MoveToRoom,
     PhaseChanged,
     RecordHandoff,
+    Regroup,
     Rejoin,
     Watch,
 )
@@ -161,10 +162,22 @@ class TransferDesk:
         return t.describe()
 
     async def _start_joined(self, t: Transfer) -> None:
-        for action in dialplan.joined_moves(t):
-            await self._must(action)
-        self.board.leg_ordered(t)
-        reply = await self.send(dialplan.destination_leg(t, self._caller_number(t)))
+        *variables, redirect = dialplan.joined_moves(t)
+        for action in variables:
+            await self._must(action)  # refused or unanswered: nobody was moved yet
+        try:
+            reply = await self.send(redirect)
+        except (AmiActionFailed, AmiNotConnected) as exc:  # perhaps done, perhaps not
+            self._run(self.board.moves_unknown(t, self.clock(), str(exc)))
+            return
+        if not reply.success:
+            raise AmiActionFailed(f"{redirect.name}: {reply.message}")
+        self.board.leg_ordered(t)  # from here the caller is in a room: failures rejoin
+        try:
+            reply = await self.send(dialplan.destination_leg(t, self._caller_number(t)))
+        except (AmiActionFailed, AmiNotConnected) as exc:
+            self._run(self.board.originate_failed(t, self.clock(), f": {exc}"))
+            return
         if not reply.success:
             self._run(self.board.originate_failed(t, self.clock(), f": {reply.message}"))
 
@@ -265,9 +278,12 @@ class TransferDesk:
         elif isinstance(effect, CallerToQueue):
             await self._send(dialplan.back_to_queue(effect.channel))
         elif isinstance(effect, Rejoin):
-            await self._rejoin(effect.transfer)
+            await self._rejoin(effect.transfer, effect.regroup)
+        elif isinstance(effect, Regroup):
+            for action in dialplan.joined_moves(effect.transfer, together=True):
+                await self._send(action)
 
-    async def _rejoin(self, t: Transfer) -> None:
+    async def _rejoin(self, t: Transfer, regroup: bool) -> None:
         """Which of caller and agent is still there decides: looked at now, not earlier."""
         call = self.tracker.calls.get(t.call_id)
 
@@ -275,7 +291,7 @@ class TransferDesk:
             return call is not None and channel_uniqueid(call, channel) is not None
 
         await self._perform(self.board.rejoin(t, caller_up=up(t.caller_channel),
-                                              agent_up=up(t.agent_channel)))
+                                              agent_up=up(t.agent_channel), regroup=regroup))
 
     async def _hand_over(self, h: HandOver) -> None:
         await self._perform(list(h.moves))

@@ -26,10 +26,12 @@ def _target(t: Transfer) -> tuple[str, str, str]:
     return "dial", "CC_XFER_DIAL", d.target
 
 
-def joined_moves(t: Transfer) -> list[actions.AmiAction]:
+def joined_moves(t: Transfer, *, together: bool = False) -> list[actions.AmiAction]:
     """Conference / attended: caller and agent into rooms by one dual Redirect (attended:
-    the caller alone with hold music, the agent in the consult room)."""
-    agent_room = t.consult_room if t.mode is TransferMode.ATTENDED else t.room
+    the caller alone with hold music, the agent in the consult room; ``together``: both
+    into the call's room), the Redirect last."""
+    consult = t.mode is TransferMode.ATTENDED and not together
+    agent_room = t.consult_room if consult else t.room
     return [actions.set_var(t.caller_channel, "CC_XFER_ROOM", t.room),
             actions.set_var(t.caller_channel, "CC_XFER_PROFILE", CALLER_PROFILE),
             actions.set_var(t.agent_channel, "CC_XFER_ROOM", agent_room),

@@ -46,7 +46,17 @@ class RecordHandoff:
 @dataclass(frozen=True, slots=True)
 class Rejoin:
     """Caller and agent back together (or the caller back in the queue): which of them is
-    still there is looked at when this is done (:meth:`TransferBoard.rejoin`)."""
+    still there is looked at when this is done (:meth:`TransferBoard.rejoin`). ``regroup``:
+    where they are is not known (the start's Redirect got no answer): both are moved into
+    the call's room again."""
+
+    transfer: Transfer
+    regroup: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Regroup:
+    """Caller and agent into the call's room together, wherever they are now."""
 
     transfer: Transfer
 
@@ -120,6 +130,6 @@ class CallerReleased:
     ts: float
 
 
-AmiWork = Rejoin | CallerToQueue | HangUp | MoveToRoom | LeaveRoom
+AmiWork = Rejoin | Regroup | CallerToQueue | HangUp | MoveToRoom | LeaveRoom
 Effect = (PhaseChanged | Closed | RecordHandoff | HandOver | Watch | AwaitDialReason
           | CallerReleased | AmiWork)

@@ -78,6 +78,10 @@ class TransferState:
         """The parties could not be moved at the start."""
         return []
 
+    def moves_unknown(self, t: Transfer, ts: float, error: str) -> list[Effect]:
+        """The start's Redirect got no answer: the parties may have been moved, or not."""
+        return []
+
     def dialing(self, t: Transfer) -> list[Effect]:
         """The start is done: the destination is being called."""
         return []
@@ -139,9 +143,15 @@ class Ringing(_InProgress):
         return finish(t, Outcome.FAILED, "originate_failed", ts, text) + rejoin(t)
 
     def redirect_failed(self, t: Transfer, ts: float, error: str) -> list[Effect]:
-        # nobody was moved (or it is unknown where they are): nothing to bring back
+        # Asterisk refused to move them: nobody was moved, nothing to bring back
         text = f"{OTHER_REASONS['redirect_failed']}: {error}"
         return finish(t, Outcome.FAILED, "redirect_failed", ts, text)
+
+    def moves_unknown(self, t: Transfer, ts: float, error: str) -> list[Effect]:
+        # the caller may be alone in a room: caller and agent into the call's room together
+        text = f"{OTHER_REASONS['redirect_failed']}: {error}"
+        return (finish(t, Outcome.FAILED, "redirect_failed", ts, text)
+                + ([] if t.mode is TransferMode.BLIND else [Rejoin(t, regroup=True)]))
 
     def dialing(self, t: Transfer) -> list[Effect]:
         return [Watch(t, t.destination.answer_timeout_s + GRACE_S)]

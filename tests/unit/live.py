@@ -10,6 +10,7 @@ from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import AmiResponse
 from callcenter.calls.state import CallTracker
+from callcenter.errors import AmiActionFailed
 
 CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/agent-1001-00000002"
 
@@ -18,9 +19,12 @@ class FakeAmi:
     def __init__(self) -> None:
         self.sent: list[actions.AmiAction] = []
         self.refuse: set[str] = set()
+        self.unanswered: set[str] = set()  # sent, and no answer came (done or not)
 
     async def send(self, action: actions.AmiAction) -> AmiResponse:
         self.sent.append(action)
+        if action.name in self.unanswered:
+            raise AmiActionFailed(f"{action.name}: no answer within 10 s")
         ok = action.name not in self.refuse
         return AmiResponse(action.name, ok, "" if ok else "No such channel", {})
 

@@ -193,6 +193,55 @@ async def test_redirect_refused_by_asterisk_fails_at_once() -> None:
     assert "Originate" not in ami.names()
 
 
+@pytest.mark.parametrize("mode", ["conference", "attended"])
+async def test_an_unanswered_originate_brings_caller_and_agent_back_together(mode: str) -> None:
+    """The Redirect moved them, then the destination's Originate got no answer: the caller
+    must not stay in a room alone (attended: with hold music, the agent in the consult
+    room), and the agent hanging up later ends the caller's call."""
+    ami = FakeAmi()
+    ami.unanswered.add("Originate")
+    desk, tracker = desk_with_call(ami)
+    result = await desk.start("1001", "12366", mode)  # waits: must not hang
+    assert (result["outcome"], result["reason"]) == ("failed", "originate_failed")
+    await asyncio.sleep(0.01)  # the rejoin task
+    if mode == "attended":
+        back = ami.last("Redirect")
+        assert (back["Channel"], back["Context"]) == (AGENT, "cc-xfer-room")
+    else:
+        assert ami.names().count("Redirect") == 1  # both are in the call's room already
+    hangup = ev.Hangup(AGENT, "100.2", "100.1", 16, "Normal Clearing")
+    tracker.apply(hangup, 20.0)
+    desk.on_event(hangup, 20.0)
+    await asyncio.sleep(0.01)
+    assert ami.last("Hangup")["Channel"] == CALLER
+
+
+@pytest.mark.parametrize("mode", ["conference", "attended"])
+async def test_an_unanswered_redirect_puts_caller_and_agent_in_one_room(mode: str) -> None:
+    """Nobody knows whether the start's Redirect was done: both are moved into the call's
+    room (wherever they are, that brings them together), and nothing is dialled."""
+    ami = FakeAmi()
+    ami.unanswered.add("Redirect")
+    desk, tracker = desk_with_call(ami)
+    result = await desk.start("1001", "12366", mode)
+    assert (result["outcome"], result["reason"]) == ("failed", "redirect_failed")
+    ami.unanswered.clear()
+    await asyncio.sleep(0.01)
+    assert "Originate" not in ami.names() and ami.names().count("Redirect") == 2
+    again = ami.last("Redirect")
+    assert (again["Channel"], again["ExtraChannel"], again["Context"]) == (
+        CALLER, AGENT, "cc-xfer-room")
+    rooms = {(a["Channel"], a["Value"]) for a in (x.as_dict() for x in ami.sent[-5:])
+             if a.get("Variable") == "CC_XFER_ROOM"}
+    assert rooms == {(CALLER, f"xfer-{result['transfer']}"),
+                     (AGENT, f"xfer-{result['transfer']}")}
+    hangup = ev.Hangup(AGENT, "100.2", "100.1", 16, "Normal Clearing")
+    tracker.apply(hangup, 20.0)
+    desk.on_event(hangup, 20.0)
+    await asyncio.sleep(0.01)
+    assert ami.last("Hangup")["Channel"] == CALLER
+
+
 # -- records ---------------------------------------------------------------------------------
 
 @pytest.fixture
