@@ -72,6 +72,21 @@ def test_static_route_for_every_dial_form() -> None:
            "PJSIP/subcenter-12366,20))" in static
 
 
+def test_every_queue_starts_from_an_empty_queuestatus() -> None:
+    """Queue() sets QUEUESTATUS only when the caller leaves unanswered: an answered caller
+    keeps the status of an earlier Queue() (an overflow's TIMEOUT), and the dialplan would
+    then offer a callback, or put back in a queue, a caller whose call was just taken."""
+    lines = _files()["extensions.conf"].splitlines()
+    queues = [i for i, line in enumerate(lines) if "Queue(" in line.split(",", 1)[-1]
+              and "QueueStatus" not in line]
+    assert len(queues) >= 7
+    for i in queues:
+        assert lines[i - 1].endswith("Set(QUEUESTATUS=)"), lines[i - 1:i + 1]
+    back = "\n".join(lines[lines.index("[cc-xfer-back]"):])
+    assert back.index("Queue(${CC_QUEUE})") < back.index(
+        'GotoIf($["${QUEUESTATUS}" != ""]?cc-callback,s,1)') < back.index("Hangup()")
+
+
 def test_secrets_only_from_the_secrets_object() -> None:
     files = _files()
     assert "secret = ami-secret" in files["manager.conf"]
