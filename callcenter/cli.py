@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -525,7 +525,21 @@ def _compile_model(args: argparse.Namespace, configured: Path) -> int:
 COMMAND_PLUGINS = "callcenter.commands"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command an argument list names (after the global ``--config DIR``), if any."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--config":
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command line; the lab's commands (entry points of ``callcenter.commands``: demo,
+    gen-day) are added unless ``argv`` names one of the engine's own, so that the engine's
+    process (``run``) never imports the lab."""
     parser = argparse.ArgumentParser(prog="callcenter",
                                      description="12345 hotline engine on Asterisk")
     parser.add_argument("--config", help="configuration directory (default: config/)")
@@ -635,13 +649,15 @@ def build_parser() -> argparse.ArgumentParser:
     supervision_cli.add_parsers(sub)
     for name in ("user", "audit"):
         sub.choices[name].set_defaults(func=cmd_on_store)
-    for plugin in entry_points(group=COMMAND_PLUGINS):  # e.g. the lab's demo and gen-day
-        plugin.load()(sub)
+    if _command_in(argv) not in sub.choices:  # the lab's, or help: its commands too
+        for plugin in entry_points(group=COMMAND_PLUGINS):
+            plugin.load()(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     paths = Paths.default()
     try:
         code: int = args.func(args, paths)

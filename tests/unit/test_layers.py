@@ -47,3 +47,19 @@ def test_the_check_finds_every_kind_of_import(tmp_path: Path) -> None:
                       "from callcenter.agents.desk import AgentDesk\n")
     assert [m for _, m in imports_of(sample) if m.split(".")[0] == LAB] == [
         "agents.rtp", "agents.day", "agents", "agents.demo"]
+
+
+def test_the_engines_own_commands_load_nothing_of_the_lab() -> None:
+    """The lab adds its commands (demo, gen-day) by entry point; the engine's process
+    (``run``) and its other commands must not import it to parse their command line."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from callcenter.cli import build_parser; "
+             "parser = build_parser(sys.argv[1:]); "
+             "print(any(m == 'agents' or m.startswith('agents.') for m in sys.modules))")
+    for argv, lab in ((["run"], False), (["--config", "demo", "status"], False),
+                      (["demo"], True), ([], True)):
+        out = subprocess.run([sys.executable, "-c", probe, *argv], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        assert out == str(lab), (argv, out)
