@@ -40,6 +40,7 @@ from callcenter.desktop.notifier import DesktopNotifier
 from callcenter.errors import (
     AmiActionFailed,
     AmiNotConnected,
+    ConfigError,
     EngineControlError,
 )
 from callcenter.knowledge.base import KnowledgeBase
@@ -310,11 +311,19 @@ class Engine:
             return {}
         return await tickets.get(ticket_id)
 
-    async def reload(self, config_dir: str | None) -> dict[str, Any]:
-        """Take a new configuration (AMI/FastAGI addresses need a restart)."""
+    async def reload(self, config_dir: str | None, *, asterisk_too: bool = True
+                     ) -> dict[str, Any]:
+        """Take a new configuration (AMI/FastAGI addresses need a restart). Without
+        ``asterisk_too`` (asked from the web: nobody there regenerated Asterisk's
+        configuration), a change to the queues or phones Asterisk must know is refused:
+        the engine would route callers into a queue Asterisk does not have."""
         directory = Path(config_dir or self.config.directory)
         # ConfigError: the old configuration stays
         config = await asyncio.to_thread(load_config, directory)
+        if not asterisk_too and (sorted(config.queues.queues) != sorted(self.config.queues.queues)
+                                 or config.sip_endpoints != self.config.sip_endpoints):
+            raise ConfigError([f"{directory}: the queues or phones changed, and Asterisk must "
+                               "know them first: run `python run.py reload` on the server"])
         self.reconfigure(config)
         log.info("engine.config_reloaded", config=str(directory),
                  hotlines=len(config.hotlines.hotlines), queues=len(config.queues.queues))

@@ -11,6 +11,7 @@ refusal — whatever the door.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -60,7 +61,8 @@ class EngineParts(Protocol):
 
     def hotlines_destinations(self) -> list[dict[str, object]]: ...
 
-    async def reload(self, directory: str | None) -> dict[str, Any]: ...
+    async def reload(self, directory: str | None, *,
+                     asterisk_too: bool = True) -> dict[str, Any]: ...
 
     def audit_trail(self) -> AuditTrail | None: ...
 
@@ -78,10 +80,13 @@ def text(args: Args, name: str, *, required: bool = True, default: str = "") -> 
     return str(value)
 
 
+DIGITS = re.compile(r"[0-9]{1,19}")  # not str.isdigit: "²" and "①" are digits to it, not to int()
+
+
 def number(args: Args, name: str, default: int, most: int) -> int:
     """A whole-number argument from 1 to ``most`` (given as digits or a number)."""
     given = text(args, name, required=False, default=str(default))
-    if not given.isdigit() or not 1 <= int(given) <= most:
+    if not DIGITS.fullmatch(given) or not 1 <= int(given) <= most:
         raise CommandError(f"{name} {given[:20]!r} is not a number from 1 to {most}")
     return int(given)
 
@@ -168,8 +173,11 @@ def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
     async def status(_args: Args, _actor: Actor) -> Any:
         return engine.snapshot()
 
-    async def reload(args: Args, _actor: Actor) -> Any:
-        return await engine.reload(text(args, "config", required=False) or None)
+    async def reload(args: Args, actor: Actor) -> Any:
+        # the server's own command line (`run.py reload`) has reconfigured Asterisk first
+        local = actor.via == LOCAL.via
+        directory = text(args, "config", required=False) if local else ""
+        return await engine.reload(directory or None, asterisk_too=local)
 
     async def agent_list(args: Args, actor: Actor) -> Any:
         rows = permissions.own_rows(actor, agents.snapshot())

@@ -31,7 +31,8 @@ class ConfigError(CallCenterError):
     error_id = "CC100"
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} configuration problem(s)")
+        shown = "; ".join(problems[:3]) + ("; …" if len(problems) > 3 else "")
+        super().__init__(f"{len(problems)} configuration problem(s): {shown}")
         self.problems = problems
 
 

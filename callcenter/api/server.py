@@ -47,7 +47,7 @@ from aiohttp import web
 from callcenter.actors import Actor
 from callcenter.api import sse
 from callcenter.api.auth import actor, add_routes, auth_middleware
-from callcenter.api.body import json_object
+from callcenter.api.body import json_object, picked
 from callcenter.api.errors import http_status
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
@@ -135,7 +135,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
               wallboard_events: WallboardBus | None = None) -> web.Application:
     """The routes: each one a command of the command layer (``run``), errors by class."""
 
-    async def command(request: web.Request, command_name: str, **args: Any) -> web.Response:
+    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
         return _json(await run(command_name, args, actor(request)))
 
     async def get_status(request: web.Request) -> web.Response:
@@ -150,7 +150,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
             raise UnknownCommand(f"unknown agent action {action!r} "
                                  f"({', '.join(AGENT_ACTIONS)})")
         given = await json_object(request, '{"reason": "小休"}')
-        return await command(request, f"agent.{action}", **given,
+        return await command(request, f"agent.{action}", **picked(given, "device", "reason"),
                              agent=request.match_info["agent"])
 
     async def get_ticket(request: web.Request) -> web.Response:
@@ -183,7 +183,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
 
     async def transfer_start(request: web.Request) -> web.Response:
         given = await json_object(request, '{"destination": "12366", "mode": "conference"}')
-        return await command(request, "transfer.start", **given,
+        return await command(request, "transfer.start", **picked(given, "destination", "mode"),
                              agent=request.match_info["agent"])
 
     async def transfer_action(request: web.Request) -> web.Response:
@@ -196,14 +196,13 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
         return await command(request, "transfer.list")
 
     async def reload(request: web.Request) -> web.Response:
-        given = await json_object(request, '{"config": "config"}')
-        return await command(request, "reload", **given)
+        return await command(request, "reload")  # the engine's own directory, nothing else
 
     async def users(request: web.Request) -> web.Response:
         if request.method == "GET":
             return await command(request, "user.list")
         given = await json_object(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
-        return await command(request, "user.add", **given)
+        return await command(request, "user.add", **picked(given, "name", "role", "agent"))
 
     async def user_action(request: web.Request) -> web.Response:
         action = request.match_info["action"]

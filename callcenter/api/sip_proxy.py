@@ -30,10 +30,10 @@ import asyncio
 import contextlib
 import json
 import weakref
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -42,6 +42,7 @@ from aiohttp import web
 
 from callcenter.agents.phone import SIP_PATH, sip_host, web_endpoint
 from callcenter.api.auth import SESSION, actor, address
+from callcenter.api.body import Command
 from callcenter.config.loader import Config
 from callcenter.desktop.http import PAGE_HEADERS, STATIC
 from callcenter.errors import (
@@ -64,12 +65,6 @@ PAGE = STATIC / "phone-check.html"  # with phone-check.js and .css, served under
 JSSIP = "jssip.min.js"
 SOCKETS = web.AppKey("sip_sockets", weakref.WeakSet[web.WebSocketResponse])
 
-
-class Command(Protocol):
-    """``build_app``'s way to run a command for a request and answer with its result."""
-
-    def __call__(self, request: web.Request, command_name: str,
-                 **args: Any) -> Awaitable[web.Response]: ...
 
 
 @dataclass(frozen=True, slots=True)

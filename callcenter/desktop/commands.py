@@ -66,21 +66,29 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                             f"{current['id']}")
         return other
 
-    async def callbacks(_args: Args, actor: Actor) -> Any:
+    def open_store() -> Store:
         found = store()
         if found is None:
             raise ServiceUnavailable("the store is not open yet")
-        rows = await found.open_callbacks()
-        if actor.agent:  # an agent: the requests of the queues they answer
-            skills = agents.config.agents.agents[actor.agent].skills
-            rows = [r for r in rows if r["queue"] in skills]
-        return rows
+        return found
+
+    def answers(actor: Actor, row: dict[str, Any]) -> bool:
+        """An agent works the requests of the queues they answer; others, every one."""
+        if not actor.agent:
+            return True
+        agent = agents.config.agents.agents.get(actor.agent)  # None: removed by a reload
+        return agent is not None and row["queue"] in agent.skills
+
+    async def callbacks(_args: Args, actor: Actor) -> Any:
+        return [r for r in await open_store().open_callbacks() if answers(actor, r)]
 
     async def callback_done(args: Args, actor: Actor) -> Any:
-        found = store()
-        if found is None:
-            raise ServiceUnavailable("the store is not open yet")
+        found = open_store()
         callback = row_id(text(args, "callback"))
+        row = next((r for r in await found.open_callbacks() if r["id"] == callback), None)
+        if row is not None and not answers(actor, row):
+            raise Forbidden(f"callback request {callback} is for queue {row['queue']}, "
+                            "which you do not answer")
         if not await found.callback_done(callback, iso_ts(clock().timestamp()), actor.name):
             raise NoSuchRow(f"no open callback request {callback}")
         return {"callback": callback, "done": True}

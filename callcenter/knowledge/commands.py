@@ -17,8 +17,8 @@ from typing import Any
 
 from callcenter import permissions
 from callcenter.actors import Actor
-from callcenter.commands import Args, Handler, text
-from callcenter.errors import KnowledgeError, ServiceUnavailable
+from callcenter.commands import Args, Handler, number, text
+from callcenter.errors import CommandError, KnowledgeError, ServiceUnavailable
 from callcenter.knowledge.base import KnowledgeBase
 from callcenter.store.db import row_id
 from callcenter.tickets.store import Tickets
@@ -27,10 +27,10 @@ MAX_LIMIT = 100
 
 
 def limit_of(args: Args, default: int) -> int:
-    given = text(args, "limit", required=False, default=str(default))
-    if not given.isdigit() or not 1 <= int(given) <= MAX_LIMIT:
-        raise KnowledgeError(f"limit {given[:20]!r} is not a number from 1 to {MAX_LIMIT}")
-    return int(given)
+    try:
+        return number(args, "limit", default, MAX_LIMIT)
+    except CommandError as exc:  # the knowledge base's own error id, as documented
+        raise KnowledgeError(exc.message) from None
 
 
 def ticket_context(ticket: dict[str, Any]) -> tuple[str, str, str]:

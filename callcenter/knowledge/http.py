@@ -14,22 +14,13 @@ query's words in the snippet: the page marks them, no HTML comes out of an artic
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any, Protocol
-
 from aiohttp import web
 
-from callcenter.api.body import json_object
+from callcenter.api.body import Command, json_object
 
 SEARCH_PARAMETERS = ("q", "hotline", "topic", "limit")
 ARTICLE = '{"article": "shebaoka-buban"}'  # the body of answered-from
 
-
-class Command(Protocol):
-    """``build_app``'s way to run a command for a request and answer with its result."""
-
-    def __call__(self, request: web.Request, command_name: str,
-                 **args: Any) -> Awaitable[web.Response]: ...
 
 
 def add_routes(app: web.Application, command: Command) -> None:

@@ -17,23 +17,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any, Protocol
-
 from aiohttp import web
 
-from callcenter.api.body import json_object
+from callcenter.api.body import Command, json_object, picked
 from callcenter.errors import UnknownCommand
 
 AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
 MOVE_FIELDS = ("call", "queue", "position", "to_queue")
 
-
-class Command(Protocol):
-    """``build_app``'s way to run a command for a request and answer with its result."""
-
-    def __call__(self, request: web.Request, command_name: str,
-                 **args: Any) -> Awaitable[web.Response]: ...
 
 
 def add_routes(app: web.Application, command: Command) -> None:
@@ -54,14 +45,14 @@ def add_routes(app: web.Application, command: Command) -> None:
     async def move_caller(request: web.Request) -> web.Response:
         given = await json_object(request, '{"call": "…", "to_queue": "q12345"}')
         return await command(request, "supervise.move_caller",
-                             **{k: given[k] for k in MOVE_FIELDS if k in given})
+                             **picked(given, *MOVE_FIELDS))
 
     async def sessions(request: web.Request) -> web.Response:
         if request.method == "GET":
             return await command(request, "monitor.list")
         given = await json_object(request, '{"agent": "1001", "mode": "listen"}')
         return await command(request, "monitor.start",
-                             **{k: given[k] for k in ("agent", "mode", "device") if k in given})
+                             **picked(given, "agent", "mode", "device"))
 
     async def session_mode(request: web.Request) -> web.Response:
         given = await json_object(request, '{"mode": "whisper"}')

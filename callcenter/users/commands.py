@@ -21,10 +21,10 @@ def since_of(value: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return (moment if moment.tzinfo else moment.astimezone()).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date; a date no clock can say (0001-01-01)
         raise CommandError(f"since {value[:40]!r} is not a date like 2026-11-30 or "
                            f"2026-11-30T08:00") from None
-    return (moment if moment.tzinfo else moment.astimezone()).astimezone(UTC)
 
 
 def _shown(credentials: Credentials) -> dict[str, Any]:

@@ -56,7 +56,9 @@ class FakeEngine:
     def hotlines_destinations(self) -> list[dict[str, object]]:
         return []
 
-    async def reload(self, directory: str | None) -> dict[str, Any]:
+    async def reload(self, directory: str | None, *, asterisk_too: bool = True
+                     ) -> dict[str, Any]:
+        self.reloaded = (directory, asterisk_too)
         return {}
 
 
@@ -248,6 +250,35 @@ async def test_aiohttp_refusals_are_json(tmp_path: Path) -> None:
         assert r.status == 405 and (await r.json())["error_id"] == "CC1100"
         r = await client.get("/api/nothing")  # the token first, as before
         assert r.status == 401
+    finally:
+        await client.close()
+        await door.store.close()
+
+
+async def test_a_body_cannot_name_what_the_path_names(tmp_path: Path) -> None:
+    """Keys a route passes itself (the agent of the path; the route's own parameter names)
+    in a body were a TypeError: a 500 with a traceback. The path wins; extra keys are not
+    passed on."""
+    desk = FakeDesk()
+    engine = FakeEngine(desk, transfers=FakeTransfers())
+    client, door = await _client(tmp_path, engine)
+    AUTH = door.auth("zhao")
+    try:
+        for body in ({"agent": "1002"}, {"request": 1, "command_name": "reload"},
+                     {"agent": "1002", "reason": "小休"}):
+            r = await client.post("/api/agents/1001/login", headers=AUTH, json=body)
+            assert r.status == 200, (body, await r.text())
+        assert desk.calls == [("login", "1001")] * 3
+        r = await client.post("/api/agents/1001/transfer", headers=AUTH,
+                              json={"destination": "12366", "agent": "1002", "request": 1})
+        assert r.status == 200, await r.text()
+        r = await client.post("/api/reload", headers=door.auth("chen"),
+                              json={"config": "/etc", "request": 1})
+        assert r.status == 200, await r.text()
+        assert engine.reloaded == (None, False)  # the engine's own directory; not Asterisk's
+        for path in ("/api/audit?limit=²", "/api/audit?limit=①", "/api/audit?since=0001-01-01"):
+            r = await client.get(path, headers=door.auth("chen"))
+            assert r.status == 400 and (await r.json())["error_id"], (path, await r.text())
     finally:
         await client.close()
         await door.store.close()

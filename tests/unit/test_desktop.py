@@ -103,6 +103,12 @@ async def test_callbacks_of_the_agents_queues(desk: tuple[Door, Desk]) -> None:
                                 door.actor("li"))
     with pytest.raises(Forbidden):
         await door.commands.run("callback.list", {}, door.actor("chen"))
+    theirs = next(r for r in everyone if r["queue"] == other)
+    with pytest.raises(Forbidden):  # a queue li does not answer: not li's to close
+        await door.commands.run("callback.done", {"callback": str(theirs["id"])},
+                                door.actor("li"))
+    assert [r["id"] for r in await door.commands.run("callback.list", {}, door.actor("zhao"))
+            ] == [theirs["id"]]
 
 
 def test_the_notifier_tells_the_agent_of_the_call_not_the_number() -> None:

@@ -86,3 +86,39 @@ def test_reload_leaves_no_part_on_the_old_configuration(tmp_path: Path) -> None:
 def engine_today() -> Any:
     from datetime import date
     return date.today()
+
+
+def test_a_reload_from_the_web_cannot_change_what_asterisk_must_know(tmp_path: Path) -> None:
+    """From the web nobody regenerates Asterisk's configuration: a new queue there would be
+    routed to by the engine and unknown to Asterisk (callers hung up). Such a reload is
+    refused and changes nothing; one that leaves queues and phones alone is taken."""
+    from callcenter.actors import Actor, Role
+    from callcenter.errors import ConfigError
+
+    directory = _edited_config(tmp_path)
+    admin = Actor("chen", "http", "127.0.0.1", Role.ADMIN)
+
+    async def scenario() -> None:
+        engine = Engine(load_config(directory), Paths(tmp_path, tmp_path / "var"),
+                        Secrets(ami_secret="x"))
+        before = engine.config
+        store = await Store.open(tmp_path / "cc.sqlite3")
+        engine.audit = AuditTrail(store)  # a reload is audited: the engine opens it on start
+        queues = directory / "queues.yaml"
+        queues.write_text(queues.read_text(encoding="utf-8").replace(
+            "queues:\n", "queues:\n  q12399:\n    title: 新队列\n", 1), encoding="utf-8")
+        assert "q12399" in load_config(directory).queues.queues  # valid: the CLI may
+        try:
+            await engine.commands.run("reload", {}, admin)
+            raise AssertionError("the reload was taken")
+        except ConfigError as exc:
+            assert "run.py reload" in exc.message
+        assert engine.config is before
+        result = await engine.commands.run("reload", {"config": str(directory)})  # the CLI
+        assert result["queues"] == len(before.queues.queues) + 1
+        rows = [(r["user"], r["action"], r["result"]) for r in await engine.audit.rows()]
+        assert rows == [("chen", "reload", "CC100"), ("root", "reload", "ok")]
+        engine.audit = None
+        await store.close()
+
+    asyncio.run(scenario())
