@@ -59,8 +59,9 @@ class AgentDesk:
         self.since: dict[str, float] = {}  # when each agent entered their state
         # queues a supervisor gave an agent for the rest of the shift (agents/skills.py)
         self.shift_skills: dict[str, ShiftSkills] = {}
-        # agents a supervisor paused: only a supervisor resumes them (agent → who paused)
-        self.forced: dict[str, str] = {}
+        # agents a supervisor paused: only a supervisor resumes them, and the agent's own
+        # logout and login keep the pause (agent → (who paused, the reason))
+        self.forced: dict[str, tuple[str, str]] = {}
         # told of every state change (the agents' desktops)
         self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
 
@@ -200,18 +201,23 @@ class AgentDesk:
         status = self.board.status(agent_id)
         if status.queues and status.interface and status.interface != wanted:
             await self.logout(agent_id)
+        by, reason = self.forced.get(agent_id, ("", ""))
         for queue in sorted(skills):
             reply = await self.send(actions.queue_add(
-                queue, wanted, agent_id, skills[queue], state_interface=wanted))
+                queue, wanted, agent_id, skills[queue], state_interface=wanted,
+                paused=bool(by), reason=reason))
             if not reply.success and "Already there" not in reply.message:
                 raise AgentError(f"could not add agent {agent_id} to {queue}: {reply.message}")
         log.info("agent.login", agent=agent_id, device=device, queues=sorted(skills))
         await self._settle(lambda: set(skills) <= self.board.status(agent_id).queues)
         return self.describe(agent_id)
 
-    async def logout(self, agent_id: str) -> dict[str, Any]:
+    async def logout(self, agent_id: str, *, by_supervisor: bool = False) -> dict[str, Any]:
+        """Out of every queue; a supervisor's pause holds over the agent's own logout (it
+        is back at their next login), and ends with a supervisor's."""
         agent = self._agent(agent_id)
-        self.forced.pop(agent_id, None)
+        if by_supervisor:
+            self.forced.pop(agent_id, None)
         queues = set(agent.skills) | set(self.skills(agent_id)) | \
             self.board.status(agent_id).queues
         member = self.member(agent_id)
@@ -237,16 +243,16 @@ class AgentDesk:
         self._agent(agent_id)
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
-        self.forced[agent_id] = by
+        self.forced[agent_id] = (by, reason)
         await self._settle(lambda: self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
     async def unpause(self, agent_id: str, *, own: bool = False) -> dict[str, Any]:
         """``own``: the agent asks for themselves — refused while a supervisor's pause holds."""
         self._agent(agent_id)
-        by = self.forced.get(agent_id)
+        by = self.forced.get(agent_id, ("", ""))[0] or None
         if by is not None and not self.board.status(agent_id).paused:
-            del self.forced[agent_id]  # resumed meanwhile (a re-login, Asterisk's own CLI)
+            del self.forced[agent_id]  # resumed meanwhile (Asterisk's own CLI)
             by = None
         if own and by is not None:
             raise AgentConflict(f"supervisor {by} paused agent {agent_id}: only a supervisor "

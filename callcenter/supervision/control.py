@@ -107,7 +107,7 @@ class SupervisorControl:
 
     async def logout(self, agent: str, reason: str, actor: Actor) -> dict[str, Any]:
         reason = reason_of(reason, required=True)
-        result = await self.agents.logout(agent)
+        result = await self.agents.logout(agent, by_supervisor=True)
         log.info("supervise.logout", agent=agent, by=actor.name)
         self._tell(agent, "logout", actor, reason)
         return result

@@ -213,6 +213,23 @@ async def test_only_a_supervisor_ends_a_supervisors_pause(floor: Floor) -> None:
     assert (await floor.desk.unpause("1001", own=True))["state"] == "available"
 
 
+async def test_a_supervisors_pause_holds_over_the_agents_own_logout(floor: Floor) -> None:
+    """Signing out and in again (or switching phones) must not end a supervisor's pause:
+    the agent comes back paused with the supervisor's reason; a supervisor's logout ends
+    it."""
+    floor.logged_in()
+    await floor.control.pause("1001", "质检辅导", ZHAO)
+    await floor.desk.logout("1001")  # the agent's own 签出
+    back = await floor.desk.login("1001")
+    assert (back["state"], back["reason"]) == ("paused", "质检辅导")
+    assert {(a["Paused"], a["Reason"]) for a in floor.ami.of("QueueAdd")} == {
+        ("true", "质检辅导")}
+    with pytest.raises(AgentConflict, match="only a supervisor"):
+        await floor.desk.unpause("1001", own=True)
+    await floor.control.logout("1001", "下班", ZHAO)
+    assert (await floor.desk.login("1001"))["state"] == "available"
+
+
 @pytest.mark.parametrize("reason", ["回电 13812345678", "身份证 620102 1990 0101 1234",
                                     "卡号１２３４５６７８"])
 async def test_a_reason_carries_no_citizens_number(floor: Floor, reason: str) -> None:
