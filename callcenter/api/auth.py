@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor
-from callcenter.errors import CommandError, Forbidden, NotSignedIn
+from callcenter.errors import CallCenterError, CommandError, Forbidden, NotSignedIn
 from callcenter.users.signin import SignIn
 from callcenter.users.store import WebSession
 
@@ -31,6 +31,22 @@ PRIVATE = ("/api/", "/sip")  # every other path is a static file of the web page
 
 ACTOR = web.RequestKey("actor", Actor)
 SESSION = web.RequestKey("session", WebSession)
+# asks again whether the request's token or session still holds (a long-lived stream's)
+StillSignedIn = Callable[[], Awaitable[bool]]
+STILL_SIGNED_IN: web.RequestKey[StillSignedIn] = web.RequestKey("still_signed_in")
+
+
+def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[bool]]:
+    async def still() -> bool:
+        try:
+            await check()
+        except NotSignedIn:  # signed out, expired, revoked, the password reset
+            return False
+        except CallCenterError:  # the store not open, say: asked again later
+            return True
+        return True
+
+    return still
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Json = Callable[[Any], web.Response]
 
@@ -60,7 +76,10 @@ def auth_middleware(signin: SignIn) -> Middleware:
             scheme, _, token = given.partition(" ")
             if scheme != "Bearer" or not token:
                 raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
-            request[ACTOR] = await signin.with_token(token.strip(), address(request))
+            token = token.strip()
+            request[ACTOR] = await signin.with_token(token, address(request))
+            request[STILL_SIGNED_IN] = _still(
+                lambda: signin.with_token(token, address(request)))
             return await handler(request)
         session_id = request.cookies.get(COOKIE, "")
         if not session_id:
@@ -76,6 +95,8 @@ def auth_middleware(signin: SignIn) -> Middleware:
                 raise Forbidden("a change from another site's page is refused")
         request[ACTOR] = who
         request[SESSION] = session
+        request[STILL_SIGNED_IN] = _still(
+            lambda: signin.with_session(session_id, address(request)))
         return await handler(request)
 
     return auth

@@ -1,5 +1,7 @@
 """Server-sent events: a first event (the whole picture), then what a live bus publishes,
-with keep-alive comments, until an event ends the stream or the client goes."""
+with keep-alive comments, until an event ends the stream, the client goes, or the person
+behind it is no longer signed in (asked again every ``SIGNED_IN_CHECK_S``: a page left open
+after signing out, or a revoked user's, stops receiving callers' data)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.api.auth import STILL_SIGNED_IN
+
 KEEPALIVE_S = 15.0
+SIGNED_IN_CHECK_S = 30.0
 
 
 def _dumps(data: Any) -> str:
@@ -30,9 +35,12 @@ class Encoded(dict[str, Any]):
 async def stream(request: web.Request, first: tuple[str, Any],
                  queue: asyncio.Queue[dict[str, Any]] | None,
                  ends: Callable[[dict[str, Any]], bool] = lambda _event: False,
-                 keepalive_s: float = KEEPALIVE_S,
+                 keepalive_s: float | None = None,
                  last: tuple[str, Any] | None = None) -> web.StreamResponse:
     """``queue`` None: only ``first`` (and ``last``), then the stream ends."""
+    keepalive_s = KEEPALIVE_S if keepalive_s is None else keepalive_s
+    still_signed_in = request.get(STILL_SIGNED_IN)
+    loop = asyncio.get_running_loop()
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-store",
                                            "X-Content-Type-Options": "nosniff"})
@@ -51,10 +59,19 @@ async def stream(request: web.Request, first: tuple[str, Any],
             if last is not None:
                 await emit(*last)
             return response
+        check_every = SIGNED_IN_CHECK_S
+        check_at = loop.time() + check_every
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), keepalive_s)
             except TimeoutError:
+                event = None
+            if still_signed_in is not None and loop.time() >= check_at:
+                check_at = loop.time() + check_every
+                if not await still_signed_in():
+                    await emit("signed_out", {"reason": "not signed in any more"})
+                    break
+            if event is None:
                 await response.write(b": keepalive\n\n")
                 continue
             await emit(str(event.get("type", "update")), event)

@@ -427,3 +427,31 @@ async def test_the_engine_counts_its_own_lines_and_reads_them_back(tmp_path: Pat
     await again.wallboard.catch_up(again.call_log)
     assert again.wallboard.today(time.time()).total.answered == 1
     again.call_log.close()
+
+
+async def test_a_stream_ends_when_its_person_is_no_longer_signed_in(
+        wall: tuple[Door, Wallboard], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page left open after signing out, or a revoked user's token, must stop receiving
+    the board (callers waiting, agents' calls): streams ask again whether they may."""
+    door, wallboard = wall
+    monkeypatch.setattr(sse, "KEEPALIVE_S", 0.05)
+    monkeypatch.setattr(sse, "SIGNED_IN_CHECK_S", 0.1)
+    app = build_app(door.signin, door.commands.run, wallboard_events=wallboard.bus)
+    async with TestClient(TestServer(app)) as client:
+        signed = await client.post("/api/login", json={"user": "zhao",
+                                                       "password": door.passwords["zhao"]})
+        csrf = (await signed.json())["csrf"]
+        page = await client.get("/api/wallboard/events")
+        token = await client.get("/api/wallboard/events", headers=door.auth("zhao"))
+        for stream in (page, token):
+            assert (await asyncio.wait_for(stream.content.readuntil(b"\n\n"), 5)).startswith(
+                b"event: board")
+        await asyncio.sleep(0.3)  # checked, and still signed in: nothing but keep-alives
+        assert (await client.post("/api/logout", headers={"X-CSRF-Token": csrf})).status == 200
+        rest = await asyncio.wait_for(page.content.read(), 5)  # the stream ends
+        assert b"event: signed_out" in rest and b"event: board" not in rest
+        assert not token.content.at_eof()  # the token still holds
+        await door.commands.run("user.revoke", {"name": "zhao"}, door.actor("chen"))
+        rest = await asyncio.wait_for(token.content.read(), 5)
+        assert b"event: signed_out" in rest
+    assert wallboard.bus.streams == 0

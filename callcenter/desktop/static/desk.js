@@ -58,6 +58,14 @@ $("signout").addEventListener("click", async () => {
   location.reload();
 });
 
+// the engine ends a stream whose session has ended (signed out elsewhere, expired, revoked)
+function signedOut() {
+  for (const stream of [desk.agentStream, desk.ticketStream]) if (stream) stream.close();
+  if (desk.ua) desk.ua.stop();
+  $("desk").hidden = true; $("signin").hidden = false;
+  $("signin-error").textContent = "登录已失效，请重新登录。";
+}
+
 // -- the agent's state and calls ----------------------------------------------------------
 
 function watchAgent() {
@@ -71,6 +79,7 @@ function watchAgent() {
     if (agent.ticket) openTicket(agent.ticket);
   });
   stream.addEventListener("state", (e) => showState(JSON.parse(e.data)));
+  stream.addEventListener("signed_out", signedOut);
   stream.addEventListener("offer", (e) => showCall(JSON.parse(e.data).call, "振铃中"));
   stream.addEventListener("answered", (e) => showCall(JSON.parse(e.data).call, "通话中"));
   stream.addEventListener("ticket", (e) => openTicket(JSON.parse(e.data).ticket));
@@ -244,6 +253,7 @@ function openTicket(ticketId) {
     suggest(); });
   stream.addEventListener("transfer", (e) => showTransfer(JSON.parse(e.data)));
   stream.addEventListener("closed", () => stream.close());
+  stream.addEventListener("signed_out", signedOut);
   stream.onerror = () => {};
   loadHistory(ticketId); suggest();
 }

@@ -70,6 +70,7 @@ function watch() {
   const stream = new EventSource("/api/wallboard/events");
   wall.stream = stream;
   stream.addEventListener("board", (e) => show(JSON.parse(e.data)));
+  stream.addEventListener("signed_out", () => signedOut("登录已失效，请重新登录。"));
   stream.onopen = () => { $("link").textContent = ""; say(""); };
   stream.onerror = async () => {
     $("link").textContent = "与系统的连接中断，正在重连…";
