@@ -293,3 +293,7 @@ class AmiClient:
                     log.warning("ami.keepalive_failed", error=str(exc))
                     proto.transport.abort()
                 return
+            except Exception as exc:  # nothing would notice a half-open link any more
+                log.error("ami.keepalive_failed", error=type(exc).__name__, at=where(exc))
+                proto.transport.abort()  # connected again, with a keep-alive
+                return

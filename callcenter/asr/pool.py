@@ -28,6 +28,7 @@ from callcenter.asr.segmenter import (
     Segmenter,
 )
 from callcenter.config.models import AsrSettings
+from callcenter.tasks import where
 
 log = structlog.get_logger("asr")
 
@@ -186,6 +187,13 @@ class AsrPool:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _gave_back(done: asyncio.Future[None]) -> None:
+    """A recognizer's return (and the warm pool's refill) failed: said, not lost."""
+    if not done.cancelled() and (exc := done.exception()) is not None:
+        log.error("asr.give_back_failed", error=type(exc).__name__, at=where(exc),
+                  effect="fewer warm recognizers: the next calls start slower")
+
+
 BYTES_PER_S = 16000  # 8 kHz, 16-bit
 MAX_BACKLOG_S = 15.0  # audio waiting to be decoded, per stream, before the oldest is dropped
 MAX_BACKLOG_BYTES = int(MAX_BACKLOG_S * BYTES_PER_S)
@@ -260,4 +268,5 @@ class AsrStream:
             pool.active -= 1
             if segmenter is not None:
                 with contextlib.suppress(RuntimeError):  # executor shut down at exit
-                    loop.run_in_executor(pool.executor, pool._give_back, segmenter)
+                    loop.run_in_executor(pool.executor, pool._give_back,
+                                         segmenter).add_done_callback(_gave_back)

@@ -127,6 +127,32 @@ async def test_dead_connection_is_found_by_keepalive_and_redone(fake: FakeAmi) -
     await asyncio.wait_for(task, 5)
 
 
+async def test_a_keepalive_that_breaks_unexpectedly_redoes_the_link(
+        fake: FakeAmi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any error of the keep-alive (not only a missing Pong) must not leave a link that
+    nothing watches: it is logged and the link made anew, with a keep-alive."""
+    port = fake.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    client = client_for(port, [], ping_interval=0.1, ping_timeout=0.2)
+    broken = {"pings": 1}
+
+    def ping() -> actions.AmiAction:
+        if broken["pings"]:
+            broken["pings"] -= 1
+            raise RuntimeError("a bug")
+        return actions.AmiAction("Ping", ())
+
+    monkeypatch.setattr(actions, "ping", ping)
+    task = asyncio.create_task(client.run())
+    await client.wait_connected(5)
+    for _ in range(100):
+        if client.status.connects >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert fake.logins >= 2 and client.status.connects >= 2 and client.connected
+    await client.stop()
+    await asyncio.wait_for(task, 5)
+
+
 async def test_oversized_frame_resets_the_link_and_pending_actions_fail(
         fake: FakeAmi) -> None:
     port = fake.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
