@@ -18,6 +18,7 @@ from callcenter.asr.pool import AsrPool, AsrStream
 from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.config.models import AsrSettings
+from callcenter.private import private_file
 from callcenter.tasks import TaskSet
 
 log = structlog.get_logger("asr")
@@ -30,9 +31,22 @@ OnResult = Callable[[str, str, AsrResult], None]  # call_id, speaker, result
 MAX_KEPT_S = 600  # lab recordings stop growing after 10 minutes
 
 
+def _write_kept(path: Path, pcm: bytes) -> None:
+    """A lab recording of a call's audio (``lab.keep_forked_audio``): a caller's voice,
+    owner-only like every file of citizens' data."""
+    partial = private_file(path.with_name(path.name + ".part"))
+    with partial.open("wb") as raw, wave.open(raw, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm)
+    partial.replace(path)  # there whole, or not at all
+
+
 class _Sink:
-    def __init__(self, stream: AsrStream, keep: Path | None = None) -> None:
+    def __init__(self, stream: AsrStream, tasks: TaskSet, keep: Path | None = None) -> None:
         self.stream = stream
+        self.tasks = tasks
         self.arrived = asyncio.Event()
         self.audio_s = 0.0
         self.keep = keep
@@ -49,13 +63,8 @@ class _Sink:
         log.info("asr.stream_ended", stream=self.stream.key, reason=reason,
                  audio_s=round(self.audio_s, 2))
         self.stream.close()
-        if self.keep is not None:
-            self.keep.parent.mkdir(parents=True, exist_ok=True)
-            with wave.open(str(self.keep), "wb") as out:
-                out.setnchannels(1)
-                out.setsampwidth(2)
-                out.setframerate(SAMPLE_RATE)
-                out.writeframes(bytes(self._kept))
+        if self.keep is not None:  # up to ~9.6 MB: written off the event loop
+            self.tasks.spawn(asyncio.to_thread(_write_kept, self.keep, bytes(self._kept)))
 
 
 class Transcriber:
@@ -92,7 +101,7 @@ class Transcriber:
             stream_uuid = str(uuid.uuid4())
             keep = (self.keep_audio / f"{call_id}-{speaker.value}.wav"
                     if self.keep_audio is not None else None)
-            sink = _Sink(stream, keep)
+            sink = _Sink(stream, self._tasks, keep)
             self.server.expect(stream_uuid, sink)
             log.info("asr.started", call_id=call_id, speaker=speaker.value, channel=channel,
                      stream=stream_uuid)

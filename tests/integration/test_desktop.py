@@ -187,6 +187,7 @@ async def test_an_agent_works_two_calls_in_the_desktop(
     assert ticket["transfers"][0]["outcome"] == "failed"
     # the browser's microphone reached Asterisk: the agent side of the call is speech
     kept = Path(lab.config.engine.lab.keep_forked_audio) / f"{ticket['call_id']}-agent.wav"
+    await lab.wait_for("the agent's forked audio", kept.exists)  # written off the loop
     assert rms(read_pcm(kept)) > voices.agent_rms / 4
     assert engine.audit is not None
     rows = [(r["user"], r["action"], r["result"]) for r in await engine.audit.rows(limit=200)]

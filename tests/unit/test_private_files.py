@@ -76,3 +76,22 @@ def test_a_private_write_replaces_the_file_at_once(tmp_path: Path) -> None:
     path.chmod(0o644)
     write_private(path, "new")
     assert path.read_text() == "new" and mode(path) == 0o600
+
+
+def test_a_calls_kept_audio_is_owner_only_and_whole(tmp_path: Path) -> None:
+    """lab.keep_forked_audio keeps callers' voices: 0600 in a 0700 directory, and there
+    only once written whole (a test waits for it to exist, then reads it)."""
+    import wave
+
+    from callcenter.asr.transcriber import _write_kept
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "kept" / "1.1-caller.wav"
+        _write_kept(path, b"\x01\x00" * 8000)
+        assert mode(path) == 0o600 and mode(path.parent) == 0o700
+        assert [p.name for p in path.parent.iterdir()] == ["1.1-caller.wav"]
+        with wave.open(str(path)) as kept:
+            assert (kept.getframerate(), kept.getnframes()) == (8000, 8000)
+    finally:
+        os.umask(old)
