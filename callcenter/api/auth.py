@@ -59,7 +59,7 @@ def address(request: web.Request) -> str:
     return request.remote or ""
 
 
-def _same_origin(request: web.Request) -> bool:
+def same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:  # not a browser's cross-site request (SameSite keeps the cookie off)
         return True
@@ -88,11 +88,15 @@ def auth_middleware(signin: SignIn) -> Middleware:
         who, session = await signin.with_session(session_id, address(request))
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
+            why = ""
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-                raise Forbidden(f"a change from a web page needs the {CSRF_HEADER} header "
-                                f"of its session")
-            if not _same_origin(request):
-                raise Forbidden("a change from another site's page is refused")
+                why = f"a change from a web page needs the {CSRF_HEADER} header of its session"
+            elif not same_origin(request):
+                why = "a change from another site's page is refused"
+            if why:
+                await signin.audited(who, "web.refused", f"{request.method} {request.path}",
+                                     Forbidden.error_id, why)
+                raise Forbidden(why)
         request[ACTOR] = who
         request[SESSION] = session
         request[STILL_SIGNED_IN] = _still(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from callcenter.errors import (
     AgentConflict,
+    AmiActionFailed,
     AmiNotConnected,
     CallCenterError,
     Forbidden,
@@ -34,6 +35,7 @@ STATUS_BY_CLASS: tuple[tuple[type[CallCenterError], int], ...] = (
     (SupervisionConflict, 409),
     (ServiceUnavailable, 503),
     (AmiNotConnected, 503),
+    (AmiActionFailed, 502),  # Asterisk refused what the engine asked, or did not answer
 )
 
 

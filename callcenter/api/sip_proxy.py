@@ -34,15 +34,15 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import structlog
 from aiohttp import web
 
 from callcenter.agents.phone import SIP_PATH, sip_host, web_endpoint
-from callcenter.api.auth import SESSION, actor, address
+from callcenter.api.auth import SESSION, actor, address, same_origin
 from callcenter.api.body import Command
+from callcenter.audit import OK
 from callcenter.config.loader import Config
 from callcenter.desktop.http import PAGE_HEADERS, STATIC
 from callcenter.errors import (
@@ -59,6 +59,7 @@ log = structlog.get_logger("sip_proxy")
 
 MAX_MESSAGE_BYTES = 64 * 1024  # a SIP message with SDP is a few kB
 CONNECT_TIMEOUT_S = 5.0
+PHONE_CONNECT = "phone.connect"  # the audit's action for a softphone's socket
 HEARTBEAT_S = 30.0  # a browser gone without closing is noticed
 SESSION_CHECK_S = 30.0  # a session signed out, expired or revoked ends its softphone's socket
 PAGE = STATIC / "phone-check.html"  # with phone-check.js and .css, served under /assets/
@@ -143,40 +144,44 @@ def refusal(message: str, endpoint: str) -> str | None:
 # -- the routes ---------------------------------------------------------------------------
 
 
-def _same_origin(request: web.Request) -> bool:
-    origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """Why a relay ended; ``refused``: the browser broke a rule or its session ended (the
+    socket closes with a policy violation)."""
+
+    why: str
+    refused: bool = False
 
 
 async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse,
-                 endpoint: str, session_ends: Coroutine[Any, Any, str]) -> str:
-    """Frames both ways until one side closes, breaks a rule or the session ends; returns
-    why it ended."""
+                 endpoint: str, session_ends: Coroutine[Any, Any, Ending]) -> Ending:
+    """Frames both ways until one side closes, breaks a rule or the session ends."""
 
-    async def from_browser() -> str:
+    async def from_browser() -> Ending:
         async for msg in browser:
             if msg.type is not aiohttp.WSMsgType.TEXT:
-                return "a binary frame from the browser"
+                return Ending("a binary frame from the browser")
             why = refusal(msg.data, endpoint)
             if why is not None:
                 log.warning("sip_proxy.refused", endpoint=endpoint, reason=why)
-                return f"refused: {why}"
+                return Ending(f"refused: {why}", refused=True)
             await upstream.send_str(msg.data)
-        return "the browser closed"
+        return Ending("the browser closed")
 
-    async def to_browser() -> str:
+    async def to_browser() -> Ending:
         async for msg in upstream:
             if msg.type is not aiohttp.WSMsgType.TEXT:
-                return "a binary frame from Asterisk"
+                return Ending("a binary frame from Asterisk")
             await browser.send_str(msg.data)
-        return "Asterisk closed"
+        return Ending("Asterisk closed")
 
     tasks = [asyncio.create_task(from_browser()), asyncio.create_task(to_browser()),
              asyncio.create_task(session_ends)]
     try:
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         first = done.pop()
-        return first.result() if first.exception() is None else repr(first.exception())
+        return first.result() if first.exception() is None else Ending(
+            repr(first.exception()))
     finally:
         for task in tasks:
             task.cancel()
@@ -187,24 +192,29 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
                signin: SignIn) -> None:
     app[SOCKETS] = weakref.WeakSet()
 
-    async def session_ends(session_id: str, address: str) -> str:
+    async def session_ends(session_id: str, address: str) -> Ending:
         while True:
             await asyncio.sleep(SESSION_CHECK_S)
             try:
                 await signin.with_session(session_id, address)
             except NotSignedIn:
-                return "refused: the session has ended"
+                return Ending("refused: the session has ended", refused=True)
             except CallCenterError as exc:  # the store not open, say: checked again later
                 log.warning("sip_proxy.session_unchecked", error_id=exc.error_id)
 
     async def sip_socket(request: web.Request) -> web.StreamResponse:
         who, session = actor(request), request.get(SESSION)
-        if session is None:
-            raise Forbidden("the softphone connects from a signed-in web page (its session "
-                            "cookie), not with an API token")
-        endpoint = web_endpoint(who)  # Forbidden for anyone without one
-        if not _same_origin(request):
-            raise Forbidden("a softphone on another site's page is refused")
+        try:
+            if session is None:
+                raise Forbidden("the softphone connects from a signed-in web page (its "
+                                "session cookie), not with an API token")
+            endpoint = web_endpoint(who)  # Forbidden for anyone without one
+            if not same_origin(request):
+                raise Forbidden("a softphone on another site's page is refused")
+        except Forbidden as exc:
+            await signin.audited(who, PHONE_CONNECT, SIP_PATH, exc.error_id, exc.message)
+            raise
+        await signin.audited(who, PHONE_CONNECT, endpoint, OK)
         async with aiohttp.ClientSession() as client:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -220,12 +230,12 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
                 await browser.prepare(request)
                 request.app[SOCKETS].add(browser)
                 log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
-                why = await _relay(browser, upstream, endpoint, session_ends(
+                ending = await _relay(browser, upstream, endpoint, session_ends(
                     session.session_id, address(request)))
-                code = (aiohttp.WSCloseCode.POLICY_VIOLATION if why.startswith("refused")
+                code = (aiohttp.WSCloseCode.POLICY_VIOLATION if ending.refused
                         else aiohttp.WSCloseCode.OK)
-                await browser.close(code=code, message=why[:120].encode())
-        log.info("sip_proxy.closed", endpoint=endpoint, why=why)
+                await browser.close(code=code, message=ending.why[:120].encode())
+        log.info("sip_proxy.closed", endpoint=endpoint, why=ending.why)
         return browser
 
     async def close_sockets(app: web.Application) -> None:

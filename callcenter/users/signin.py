@@ -69,6 +69,8 @@ class SignIn:
     async def with_token(self, token: str, address: str) -> Actor:
         users, audit = self._open()
         if self.throttle.wait_s("", address, self._monotonic()) > 0:
+            await self._record(audit, Actor("(token)", "http", address, Role.NONE), SIGN_IN,
+                               TooManyAttempts.error_id, "API token")
             raise TooManyAttempts("too many failed sign-ins from this address: try later")
         user = await users.by_token(token)
         if user is None:
@@ -85,6 +87,14 @@ class SignIn:
         if session is None:
             raise NotSignedIn("not signed in, or the session has ended: sign in again")
         return actor_of(session.user, "web", address), session
+
+    async def audited(self, actor: Actor, action: str, target: str, result: str,
+                      detail: str = "") -> None:
+        """An audit row for what the web does outside the command layer (a page's request
+        refused before it reaches a command, a softphone's connection)."""
+        _users, audit = self._open()
+        await audit.record(AuditEntry.of(actor, iso(self._clock()), action, target, result,
+                                         detail))
 
     async def sign_out(self, actor: Actor, session_id: str) -> None:
         users, audit = self._open()

@@ -170,6 +170,9 @@ async def test_a_supervisor_page_reaches_asterisk_as_the_supervisor_only(site: S
         closing = await ws.receive()
         assert closing.data == aiohttp.WSCloseCode.POLICY_VIOLATION
     assert site.asterisk.received == [_request("REGISTER", own, own)]
+    rows = [(r["user"], r["action"], r["target"], r["result"]) for r in await site.door.audit()
+            if r["action"] == "phone.connect"]
+    assert rows == [("zhao", "phone.connect", own, "ok")]  # the socket's opening too
 
 
 async def test_only_an_agents_or_supervisors_signed_in_page_opens_the_socket(
@@ -190,6 +193,10 @@ async def test_only_an_agents_or_supervisors_signed_in_page_opens_the_socket(
         await site.client.ws_connect("/sip", origin="http://evil.example")
     assert refused.value.status == 403
     assert site.asterisk.received == []
+    rows = [(r["user"], r["action"], r["result"]) for r in await site.door.audit()
+            if r["action"] == "phone.connect"]  # every refusal is in the audit trail
+    assert rows == [("chen", "phone.connect", "CC1301"), ("li", "phone.connect", "CC1301"),
+                    ("li", "phone.connect", "CC1301")]
 
 
 async def test_asterisk_not_answering_is_503(site: Site, tmp_path: Path) -> None:

@@ -151,9 +151,14 @@ async def test_the_web_sign_in(door: Door) -> None:
         assert again.status == 401
     actions = [(r["user"], r["action"], r["result"]) for r in await door.audit()]
     # the refusals for a missing CSRF token or another origin come before any command:
-    # the log has them (api.refused), the audit trail has what was done
+    # the audit trail has them too, with what was asked
     assert actions == [("zhao", "sign-in", "CC1300"), ("zhao", "sign-in", "ok"),
+                       ("zhao", "web.refused", "CC1301"), ("zhao", "web.refused", "CC1301"),
                        ("zhao", "agent.pause", "ok"), ("zhao", "sign-out", "ok")]
+    refused = [(r["target"], r["detail"]) for r in await door.audit()
+               if r["action"] == "web.refused"]
+    assert "X-CSRF-Token" in refused[0][1] and "another site" in refused[1][1]
+    assert {target for target, _ in refused} == {"POST /api/agents/1001/pause"}
 
 
 async def test_sign_in_is_throttled_over_http(door: Door) -> None:
