@@ -216,6 +216,10 @@ class SupervisorControl:
                                       "not be answered there")
         found_id = call.call_id
         for action in dialplan.move_caller(entry.channel, entry.queue, to_queue):
+            live = self.tracker.calls.get(found_id)
+            if live is None or live.agent_channel:  # since QueueStatus listed them
+                raise SupervisionConflict("the caller was answered (or hung up) meanwhile: "
+                                          "not moved")
             try:
                 reply = await self.send(action)
             except AmiActionFailed as exc:

@@ -319,6 +319,27 @@ async def test_a_waiting_caller_is_redirected_into_the_other_queue(floor: Floor)
     assert "13812345678" not in str(lines)  # never a caller's number
 
 
+async def test_a_caller_answered_meanwhile_is_not_taken_from_the_agent(floor: Floor) -> None:
+    """An agent may answer between Asterisk listing the queue and the Redirect: the
+    Redirect would pull the caller out of that conversation."""
+    waiting_caller(floor)
+    floor.logged_in("2001")
+    send = floor.ami.send
+
+    async def answered_meanwhile(action: actions.AmiAction) -> AmiResponse:
+        reply = await send(action)
+        if action.name == "QueueStatus":
+            floor.tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12315",
+                                                "PJSIP/agent-2001", "2001",
+                                                "PJSIP/agent-2001-00000009", 42, 1), NOW)
+        return reply
+
+    floor.control.send = answered_meanwhile
+    with pytest.raises(SupervisionConflict, match="answered"):
+        await floor.control.move_caller("100.1", "", "", "q12345")
+    assert "Redirect" not in floor.ami.names()
+
+
 async def test_by_queue_and_position(floor: Floor) -> None:
     waiting_caller(floor)
     floor.logged_in("2001")
