@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -87,7 +87,11 @@ def run_engine(chunks: list[bytes]) -> int:
 
 
 def run_engine_logged(chunks: list[bytes]) -> int:
-    log = CallLog(Path(os.devnull), mask=True)
+    with tempfile.TemporaryDirectory() as scratch:  # a real file, as the engine writes it
+        return _logged(chunks, CallLog(Path(scratch) / "calls.jsonl", mask=True))
+
+
+def _logged(chunks: list[bytes], log: CallLog) -> int:
     parser = AmiParser()
     tracker = CallTracker()
     events = 0

@@ -1,6 +1,10 @@
 """Files that hold citizens' data (the ticket database and its WAL, the call log, secrets)
 are the owner's alone: created 0600 in 0700 directories, and an existing one that is more
-open is closed up — said in the log, since it was readable by others until then."""
+open is closed up — said in the log, since it was readable by others until then.
+
+What is not ours to close up is left as it is: a path that is not a regular file (a device
+such as /dev/null: refused before its directory is touched), and a shared directory (sticky
+or writable by everyone, such as /tmp)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,15 @@ from pathlib import Path
 
 import structlog
 
+from callcenter.errors import CallCenterError
+
 log = structlog.get_logger("privacy")
+
+
+class NotAPrivateFile(CallCenterError):
+    """A path for citizens' data that is not a regular file (a device, a directory …)."""
+
+    error_id = "CC050"
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -25,6 +37,9 @@ def private_dir(path: Path) -> Path:
 
 def private_file(path: Path) -> Path:
     """``path`` exists (empty if new) and only its owner can read it; its directory too."""
+    if path.exists() and not path.is_file():
+        raise NotAPrivateFile(f"{path} is not a regular file: citizens' data cannot be kept "
+                              "there (nothing was changed)")
     private_dir(path.parent)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE))
     _close_up(path, FILE_MODE)
@@ -56,6 +71,10 @@ def write_private(path: Path, text: str) -> None:
 
 def _close_up(path: Path, mode: int) -> None:
     current = stat.S_IMODE(path.stat().st_mode)
+    if path.is_dir() and current & (stat.S_ISVTX | stat.S_IWOTH):
+        log.warning("privacy.shared_directory", path=str(path), mode=oct(current),
+                    effect="left as it is: keep citizens' data in a directory of its own")
+        return
     if current & 0o077:
         path.chmod(mode)
         log.warning("privacy.mode_fixed", path=str(path), was=oct(current), now=oct(mode))

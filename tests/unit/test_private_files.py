@@ -95,3 +95,28 @@ def test_a_calls_kept_audio_is_owner_only_and_whole(tmp_path: Path) -> None:
             assert (kept.getframerate(), kept.getnframes()) == (8000, 8000)
     finally:
         os.umask(old)
+
+
+def test_what_is_not_ours_to_close_up_is_left_as_it_is(tmp_path: Path) -> None:
+    """A bench once pointed the call log at /dev/null: /dev became 0700 and /dev/null 0600
+    (for every user of the machine). A path that is not a regular file is refused before
+    its directory is touched; a shared directory (sticky or world-writable, like /tmp)
+    keeps its mode while the file in it is made owner-only."""
+    import pytest
+
+    from callcenter.private import NotAPrivateFile, private_file
+
+    devices = tmp_path / "devices"
+    devices.mkdir(mode=0o755)
+    devices.chmod(0o755)
+    fifo = devices / "null"
+    os.mkfifo(fifo, 0o666)
+    fifo.chmod(0o666)
+    with pytest.raises(NotAPrivateFile, match="not a regular file"):
+        private_file(fifo)
+    assert mode(devices) == 0o755 and mode(fifo) == 0o666
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    kept = private_file(shared / "calls.jsonl")
+    assert mode(kept) == 0o600 and stat.S_IMODE(shared.stat().st_mode) == 0o1777
