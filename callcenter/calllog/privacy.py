@@ -107,6 +107,13 @@ def number_core(number: str) -> str:
     return digits
 
 
+@lru_cache(maxsize=8192)
+def _cores(value: str) -> tuple[str, ...]:
+    """The numbers (as :func:`number_core`) a caller-number header's value holds."""
+    cores = (number_core(n) for n in _NUMBER_INSIDE.findall(value))
+    return tuple(core for core in cores if len(core) > SHORT_DIGITS)
+
+
 class FrameMasker:
     """Masks the caller numbers of AMI frames (by header family) and, in any other header,
     the numbers it has seen in such headers recently (at most ``remember`` of them)."""
@@ -116,12 +123,15 @@ class FrameMasker:
         self._remember = remember
 
     def mask(self, headers: MutableMapping[str, Any]) -> None:
+        seen = self._seen
         for key, value in headers.items():
-            if isinstance(value, list):  # a repeated header; lines that were not headers
+            if isinstance(value, str):  # the common case first: most headers stay as they are
+                if not value or not (is_number_header(key) or (seen and _DIGIT_RUN.search(value))):
+                    continue
+                headers[key] = self._masked(key, value)
+            elif isinstance(value, list):  # a repeated header; lines that were not headers
                 headers[key] = [self._masked(key, v) if isinstance(v, str) else v
                                 for v in value]
-            elif isinstance(value, str) and value:
-                headers[key] = self._masked(key, value)
 
     def _masked(self, key: str, value: str) -> str:
         if key == MALFORMED:  # not a header: anything could be in it
@@ -129,18 +139,15 @@ class FrameMasker:
         if is_number_header(key):
             masked = mask_number(value)
             if masked != value:
-                for number in _NUMBER_INSIDE.findall(value):
-                    self._note(number)
+                for core in _cores(value):
+                    self._note(core)
                 return masked
             return mask_name(value) if key.endswith(NAME_SUFFIXES) else value
         if self._seen and _DIGIT_RUN.search(value):
             return _DIGIT_RUN.sub(self._masked_if_seen, value)
         return value
 
-    def _note(self, number: str) -> None:
-        core = number_core(number)
-        if len(core) <= SHORT_DIGITS:
-            return
+    def _note(self, core: str) -> None:
         self._seen[core] = None
         self._seen.move_to_end(core)
         if len(self._seen) > self._remember:
