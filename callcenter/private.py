@@ -52,15 +52,16 @@ def close_up(path: Path) -> None:
         _close_up(path, FILE_MODE)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text``: the new file is owner-only before the first
-    byte is written, and readers see the old or the new file, never half of one."""
+def write_private(path: Path, content: str | bytes) -> None:
+    """Replace ``path`` atomically with ``content``: the new file is owner-only before the
+    first byte is written, and readers see the old or the new file, never half of one."""
     private_dir(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    data = content.encode() if isinstance(content, str) else content
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)

@@ -18,6 +18,9 @@ FRAME_END = b"\r\n\r\n"
 DEFAULT_MAX_FRAME_BYTES = 1 << 20
 
 
+MALFORMED = "__malformed__"  # the JSON form's key for lines that were not headers
+
+
 @dataclass(frozen=True, slots=True)
 class AmiFrame:
     """One AMI message (event or response) as received.
@@ -63,7 +66,7 @@ class AmiFrame:
         for key, values in self.repeated.items():
             out[key] = list(values)
         if self.malformed:
-            out["__malformed__"] = list(self.malformed)
+            out[MALFORMED] = list(self.malformed)
         return out
 
 
@@ -73,7 +76,7 @@ def frame_from_json(data: Mapping[str, object]) -> AmiFrame:
     repeated: dict[str, tuple[str, ...]] = {}
     malformed: tuple[str, ...] = ()
     for key, value in data.items():
-        if key == "__malformed__" and isinstance(value, list):
+        if key == MALFORMED and isinstance(value, list):
             malformed = tuple(str(v) for v in value)
         elif isinstance(value, list):
             values = tuple(str(v) for v in value)

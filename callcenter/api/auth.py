@@ -15,10 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor
+from callcenter.calllog.privacy import mask_number
 from callcenter.errors import CallCenterError, CommandError, Forbidden, NotSignedIn
 from callcenter.users.signin import SignIn
 from callcenter.users.store import WebSession
@@ -28,6 +30,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC = frozenset({("POST", "/api/login")})
 PRIVATE = ("/api/", "/sip")  # every other path is a static file of the web pages
+
+log = structlog.get_logger("api")
 
 ACTOR = web.RequestKey("actor", Actor)
 SESSION = web.RequestKey("session", WebSession)
@@ -42,7 +46,8 @@ def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[boo
             await check()
         except NotSignedIn:  # signed out, expired, revoked, the password reset
             return False
-        except CallCenterError:  # the store not open, say: asked again later
+        except CallCenterError as exc:  # the store not open, say: asked again later
+            log.warning("auth.recheck_failed", error_id=exc.error_id)
             return True
         return True
 
@@ -79,7 +84,7 @@ def auth_middleware(signin: SignIn) -> Middleware:
             token = token.strip()
             request[ACTOR] = await signin.with_token(token, address(request))
             request[STILL_SIGNED_IN] = _still(
-                lambda: signin.with_token(token, address(request)))
+                lambda: signin.token_holds(token, address(request)))
             return await handler(request)
         session_id = request.cookies.get(COOKIE, "")
         if not session_id:
@@ -94,8 +99,8 @@ def auth_middleware(signin: SignIn) -> Middleware:
             elif not same_origin(request):
                 why = "a change from another site's page is refused"
             if why:
-                await signin.audited(who, "web.refused", f"{request.method} {request.path}",
-                                     Forbidden.error_id, why)
+                asked = mask_number(f"{request.method} {request.path}")[:120]
+                await signin.audited(who, "web.refused", asked, Forbidden.error_id, why)
                 raise Forbidden(why)
         request[ACTOR] = who
         request[SESSION] = session

@@ -183,7 +183,8 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
 
     async def transfer_start(request: web.Request) -> web.Response:
         given = await json_object(request, '{"destination": "12366", "mode": "conference"}')
-        return await command(request, "transfer.start", **picked(given, "destination", "mode"),
+        return await command(request, "transfer.start",
+                             **picked(given, "destination", "mode", "wait"),
                              agent=request.match_info["agent"])
 
     async def transfer_action(request: web.Request) -> web.Response:

@@ -40,16 +40,20 @@ import structlog
 from aiohttp import web
 
 from callcenter.agents.phone import SIP_PATH, sip_host, web_endpoint
-from callcenter.api.auth import SESSION, actor, address, same_origin
+from callcenter.api.auth import (
+    SESSION,
+    STILL_SIGNED_IN,
+    StillSignedIn,
+    actor,
+    same_origin,
+)
 from callcenter.api.body import Command
 from callcenter.audit import OK
 from callcenter.config.loader import Config
 from callcenter.desktop.http import PAGE_HEADERS, STATIC
 from callcenter.errors import (
     ApiRequestError,
-    CallCenterError,
     Forbidden,
-    NotSignedIn,
     ServiceUnavailable,
 )
 from callcenter.paths import Paths
@@ -192,15 +196,11 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
                signin: SignIn) -> None:
     app[SOCKETS] = weakref.WeakSet()
 
-    async def session_ends(session_id: str, address: str) -> Ending:
+    async def session_ends(still_signed_in: StillSignedIn) -> Ending:
         while True:
             await asyncio.sleep(SESSION_CHECK_S)
-            try:
-                await signin.with_session(session_id, address)
-            except NotSignedIn:
+            if not await still_signed_in():
                 return Ending("refused: the session has ended", refused=True)
-            except CallCenterError as exc:  # the store not open, say: checked again later
-                log.warning("sip_proxy.session_unchecked", error_id=exc.error_id)
 
     async def sip_socket(request: web.Request) -> web.StreamResponse:
         who, session = actor(request), request.get(SESSION)
@@ -214,7 +214,6 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
         except Forbidden as exc:
             await signin.audited(who, PHONE_CONNECT, SIP_PATH, exc.error_id, exc.message)
             raise
-        await signin.audited(who, PHONE_CONNECT, endpoint, OK)
         async with aiohttp.ClientSession() as client:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -222,16 +221,19 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
                                                        max_msg_size=MAX_MESSAGE_BYTES)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("sip_proxy.asterisk_unreachable", error=type(exc).__name__)
+                await signin.audited(who, PHONE_CONNECT, endpoint,
+                                     ServiceUnavailable.error_id, type(exc).__name__)
                 raise ServiceUnavailable("Asterisk's SIP WebSocket does not answer (is its "
                                          "HTTP server enabled?)") from None
+            await signin.audited(who, PHONE_CONNECT, endpoint, OK)
             browser = web.WebSocketResponse(protocols=("sip",), heartbeat=HEARTBEAT_S,
                                             max_msg_size=MAX_MESSAGE_BYTES)
             async with upstream:
                 await browser.prepare(request)
                 request.app[SOCKETS].add(browser)
                 log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
-                ending = await _relay(browser, upstream, endpoint, session_ends(
-                    session.session_id, address(request)))
+                ending = await _relay(browser, upstream, endpoint,
+                                      session_ends(request[STILL_SIGNED_IN]))
                 code = (aiohttp.WSCloseCode.POLICY_VIOLATION if ending.refused
                         else aiohttp.WSCloseCode.OK)
                 await browser.close(code=code, message=ending.why[:120].encode())

@@ -5,6 +5,7 @@ transcription (logged), never the call."""
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 import wave
 from collections.abc import Awaitable, Callable, Coroutine
@@ -18,7 +19,7 @@ from callcenter.asr.pool import AsrPool, AsrStream
 from callcenter.asr.segmenter import SAMPLE_RATE, AsrResult
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.config.models import AsrSettings
-from callcenter.private import private_file
+from callcenter.private import write_private
 from callcenter.tasks import TaskSet
 
 log = structlog.get_logger("asr")
@@ -34,13 +35,13 @@ MAX_KEPT_S = 600  # lab recordings stop growing after 10 minutes
 def _write_kept(path: Path, pcm: bytes) -> None:
     """A lab recording of a call's audio (``lab.keep_forked_audio``): a caller's voice,
     owner-only like every file of citizens' data."""
-    partial = private_file(path.with_name(path.name + ".part"))
-    with partial.open("wb") as raw, wave.open(raw, "wb") as out:
+    wav = io.BytesIO()
+    with wave.open(wav, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
         out.writeframes(pcm)
-    partial.replace(path)  # there whole, or not at all
+    write_private(path, wav.getvalue())  # there whole, or not at all
 
 
 class _Sink:

@@ -18,6 +18,8 @@ from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any
 
+from callcenter.ami.wire import MALFORMED
+
 # Event-dict keys that hold a caller's (or callback) number.
 NUMBER_KEYS = frozenset({"caller", "caller_num", "callback_number", "connected_num",
                          "destination"})  # a transfer destination as an agent typed it
@@ -65,7 +67,6 @@ def _masked_digits(number: str) -> str:
 
 
 NAME_SUFFIXES = ("CallerIDName", "ConnectedLineName")
-MALFORMED = "__malformed__"  # AmiFrame.to_json's key for the lines that were not headers
 UNNAMED = frozenset({"", "<unknown>"})
 
 
@@ -141,8 +142,8 @@ class FrameMasker:
             if masked != value:
                 for core in _cores(value):
                     self._note(core)
-                return masked
-            return mask_name(value) if key.endswith(NAME_SUFFIXES) else value
+            # a name keeps its first character only, whatever number it also holds
+            return mask_name(value) if key.endswith(NAME_SUFFIXES) else masked
         if self._seen and _DIGIT_RUN.search(value):
             return _DIGIT_RUN.sub(self._masked_if_seen, value)
         return value

@@ -26,7 +26,7 @@ from callcenter.ami import events as ev
 from callcenter.ami.adapter import adapt
 from callcenter.ami.client import ActionSender
 from callcenter.calllog.writer import iso_ts
-from callcenter.calls.state import CallTracker
+from callcenter.calls.state import CallTracker, channel_uniqueid
 from callcenter.config.source import CONTROL
 from callcenter.errors import (
     AgentError,
@@ -217,7 +217,8 @@ class SupervisorControl:
         found_id = call.call_id
         for action in dialplan.move_caller(entry.channel, entry.queue, to_queue):
             live = self.tracker.calls.get(found_id)
-            if live is None or live.agent_channel:  # since QueueStatus listed them
+            if live is None or (live.agent_channel and channel_uniqueid(
+                    live, live.agent_channel) is not None):  # since QueueStatus listed them
                 raise SupervisionConflict("the caller was answered (or hung up) meanwhile: "
                                           "not moved")
             try:

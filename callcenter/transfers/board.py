@@ -114,6 +114,9 @@ class TransferBoard:
     def originate_failed(self, t: Transfer, ts: float, detail: str) -> list[Effect]:
         return self._kept(t, state_of(t).originate_failed(t, ts, detail))
 
+    def originate_unanswered(self, t: Transfer, ts: float, detail: str) -> list[Effect]:
+        return self._kept(t, state_of(t).originate_unanswered(t, ts, detail))
+
     def watchdog_expired(self, t: Transfer, ts: float) -> list[Effect]:
         return self._kept(t, state_of(t).watchdog_expired(t, ts))
 

@@ -176,7 +176,7 @@ class TransferDesk:
         try:
             reply = await self.send(dialplan.destination_leg(t, self._caller_number(t)))
         except (AmiActionFailed, AmiNotConnected) as exc:
-            self._run(self.board.originate_failed(t, self.clock(), f": {exc}"))
+            self._run(self.board.originate_unanswered(t, self.clock(), f": {exc}"))
             return
         if not reply.success:
             self._run(self.board.originate_failed(t, self.clock(), f": {reply.message}"))

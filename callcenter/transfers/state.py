@@ -74,6 +74,10 @@ class TransferState:
         """The destination leg could not be created (``detail`` follows the reason text)."""
         return []
 
+    def originate_unanswered(self, t: Transfer, ts: float, detail: str) -> list[Effect]:
+        """The destination leg's Originate got no answer: the leg may exist, or not."""
+        return []
+
     def redirect_failed(self, t: Transfer, ts: float, error: str) -> list[Effect]:
         """The parties could not be moved at the start."""
         return []
@@ -141,6 +145,11 @@ class Ringing(_InProgress):
     def originate_failed(self, t: Transfer, ts: float, detail: str) -> list[Effect]:
         text = OTHER_REASONS["originate_failed"] + detail
         return finish(t, Outcome.FAILED, "originate_failed", ts, text) + rejoin(t)
+
+    def originate_unanswered(self, t: Transfer, ts: float, detail: str) -> list[Effect]:
+        # a leg Asterisk did make would ring, and join the room, after the failure: ended
+        # by its ChannelId (Hangup finds a channel by its uniqueid too)
+        return [*self.originate_failed(t, ts, detail), HangUp(t.dest_uid)]
 
     def redirect_failed(self, t: Transfer, ts: float, error: str) -> list[Effect]:
         # Asterisk refused to move them: nobody was moved, nothing to bring back

@@ -270,8 +270,10 @@ async def test_a_body_cannot_name_what_the_path_names(tmp_path: Path) -> None:
             assert r.status == 200, (body, await r.text())
         assert desk.calls == [("login", "1001")] * 3
         r = await client.post("/api/agents/1001/transfer", headers=AUTH,
-                              json={"destination": "12366", "agent": "1002", "request": 1})
+                              json={"destination": "12366", "agent": "1002", "request": 1,
+                                    "wait": False})
         assert r.status == 200, await r.text()
+        assert (await r.json())["wait"] is False  # every field the command takes is passed
         r = await client.post("/api/reload", headers=door.auth("chen"),
                               json={"config": "/etc", "request": 1})
         assert r.status == 200, await r.text()

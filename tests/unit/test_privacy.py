@@ -40,6 +40,20 @@ def test_repeated_headers_and_lines_that_were_not_headers_are_masked() -> None:
     assert frame["ChanVariable"] == ["CALLER=138****5678", "QUEUE=q12345"]
 
 
+def test_a_name_that_holds_a_number_keeps_its_first_character_only() -> None:
+    from callcenter.calllog.privacy import FrameMasker
+
+    masker = FrameMasker()
+    frame = {"Event": "Newchannel", "CallerIDName": "王小明 13812345678",
+             "ConnectedLineName": "13912345678"}
+    masker.mask(frame)
+    assert frame == {"Event": "Newchannel", "CallerIDName": "王********",
+                     "ConnectedLineName": "139****5678"}
+    later = {"Event": "VarSet", "Value": "13812345678"}  # the name's number is known now
+    masker.mask(later)
+    assert later["Value"] == "138****5678"
+
+
 def test_call_log_masks_numbers_in_lines_and_frames(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import structlog
 

@@ -329,6 +329,9 @@ async def test_a_caller_answered_meanwhile_is_not_taken_from_the_agent(floor: Fl
     async def answered_meanwhile(action: actions.AmiAction) -> AmiResponse:
         reply = await send(action)
         if action.name == "QueueStatus":
+            floor.tracker.apply(ev.Newchannel("PJSIP/agent-2001-00000009", "100.6", "100.1",
+                                              ev.ChannelState.UP, "", "", "s", "cc-inbound"),
+                                NOW)
             floor.tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12315",
                                                 "PJSIP/agent-2001", "2001",
                                                 "PJSIP/agent-2001-00000009", 42, 1), NOW)
@@ -338,6 +341,21 @@ async def test_a_caller_answered_meanwhile_is_not_taken_from_the_agent(floor: Fl
     with pytest.raises(SupervisionConflict, match="answered"):
         await floor.control.move_caller("100.1", "", "", "q12345")
     assert "Redirect" not in floor.ami.names()
+
+
+async def test_a_caller_back_in_a_queue_after_an_agent_left_is_moved(floor: Floor) -> None:
+    """Answered once (its agent gone: a transfer that reached nobody put the caller back
+    into the queue), the caller waits again and may be moved."""
+    waiting_caller(floor)
+    floor.logged_in("2001")
+    agent_leg = "PJSIP/agent-1001-00000009"
+    floor.tracker.apply(ev.Newchannel(agent_leg, "100.5", "100.1", ev.ChannelState.UP, "",
+                                      "", "s", "cc-inbound"), NOW)
+    floor.tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12315",
+                                        "PJSIP/agent-1001", "1001", agent_leg, 42, 1), NOW)
+    floor.tracker.apply(ev.Hangup(agent_leg, "100.5", "100.1", 16, "Normal Clearing"), NOW)
+    moved = await floor.control.move_caller("100.1", "", "", "q12345")
+    assert moved["to"] == "q12345" and floor.ami.of("Redirect")[-1]["Channel"] == CALLER
 
 
 async def test_by_queue_and_position(floor: Floor) -> None:

@@ -204,6 +204,9 @@ async def test_an_unanswered_originate_brings_caller_and_agent_back_together(mod
     result = await desk.start("1001", "12366", mode)  # waits: must not hang
     assert (result["outcome"], result["reason"]) == ("failed", "originate_failed")
     await asyncio.sleep(0.01)  # the rejoin task
+    # the leg Asterisk may have made after all is hung up by its ChannelId
+    hangups = [a.as_dict()["Channel"] for a in ami.sent if a.name == "Hangup"]
+    assert hangups[0] == f"xfer-{result['transfer']}-dest"
     if mode == "attended":
         back = ami.last("Redirect")
         assert (back["Channel"], back["Context"]) == (AGENT, "cc-xfer-room")

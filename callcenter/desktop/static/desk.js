@@ -58,12 +58,12 @@ $("signout").addEventListener("click", async () => {
   location.reload();
 });
 
-// the engine ends a stream whose session has ended (signed out elsewhere, expired, revoked)
+// the engine ends a stream whose session has ended (signed out elsewhere, expired, revoked):
+// the page starts afresh (no call card or ticket of the person before), saying why
 function signedOut() {
   for (const stream of [desk.agentStream, desk.ticketStream]) if (stream) stream.close();
   if (desk.ua) desk.ua.stop();
-  $("desk").hidden = true; $("signin").hidden = false;
-  $("signin-error").textContent = "登录已失效，请重新登录。";
+  reloadSignedOut("登录已失效，请重新登录。");
 }
 
 // -- the agent's state and calls ----------------------------------------------------------

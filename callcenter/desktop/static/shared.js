@@ -4,6 +4,13 @@
 "use strict";
 
 const REGISTER_TIMEOUT_MS = 10000;
+const SIGNED_OUT = "12345-signed-out";  // why the page was reloaded to its sign-in form
+
+// The page again from its start, with its sign-in form saying ``why``.
+function reloadSignedOut(why) {
+  sessionStorage.setItem(SIGNED_OUT, why);
+  location.reload();
+}
 
 // A call of the engine's API; a refusal throws an Error in the page's words (explain) that
 // carries the HTTP status.
@@ -28,6 +35,8 @@ async function callApi(method, path, body, csrf, explain) {
 function signIn(api, start) {
   const form = document.getElementById("signin-form");
   const error = document.getElementById("signin-error");
+  error.textContent = sessionStorage.getItem(SIGNED_OUT) || "";
+  sessionStorage.removeItem(SIGNED_OUT);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
