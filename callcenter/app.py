@@ -28,7 +28,7 @@ from callcenter.asr.transcriber import Transcriber
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.audit import AuditTrail
 from callcenter.calllog.privacy import mask_number
-from callcenter.calllog.writer import CallLog, log_time
+from callcenter.calllog.writer import CallLog, iso_ts, log_time
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
 from callcenter.commands import Commands
 from callcenter.config.loader import Config, config_hash, load_config
@@ -329,6 +329,23 @@ class Engine:
                  hotlines=len(config.hotlines.hotlines), queues=len(config.queues.queues))
         return {"hotlines": len(config.hotlines.hotlines), "queues": len(config.queues.queues)}
 
+    async def open_store(self) -> Store:
+        """The store, and the parts that keep their state in it."""
+        self.store = store = await Store.open(
+            self.paths.resolve(self.config.engine.paths.database))
+        self.ticket_desk.tickets = Tickets(store)
+        self.transfer_records = TransferRecords(store)
+        self.users, self.audit = Users(store), AuditTrail(store)
+        # a supervisor's pause outlives the engine's process: only a supervisor ends it
+        self.agent_desk.forced.update(await store.supervisor_pauses())
+        self.agent_desk.on_forced = self._keep_supervisor_pause
+        return store
+
+    def _keep_supervisor_pause(self, agent: str, held: tuple[str, str] | None) -> None:
+        if self.store is not None:
+            self._background.spawn(self.store.keep_supervisor_pause(
+                agent, held, iso_ts(time.time())))
+
     def reconfigure(self, config: Config) -> None:
         """The one place a new configuration is handed to every part that decides from it:
         the deciding parts (:class:`~callcenter.decisions.Decisions`), then every other part
@@ -397,11 +414,8 @@ class Engine:
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-        self.store = await Store.open(self.paths.resolve(self.config.engine.paths.database))
-        self.ticket_desk.tickets = Tickets(self.store)
-        self.transfer_records = TransferRecords(self.store)
-        self.users, self.audit = Users(self.store), AuditTrail(self.store)
-        await self.knowledge.open(self.store)  # re-indexes in the background if files changed
+        store = await self.open_store()
+        await self.knowledge.open(store)  # re-indexes in the background if files changed
         self._background.spawn(self.wallboard.catch_up(self.call_log))  # today so far
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory),

@@ -60,8 +60,10 @@ class AgentDesk:
         # queues a supervisor gave an agent for the rest of the shift (agents/skills.py)
         self.shift_skills: dict[str, ShiftSkills] = {}
         # agents a supervisor paused: only a supervisor resumes them, and the agent's own
-        # logout and login keep the pause (agent → (who paused, the reason))
+        # logout and login keep the pause (agent → (who paused, the reason)); told to
+        # on_forced (None: ended), which the engine keeps in its store over a restart
         self.forced: dict[str, tuple[str, str]] = {}
+        self.on_forced: Callable[[str, tuple[str, str] | None], None] = lambda _a, _f: None
         # told of every state change (the agents' desktops)
         self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
 
@@ -217,7 +219,7 @@ class AgentDesk:
         is back at their next login), and ends with a supervisor's."""
         agent = self._agent(agent_id)
         if by_supervisor:
-            self.forced.pop(agent_id, None)
+            self._unforce(agent_id)
         queues = set(agent.skills) | set(self.skills(agent_id)) | \
             self.board.status(agent_id).queues
         member = self.member(agent_id)
@@ -244,6 +246,7 @@ class AgentDesk:
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
         self.forced[agent_id] = (by, reason)
+        self.on_forced(agent_id, (by, reason))
         await self._settle(lambda: self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
@@ -252,15 +255,19 @@ class AgentDesk:
         self._agent(agent_id)
         by = self.forced.get(agent_id, ("", ""))[0] or None
         if by is not None and not self.board.status(agent_id).paused:
-            del self.forced[agent_id]  # resumed meanwhile (Asterisk's own CLI)
+            self._unforce(agent_id)  # resumed meanwhile (Asterisk's own CLI)
             by = None
         if own and by is not None:
             raise AgentConflict(f"supervisor {by} paused agent {agent_id}: only a supervisor "
                                 "resumes them")
-        self.forced.pop(agent_id, None)
+        self._unforce(agent_id)
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), False))
         await self._settle(lambda: not self.board.status(agent_id).paused)
         return self.describe(agent_id)
+
+    def _unforce(self, agent_id: str) -> None:
+        if self.forced.pop(agent_id, None) is not None:
+            self.on_forced(agent_id, None)
 
     async def _member_action(self, agent_id: str, action: actions.AmiAction) -> None:
         if not self.board.status(agent_id).queues:

@@ -202,6 +202,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX ticket_caller ON ticket (caller, opened_at);
     ALTER TABLE callback_request ADD COLUMN done_by TEXT;
     """,
+    # 7: the supervisor: pauses only a supervisor ends, kept over an engine restart
+    """
+    CREATE TABLE supervisor_pause (
+        agent TEXT PRIMARY KEY,
+        by_supervisor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -277,6 +286,23 @@ class Store:
             "AND done_at IS NULL", (at, by, callback_id))
         await self._db.commit()
         return cursor.rowcount == 1
+
+    async def supervisor_pauses(self) -> dict[str, tuple[str, str]]:
+        """agent → (supervisor, reason) of the pauses only a supervisor ends."""
+        async with self._db.execute("SELECT * FROM supervisor_pause") as cursor:
+            return {row["agent"]: (row["by_supervisor"], row["reason"])
+                    for row in await cursor.fetchall()}
+
+    async def keep_supervisor_pause(self, agent: str, held: tuple[str, str] | None,
+                                    at: str) -> None:
+        """Remember (``held``: supervisor, reason) or forget an agent's supervisor pause."""
+        if held is None:
+            await self._db.execute("DELETE FROM supervisor_pause WHERE agent = ?", (agent,))
+        else:
+            await self._db.execute(
+                "INSERT OR REPLACE INTO supervisor_pause (agent, by_supervisor, reason, at) "
+                "VALUES (?, ?, ?, ?)", (agent, *held, at))
+        await self._db.commit()
 
     async def open_callbacks(self) -> list[dict[str, Any]]:
         async with self._db.execute(

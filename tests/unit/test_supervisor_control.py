@@ -6,6 +6,7 @@ another queue — on the real agent desk, with a fake AMI that answers as Asteri
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,6 +229,39 @@ async def test_a_supervisors_pause_holds_over_the_agents_own_logout(floor: Floor
         await floor.desk.unpause("1001", own=True)
     await floor.control.logout("1001", "下班", ZHAO)
     assert (await floor.desk.login("1001"))["state"] == "available"
+
+
+async def test_a_supervisors_pause_outlives_an_engine_restart(tmp_path: Path) -> None:
+    """Asterisk keeps the pause over an engine restart; the engine must keep who paused,
+    or the agent could end it themselves after one."""
+    from callcenter.app import Engine
+    from callcenter.paths import Paths
+    from callcenter.secrets import Secrets
+
+    async def engine(paused: bool = False) -> Engine:
+        started = Engine(CONFIG, Paths(tmp_path, tmp_path / "var"), Secrets(ami_secret="x"))
+        await started.open_store()
+        asterisk = Asterisk()
+        asterisk.desk, started.agent_desk.send = started.agent_desk, asterisk.send
+        for queue in CONFIG.agents.agents["1001"].skills:  # as Asterisk lists its members
+            started.agent_desk.on_event(member(ev.QueueMemberAdded, queue, IFACE, paused,
+                                               "质检辅导" if paused else ""), NOW)
+        return started
+
+    first = await engine()
+    await first.agent_desk.force_pause("1001", "质检辅导", "zhao.lei")
+    await first._background.wait()
+    assert first.store is not None
+    await first.store.close()
+    second = await engine(paused=True)  # a new process: the same database, Asterisk's pause
+    assert second.agent_desk.forced == {"1001": ("zhao.lei", "质检辅导")}
+    with pytest.raises(AgentConflict, match="only a supervisor"):
+        await second.agent_desk.unpause("1001", own=True)
+    await second.agent_desk.unpause("1001")  # a supervisor's
+    await second._background.wait()
+    assert second.store is not None
+    assert await second.store.supervisor_pauses() == {}
+    await second.store.close()
 
 
 @pytest.mark.parametrize("reason", ["回电 13812345678", "身份证 620102 1990 0101 1234",
