@@ -91,6 +91,10 @@ class AgentDesk:
 
     def end_resync(self, ts: float) -> None:
         self._handle(self.board.end_resync(ts), ts)
+        for agent_id in list(self.forced):  # resumed while the engine was away
+            status = self.board.status(agent_id)
+            if status.queues and not status.paused:
+                self._unforce(agent_id)
 
     def tick(self, now: float) -> None:
         """Timers: wrap-up periods that ended, softphones gone too long (once a second live;
@@ -108,6 +112,9 @@ class AgentDesk:
                 log.info("agent.state", ts=ts, agent=outcome.agent_id,
                          **{"from": outcome.before.value}, to=outcome.after.value,
                          reason=outcome.reason)
+                if outcome.before is AgentState.PAUSED and outcome.after not in (
+                        AgentState.PAUSED, AgentState.LOGGED_OUT):
+                    self._unforce(outcome.agent_id)  # resumed, by whoever: nothing holds
                 self.since[outcome.agent_id] = ts
                 self.on_state(outcome, ts)
             elif isinstance(outcome, PauseAgent):

@@ -214,6 +214,18 @@ async def test_only_a_supervisor_ends_a_supervisors_pause(floor: Floor) -> None:
     assert (await floor.desk.unpause("1001", own=True))["state"] == "available"
 
 
+async def test_a_pause_ended_in_asterisk_ends_the_supervisors_hold(floor: Floor) -> None:
+    """Resumed by Asterisk's own CLI: nothing holds any more, and the agent's own next
+    pause is theirs to end."""
+    floor.logged_in()
+    await floor.control.pause("1001", "质检辅导", ZHAO)
+    for queue in CONFIG.agents.agents["1001"].skills:
+        floor.desk.on_event(member(ev.QueueMemberPause, queue, IFACE, False), NOW)
+    assert floor.desk.forced == {}
+    await floor.desk.pause("1001", "小休")
+    assert (await floor.desk.unpause("1001", own=True))["state"] == "available"
+
+
 async def test_a_supervisors_pause_holds_over_the_agents_own_logout(floor: Floor) -> None:
     """Signing out and in again (or switching phones) must not end a supervisor's pause:
     the agent comes back paused with the supervisor's reason; a supervisor's logout ends
@@ -261,7 +273,23 @@ async def test_a_supervisors_pause_outlives_an_engine_restart(tmp_path: Path) ->
     await second._background.wait()
     assert second.store is not None
     assert await second.store.supervisor_pauses() == {}
+    await second.agent_desk.force_pause("1001", "质检辅导", "zhao.lei")
+    await second._background.wait()
     await second.store.close()
+    # resumed while the engine was away (Asterisk's CLI): the hold is gone with the pause,
+    # and the agent's own pauses are theirs to end again
+    third = await engine()
+    assert third.agent_desk.forced == {"1001": ("zhao.lei", "质检辅导")}
+    third.agent_desk.begin_resync()  # QueueStatus lists the member: logged in, not paused
+    for queue in CONFIG.agents.agents["1001"].skills:
+        third.agent_desk.on_event(member(ev.QueueMemberListed, queue), NOW)
+    third.agent_desk.end_resync(NOW)
+    await third._background.wait()
+    assert third.agent_desk.forced == {}
+    assert third.store is not None and await third.store.supervisor_pauses() == {}
+    await third.agent_desk.pause("1001", "小休")
+    assert (await third.agent_desk.unpause("1001", own=True))["state"] == "available"
+    await third.store.close()
 
 
 @pytest.mark.parametrize("reason", ["回电 13812345678", "身份证 620102 1990 0101 1234",
