@@ -37,6 +37,7 @@ import structlog
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
+from callcenter.calllog.writer import log_time
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.config.models import HotlinesConfig
 from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferConflict, TransferError
@@ -128,7 +129,10 @@ class TransferDesk:
         """Start a transfer; with ``wait`` return once it is answered or has failed.
         ``transfer_id``: the id a replay gives (the recorded one); new otherwise."""
         transfer_id = transfer_id or uuid.uuid4().hex[:12]
-        self._requested("start", agent_id, destination=wanted, mode=mode,
+        # one reading of the clock, as logged: the replay has only the request's line, so
+        # the transfer must start at its time (a second reading was 3 ms later under load)
+        now = log_time(self.clock())
+        self._requested("start", agent_id, now, destination=wanted, mode=mode,
                         transfer=transfer_id)
         try:
             transfer_mode = TransferMode(mode)
@@ -144,7 +148,7 @@ class TransferDesk:
         t = Transfer(
             id=transfer_id, call_id=call.call_id, agent=agent_id,
             destination=destination, mode=transfer_mode, caller_channel=call.inbound_channel,
-            caller_uid=caller_uid, agent_channel=call.agent_channel, started_at=self.clock())
+            caller_uid=caller_uid, agent_channel=call.agent_channel, started_at=now)
         if self.ticket_of is not None:
             t.ticket_id = await self.ticket_of(call.call_id)
         self.board.add(t)
@@ -222,10 +226,11 @@ class TransferDesk:
     def _after(self, delay_s: float, fire: Callable[[float], list[Effect]]) -> None:
         heapq.heappush(self._timers, (self.clock() + delay_s, next(self._timer_seq), fire))
 
-    def _requested(self, action: str, agent_id: str, **fields: str) -> None:
+    def _requested(self, action: str, agent_id: str, ts: float | None = None,
+                   **fields: str) -> None:
         """The request, as an input of the call log (the replay runs it again there)."""
-        log.info("transfer.requested", ts=self.clock(), action=action, agent=agent_id,
-                 **fields)
+        log.info("transfer.requested", ts=self.clock() if ts is None else ts, action=action,
+                 agent=agent_id, **fields)
 
     # -- effects -------------------------------------------------------------------------
 
