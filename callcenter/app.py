@@ -249,7 +249,7 @@ class Engine:
         assert self.store is not None
         try:
             await self.store.add_callback(request)
-            self.wallboard.callbacks_changed()
+            self.wallboard.callback_added(request.queue)
         except Exception:  # the log line above keeps the request if the database fails
             log.exception("callback.store_failed", call_id=request.call_id)
 

@@ -304,6 +304,13 @@ class Store:
                 "VALUES (?, ?, ?, ?)", (agent, *held, at))
         await self._db.commit()
 
+    async def open_callbacks_per_queue(self) -> dict[str, int]:
+        """How many callback requests wait, per queue."""
+        async with self._db.execute(
+                "SELECT queue, COUNT(*) AS waiting FROM callback_request "
+                "WHERE done_at IS NULL GROUP BY queue") as cursor:
+            return {str(row["queue"]): int(row["waiting"]) for row in await cursor.fetchall()}
+
     async def open_callbacks(self) -> list[dict[str, Any]]:
         async with self._db.execute(
                 "SELECT * FROM callback_request WHERE done_at IS NULL ORDER BY requested_at"

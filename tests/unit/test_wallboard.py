@@ -455,3 +455,37 @@ async def test_a_stream_ends_when_its_person_is_no_longer_signed_in(
         rest = await asyncio.wait_for(token.content.read(), 5)
         assert b"event: signed_out" in rest
     assert wallboard.bus.streams == 0
+
+
+async def test_callbacks_stored_are_counted_without_reading_them_all_again(
+        wall: tuple[Door, Wallboard], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At hundreds of calls a second with thousands of requests waiting, reading every open
+    request again for each new one was most of the engine's CPU (bench/routing_load.py):
+    a stored request is one more in its queue; a worked one is counted again, once for the
+    changes that come before the count."""
+    door, wallboard = wall
+    await wallboard.refresh_callbacks()
+    reads: list[str] = []
+    counted = door.store.open_callbacks_per_queue
+
+    async def counting() -> dict[str, int]:
+        reads.append("count")
+        return await counted()
+
+    monkeypatch.setattr(door.store, "open_callbacks_per_queue", counting)
+    for queue in ("q12345", "q12345", "q12315"):
+        await door.store.add_callback(CallbackRequest(
+            "9.9", CALLER, "12345", "12345", queue, "busy", "2026-11-30T08:00:00Z"))
+        wallboard.callback_added(queue)
+    shown = wallboard.board(NOW)
+    assert {q["queue"]: q["callbacks_waiting"] for q in shown["queues"]
+            if q["callbacks_waiting"]} == {"q12345": 2, "q12315": 1}
+    assert reads == []
+    for _ in range(3):
+        wallboard.callbacks_changed()
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if reads:
+            break
+    await asyncio.sleep(0.05)
+    assert reads == ["count"] and wallboard.board(NOW)["totals"]["callbacks_waiting"] == 3
