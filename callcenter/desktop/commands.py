@@ -72,21 +72,24 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
             raise ServiceUnavailable("the store is not open yet")
         return found
 
-    def answers(actor: Actor, row: dict[str, Any]) -> bool:
-        """An agent works the requests of the queues they answer; others, every one."""
+    def answered_by(actor: Actor) -> set[str] | None:
+        """The queues whose requests an agent works (None: a supervisor's, every queue)."""
         if not actor.agent:
-            return True
+            return None
         agent = agents.config.agents.agents.get(actor.agent)  # None: removed by a reload
-        return agent is not None and row["queue"] in agent.skills
+        return set(agent.skills) if agent is not None else set()
 
-    async def callbacks(_args: Args, actor: Actor) -> Any:
-        return [r for r in await open_store().open_callbacks() if answers(actor, r)]
+    async def callbacks(args: Args, actor: Actor) -> Any:
+        """The oldest waiting first, at most ``limit`` (a busy day leaves thousands)."""
+        return await open_store().open_callbacks(answered_by(actor),
+                                                 number(args, "limit", 100, 1000))
 
     async def callback_done(args: Args, actor: Actor) -> Any:
         found = open_store()
         callback = row_id(text(args, "callback"))
-        row = next((r for r in await found.open_callbacks() if r["id"] == callback), None)
-        if row is not None and not answers(actor, row):
+        row = await found.callback(callback)
+        queues = answered_by(actor)
+        if row is not None and queues is not None and row["queue"] not in queues:
             raise Forbidden(f"callback request {callback} is for queue {row['queue']}, "
                             "which you do not answer")
         if not await found.callback_done(callback, iso_ts(clock().timestamp()), actor.name):

@@ -11,7 +11,8 @@ layer (role check, audit row):
     GET  /api/tickets/{id}/history?days=90 the caller's earlier tickets (repeat caller)
     GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
     GET  /api/transfer-destinations        sub-centers and expert seats to transfer to
-    GET  /api/callbacks                    callback requests waiting (an agent: their queues)
+    GET  /api/callbacks?limit=…            callback requests waiting, oldest first (an agent:
+                                           their queues; at most 100, or limit ≤ 1000)
     POST /api/callbacks/{id}/done          one worked
 """
 
@@ -78,7 +79,8 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         return json(await run("transfer.destinations", {}, actor(request)))
 
     async def callbacks(request: web.Request) -> web.Response:
-        return json(await run("callback.list", {}, actor(request)))
+        given = {k: request.query[k] for k in ("limit",) if k in request.query}
+        return json(await run("callback.list", given, actor(request)))
 
     async def callback_done(request: web.Request) -> web.Response:
         return json(await run("callback.done", {"callback": request.match_info["callback"]},

@@ -8,6 +8,7 @@ here (and only here): the call log masks them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -311,8 +312,19 @@ class Store:
                 "WHERE done_at IS NULL GROUP BY queue") as cursor:
             return {str(row["queue"]): int(row["waiting"]) for row in await cursor.fetchall()}
 
-    async def open_callbacks(self) -> list[dict[str, Any]]:
+    async def open_callbacks(self, queues: Collection[str] | None = None,
+                             limit: int = -1) -> list[dict[str, Any]]:
+        """The requests waiting, oldest first: of ``queues`` only (None: all), at most
+        ``limit`` (-1: all)."""
+        wanted = sorted(queues) if queues is not None else []
+        among = f" AND queue IN ({', '.join('?' * len(wanted))})" if queues is not None else ""
         async with self._db.execute(
-                "SELECT * FROM callback_request WHERE done_at IS NULL ORDER BY requested_at"
-        ) as cursor:
+                f"SELECT * FROM callback_request WHERE done_at IS NULL{among} "
+                "ORDER BY requested_at LIMIT ?", (*wanted, limit)) as cursor:
             return [dict(row) for row in await cursor.fetchall()]
+
+    async def callback(self, callback_id: int) -> dict[str, Any] | None:
+        async with self._db.execute("SELECT * FROM callback_request WHERE id = ?",
+                                    (callback_id,)) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None

@@ -21,7 +21,7 @@ from callcenter.calls.state import LiveCall
 from callcenter.config.loader import load_config
 from callcenter.desktop.commands import desktop_handlers
 from callcenter.desktop.notifier import DesktopNotifier
-from callcenter.errors import Forbidden
+from callcenter.errors import CommandError, Forbidden
 from callcenter.paths import PROJECT_ROOT
 from callcenter.routing.decide import Router
 from callcenter.store.db import CallbackRequest, Store
@@ -109,6 +109,14 @@ async def test_callbacks_of_the_agents_queues(desk: tuple[Door, Desk]) -> None:
                                 door.actor("li"))
     assert [r["id"] for r in await door.commands.run("callback.list", {}, door.actor("zhao"))
             ] == [theirs["id"]]
+    for minute in (3, 1, 2):  # the oldest first, at most the limit
+        await door.store.add_callback(CallbackRequest(
+            f"9.{minute}", CALLER, "12345", "12345", sorted(skills)[0], "busy",
+            f"2026-11-30T08:0{minute}:00Z"))
+    oldest = await door.commands.run("callback.list", {"limit": "2"}, door.actor("li"))
+    assert [r["call_id"] for r in oldest] == ["9.1", "9.2"]
+    with pytest.raises(CommandError):
+        await door.commands.run("callback.list", {"limit": "1001"}, door.actor("li"))
 
 
 def test_the_notifier_tells_the_agent_of_the_call_not_the_number() -> None:
