@@ -23,6 +23,7 @@ from callcenter.agents.state import (
     Outcome,
     PauseAgent,
     StateChange,
+    agent_of,
 )
 from callcenter.ami import actions
 from callcenter.ami import events as ev
@@ -82,6 +83,10 @@ class AgentDesk:
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         self._handle(self.board.apply(event, ts), ts)
+        if isinstance(event, ev.QueueMemberPause) and not event.paused and self.forced:
+            resumed = agent_of(event.interface)  # by whoever (Asterisk's CLI): nothing holds
+            if resumed is not None:
+                self._unforce(resumed)
 
     def begin_resync(self) -> None:
         self.board.begin_resync()
@@ -112,9 +117,6 @@ class AgentDesk:
                 log.info("agent.state", ts=ts, agent=outcome.agent_id,
                          **{"from": outcome.before.value}, to=outcome.after.value,
                          reason=outcome.reason)
-                if outcome.before is AgentState.PAUSED and outcome.after not in (
-                        AgentState.PAUSED, AgentState.LOGGED_OUT):
-                    self._unforce(outcome.agent_id)  # resumed, by whoever: nothing holds
                 self.since[outcome.agent_id] = ts
                 self.on_state(outcome, ts)
             elif isinstance(outcome, PauseAgent):
@@ -267,8 +269,8 @@ class AgentDesk:
         if own and by is not None:
             raise AgentConflict(f"supervisor {by} paused agent {agent_id}: only a supervisor "
                                 "resumes them")
-        self._unforce(agent_id)
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), False))
+        self._unforce(agent_id)  # only once Asterisk took it: a refusal keeps the hold
         await self._settle(lambda: not self.board.status(agent_id).paused)
         return self.describe(agent_id)
 

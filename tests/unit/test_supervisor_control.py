@@ -226,6 +226,26 @@ async def test_a_pause_ended_in_asterisk_ends_the_supervisors_hold(floor: Floor)
     assert (await floor.desk.unpause("1001", own=True))["state"] == "available"
 
 
+async def test_a_held_agent_on_a_call_stays_held(floor: Floor) -> None:
+    """Paused while their phone rang, the agent answers: on a call outranks paused on the
+    board, but Asterisk still has them paused: the hold stays, and so does a refused
+    supervisor's unpause."""
+    floor.logged_in()
+    await floor.control.pause("1001", "质检辅导", ZHAO)
+    for queue in CONFIG.agents.agents["1001"].skills:
+        floor.desk.on_event(ev.QueueMemberStatus(
+            queue=queue, interface=IFACE, member_name="1001", state_interface=IFACE,
+            status=ev.DeviceState.INUSE, paused=True, paused_reason="质检辅导", penalty=0,
+            in_call=True, calls_taken=1, dynamic=True), NOW)
+    assert floor.desk.forced == {"1001": ("zhao.lei", "质检辅导")}
+    floor.ami.refuse_once.add("QueuePause")
+    with pytest.raises(AgentError):
+        await floor.control.unpause("1001", "", ZHAO)
+    assert floor.desk.forced == {"1001": ("zhao.lei", "质检辅导")}
+    with pytest.raises(AgentConflict):
+        await floor.desk.unpause("1001", own=True)
+
+
 async def test_a_supervisors_pause_holds_over_the_agents_own_logout(floor: Floor) -> None:
     """Signing out and in again (or switching phones) must not end a supervisor's pause:
     the agent comes back paused with the supervisor's reason; a supervisor's logout ends
