@@ -52,6 +52,8 @@ def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[boo
         return True
 
     return still
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Json = Callable[[Any], web.Response]
 

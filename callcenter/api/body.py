@@ -4,7 +4,7 @@ runs a command (:class:`Command`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -26,9 +26,9 @@ async def json_object(request: web.Request, example: str) -> dict[str, Any]:
     return data
 
 
-def picked(given: dict[str, Any], *names: str) -> dict[str, Any]:
-    """The fields of a body a command takes (others are not passed on: a body cannot name
-    the agent or session of the route's path)."""
+def picked(given: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The fields of a body (or a query string) a command takes (others are not passed on:
+    a body cannot name the agent or session of the route's path)."""
     return {name: given[name] for name in names if name in given}
 
 

@@ -212,7 +212,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
         return await command(request, f"user.{action}", name=request.match_info["name"])
 
     async def audit(request: web.Request) -> web.Response:
-        wanted = {k: request.query[k] for k in ("since", "user", "limit") if k in request.query}
+        wanted = picked(request.query, "since", "user", "limit")
         return await command(request, "audit.list", **wanted)
 
     app = web.Application(middlewares=[json_errors, command_errors, private_responses,

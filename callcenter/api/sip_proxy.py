@@ -71,7 +71,6 @@ JSSIP = "jssip.min.js"
 SOCKETS = web.AppKey("sip_sockets", weakref.WeakSet[web.WebSocketResponse])
 
 
-
 @dataclass(frozen=True, slots=True)
 class PhoneSite:
     asterisk_ws: str  # Asterisk's SIP WebSocket

@@ -59,15 +59,14 @@ async def stream(request: web.Request, first: tuple[str, Any],
             if last is not None:
                 await emit(*last)
             return response
-        check_every = SIGNED_IN_CHECK_S
-        check_at = loop.time() + check_every
+        check_at = loop.time() + SIGNED_IN_CHECK_S
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), keepalive_s)
             except TimeoutError:
                 event = None
             if still_signed_in is not None and loop.time() >= check_at:
-                check_at = loop.time() + check_every
+                check_at = loop.time() + SIGNED_IN_CHECK_S
                 if not await still_signed_in():
                     await emit("signed_out", {"reason": "not signed in any more"})
                     break

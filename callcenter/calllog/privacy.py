@@ -127,9 +127,12 @@ class FrameMasker:
         seen = self._seen
         for key, value in headers.items():
             if isinstance(value, str):  # the common case first: most headers stay as they are
-                if not value or not (is_number_header(key) or (seen and _DIGIT_RUN.search(value))):
+                if not value:
                     continue
-                headers[key] = self._masked(key, value)
+                if is_number_header(key):
+                    headers[key] = self._masked(key, value)
+                elif seen and _DIGIT_RUN.search(value):
+                    headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
             elif isinstance(value, list):  # a repeated header; lines that were not headers
                 headers[key] = [self._masked(key, v) if isinstance(v, str) else v
                                 for v in value]

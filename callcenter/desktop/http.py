@@ -27,6 +27,7 @@ from aiohttp import web
 from callcenter.actors import Actor
 from callcenter.api import sse
 from callcenter.api.auth import actor
+from callcenter.api.body import picked
 from callcenter.tickets.live import AgentBus
 
 STATIC = Path(__file__).parent / "static"
@@ -79,8 +80,7 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         return json(await run("transfer.destinations", {}, actor(request)))
 
     async def callbacks(request: web.Request) -> web.Response:
-        given = {k: request.query[k] for k in ("limit",) if k in request.query}
-        return json(await run("callback.list", given, actor(request)))
+        return json(await run("callback.list", picked(request.query, "limit"), actor(request)))
 
     async def callback_done(request: web.Request) -> web.Response:
         return json(await run("callback.done", {"callback": request.match_info["callback"]},

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.api.body import Command, json_object
+from callcenter.api.body import Command, json_object, picked
 
 SEARCH_PARAMETERS = ("q", "hotline", "topic", "limit")
 ARTICLE = '{"article": "shebaoka-buban"}'  # the body of answered-from
@@ -25,14 +25,14 @@ ARTICLE = '{"article": "shebaoka-buban"}'  # the body of answered-from
 
 def add_routes(app: web.Application, command: Command) -> None:
     async def search(request: web.Request) -> web.Response:
-        given = {k: request.query[k] for k in SEARCH_PARAMETERS if k in request.query}
+        given = picked(request.query, *SEARCH_PARAMETERS)
         return await command(request, "knowledge.search", **given)
 
     async def article(request: web.Request) -> web.Response:
         return await command(request, "knowledge.get", article=request.match_info["article"])
 
     async def suggestions(request: web.Request) -> web.Response:
-        given = {k: request.query[k] for k in ("limit",) if k in request.query}
+        given = picked(request.query, "limit")
         return await command(request, "knowledge.suggest", **given,
                              ticket=request.match_info["ticket"])
 

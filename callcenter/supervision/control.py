@@ -217,8 +217,8 @@ class SupervisorControl:
         found_id = call.call_id
         for action in dialplan.move_caller(entry.channel, entry.queue, to_queue):
             live = self.tracker.calls.get(found_id)
-            if live is None or (live.agent_channel and channel_uniqueid(
-                    live, live.agent_channel) is not None):  # since QueueStatus listed them
+            # answered (its agent's leg up) or gone since QueueStatus listed them
+            if live is None or channel_uniqueid(live, live.agent_channel) is not None:
                 raise SupervisionConflict("the caller was answered (or hung up) meanwhile: "
                                           "not moved")
             try:
