@@ -11,6 +11,7 @@ layer (role check, audit row):
     GET  /api/tickets/{id}/history?days=90 the caller's earlier tickets (repeat caller)
     GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
     GET  /api/transfer-destinations        sub-centers and expert seats to transfer to
+    GET  /assets/glossary.js               the one word per state and term (glossary.py)
     GET  /api/callbacks?limit=…            callback requests waiting, oldest first (an agent:
                                            their queues; at most 100, or limit ≤ 1000)
     POST /api/callbacks/{id}/done          one worked
@@ -28,6 +29,7 @@ from callcenter.actors import Actor
 from callcenter.api import sse
 from callcenter.api.auth import actor
 from callcenter.api.body import picked
+from callcenter.glossary import as_script
 from callcenter.tickets.live import AgentBus
 
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +55,12 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         if path.parent != STATIC.resolve() or not path.is_file() or name == "index.html":
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers=PAGE_HEADERS)
+
+    glossary = as_script().encode()
+
+    async def glossary_script(_request: web.Request) -> web.StreamResponse:
+        return web.Response(body=glossary, headers={
+            **PAGE_HEADERS, "Content-Type": "text/javascript; charset=utf-8"})
 
     async def agent_stream(request: web.Request) -> web.StreamResponse:
         agent = request.match_info["agent"]
@@ -87,6 +95,7 @@ def add_routes(app: web.Application, run: Runner, json: Json,
                               actor(request)))
 
     app.router.add_get("/", page)
+    app.router.add_get("/assets/glossary.js", glossary_script)  # callcenter/glossary.py
     app.router.add_get("/assets/{name}", asset)
     app.router.add_get("/api/agents/{agent}/events", agent_stream)
     app.router.add_get("/api/tickets/{ticket}/history", history)

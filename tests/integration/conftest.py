@@ -184,7 +184,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     configuration directories, ports LAB_PORTS) and runtime directory (var/test): an Asterisk
     or an engine that an admin started is never stopped or touched."""
     shared = Paths.default()
-    paths = Paths(shared.root, shared.root / "var" / "test", "test", shared.chroot)
+    # CALLCENTER_TEST_INSTANCE: another name, for a second suite beside this one (in its own
+    # network namespace: the ports are the same)
+    instance = os.environ.get("CALLCENTER_TEST_INSTANCE", "test")
+    paths = Paths(shared.root, shared.root / "var" / instance, instance, shared.chroot)
     # `run.py` started by a test: the same instance (restored after the suite)
     environment = {**paths.environment(), "CALLCENTER_LAB_SIP": f"127.0.0.1:{LAB_SIP_PORT}"}
     saved = {name: os.environ.get(name) for name in environment}
