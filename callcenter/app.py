@@ -161,7 +161,7 @@ class Engine:
         self.api = ApiServer(build_app(self.signin, self.commands.run,
                                        ticket_events=self.ticket_desk.bus,
                                        agent_events=self.agent_events,
-                                       phone=PhoneSite.of(config, paths),
+                                       phone=PhoneSite.of(lambda: self.config, paths),
                                        wallboard_events=self.wallboard.bus),
                              e.api.host, e.api.port,
                              tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))

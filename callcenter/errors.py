@@ -245,3 +245,13 @@ class UnknownArticle(KnowledgeError):
     """No article with that id in the knowledge base (``config/knowledge/<id>.md``)."""
 
     error_id = "CC1401"
+
+
+# --- the browser softphone's SIP, relayed to Asterisk ----------------------------------------
+
+
+class SipRefused(CallCenterError):
+    """A SIP message from a browser softphone that is not relayed to Asterisk: it does not
+    read one way only, or it is not the browser's own to send (the socket is closed)."""
+
+    error_id = "CC1600"

@@ -38,6 +38,10 @@ SESSION = web.RequestKey("session", WebSession)
 # asks again whether the request's token or session still holds (a long-lived stream's)
 StillSignedIn = Callable[[], Awaitable[bool]]
 STILL_SIGNED_IN: web.RequestKey[StillSignedIn] = web.RequestKey("still_signed_in")
+# tells a long-lived stream at once when its person signs out or is revoked or reset:
+# ``request[WATCH_ENDING](callback)`` → a function that stops watching
+WatchEnding = Callable[[Callable[[], None]], Callable[[], None]]
+WATCH_ENDING: web.RequestKey[WatchEnding] = web.RequestKey("watch_ending")
 
 
 def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[bool]]:
@@ -87,6 +91,8 @@ def auth_middleware(signin: SignIn) -> Middleware:
             request[ACTOR] = await signin.with_token(token, address(request))
             request[STILL_SIGNED_IN] = _still(
                 lambda: signin.token_holds(token, address(request)))
+            request[WATCH_ENDING] = lambda ended: signin.watch_ending(
+                request[ACTOR].name, None, ended)
             return await handler(request)
         session_id = request.cookies.get(COOKIE, "")
         if not session_id:
@@ -108,6 +114,7 @@ def auth_middleware(signin: SignIn) -> Middleware:
         request[SESSION] = session
         request[STILL_SIGNED_IN] = _still(
             lambda: signin.with_session(session_id, address(request)))
+        request[WATCH_ENDING] = lambda ended: signin.watch_ending(who.name, session_id, ended)
         return await handler(request)
 
     return auth

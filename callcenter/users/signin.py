@@ -97,6 +97,15 @@ class SignIn:
             raise NotSignedIn("not signed in, or the session has ended: sign in again")
         return actor_of(session.user, "web", address), session
 
+    def watch_ending(self, user: str, session_id: str | None,
+                     ended: Callable[[], None]) -> Callable[[], None]:
+        """Call ``ended`` when ``user`` is revoked or reset, or ``session_id`` signs out
+        (:class:`~callcenter.users.endings.Endings`); returns what stops watching."""
+        users = self._users()
+        if users is None:
+            return lambda: None
+        return users.endings.watch(user, session_id, ended)
+
     async def audited(self, actor: Actor, action: str, target: str, result: str,
                       detail: str = "") -> None:
         """An audit row for what the web does outside the command layer (a page's request

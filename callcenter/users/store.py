@@ -21,6 +21,7 @@ import aiosqlite
 from callcenter.actors import Role
 from callcenter.errors import UserError
 from callcenter.store.db import Store
+from callcenter.users.endings import Endings
 from callcenter.users.hashing import (
     fast_digest,
     hash_secret,
@@ -75,6 +76,7 @@ class Users:
         # it costs a lookup, not a scrypt (valid while that very hash is the user's, which a
         # reset changes; revocation is read from the row every time)
         self._verified: OrderedDict[str, str] = OrderedDict()
+        self.endings = Endings()  # told when a session or a user's sign-ins end
 
     async def add(self, name: str, role: str, agent: str, now: datetime) -> Credentials:
         if not NAME.fullmatch(name):
@@ -107,6 +109,7 @@ class Users:
                                                 row["id"]))
         await self._db.execute("DELETE FROM web_session WHERE user_id = ?", (row["id"],))
         await self._db.commit()
+        self.endings.user_ended(name)
         return Credentials(_user(row), password, token)
 
     async def revoke(self, name: str, now: datetime) -> User:
@@ -115,6 +118,7 @@ class Users:
                                (iso(now), iso(now), row["id"]))
         await self._db.execute("DELETE FROM web_session WHERE user_id = ?", (row["id"],))
         await self._db.commit()
+        self.endings.user_ended(name)
         return _user(row)
 
     async def list(self) -> list[dict[str, Any]]:
@@ -182,6 +186,7 @@ class Users:
         await self._db.execute("DELETE FROM web_session WHERE id_hash = ?",
                                (fast_digest(session_id),))
         await self._db.commit()
+        self.endings.session_ended(session_id)
 
     # -- inside ----------------------------------------------------------------------------
 
