@@ -57,7 +57,7 @@ FORGED = {
         "<sip:12345@127.0.0.1>"),
     "own REGISTER then a forged INVITE in one frame": REGISTER + FORGED_INVITE,
     "a short Content-Length hiding a second message": request(
-        "REGISTER").replace("Content-Length: 0", f"Content-Length: 0") + FORGED_INVITE,
+        "REGISTER").replace("Content-Length: 0", "Content-Length: 0") + FORGED_INVITE,
     "two From headers, own first": request(
         "INVITE", f"<sip:{OWN}@127.0.0.1>;tag=f1", "<sip:12345@127.0.0.1>", "c2",
         "From: <sip:13800138000@127.0.0.1>;tag=f2"),
