@@ -192,6 +192,13 @@ class UnknownCommand(CommandError):
     error_id = "CC1201"
 
 
+class BadRequestBody(CommandError):
+    """A request body that is not UTF-8 JSON of valid text (unreadable, of another charset,
+    nested past reading, holding a lone surrogate): refused before any command, audited."""
+
+    error_id = "CC1203"
+
+
 class ServiceUnavailable(CallCenterError):
     """A part the command needs is not there yet (the ticket store still opening, …)."""
 
