@@ -69,7 +69,7 @@ async def _no_call_started(lab: Lab, before: int) -> None:
 async def test_forged_messages_through_the_proxy_close_the_socket_and_start_no_call(
         lab: Lab, engine: Engine) -> None:
     base = f"http://127.0.0.1:{lab.config.engine.api.port}"
-    page = await _session(base, "wall.li", await _add_user(engine, "wall.li", "agent", "1001"))
+    page = await _session(base, "sipwall.li", await _add_user(engine, "sipwall.li", "agent", "1001"))
     before = len(lab.events("call.started"))
     try:
         for name, frame in FORGED.items():
@@ -86,7 +86,7 @@ async def test_forged_messages_through_the_proxy_close_the_socket_and_start_no_c
             assert challenge.startswith("SIP/2.0 401"), challenge
     finally:
         await page.close()
-    rows = [r for r in await engine.commands.run("audit.list", {"user": "wall.li"})
+    rows = [r for r in await engine.commands.run("audit.list", {"user": "sipwall.li"})
             if r["action"] == "phone.connect"]
     assert len(rows) == len(FORGED) + 1 and all(r["result"] == "ok" for r in rows)
 
