@@ -56,8 +56,10 @@ FORGED = {
         "INVITE", f'"<sip:{OWN}@127.0.0.1>" <sip:13800138000@127.0.0.1>;tag=f1',
         "<sip:12345@127.0.0.1>"),
     "own REGISTER then a forged INVITE in one frame": REGISTER + FORGED_INVITE,
-    "a short Content-Length hiding a second message": request(
-        "REGISTER").replace("Content-Length: 0", "Content-Length: 0") + FORGED_INVITE,
+    "a Content-Length longer than the body": request(
+        "REGISTER", body="v=0").replace("Content-Length: 3", "Content-Length: 30"),
+    "a Content-Length with a sign": request("REGISTER").replace("Content-Length: 0",
+                                                                "Content-Length: +0"),
     "two From headers, own first": request(
         "INVITE", f"<sip:{OWN}@127.0.0.1>;tag=f1", "<sip:12345@127.0.0.1>", "c2",
         "From: <sip:13800138000@127.0.0.1>;tag=f2"),
