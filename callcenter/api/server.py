@@ -153,10 +153,13 @@ async def _audit_refusal(signin: SignIn, request: web.Request, action: str,
 
 @web.middleware
 async def private_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answers carry citizens' data: never cached, never sniffed into another type."""
+    """Answers carry citizens' data: never cached, never sniffed into another type; over
+    HTTPS, browsers are told to come back only over HTTPS (a year)."""
     response = await handler(request)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response
 
 
