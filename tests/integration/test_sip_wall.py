@@ -69,7 +69,8 @@ async def _no_call_started(lab: Lab, before: int) -> None:
 async def test_forged_messages_through_the_proxy_close_the_socket_and_start_no_call(
         lab: Lab, engine: Engine) -> None:
     base = f"http://127.0.0.1:{lab.config.engine.api.port}"
-    page = await _session(base, "sipwall.li", await _add_user(engine, "sipwall.li", "agent", "1001"))
+    password = await _add_user(engine, "sipwall.li", "agent", "1001")
+    page = await _session(base, "sipwall.li", password)
     before = len(lab.events("call.started"))
     try:
         for name, frame in FORGED.items():
