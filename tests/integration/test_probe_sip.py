@@ -8,15 +8,13 @@ import contextlib
 import hashlib
 import re
 import secrets
-import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 
 from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
-from tests.integration.conftest import LAB_SIP_PORT, Lab
+from tests.integration.conftest import Lab
 from tests.integration.test_webrtc import _add_user, _session
 
 AGENT = "1001"
@@ -141,14 +139,11 @@ async def test_a_pages_register_cannot_send_its_calls_off_the_websocket(
                 with contextlib.suppress(AssertionError):
                     await lab.wait_for("an INVITE on the outside port",
                                        lambda: listener.received, timeout=15)
-            try:
-                pass
-            finally:
-                _hang_up_all(lab)
-                if caller is not None:
-                    await engine.commands.run("agent.logout", {"agent": AGENT})
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(caller, 40)
+            _hang_up_all(lab)
+            if caller is not None:
+                await engine.commands.run("agent.logout", {"agent": AGENT})
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(caller, 40)
     finally:
         transport.close()
     invites = [m for m in listener.received if m.startswith("INVITE ")]
@@ -182,12 +177,13 @@ async def _offered(ws: aiohttp.ClientWebSocketResponse, timeout: float = 20) -> 
 
 
 async def _redirect_a_queue_call(lab: Lab, engine: Engine, user: str, target_user: str,
-                                 citizen: str, sipp_port: int) -> list[str]:
+                                 citizen: str, sipp_port: int,
+                                 outside_port: int = OUTSIDE_PORT - 1) -> list[str]:
     """An agent's page, offered a citizen's call from the queue, answers it with a 302 whose
     Contact's user part is ``target_user``; what reaches the outside UDP port."""
     loop = asyncio.get_running_loop()
     transport, listener = await loop.create_datagram_endpoint(
-        _Listener, local_addr=("127.0.0.1", OUTSIDE_PORT))
+        _Listener, local_addr=("127.0.0.1", outside_port))
     caller = None
     try:
         async with agent_page(lab, engine, user) as (page, password), \
@@ -226,7 +222,7 @@ async def test_a_page_cannot_forward_a_citizens_call_out_through_the_carrier(
     option), so the forward's "user" ``PJSIP/carrier/sip:<any number>@<any host>``
     (escaped in the Contact) is dialled as written: Asterisk calls any number through the
     carrier trunk and connects the citizen to it."""
-    target = "PJSIP%2Fcarrier%2Fsip%3A00441234567890%40127.0.0.1%3A5999"
+    target = f"PJSIP%2Fcarrier%2Fsip%3A00441234567890%40127.0.0.1%3A{OUTSIDE_PORT - 1}"
     invites = await _redirect_a_queue_call(lab, engine, "probe.redirect", target,
                                            "13700000002", 5183)
     for m in invites[:1]:
@@ -237,11 +233,37 @@ async def test_a_page_cannot_forward_a_citizens_call_out_through_the_carrier(
 async def test_a_page_cannot_forward_a_citizens_call_into_any_context(
         lab: Lab, engine: Engine) -> None:
     """The same 302, its user part ``Local/12345@from-carrier``: Queue() dials a Local
-    channel into the carrier's own context — a new public call into the hotline that no
-    citizen placed (a second call.started), from an agent's page."""
+    channel into the carrier's own context, which routes the citizen into q12345 a second
+    time (a second ``call.routed`` and ``queue.joined``); and the engine takes the Local
+    channel's answer for agent 1001's (``queue.answered`` 1001, a ticket opened for them)
+    although the agent never answered."""
     before = len(lab.events("call.started"))
     await _redirect_a_queue_call(lab, engine, "probe.local", "Local%2F12345%40from-carrier",
                                  "13700000003", 5185)
+    started = lab.events("call.started")[before:]
+    print("\ncalls started:", [(s.get("caller"), s.get("dialed"), s.get("channel"))
+                               for s in started])
+    events = [(r["event"], r.get("agent"), r.get("queue")) for r in lab.log_lines()
+              if r.get("call_id") in {s["call_id"] for s in started}
+              and r["event"] != "ami.frame"]
+    print("events:", events)
+    assert len(started) == 1, started
+    assert [e for e in events if e[0] == "call.routed"] == [events[1]], events
+    assert ("queue.answered", AGENT, "q12345") not in events, events
+
+
+async def test_a_page_cannot_make_asterisk_call_itself_as_the_carrier(
+        lab: Lab, engine: Engine) -> None:
+    """The same 302, its user part ``PJSIP/carrier/sip:12345@<Asterisk's own SIP port>``:
+    Asterisk dials itself through the carrier trunk (plain RTP this time), the INVITE comes
+    back from 127.0.0.1 — the carrier's address — and is a new public call into 12345: a
+    second call.started, of a call that no citizen placed."""
+    a = lab.config.engine.asterisk
+    before = len(lab.events("call.started"))
+    await _redirect_a_queue_call(
+        lab, engine, "probe.loop",
+        f"PJSIP%2Fcarrier%2Fsip%3A12345%40{a.bind_address}%3A{a.sip_port}", "13700000004",
+        5187)
     started = lab.events("call.started")[before:]
     print("\ncalls started:", [(s.get("caller"), s.get("dialed"), s.get("channel"))
                                for s in started])
