@@ -268,3 +268,62 @@ async def test_a_page_cannot_make_asterisk_call_itself_as_the_carrier(
     print("\ncalls started:", [(s.get("caller"), s.get("dialed"), s.get("channel"))
                                for s in started])
     assert len(started) == 1, started
+
+
+def _invite_from(sender: str, call_id: str) -> str:
+    sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+    head = "\r\n".join((
+        "INVITE sip:12345@127.0.0.1 SIP/2.0",
+        f"Via: SIP/2.0/WS x.invalid;branch=z9hG4bK{call_id}", "Max-Forwards: 69",
+        f"From: {sender}", "To: <sip:12345@127.0.0.1>", f"Call-ID: {call_id}",
+        "CSeq: 1 INVITE", "Contact: <sip:x@x.invalid;transport=ws>",
+        "Content-Type: application/sdp", f"Content-Length: {len(sdp)}"))
+    return f"{head}\r\n\r\n{sdp}"
+
+
+async def test_asterisks_websocket_is_never_the_carriers_way_in(
+        lab: Lab, engine: Engine) -> None:
+    """The carrier is identified by its address on every transport, the WebSocket
+    included, and Asterisk's HTTP server (no password) listens on that very address in the
+    lab (carrier_address = bind_address = 127.0.0.1): any process on the machine — any
+    user, no engine, no sign-in — opens ws://127.0.0.1:<http_port>/ws from 127.0.0.1 and
+    its INVITE is a public call into the hotline, with any caller number it likes. Only
+    the carrier's own trunk (UDP) should be the carrier (e.g. identify by address *and*
+    port, or Asterisk's HTTP server on an address of its own with the carrier elsewhere)."""
+    a = lab.config.engine.asterisk
+    before = len(lab.events("call.started"))
+    connector = aiohttp.TCPConnector(local_addr=(a.carrier_address, 0))
+    statuses: list[int] = []
+    async with aiohttp.ClientSession(connector=connector) as client, client.ws_connect(
+            f"ws://{a.bind_address}:{a.http_port}/ws", protocols=("sip",)) as ws:
+        await ws.send_str(_invite_from('"市民" <sip:13900000009@127.0.0.1>;tag=f9',
+                                       "local-carrier"))
+        with contextlib.suppress(TimeoutError, AssertionError):
+            while not statuses or statuses[-1] < 200:
+                reply = await asyncio.wait_for(ws.receive_str(), 8)
+                if reply.startswith("SIP/2.0 "):
+                    statuses.append(int(reply.split(" ", 2)[1]))
+        await asyncio.sleep(1.5)
+        started = lab.events("call.started")[before:]
+        _hang_up_all(lab)
+    print("\nAsterisk answered:", statuses, "calls started:",
+          [(s.get("caller"), s.get("dialed"), s.get("channel")) for s in started])
+    assert started == [], "a local process's WebSocket INVITE was taken for the carrier's"
+
+
+async def test_signing_out_or_a_revoke_closes_the_softphone_socket_at_once(
+        lab: Lab, engine: Engine) -> None:
+    """(Held.) The socket closes the moment its session signs out, or its person is
+    revoked — not at the next 30 s check."""
+    async with agent_page(lab, engine, "probe.ends") as (page, _password):
+        ws = await page.ws_connect("/sip", protocols=("sip",))
+        csrf = (await (await page.get("/api/me")).json())["csrf"]
+        await page.post("/api/logout", headers={"X-CSRF-Token": csrf})
+        closing = await asyncio.wait_for(ws.receive(), 2)
+        assert closing.type is aiohttp.WSMsgType.CLOSE, closing
+    async with agent_page(lab, engine, "probe.revoked") as (page, _password):
+        ws = await page.ws_connect("/sip", protocols=("sip",))
+        await engine.commands.run("user.revoke", {"name": "probe.revoked"})
+        closing = await asyncio.wait_for(ws.receive(), 2)
+        assert closing.type is aiohttp.WSMsgType.CLOSE, closing
