@@ -327,3 +327,40 @@ async def test_signing_out_or_a_revoke_closes_the_softphone_socket_at_once(
         await engine.commands.run("user.revoke", {"name": "probe.revoked"})
         closing = await asyncio.wait_for(ws.receive(), 2)
         assert closing.type is aiohttp.WSMsgType.CLOSE, closing
+
+
+async def test_one_agents_burst_of_sockets_leaves_room_for_the_others(
+        lab: Lab, engine: Engine) -> None:
+    """At most 2 sockets per session, but each new socket reaches Asterisk (one of its
+    HTTP sessions, ``sessionlimit``) *before* the engine counts it and closes the oldest:
+    one signed-in agent opening 40 at once holds every session Asterisk has for a moment,
+    and another agent's softphone, connecting then, is refused (503)."""
+    async with agent_page(lab, engine, "probe.burst") as (page, _password):
+        base = f"http://127.0.0.1:{lab.config.engine.api.port}"
+        other = await _session(base, "probe.other", await _add_user(
+            engine, "probe.other", "agent", "1002"))
+        try:
+            async def one() -> object:
+                try:
+                    return await page.ws_connect("/sip", protocols=("sip",))
+                except aiohttp.WSServerHandshakeError as exc:
+                    return exc.status
+
+            async def theirs() -> object:
+                await asyncio.sleep(0.05)
+                try:
+                    async with other.ws_connect("/sip", protocols=("sip",)) as ws:
+                        return "open" if not ws.closed else "closed"
+                except aiohttp.WSServerHandshakeError as exc:
+                    return exc.status
+
+            *mine, other_result = await asyncio.gather(*(one() for _ in range(40)), theirs())
+            refused = [m for m in mine if isinstance(m, int)]
+            print(f"\n40 sockets of one agent: {len(refused)} refused ({set(refused)}); "
+                  f"the other agent's: {other_result}")
+            for m in mine:
+                if isinstance(m, aiohttp.ClientWebSocketResponse):
+                    await m.close()
+        finally:
+            await other.close()
+    assert other_result == "open", other_result
