@@ -120,3 +120,22 @@ async def test_wrong_tokens_sent_at_once_meet_the_address_limit(
         "Authorization": f"Bearer cc_{token_id}_wrong{n}"}) for n in range(60)))
     print(f"\n60 at once: {sorted(r.status for r in replies)[-1]} last; {hashes} hashes")
     assert hashes <= limit
+
+
+async def test_a_supervisors_flood_takes_no_slot_the_owner_needs(site: Site) -> None:
+    """The role check now comes first (issue #21), but whoever passes it shares the slots:
+    a supervisor (any agent's, any ticket's streams are theirs to open) holds every slot of
+    agent 1001's call's ticket, and the agent's own desktop stream answers 503. Slots per
+    person per ticket, or the owner's own kept, would keep the agent's screen live."""
+    streams = []
+    for _ in range(site.bus.per_ticket):
+        reply = await site.client.get(f"/api/tickets/{site.ticket}/events",
+                                      headers=site.door.auth("zhao"))
+        assert reply.status == 200
+        streams.append(reply)
+    own = await site.client.get(f"/api/tickets/{site.ticket}/events",
+                                headers=site.door.auth("li"))
+    print(f"\n{len(streams)} streams of the supervisor; the agent's own: {own.status}")
+    for reply in [*streams, own]:
+        reply.close()
+    assert own.status == 200, await own.text()
