@@ -364,3 +364,96 @@ async def test_one_agents_burst_of_sockets_leaves_room_for_the_others(
         finally:
             await other.close()
     assert other_result == "open", other_result
+
+
+async def test_a_page_cannot_start_a_call_under_the_call_id_of_one_it_was_offered(
+        lab: Lab, engine: Engine) -> None:
+    """(Held.) The filter lets a request with a To tag through when its Call-ID is a call
+    Asterisk offered the socket, while Asterisk matches dialogs by Call-ID *and both tags*.
+    An INVITE with the offered call's Call-ID and an invented To tag is refused by Asterisk
+    (481): it is not taken for a new call from the page's endpoint."""
+    async with agent_page(lab, engine, "probe.newcall") as (page, password), \
+            page.ws_connect("/sip", protocols=("sip",)) as ws:
+        assert (await register_through_proxy(
+            ws, password, "<sip:x@x.invalid;transport=ws>")).startswith("SIP/2.0 200")
+        await engine.commands.run("agent.login", {"agent": AGENT, "device": "webrtc"})
+        caller = asyncio.create_task(place_calls(
+            [CallSpec("12345", "13700000005")], hold_ms=12_000, local_port=5189,
+            media_port=20756, timeout_s=30))
+        finals: list[str] = []
+        try:
+            offered = await _offered(ws)
+            call_id = _header(offered, "Call-ID")
+            sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                   "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+            def invite(cseq: int, auth: str = "") -> str:
+                lines = ["INVITE sip:12345@127.0.0.1 SIP/2.0",
+                         f"Via: SIP/2.0/WS x.invalid;branch=z9hG4bKnew{cseq}",
+                         "Max-Forwards: 69", f"From: <sip:{OWN}@127.0.0.1>;tag=mine",
+                         "To: <sip:12345@127.0.0.1>;tag=made-up", f"Call-ID: {call_id}",
+                         f"CSeq: {cseq} INVITE", "Contact: <sip:x@x.invalid;transport=ws>",
+                         "Content-Type: application/sdp"]
+                if auth:
+                    lines.append(f"Authorization: {auth}")
+                return "\r\n".join([*lines, f"Content-Length: {len(sdp)}"]) + "\r\n\r\n" + sdp
+
+            await ws.send_str(invite(1))
+            finals.append(await _final(ws))
+            if finals[-1].startswith("SIP/2.0 401"):
+                auth = _digest(_header(finals[-1], "WWW-Authenticate"), OWN, password,
+                               "INVITE", "sip:12345@127.0.0.1")
+                await ws.send_str(invite(2, auth))
+                finals.append(await _final(ws))
+        finally:
+            _hang_up_all(lab)
+            await engine.commands.run("agent.logout", {"agent": AGENT})
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(caller, 40)
+    print("\nAsterisk's answers:", [f.split("\r\n")[0] for f in finals])
+    assert finals[0].startswith("SIP/2.0 481"), finals[0].split("\r\n")[0]
+
+
+async def test_a_pages_answer_cannot_route_the_call_off_the_websocket(
+        lab: Lab, engine: Engine) -> None:
+    """A 200 OK passes the filter with any headers: its ``Record-Route`` (which Asterisk's
+    WebSocket module does not rewrite, unlike the Contact) becomes the dialog's route set,
+    and Asterisk sends the call's ACK and BYE — the citizen's number in From — over UDP to
+    the address the page named."""
+    loop = asyncio.get_running_loop()
+    port = OUTSIDE_PORT - 2
+    transport, listener = await loop.create_datagram_endpoint(
+        _Listener, local_addr=("127.0.0.1", port))
+    try:
+        async with agent_page(lab, engine, "probe.route") as (page, password), \
+                page.ws_connect("/sip", protocols=("sip",)) as ws:
+            assert (await register_through_proxy(
+                ws, password, "<sip:x@x.invalid;transport=ws>")).startswith("SIP/2.0 200")
+            await engine.commands.run("agent.login", {"agent": AGENT, "device": "webrtc"})
+            caller = asyncio.create_task(place_calls(
+                [CallSpec("12345", "13700000006")], hold_ms=12_000, local_port=5191,
+                media_port=20764, timeout_s=30))
+            try:
+                offered = await _offered(ws)
+                sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                       "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+                answer = _reply_to(offered, "200 OK",
+                                   f"Record-Route: <sip:127.0.0.1:{port};lr;transport=udp>",
+                                   "Contact: <sip:x@x.invalid;transport=ws>",
+                                   "Content-Type: application/sdp")
+                answer = answer.replace("Content-Length: 0\r\n\r\n",
+                                        f"Content-Length: {len(sdp)}\r\n\r\n{sdp}")
+                await ws.send_str(answer)
+                with contextlib.suppress(AssertionError):
+                    await lab.wait_for("a request on the outside port",
+                                       lambda: listener.received, timeout=6)
+            finally:
+                _hang_up_all(lab)
+                await engine.commands.run("agent.logout", {"agent": AGENT})
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(caller, 40)
+    finally:
+        transport.close()
+    sent = [m.split("\r\n")[0] for m in listener.received]
+    print("\nwhat reached the outside port:", sent[:4])
+    assert sent == [], "Asterisk sent the call's requests where the page's Record-Route said"
