@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from callcenter.store.db import CallbackRequest
 from callcenter.users import store as users_store
+from tests.unit.people import Door
+from tests.unit.test_desktop import Desk, desk
 from tests.unit.test_web_probes import Site, site
 
-__all__ = ["site"]  # the fixture
+__all__ = ["desk", "site"]  # the fixtures
 
 
 async def _ask_and_approve(site: Site, asker: str, approver: str, path: str,
@@ -139,3 +142,24 @@ async def test_a_supervisors_flood_takes_no_slot_the_owner_needs(site: Site) -> 
     for reply in [*streams, own]:
         reply.close()
     assert own.status == 200, await own.text()
+
+
+async def test_the_callback_list_masks_the_numbers_of_those_waiting(
+        desk: tuple[Door, Desk]) -> None:
+    """"Masked numbers in every list; a full number shown only to the one person who needs
+    it, with an audit row." The callback list (``GET /api/callbacks``, the desktop's 待回拨
+    panel on every agent's screen) gives any agent the full numbers of up to 1000 citizens
+    waiting in their queues at once — one audit row, naming none of them. The number an
+    agent calls back should be shown for that one request (and audited as such)."""
+    door, _parts = desk
+    numbers = [f"1390000{n:04d}" for n in range(30)]
+    for n, number in enumerate(numbers):
+        await door.store.add_callback(CallbackRequest(
+            f"7.{n}", number, "12345", "12345", "q12345", "timeout",
+            f"2026-11-30T07:{n:02d}:00.000Z"))
+    listed = await door.commands.run("callback.list", {"limit": "1000"}, door.actor("li"))
+    shown = [row["caller"] for row in listed if row["caller"] in numbers]
+    rows = [r for r in await door.audit() if r["action"] == "callback.list"]
+    print(f"\nagent li's callback list: {len(listed)} requests, {len(shown)} full numbers "
+          f"(e.g. {shown[:2]}); audit rows: {[(r['target'], r['detail']) for r in rows]}")
+    assert shown == [], f"{len(shown)} citizens' full numbers in one list"
