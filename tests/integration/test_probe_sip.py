@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 
@@ -97,11 +97,27 @@ def _hang_up_all(lab: Lab) -> None:
 
 
 class _Listener(asyncio.DatagramProtocol):
+    """What Asterisk sends to a UDP address; an INVITE is answered 486 (busy), so that
+    Asterisk's transaction ends at once and leaves the next test's calls alone."""
+
     def __init__(self) -> None:
         self.received: list[str] = []
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.received.append(data.decode("utf-8", "replace"))
+        message = data.decode("utf-8", "replace")
+        self.received.append(message)
+        if message.startswith("INVITE ") and self.transport is not None:
+            busy = "\r\n".join([
+                "SIP/2.0 486 Busy Here", f"Via: {_header(message, 'Via')}",
+                f"From: {_header(message, 'From')}", f"To: {_header(message, 'To')};tag=busy",
+                f"Call-ID: {_header(message, 'Call-ID')}", f"CSeq: {_header(message, 'CSeq')}",
+                "Content-Length: 0"]) + "\r\n\r\n"
+            self.transport.sendto(busy.encode(), addr)
 
 
 OUTSIDE_PORT = 5999  # stands for any host:port Asterisk can reach (the carrier's, say)
@@ -178,9 +194,11 @@ async def _offered(ws: aiohttp.ClientWebSocketResponse, timeout: float = 20) -> 
 
 async def _redirect_a_queue_call(lab: Lab, engine: Engine, user: str, target_user: str,
                                  citizen: str, sipp_port: int,
-                                 outside_port: int = OUTSIDE_PORT - 1) -> list[str]:
+                                 outside_port: int = OUTSIDE_PORT - 1,
+                                 done: Callable[[], object] | None = None) -> list[str]:
     """An agent's page, offered a citizen's call from the queue, answers it with a 302 whose
-    Contact's user part is ``target_user``; what reaches the outside UDP port."""
+    Contact's user part is ``target_user``; what reaches the outside UDP port (an INVITE
+    to ``target_user``'s number, or ``done``, is waited for)."""
     loop = asyncio.get_running_loop()
     transport, listener = await loop.create_datagram_endpoint(
         _Listener, local_addr=("127.0.0.1", outside_port))
@@ -192,6 +210,9 @@ async def _redirect_a_queue_call(lab: Lab, engine: Engine, user: str, target_use
                                                   "<sip:x@x.invalid;transport=ws>")
             assert answer.startswith("SIP/2.0 200"), answer
             await engine.commands.run("agent.login", {"agent": AGENT, "device": "webrtc"})
+            await lab.wait_for("agent 1001 free in the queue", lambda: "Not in use" in " ".join(
+                line for line in lab.asterisk.cli("queue show q12345").splitlines()
+                if "agent-1001-web" in line))
             try:
                 caller = asyncio.create_task(place_calls(
                     [CallSpec("12345", citizen)], hold_ms=12_000, local_port=sipp_port,
@@ -200,9 +221,11 @@ async def _redirect_a_queue_call(lab: Lab, engine: Engine, user: str, target_use
                 await ws.send_str(_reply_to(
                     invite, "302 Moved Temporarily",
                     f"Contact: <sip:{target_user}@127.0.0.1>"))
+                number = target_user.split("%3A")[-1].split("%40")[0]
                 with contextlib.suppress(AssertionError):
-                    await lab.wait_for("an INVITE on the outside port",
-                                       lambda: listener.received, timeout=8)
+                    await lab.wait_for("what the 302 leads to", done or (lambda: [
+                        m for m in listener.received if m.startswith(f"INVITE sip:{number}@")]),
+                        timeout=8)
             finally:
                 _hang_up_all(lab)
                 await engine.commands.run("agent.logout", {"agent": AGENT})
@@ -238,8 +261,10 @@ async def test_a_page_cannot_forward_a_citizens_call_into_any_context(
     channel's answer for agent 1001's (``queue.answered`` 1001, a ticket opened for them)
     although the agent never answered."""
     before = len(lab.events("call.started"))
+    routed = len(lab.events("call.routed"))
     await _redirect_a_queue_call(lab, engine, "probe.local", "Local%2F12345%40from-carrier",
-                                 "13700000003", 5185)
+                                 "13700000003", 5185,
+                                 done=lambda: len(lab.events("call.routed")) > routed + 1)
     started = lab.events("call.started")[before:]
     print("\ncalls started:", [(s.get("caller"), s.get("dialed"), s.get("channel"))
                                for s in started])
@@ -263,7 +288,7 @@ async def test_a_page_cannot_make_asterisk_call_itself_as_the_carrier(
     await _redirect_a_queue_call(
         lab, engine, "probe.loop",
         f"PJSIP%2Fcarrier%2Fsip%3A12345%40{a.bind_address}%3A{a.sip_port}", "13700000004",
-        5187)
+        5187, done=lambda: len(lab.events("call.started")) > before + 1)
     started = lab.events("call.started")[before:]
     print("\ncalls started:", [(s.get("caller"), s.get("dialed"), s.get("channel"))
                                for s in started])
