@@ -77,10 +77,30 @@ def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
             print(f"user {args.name} revoked: their password, token and sessions no longer "
                   f"work (`user reset {args.name}` gives new ones)")
             return 0
-        given = {"name": args.name, "role": args.role, "agent": args.agent or ""}
-        made: dict[str, Any] = await commands.run(f"user.{action}", given, actor)
+        if action == "requests":
+            rows = await commands.run("user.requests", {}, actor)
+            table = Table("id", "asks", "name", "role", "agent", "asked by", "at", "lapses",
+                          title="requests from the admin page, waiting for `user approve ID`")
+            for row in rows:
+                table.add_row(str(row["id"]), row["action"], row["name"], row["role"],
+                              row["agent"], row["requested_by"], row["requested_at"],
+                              row["expires_at"])
+            console.print(table)
+            return 0
+        if action == "refuse":
+            await commands.run("user.refuse", {"request": args.id}, actor)
+            print(f"request {args.id} refused")
+            return 0
+        if action == "approve":
+            made: dict[str, Any] = await commands.run("user.approve", {"request": args.id},
+                                                      actor)
+        else:
+            given = {"name": args.name, "role": args.role, "agent": args.agent or ""}
+            made = await commands.run(f"user.{action}", given, actor)
         what = f"{made['role']}" + (f", agent {made['agent']}" if made["agent"] else "")
-        print(f"user {made['name']} ({what}): {'added' if action == 'add' else 'reset'}")
+        done = ("added" if action == "add" else "reset" if action == "reset"
+                else f"request {made['request']} approved")
+        print(f"user {made['name']} ({what}): {done}")
         print(f"password: {made['password']}")
         print(f"token: {made['token']}")
         print("(shown this once: only their hashes are kept)")
@@ -153,6 +173,13 @@ def add_parsers(sub: Any) -> None:
     revoke = user_sub.add_parser("revoke", help="no password, token or session of theirs "
                                  "works any more")
     revoke.add_argument("name")
+    user_sub.add_parser("requests", help="what admins asked for on the admin page (adding or "
+                        "resetting a user): only root approves, here")
+    for name, text in (("approve", "do what the request asks: prints the password and API "
+                        "token, once — to hand to the person"),
+                       ("refuse", "drop the request")):
+        one = user_sub.add_parser(name, help=text)
+        one.add_argument("id")
     user.set_defaults(store_func=cmd_user)
     audit = sub.add_parser("audit", help="the audit trail: who did what, when, from where")
     audit.add_argument("--since", help="from this date (2026-11-30 or 2026-11-30T08:00)")

@@ -238,7 +238,7 @@ def store_handlers(tickets_of: Callable[[], Tickets | None],
         ticket itself is read, and audited, by ``ticket.get``)."""
         ticket = await tickets().get(row_id(text(args, "ticket")))
         permissions.check_ticket(actor, ticket)
-        return {"ticket": ticket["id"]}
+        return {"ticket": ticket["id"], "agent": ticket.get("agent") or ""}
 
     async def ticket_confirm(args: Args, actor: Actor) -> Any:
         store = tickets()

@@ -169,6 +169,8 @@ class CallCenterCore:
                 self.route_decided(event.linkedid, route)
             elif event.name == "CcCallback":
                 self._callback_requested(event, fields, ts)
+            elif event.name == "CcRefused":  # not a public call: hung up before routing
+                log.warning("call.refused", ts=ts, reason=fields.get("Reason", ""))
             elif event.name == "CcFallback":
                 log.warning("call.engine_fallback", ts=ts, dialed=fields.get("Dialed", ""),
                             agi_status=fields.get("AgiStatus", ""),

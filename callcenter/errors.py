@@ -262,3 +262,10 @@ class SipRefused(CallCenterError):
     read one way only, or it is not the browser's own to send (the socket is closed)."""
 
     error_id = "CC1600"
+
+
+class PhoneSuperseded(SipRefused):
+    """A softphone socket that newer ones of the same page or person took the place of
+    while it was connecting to Asterisk."""
+
+    error_id = "CC1601"

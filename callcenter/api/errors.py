@@ -10,6 +10,7 @@ from callcenter.errors import (
     CallCenterError,
     Forbidden,
     NotSignedIn,
+    PhoneSuperseded,
     ServiceUnavailable,
     SupervisionConflict,
     TooManyAttempts,
@@ -33,6 +34,7 @@ STATUS_BY_CLASS: tuple[tuple[type[CallCenterError], int], ...] = (
     (TransferConflict, 409),
     (AgentConflict, 409),
     (SupervisionConflict, 409),
+    (PhoneSuperseded, 409),
     (ServiceUnavailable, 503),
     (AmiNotConnected, 503),
     (AmiActionFailed, 502),  # Asterisk refused what the engine asked, or did not answer

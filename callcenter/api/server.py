@@ -82,7 +82,8 @@ log = structlog.get_logger("api")
 
 
 class TicketEvents(Protocol):
-    def subscribe(self, ticket_id: int) -> asyncio.Queue[dict[str, Any]]: ...
+    def subscribe(self, ticket_id: int, who: str = "",
+                  owner: bool = True) -> asyncio.Queue[dict[str, Any]]: ...
     def unsubscribe(self, ticket_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None: ...
 
 
@@ -198,9 +199,12 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     async def ticket_stream(request: web.Request) -> web.StreamResponse:
         ticket_id = row_id(request.match_info["ticket"])
         # the role first: nobody else's requests take the owner's slots on the bus
-        await run("ticket.watch", {"ticket": str(ticket_id)}, actor(request))
+        who = actor(request)
+        watched = await run("ticket.watch", {"ticket": str(ticket_id)}, who)
+        owner = bool(who.agent) and watched["agent"] == who.agent
         # subscribed before the ticket is read: no event between the two can be lost
-        queue = ticket_events.subscribe(ticket_id) if ticket_events is not None else None
+        queue = (ticket_events.subscribe(ticket_id, who.name, owner)
+                 if ticket_events is not None else None)
         try:
             ticket = await run("ticket.get", {"ticket": str(ticket_id)}, actor(request))
         except BaseException:

@@ -61,6 +61,7 @@ from callcenter.desktop.http import PAGE_HEADERS, STATIC
 from callcenter.errors import (
     ApiRequestError,
     Forbidden,
+    PhoneSuperseded,
     ServiceUnavailable,
 )
 from callcenter.paths import Paths
@@ -121,6 +122,9 @@ class Sockets:
                 kept.remove(socket)
             if not kept:
                 table.pop(key, None)
+
+    def holds(self, session: str, socket: web.WebSocketResponse) -> bool:
+        return socket in self.by_session.get(session, ())
 
     def all(self) -> list[web.WebSocketResponse]:
         return [s for kept in self.by_endpoint.values() for s in kept]
@@ -201,6 +205,23 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
         except Forbidden as exc:
             await signin.audited(who, PHONE_CONNECT, SIP_PATH, exc.error_id, exc.message)
             raise
+        browser = web.WebSocketResponse(protocols=("sip",), heartbeat=HEARTBEAT_S,
+                                        max_msg_size=MAX_MESSAGE_BYTES)
+        sockets = request.app[SOCKETS]
+        # counted before Asterisk is asked: a burst of sockets from one page never holds more
+        # of Asterisk's HTTP sessions than its limit (the oldest give way at once)
+        for old in sockets.add(session.session_id, endpoint, browser):
+            if old.prepared:
+                await old.close(code=aiohttp.WSCloseCode.POLICY_VIOLATION,
+                                message=b"another softphone of yours opened")
+        try:
+            return await _open(request, browser, endpoint)
+        finally:
+            sockets.remove(session.session_id, endpoint, browser)
+
+    async def _open(request: web.Request, browser: web.WebSocketResponse,
+                    endpoint: str) -> web.StreamResponse:
+        who, session, sockets = actor(request), request[SESSION], request.app[SOCKETS]
         url, source = site.upstream()
         connector = aiohttp.TCPConnector(local_addr=(source, 0))
         async with aiohttp.ClientSession(connector=connector) as client:
@@ -212,24 +233,19 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
                                      ServiceUnavailable.error_id, type(exc).__name__)
                 raise ServiceUnavailable("电话系统的软电话接口没有应答，请稍后重试或联系管理员"
                                          f"（{url}，自 {source} 连接）") from None
-            await signin.audited(who, PHONE_CONNECT, endpoint, OK)
-            browser = web.WebSocketResponse(protocols=("sip",), heartbeat=HEARTBEAT_S,
-                                            max_msg_size=MAX_MESSAGE_BYTES)
-            sockets = request.app[SOCKETS]
-            ended = asyncio.Event()
-            unwatch = request[WATCH_ENDING](ended.set)
             async with upstream:
-                await browser.prepare(request)
-                for old in sockets.add(session.session_id, endpoint, browser):
-                    await old.close(code=aiohttp.WSCloseCode.POLICY_VIOLATION,
-                                    message=b"another softphone of yours opened")
-                log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
+                if not sockets.holds(session.session_id, browser):  # newer ones came
+                    raise PhoneSuperseded("同一页面又打开了新的软电话连接，此连接不再使用")
+                await signin.audited(who, PHONE_CONNECT, endpoint, OK)
+                ended = asyncio.Event()
+                unwatch = request[WATCH_ENDING](ended.set)
                 try:
+                    await browser.prepare(request)
+                    log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
                     ending = await _relay(browser, upstream, BrowserGuard(endpoint),
                                           session_ends(request[STILL_SIGNED_IN], ended))
                 finally:
                     unwatch()
-                    sockets.remove(session.session_id, endpoint, browser)
                 code = (aiohttp.WSCloseCode.POLICY_VIOLATION if ending.refused
                         else aiohttp.WSCloseCode.OK)
                 await browser.close(code=code, message=ending.why[:120].encode())

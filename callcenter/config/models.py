@@ -85,6 +85,13 @@ class AsteriskSettings(Strict):
         return self
 
     @model_validator(mode="after")
+    def _sip_apart_from_http(self) -> AsteriskSettings:
+        if self.sip_port == self.http_port:
+            raise ValueError("sip_port and http_port must differ: public calls are accepted "
+                             "on the SIP port only, never on the browsers' WebSocket")
+        return self
+
+    @model_validator(mode="after")
     def _web_sip_source(self) -> AsteriskSettings:
         source = ipaddress.ip_address(self.web_sip_source)
         if source == ipaddress.ip_address(self.carrier_address):

@@ -198,6 +198,8 @@ def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = 
         "subcenter_fallback_spec": ",".join(fallback_spec),
         "seat_endpoints": _seat_endpoints(config, secrets),
         "browser_endpoints": _browser_endpoints(config, secrets),
+        # how a call on the carrier's own SIP transport ends its CHANNEL(pjsip,local_addr)
+        "carrier_port_tail": f":{engine.asterisk.sip_port}",
         # Asterisk's HTTP sessions: every browser endpoint's sockets through /sip, and a few
         # more (the sockets' closing and opening overlap when a page reloads)
         "http_sessions": SOCKETS_PER_ENDPOINT * (len(config.agents.agents)

@@ -4,7 +4,8 @@ dropped when the call ends).
 Definitions (GB/T 33358-2016 terms; how they are counted here):
 
 - 呼入量 offered: calls from the public (``call.started`` in context ``from-carrier``) that
-  started in the period.
+  started in the period — not one the dialplan refused as not the carrier's
+  (``call.refused``: it came by Asterisk's WebSocket, not the carrier's SIP transport).
 - 人工接通 answered: answered by a 12345 agent (``queue.answered``) or by a sub-center's seat
   (the sub-center's ``DialEnd`` ANSWER).
 - 放弃 abandoned: hung up while waiting in a queue (``queue.abandoned``); those who gave up
@@ -42,7 +43,8 @@ TARGET_RATE = 0.95
 MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号并行",
               "subcenter": "设分中心", "unknown": "其他号码"}
 LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
-CALL_LINES = frozenset({"call.started", "call.routed", "queue.answered", "queue.abandoned",
+CALL_LINES = frozenset({"call.started", "call.refused", "call.routed", "queue.answered",
+                        "queue.abandoned",
                         "queue.overflowed", "queue.moved", "callback.requested",
                         "subcenter.answered",
                         "call.ended"})
@@ -185,6 +187,8 @@ class ReportBuilder:
         if event == "call.started":
             call.started = parse_ts(str(record["ts"]))
             call.public = record.get("context") == PUBLIC_CONTEXT
+        elif event == "call.refused":  # came in as the carrier by another way: hung up
+            call.public = False
             call.dialed = str(record.get("dialed", ""))
         elif event == "call.routed":
             # the first routing decides (a sub-center's fallback is logged after it), by

@@ -13,6 +13,8 @@ from callcenter.errors import ServiceUnavailable
 
 QUEUE_SIZE = 256
 PER_TICKET = 16  # desktops watching one ticket (the agent, a supervisor, a few more)
+PER_PERSON = 4  # of them one person's (a few tabs)
+OWNER_SLOTS = 2  # kept for the key's owner (the agent of the ticket's call): nobody else's
 IN_TOTAL = 2000  # live streams the engine serves at once
 
 
@@ -26,22 +28,29 @@ class LiveBus(Generic[K]):
 
     def __init__(self, per_ticket: int = PER_TICKET, in_total: int = IN_TOTAL) -> None:
         self._subscribers: dict[K, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._whose: dict[asyncio.Queue[dict[str, Any]], tuple[str, bool]] = {}
         self.per_ticket = per_ticket  # per key
         self.in_total = in_total
         self._count = 0
 
-    def subscribe(self, key: K) -> asyncio.Queue[dict[str, Any]]:
+    def subscribe(self, key: K, who: str = "", owner: bool = True
+                  ) -> asyncio.Queue[dict[str, Any]]:
         """A queue of the key's events from now on; refused (ServiceUnavailable) beyond
-        ``per_ticket`` for one key or ``in_total`` for all — memory stays bounded."""
+        ``per_ticket`` for one key, ``PER_PERSON`` of them for one person (``who``), or
+        ``in_total`` for all — memory stays bounded; the last ``OWNER_SLOTS`` of a key are
+        its owner's (nobody else's streams keep the agent's own screen from its call)."""
         subscribers = self._subscribers.get(key, set())
-        if len(subscribers) >= self.per_ticket:
-            raise ServiceUnavailable(f"{self.noun} {key} already has {len(subscribers)} live "
-                                     "streams open: close one first")
+        mine = sum(1 for q in subscribers if self._whose[q][0] == who) if who else 0
+        others = sum(1 for q in subscribers if not self._whose[q][1])
+        if (len(subscribers) >= self.per_ticket or mine >= PER_PERSON
+                or (not owner and others >= self.per_ticket - OWNER_SLOTS)):
+            raise ServiceUnavailable(f"{self.noun} {key} 的实时连接已满，请先关闭其他页面")
         if self._count >= self.in_total:
-            raise ServiceUnavailable(f"{self._count} live {self.noun} streams are open: the "
-                                     "engine takes no more now")
+            raise ServiceUnavailable(f"已有 {self._count} 个实时连接，系统暂时不能再接受，"
+                                     "请稍后再试")
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         subscribers.add(queue)
+        self._whose[queue] = (who, owner)
         self._subscribers[key] = subscribers
         self._count += 1
         return queue
@@ -50,6 +59,7 @@ class LiveBus(Generic[K]):
         subscribers = self._subscribers.get(key)
         if subscribers is not None and queue in subscribers:
             subscribers.discard(queue)
+            self._whose.pop(queue, None)
             self._count -= 1
             if not subscribers:
                 del self._subscribers[key]

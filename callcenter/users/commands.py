@@ -4,8 +4,8 @@
 them through the same command layer when the engine is down.
 
 Root (the server's command line) adds and resets users at once. An admin over the web only
-asks: the request waits for a second admin's approval (:mod:`callcenter.users.requests`),
-who is then shown the new credentials once."""
+asks: the request waits for root's approval on the server (:mod:`callcenter.users.requests`),
+who is then shown the new credentials once, to hand to the person."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""Adding or resetting a user over the web waits for a second admin (四眼原则).
+"""Adding or resetting a user over the web is only asked for; root approves on the server.
 
-A new password is a way in: an admin who could reset a supervisor's password and sign in as
-them would read citizens' data, which the admin role itself never shows. So over the API an
-admin only *asks* (``user.add`` / ``user.reset`` → a request), and another admin approves —
-and is the one shown the new password and token, once — or refuses. Requests lapse after
-``LIFETIME``. On the server, root's command line (the control socket) adds and resets at once.
+A new password is a way in: an admin who could reset a supervisor's password — or approve
+another admin's request and be shown it — would sign in as them and read citizens' data,
+which the admin role itself never shows (and an admin shown a new admin's token would hold
+two admin names). So over the API an admin only *asks* (``user.add`` / ``user.reset`` → a
+request); root approves on the server's command line (``run.py user approve ID``), which
+prints the password and token once, for the person; an admin or root may refuse. Requests
+lapse after ``LIFETIME``. Root adds and resets at once as before.
 """
 
 from __future__ import annotations
@@ -81,8 +83,8 @@ class UserRequests:
         """Mark the request decided; :class:`Forbidden` for the requester's own approval,
         :class:`NoSuchRow` for one that is not pending."""
         request = await self.get(request_id, now)
-        if approve and request.requested_by == by:
-            raise Forbidden("自己提出的请求需要另一位管理员批准")
+        if approve and request.requested_by == by:  # (root approves: a request is an admin's)
+            raise Forbidden("自己提出的请求需要由服务器上的系统管理员批准")
         async with self._db.execute(
                 "UPDATE user_request SET decision = ?, decided_by = ?, decided_at = ? "
                 "WHERE id = ? AND decision IS NULL",

@@ -5,6 +5,7 @@ audit row. What comes out is the :class:`~callcenter.actors.Actor` the commands 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ import structlog
 from callcenter.actors import Actor, Role
 from callcenter.audit import OK, AuditEntry, AuditTrail
 from callcenter.errors import NotSignedIn, ServiceUnavailable, TooManyAttempts
+from callcenter.users.hashing import fast_digest, token_id_of
 from callcenter.users.store import User, Users, WebSession, iso
 from callcenter.users.throttle import SignInThrottle
 
@@ -42,6 +44,8 @@ class SignIn:
         self.session_lifetime = session_lifetime
         self.throttle = throttle or SignInThrottle()
         self._monotonic = monotonic
+        # tokens being checked (by digest): the lock, and how many requests wait on it
+        self._checking: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def _open(self) -> tuple[Users, AuditTrail]:
         users, audit = self._users(), self._audit()
@@ -72,20 +76,49 @@ class SignIn:
         return session
 
     async def with_token(self, token: str, address: str) -> Actor:
-        """A valid token always signs in; a wrong one counts against its address (and is a
-        429 once the address has failed too often)."""
+        """A valid token signs in whoever failed from its address. A token of no user is
+        refused without a slow hash (and counts against its address); a user's token with
+        a wrong secret is reserved against its id before the hash is checked — its id
+        locked, a 429 with no hash at all (:mod:`callcenter.users.throttle`)."""
         users, audit = self._open()
-        user = await users.by_token(token)
+        token_id = token_id_of(token)
+        now = self._monotonic()
+        user = None
+        if token_id is None or not await users.token_in_use(token_id):
+            wait = self.throttle.unknown_token(address, now)
+        else:
+            # requests with one token at once wait for its first check, then find it good
+            key = fast_digest(token)
+            lock, waiting = self._checking.get(key, (asyncio.Lock(), 0))
+            self._checking[key] = (lock, waiting + 1)
+            try:
+                async with lock:
+                    user, wait = await self._user_of_token(users, token, token_id, now)
+            finally:
+                lock, waiting = self._checking[key]
+                if waiting > 1:
+                    self._checking[key] = (lock, waiting - 1)
+                else:
+                    del self._checking[key]
         if user is not None:
             return actor_of(user, "http", address)
-        wait = self.throttle.token_failed(address, self._monotonic())
         refused = TooManyAttempts if wait > 0 else NotSignedIn
         await self._record(audit, Actor("(token)", "http", address, Role.NONE), SIGN_IN,
                            refused.error_id, "API token")
         log.warning("signin.token_refused", address=address)
         if wait > 0:
-            raise TooManyAttempts(f"此地址登录失败次数过多，请 {_minutes(wait)} 后再试")
+            raise TooManyAttempts(f"令牌错误次数过多，请 {_minutes(wait)} 后再试")
         raise NotSignedIn("API 令牌错误、已吊销或格式不对")
+
+    async def _user_of_token(self, users: Users, token: str, token_id: str,
+                             now: float) -> tuple[User | None, float]:
+        if users.known_good(token):
+            return await users.by_token(token), 0.0
+        wait = self.throttle.token_attempt(token_id, now)
+        user = await users.by_token(token) if wait == 0 else None
+        if user is not None:
+            self.throttle.token_good(token_id)
+        return user, wait
 
     async def token_holds(self, token: str, address: str) -> Actor:
         """A token that signed a request in, asked again (a long-lived stream's): neither

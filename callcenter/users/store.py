@@ -147,6 +147,17 @@ class Users:
             return None
         return _user(row)
 
+    async def token_in_use(self, token_id: str) -> bool:
+        """Whether a user who is not revoked has a token with this id (no hash needed)."""
+        async with self._db.execute("SELECT 1 FROM users WHERE token_id = ? AND revoked_at "
+                                    "IS NULL", (token_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
+    def known_good(self, token: str) -> bool:
+        """Whether ``token`` was checked good before (its stored hash may since have changed:
+        :meth:`by_token` still reads the row)."""
+        return fast_digest(token) in self._verified
+
     async def by_token(self, token: str) -> User | None:
         token_id = token_id_of(token)
         if token_id is None:

@@ -9,9 +9,14 @@ with no ``await`` between them.
 
 After ``per_user`` failures for one (user, address) within ``window_s``, or ``per_address``
 failures from one address, password sign-ins from there wait ``lock_s`` from the last
-failure; a success clears the (user, address) count. A wrong API token counts against its
-address only (:meth:`SignInThrottle.token_failed`), and a valid token is never refused
-because of others' failures. Kept in memory: a restart forgets it.
+failure; a success clears the (user, address) count.
+
+API tokens (``cc_<id>_<secret>``): one whose id names no user is refused without a slow
+hash and counts against its address (:meth:`SignInThrottle.unknown_token`); one whose id is
+a user's is reserved against that id before its hash is checked
+(:meth:`SignInThrottle.token_attempt`: ``per_user`` wrong secrets lock the id, and then no
+hash is made) — so a valid token is never refused for what others failed, and nobody makes
+the engine hash without end. Kept in memory: a restart forgets it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ def _user(name: str, address: str) -> Key:
 
 def _address(address: str) -> Key:
     return ("address", "", address)
+
+
+def _token(token_id: str) -> Key:
+    return ("token", token_id, "")
 
 
 @dataclass
@@ -56,10 +65,22 @@ class SignInThrottle:
         if times is not None and attempted_at in times:
             times.remove(attempted_at)
 
-    def token_failed(self, address: str, now: float) -> float:
-        """Count a wrong token against ``address``; the seconds it must now wait (0: none)."""
+    def unknown_token(self, address: str, now: float) -> float:
+        """Count a token of no user against ``address``; the seconds it must now wait."""
         self._add(_address(address), self.per_address, now)
         return self._wait(_address(address), self.per_address, now)
+
+    def token_attempt(self, token_id: str, now: float) -> float:
+        """0: the secret of the token ``token_id`` may be checked (counted as a failure
+        until it proves good); else the seconds until it may be tried again."""
+        key = _token(token_id)
+        wait = self._wait(key, self.per_user, now)
+        if wait == 0:
+            self._add(key, self.per_user, now)
+        return wait
+
+    def token_good(self, token_id: str) -> None:
+        self._failures.pop(_token(token_id), None)
 
     def _add(self, key: Key, limit: int, now: float) -> None:
         times = self._failures.pop(key, deque(maxlen=limit))

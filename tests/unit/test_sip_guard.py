@@ -23,12 +23,17 @@ def message(start: str, *headers: str, body: str = "", length: int | None = None
     return "\r\n".join((start, *headers, f"Content-Length: {size}")) + "\r\n\r\n" + body
 
 
+WS_CONTACT = "Contact: <sip:k3x9a@x.invalid;transport=ws>;expires=600"
+
+
 def request(method: str, sender: str = f"<sip:{OWN}@127.0.0.1>;tag=f1",
             to: str = f"<sip:{OWN}@127.0.0.1>", call_id: str = "c1", *more: str,
             body: str = "") -> str:
+    contact = (WS_CONTACT,) if method == "REGISTER" and not any(
+        m.lower().startswith(("contact:", "m:")) for m in more) else ()
     return message(f"{method} sip:127.0.0.1 SIP/2.0", "Via: SIP/2.0/WS x.invalid;branch=z9hG4bK1",
                    "Max-Forwards: 69", f"From: {sender}", f"To: {to}", f"Call-ID: {call_id}",
-                   f"CSeq: 1 {method}", *more, body=body)
+                   f"CSeq: 1 {method}", *contact, *more, body=body)
 
 
 def asterisk_invite(call_id: str = "a1") -> str:
@@ -104,6 +109,29 @@ FORGED = {
     "empty": "",
     "three CRLF": "\r\n\r\n\r\n",
     "a response to nothing Asterisk sent": response("200 OK", "never-offered"),
+    # the review of the first filter: what made Asterisk send a citizen's call elsewhere
+    "a REGISTER with a second Contact": request(
+        "REGISTER", f"<sip:{OWN}@127.0.0.1>;tag=f1", f"<sip:{OWN}@127.0.0.1>", "c1",
+        "Contact: <sip:k3x9a@x.invalid;transport=ws>;expires=0",
+        "Contact: <sip:x@127.0.0.1:5998;transport=udp>"),
+    "a REGISTER with two Contacts in one header": request(
+        "REGISTER", f"<sip:{OWN}@127.0.0.1>;tag=f1", f"<sip:{OWN}@127.0.0.1>", "c1",
+        "Contact: <sip:k3x9a@x.invalid;transport=ws>, <sip:x@127.0.0.1:5998>"),
+    "a REGISTER with a UDP Contact": request(
+        "REGISTER", f"<sip:{OWN}@127.0.0.1>;tag=f1", f"<sip:{OWN}@127.0.0.1>", "c1",
+        "m: <sip:x@127.0.0.1:5998;transport=udp>"),
+    "a REGISTER with no Contact": request("REGISTER").replace(WS_CONTACT + "\r\n", ""),
+    "a 302 to the carrier trunk in an offered call": response("302 Moved Temporarily", "a1")
+    .replace("Content-Length", "Contact: <sip:PJSIP%2Fcarrier%2Fsip%3A0044123@127.0.0.1>"
+             "\r\nContent-Length"),
+    "a 301 in an offered call": response("301 Moved Permanently", "a1"),
+    "a Record-Route in the answer of an offered call": response("200 OK", "a1").replace(
+        "Content-Length", "Record-Route: <sip:127.0.0.1:5998;lr>\r\nContent-Length"),
+    "a Route within an offered call": request(
+        "BYE", "<sip:k3x9a@x.invalid>;tag=b1", "<sip:12345@127.0.0.1>;tag=as1", "a1",
+        "Route: <sip:127.0.0.1:5998;lr>"),
+    "a Path in a REGISTER": request("REGISTER").replace(
+        "Content-Length", "Path: <sip:127.0.0.1:5998;lr>\r\nContent-Length"),
 }
 
 
@@ -117,6 +145,10 @@ def test_forged_messages_are_refused(forged: str) -> None:
 def test_what_the_page_sends_in_a_shift_passes() -> None:
     guard = BrowserGuard(OWN)
     assert guard.refusal(REGISTER) is None
+    jssip = ('Contact: <sip:k3x9a@x.invalid;transport=ws>;+sip.ice;reg-id=1;'
+             '+sip.instance="<urn:uuid:5f1c-77>";expires=600')  # JsSIP's REGISTER
+    assert guard.refusal(request("REGISTER", f"<sip:{OWN}@127.0.0.1>;tag=f1",
+                                 f"<sip:{OWN}@127.0.0.1>", "c1", jssip)) is None
     assert guard.refusal(request("REGISTER").replace("f1", "f2").replace(
         "Max-Forwards: 69", "Max-Forwards: 69\r\nExpires: 0")) is None  # signing off
     assert guard.refusal(request("REGISTER", f'"李明" <sip:{OWN}@127.0.0.1>;tag=f1')) is None
@@ -142,6 +174,8 @@ def test_what_the_page_sends_in_a_shift_passes() -> None:
     assert guard.refusal(request("ACK", *in_call)) is None
     assert guard.refusal(request("INFO", *in_call)) is None
     assert guard.refusal(request("BYE", *in_call)) is None
+    assert guard.refusal(response("486 Busy Here", "a1")) is None  # a page may decline
+    assert guard.refusal(response("603 Decline", "a1")) is None
     assert guard.refusal(request("CANCEL", *in_call)) is not None  # the page never cancels
     assert guard.refusal(request("BYE", *in_call[:2], "a2")) is not None  # another call's
 

@@ -33,7 +33,10 @@ def _request(method: str, sender: str, to: str, to_tag: str = "") -> str:
             f"Via: SIP/2.0/WS x.invalid;branch=z9hG4bK1\r\n"
             f"From: <sip:{sender}@127.0.0.1>;tag=abc\r\n"
             f"To: <sip:{to}@127.0.0.1>{tag}\r\n"
-            f"Call-ID: 1\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n")
+            f"Call-ID: 1\r\nCSeq: 1 {method}\r\n"
+            + ("Contact: <sip:k3x9a@x.invalid;transport=ws>;expires=600\r\n"
+               if method == "REGISTER" else "")
+            + "Content-Length: 0\r\n\r\n")
 
 
 def test_sip_host() -> None:

@@ -39,7 +39,7 @@ def test_the_move_context_puts_a_caller_back_if_the_other_queue_refuses() -> Non
     dialplan = _files()["extensions.conf"]
     move = dialplan.split("\n[cc-move]\n")[1].split("\n[")[0]
     assert "exten => s,1,UserEvent(CcMoved,From: ${CC_MOVE_FROM},To: ${CC_MOVE_QUEUE})" in move
-    assert "Queue(${CC_QUEUE})" in move and "(back),UserEvent(CcMoved" in move
+    assert "Queue(${CC_QUEUE},i)" in move and "(back),UserEvent(CcMoved" in move
     assert "Set(CC_QUEUE=${CC_MOVE_FROM})" in move
 
 
