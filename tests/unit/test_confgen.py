@@ -150,9 +150,9 @@ def test_no_phone_can_send_a_call_elsewhere_or_be_the_carrier_another_way() -> N
     dials = re.findall(r"\bDial\(([^)]*)\)", lines)
     assert queues and dials
     for args in queues:
-        assert "i" in (args.split(",") + [""])[1], args
+        assert "i" in [*args.split(","), ""][1], args
     for args in dials:
-        assert "i" in (args.split(",") + ["", ""])[2], args
+        assert "i" in [*args.split(","), "", ""][2], args
     carrier = dialplan.split("[from-carrier]", 1)[1].split("\n[", 1)[0]
     assert carrier.count("Gosub(cc-carrier-only,s,1)") == 3
     gate = dialplan.split("[cc-carrier-only]", 1)[1].split("\n[", 1)[0]
