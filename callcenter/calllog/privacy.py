@@ -208,12 +208,16 @@ class FrameMasker:
         if not others or not self._seen:
             return
         values = [headers[key] for key in others]
-        if all(type(v) is str for v in values):
-            if self._holds_seen("\x00".join(values)):
+        try:
+            joined = "\x00".join(values)
+        except TypeError:  # a repeated header among them
+            joined = None
+        if joined is not None:
+            if self._holds_seen(joined):
                 for key, value in zip(others, values, strict=True):
                     headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
             return
-        for key, value in zip(others, values, strict=True):  # a repeated header among them
+        for key, value in zip(others, values, strict=True):
             headers[key] = ([self._masked(key, v) if isinstance(v, str) else v for v in value]
                             if isinstance(value, list) else self._masked(key, str(value)))
 

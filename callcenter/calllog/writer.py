@@ -58,7 +58,8 @@ def iso_ts_quoted(t: float) -> bytes:
     second = int(t)
     if second != _second_bytes[0]:
         _second_bytes = (second, b'"' + iso_ts(t)[:19].encode())
-    return _second_bytes[1] + _MILLIS_Z[_millis(t, second)]
+    millis = round((t - second) * 1000)  # (as _millis)
+    return _second_bytes[1] + _MILLIS_Z[millis if millis < 1000 else 999]
 
 
 def log_time(t: float) -> float:
