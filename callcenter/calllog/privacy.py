@@ -192,7 +192,7 @@ class FrameMasker:
         for key, name in callers:
             value = headers[key]
             if type(value) is str:
-                if value:
+                if value and value != "<unknown>":  # (most of them: nothing to mask)
                     masked, cores = _caller_value(value, name)
                     if masked is not value:
                         headers[key] = masked

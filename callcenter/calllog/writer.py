@@ -122,18 +122,20 @@ class _Sink:
         self.flush_interval = flush_interval
         self._last_flush = time.monotonic()
         self._waiting: list[bytes] = []  # lines not yet handed to the file, in order
-        self._waiting_bytes = 0
         self.listeners: list[Listener] = []
+
+    CHECK_EVERY = 64  # lines between looks at the clock (and at the bytes waiting)
 
     def write_line(self, line: bytes) -> None:
         if self.flush_interval <= 0:
             self.file.write(line + b"\n")
             self.file.flush()
             return
-        self._waiting.append(line)
-        self._waiting_bytes += len(line)
-        if self._waiting_bytes >= self.BATCH_BYTES or (len(self._waiting) & 63 == 0 and (
-                time.monotonic() - self._last_flush >= self.flush_interval)):
+        waiting = self._waiting
+        waiting.append(line)
+        if len(waiting) % self.CHECK_EVERY == 0 and (
+                len(waiting) * len(line) >= self.BATCH_BYTES
+                or time.monotonic() - self._last_flush >= self.flush_interval):
             self.flush()
 
     def flush(self) -> None:
@@ -141,7 +143,6 @@ class _Sink:
             self._waiting.append(b"")
             self.file.write(b"\n".join(self._waiting))
             self._waiting.clear()
-            self._waiting_bytes = 0
         self.file.flush()
         self._last_flush = time.monotonic()
 
@@ -266,8 +267,13 @@ class CallLog:
         as :meth:`record` would write it."""
         if self.mask:
             self._frames.mask(frame_json)
-        self._sink.write_line(b"".join((b'{"ts":', iso_ts_quoted(ts), _FRAME_LINE,
-                                        dumps_bytes(frame_json), b"}")))
+        try:  # a frame is text headers (lists for repeated ones): orjson as it is
+            body = orjson.dumps(frame_json)
+        except (TypeError, orjson.JSONEncodeError):
+            body = dumps_bytes(frame_json)
+        if not body.isascii() and _LINE_BREAKERS.search(body) is not None:
+            body = _LINE_BREAKERS.sub(_escaped, body)
+        self._sink.write_line(b'{"ts":' + iso_ts_quoted(ts) + _FRAME_LINE + body + b"}")
 
     def record_agi_request(self, headers: Mapping[str, str], ts: float) -> None:
         if self.mask:
