@@ -153,7 +153,7 @@ class Engine:
         self.wallboard.monitoring = self.monitor_desk.recent
         self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
                                                     self.tracker, self.agent_events.publish,
-                                                    time.time)
+                                                    time.time, self.queue_watch)
         people |= supervision_handlers(self.monitor_desk, self.supervisor_control)
         self.commands = Commands.of_engine(self, people, wall_clock)
         self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,

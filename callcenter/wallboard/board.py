@@ -27,9 +27,8 @@ from callcenter.agents.state import AgentBoard, AgentState, AgentStatus
 from callcenter.config.loader import Config
 from callcenter.queues.watch import QueueWatch
 from callcenter.reports.figures import Report, Tally, local_day
+from callcenter.supervision.floor import OFFLINE, ONLINE, person, phone_of
 from callcenter.wallboard.alerts import AgentView, QueueView, Targets, alerts, next_change
-
-ONLINE, OFFLINE = "online", "offline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +54,6 @@ class BoardState:
 
 MONITOR_FIELDS = ("session", "supervisor", "agent", "mode", "mode_text", "phase",
                   "reason_text")
-
-
-def person(config: Config, user: str) -> str:
-    """A user as people know them: a supervisor's name from agents.yaml (赵磊), else their
-    user name."""
-    supervisor = config.agents.supervisors.get(user)
-    return supervisor.name if supervisor is not None and supervisor.name else user
-
-
-def phone_of(row: Mapping[str, Any] | None, status: AgentStatus | None) -> str:
-    """The agent's softphone as the board shows it: offline when the agent desk says so, or
-    when Asterisk has the signed-in agent's device unreachable."""
-    if row is not None and row.get("phone") == OFFLINE:
-        return OFFLINE
-    if status is not None and status.queues and status.unreachable_since is not None:
-        return OFFLINE
-    return ONLINE
 
 
 def _rate(x: float | None) -> float | None:
