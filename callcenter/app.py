@@ -342,6 +342,7 @@ class Engine:
         return store
 
     def _keep_supervisor_pause(self, agent: str, held: tuple[str, str] | None) -> None:
+        self.wallboard.notifier.changed()  # who paused is on the board
         if self.store is not None:
             self._background.spawn(self.store.keep_supervisor_pause(
                 agent, held, iso_ts(time.time())))

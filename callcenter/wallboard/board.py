@@ -155,6 +155,8 @@ def board(state: BoardState, now: float) -> dict[str, Any]:
         "queues": queues,
         "agents": agents,
         # who listens to whom: every supervisor sees it, the page drives its own session
+        # supervisors by their names (agents.yaml supervisors:): the page names its person
+        "supervisors": {user: person(config, user) for user in config.agents.supervisors},
         "monitoring": [{**{k: m.get(k) for k in MONITOR_FIELDS},
                         "supervisor_name": person(config, str(m.get("supervisor", "")))}
                        for m in state.monitoring],

@@ -1,0 +1,79 @@
+"""Checks the browser tests of the supervisor's and admin's pages share: the visible text of
+a page state has no English word (a short allow-list) and no internal id; key panels lie
+inside the viewport; the page does not scroll; screenshots kept as artifacts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.async_api import Page
+
+from callcenter.paths import PROJECT_ROOT
+
+SIZES = {"1366": {"width": 1366, "height": 768}, "1920": {"width": 1920, "height": 1080}}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ALLOWED = {"SIP", "WebRTC", "ID", "Alt"}
+WORD = re.compile(r"[A-Za-z][A-Za-z_.\-]*")
+ERROR_ID = re.compile(r"CC\d{3,4}")  # an error id, in small print after a message
+INTERNAL = (re.compile(r"(?<![A-Za-z0-9])q\d{4,5}(?![0-9])"),  # a queue's id (q12345)
+            re.compile(r"\d{10}\.\d+"),  # a call's id (Asterisk's linkedid)
+            re.compile(r"[a-z]+\.[a-z]+"),  # a user name (zhao.lei)
+            re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d"))  # a time in UTC, ISO 8601 (…Z)
+
+# the visible text: the body's, and what visible inputs show (placeholders, values)
+VISIBLE_TEXT = """() => {
+  const parts = [document.body.innerText];
+  for (const input of document.querySelectorAll("input, textarea")) {
+    if (input.offsetParent === null || input.type === "password") continue;
+    parts.push(input.placeholder || "", input.type === "text" ? input.value : "");
+  }
+  return parts.join("\\n");
+}"""
+
+
+async def visible_text(page: Page) -> str:
+    return str(await page.evaluate(VISIBLE_TEXT))
+
+
+def english_words(text: str) -> list[str]:
+    cleaned = ERROR_ID.sub(" ", text)
+    return [w for w in WORD.findall(cleaned) if w not in ALLOWED]
+
+
+def internal_ids(text: str) -> list[str]:
+    return [m.group(0) for pattern in INTERNAL for m in pattern.finditer(text)]
+
+
+async def check_words(page: Page, state: str) -> str:
+    """The page's visible text in ``state``: Chinese, no internal id (asserted)."""
+    text = await visible_text(page)
+    assert english_words(text) == [], (state, english_words(text), text)
+    assert internal_ids(text) == [], (state, internal_ids(text), text)
+    return text
+
+
+async def inside(page: Page, selector: str) -> None:
+    """``selector``'s first element lies wholly inside the viewport (no scrolling)."""
+    box = await page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None, selector
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= size["width"] + 1, (selector, box, size)
+    assert box["y"] + box["height"] <= size["height"] + 1, (selector, box, size)
+
+
+async def no_scrolling(page: Page) -> None:
+    sizes = await page.evaluate("() => [document.documentElement.scrollWidth, "
+                                "document.documentElement.scrollHeight, innerWidth, "
+                                "innerHeight]")
+    assert sizes[0] <= sizes[2] and sizes[1] <= sizes[3], sizes
+
+
+async def shot(page: Page, folder: Path, name: str) -> None:
+    """The viewport as the person sees it (Playwright makes the folder)."""
+    await page.screenshot(path=str(folder / f"{name}.png"))
+
+
+ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
