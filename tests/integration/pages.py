@@ -22,12 +22,24 @@ INTERNAL = (re.compile(r"(?<![A-Za-z0-9])q\d{4,5}(?![0-9])"),  # a queue's id (q
             re.compile(r"[a-z]+\.[a-z]+"),  # a user name (zhao.lei)
             re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d"))  # a time in UTC, ISO 8601 (…Z)
 
-# the visible text: the body's, and what visible inputs show (placeholders, values)
+# the visible text: what the page shows (text nodes whose element is visible, the options of
+# visible selects, the placeholders of visible inputs) — not <code>, which holds what a person
+# types exactly (an account name, a command), nor what the person typed into an input
 VISIBLE_TEXT = """() => {
-  const parts = [document.body.innerText];
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const owner = node.parentElement;
+    if (!owner || owner.closest("code, script, style, option")) continue;
+    if (!owner.checkVisibility({ visibilityProperty: true })) continue;
+    parts.push(node.textContent);
+  }
+  for (const select of document.querySelectorAll("select")) {
+    if (select.checkVisibility()) parts.push(...[...select.options].map((o) => o.text));
+  }
   for (const input of document.querySelectorAll("input, textarea")) {
-    if (input.offsetParent === null || input.type === "password") continue;
-    parts.push(input.placeholder || "", input.type === "text" ? input.value : "");
+    if (!input.checkVisibility()) continue;
+    parts.push(input.placeholder || "");
   }
   return parts.join("\\n");
 }"""

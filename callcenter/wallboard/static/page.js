@@ -69,10 +69,21 @@ function say(text, done = false) {
   const bar = $("message");
   clearTimeout(messageTimer);
   if (text instanceof Error) sayError(bar, text);
+  else if (text instanceof Node) bar.replaceChildren(text);
   else bar.textContent = text || "";
   bar.hidden = !bar.textContent;
   bar.classList.toggle("ok", done);
   if (done && text) messageTimer = setTimeout(() => { bar.hidden = true; }, DONE_SHOWN_MS);
+}
+
+// Text with what a person types exactly (an account name) as <code>: words("停用用户 ",
+// {code: "li.ming"}, "？") → a fragment.
+function words(...parts) {
+  const out = document.createDocumentFragment();
+  for (const part of parts) {
+    out.append(typeof part === "string" ? document.createTextNode(part) : el("code", part.code));
+  }
+  return out;
 }
 
 function pad(n) { return String(n).padStart(2, "0"); }

@@ -23,7 +23,7 @@ async function start(me) {
   wall.csrf = me.csrf || "";
   wall.me = me;
   if (me.role !== "supervisor") {
-    const where = me.role === "admin" ? "请使用管理页面 /admin" : "请使用话务员工作台";
+    const where = me.role === "admin" ? "请改用系统管理页面" : "请使用话务员工作台";
     $("signin-error").textContent = `监控大屏仅供班长使用（您的角色：${roleName(me.role)}）：${where}。`;
     return;
   }
