@@ -27,6 +27,7 @@ from panoramisk.ami_protocol import AMIProtocol
 
 from callcenter.ami.adapter import adapt
 from callcenter.ami.wire import AmiFrame, AmiParser
+from callcenter.app import LOG_FLUSH_S
 from callcenter.calllog.writer import CallLog
 from callcenter.calls.state import CallTracker
 from tests.recorded import recorded_frames, to_wire
@@ -88,7 +89,8 @@ def run_engine(chunks: list[bytes]) -> int:
 
 def run_engine_logged(chunks: list[bytes]) -> int:
     with tempfile.TemporaryDirectory() as scratch:  # a real file, as the engine writes it
-        return _logged(chunks, CallLog(Path(scratch) / "calls.jsonl", mask=True))
+        return _logged(chunks, CallLog(Path(scratch) / "calls.jsonl", mask=True,
+                                       flush_interval=LOG_FLUSH_S))
 
 
 def _logged(chunks: list[bytes], log: CallLog) -> int:

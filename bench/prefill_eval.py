@@ -32,13 +32,17 @@ def main() -> int:
     scores = evaluate(cases, rules)
     elapsed = time.perf_counter() - started
     print(f"{len(cases)} transcripts, {elapsed * 1000 / len(cases):.2f} ms each")
-    print(f"{'field':20} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4}")
+    print(f"{'field':20} {'right':>6} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} "
+          f"{'fn':>4}")
     for name, score in scores.items():
-        print(f"{name:20} {score.precision:9.2f} {score.recall:7.2f} "
+        print(f"{name:20} {score.accuracy:6.1%} {score.precision:9.2f} {score.recall:7.2f} "
               f"{score.tp:4} {score.fp:4} {score.fn:4}")
         if args.misses:
             for miss in score.misses:
                 print(f"    {miss}")
+    right = sum(s.right for s in scores.values())
+    checks = sum(s.checks for s in scores.values())
+    print(f"{'all field checks':20} {right / checks:6.1%} ({right} of {checks})")
     return 0
 
 

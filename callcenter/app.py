@@ -60,6 +60,7 @@ from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.destinations import destinations
 from callcenter.transfers.records import TransferRecords
 from callcenter.users.commands import people_handlers
+from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn
 from callcenter.users.store import Users
 from callcenter.wallboard.commands import telling, wallboard_handlers
@@ -126,9 +127,11 @@ class Engine:
         self.knowledge = KnowledgeBase.of(config)  # its index opens with the store
         self.reconfigurable.append(self.knowledge)
         self.users: Users | None = None  # with the store, once it is open
+        self.user_requests: UserRequests | None = None
         self.audit: AuditTrail | None = None
         people = people_handlers(lambda: self.users, self.audit_trail,
-                                 lambda: self.config.agents.agents, wall_clock)
+                                 lambda: self.config.agents.agents, wall_clock,
+                                 lambda: self.user_requests)
         people |= knowledge_handlers(self.knowledge, self.tickets)
         people |= phone_handlers(lambda: self.config, lambda: load_secrets(paths.secrets))
         self.agent_events = AgentBus()
@@ -161,7 +164,7 @@ class Engine:
         self.api = ApiServer(build_app(self.signin, self.commands.run,
                                        ticket_events=self.ticket_desk.bus,
                                        agent_events=self.agent_events,
-                                       phone=PhoneSite.of(config, paths),
+                                       phone=PhoneSite.of(lambda: self.config, paths),
                                        wallboard_events=self.wallboard.bus),
                              e.api.host, e.api.port,
                              tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))
@@ -336,6 +339,7 @@ class Engine:
         self.ticket_desk.tickets = Tickets(store)
         self.transfer_records = TransferRecords(store)
         self.users, self.audit = Users(store), AuditTrail(store)
+        self.user_requests = UserRequests(store)
         # a supervisor's pause outlives the engine's process: only a supervisor ends it
         self.agent_desk.forced.update(await store.supervisor_pauses())
         self.agent_desk.on_forced = self._keep_supervisor_pause

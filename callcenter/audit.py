@@ -52,22 +52,37 @@ class AuditTrail:
         self._db = store.db
 
     async def record(self, entry: AuditEntry) -> None:
-        row = asdict(entry)
+        # text that is not valid Unicode (a lone surrogate) is kept escaped: the row is
+        # always written
+        row = {key: value.encode("utf-8", "backslashreplace").decode("utf-8")
+               for key, value in asdict(entry).items()}
         await self._db.execute(
             f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()))
         await self._db.commit()
 
-    async def rows(self, *, since: datetime | None = None, user: str = "",
-                   limit: int = 1000) -> list[dict[str, Any]]:
-        """The newest ``limit`` rows (oldest first), from ``since``, of one ``user``."""
-        where, params = [], []
+    async def rows(self, *, since: datetime | None = None, user: str = "", action: str = "",
+                   result: str = "", limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest ``limit`` rows (oldest first), from ``since``, of one ``user``, one
+        ``action`` (or all that start with ``action.``: ``user`` → ``user.add`` …) and one
+        ``result`` (``ok``, or an error id; ``refused``: every result but ``ok``)."""
+        where: list[str] = []
+        params: list[str | int] = []
         if since is not None:
             where.append("at >= ?")
             params.append(since.isoformat(timespec="seconds"))
         if user:
             where.append("user = ?")
             params.append(user)
+        if action:
+            where.append("(action = ? OR substr(action, 1, ?) = ?)")
+            params += [action, len(action) + 1, f"{action}."]
+        if result == "refused":
+            where.append("result != ?")
+            params.append(OK)
+        elif result:
+            where.append("result = ?")
+            params.append(result)
         sql = ("SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY id DESC LIMIT ?")
         async with self._db.execute(sql, (*params, limit)) as cursor:

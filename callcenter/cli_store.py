@@ -27,6 +27,7 @@ from callcenter.store.db import Store
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.records import TransferRecords
 from callcenter.users.commands import people_handlers
+from callcenter.users.requests import UserRequests
 from callcenter.users.store import Users
 
 console = Console()
@@ -45,12 +46,13 @@ def run_on_store(config: Config, paths: Paths, show: Show) -> int:
     async def main() -> int:
         store = await Store.open(paths.resolve(config.engine.paths.database))
         try:
-            users, trail = Users(store), AuditTrail(store)
+            users, trail, requests = Users(store), AuditTrail(store), UserRequests(store)
             tickets, records = Tickets(store), TransferRecords(store)
             clock = lambda: datetime.now(UTC)  # noqa: E731
             handlers = {**store_handlers(lambda: tickets, lambda: records),
                         **people_handlers(lambda: users, lambda: trail,
-                                          lambda: config.agents.agents, clock)}
+                                          lambda: config.agents.agents, clock,
+                                          lambda: requests)}
             return await show(Commands(handlers, lambda: trail, clock), cli_actor())
         finally:
             await store.close()

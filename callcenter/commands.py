@@ -43,7 +43,7 @@ Handler = Callable[[Args, Actor], Awaitable[Any]]
 # the arguments that name what a command acts on, as the audit row shows them
 TARGETS = {"agent": "agent", "ticket": "ticket", "earlier": "earlier ticket",
            "callback": "callback", "name": "user", "session": "monitor session",
-           "call": "call"}
+           "call": "call", "request": "user request"}
 DETAILS = ("reason", "destination", "mode", "role", "config", "device",
            "article", "queue", "position", "to_queue")  # shown in the audit row
 
@@ -233,6 +233,13 @@ def store_handlers(tickets_of: Callable[[], Tickets | None],
         permissions.check_ticket(actor, ticket)
         return ticket
 
+    async def ticket_watch(args: Args, actor: Actor) -> Any:
+        """Whether ``actor`` may follow the ticket live (its stream is opened only then; the
+        ticket itself is read, and audited, by ``ticket.get``)."""
+        ticket = await tickets().get(row_id(text(args, "ticket")))
+        permissions.check_ticket(actor, ticket)
+        return {"ticket": ticket["id"]}
+
     async def ticket_confirm(args: Args, actor: Actor) -> Any:
         store = tickets()
         ticket_id = row_id(text(args, "ticket"))
@@ -258,5 +265,6 @@ def store_handlers(tickets_of: Callable[[], Tickets | None],
             ticket_id=row_id(ticket) if ticket else None,
             limit=number(args, "limit", 50, 1000))
 
-    return {"ticket.get": ticket_get, "ticket.confirm": ticket_confirm,
+    return {"ticket.get": ticket_get, "ticket.watch": ticket_watch,
+            "ticket.confirm": ticket_confirm,
             "ticket.list": ticket_list, "handoff.list": handoff_list}

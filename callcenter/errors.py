@@ -192,6 +192,13 @@ class UnknownCommand(CommandError):
     error_id = "CC1201"
 
 
+class BadRequestBody(CommandError):
+    """A request body that is not UTF-8 JSON of valid text (unreadable, of another charset,
+    nested past reading, holding a lone surrogate): refused before any command, audited."""
+
+    error_id = "CC1203"
+
+
 class ServiceUnavailable(CallCenterError):
     """A part the command needs is not there yet (the ticket store still opening, …)."""
 
@@ -245,3 +252,13 @@ class UnknownArticle(KnowledgeError):
     """No article with that id in the knowledge base (``config/knowledge/<id>.md``)."""
 
     error_id = "CC1401"
+
+
+# --- the browser softphone's SIP, relayed to Asterisk ----------------------------------------
+
+
+class SipRefused(CallCenterError):
+    """A SIP message from a browser softphone that is not relayed to Asterisk: it does not
+    read one way only, or it is not the browser's own to send (the socket is closed)."""
+
+    error_id = "CC1600"

@@ -58,6 +58,7 @@ RULES: dict[str, Rule] = {
     "transfer.list": Rule(DESK, Own.ROWS),
     "transfer.destinations": Rule(DESK),
     "ticket.get": Rule(DESK, Own.TICKET, shows_number=True),
+    "ticket.watch": Rule(DESK, Own.TICKET),  # may the live stream be opened (shows nothing)
     "ticket.confirm": Rule(DESK, Own.TICKET, changes=True),
     "ticket.list": Rule(SUPERVISOR),
     "handoff.list": Rule(SUPERVISOR, shows_number=True),
@@ -70,6 +71,11 @@ RULES: dict[str, Rule] = {
     "user.list": Rule(ADMIN),
     "user.revoke": Rule(ADMIN, changes=True),
     "user.reset": Rule(ADMIN, changes=True),
+    # over the web an admin only asks to add or reset a user; another admin approves (and
+    # sees the new credentials) or refuses (callcenter/users/requests.py)
+    "user.requests": Rule(ADMIN),
+    "user.approve": Rule(ADMIN, changes=True, shows_secret=True),
+    "user.refuse": Rule(ADMIN, changes=True),
     "audit.list": Rule(ADMIN),
     # the knowledge base: an agent records only what they answered their own call from
     "knowledge.search": Rule(DESK),

@@ -31,17 +31,28 @@ def web_endpoint(actor: Actor) -> str:
         return agent_web_endpoint(actor.agent)
     if actor.role is Role.SUPERVISOR:
         return supervisor_web_endpoint(actor.name)
-    raise Forbidden("only an agent's or a supervisor's browser softphone connects here")
+    raise Forbidden("只有话务员和班长的浏览器软电话可以连接")
 
 
 def _configured(actor: Actor, config: Config) -> None:
     """The person has an endpoint in the configuration Asterisk runs."""
     if actor.role is Role.SUPERVISOR:
         if actor.name not in config.agents.supervisors:
-            raise CommandError(f"{actor.name} has no softphone: add them to agents.yaml "
-                               "supervisors:, then reload")
+            raise CommandError(f"班长 {actor.name} 没有浏览器软电话：请管理员在 agents.yaml 的 "
+                               "supervisors: 中加上此人并重新加载配置")
     elif actor.agent not in config.agents.agents:
-        raise UnknownAgent(f"agent {actor.agent!r} is not in agents.yaml")
+        raise UnknownAgent(f"座席 {actor.agent} 不在 agents.yaml 中：请管理员添加并重新加载配置")
+
+
+def configured_endpoint(actor: Actor, config: Config) -> str:
+    """``actor``'s browser endpoint, once it exists in the configuration Asterisk runs
+    (:class:`Forbidden` for anyone without one)."""
+    endpoint = web_endpoint(actor)
+    try:
+        _configured(actor, config)
+    except (CommandError, UnknownAgent) as exc:
+        raise Forbidden(exc.message) from None
+    return endpoint
 
 
 def phone_handlers(config: Callable[[], Config],

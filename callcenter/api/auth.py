@@ -20,8 +20,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor
+from callcenter.api.body import json_body
 from callcenter.calllog.privacy import mask_number
-from callcenter.errors import CallCenterError, CommandError, Forbidden, NotSignedIn
+from callcenter.errors import BadRequestBody, CallCenterError, Forbidden, NotSignedIn
 from callcenter.users.signin import SignIn
 from callcenter.users.store import WebSession
 
@@ -38,6 +39,10 @@ SESSION = web.RequestKey("session", WebSession)
 # asks again whether the request's token or session still holds (a long-lived stream's)
 StillSignedIn = Callable[[], Awaitable[bool]]
 STILL_SIGNED_IN: web.RequestKey[StillSignedIn] = web.RequestKey("still_signed_in")
+# tells a long-lived stream at once when its person signs out or is revoked or reset:
+# ``request[WATCH_ENDING](callback)`` → a function that stops watching
+WatchEnding = Callable[[Callable[[], None]], Callable[[], None]]
+WATCH_ENDING: web.RequestKey[WatchEnding] = web.RequestKey("watch_ending")
 
 
 def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[bool]]:
@@ -82,24 +87,25 @@ def auth_middleware(signin: SignIn) -> Middleware:
         if given:
             scheme, _, token = given.partition(" ")
             if scheme != "Bearer" or not token:
-                raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
+                raise NotSignedIn("Authorization 请求头必须是 'Bearer <令牌>'")
             token = token.strip()
             request[ACTOR] = await signin.with_token(token, address(request))
             request[STILL_SIGNED_IN] = _still(
                 lambda: signin.token_holds(token, address(request)))
+            request[WATCH_ENDING] = lambda ended: signin.watch_ending(
+                request[ACTOR].name, None, ended)
             return await handler(request)
         session_id = request.cookies.get(COOKIE, "")
         if not session_id:
-            raise NotSignedIn("sign in first (POST /api/login), or send an API token "
-                              "(Authorization: Bearer …)")
+            raise NotSignedIn("请先登录（或在 Authorization 请求头中提供 API 令牌）")
         who, session = await signin.with_session(session_id, address(request))
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
             why = ""
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-                why = f"a change from a web page needs the {CSRF_HEADER} header of its session"
+                why = f"页面的修改请求缺少本次登录的 {CSRF_HEADER} 请求头，请刷新页面后重试"
             elif not same_origin(request):
-                why = "a change from another site's page is refused"
+                why = "拒绝来自其他网站页面的修改请求"
             if why:
                 asked = mask_number(f"{request.method} {request.path}")[:120]
                 await signin.audited(who, "web.refused", asked, Forbidden.error_id, why)
@@ -108,6 +114,7 @@ def auth_middleware(signin: SignIn) -> Middleware:
         request[SESSION] = session
         request[STILL_SIGNED_IN] = _still(
             lambda: signin.with_session(session_id, address(request)))
+        request[WATCH_ENDING] = lambda ended: signin.watch_ending(who.name, session_id, ended)
         return await handler(request)
 
     return auth
@@ -115,13 +122,17 @@ def auth_middleware(signin: SignIn) -> Middleware:
 
 def add_routes(app: web.Application, signin: SignIn, json: Json) -> None:
     async def login(request: web.Request) -> web.Response:
-        try:
-            given = await request.json()
-        except ValueError:
-            given = None
+        # a sign-in only from this site's own page (or a program that names no Origin): a
+        # page elsewhere cannot sign a browser in as someone else (login CSRF); a JSON body
+        # cannot come from a plain cross-site form either
+        if not same_origin(request) or request.headers.get("Sec-Fetch-Site", "same-origin") \
+                not in ("same-origin", "none"):
+            raise Forbidden("只能在本系统的登录页登录")
+        example = '{"user": "…", "password": "…"}'
+        given = await json_body(request, example)
         if not isinstance(given, dict) or not all(
                 isinstance(given.get(k), str) for k in ("user", "password")):
-            raise CommandError('the body must be {"user": "…", "password": "…"}')
+            raise BadRequestBody(f"请求正文必须是 {example}")
         session = await signin.with_password(given["user"], given["password"],
                                              address(request))
         response = json({"user": session.user.name, "role": str(session.user.role),

@@ -1,6 +1,12 @@
-"""What every module of HTTP routes shares: the JSON object a request carries (one reading
-for every route that takes a body), the fields a command takes from it, and the way a route
-runs a command (:class:`Command`)."""
+"""What every module of HTTP routes shares: the JSON a request carries (one reading for every
+route that takes a body, the sign-in's included), the fields a command takes from it, and
+the way a route runs a command (:class:`Command`).
+
+A body is taken only as UTF-8 JSON (``Content-Type: application/json``, no other charset)
+with text that is valid Unicode: a body nested too deeply to read, of an unknown charset, or
+holding a lone surrogate (``"\\ud800"``, which no store can keep) is a clear 400, never a
+500 — and never reaches a command, whose audit row could not be written either.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,18 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from callcenter.errors import CommandError
+from callcenter.errors import BadRequestBody
+from callcenter.json_input import loads
+
+JSON = "application/json"
+async def json_body(request: web.Request, example: str) -> Any:
+    """The JSON value a request carries; :class:`BadRequestBody` (400) naming ``example`` for
+    anything that is not UTF-8 JSON of valid text."""
+    wrong = f"请求正文必须是 UTF-8 编码的 JSON，例如 {example}"
+    if request.content_type != JSON or (request.charset or "utf-8").lower() not in (
+            "utf-8", "utf8"):
+        raise BadRequestBody(f"{wrong}（Content-Type: {JSON}）")
+    return loads(await request.read(), wrong)
 
 
 async def json_object(request: web.Request, example: str) -> dict[str, Any]:
@@ -17,12 +34,9 @@ async def json_object(request: web.Request, example: str) -> dict[str, Any]:
     error naming ``example``."""
     if not request.can_read_body:
         return {}
-    try:
-        data = await request.json()
-    except ValueError:
-        data = None
+    data = await json_body(request, example)
     if not isinstance(data, dict):
-        raise CommandError(f"the body must be a JSON object like {example}")
+        raise BadRequestBody(f"请求正文必须是 JSON 对象，例如 {example}")
     return data
 
 

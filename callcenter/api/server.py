@@ -18,9 +18,14 @@ signed in: :mod:`callcenter.api.auth`).
     GET  /api/transfers
     POST /api/reload                      admin: read config/ again
     GET  /api/users                       admin: the users; POST {"name", "role", "agent"}
-                                          adds one (its password and token shown once)
-    POST /api/users/{name}/revoke         admin (or /reset: new password and token)
-    GET  /api/audit?since=…&user=…        admin: the audit trail
+                                          asks to add one: 202 {"pending": request}
+    POST /api/users/{name}/reset          admin: asks for new credentials (202, pending)
+    POST /api/users/{name}/revoke         admin: at once
+    GET  /api/users/requests              admin: the requests waiting for a second admin
+    POST /api/users/requests/{id}/approve another admin: done, the password and token shown
+                                          once to them (or /refuse)
+    GET  /api/audit?since=…&user=…&action=…&result=…&limit=…
+                                          admin: the audit trail
 
 Every route runs a command of the one command layer (:mod:`callcenter.commands`), as the
 control socket does: the command layer checks the user's role (403 otherwise) and writes the
@@ -43,29 +48,34 @@ from typing import Any, Protocol
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from callcenter.actors import Actor
+from callcenter.actors import Actor, Role
 from callcenter.admin.http import add_routes as add_admin_routes
 from callcenter.api import sse
-from callcenter.api.auth import actor, add_routes, auth_middleware
+from callcenter.api.auth import ACTOR, PUBLIC, actor, add_routes, auth_middleware
 from callcenter.api.body import json_object, picked
 from callcenter.api.errors import http_status
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
+from callcenter.calllog.privacy import mask_number
 from callcenter.desktop.http import add_routes as add_desktop_routes
 from callcenter.errors import (
     ApiRequestError,
+    BadRequestBody,
     CallCenterError,
     EngineControlError,
     Forbidden,
     NotSignedIn,
+    ServiceUnavailable,
     UnknownCommand,
 )
 from callcenter.knowledge.http import add_routes as add_knowledge_routes
 from callcenter.store.db import row_id
 from callcenter.supervision.http import add_routes as add_supervision_routes
 from callcenter.tickets.live import AgentBus
-from callcenter.users.signin import SignIn
+from callcenter.users.commands import PENDING
+from callcenter.users.signin import SIGN_IN, SignIn
 from callcenter.wallboard.http import add_routes as add_wallboard_routes
 from callcenter.wallboard.notifier import WallboardBus
 
@@ -110,23 +120,47 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error(message, exc.status, ApiRequestError.error_id)
 
 
-@web.middleware
-async def command_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+def command_errors(signin: SignIn) -> Middleware:
+    """Refusals as JSON with the status of their class. One refused before any command —
+    a body that cannot be read, a sign-in from another site's page — gets its audit row
+    here (a command's own refusals are recorded by the command layer)."""
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except CallCenterError as exc:
+            if isinstance(exc, NotSignedIn | Forbidden):
+                log.warning("api.refused", path=request.path, peer=request.remote,
+                            error_id=exc.error_id)
+            signing_in = (request.method, request.path) in PUBLIC
+            if isinstance(exc, BadRequestBody) or (signing_in and isinstance(exc, Forbidden)):
+                await _audit_refusal(signin, request, SIGN_IN if signing_in else "web.refused",
+                                     exc)
+            return _error(exc.message, http_status(exc), exc.error_id)
+
+    return errors
+
+
+async def _audit_refusal(signin: SignIn, request: web.Request, action: str,
+                         exc: CallCenterError) -> None:
+    who = request.get(ACTOR) or Actor("(unknown)", "http", request.remote or "", Role.NONE)
+    asked = mask_number(f"{request.method} {request.path}")[:120]
     try:
-        return await handler(request)
-    except CallCenterError as exc:
-        if isinstance(exc, NotSignedIn | Forbidden):
-            log.warning("api.refused", path=request.path, peer=request.remote,
-                        error_id=exc.error_id)
-        return _error(exc.message, http_status(exc), exc.error_id)
+        await signin.audited(who, action, asked, exc.error_id, exc.message[:200])
+    except ServiceUnavailable:
+        log.warning("audit.unavailable", action=action, error_id=exc.error_id)
 
 
 @web.middleware
 async def private_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answers carry citizens' data: never cached, never sniffed into another type."""
+    """Answers carry citizens' data: never cached, never sniffed into another type; over
+    HTTPS, browsers are told to come back only over HTTPS (a year)."""
     response = await handler(request)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response
 
 
@@ -164,6 +198,8 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
 
     async def ticket_stream(request: web.Request) -> web.StreamResponse:
         ticket_id = row_id(request.match_info["ticket"])
+        # the role first: nobody else's requests take the owner's slots on the bus
+        await run("ticket.watch", {"ticket": str(ticket_id)}, actor(request))
         # subscribed before the ticket is read: no event between the two can be lost
         queue = ticket_events.subscribe(ticket_id) if ticket_events is not None else None
         try:
@@ -200,23 +236,38 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     async def reload(request: web.Request) -> web.Response:
         return await command(request, "reload")  # the engine's own directory, nothing else
 
+    async def asked(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
+        """A user command that an admin's request may leave waiting for a second admin:
+        202 with the request, else 200 with the result."""
+        result = await run(command_name, args, actor(request))
+        return _json(result, 202 if isinstance(result, dict) and PENDING in result else 200)
+
     async def users(request: web.Request) -> web.Response:
         if request.method == "GET":
             return await command(request, "user.list")
         given = await json_object(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
-        return await command(request, "user.add", **picked(given, "name", "role", "agent"))
+        return await asked(request, "user.add", **picked(given, "name", "role", "agent"))
 
     async def user_action(request: web.Request) -> web.Response:
         action = request.match_info["action"]
         if action not in ("revoke", "reset"):
-            raise UnknownCommand(f"unknown user action {action!r} (revoke, reset)")
-        return await command(request, f"user.{action}", name=request.match_info["name"])
+            raise UnknownCommand(f"未知的用户操作 {action!r}（revoke、reset）")
+        return await asked(request, f"user.{action}", name=request.match_info["name"])
+
+    async def user_requests(request: web.Request) -> web.Response:
+        return await command(request, "user.requests")
+
+    async def user_request_action(request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in ("approve", "refuse"):
+            raise UnknownCommand(f"未知的请求操作 {action!r}（approve、refuse）")
+        return await command(request, f"user.{action}", request=request.match_info["request"])
 
     async def audit(request: web.Request) -> web.Response:
-        wanted = picked(request.query, "since", "user", "limit")
+        wanted = picked(request.query, "since", "user", "action", "result", "limit")
         return await command(request, "audit.list", **wanted)
 
-    app = web.Application(middlewares=[json_errors, command_errors, private_responses,
+    app = web.Application(middlewares=[json_errors, command_errors(signin), private_responses,
                                        auth_middleware(signin)],
                           client_max_size=MAX_BODY_BYTES)
     add_routes(app, signin, _json)
@@ -226,6 +277,8 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     app.router.add_post("/api/reload", reload)
     app.router.add_get("/api/users", users)
     app.router.add_post("/api/users", users)
+    app.router.add_get("/api/users/requests", user_requests)
+    app.router.add_post("/api/users/requests/{request}/{action}", user_request_action)
     app.router.add_post("/api/users/{name}/{action}", user_action)
     app.router.add_get("/api/audit", audit)
     app.router.add_post("/api/agents/{agent}/transfer", transfer_start)

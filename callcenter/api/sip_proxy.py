@@ -9,19 +9,26 @@
 
 Why a proxy, rather than the browser talking to Asterisk's HTTP server:
 - one origin: the page, its API and its softphone come from the engine, so the session
-  cookie (HttpOnly, SameSite=Strict) and one TLS certificate, added later in one place,
-  cover all of it;
+  cookie (HttpOnly, SameSite=Strict) and one TLS certificate cover all of it;
 - the session decides who reaches Asterisk: only a signed-in agent's or supervisor's web
-  page opens the socket, and what it sends must be from their own browser endpoint
-  (``agent-<ID>-web``, ``supervisor-<name>-web``: nobody can register or call as another
-  one, and nobody can send unauthenticated requests
-  that Asterisk would take for the carrier's, which it recognises by the address
-  127.0.0.1 the proxy connects from);
+  page whose endpoint exists in the configuration opens the socket;
 - Asterisk's HTTP server stays on loopback, unreachable from the agents' network;
-- a session that ends (signed out, expired, the user revoked) ends its softphone too.
+- a session that ends (signed out, revoked, reset: at once; expired: within
+  ``SESSION_CHECK_S``) ends its softphone too.
 
-Messages are relayed as they are, never logged (they carry callers' numbers); a frame over
-``MAX_MESSAGE_BYTES``, a binary frame or a refused request closes both sides.
+Two walls keep a page from speaking to Asterisk as anyone but its own endpoint:
+1. **Asterisk's own checks.** The proxy connects from ``asterisk.web_sip_source``, an
+   address no ``identify`` matches (the carrier is matched on ``carrier_address`` only, and
+   its endpoint only by address): a request from an unknown or forged user meets Asterisk's
+   401/403, never the carrier's context; every browser endpoint authenticates.
+2. **This filter** (:class:`callcenter.sip.guard.BrowserGuard`): one strictly read message
+   per frame, REGISTER only as the page's own endpoint, requests within a call only in
+   calls Asterisk started on this socket. A refused frame closes both sides.
+
+At most ``SOCKETS_PER_SESSION`` sockets per web session and ``SOCKETS_PER_ENDPOINT`` per
+endpoint (a new one closes the oldest): Asterisk's HTTP ``sessionlimit`` is generated with
+room for every configured agent and supervisor. Messages are relayed as they are, never
+logged (they carry callers' numbers).
 """
 
 from __future__ import annotations
@@ -29,9 +36,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import weakref
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +45,18 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from callcenter.agents.phone import SIP_PATH, sip_host, web_endpoint
+from callcenter.agents.phone import SIP_PATH, configured_endpoint, sip_host
 from callcenter.api.auth import (
     SESSION,
     STILL_SIGNED_IN,
+    WATCH_ENDING,
     StillSignedIn,
     actor,
     same_origin,
 )
 from callcenter.api.body import Command
 from callcenter.audit import OK
-from callcenter.config.loader import Config
+from callcenter.config.loader import SOCKETS_PER_ENDPOINT, Config
 from callcenter.desktop.http import PAGE_HEADERS, STATIC
 from callcenter.errors import (
     ApiRequestError,
@@ -57,6 +64,7 @@ from callcenter.errors import (
     ServiceUnavailable,
 )
 from callcenter.paths import Paths
+from callcenter.sip.guard import BrowserGuard
 from callcenter.users.signin import SignIn
 
 log = structlog.get_logger("sip_proxy")
@@ -65,86 +73,60 @@ MAX_MESSAGE_BYTES = 64 * 1024  # a SIP message with SDP is a few kB
 CONNECT_TIMEOUT_S = 5.0
 PHONE_CONNECT = "phone.connect"  # the audit's action for a softphone's socket
 HEARTBEAT_S = 30.0  # a browser gone without closing is noticed
-SESSION_CHECK_S = 30.0  # a session signed out, expired or revoked ends its softphone's socket
+SESSION_CHECK_S = 30.0  # a session that expires ends its softphone's socket
+SOCKETS_PER_SESSION = 2  # per endpoint: config.loader.SOCKETS_PER_ENDPOINT
 PAGE = STATIC / "phone-check.html"  # with phone-check.js and .css, served under /assets/
 JSSIP = "jssip.min.js"
-SOCKETS = web.AppKey("sip_sockets", weakref.WeakSet[web.WebSocketResponse])
 
 
 @dataclass(frozen=True, slots=True)
 class PhoneSite:
-    asterisk_ws: str  # Asterisk's SIP WebSocket
+    config: Callable[[], Config]  # the configuration Asterisk runs (a reload changes it)
     www: Path  # what setup builds for browsers (jssip.min.js)
+    # Asterisk's SIP WebSocket, and the address to reach it from
+    upstream: Callable[[], tuple[str, str]]
 
     @classmethod
-    def of(cls, config: Config, paths: Paths) -> PhoneSite:
-        a = config.engine.asterisk
-        return cls(f"ws://{sip_host(a.bind_address)}:{a.http_port}/ws", paths.www)
+    def of(cls, config: Callable[[], Config], paths: Paths) -> PhoneSite:
+        def upstream() -> tuple[str, str]:
+            a = config().engine.asterisk
+            return f"ws://{sip_host(a.bind_address)}:{a.http_port}/ws", a.web_sip_source
+
+        return cls(config, paths.www, upstream)
 
 
-# -- what the browser may send ------------------------------------------------------------
+@dataclass
+class Sockets:
+    """The open softphone sockets, oldest first, by web session and by endpoint."""
 
-COMPACT = {"f": "from", "t": "to"}
-# RFC 5626 keep-alives: Asterisk pings with a double CRLF, JsSIP answers with one (refused,
-# the softphone's socket closed in the middle of a call and its hang-up never arrived)
-KEEPALIVES = ("\r\n", "\r\n\r\n")
+    by_session: dict[str, list[web.WebSocketResponse]] = field(default_factory=dict)
+    by_endpoint: dict[str, list[web.WebSocketResponse]] = field(default_factory=dict)
 
+    def add(self, session: str, endpoint: str,
+            socket: web.WebSocketResponse) -> list[web.WebSocketResponse]:
+        """Keep ``socket``; the ones it pushes over a limit (to be closed)."""
+        over: list[web.WebSocketResponse] = []
+        for table, key, limit in ((self.by_session, session, SOCKETS_PER_SESSION),
+                                  (self.by_endpoint, endpoint, SOCKETS_PER_ENDPOINT)):
+            kept = table.setdefault(key, [])
+            kept.append(socket)
+            while len(kept) > limit:
+                over.append(kept.pop(0))
+        return over
 
-def _headers(lines: list[str]) -> dict[str, str]:
-    """The first value of each header (names lower-case, compact forms expanded)."""
-    found: dict[str, str] = {}
-    for line in lines:
-        name, colon, value = line.partition(":")
-        if colon:
-            key = name.strip().lower()
-            found.setdefault(COMPACT.get(key, key), value.strip())
-    return found
+    def remove(self, session: str, endpoint: str, socket: web.WebSocketResponse) -> None:
+        for table, key in ((self.by_session, session), (self.by_endpoint, endpoint)):
+            kept = table.get(key, [])
+            if socket in kept:
+                kept.remove(socket)
+            if not kept:
+                table.pop(key, None)
 
-
-def _user(value: str) -> str:
-    """The user part of a From/To header's URI ("" when there is none)."""
-    address = value[value.find("<") + 1:value.find(">")] if "<" in value else value
-    scheme, colon, rest = address.partition(":")
-    if not colon or scheme.strip().lower() not in ("sip", "sips"):
-        return ""
-    user, at, _host = rest.partition("@")
-    return user.split(";")[0] if at else ""
-
-
-def _has_tag(value: str) -> bool:
-    params = value.split(">", 1)[1] if ">" in value else value.partition(";")[2]
-    return any(p.strip().lower().startswith("tag=") for p in params.split(";"))
+    def all(self) -> list[web.WebSocketResponse]:
+        return [s for kept in self.by_endpoint.values() for s in kept]
 
 
-def refusal(message: str, endpoint: str) -> str | None:
-    """Why a SIP message from the browser must not reach Asterisk (None: it may go).
-
-    Responses pass; so do requests within a dialog (a To tag: Asterisk answers 481 to one
-    whose dialog does not exist, whatever the method). A request that starts something —
-    REGISTER, INVITE, OPTIONS, MESSAGE … — must be from ``endpoint`` (and a REGISTER for it):
-    Asterisk then asks for that endpoint's password."""
-    if message in KEEPALIVES:
-        return None
-    head = message.split("\r\n\r\n", 1)[0].replace("\r\n", "\n").split("\n")
-    first = head[0].split(" ")
-    if first[0] == "SIP/2.0":
-        return None
-    if len(first) != 3 or first[2] != "SIP/2.0" or not first[0].isalpha():
-        return "not a SIP message"
-    method, headers = first[0].upper(), _headers(head[1:])
-    sender, to = headers.get("from", ""), headers.get("to", "")
-    if not sender or not to:
-        return f"a {method} without From or To"
-    if _has_tag(to):
-        return None
-    if _user(sender) != endpoint:
-        return f"a {method} from another SIP user than {endpoint}"
-    if method == "REGISTER" and _user(to) != endpoint:
-        return f"a REGISTER for another SIP user than {endpoint}"
-    return None
-
-
-# -- the routes ---------------------------------------------------------------------------
+SOCKETS = web.AppKey("sip_sockets", Sockets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,16 +139,16 @@ class Ending:
 
 
 async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse,
-                 endpoint: str, session_ends: Coroutine[Any, Any, Ending]) -> Ending:
+                 guard: BrowserGuard, session_ends: Coroutine[Any, Any, Ending]) -> Ending:
     """Frames both ways until one side closes, breaks a rule or the session ends."""
 
     async def from_browser() -> Ending:
         async for msg in browser:
             if msg.type is not aiohttp.WSMsgType.TEXT:
-                return Ending("a binary frame from the browser")
-            why = refusal(msg.data, endpoint)
+                return Ending("a binary frame from the browser", refused=True)
+            why = guard.refusal(msg.data)
             if why is not None:
-                log.warning("sip_proxy.refused", endpoint=endpoint, reason=why)
+                log.warning("sip_proxy.refused", endpoint=guard.endpoint, reason=why)
                 return Ending(f"refused: {why}", refused=True)
             await upstream.send_str(msg.data)
         return Ending("the browser closed")
@@ -175,6 +157,7 @@ async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSock
         async for msg in upstream:
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 return Ending("a binary frame from Asterisk")
+            guard.from_asterisk(msg.data)
             await browser.send_str(msg.data)
         return Ending("Asterisk closed")
 
@@ -191,48 +174,62 @@ async def _relay(browser: web.WebSocketResponse, upstream: aiohttp.ClientWebSock
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def _connect(client: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    async with asyncio.timeout(CONNECT_TIMEOUT_S):
+        return await client.ws_connect(url, protocols=("sip",), max_msg_size=MAX_MESSAGE_BYTES)
+
+
 def add_routes(app: web.Application, command: Command, site: PhoneSite,
                signin: SignIn) -> None:
-    app[SOCKETS] = weakref.WeakSet()
+    app[SOCKETS] = Sockets()
 
-    async def session_ends(still_signed_in: StillSignedIn) -> Ending:
+    async def session_ends(still_signed_in: StillSignedIn, ended: asyncio.Event) -> Ending:
         while True:
-            await asyncio.sleep(SESSION_CHECK_S)
-            if not await still_signed_in():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), SESSION_CHECK_S)
+            if ended.is_set() or not await still_signed_in():
                 return Ending("refused: the session has ended", refused=True)
 
     async def sip_socket(request: web.Request) -> web.StreamResponse:
         who, session = actor(request), request.get(SESSION)
         try:
             if session is None:
-                raise Forbidden("the softphone connects from a signed-in web page (its "
-                                "session cookie), not with an API token")
-            endpoint = web_endpoint(who)  # Forbidden for anyone without one
+                raise Forbidden("软电话只能从已登录的网页连接（不接受 API 令牌）")
+            endpoint = configured_endpoint(who, site.config())  # Forbidden without one
             if not same_origin(request):
-                raise Forbidden("a softphone on another site's page is refused")
+                raise Forbidden("拒绝来自其他网站页面的软电话连接")
         except Forbidden as exc:
             await signin.audited(who, PHONE_CONNECT, SIP_PATH, exc.error_id, exc.message)
             raise
-        async with aiohttp.ClientSession() as client:
+        url, source = site.upstream()
+        connector = aiohttp.TCPConnector(local_addr=(source, 0))
+        async with aiohttp.ClientSession(connector=connector) as client:
             try:
-                async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                    upstream = await client.ws_connect(site.asterisk_ws, protocols=("sip",),
-                                                       max_msg_size=MAX_MESSAGE_BYTES)
-            except (aiohttp.ClientError, TimeoutError) as exc:
+                upstream = await _connect(client, url)
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 log.warning("sip_proxy.asterisk_unreachable", error=type(exc).__name__)
                 await signin.audited(who, PHONE_CONNECT, endpoint,
                                      ServiceUnavailable.error_id, type(exc).__name__)
-                raise ServiceUnavailable("Asterisk's SIP WebSocket does not answer (is its "
-                                         "HTTP server enabled?)") from None
+                raise ServiceUnavailable("电话系统的软电话接口没有应答，请稍后重试或联系管理员"
+                                         f"（{url}，自 {source} 连接）") from None
             await signin.audited(who, PHONE_CONNECT, endpoint, OK)
             browser = web.WebSocketResponse(protocols=("sip",), heartbeat=HEARTBEAT_S,
                                             max_msg_size=MAX_MESSAGE_BYTES)
+            sockets = request.app[SOCKETS]
+            ended = asyncio.Event()
+            unwatch = request[WATCH_ENDING](ended.set)
             async with upstream:
                 await browser.prepare(request)
-                request.app[SOCKETS].add(browser)
+                for old in sockets.add(session.session_id, endpoint, browser):
+                    await old.close(code=aiohttp.WSCloseCode.POLICY_VIOLATION,
+                                    message=b"another softphone of yours opened")
                 log.info("sip_proxy.opened", endpoint=endpoint, user=who.name)
-                ending = await _relay(browser, upstream, endpoint,
-                                      session_ends(request[STILL_SIGNED_IN]))
+                try:
+                    ending = await _relay(browser, upstream, BrowserGuard(endpoint),
+                                          session_ends(request[STILL_SIGNED_IN], ended))
+                finally:
+                    unwatch()
+                    sockets.remove(session.session_id, endpoint, browser)
                 code = (aiohttp.WSCloseCode.POLICY_VIOLATION if ending.refused
                         else aiohttp.WSCloseCode.OK)
                 await browser.close(code=code, message=ending.why[:120].encode())
@@ -240,8 +237,7 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
         return browser
 
     async def close_sockets(app: web.Application) -> None:
-        sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
-        for socket in list(sockets):
+        for socket in app[SOCKETS].all():
             with contextlib.suppress(Exception):
                 await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY,
                                    message=b"the engine stops")
@@ -256,8 +252,8 @@ def add_routes(app: web.Application, command: Command, site: PhoneSite,
     async def jssip(request: web.Request) -> web.StreamResponse:
         built = site.www / JSSIP
         if not built.is_file():
-            body = {"error": f"{JSSIP} is not built: `./dev setup` builds it into {site.www}",
-                    "error_id": ApiRequestError.error_id}
+            body = {"error": f"{JSSIP} 尚未生成：请在服务器上运行 ./dev setup（生成到 "
+                             f"{site.www}）", "error_id": ApiRequestError.error_id}
             return web.json_response(body, status=404,
                                      dumps=lambda d: json.dumps(d, ensure_ascii=False))
         return web.FileResponse(built, headers={

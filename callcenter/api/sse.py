@@ -1,11 +1,13 @@
 """Server-sent events: a first event (the whole picture), then what a live bus publishes,
 with keep-alive comments, until an event ends the stream, the client goes, or the person
-behind it is no longer signed in (asked again every ``SIGNED_IN_CHECK_S``: a page left open
-after signing out, or a revoked user's, stops receiving callers' data)."""
+behind it is no longer signed in: at once when they sign out or are revoked or reset
+(:mod:`callcenter.users.endings`), and asked again every ``SIGNED_IN_CHECK_S`` for a session
+that expires — a page left open stops receiving callers' data."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import Callable
@@ -13,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.api.auth import STILL_SIGNED_IN
+from callcenter.api.auth import STILL_SIGNED_IN, WATCH_ENDING
 
 KEEPALIVE_S = 15.0
 SIGNED_IN_CHECK_S = 30.0
@@ -53,6 +55,17 @@ async def stream(request: web.Request, first: tuple[str, Any],
     # streams opened together (a shift starting, an engine restart) would keep their
     # keep-alives in step for good: each stream gets its own period
     keepalive_s *= random.uniform(0.75, 1.25)
+    signed_out = False
+
+    def sign_out() -> None:  # the person's sign-in ended: the loop wakes up and ends
+        nonlocal signed_out
+        signed_out = True
+        if queue is not None:
+            with contextlib.suppress(asyncio.QueueFull):  # full: it wakes up anyway
+                queue.put_nowait({"type": "signed_out"})
+
+    watch = request.get(WATCH_ENDING)
+    unwatch = watch(sign_out) if watch is not None and queue is not None else None
     try:
         await emit(*first)
         if queue is None:
@@ -65,6 +78,9 @@ async def stream(request: web.Request, first: tuple[str, Any],
                 event = await asyncio.wait_for(queue.get(), keepalive_s)
             except TimeoutError:
                 event = None
+            if signed_out:
+                await emit("signed_out", {"reason": "not signed in any more"})
+                break
             if still_signed_in is not None and loop.time() >= check_at:
                 check_at = loop.time() + SIGNED_IN_CHECK_S
                 if not await still_signed_in():
@@ -78,4 +94,7 @@ async def stream(request: web.Request, first: tuple[str, Any],
                 break
     except ConnectionResetError:
         pass
+    finally:
+        if unwatch is not None:
+            unwatch()
     return response

@@ -91,6 +91,63 @@ def is_number_header(name: str) -> bool:
     return name.endswith(FRAME_NUMBER_SUFFIXES)
 
 
+# Headers whose values Asterisk makes itself — ids, counters, enums — and that never hold
+# what a caller sent: the masker does not search them (most of a frame's headers).
+ASTERISK_OWN = frozenset({
+    "Event", "Privilege", "Response", "ActionID", "SystemName", "Timestamp", "SequenceNumber",
+    "File", "Line", "Func", "Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid",
+    "BridgeUniqueid", "BridgeType", "BridgeTechnology", "BridgeCreator", "BridgeNumChannels",
+    "BridgeVideoSourceMode", "ChannelState", "ChannelStateDesc", "DestChannelState",
+    "DestChannelStateDesc", "Priority", "DestPriority", "Language", "DestLanguage",
+    "Cause", "Status", "Paused", "InCall", "Penalty", "CallsTaken", "LastCall", "LastPause",
+    "LoginTime", "Ringinuse", "StateInterface", "HoldTime", "TalkTime", "RingTime",
+    "Position", "OriginalPosition", "Count", "Wrapuptime", "Weight", "Strategy", "Max",
+    "Calls", "Holdtime", "Completed", "Abandoned", "ServiceLevel", "ServicelevelPerf",
+    "ServicelevelPerf2", "Direction", "Level", "Duration", "DigitDuration", "Begin", "End",
+})
+_SAFE, _NUMBER, _NAME, _OTHER, _ANY = 0, 1, 2, 3, 4  # what a header name may hold
+
+
+_KINDS: dict[str, int] = {}  # header name → kind (names are few; bounded all the same)
+Shape = tuple[tuple[tuple[str, bool], ...], tuple[str, ...], tuple[str, ...]]
+_SHAPES: dict[tuple[str, ...], Shape] = {}  # a frame's header names → what to look at
+
+
+def _shape(keys: tuple[str, ...]) -> Shape:
+    """Of a frame's headers: the caller-number family (and whether a name), those that may
+    carry a number seen before, those that are not headers at all."""
+    kinds = [(key, _kind(key)) for key in keys]
+    shape = (tuple((k, kind == _NAME) for k, kind in kinds if kind in (_NUMBER, _NAME)),
+             tuple(k for k, kind in kinds if kind == _OTHER),
+             tuple(k for k, kind in kinds if kind == _ANY))
+    if len(_SHAPES) < 4096:
+        _SHAPES[keys] = shape
+    return shape
+
+
+def _kind(name: str) -> int:
+    kind = _KINDS.get(name)
+    if kind is None:
+        if name == MALFORMED:
+            kind = _ANY
+        elif is_number_header(name):
+            kind = _NAME if name.endswith(NAME_SUFFIXES) else _NUMBER
+        else:
+            kind = _SAFE if name in ASTERISK_OWN else _OTHER
+        if len(_KINDS) < 4096:
+            _KINDS[name] = kind
+    return kind
+
+
+@lru_cache(maxsize=8192)
+def _caller_value(value: str, name: bool) -> tuple[str, tuple[str, ...]]:
+    """A caller-number header's value masked (a name: its first character only), and the
+    numbers it holds to be remembered (none when masking left it as it was)."""
+    masked = mask_number(value)
+    cores = _cores(value) if masked != value else ()
+    return (mask_name(value) if name else masked), cores
+
+
 _DIGIT_RUN = re.compile(r"\+?\d[\d -]{5,}\d")
 _PLAIN_RUN = re.compile(r"\d{7,}")
 
@@ -106,6 +163,9 @@ def number_core(number: str) -> str:
     if digits.startswith("01") and len(digits) == 12:
         digits = digits[1:]
     return digits
+
+
+_run_core = lru_cache(maxsize=8192)(number_core)  # a channel's name recurs in its frames
 
 
 @lru_cache(maxsize=8192)
@@ -124,29 +184,59 @@ class FrameMasker:
         self._remember = remember
 
     def mask(self, headers: MutableMapping[str, Any]) -> None:
-        seen = self._seen
-        for key, value in headers.items():
-            if isinstance(value, str):  # the common case first: most headers stay as they are
-                if not value:
-                    continue
-                if is_number_header(key):
-                    headers[key] = self._masked(key, value)
-                elif seen and _DIGIT_RUN.search(value):
-                    headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
-            elif isinstance(value, list):  # a repeated header; lines that were not headers
+        keys = tuple(headers)
+        shape = _SHAPES.get(keys)  # frames of one kind have the same headers: sorted once
+        if shape is None:
+            shape = _shape(keys)
+        callers, others, anything = shape
+        for key, name in callers:
+            value = headers[key]
+            if type(value) is str:
+                if value:
+                    masked, cores = _caller_value(value, name)
+                    if masked is not value:
+                        headers[key] = masked
+                    for core in cores:
+                        self._note(core)
+            elif isinstance(value, list):  # a repeated header
                 headers[key] = [self._masked(key, v) if isinstance(v, str) else v
                                 for v in value]
+        for key in anything:  # lines that were not headers
+            value = headers[key]
+            headers[key] = ([mask_number(v) if isinstance(v, str) else v for v in value]
+                            if isinstance(value, list) else mask_number(str(value)))
+        if not others or not self._seen:
+            return
+        values = [headers[key] for key in others]
+        if all(type(v) is str for v in values):
+            if self._holds_seen("\x00".join(values)):
+                for key, value in zip(others, values, strict=True):
+                    headers[key] = _DIGIT_RUN.sub(self._masked_if_seen, value)
+            return
+        for key, value in zip(others, values, strict=True):  # a repeated header among them
+            headers[key] = ([self._masked(key, v) if isinstance(v, str) else v for v in value]
+                            if isinstance(value, list) else self._masked(key, str(value)))
+
+    def _holds_seen(self, text: str) -> bool:
+        """Whether a number seen before is in ``text``: one search of all the headers that
+        could hold one (a run of digits, or a plain one inside it — side by side)."""
+        seen = self._seen
+        runs = _DIGIT_RUN.findall(text)
+        if not runs:
+            return False
+        return any(_run_core(run) in seen for run in runs) or any(
+            _run_core(plain) in seen for plain in _PLAIN_RUN.findall(text))
 
     def _masked(self, key: str, value: str) -> str:
         if key == MALFORMED:  # not a header: anything could be in it
             return mask_number(value)
-        if is_number_header(key):
-            masked = mask_number(value)
-            if masked != value:
-                for core in _cores(value):
-                    self._note(core)
+        kind = _kind(key)
+        if kind in (_NUMBER, _NAME):
             # a name keeps its first character only, whatever number it also holds
-            return mask_name(value) if key.endswith(NAME_SUFFIXES) else masked
+            masked, cores = _caller_value(value, kind == _NAME)
+            for core in cores:
+                self._note(core)
+            return masked
         if self._seen and _DIGIT_RUN.search(value):
             return _DIGIT_RUN.sub(self._masked_if_seen, value)
         return value

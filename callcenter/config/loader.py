@@ -155,6 +155,11 @@ def supervisor_endpoint(name: str) -> str:
     return f"supervisor-{name}"
 
 
+# a browser endpoint's open sockets through the engine's /sip (a new one closes the oldest):
+# Asterisk's HTTP server is generated with room for this many per endpoint
+SOCKETS_PER_ENDPOINT = 2
+
+
 def supervisor_web_endpoint(name: str) -> str:
     """The PJSIP endpoint of a supervisor's browser softphone (WebRTC)."""
     return f"{supervisor_endpoint(name)}{WEB_SUFFIX}"

@@ -69,6 +69,10 @@ class AsteriskSettings(Strict):
     carrier_address: IpAddress = Field(
         "127.0.0.1", description="source address whose unauthenticated INVITEs are public calls"
     )
+    web_sip_source: IpAddress = Field(
+        "127.0.0.2", description="the address the engine's /sip proxy connects to Asterisk's "
+        "WebSocket from: never the carrier's, so Asterisk asks every browser request for an "
+        "endpoint's password instead of taking it for a public call")
     boot_timeout_s: float = Field(30.0, gt=0)
     keep_alive_interval_s: int = Field(
         90, ge=0, le=3600, description="how often Asterisk pings TCP and WebSocket peers (the "
@@ -78,6 +82,17 @@ class AsteriskSettings(Strict):
     def _rtp_range(self) -> AsteriskSettings:
         if self.rtp_port_end <= self.rtp_port_start:
             raise ValueError("rtp_port_end must be above rtp_port_start")
+        return self
+
+    @model_validator(mode="after")
+    def _web_sip_source(self) -> AsteriskSettings:
+        source = ipaddress.ip_address(self.web_sip_source)
+        if source == ipaddress.ip_address(self.carrier_address):
+            raise ValueError("web_sip_source must not be the carrier_address: Asterisk would "
+                             "take the browsers' requests for public calls")
+        if source.version != ipaddress.ip_address(self.bind_address).version:
+            raise ValueError("web_sip_source must be an address of the same kind (IPv4 or "
+                             "IPv6) as bind_address")
         return self
 
 

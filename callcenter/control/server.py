@@ -18,7 +18,13 @@ from typing import Any, Protocol
 import structlog
 
 from callcenter.actors import LOCAL, Actor
-from callcenter.errors import CallCenterError, EngineControlError, UnknownCommand
+from callcenter.errors import (
+    BadRequestBody,
+    CallCenterError,
+    EngineControlError,
+    UnknownCommand,
+)
+from callcenter.json_input import loads
 from callcenter.private import private_dir
 
 log = structlog.get_logger("control")
@@ -72,10 +78,12 @@ class ControlServer:
 
     async def _answer(self, line: bytes, actor: Actor) -> dict[str, Any]:
         try:
-            request = json.loads(line)
+            request = loads(line, "请求必须是含有 cmd 的 JSON 对象")
             name = str(request.pop("cmd"))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return {"ok": False, "error": "request must be a JSON object with 'cmd'"}
+        except BadRequestBody as exc:
+            return {"ok": False, "error": exc.message, "error_id": exc.error_id}
+        except (KeyError, TypeError, AttributeError):
+            return {"ok": False, "error": "请求必须是含有 cmd 的 JSON 对象"}
         try:
             result = await self.commands.run(name, request, actor)
         except UnknownCommand as exc:

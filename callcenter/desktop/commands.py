@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from callcenter import permissions
-from callcenter.actors import Actor
+from callcenter.actors import Actor, Role
 from callcenter.agents.desk import AgentDesk
 from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
@@ -48,7 +48,9 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         store = open_tickets()
         ticket = await store.get(row_id(text(args, "ticket")))
         permissions.check_ticket(actor, ticket)
-        days = number(args, "days", HISTORY_DAYS, 3650)
+        # an agent sees the window of the centre's rules; a supervisor may look further back
+        days = number(args, "days", HISTORY_DAYS,
+                      HISTORY_DAYS if actor.role is Role.AGENT else 3650)
         since = iso_ts((clock() - timedelta(days=days)).timestamp())
         earlier = await store.earlier(ticket, since)
         return {"ticket": ticket["id"], "days": days, "repeat": bool(earlier),
@@ -56,14 +58,17 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
 
     async def earlier(args: Args, actor: Actor) -> Any:
         """One of the caller's earlier tickets, opened from the current one: an agent may
-        read it (only) through a ticket of their own call from the same number."""
+        read it (only) through a ticket of their own call from the same number, opened
+        before it and within the history window."""
         store = open_tickets()
         current = await store.get(row_id(text(args, "ticket")))
         permissions.check_ticket(actor, current)
         other = await store.get(row_id(text(args, "earlier")))
-        if not current["caller"] or other["caller"] != current["caller"]:
-            raise Forbidden(f"ticket {other['id']} is not of the caller of ticket "
-                            f"{current['id']}")
+        since = iso_ts((clock() - timedelta(days=HISTORY_DAYS)).timestamp())
+        if not current["caller"] or other["caller"] != current["caller"] or not (
+                since <= other["opened_at"] < current["opened_at"]):
+            raise Forbidden(f"工单 {other['id']} 不是工单 {current['id']} 的来电人在此前 "
+                            f"{HISTORY_DAYS} 天内的来电")
         return other
 
     def open_store() -> Store:

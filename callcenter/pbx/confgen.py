@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 
 from callcenter.config.loader import (
+    SOCKETS_PER_ENDPOINT,
     Config,
     agent_endpoint,
     agent_web_endpoint,
@@ -197,6 +198,10 @@ def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = 
         "subcenter_fallback_spec": ",".join(fallback_spec),
         "seat_endpoints": _seat_endpoints(config, secrets),
         "browser_endpoints": _browser_endpoints(config, secrets),
+        # Asterisk's HTTP sessions: every browser endpoint's sockets through /sip, and a few
+        # more (the sockets' closing and opening overlap when a page reloads)
+        "http_sessions": SOCKETS_PER_ENDPOINT * (len(config.agents.agents)
+                                                 + len(config.agents.supervisors)) + 10,
         "ice_host_candidates": ice.host_candidates(
             ice.host_addresses() if host_addresses is None else host_addresses,
             engine.asterisk.bind_address),

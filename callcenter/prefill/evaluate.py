@@ -22,7 +22,13 @@ class FieldScore:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    checks: int = 0  # cases checked
+    right: int = 0  # cases where the field is as expected (absent where it should be too)
     misses: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.checks if self.checks else 1.0
 
     @property
     def precision(self) -> float:
@@ -53,8 +59,18 @@ def _got(prefill: Prefill, name: str) -> Any:
     return list(value) if name == "phones" else value
 
 
+def _referrals(value: Any) -> tuple[str, ...]:
+    """An emergency referral as the ordered numbers ("120" alone, or ["120", "122"])."""
+    if not value:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
+
+
 def _tally(score: FieldScore, name: str, got: Any, want: Any, case_id: int,
            why: str = "") -> None:
+    score.checks += 1
+    if name == "emergency_referral":
+        got, want = _referrals(got) or None, _referrals(want) or None
     if name == "phones":
         got_set, want_set = set(got), set(want or [])
         score.tp += len(got_set & want_set)
@@ -75,6 +91,7 @@ def _tally(score: FieldScore, name: str, got: Any, want: Any, case_id: int,
         score.fp += got is not None and not right
         score.fn += want is not None and not right
         ok = right or (got is None and want is None)
+    score.right += ok
     if not ok:
         score.misses.append(f"#{case_id}: got {got!r}, expected {want!r}{why}")
 

@@ -8,6 +8,7 @@ here (and only here): the call log masks them.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,17 +33,19 @@ class NoSuchRow(StoreError):
 ROW_ID_MAX = 2**63 - 1  # SQLite's largest INTEGER: a larger Python int cannot be bound
 
 
+ROW_ID = re.compile(r"[1-9][0-9]{0,18}")  # ASCII only: int() also reads "１", "١", " 1", "01"
+
+
 def row_id(text: str | int) -> int:
     """A row id given from outside (a URL, the command line) as SQLite can take it: a whole
-    number from 1 to :data:`ROW_ID_MAX`; anything else is a :class:`StoreError`."""
-    try:
-        value = int(text)
-    except ValueError:  # not digits, or more digits than int() takes
-        value = 0
-    if not 1 <= value <= ROW_ID_MAX:
+    number from 1 to :data:`ROW_ID_MAX`, written as one (ASCII digits, no sign, space or
+    leading zero — so the audit row shows the very id that was read); anything else is a
+    :class:`StoreError`."""
+    given = str(text) if isinstance(text, int) and not isinstance(text, bool) else text
+    if not isinstance(given, str) or not ROW_ID.fullmatch(given) or int(given) > ROW_ID_MAX:
         shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "…"
-        raise NoSuchRow(f"{shown!r} is not an id (a whole number from 1 to {ROW_ID_MAX})")
-    return value
+        raise NoSuchRow(f"{shown!r} 不是编号（编号是 1 到 {ROW_ID_MAX} 的整数，只用阿拉伯数字）")
+    return int(given)
 
 
 MIGRATIONS: tuple[str, ...] = (
@@ -211,6 +214,28 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT NOT NULL,
         at TEXT NOT NULL
     );
+    """,
+    # 8: an audit row's id is never taken again (INSERT OR REPLACE deletes the old row
+    # without firing the DELETE trigger); adding or resetting a user over the web waits for
+    # a second admin (callcenter/users/requests.py)
+    """
+    CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+        WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+    CREATE TABLE user_request (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        action TEXT NOT NULL CHECK (action IN ('add', 'reset')),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        agent TEXT NOT NULL DEFAULT '',
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        decision TEXT CHECK (decision IN ('approved', 'refused')),
+        decided_by TEXT,
+        decided_at TEXT
+    );
+    CREATE INDEX user_request_open ON user_request (decision, expires_at);
     """,
 )
 

@@ -149,15 +149,15 @@ class Tickets:
 
     async def earlier(self, ticket: dict[str, Any], since: str,
                       limit: int = 20) -> list[dict[str, Any]]:
-        """The caller's other tickets opened since ``since`` (newest first), as summaries: a
-        caller without a number has no history."""
+        """The caller's tickets opened since ``since`` and before ``ticket`` (newest first),
+        as summaries: a caller without a number has no history."""
         if not ticket["caller"]:
             return []
         async with self._db.execute(
                 "SELECT id, dialed, hotline, hotline_name, unit, agent, opened_at, closed_at, "
                 "prefill, confirmed FROM ticket WHERE caller = ? AND id != ? AND opened_at >= ?"
-                " ORDER BY opened_at DESC LIMIT ?",
-                (ticket["caller"], ticket["id"], since, limit)) as cursor:
+                " AND opened_at < ? ORDER BY opened_at DESC LIMIT ?",
+                (ticket["caller"], ticket["id"], since, ticket["opened_at"], limit)) as cursor:
             rows = [dict(r) for r in await cursor.fetchall()]
         for row in rows:
             fields = {**json.loads(row.pop("prefill")), **json.loads(row.pop("confirmed"))}

@@ -1,6 +1,11 @@
 """The commands on people and the audit trail (admin, or root through the control socket):
-``user.add``, ``user.list``, ``user.revoke``, ``user.reset``, ``audit.list``. They need only
-the store, so the CLI runs them through the same command layer when the engine is down."""
+``user.add``, ``user.list``, ``user.revoke``, ``user.reset``, ``user.requests``,
+``user.approve``, ``user.refuse``, ``audit.list``. They need only the store, so the CLI runs
+them through the same command layer when the engine is down.
+
+Root (the server's command line) adds and resets users at once. An admin over the web only
+asks: the request waits for a second admin's approval (:mod:`callcenter.users.requests`),
+who is then shown the new credentials once."""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from callcenter.actors import Actor
-from callcenter.audit import AuditTrail
+from callcenter.actors import Actor, Role
+from callcenter.audit import AuditTrail, note
 from callcenter.commands import Args, Handler, number, text
 from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent
+from callcenter.store.db import row_id
+from callcenter.users.requests import UserRequests
 from callcenter.users.store import Credentials, Users
+
+PENDING = "pending"  # a result's key: the request a second admin must approve
 
 
 def since_of(value: str) -> datetime | None:
@@ -23,8 +32,8 @@ def since_of(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
         return (moment if moment.tzinfo else moment.astimezone()).astimezone(UTC)
     except (ValueError, OverflowError):  # not a date; a date no clock can say (0001-01-01)
-        raise CommandError(f"since {value[:40]!r} is not a date like 2026-11-30 or "
-                           f"2026-11-30T08:00") from None
+        raise CommandError(f"时间 {value[:40]!r} 不是 2026-11-30 或 2026-11-30T08:00 这样的"
+                           f"日期") from None
 
 
 def _shown(credentials: Credentials) -> dict[str, Any]:
@@ -35,23 +44,63 @@ def _shown(credentials: Credentials) -> dict[str, Any]:
 
 def people_handlers(users: Callable[[], Users | None], audit: Callable[[], AuditTrail | None],
                     known_agents: Callable[[], Collection[str]],
-                    clock: Callable[[], datetime]) -> dict[str, Handler]:
+                    clock: Callable[[], datetime],
+                    requests: Callable[[], UserRequests | None] = lambda: None,
+                    ) -> dict[str, Handler]:
     def open_users() -> Users:
         found = users()
         if found is None:
-            raise ServiceUnavailable("the user store is not open yet")
+            raise ServiceUnavailable("用户库尚未打开，请稍后再试")
         return found
 
-    async def add(args: Args, _actor: Actor) -> Any:
+    def open_requests() -> UserRequests:
+        found = requests()
+        if found is None:
+            raise ServiceUnavailable("用户库尚未打开，请稍后再试")
+        return found
+
+    async def add(args: Args, actor: Actor) -> Any:
+        name, role = text(args, "name"), text(args, "role")
         agent = text(args, "agent", required=False)
         if agent and agent not in known_agents():
-            raise UnknownAgent(f"unknown agent {agent!r} (agents.yaml lists "
-                               f"{', '.join(sorted(known_agents())) or 'none'})")
-        return _shown(await open_users().add(text(args, "name"), text(args, "role"), agent,
-                                             clock()))
+            raise UnknownAgent(f"未知的座席 {agent!r}（agents.yaml 中有："
+                               f"{', '.join(sorted(known_agents())) or '无'}）")
+        if actor.role is Role.ROOT:
+            return _shown(await open_users().add(name, role, agent, clock()))
+        await open_users().check_new(name, role, agent)
+        asked = await open_requests().ask("add", name, role, agent, actor.name, clock())
+        note(f"request {asked.id}")
+        return {PENDING: asked.shown()}
 
-    async def reset(args: Args, _actor: Actor) -> Any:
-        return _shown(await open_users().reset(text(args, "name"), clock()))
+    async def reset(args: Args, actor: Actor) -> Any:
+        name = text(args, "name")
+        if actor.role is Role.ROOT:
+            return _shown(await open_users().reset(name, clock()))
+        user = await open_users().get(name)
+        asked = await open_requests().ask("reset", name, str(user.role), user.agent,
+                                          actor.name, clock())
+        note(f"request {asked.id}")
+        return {PENDING: asked.shown()}
+
+    async def pending(_args: Args, _actor: Actor) -> Any:
+        return [r.shown() for r in await open_requests().pending(clock())]
+
+    async def approve(args: Args, actor: Actor) -> Any:
+        asked, store = open_requests(), open_users()
+        request = await asked.get(row_id(text(args, "request")), clock())
+        note(f"{request.action} {request.name} asked by {request.requested_by}")
+        if request.action == "add":  # still possible: nothing is decided otherwise
+            await store.check_new(request.name, request.role, request.agent)
+        await asked.decide(request.id, True, actor.name, clock())
+        made = (await store.add(request.name, request.role, request.agent, clock())
+                if request.action == "add" else await store.reset(request.name, clock()))
+        return {**_shown(made), "request": request.id}
+
+    async def refuse(args: Args, actor: Actor) -> Any:
+        request = await open_requests().decide(row_id(text(args, "request")), False,
+                                               actor.name, clock())
+        note(f"{request.action} {request.name} asked by {request.requested_by}")
+        return {"request": request.id, "refused": True}
 
     async def revoke(args: Args, _actor: Actor) -> Any:
         user = await open_users().revoke(text(args, "name"), clock())
@@ -63,10 +112,13 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
     async def audit_rows(args: Args, _actor: Actor) -> Any:
         trail = audit()
         if trail is None:
-            raise ServiceUnavailable("the audit trail is not open yet")
+            raise ServiceUnavailable("审计记录尚未打开，请稍后再试")
         return await trail.rows(since=since_of(text(args, "since", required=False)),
                                 user=text(args, "user", required=False),
+                                action=text(args, "action", required=False),
+                                result=text(args, "result", required=False),
                                 limit=number(args, "limit", 1000, 100_000))
 
     return {"user.add": add, "user.reset": reset, "user.revoke": revoke, "user.list": listed,
+            "user.requests": pending, "user.approve": approve, "user.refuse": refuse,
             "audit.list": audit_rows}

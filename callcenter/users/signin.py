@@ -23,6 +23,10 @@ SIGN_IN = "sign-in"
 SIGN_OUT = "sign-out"
 
 
+def _minutes(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60))} 分钟"
+
+
 def actor_of(user: User, via: str, address: str) -> Actor:
     return Actor(user.name, via, address, user.role, user.agent)
 
@@ -42,44 +46,46 @@ class SignIn:
     def _open(self) -> tuple[Users, AuditTrail]:
         users, audit = self._users(), self._audit()
         if users is None or audit is None:
-            raise ServiceUnavailable("the user store is not open yet")
+            raise ServiceUnavailable("用户库尚未打开，请稍后再试")
         return users, audit
 
     async def with_password(self, name: str, password: str, address: str) -> WebSession:
         users, audit = self._open()
         name = name[:64]
-        wait = self.throttle.wait_s(name, address, self._monotonic())
+        attempted_at = self._monotonic()
+        # reserved before the slow hash is awaited: sign-ins sent at once meet the limit too
+        wait = self.throttle.attempt(name, address, attempted_at)
         if wait > 0:
             await self._record(audit, Actor(name, "http", address, Role.NONE), SIGN_IN,
                                TooManyAttempts.error_id)
-            raise TooManyAttempts(f"too many failed sign-ins: try again in {wait:.0f} s")
+            raise TooManyAttempts(f"登录失败次数过多，请 {_minutes(wait)} 后再试")
         user = await users.by_password(name, password)
         if user is None:
-            self.throttle.failed(name, address, self._monotonic())
             await self._record(audit, Actor(name, "http", address, Role.NONE), SIGN_IN,
                                NotSignedIn.error_id)
             log.warning("signin.failed", user=name, address=address)
-            raise NotSignedIn("wrong user name or password")
-        self.throttle.succeeded(name, address)
+            raise NotSignedIn("用户名或密码错误，请重新输入")
+        self.throttle.succeeded(name, address, attempted_at)
         session = await users.open_session(user, address, self._clock(),
                                            self.session_lifetime)
         await self._record(audit, actor_of(user, "http", address), SIGN_IN, OK)
         return session
 
     async def with_token(self, token: str, address: str) -> Actor:
+        """A valid token always signs in; a wrong one counts against its address (and is a
+        429 once the address has failed too often)."""
         users, audit = self._open()
-        if self.throttle.wait_s("", address, self._monotonic()) > 0:
-            await self._record(audit, Actor("(token)", "http", address, Role.NONE), SIGN_IN,
-                               TooManyAttempts.error_id, "API token")
-            raise TooManyAttempts("too many failed sign-ins from this address: try later")
         user = await users.by_token(token)
-        if user is None:
-            self.throttle.failed("(token)", address, self._monotonic())
-            await self._record(audit, Actor("(token)", "http", address, Role.NONE), SIGN_IN,
-                               NotSignedIn.error_id, "API token")
-            log.warning("signin.token_refused", address=address)
-            raise NotSignedIn("wrong, revoked or malformed API token")
-        return actor_of(user, "http", address)
+        if user is not None:
+            return actor_of(user, "http", address)
+        wait = self.throttle.token_failed(address, self._monotonic())
+        refused = TooManyAttempts if wait > 0 else NotSignedIn
+        await self._record(audit, Actor("(token)", "http", address, Role.NONE), SIGN_IN,
+                           refused.error_id, "API token")
+        log.warning("signin.token_refused", address=address)
+        if wait > 0:
+            raise TooManyAttempts(f"此地址登录失败次数过多，请 {_minutes(wait)} 后再试")
+        raise NotSignedIn("API 令牌错误、已吊销或格式不对")
 
     async def token_holds(self, token: str, address: str) -> Actor:
         """A token that signed a request in, asked again (a long-lived stream's): neither
@@ -87,15 +93,24 @@ class SignIn:
         users, _audit = self._open()
         user = await users.by_token(token)
         if user is None:
-            raise NotSignedIn("the API token was revoked")
+            raise NotSignedIn("API 令牌已吊销")
         return actor_of(user, "http", address)
 
     async def with_session(self, session_id: str, address: str) -> tuple[Actor, WebSession]:
         users, _audit = self._open()
         session = await users.session(session_id, self._clock())
         if session is None:
-            raise NotSignedIn("not signed in, or the session has ended: sign in again")
+            raise NotSignedIn("尚未登录或登录已失效，请重新登录")
         return actor_of(session.user, "web", address), session
+
+    def watch_ending(self, user: str, session_id: str | None,
+                     ended: Callable[[], None]) -> Callable[[], None]:
+        """Call ``ended`` when ``user`` is revoked or reset, or ``session_id`` signs out
+        (:class:`~callcenter.users.endings.Endings`); returns what stops watching."""
+        users = self._users()
+        if users is None:
+            return lambda: None
+        return users.endings.watch(user, session_id, ended)
 
     async def audited(self, actor: Actor, action: str, target: str, result: str,
                       detail: str = "") -> None:

@@ -21,6 +21,7 @@ import aiosqlite
 from callcenter.actors import Role
 from callcenter.errors import UserError
 from callcenter.store.db import Store
+from callcenter.users.endings import Endings
 from callcenter.users.hashing import (
     fast_digest,
     hash_secret,
@@ -31,6 +32,8 @@ from callcenter.users.hashing import (
 )
 
 NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
+# names the audit trail gives to others than users: root is the server's command line
+RESERVED = frozenset({"root", "system", "engine", "asterisk", "carrier", "unknown", "none"})
 ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 VERIFIED_TOKENS = 1024
 _ALWAYS_WRONG = hash_secret("never a password")  # a missing user costs as much as a wrong one
@@ -75,19 +78,25 @@ class Users:
         # it costs a lookup, not a scrypt (valid while that very hash is the user's, which a
         # reset changes; revocation is read from the row every time)
         self._verified: OrderedDict[str, str] = OrderedDict()
+        self.endings = Endings()  # told when a session or a user's sign-ins end
+
+    async def check_new(self, name: str, role: str, agent: str) -> None:
+        """:class:`UserError` unless a user ``name`` with ``role`` (and ``agent``) can be
+        added now."""
+        if not NAME.fullmatch(name):
+            raise UserError(f"用户名须为 2 到 32 个 a-z 0-9 . _ - 字符、以字母开头，"
+                            f"不能是 {name[:40]!r}")
+        if name in RESERVED:
+            raise UserError(f"用户名 {name!r} 留作系统使用（审计记录中的服务器命令行等）")
+        if role not in ROLES:
+            raise UserError(f"角色 {role!r} 不是 {', '.join(ROLES)} 之一")
+        if (role == Role.AGENT) != bool(agent):
+            raise UserError("话务员角色的用户须指定其座席号（--agent ID），其他角色不指定")
+        if await self._row(name) is not None:
+            raise UserError(f"已有用户 {name!r}（重置可得到新的密码和令牌）")
 
     async def add(self, name: str, role: str, agent: str, now: datetime) -> Credentials:
-        if not NAME.fullmatch(name):
-            raise UserError(f"a user name is 2 to 32 of a-z 0-9 . _ - starting with a letter, "
-                            f"not {name[:40]!r}")
-        if role not in ROLES:
-            raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
-        if (role == Role.AGENT) != bool(agent):
-            raise UserError("a user with the agent role needs --agent ID (their agent), "
-                            "and only they do")
-        if await self._row(name) is not None:
-            raise UserError(f"there is already a user {name!r} (`user reset {name}` gives "
-                            f"new credentials)")
+        await self.check_new(name, role, agent)
         password, (token_id, token), hashes = await self._fresh()
         await self._db.execute(
             "INSERT INTO users (name, role, agent, password_hash, token_id, token_hash, "
@@ -107,6 +116,7 @@ class Users:
                                                 row["id"]))
         await self._db.execute("DELETE FROM web_session WHERE user_id = ?", (row["id"],))
         await self._db.commit()
+        self.endings.user_ended(name)
         return Credentials(_user(row), password, token)
 
     async def revoke(self, name: str, now: datetime) -> User:
@@ -115,7 +125,11 @@ class Users:
                                (iso(now), iso(now), row["id"]))
         await self._db.execute("DELETE FROM web_session WHERE user_id = ?", (row["id"],))
         await self._db.commit()
+        self.endings.user_ended(name)
         return _user(row)
+
+    async def get(self, name: str) -> User:
+        return _user(await self._existing(name))
 
     async def list(self) -> list[dict[str, Any]]:
         async with self._db.execute(
@@ -182,6 +196,7 @@ class Users:
         await self._db.execute("DELETE FROM web_session WHERE id_hash = ?",
                                (fast_digest(session_id),))
         await self._db.commit()
+        self.endings.session_ended(session_id)
 
     # -- inside ----------------------------------------------------------------------------
 
@@ -198,5 +213,5 @@ class Users:
     async def _existing(self, name: str) -> aiosqlite.Row:
         row = await self._row(name)
         if row is None:
-            raise UserError(f"there is no user {name[:40]!r} (`user list` shows them)")
+            raise UserError(f"没有用户 {name[:40]!r}（用户列表中可查看）")
         return row

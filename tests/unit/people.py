@@ -15,6 +15,7 @@ from callcenter.audit import AuditTrail
 from callcenter.commands import Commands, Handler
 from callcenter.store.db import Store
 from callcenter.users.commands import people_handlers
+from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn, actor_of
 from callcenter.users.store import User, Users
 
@@ -63,7 +64,9 @@ async def open_door(tmp_path: Path, engine: Any,
     store = await Store.open(tmp_path / "people.sqlite3")
     users, trail, clock = Users(store), AuditTrail(store), Clock()
     engine.audit_trail = lambda: trail
-    people = people_handlers(lambda: users, lambda: trail, lambda: ("1001", "1002"), clock)
+    requests = UserRequests(store)
+    people = people_handlers(lambda: users, lambda: trail, lambda: ("1001", "1002"), clock,
+                             lambda: requests)
     people |= more or {}
     door = Door(store, users, trail,
                 SignIn(lambda: users, lambda: trail, clock, timedelta(hours=12)),

@@ -229,7 +229,7 @@ async def test_ticket_ids_sqlite_cannot_hold_are_json_404(tmp_path: Path) -> Non
                     assert r.status == 404, (ticket, path, await r.text())
                     body = await r.json()
                     assert body["error_id"] == "CC801", body
-                    assert "not an id" in body["error"] or "no ticket" in body["error"]
+                    assert "不是编号" in body["error"] or "no ticket" in body["error"]
     finally:
         await store.close()
         await door.store.close()
@@ -240,7 +240,8 @@ async def test_aiohttp_refusals_are_json(tmp_path: Path) -> None:
     AUTH = door.auth("zhao")
     try:
         big = b'{"reason": "' + b"x" * (2 * 1024**2) + b'"}'  # the limit is 1 MiB
-        r = await client.post("/api/agents/1001/pause", headers=AUTH, data=big)
+        r = await client.post("/api/agents/1001/pause", data=big,
+                              headers={**AUTH, "Content-Type": "application/json"})
         assert r.status == 413 and r.content_type == "application/json"
         body = await r.json()
         assert body["error_id"] == "CC1100" and "too large" in body["error"]

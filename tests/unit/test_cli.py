@@ -168,4 +168,4 @@ def test_ids_sqlite_cannot_hold_are_refused(argv: list[str],
         cli.main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "is not an id (a whole number from 1 to" in err and "Traceback" not in err
+    assert "不是编号（编号是 1 到" in err and "Traceback" not in err

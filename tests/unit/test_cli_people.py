@@ -37,12 +37,12 @@ def test_user_add_list_revoke_reset_and_the_audit_trail(
     lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
     assert len(lines["password"]) == 16 and lines["token"].startswith("cc_")
     code, out = _run(config_dir, capsys, "user", "add", "li", "--role", "admin")
-    assert code == 1 and "already a user 'li'" in out
+    assert code == 1 and "已有用户 'li'" in out
     code, out = _run(config_dir, capsys, "user", "add", "sun", "--role", "agent")
     assert code == 1 and "--agent" in out
     code, out = _run(config_dir, capsys, "user", "add", "sun", "--role", "agent",
                      "--agent", "4711")
-    assert code == 1 and "unknown agent '4711'" in out
+    assert code == 1 and "未知的座席 '4711'" in out
     code, out = _run(config_dir, capsys, "user", "list")
     assert code == 0 and "li" in out and "agent" in out
     assert _run(config_dir, capsys, "user", "revoke", "li")[0] == 0
@@ -66,7 +66,7 @@ def test_user_add_list_revoke_reset_and_the_audit_trail(
         assert said in out, said  # the glossary's words, not user.add, ok, cli
     assert "user.add" not in out and "user.revoke" not in out
     code, out = _run(config_dir, capsys, "audit", "--since", "yesterday")
-    assert code == 1 and "not a date" in out
+    assert code == 1 and "这样的日期" in out
     code, out = _run(config_dir, capsys, "audit", "--since", "2999-01-01", "--json")
     assert code == 0 and out == ""
 

@@ -59,7 +59,9 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[Door, Desk]]:
     for call, agent, caller, opened in (("1.1", "1002", CALLER, "2026-11-20T09:00:00.000Z"),
                                         ("1.2", "1001", CALLER, "2026-11-30T07:59:00.000Z"),
                                         ("1.3", "1001", "13900000000", "2026-11-30T07:00:00Z"),
-                                        ("1.4", "1002", CALLER, "2026-01-01T09:00:00.000Z")):
+                                        ("1.4", "1002", CALLER, "2026-01-01T09:00:00.000Z"),
+                                        # a later call of the same caller (after ticket 2)
+                                        ("1.5", "1002", CALLER, "2026-11-30T08:00:30.000Z")):
         await tickets.open(TicketOpen(call, caller, "12345", "12345", "12345热线", "", "q12345",
                                       agent, opened))
     yield door, parts
@@ -70,10 +72,17 @@ async def test_history_of_the_caller_and_an_earlier_ticket(desk: tuple[Door, Des
     door, _ = desk
     li = door.actor("li")
     found = await door.commands.run("ticket.history", {"ticket": "2"}, li)
-    assert found["repeat"] and [t["id"] for t in found["earlier"]] == [1]  # 90 days, not #4
+    # 90 days (not #4), opened before ticket 2 (not #5, a later call)
+    assert found["repeat"] and [t["id"] for t in found["earlier"]] == [1]
     assert "caller" not in found["earlier"][0]
-    longer = await door.commands.run("ticket.history", {"ticket": "2", "days": "365"}, li)
+    with pytest.raises(CommandError):  # an agent sees the centre's window only
+        await door.commands.run("ticket.history", {"ticket": "2", "days": "365"}, li)
+    longer = await door.commands.run("ticket.history", {"ticket": "2", "days": "365"},
+                                     door.actor("zhao"))
     assert [t["id"] for t in longer["earlier"]] == [1, 4]
+    for outside in ("4", "5", "2"):  # older than the window; opened later; itself
+        with pytest.raises(Forbidden):
+            await door.commands.run("ticket.earlier", {"ticket": "2", "earlier": outside}, li)
     earlier = await door.commands.run("ticket.earlier", {"ticket": "2", "earlier": "1"}, li)
     assert earlier["agent"] == "1002" and earlier["caller"] == CALLER
     with pytest.raises(Forbidden):  # not the same caller

@@ -215,9 +215,16 @@ def test_every_file_reads_as_the_configuration_says(hostile_dir: Path) -> None:
         assert all(s.options is None for s in conf.sections), (name, "templates appeared")
 
     # files no configured text reaches: exactly the shipped ones
-    for name in set(hostile) - {"pjsip.conf", "queues.conf", "manager.conf", "extensions.conf"}:
+    for name in set(hostile) - {"pjsip.conf", "queues.conf", "manager.conf", "extensions.conf",
+                                "http.conf"}:
         assert [_skeleton(s) for s in hostile[name].sections] == \
                [_skeleton(s) for s in shipped[name].sections], name
+    # http.conf: the same but for the room it makes for every browser endpoint's two sockets
+    for conf, made in ((hostile["http.conf"], config), (shipped["http.conf"], shipped_config)):
+        (general,) = conf.sections
+        people = len(made.agents.agents) + len(made.agents.supervisors)
+        assert general.values("sessionlimit") == [str(2 * people + 10)], people
+    assert [_skeleton(s)[0] for s in hostile["http.conf"].sections] == ["general"]
 
     _check_pjsip(config, secrets, hostile["pjsip.conf"], shipped["pjsip.conf"])
     _check_queues(config, hostile["queues.conf"], shipped["queues.conf"])

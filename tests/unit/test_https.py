@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
-from callcenter.api.server import ApiServer, tls_context
+from callcenter.api.server import ApiServer, private_responses, tls_context
 from callcenter.config.models import ApiSettings
 from callcenter.errors import EngineControlError
 
@@ -46,7 +46,7 @@ async def test_the_server_speaks_tls(tmp_path: Path, unused_tcp_port: int) -> No
                             secure=request.secure)
         return response
 
-    app = web.Application()
+    app = web.Application(middlewares=[private_responses])
     app.router.add_get("/", hello)
     server = ApiServer(app, "127.0.0.1", unused_tcp_port, tls=(cert, key))
     await server.start()
@@ -57,6 +57,7 @@ async def test_the_server_speaks_tls(tmp_path: Path, unused_tcp_port: int) -> No
             async with http.get(f"https://127.0.0.1:{unused_tcp_port}/",
                                 ssl=client_context) as r:
                 assert r.status == 200 and "Secure" in r.headers["Set-Cookie"]
+                assert r.headers["Strict-Transport-Security"] == "max-age=31536000"
             with pytest.raises(aiohttp.ClientError):  # plain HTTP is not answered
                 async with http.get(f"http://127.0.0.1:{unused_tcp_port}/") as r:
                     await r.read()

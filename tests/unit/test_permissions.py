@@ -28,6 +28,8 @@ EXPECTED: dict[str, set[str]] = {
     "ticket.get": {A, S}, "ticket.confirm": {A, S},
     "ticket.list": {S}, "handoff.list": {S},
     "user.add": {M}, "user.list": {M}, "user.revoke": {M}, "user.reset": {M},
+    "user.requests": {M}, "user.approve": {M}, "user.refuse": {M},
+    "ticket.watch": {A, S},
     "audit.list": {M},
 }
 

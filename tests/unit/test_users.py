@@ -3,6 +3,7 @@ and an audit trail nobody rewrites."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from callcenter.actors import LOCAL
 from callcenter.audit import AuditEntry
 from callcenter.errors import UnknownAgent, UserError
 from callcenter.users import hashing
@@ -47,14 +49,15 @@ async def test_the_store_keeps_no_password_or_token(door: Door) -> None:
 
 
 async def test_add_refuses_what_it_cannot_keep(door: Door) -> None:
-    run, root = door.commands.run, door.actor("chen", "control")
+    run, root = door.commands.run, LOCAL  # the server's command line adds at once
     for args, error in (({"name": "li", "role": "agent", "agent": "1001"}, UserError),
                         ({"name": "Li Ming", "role": "agent", "agent": "1001"}, UserError),
                         ({"name": "x\nname", "role": "admin"}, UserError),
                         ({"name": "sun", "role": "boss"}, UserError),
                         ({"name": "sun", "role": "agent"}, UserError),
                         ({"name": "sun", "role": "supervisor", "agent": "1001"}, UserError),
-                        ({"name": "sun", "role": "agent", "agent": "4711"}, UnknownAgent)):
+                        ({"name": "sun", "role": "agent", "agent": "4711"}, UnknownAgent),
+                        ({"name": "root", "role": "admin"}, UserError)):  # the CLI's name
         with pytest.raises(error):
             await run("user.add", args, root)
     made = await run("user.add", {"name": "sun", "role": "agent", "agent": "1002"}, root)
@@ -74,7 +77,7 @@ async def test_revoke_and_reset(door: Door) -> None:
     assert await door.users.by_token(door.tokens["li"]) is None
     assert await door.users.by_password("li", door.passwords["li"]) is None
     assert await door.users.session(session.session_id, door.clock()) is None
-    fresh = await door.commands.run("user.reset", {"name": "li"}, door.actor("chen"))
+    fresh = await door.commands.run("user.reset", {"name": "li"}, LOCAL)
     assert await door.users.by_token(door.tokens["li"]) is None  # the old token stays dead
     assert await door.users.by_token(fresh["token"]) == li
     assert await door.users.by_password("li", fresh["password"]) == li
@@ -104,23 +107,48 @@ async def test_audit_rows_are_never_rewritten(door: Door) -> None:
     assert (row["user"], row["result"]) == ("li", "ok")
 
 
+def _fail(throttle: SignInThrottle, name: str, address: str, now: float) -> None:
+    """A password sign-in that went wrong: its reserved attempt stays a failure."""
+    assert throttle.attempt(name, address, now) == 0
+
+
 def test_failed_sign_ins_are_limited_per_user_and_address() -> None:
     throttle = SignInThrottle(per_user=5, per_address=20, window_s=900, lock_s=900)
     for i in range(4):
-        throttle.failed("li", "10.0.0.1", float(i))
-    assert throttle.wait_s("li", "10.0.0.1", 4.0) == 0
-    throttle.failed("li", "10.0.0.1", 4.0)
-    assert throttle.wait_s("li", "10.0.0.1", 5.0) == pytest.approx(899.0)
-    assert throttle.wait_s("li", "10.0.0.2", 5.0) == 0  # another address
-    assert throttle.wait_s("wang", "10.0.0.1", 5.0) == 0  # another user
-    assert throttle.wait_s("li", "10.0.0.1", 905.0) == 0  # the lock has run its course
-    for i in range(20):  # many names from one address
-        throttle.failed(f"user{i}", "10.0.0.9", 1000.0 + i)
-    assert throttle.wait_s("anyone", "10.0.0.9", 1020.0) > 0
+        _fail(throttle, "li", "10.0.0.1", float(i))
+    _fail(throttle, "li", "10.0.0.1", 4.0)  # the fifth attempt is still allowed
+    assert throttle.attempt("li", "10.0.0.1", 5.0) == pytest.approx(899.0)
+    assert throttle.attempt("li", "10.0.0.2", 5.0) == 0  # another address
+    assert throttle.attempt("wang", "10.0.0.1", 5.0) == 0  # another user
+    assert throttle.attempt("li", "10.0.0.1", 905.0) == 0  # the lock has run its course
+    for i in range(19):  # many names from one address: the address's own limit, 20
+        _fail(throttle, f"user{i}", "10.0.0.9", 1000.0 + i)
+    assert throttle.attempt("anyone", "10.0.0.9", 1019.0) == 0  # the 20th
+    assert throttle.attempt("someone", "10.0.0.9", 1020.0) > 0
     spread = SignInThrottle(per_user=5, window_s=900, lock_s=900)
     for i in range(10):  # one failure every 20 minutes: never locked
-        spread.failed("li", "10.0.0.1", i * 1200.0)
-        assert spread.wait_s("li", "10.0.0.1", i * 1200.0 + 1) == 0
+        assert spread.attempt("li", "10.0.0.1", i * 1200.0) == 0
+
+
+def test_a_success_takes_its_attempt_back() -> None:
+    throttle = SignInThrottle(per_user=5, per_address=20)
+    for i in range(4):
+        _fail(throttle, "li", "10.0.0.1", float(i))
+    assert throttle.attempt("li", "10.0.0.1", 4.0) == 0
+    throttle.succeeded("li", "10.0.0.1", 4.0)
+    for i in range(5):  # the user's count starts again; the address kept its 4 failures
+        _fail(throttle, "li", "10.0.0.1", 5.0 + i)
+    assert throttle.attempt("li", "10.0.0.1", 10.0) > 0
+
+
+def test_wrong_tokens_count_against_their_address_only() -> None:
+    throttle = SignInThrottle(per_user=5, per_address=20)
+    for i in range(6):  # six failed sign-ins of made-up names
+        _fail(throttle, f"made-up{i}", "10.0.0.1", float(i))
+    assert throttle.token_failed("10.0.0.1", 7.0) == 0  # 7 failures < 20: a 401, not a 429
+    for i in range(12):
+        throttle.token_failed("10.0.0.1", 8.0 + i)
+    assert throttle.token_failed("10.0.0.1", 30.0) > 0  # the 20th failure: 429 from now
 
 
 async def test_the_web_sign_in(door: Door) -> None:
@@ -157,7 +185,7 @@ async def test_the_web_sign_in(door: Door) -> None:
                        ("zhao", "agent.pause", "ok"), ("zhao", "sign-out", "ok")]
     refused = [(r["target"], r["detail"]) for r in await door.audit()
                if r["action"] == "web.refused"]
-    assert "X-CSRF-Token" in refused[0][1] and "another site" in refused[1][1]
+    assert "X-CSRF-Token" in refused[0][1] and "其他网站" in refused[1][1]
     assert {target for target, _ in refused} == {"POST /api/agents/1001/pause"}
 
 
@@ -169,10 +197,34 @@ async def test_sign_in_is_throttled_over_http(door: Door) -> None:
         r = await client.post("/api/login", json={"user": "li",
                                                   "password": door.passwords["li"]})
         assert r.status == 429 and (await r.json())["error_id"] == "CC1302"
-        garbage = await client.post("/api/login", data=b"{")
+        garbage = await client.post("/api/login", data=b"{",
+                                    headers={"Content-Type": "application/json"})
         assert garbage.status == 400
     results = [r["result"] for r in await door.audit()]
-    assert results == ["CC1300"] * 5 + ["CC1302"]
+    assert results == ["CC1300"] * 5 + ["CC1302", "CC1203"]  # the unreadable body too
+
+
+async def test_sign_ins_sent_at_once_meet_the_limit(door: Door) -> None:
+    """The limit is reserved before the password's slow hash is awaited: 60 wrong passwords
+    sent together are 5 refusals and 55 throttles, as if sent one by one."""
+    async with TestClient(TestServer(door.app())) as client:
+        replies = await asyncio.gather(*(client.post("/api/login", json={
+            "user": "li", "password": f"guess{n}"}) for n in range(60)))
+        statuses = sorted(r.status for r in replies)
+    assert statuses == [401] * 5 + [429] * 55
+
+
+async def test_a_valid_token_is_never_throttled_by_others_failures(door: Door) -> None:
+    async with TestClient(TestServer(door.app())) as client:
+        for n in range(25):  # made-up names from this address: it is locked for passwords
+            await client.post("/api/login", json={"user": f"nobody{n}", "password": "x"})
+        locked = await client.post("/api/login", json={"user": "zhao",
+                                                       "password": door.passwords["zhao"]})
+        assert locked.status == 429
+        token = await client.get("/api/status", headers=door.auth("zhao"))
+        assert token.status == 200  # the supervisor's valid token still works
+        wrong = await client.get("/api/status", headers={"Authorization": "Bearer cc_x.y"})
+        assert wrong.status == 429  # a wrong one from this address is throttled
 
 
 async def test_a_token_is_hashed_once_then_looked_up(door: Door,
@@ -194,3 +246,81 @@ async def test_a_token_is_hashed_once_then_looked_up(door: Door,
     fresh = await door.users.reset("zhao", door.clock())
     assert await door.users.by_token(token) is None  # the cached check is of the old hash
     assert await door.users.by_token(fresh.token) == door.who["zhao"]
+
+
+async def test_an_admin_over_the_web_only_asks_another_admin_approves(door: Door) -> None:
+    """An admin who could reset a supervisor's password over the web could sign in as them
+    and read citizens' data: adding or resetting a user waits for a second admin."""
+    await door.users.add("ma", "admin", "", door.clock())
+    ma = (await door.users.reset("ma", door.clock())).token  # (the root way: at once)
+    async with TestClient(TestServer(door.app())) as client:
+        chen, second = door.auth("chen"), {"Authorization": f"Bearer {ma}"}
+        asked = await client.post("/api/users", headers=chen,
+                                  json={"name": "liu", "role": "supervisor"})
+        assert asked.status == 202
+        pending = (await asked.json())["pending"]
+        assert "password" not in str(await asked.json()) and pending["requested_by"] == "chen"
+        assert await door.users.by_password("liu", "") is None  # nobody yet
+        listed = await (await client.get("/api/users/requests", headers=second)).json()
+        assert [(r["action"], r["name"], r["role"]) for r in listed] == [
+            ("add", "liu", "supervisor")]
+        own = await client.post(f"/api/users/requests/{pending['id']}/approve", headers=chen)
+        assert own.status == 403  # not one's own request
+        approved = await client.post(f"/api/users/requests/{pending['id']}/approve",
+                                     headers=second)
+        assert approved.status == 200
+        made = await approved.json()
+        assert await door.users.by_password("liu", made["password"]) is not None
+        again = await client.post(f"/api/users/requests/{pending['id']}/approve",
+                                  headers=second)
+        assert again.status == 404  # decided once
+        # a reset: asked, refused — the supervisor's password still works
+        asked = await client.post("/api/users/zhao/reset", headers=chen)
+        assert asked.status == 202
+        reset = (await asked.json())["pending"]
+        assert (reset["action"], reset["role"]) == ("reset", "supervisor")
+        assert await door.users.by_password("zhao", door.passwords["zhao"]) is not None
+        refused = await client.post(f"/api/users/requests/{reset['id']}/refuse", headers=chen)
+        assert refused.status == 200
+        assert await door.users.by_password("zhao", door.passwords["zhao"]) is not None
+        # a request lapses after a day
+        asked = await client.post("/api/users/li/reset", headers=chen)
+        door.clock.now += timedelta(hours=25)
+        late = await client.post(f"/api/users/requests/{(await asked.json())['pending']['id']}"
+                                 "/approve", headers=second)
+        assert late.status == 404
+        assert await door.users.by_password("li", door.passwords["li"]) is not None
+    rows = [(r["user"], r["action"], r["target"], r["result"], r["detail"])
+            for r in await door.audit() if r["action"].startswith("user.")]
+    assert rows[:3] == [("chen", "user.add", "user liu", "ok", "role=supervisor; request 1"),
+                        ("chen", "user.approve", "user request 1", "CC1301",
+                         "自己提出的请求需要另一位管理员批准; add liu asked by chen"),
+                        ("ma", "user.approve", "user request 1", "ok",
+                         "secret shown; add liu asked by chen")]
+    assert made["password"] not in str(await door.audit())
+
+
+async def test_the_audit_trail_is_filtered_by_action_and_result(door: Door) -> None:
+    for action, result in (("agent.pause", "ok"), ("agent.unpause", "CC702"),
+                           ("agentx", "ok"), ("sign-in", "CC1300")):
+        await door.trail.record(AuditEntry("t", "li", "agent", "http", "127.0.0.1", action,
+                                           "", result))
+    run, chen = door.commands.run, door.actor("chen")
+    picked = await run("audit.list", {"action": "agent"}, chen)
+    assert [r["action"] for r in picked] == ["agent.pause", "agent.unpause"]
+    picked = await run("audit.list", {"result": "refused"}, chen)
+    assert [r["action"] for r in picked] == ["agent.unpause", "sign-in"]
+    picked = await run("audit.list", {"action": "agent.pause", "result": "ok"}, chen)
+    assert [r["action"] for r in picked] == ["agent.pause"]
+
+
+async def test_an_audit_row_is_never_replaced(door: Door) -> None:
+    await door.trail.record(AuditEntry("t", "li", "agent", "http", "127.0.0.1", "agent.pause",
+                                       "agent 1001", "ok"))
+    [row] = await door.audit()
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        await door.store.db.execute(
+            "INSERT OR REPLACE INTO audit (id, at, user, role, via, address, action, target, "
+            "result) VALUES (?, 't', 'x', 'agent', 'http', '', 'forged', '', 'ok')", (row["id"],))
+    [kept] = await door.audit()
+    assert (kept["user"], kept["action"]) == ("li", "agent.pause")
