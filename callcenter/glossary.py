@@ -92,6 +92,7 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "ticket.get": "查看工单",
         "ticket.confirm": "确认工单",
         "ticket.list": "查看工单列表",
+        "ticket.watch": "打开来电的工单",
         "ticket.history": "查看来电人历史工单",
         "ticket.earlier": "打开历史工单",
         "handoff.list": "查看工单流转",
