@@ -1,7 +1,7 @@
 // 12345 admin page (系统管理): signs in like the other pages (session cookie, CSRF token), then
 // users, the requests a second admin approves, the audit trail and the engine's status.
 //
-// Adding a user or resetting a password over HTTP is a request (202 {"request": …}) that
+// Adding a user or resetting a password over HTTP is a request (202 {"pending": …}) that
 // another admin approves (POST /api/users/requests/{id}/approve → the password and token,
 // shown once to the approver); the requester may not approve their own. A server that still
 // answers with the credentials at once (200 {"password", …}) is shown the same way, once.
@@ -135,9 +135,10 @@ function confirmed(text) {
 // what the server answered a request to add or reset: a request waiting for a second admin,
 // or (a server without approvals) the credentials, shown once
 function answered(result, what) {
-  if (result.request) {
+  const pending = result.pending || result.request;
+  if (pending) {
     say(words("已提交", ...what, "申请：须由另一位管理员在“待批准”中批准（有效至 ",
-      localTime(result.request.expires_at), "）。"), true);
+      localTime(pending.expires_at), "）。"), true);
     return loadRequests();
   }
   if (result.password) showOnce(result);
@@ -238,7 +239,7 @@ function auditQuery(limit) {
   const user = $("audit-user").value.trim();
   if (user) query.set("user", user);
   if ($("audit-action").value) query.set("action", $("audit-action").value);
-  if ($("audit-result").value === "ok") query.set("result", "ok");
+  if ($("audit-result").value) query.set("result", $("audit-result").value);  // ok, refused
   const since = $("audit-since").value.trim();  // local time: 2026-12-01 or 2026-12-01 08:00
   if (since) query.set("since", since.replace(" ", "T"));
   return query;
