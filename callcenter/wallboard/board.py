@@ -119,14 +119,14 @@ def board(state: BoardState, now: float) -> dict[str, Any]:
     names = {a: agent.name for a, agent in config.agents.agents.items()}
     agents = [_agent_row(state, a, names.get(a, ""), now)
               for a in sorted(set(names) | set(state.agents.agents))]
-    offline = {a["agent"]: a["state"] for a in agents if a["phone"] == OFFLINE}
+    shown = {a["agent"]: a for a in agents}
     queues, views = [], []
     for row in state.watch.snapshot(state.agents, now, today):
         name = row["queue"]
         spec = config.queues.queues.get(name)
         tally = today.by_queue.get(name, Tally())
-        members = [a for a, s in state.agents.agents.items() if name in s.queues]
-        away = [a for a in members if a in offline]
+        members = [shown[a] for a, s in state.agents.agents.items()
+                   if name in s.queues and a in shown]
         view = QueueView(name, row["title"], name in taking,
                          spec.service_level_s if spec else state.targets.answer_within_s,
                          state.watch.oldest(name), len(members), tally.service_level)
@@ -135,10 +135,11 @@ def board(state: BoardState, now: float) -> dict[str, Any]:
             **row, **_figures(tally), "takes_calls": view.takes_calls,
             "overflowed": tally.overflowed + state.overflowing[0].get(name, 0),
             "service_level_s": view.service_level_s, "oldest_joined_at": view.oldest_joined_at,
-            "logged_in": len(members), "phone_offline": len(away),
-            # an agent whose softphone is offline is not free, whatever Asterisk counts
-            "available": row["available"] - sum(offline[a] == AgentState.AVAILABLE
-                                                for a in away),
+            "logged_in": len(members),
+            "phone_offline": sum(a["phone"] == OFFLINE for a in members),
+            # free: 就绪 with their softphone online (Asterisk rings no unregistered phone)
+            "available": sum(a["state"] == AgentState.AVAILABLE and a["phone"] == ONLINE
+                             for a in members),
             "callbacks_waiting": None if state.callbacks is None
             else state.callbacks.get(name, 0)})
     people = [AgentView(a["agent"], a["name"], a["state"] != AgentState.LOGGED_OUT,
