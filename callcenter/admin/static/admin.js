@@ -11,8 +11,11 @@
 const adm = { csrf: "", me: null, users: [], agents: {}, auditPage: 0, approvals: true };
 const AUDIT_PAGE = 50;  // rows per page of the audit trail
 const ROLES = ["agent", "supervisor", "admin"];
-const TARGETS = { agent: "话务员", user: "用户", ticket: "工单", call: "来电", queue: "队列",
-  session: "监听", article: "知识库文章", callback: "回拨", transfer: "转接" };
+// what an audit row is about (callcenter/commands.py TARGETS: "agent 1001", "monitor session
+// 8316228cf31a" …) in Chinese; identifiers of machines and accounts are <code>
+const TARGETS = { "earlier ticket": "历史工单", "monitor session": "监听", "user request": "用户申请",
+  agent: "话务员", user: "用户", ticket: "工单", call: "来电", callback: "回拨" };
+const AS_CODE = new Set(["user", "call", "monitor session"]);
 
 async function api(method, path, body) { return request(adm, method, path, body); }
 
@@ -26,19 +29,21 @@ function cellOf(...nodes) {
 
 function actionName(action) { return GLOSSARY.audit_action[action] || "其他操作"; }
 
-// "agent 1001" → 话务员 1001; "agent 1002 user li.ming" → 话务员 1002 · 用户 li.ming (an account
-// as <code>); what is not known is shown as it was recorded, as <code>
+// "agent 1002 user li.ming" → 话务员 1002 · 用户 li.ming; what is not known is shown as
+// recorded, as <code>
 function targetCell(target) {
   const tokens = String(target || "").split(" ").filter(Boolean);
   if (!tokens.length) return el("td", "—");
   const cell = el("td");
   for (let i = 0; i < tokens.length; i += 1) {
     if (cell.childNodes.length) cell.append(document.createTextNode(" · "));
-    const kind = tokens[i];
+    const two = `${tokens[i]} ${tokens[i + 1] || ""}`;
+    const kind = two in TARGETS ? two : tokens[i];
+    if (kind === two) i += 1;
     if (kind in TARGETS && i + 1 < tokens.length) {
       const what = tokens[i += 1];
-      cell.append(document.createTextNode(TARGETS[kind] + " "), kind === "user" ? code(what)
-        : document.createTextNode(what));
+      cell.append(document.createTextNode(TARGETS[kind] + " "),
+        AS_CODE.has(kind) ? code(what) : document.createTextNode(what));
     } else cell.append(code(kind));
   }
   return cell;
