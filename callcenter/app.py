@@ -156,7 +156,7 @@ class Engine:
         self.wallboard.monitoring = self.monitor_desk.recent
         self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
                                                     self.tracker, self.agent_events.publish,
-                                                    time.time)
+                                                    time.time, self.queue_watch)
         people |= supervision_handlers(self.monitor_desk, self.supervisor_control)
         self.commands = Commands.of_engine(self, people, wall_clock)
         self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,
@@ -347,6 +347,7 @@ class Engine:
         return store
 
     def _keep_supervisor_pause(self, agent: str, held: tuple[str, str] | None) -> None:
+        self.wallboard.notifier.changed()  # who paused is on the board
         if self.store is not None:
             self._background.spawn(self.store.keep_supervisor_pause(
                 agent, held, iso_ts(time.time())))

@@ -24,6 +24,7 @@ from callcenter.cli_tables import (
 )
 from callcenter.config.loader import Config, collect, load_config
 from callcenter.errors import CallCenterError, ConfigError, EngineControlError
+from callcenter.glossary import word
 from callcenter.paths import Paths
 from callcenter.secrets import load_secrets
 
@@ -224,23 +225,27 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.control.server import query
 
     state = _asterisk(args, paths).state()
-    health = Table(title="12345 engine", show_header=False)
-    health.add_row("Asterisk", f"up, pid {state.pid}, uptime {state.uptime}" if state.running
-                   else f"down ({state.version or state.detail})")
+    health = Table(title="12345 热线引擎", show_header=False)
+    health.add_row("电话系统（Asterisk）",
+                   f"运行中，进程 {state.pid}，已运行 {state.uptime}" if state.running
+                   else f"未运行（{state.version or state.detail}）")
     try:
         snap = query(paths.control_socket, "status")
     except EngineControlError as exc:
-        health.add_row("engine", f"down ({exc.message})")
+        health.add_row("引擎", f"未运行（{exc.message}）：用 `run.py up` 启动")
         console.print(health)
         return 3
     ami = snap["ami"]
-    health.add_row("engine", f"up, pid {snap['engine']['pid']}, uptime "
-                             f"{snap['engine']['uptime_s']} s, resyncs {snap['engine']['resyncs']}")
-    health.add_row("AMI", ("connected" if ami["connected"] else "DISCONNECTED")
-                   + f", connects {ami['connects']}, frames {ami['frames']}"
-                   + (f", last error: {ami['last_error']}" if ami["last_error"] else ""))
-    health.add_row("FastAGI", ", ".join(f"{k} {v}" for k, v in sorted(snap["agi"].items()))
-                   or "no requests yet")
+    engine = snap["engine"]
+    health.add_row("引擎", f"运行中，进程 {engine['pid']}，已运行 {engine['uptime_s']} 秒，"
+                         f"重新同步 {engine['resyncs']} 次")
+    health.add_row("与电话系统的连接（AMI）",
+                   ("已连接" if ami["connected"] else "已断开，正在重连")
+                   + f"，连接 {ami['connects']} 次，收到 {ami['frames']} 条消息"
+                   + (f"，最近错误：{ami['last_error']}" if ami["last_error"] else ""))
+    health.add_row("路由请求（FastAGI）",
+                   "，".join(f"{k} {v} 次" for k, v in sorted(snap["agi"].items()))
+                   or "尚无请求")
     console.print(health)
     console.print(calls_table(console, snap["calls"]))
     console.print(queues_table(console, snap.get("queues", [])))
@@ -251,13 +256,13 @@ def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.control.server import query
 
     if args.agent_action != "list" and not args.agent:
-        print("error: say which agent, e.g. `agent login 1001`", file=sys.stderr)
+        print("错误：请指明话务员工号，例如 `agent login 1001`", file=sys.stderr)
         return 2
     try:
         result = query(paths.control_socket, f"agent.{args.agent_action}", timeout=15,
                        agent=args.agent or "", reason=args.reason or "")
     except EngineControlError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     rows = result if isinstance(result, list) else [result]
     console.print(agents_table(console, rows))
@@ -269,13 +274,13 @@ def cmd_transfer(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.transfers.destinations import destinations
 
     if args.list or not args.agent:
-        table = Table(title="转接目的地 (transfer destinations)")
-        for column in ("number", "name", "units", "kind", "target", "answer s"):
+        table = Table(title="转接目的地")
+        for column in ("号码", "名称", "承办单位", "类别", "目标", "应答时限秒"):
             table.add_column(column)
         for d in destinations(config_of(args, paths).hotlines):
-            table.add_row(d.number, d.name, d.units, d.kind.value + (" 专家" if d.experts
-                                                                     else ""),
-                          d.target, str(d.answer_timeout_s))
+            kind = word("term", "subcenter") if d.kind.value == "subcenter" else (
+                word("term", "expert_seat") if d.experts else word("section", "dual"))
+            table.add_row(d.number, d.name, d.units, kind, d.target, str(d.answer_timeout_s))
         console.print(table)
         return 0 if args.list else 2
     if args.complete or args.cancel:
@@ -374,13 +379,13 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     config = config_of(args, paths)
     path = Path(args.log) if args.log else paths.resolve(config.engine.paths.call_log)
     if not path.is_file():
-        print(f"error: no call log at {path}", file=sys.stderr)
+        print(f"错误：找不到话单文件 {path}", file=sys.stderr)
         return 2
     try:
         first = date.fromisoformat(args.from_date) if args.from_date else None
         last = date.fromisoformat(args.to_date) if args.to_date else None
     except ValueError as exc:
-        print(f"error: dates are YYYY-MM-DD: {exc}", file=sys.stderr)
+        print(f"错误：日期应写作 年-月-日，如 2026-11-30（{exc}）", file=sys.stderr)
         return 2
     builder = ReportBuilder({n: q.wrapup_s for n, q in config.queues.queues.items()},
                             first, last)
@@ -416,13 +421,13 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
                                               "15秒接通率%", "平均应答s")))
     console.print(modes)
     if bad:
-        console.print(f"[yellow]{bad} unreadable lines skipped[/yellow]")
+        console.print(f"[yellow]跳过 {bad} 行无法读取的记录[/yellow]")
     if args.csv:
         for written in write_csv(report, builder, Path(args.csv)):
-            print(f"wrote {written}")
+            print(f"已写入 {written}")
     if args.html:
         write_html(report, builder, Path(args.html))
-        print(f"wrote {args.html}")
+        print(f"已写入 {args.html}")
     return 0
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from callcenter.actors import Actor, Role
 from callcenter.audit import AuditTrail
-from callcenter.cli_tables import handoffs_table, tickets_table
+from callcenter.cli_tables import audit_table, handoffs_table, tickets_table
 from callcenter.commands import Commands, store_handlers
 from callcenter.config.loader import Config
 from callcenter.paths import Paths
@@ -118,12 +118,7 @@ def cmd_audit(args: argparse.Namespace, paths: Paths, config: Config) -> int:
             for row in rows:
                 print(json.dumps(row, ensure_ascii=False))
             return 0
-        table = Table("at", "user", "role", "via", "from", "action", "target", "result",
-                      "detail", title="audit trail")
-        for row in rows:
-            table.add_row(row["at"], row["user"], row["role"], row["via"], row["address"],
-                          row["action"], row["target"], row["result"], row["detail"])
-        console.print(table)
+        console.print(audit_table(console, rows))
         return 0
 
     return run_on_store(config, paths, show)

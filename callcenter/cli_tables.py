@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from rich.cells import cell_len
@@ -17,6 +18,8 @@ from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+
+from callcenter.glossary import word
 
 INDENT = "  "
 PAIR_GAP = "   "
@@ -61,7 +64,7 @@ def _blocks(console: Console, title: str, columns: Sequence[Column],
         parts += [Text(line, style="bold") for line in _wrap_pairs(keys, console.width)]
         parts += [Text(INDENT + line) for line in _wrap_pairs(pairs, width)]
     if not rows:
-        parts.append(Text(INDENT + "(none)"))
+        parts.append(Text(INDENT + "（无）"))
     return Group(*parts)
 
 
@@ -80,24 +83,45 @@ def fitted(console: Console, title: str, columns: Sequence[Column],
 
 
 # -- the tables of `status`, `agent list`, `ticket list` and `handoff` -----------------------
+# Chinese headers; states in the glossary's words; times in the local zone. Queues and agents
+# keep their ids beside their titles and names: the commands take them (`supervise move
+# --queue q12315`, `agent login 1001`).
 
-CALL_COLUMNS = (Column("call", key=True), Column("dialed", key=True), Column("caller"),
-                Column("state"), Column("age s", justify="right"),
-                Column("channels", justify="right"), Column("queue", key=True),
-                Column("agent", key=True))
+CHANNEL_STATES = {"up": "已接通", "ring": "振铃", "ringing": "振铃", "down": "未接通",
+                  "dialing": "呼出中", "busy": "忙", "unknown": "未知"}
+
+
+def local_time(value: object) -> str:
+    """An ISO 8601 moment (UTC, ``…Z``) in the local zone: ``2026-11-28 21:20:55``."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+CALL_COLUMNS = (Column("来电编号", key=True), Column("拨打号码", key=True), Column("来电号码"),
+                Column("状态"), Column("时长秒", justify="right"),
+                Column("通道", justify="right"), Column("队列", key=True),
+                Column("话务员", key=True))
 
 
 def calls_table(console: Console, calls: Sequence[Mapping[str, Any]]) -> RenderableType:
     rows = [[str(c["call_id"]), str(c["dialed"]), str(c["caller"]),
-             str(c["state"]) + (" (recovered)" if c["recovered"] else ""), str(c["age_s"]),
+             CHANNEL_STATES.get(str(c["state"]), str(c["state"]))
+             + ("（重启后接管）" if c["recovered"] else ""), str(c["age_s"]),
              str(c["channels"]), str(c["queue"]), str(c["agent"])] for c in calls]
-    return fitted(console, f"live calls ({len(rows)})", CALL_COLUMNS, rows)
+    return fitted(console, f"当前通话（{len(rows)}）", CALL_COLUMNS, rows)
 
 
-QUEUE_COLUMNS = (Column("queue", key=True), Column("title"),
+QUEUE_COLUMNS = (Column("队列", key=True), Column("名称"),
                  *(Column(h, justify="right") for h in (
-                     "waiting", "longest wait s", "available", "busy", "paused", "answered",
-                     "≤ target %", "abandoned", "overflowed")))
+                     "排队", "最长等待秒", word("agent_state", "available"), "忙碌",
+                     word("agent_state", "paused"), "接通", "15秒内接通%", "放弃", "溢出")))
 
 
 def queues_table(console: Console, queues: Sequence[Mapping[str, Any]]) -> RenderableType:
@@ -105,32 +129,34 @@ def queues_table(console: Console, queues: Sequence[Mapping[str, Any]]) -> Rende
              str(q["available"]), str(q["busy"]), str(q["paused"]), str(q["answered"]),
              "-" if q["in_target_pct"] is None else str(q["in_target_pct"]),
              str(q["abandoned"]), str(q["overflowed"])] for q in queues]
-    return fitted(console, "queues", QUEUE_COLUMNS, rows)
+    return fitted(console, "队列（今日）", QUEUE_COLUMNS, rows)
 
 
-AGENT_COLUMNS = (Column("agent", key=True), Column("name"), Column("state"),
-                 Column("reason"), Column("queues"), Column("calls", justify="right"))
+AGENT_COLUMNS = (Column("工号", key=True), Column("姓名"), Column("状态"),
+                 Column("暂停原因"), Column("队列"), Column("接听", justify="right"))
 
 
 def agents_table(console: Console, agents: Sequence[Mapping[str, Any]]) -> RenderableType:
-    rows = [[str(a["agent"]), str(a["name"]), str(a["state"]), str(a["reason"]),
-             " ".join(a["queues"]), str(a["calls_taken"])] for a in agents]
-    return fitted(console, "agents", AGENT_COLUMNS, rows)
+    rows = [[str(a["agent"]), str(a["name"]), word("agent_state", str(a["state"])),
+             str(a["reason"]), " ".join(a["queues"]), str(a["calls_taken"])] for a in agents]
+    return fitted(console, word("term", "agent"), AGENT_COLUMNS, rows)
 
 
-TICKET_COLUMNS = (Column("id", key=True), Column("call_id", key=True),
-                  Column("dialed", key=True), Column("hotline_name"),
-                  Column("agent", key=True), Column("opened_at"), Column("closed_at"))
+TICKET_COLUMNS = (Column("工单号", key=True), Column("来电编号", key=True),
+                  Column("拨打号码", key=True), Column("热线名称"),
+                  Column("话务员", key=True), Column("开始时间"), Column("结束时间"))
+TICKET_KEYS = ("id", "call_id", "dialed", "hotline_name", "agent")
 
 
 def tickets_table(console: Console, tickets: Sequence[Mapping[str, Any]]) -> RenderableType:
-    rows = [[str(t[c.header] or "") for c in TICKET_COLUMNS] for t in tickets]
-    return fitted(console, "工单", TICKET_COLUMNS, rows)
+    rows = [[*(str(t[k] or "") for k in TICKET_KEYS), local_time(t["opened_at"]),
+             local_time(t["closed_at"])] for t in tickets]
+    return fitted(console, word("term", "ticket"), TICKET_COLUMNS, rows)
 
 
-HANDOFF_COLUMNS = (Column("id", key=True), Column("ticket", key=True),
-                   Column("destination", key=True), Column("created_at"), Column("caller"),
-                   Column("origin"), Column("request_type"), Column("topic"))
+HANDOFF_COLUMNS = (Column("编号", key=True), Column("工单号", key=True),
+                   Column("转往", key=True), Column("时间"), Column("来电号码"),
+                   Column("原热线"), Column("诉求类型"), Column("主题"))
 
 
 def handoffs_table(console: Console, handoffs: Sequence[Mapping[str, Any]]) -> RenderableType:
@@ -138,9 +164,26 @@ def handoffs_table(console: Console, handoffs: Sequence[Mapping[str, Any]]) -> R
     for row in handoffs:
         record = row["record"]
         prefill = record.get("prefill", {})
+        kind = str(prefill.get("request_type") or "")
         rows.append([str(row["id"]), str(row["ticket_id"] or ""), str(row["destination"]),
-                     str(row["created_at"]), str(record.get("caller", "")),
+                     local_time(row["created_at"]), str(record.get("caller", "")),
                      str(record.get("origin_hotline", {}).get("number", "")),
-                     str(prefill.get("request_type") or ""), str(prefill.get("topic") or "")])
-    return fitted(console, "工单流转 (hand-offs to sub-centers and expert seats)",
-                  HANDOFF_COLUMNS, rows)
+                     word("request_type", kind) if kind else "",
+                     str(prefill.get("topic") or "")])
+    return fitted(console, "工单流转（转往分中心、专家座席的工单）", HANDOFF_COLUMNS, rows)
+
+
+AUDIT_COLUMNS = (Column("时间", key=True), Column("用户", key=True), Column("角色"),
+                 Column("途径"), Column("地址"), Column("操作"), Column("对象"), Column("结果"),
+                 Column("详情"))
+
+
+def audit_table(console: Console, rows: Sequence[Mapping[str, Any]]) -> RenderableType:
+    """`run.py audit`: actions, doors, roles and results in the glossary's words."""
+    shown = [[local_time(r["at"]), str(r["user"]), word("role", str(r["role"])),
+              word("via", str(r["via"])), str(r["address"] or ""),
+              word("audit_action", str(r["action"])), str(r["target"] or ""),
+              word("audit_result", "ok") if r["result"] == "ok"
+              else f"{word('audit_result', 'refused')}（{r['result']}）", str(r["detail"] or "")]
+             for r in rows]
+    return fitted(console, "审计记录", AUDIT_COLUMNS, shown)

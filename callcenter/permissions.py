@@ -88,6 +88,7 @@ RULES: dict[str, Rule] = {
     "supervise.unpause": Rule(SUPERVISOR, changes=True),
     "supervise.logout": Rule(SUPERVISOR, changes=True),
     "supervise.skills": Rule(SUPERVISOR, changes=True),
+    "supervise.waiting": Rule(SUPERVISOR),  # callers waiting: never their number
     "supervise.move_caller": Rule(SUPERVISOR, changes=True),
     "monitor.start": Rule(SUPERVISOR, changes=True),
     "monitor.mode": Rule(SUPERVISOR, changes=True),

@@ -51,6 +51,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor, Role
+from callcenter.admin.http import add_routes as add_admin_routes
 from callcenter.api import sse
 from callcenter.api.auth import ACTOR, PUBLIC, actor, add_routes, auth_middleware
 from callcenter.api.body import json_object, picked
@@ -276,6 +277,7 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     add_routes(app, signin, _json)
     add_desktop_routes(app, run, _json, agent_events)
     add_wallboard_routes(app, run, _json, wallboard_events)  # /wallboard, /api/wallboard…
+    add_admin_routes(app)  # /admin: the admin page (its API routes are above)
     app.router.add_post("/api/reload", reload)
     app.router.add_get("/api/users", users)
     app.router.add_post("/api/users", users)

@@ -23,21 +23,34 @@ from callcenter.reports.figures import Report, Tally
 log = structlog.get_logger("queues")
 
 
+MOVED, OVERFLOWED = "moved", "overflowed"  # how a caller came into the queue they wait in
+GONE_KEPT = 10_000  # callers out of a queue whose join time is kept for a move (until hang-up)
+
+
 @dataclass(slots=True)
 class QueueFigures:
     waiting: dict[str, float] = field(default_factory=dict)  # caller uniqueid → joined at
+    # callers who came from another queue: uniqueid → (MOVED | OVERFLOWED, that queue)
+    came: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class QueueWatch:
     """Asterisk reports a caller leaving by the queue's own timeout (our overflow) with the
     same QueueCallerAbandon as a caller hanging up. So an abandon is held until the call
     shows which it was: the dialplan's CcOverflow or CcCallback (not abandoned) or the
-    caller's Hangup."""
+    caller's Hangup.
+
+    A caller a supervisor moved into another queue waits there since they first joined (the
+    wait keeps counting, as the report counts it); one who overflowed waits since joining
+    the new queue (the report's 15 s rate counts that queue's wait). Both are known to have
+    come from the other queue (:meth:`came_from`)."""
 
     def __init__(self, queues: QueuesConfig) -> None:
         self.queues = queues
         self.figures: dict[str, QueueFigures] = {name: QueueFigures() for name in queues.queues}
         self._left: dict[str, tuple[ev.QueueCallerAbandon, float]] = {}
+        self._gone: dict[str, float] = {}  # out of a queue (Leave/Abandon): when it joined
+        self._carry: dict[str, tuple[float | None, str, str]] = {}  # for the next join
 
     def reconfigure(self, queues: QueuesConfig) -> None:
         """A reloaded configuration: callers waiting stay, new queues start empty."""
@@ -48,23 +61,40 @@ class QueueWatch:
     def _q(self, name: str) -> QueueFigures:
         return self.figures.setdefault(name, QueueFigures())
 
+    def _leave(self, queue: str, uniqueid: str) -> None:
+        q = self._q(queue)
+        joined = q.waiting.pop(uniqueid, None)
+        q.came.pop(uniqueid, None)
+        if joined is not None:
+            self._gone[uniqueid] = joined
+            while len(self._gone) > GONE_KEPT:
+                del self._gone[next(iter(self._gone))]
+
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         if isinstance(event, ev.QueueCallerJoin):
-            self._q(event.queue).waiting[event.uniqueid] = ts
+            q = self._q(event.queue)
+            carried = self._carry.pop(event.uniqueid, None)
+            q.waiting[event.uniqueid] = ts if carried is None or carried[0] is None \
+                else carried[0]
+            if carried is not None:
+                q.came[event.uniqueid] = carried[1:]
             log.info("queue.joined", ts=ts, call_id=event.linkedid, queue=event.queue,
                      position=event.position, waiting=event.count)
         elif isinstance(event, ev.QueueEntryListed):  # resync
             self._q(event.queue).waiting.setdefault(event.uniqueid, ts - event.wait)
         elif isinstance(event, ev.QueueCallerLeave):
-            self._q(event.queue).waiting.pop(event.uniqueid, None)
+            self._leave(event.queue, event.uniqueid)
         elif isinstance(event, ev.QueueCallerAbandon):
-            self._q(event.queue).waiting.pop(event.uniqueid, None)
+            self._leave(event.queue, event.uniqueid)
             self._left[event.uniqueid] = (event, ts)
-        elif isinstance(event, ev.Hangup) and event.uniqueid in self._left:
-            left, left_ts = self._left.pop(event.uniqueid)
-            log.info("queue.abandoned", ts=left_ts, call_id=left.linkedid, queue=left.queue,
-                     wait_s=left.hold_time, position=left.position,
-                     original_position=left.original_position)
+        elif isinstance(event, ev.Hangup):
+            self._gone.pop(event.uniqueid, None)
+            self._carry.pop(event.uniqueid, None)
+            if event.uniqueid in self._left:
+                left, left_ts = self._left.pop(event.uniqueid)
+                log.info("queue.abandoned", ts=left_ts, call_id=left.linkedid,
+                         queue=left.queue, wait_s=left.hold_time, position=left.position,
+                         original_position=left.original_position)
         elif isinstance(event, ev.AgentConnect):
             log.info("queue.answered", ts=ts, call_id=event.linkedid, queue=event.queue,
                      agent=event.member_name, wait_s=event.hold_time, ring_s=event.ring_time)
@@ -73,6 +103,7 @@ class QueueWatch:
         elif isinstance(event, ev.UserEvent) and event.name == "CcOverflow":
             fields = dict(event.fields)
             timed_out = self._left.pop(event.uniqueid, None)
+            self._carry[event.uniqueid] = (None, OVERFLOWED, fields.get("From", ""))
             log.info("queue.overflowed", ts=ts, call_id=event.linkedid,
                      queue=fields.get("From", ""), to=fields.get("To", ""),
                      queue_status=fields.get("QueueStatus", ""),
@@ -82,6 +113,8 @@ class QueueWatch:
             # of the queue as an abandon, which it is not
             fields = dict(event.fields)
             moved = self._left.pop(event.uniqueid, None)
+            self._carry[event.uniqueid] = (self._gone.pop(event.uniqueid, None), MOVED,
+                                           fields.get("From", ""))
             log.info("queue.moved", ts=ts, call_id=event.linkedid,
                      queue=fields.get("From", ""), to=fields.get("To", ""),
                      queue_status=fields.get("QueueStatus", ""),
@@ -90,6 +123,17 @@ class QueueWatch:
     def begin_resync(self) -> None:
         for q in self.figures.values():
             q.waiting.clear()
+            q.came.clear()
+
+    def joined_at(self, queue: str, uniqueid: str) -> float | None:
+        """Since when the caller waits in ``queue`` (a move does not restart it)."""
+        q = self.figures.get(queue)
+        return q.waiting.get(uniqueid) if q is not None else None
+
+    def came_from(self, queue: str, uniqueid: str) -> tuple[str, str] | None:
+        """(MOVED | OVERFLOWED, the queue) for a caller who came into ``queue`` from another."""
+        q = self.figures.get(queue)
+        return q.came.get(uniqueid) if q is not None else None
 
     def oldest(self, queue: str) -> float | None:
         """When the caller waiting longest in ``queue`` joined it (None: nobody waits)."""

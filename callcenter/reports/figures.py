@@ -19,6 +19,13 @@ Definitions (GB/T 33358-2016 terms; how they are counted here):
   and the 5 s rule.
 - 溢出 overflowed: left a queue by its overflow rule (``queue.overflowed``) — per queue the
   calls that overflowed out of it, in the total the calls that overflowed at least once.
+  The wallboard adds the overflows of calls still going (:meth:`ReportBuilder.overflowing`):
+  an overflow is seen when it happens, not when the call ends.
+- 进入队列 queued: joined a queue (``queue.joined``; or answered / abandoned in one). The
+  total 接通率 counts every public call, also those that never reached a queue (hung up
+  during the greeting or menu, answered by a sub-center's seats, or — nobody logged in —
+  registered for a callback at once): :attr:`Tally.queued_connection_rate` is the rate of
+  the queued calls alone, what the queues' own rates add up to.
 
 A call counts in the day it started (the machine's time zone: the centre's, Asia/Shanghai)
 once it has ended. The wallboard counts today live with this same code
@@ -43,9 +50,9 @@ TARGET_RATE = 0.95
 MODE_NAMES = {"main": "12345主号", "merged": "整体并入", "dual": "双号并行",
               "subcenter": "设分中心", "unknown": "其他号码"}
 LATE_LINES_S = 5.0  # a call's last lines (queue.abandoned) follow its call.ended
-CALL_LINES = frozenset({"call.started", "call.refused", "call.routed", "queue.answered",
-                        "queue.abandoned",
-                        "queue.overflowed", "queue.moved", "callback.requested",
+CALL_LINES = frozenset({"call.started", "call.refused", "call.routed", "queue.joined",
+                        "queue.answered", "queue.abandoned", "queue.overflowed", "queue.moved",
+                        "callback.requested",
                         "subcenter.answered",
                         "call.ended"})
 
@@ -73,6 +80,20 @@ class Tally:
     wrapup_total_s: float = 0.0
     callbacks: int = 0
     overflowed: int = 0  # not in row(): the queue table adds it (render.py)
+    queued: int = 0  # reached a queue (joined it)
+    queue_answered: int = 0  # answered by an agent out of a queue
+    callback_unqueued: int = 0  # registered for a callback without ever joining a queue
+
+    @property
+    def unqueued(self) -> int:
+        """Calls that never reached a queue."""
+        return self.offered - self.queued
+
+    @property
+    def queued_connection_rate(self) -> float | None:
+        """接通率 of the calls that reached a queue (what the queues' own rates count)."""
+        base = self.queued - self.abandoned_5s  # (every abandon is out of a queue)
+        return self.queue_answered / base if base > 0 else None
 
     @property
     def connection_rate(self) -> float | None:
@@ -120,6 +141,7 @@ class _Call:
     abandoned_wait: float | None = None
     callback: bool = False
     subcenter_answered: bool = False
+    joined: bool = False  # joined a queue (queue.joined)
     moved_wait_s: float = 0.0  # waited in queues a supervisor moved the caller out of
     overflowed_from: list[str] = field(default_factory=list)
 
@@ -201,6 +223,8 @@ class ReportBuilder:
                 call.hotline = number
                 if record.get("hotline"):
                     self._hotline_names.setdefault(number, str(record["hotline"]))
+        elif event == "queue.joined":
+            call.joined = True
         elif event == "queue.answered" and call.answered_at is None:
             call.answered_at = parse_ts(str(record["ts"]))
             call.queue, call.agent = str(record.get("queue", "")), str(record.get("agent", ""))
@@ -274,6 +298,7 @@ class ReportBuilder:
             report.by_queue[queue].overflowed += 1
         report.total.overflowed += bool(call.overflowed_from)
         answered = call.answered_at is not None or call.subcenter_answered
+        queued = call.joined or bool(call.queue)
         agent_tally = report.by_agent[call.agent] if call.agent else None
         for tally in groups + ([agent_tally] if agent_tally is not None else []):
             if tally is not agent_tally:
@@ -293,6 +318,21 @@ class ReportBuilder:
                 tally.abandoned += 1
                 tally.abandoned_5s += call.abandoned_wait <= SHORT_ABANDON_S
             tally.callbacks += call.callback
+            tally.queued += queued
+            tally.queue_answered += call.answered_at is not None
+            tally.callback_unqueued += call.callback and not queued
+
+    def overflowing(self, day: date) -> tuple[Counter[str], int]:
+        """Overflows of the calls of ``day`` still going (the report counts a call once it
+        ended): per queue overflowed out of, and the calls that overflowed at least once."""
+        per_queue: Counter[str] = Counter()
+        calls = 0
+        for call in self._calls.values():
+            if call.overflowed_from and call.public and call.started is not None \
+                    and local_day(call.started) == day:
+                per_queue.update(call.overflowed_from)
+                calls += 1
+        return per_queue, calls
 
     def hotline_name(self, number: str) -> str:
         return self._hotline_names.get(number, "")

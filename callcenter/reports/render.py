@@ -17,6 +17,7 @@ from callcenter.reports.figures import (
     Report,
     ReportBuilder,
     Tally,
+    pct,
     sec,
 )
 
@@ -38,6 +39,9 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
     period = (f"{min(report.days)} 至 {max(report.days)}" if report.days else "—")
     return {
         "summary": [{"统计时段": period, **report.total.row(),
+                     "进入队列": report.total.queued, "未进入队列": report.total.unqueued,
+                     "其中登记回拨": report.total.callback_unqueued,
+                     "进入队列的接通率%": pct(report.total.queued_connection_rate),
                      "接通率目标%": f"{TARGET_RATE * 100:.0f}",
                      "工单数": "" if report.tickets is None else report.tickets,
                      "达标": "是" if (report.total.connection_rate or 0) >= TARGET_RATE
@@ -49,7 +53,7 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
         "by_queue": [{**row, "溢出": report.by_queue[row["队列"]].overflowed}
                      for row in rows("队列", sorted(report.by_queue.items()))],
         "by_hour": rows("小时", sorted(report.by_hour.items())),
-        "by_agent": [{"坐席": agent, "接听量": t.answered, "平均通话s": sec(t.talk_s),
+        "by_agent": [{"话务员": agent, "接听量": t.answered, "平均通话s": sec(t.talk_s),
                       "平均处理s": sec(t.aht_s), "平均应答s": sec(t.asa_s)}
                      for agent, t in sorted(report.by_agent.items())],
         "handoffs": [{"分中心/专家座席": dest, "工单流转": count}
@@ -62,7 +66,7 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
 
 TITLES = {"summary": "总体指标", "by_hotline": "按号码",
           "by_mode": "按类别（主号/并入/双号/分中心）", "by_queue": "按队列", "by_hour": "按小时",
-          "by_agent": "按坐席", "transfers": "转接及结果", "handoffs": "工单流转"}
+          "by_agent": "按话务员", "transfers": "转接及结果", "handoffs": "工单流转"}
 
 
 def write_csv(report: Report, builder: ReportBuilder, directory: Path) -> list[Path]:
@@ -183,6 +187,12 @@ def write_html(report: Report, builder: ReportBuilder, path: Path) -> None:
                      "</div>")
     parts.append(f"<p>接通率目标 ≥ 95%：<b class='{'ok' if ok else 'bad'}'>"
                  f"{'达标' if ok else '未达标'}</b></p>")
+    queued = total.queued_connection_rate
+    parts.append(  # what the day's rate counts: every call, also those never queued
+        f"<p>接通率按全部 {total.offered} 通来电计算；其中 {total.queued} 通进入队列"
+        f"（接通率 {'—' if queued is None else f'{queued * 100:.1f}%'}，各队列的接通率即按此"
+        f"计算），{total.unqueued} 通未进入队列（登记回拨 {total.callback_unqueued} 通，"
+        f"分中心接听 {total.answered - total.queue_answered} 通，其余在进入队列前挂断）。</p>")
     for title, png in _figure_png(report):
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{png}'>")

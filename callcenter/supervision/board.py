@@ -10,6 +10,7 @@ over leaves :attr:`MonitorBoard.live`.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from callcenter.ami import events as ev
 from callcenter.errors import SupervisionConflict, UnknownSession
@@ -40,19 +41,21 @@ class MonitorBoard:
     def get(self, session_id: str) -> Session:
         found = self.live.get(session_id)
         if found is None:
-            raise UnknownSession(f"no live monitoring session {session_id[:40]!r}")
+            raise UnknownSession("该监听已结束或不存在，请刷新页面")
         return found
 
-    def check_free(self, supervisor: str, call_id: str, agent: str) -> None:
-        """One session per supervisor, one per call (else SupervisionConflict)."""
+    def check_free(self, supervisor: str, call_id: str, agent: str,
+                   name: Callable[[str], str] = str) -> None:
+        """One session per supervisor, one per call (else SupervisionConflict); ``name``:
+        a supervisor as people know them."""
         mine = self.of_supervisor(supervisor)
         if mine is not None:
-            raise SupervisionConflict(f"{supervisor} is already monitoring agent {mine.agent} "
-                                      f"(session {mine.id}): stop it first")
+            raise SupervisionConflict(f"{name(supervisor)}正在监听话务员 {mine.agent}："
+                                      "请先结束该监听")
         theirs = self.on_call(call_id)
         if theirs is not None:
-            raise SupervisionConflict(f"the call of agent {agent} is already monitored by "
-                                      f"{theirs.supervisor}")
+            raise SupervisionConflict(f"话务员 {agent} 的通话已由班长{name(theirs.supervisor)}"
+                                      "监听：同一通话只能有一位班长监听")
 
     # -- what the desk does ------------------------------------------------------------------
 
@@ -62,8 +65,7 @@ class MonitorBoard:
 
     def mode_changed(self, s: Session, mode: MonitorMode, ts: float) -> list[Effect]:
         if s.phase is Phase.RINGING:
-            raise SupervisionConflict("the supervisor's softphone has not answered yet: "
-                                      "answer it, then change the mode")
+            raise SupervisionConflict("班长话机尚未接听：请先接听，再切换模式")
         return self._kept(s, state_of(s).mode_changed(s, mode, ts))
 
     def stop_requested(self, s: Session, ts: float) -> list[Effect]:

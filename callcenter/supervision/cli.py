@@ -21,7 +21,7 @@ def _skills(pairs: list[str]) -> dict[str, int]:
     for pair in pairs:
         queue, equals, penalty = pair.partition("=")
         if not equals or not penalty.isdigit():
-            raise ValueError(f"{pair!r} is not QUEUE=PENALTY (e.g. q12345=0)")
+            raise ValueError(f"{pair!r} 应写作 队列=penalty，如 q12345=0（0 专家 … 4 基础）")
         out[queue] = int(penalty)
     return out
 
@@ -54,10 +54,10 @@ def cmd_supervision(args: argparse.Namespace, paths: Paths) -> int:
         name, given = _request(args)
         result = query(paths.control_socket, name, timeout=TIMEOUT_S, **given)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
     except EngineControlError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     return 0

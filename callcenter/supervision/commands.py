@@ -5,6 +5,8 @@ the one command layer like every other (role check, audit row):
   the agent's desktop shows who did it and why;
 - ``supervise.skills`` ``{agent, skills: {queue: penalty}}``: the agent's queues for the rest
   of the shift (the audit row has old → new);
+- ``supervise.waiting`` ``{queue}``: the callers waiting there (place, hotline dialed,
+  since when, where from — never the number) and the queues that could take them;
 - ``supervise.move_caller`` ``{call | queue + position, to_queue}``: a waiting caller into
   another queue;
 - ``monitor.start`` ``{agent, mode, device}``, ``monitor.mode`` ``{session, mode}``,
@@ -29,7 +31,7 @@ SESSION = re.compile(r"[0-9a-f]{12}")  # MonitorDesk's session ids
 def session_of(args: Args) -> str:
     session = text(args, "session")
     if not SESSION.fullmatch(session):
-        raise UnknownSession(f"no monitoring session {session[:40]!r} (12 hex digits)")
+        raise UnknownSession(f"没有这个监听会话：{session[:40]!r}（12 位十六进制编号）")
     return session
 
 
@@ -46,6 +48,9 @@ def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> di
 
     async def skills(args: Args, actor: Actor) -> Any:
         return await control.skills(text(args, "agent"), args.get("skills"), actor)
+
+    async def waiting(args: Args, _actor: Actor) -> Any:
+        return await control.waiting(text(args, "queue"))
 
     async def move_caller(args: Args, _actor: Actor) -> Any:
         return await control.move_caller(
@@ -69,5 +74,6 @@ def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> di
 
     return {"supervise.pause": pause, "supervise.unpause": unpause,
             "supervise.logout": logout, "supervise.skills": skills,
-            "supervise.move_caller": move_caller, "monitor.start": start,
-            "monitor.mode": mode, "monitor.stop": stop, "monitor.list": sessions}
+            "supervise.waiting": waiting, "supervise.move_caller": move_caller,
+            "monitor.start": start, "monitor.mode": mode, "monitor.stop": stop,
+            "monitor.list": sessions}

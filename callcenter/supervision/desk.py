@@ -44,7 +44,8 @@ from callcenter.errors import (
 )
 from callcenter.supervision import dialplan
 from callcenter.supervision.board import MonitorBoard
-from callcenter.supervision.model import LEG_PREFIX, Phase, Session, mode_of
+from callcenter.supervision.floor import person
+from callcenter.supervision.model import END_REASONS, LEG_PREFIX, Phase, Session, mode_of
 from callcenter.supervision.outcomes import (
     AmiWork,
     Answered,
@@ -104,14 +105,16 @@ class MonitorDesk:
         (the CLI) names one."""
         who = actor.name if actor.role is Role.SUPERVISOR else named
         if actor.role is Role.SUPERVISOR and named and named != actor.name:
-            raise Forbidden(f"a supervisor monitors from their own softphone ({actor.name})")
+            raise Forbidden(f"班长只能用自己的话机监听（{self._name(actor.name)}）")
         if not who:
-            raise SupervisionError("name the supervisor whose softphone is called "
-                                   "('supervisor')")
+            raise SupervisionError("请指明用哪位班长的话机监听（supervisor）")
         if who not in self.config().agents.supervisors:
-            raise SupervisionError(f"{who} has no softphone to monitor from: add them to "
-                                   "agents.yaml supervisors:, then reload")
+            raise SupervisionError(f"{who} 没有用于监听的话机：请管理员把其加入 agents.yaml 的 "
+                                   "supervisors:，再重新加载配置")
         return who
+
+    def _name(self, user: str) -> str:
+        return person(self.config(), user)
 
     def _agent_call(self, agent: str) -> tuple[LiveCall, str]:
         for call in self.tracker.calls.values():
@@ -119,7 +122,7 @@ class MonitorDesk:
                 uid = channel_uniqueid(call, call.agent_channel)
                 if uid is not None:
                     return call, uid
-        raise SupervisionConflict(f"agent {agent} has no call to monitor")
+        raise SupervisionConflict(f"话务员 {agent} 当前没有通话，无法监听")
 
     async def start(self, actor: Actor, agent: str, mode: str = "listen", *,
                     supervisor: str = "", device: str = "sip",
@@ -128,18 +131,18 @@ class MonitorDesk:
         it rings (``monitor.list`` shows when it is answered)."""
         who = self._supervisor(actor, supervisor)
         if device not in DEVICES:
-            raise SupervisionError(f"device {device!r} is not one of {', '.join(DEVICES)} "
-                                   "(the desk softphone or the browser's)")
+            raise SupervisionError(f"话机 {device[:20]!r} 无效：应为 sip（桌面话机）或 "
+                                   "webrtc（浏览器软电话）")
         try:
             wanted = mode_of(mode)
         except ValueError as exc:
             raise SupervisionError(str(exc)) from None
         if agent not in self.config().agents.agents:
-            raise UnknownAgent(f"unknown agent {agent!r}")
+            raise UnknownAgent(f"没有工号为 {agent[:20]} 的话务员")
         if not may_monitor(who, agent):
-            raise Forbidden(f"agent {agent} is not on the floor {who} supervises")
+            raise Forbidden(f"话务员 {agent} 不在班长{self._name(who)}负责的班组")
         call, spied_uid = self._agent_call(agent)
-        self.board.check_free(who, call.call_id, agent)
+        self.board.check_free(who, call.call_id, agent, self._name)
         s = Session(id=session_id or uuid.uuid4().hex[:12], actor=actor, supervisor=who,
                     interface=supervisor_interface(who, device), agent=agent,
                     call_id=call.call_id, spied_channel=call.agent_channel,
@@ -149,14 +152,15 @@ class MonitorDesk:
                  supervisor=who, agent=agent, mode=wanted.value)
         await self._perform(self.board.start(s))
         if s.reason:  # the Originate was refused at once
-            raise SupervisionError(f"the supervisor's softphone was not called: {s.reason}")
+            raise SupervisionError(f"{END_REASONS.get(s.reason, '无法呼叫班长话机')}："
+                                   "请检查班长话机已注册后重试")
         self.on_change(s.describe())
         return s.describe()
 
     def _own(self, actor: Actor, session_id: str) -> Session:
         s = self.board.get(session_id)
         if actor.role is Role.SUPERVISOR and s.supervisor != actor.name:
-            raise Forbidden(f"session {s.id} is {s.supervisor}'s")
+            raise Forbidden(f"这是班长{self._name(s.supervisor)}的监听，您不能操作")
         return s
 
     async def mode(self, actor: Actor, session_id: str, mode: str) -> dict[str, object]:
@@ -171,8 +175,8 @@ class MonitorDesk:
             await self._perform(effects, required=True)
         except (AmiActionFailed, AmiNotConnected) as exc:
             s.mode, s.modes = before, history
-            raise SupervisionError(f"the mode was not changed ({before.value}): "
-                                   f"{exc.message}") from None
+            raise SupervisionError(f"监听模式未切换（仍为{before.text}）：{exc.message}，"
+                                   "请重试") from None
         return s.describe()
 
     async def stop(self, actor: Actor, session_id: str) -> dict[str, object]:
@@ -181,8 +185,8 @@ class MonitorDesk:
             try:
                 await self._send(actions.hangup(s.leg_channel), required=True)
             except AmiActionFailed as exc:
-                raise SupervisionError(f"the supervisor's phone was not hung up, the session "
-                                       f"goes on: {exc.message}") from None
+                raise SupervisionError(f"未能挂断班长话机，监听仍在进行（{exc.message}），"
+                                       "请重试") from None
         await self._perform([e for e in self.board.stop_requested(s, self.clock())
                              if not isinstance(e, HangUp)])
         return s.describe()

@@ -5,6 +5,9 @@
                                              logout; the agent's desktop shows the reason)
     POST /api/supervise/agents/{id}/skills   body {"skills": {"q12345": 0, "q12315": 2}}:
                                              queue → penalty for the rest of the shift
+    GET  /api/supervise/queues/{q}/waiting   the callers waiting in queue q (place, hotline
+                                             dialed, since when, where from; never the
+                                             number) and the queues that could take them
     POST /api/supervise/move-caller          body {"call": "…", "to_queue": "q12345"} or
                                              {"queue": "q12315", "position": 1, "to_queue": …}
     GET  /api/monitor                        the live monitoring sessions
@@ -26,13 +29,12 @@ AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
 MOVE_FIELDS = ("call", "queue", "position", "to_queue")
 
 
-
 def add_routes(app: web.Application, command: Command) -> None:
     async def agent_action(request: web.Request) -> web.Response:
         action = request.match_info["action"]
         if action not in AGENT_ACTIONS:
-            raise UnknownCommand(f"unknown supervisor action {action!r} "
-                                 f"({', '.join(AGENT_ACTIONS)})")
+            raise UnknownCommand(f"没有这个班长操作：{action[:20]!r}"
+                                 f"（可用：{', '.join(AGENT_ACTIONS)}）")
         agent = request.match_info["agent"]
         if action == "skills":
             given = await json_object(request, '{"skills": {"q12345": 0}}')
@@ -41,6 +43,9 @@ def add_routes(app: web.Application, command: Command) -> None:
         given = await json_object(request, '{"reason": "请先处理培训任务"}')
         return await command(request, f"supervise.{action}", agent=agent,
                              reason=given.get("reason"))
+
+    async def waiting(request: web.Request) -> web.Response:
+        return await command(request, "supervise.waiting", queue=request.match_info["queue"])
 
     async def move_caller(request: web.Request) -> web.Response:
         given = await json_object(request, '{"call": "…", "to_queue": "q12345"}')
@@ -63,6 +68,7 @@ def add_routes(app: web.Application, command: Command) -> None:
         return await command(request, "monitor.stop", session=request.match_info["session"])
 
     app.router.add_post("/api/supervise/agents/{agent}/{action}", agent_action)
+    app.router.add_get("/api/supervise/queues/{queue}/waiting", waiting)
     app.router.add_post("/api/supervise/move-caller", move_caller)
     app.router.add_get("/api/monitor", sessions)
     app.router.add_post("/api/monitor", sessions)

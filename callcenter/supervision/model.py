@@ -40,8 +40,8 @@ def mode_of(value: str) -> MonitorMode:
     try:
         return MonitorMode(value)
     except ValueError:
-        raise ValueError(f"unknown monitoring mode {value!r}: listen, whisper or barge") \
-            from None
+        raise ValueError(f"没有这个监听模式：{value[:20]!r}（listen 监听、whisper 耳语、"
+                         "barge 强插）") from None
 
 
 class Phase(StrEnum):

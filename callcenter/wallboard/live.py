@@ -17,7 +17,7 @@ from callcenter.ami import events as ev
 from callcenter.calllog.writer import CallLog
 from callcenter.config.loader import Config
 from callcenter.queues.watch import QueueWatch
-from callcenter.reports.figures import Report
+from callcenter.reports.figures import Report, local_day
 from callcenter.routing.decide import Router
 from callcenter.store.db import Store
 from callcenter.tasks import TaskSet
@@ -114,10 +114,14 @@ class Wallboard:
         return self.day.today(now)
 
     def board(self, now: float) -> dict[str, Any]:
+        desk_rows = {str(row["agent"]): row for row in self.agent_desk.snapshot()}
         return board(BoardState(self.config, self.queue_watch, self.agent_desk.board,
                                 self.agent_desk.since, self.day.today(now), self._callbacks,
                                 catching_up=self.day.catching_up,
-                                monitoring=self.monitoring()), now)
+                                monitoring=self.monitoring(), desk_rows=desk_rows,
+                                forced=dict(self.agent_desk.forced),
+                                overflowing=self.day.reports.overflowing(local_day(now))),
+                     now)
 
     async def current(self) -> dict[str, Any]:
         """The board now (the ``wallboard.get`` command)."""

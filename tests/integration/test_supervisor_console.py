@@ -277,13 +277,23 @@ async def test_a_supervisor_controls_the_floor_from_the_page(
             assert engine.agent_desk.skills(AGENT) == expected
             assert engine.agent_desk.board.status(AGENT).queues == set(expected)
 
-            # a caller waits in 12315 (nobody free there) and is moved into 12345
+            # a caller waits in 12315 (nobody free there): 12345, where everyone is paused,
+            # is not offered; resumed, 1001 can answer there: the caller is moved into 12345
             caller = asyncio.create_task(place_calls(
                 [CallSpec("12315", WAITING_CALLER)], hold_ms=45_000, local_port=5096,
                 media_port=18200, timeout_s=90))
             await board.wait_for_selector(
                 "#queues tr[data-queue='q12315'] button[data-action='move']", timeout=30_000)
             await board.click("#queues tr[data-queue='q12315'] button[data-action='move']")
+            await board.wait_for_selector("#act-callers tr")
+            assert await board.eval_on_selector("#act-to option[value='q12345']",
+                                                "o => o.disabled")
+            await board.click("#act-cancel")
+            await board.click(agent_button(AGENT, "unpause"))
+            await board.click("#act-ok")
+            await board.wait_for_selector("#act", state="hidden")
+            await board.click("#queues tr[data-queue='q12315'] button[data-action='move']")
+            await board.wait_for_selector("#act-callers tr")
             await board.select_option("#act-to", "q12345")
             await shot(board, "07-move")
             await board.click("#act-ok")
@@ -291,9 +301,7 @@ async def test_a_supervisor_controls_the_floor_from_the_page(
             moved = await lab.wait_for("queue.moved", lambda: lab.events("queue.moved"))
             assert (moved[-1]["queue"], moved[-1]["to"]) == ("q12315", "q12345")
 
-            # resumed, the agent answers the moved caller from 12345
-            await board.click(agent_button(AGENT, "unpause"))
-            await board.click("#act-ok")
+            # the agent answers the moved caller from 12345
             await lab.wait_for("agent 1001 to answer the moved caller",
                                lambda: phone.answered, timeout=30)
             call_id = await lab.call_id(WAITING_CALLER)

@@ -117,13 +117,13 @@ async def test_a_supervisor_watches_the_wallboard(lab: Lab, engine: Engine,
             main, expert = report.by_queue["q12345"], report.by_queue["q12348"]
             assert main.answered >= 2 and main.abandoned >= 1 and expert.overflowed >= 1
             await page.wait_for_function(
-                f"() => {queue_cell('q12348', 5)} === '{expert.overflowed}' && "
-                f"{queue_cell('q12345', 3)} === '{main.answered}'", timeout=15_000)
+                f"() => {queue_cell('q12348', 9)} === '{expert.overflowed}' && "
+                f"{queue_cell('q12345', 7)} === '{main.answered}'", timeout=15_000)
             status = {q["queue"]: q for q in engine.snapshot()["queues"]}
             for queue, expected in (("q12345", main), ("q12348", expert)):
                 shown = [await page.text_content(
                     f"#queues tr[data-queue='{queue}'] td:nth-child({column})")
-                    for column in (4, 5, 6)]
+                    for column in (8, 9, 10)]  # 接通, 放弃, 溢出
                 figures = [str(expected.answered), str(expected.abandoned),
                            str(expected.overflowed)]
                 assert shown == figures, (queue, shown, figures)

@@ -4,6 +4,7 @@ ids SQLite cannot hold."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -64,7 +65,10 @@ def test_status_tables_are_whole_at_80_columns() -> None:
         assert value in words, value
     for name, spec in CONFIG.queues.queues.items():
         assert name in words and spec.title in text, name
-    assert "(recovered)" in text and "live calls (2)" in text
+    assert "（重启后接管）" in text and "当前通话（2）" in text
+    assert "已接通" in text and "振铃" in text  # channel states in Chinese
+    for header in ("排队", "最长等待秒", "就绪", "暂停", "接通", "放弃", "溢出"):
+        assert header in text, header  # the glossary's 就绪 and 暂停, not 空闲 / available
 
 
 def test_ticket_list_is_whole_at_80_columns() -> None:
@@ -73,9 +77,14 @@ def test_ticket_list_is_whole_at_80_columns() -> None:
     text = rendered(out)
     words = set(text.split())
     for value in ("1234567", "1234566", "1795872055.12", "09318929999", "12345", "1001",
-                  "1002", "2026-11-28T13:20:55.646Z", "2026-11-28T13:15:00.000Z"):
+                  "1002"):
         assert value in words, value
     assert "省政府政务大厅政务服务热线" in text
+    # times in the local zone, not …Z
+    for moment in ("2026-11-28T13:20:55.646+00:00", "2026-11-28T13:15:00+00:00"):
+        local = datetime.fromisoformat(moment).astimezone()
+        assert local.strftime("%H:%M:%S") in text
+    assert "Z" not in text and "T13:" not in text
 
 
 def test_a_wide_terminal_keeps_the_table() -> None:
@@ -133,8 +142,10 @@ def test_agent_list_with_an_id_lists_that_agent(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(cli, "console", out)
     monkeypatch.setattr(control, "query", query)
     assert cli.main(["agent", "list", "1001"]) == 0
-    words = set(rendered(out).split())
+    text = rendered(out)
+    words = set(text.split())
     assert "1001" in words and "1002" not in words and "1003" not in words
+    assert "就绪" in words and "available" not in text  # the glossary's word for the state
     assert asked[0] == {"command": "agent.list", "agent": "1001", "reason": "", "timeout": 15}
     assert cli.main(["agent", "list", "4711"]) == 1
     assert "unknown agent '4711'" in capsys.readouterr().err

@@ -60,6 +60,11 @@ def test_user_add_list_revoke_reset_and_the_audit_trail(
     ]
     assert {r["via"] for r in rows} == {"cli"} and rows[0]["address"] == "uid=0"
     assert lines["password"] not in out and lines["token"] not in out
+    code, out = _run(config_dir, capsys, "audit", "--user", "root")
+    assert code == 0 and "审计记录" in out
+    for said in ("新增用户", "停用用户", "重置密码", "成功", "被拒绝（CC1303）", "服务器命令行"):
+        assert said in out, said  # the glossary's words, not user.add, ok, cli
+    assert "user.add" not in out and "user.revoke" not in out
     code, out = _run(config_dir, capsys, "audit", "--since", "yesterday")
     assert code == 1 and "这样的日期" in out
     code, out = _run(config_dir, capsys, "audit", "--since", "2999-01-01", "--json")

@@ -144,7 +144,7 @@ async def test_answer_switch_modes_by_dtmf_then_stop(floor: Floor) -> None:
     started = await floor.desk.start(ZHAO, "1001", "listen")
     sid = str(started["session"])
     floor.leg_rings(sid)
-    with pytest.raises(SupervisionConflict, match="not answered yet"):
+    with pytest.raises(SupervisionConflict, match="班长话机尚未接听：请先接听，再切换模式"):
         await floor.desk.mode(ZHAO, sid, "whisper")
     floor.leg_answers(sid)
     assert floor.desk.live[sid].phase is Phase.ACTIVE
@@ -179,7 +179,7 @@ async def test_a_refused_mode_switch_keeps_the_mode(floor: Floor) -> None:
     floor.leg_rings(sid)
     floor.leg_answers(sid)
     floor.ami.refuse.add("PlayDTMF")
-    with pytest.raises(SupervisionError, match="not changed"):
+    with pytest.raises(SupervisionError, match="监听模式未切换（仍为监听）"):
         await floor.desk.mode(ZHAO, sid, "barge")
     assert floor.desk.live[sid].mode is MonitorMode.LISTEN
     assert floor.desk.live[sid].modes == [("listen", 1000.0)]
@@ -218,7 +218,7 @@ async def test_an_unreachable_softphone_ends_it_unanswered(floor: Floor) -> None
 
 async def test_a_refused_originate_is_an_error_and_an_ended_session(floor: Floor) -> None:
     floor.ami.refuse.add("Originate")
-    with pytest.raises(SupervisionError, match="not called"):
+    with pytest.raises(SupervisionError, match="无法呼叫班长话机：请检查班长话机已注册后重试"):
         await floor.desk.start(ZHAO, "1001", "listen")
     assert floor.desk.live == {}
     (row,) = await floor.audit()
@@ -247,27 +247,27 @@ async def test_the_call_ending_while_the_supervisor_rings_stops_the_ringing(
 
 async def test_refusals(floor: Floor) -> None:
     desk = floor.desk
-    with pytest.raises(SupervisionConflict, match="no call to monitor"):
+    with pytest.raises(SupervisionConflict, match="话务员 1002 当前没有通话，无法监听"):
         await desk.start(ZHAO, "1002", "listen")
-    with pytest.raises(UnknownAgent):
+    with pytest.raises(UnknownAgent, match="没有工号为 9999 的话务员"):
         await desk.start(ZHAO, "9999", "listen")
-    with pytest.raises(SupervisionError, match="unknown monitoring mode"):
+    with pytest.raises(SupervisionError, match="没有这个监听模式"):
         await desk.start(ZHAO, "1001", "shout")
-    with pytest.raises(SupervisionError, match="device"):
+    with pytest.raises(SupervisionError, match="话机 'fax' 无效"):
         await desk.start(ZHAO, "1001", "listen", device="fax")
-    with pytest.raises(SupervisionError, match="no softphone to monitor from"):
+    with pytest.raises(SupervisionError, match="没有用于监听的话机"):
         await desk.start(QIAN, "1001", "listen")  # not in agents.yaml supervisors
-    with pytest.raises(Forbidden, match="their own softphone"):
+    with pytest.raises(Forbidden, match="班长只能用自己的话机监听（赵磊）"):
         await desk.start(ZHAO, "1001", "listen", supervisor="qian.yu")
-    with pytest.raises(SupervisionError, match="name the supervisor"):
+    with pytest.raises(SupervisionError, match="请指明用哪位班长的话机监听"):
         await desk.start(LOCAL, "1001", "listen")  # the CLI names whose softphone rings
     sid = str((await desk.start(LOCAL, "1001", "listen", supervisor="zhao.lei"))["session"])
-    with pytest.raises(SupervisionConflict, match="already monitoring"):
+    with pytest.raises(SupervisionConflict, match="赵磊正在监听话务员 1001：请先结束该监听"):
         await desk.start(ZHAO, "1001", "barge")
     with pytest.raises(UnknownSession):
         await desk.stop(ZHAO, "nope")
     other = Actor("sun.li", "http", "", Role.SUPERVISOR)
-    with pytest.raises(Forbidden, match=r"zhao\.lei's"):
+    with pytest.raises(Forbidden, match="这是班长赵磊的监听"):
         await desk.stop(other, sid)
     assert floor.ami.names() == ["Originate"]  # nothing else was sent
 
@@ -281,7 +281,7 @@ async def test_one_session_per_call() -> None:
                         CONFIG.queues, config, CONFIG.prefill)
     desk = MonitorDesk(ami.send, tracker, lambda: both, lambda: 5.0)
     await desk.start(ZHAO, "1001", "listen")
-    with pytest.raises(SupervisionConflict, match=r"already monitored by zhao\.lei"):
+    with pytest.raises(SupervisionConflict, match="已由班长赵磊监听"):
         await desk.start(Actor("sun.li", "http", "", Role.SUPERVISOR), "1001", "listen")
     await asyncio.sleep(0)
 
@@ -303,7 +303,7 @@ async def _active(floor: Floor, actor: Actor = ZHAO) -> str:
 async def test_a_stop_asterisk_refuses_keeps_the_session(floor: Floor) -> None:
     sid = await _active(floor)
     floor.ami.refuse.add("Hangup")
-    with pytest.raises(SupervisionError, match="goes on"):
+    with pytest.raises(SupervisionError, match="未能挂断班长话机，监听仍在进行"):
         await floor.desk.stop(ZHAO, sid)
     assert floor.desk.live[sid].phase is Phase.ACTIVE  # the leg still listens: still a session
     assert await floor.audit() == []

@@ -15,7 +15,7 @@ from callcenter.config.loader import config_hash, load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.replay.runner import Replayer
 from callcenter.reports.figures import ReportBuilder
-from callcenter.reports.render import write_csv, write_html
+from callcenter.reports.render import tables, write_csv, write_html
 
 WRAPUP = {"q12345": 10, "q12315": 10}
 DAY = "2026-11-27T"
@@ -262,3 +262,36 @@ def test_every_order_of_a_calls_lines_gives_the_same_figures() -> None:
                 dict(report.by_queue), dict(report.by_agent)) == (
             expected.total, dict(expected.by_hotline), dict(expected.by_mode),
             dict(expected.by_queue), dict(expected.by_agent)), order
+
+
+def test_the_summary_says_what_the_connection_rate_counts(tmp_path: Path) -> None:
+    """Four calls reach q12345 (three answered, one gives up after 20 s), five are
+    registered for a callback at once (nobody logged in), one hangs up in the greeting:
+    接通率 3/10 over every call, 3/4 over the queued ones — the report says both."""
+    log: list[dict[str, Any]] = []
+    for n in range(4):
+        cid, at = f"q{n}", f"10:0{n}:00.000"
+        joined = rec(f"10:0{n}:02.000", "queue.joined", call_id=cid, queue="q12345")
+        if n < 3:
+            done = rec(f"10:0{n}:05.000", "queue.answered", call_id=cid, queue="q12345",
+                       agent="1001", wait_s=3)
+        else:
+            done = rec(f"10:0{n}:22.000", "queue.abandoned", call_id=cid, queue="q12345",
+                       wait_s=20)
+        log += call(cid, at, "12345", "main", "12345", joined, done, end=f"10:0{n}:40.000")
+    for n in range(6):
+        cid, at = f"u{n}", f"11:0{n}:00.000"
+        middle = [rec(f"11:0{n}:03.000", "callback.requested", call_id=cid,
+                      queue="q12345")] if n < 5 else []
+        log += call(cid, at, "12345", "main", "12345", *middle, end=f"11:0{n}:08.000")
+    builder = ReportBuilder(WRAPUP)
+    report = builder.feed(log)
+    (summary,) = tables(report, builder)["summary"]
+    assert (summary["呼入量"], summary["接通率%"]) == (10, "30.0")
+    assert (summary["进入队列"], summary["未进入队列"], summary["其中登记回拨"],
+            summary["进入队列的接通率%"]) == (4, 6, 5, "75.0")
+    write_html(report, builder, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "接通率按全部 10 通来电计算；其中 4 通进入队列（接通率 75.0%" in page
+    assert "6 通未进入队列（登记回拨 5 通" in page
+    assert "按话务员" in page and "坐席" not in page  # one word: 话务员

@@ -101,7 +101,7 @@ async def test_control_routes_tell_the_agent_and_are_audited(site: Site) -> None
     assert (status, body["state"], body["reason"]) == (200, "paused", "请先完成培训")
     told = screen.get_nowait()
     assert (told["type"], told["action"], told["text"]) == (
-        "supervisor", "pause", "班长zhao已将您置为暂停：请先完成培训")
+        "supervisor", "pause", "班长赵磊已将您置为暂停：请先完成培训")  # by name
     status, body = await site.post("zhao", "/api/supervise/agents/1001/skills",
                                    {"skills": {"q12345": 0, "q12348": 1}})
     assert (status, body["skills"]) == (200, {"q12345": 0, "q12348": 1})

@@ -34,6 +34,7 @@ from callcenter.errors import (
 )
 from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueWatch
+from callcenter.routing.decide import Router
 from callcenter.supervision.control import SupervisorControl
 
 CONFIG = load_config(PROJECT_ROOT / "config")
@@ -41,6 +42,7 @@ ZHAO = Actor("zhao.lei", "http", "127.0.0.1", Role.SUPERVISOR)
 IFACE = "PJSIP/agent-1001"
 CALLER = "PJSIP/carrier-00000001"
 NOW = datetime(2026, 11, 30, 10, 0).timestamp()  # a Monday, 10:00 local time
+NOW_DAY = datetime(2026, 11, 30).date()
 
 
 def member(cls: type[ev.QueueMemberEvent], queue: str, iface: str = IFACE, paused: bool = False,
@@ -134,21 +136,22 @@ async def test_forced_pause_unpause_and_logout_are_told_to_the_agent(floor: Floo
         ("1001", "supervisor", "pause", "zhao.lei"), ("1001", "supervisor", "unpause",
                                                       "zhao.lei"),
         ("1001", "supervisor", "logout", "zhao.lei")]
-    assert floor.told[0][1]["text"] == "班长zhao.lei已将您置为暂停：请先完成培训"
-    assert floor.told[1][1]["text"] == "班长zhao.lei已恢复您的接听"
+    # the supervisor by name (agents.yaml supervisors:), not by user name
+    assert floor.told[0][1]["text"] == "班长赵磊已将您置为暂停：请先完成培训"
+    assert floor.told[1][1]["text"] == "班长赵磊已恢复您的接听"
 
 
 async def test_reasons_are_required_and_one_short_line(floor: Floor) -> None:
     floor.logged_in()
-    with pytest.raises(CommandError, match="missing"):
+    with pytest.raises(CommandError, match="请填写原因"):
         await floor.control.pause("1001", "  ", ZHAO)
-    with pytest.raises(CommandError, match="one line"):
+    with pytest.raises(CommandError, match="一行，不超过 60 个字"):
         await floor.control.logout("1001", "下班\r\nAction: Originate", ZHAO)
-    with pytest.raises(CommandError, match="one line"):
+    with pytest.raises(CommandError, match="一行，不超过 60 个字"):
         await floor.control.pause("1001", "长" * 61, ZHAO)
-    with pytest.raises(UnknownAgent):
+    with pytest.raises(UnknownAgent, match="没有工号为 9999 的话务员"):
         await floor.control.pause("9999", "小休", ZHAO)
-    with pytest.raises(AgentError, match="not logged in"):
+    with pytest.raises(AgentError, match="话务员 1002 未签入，无法暂停"):
         await floor.control.pause("1002", "小休", ZHAO)
     assert floor.told == [] and "QueuePause" not in floor.ami.names()
 
@@ -200,7 +203,14 @@ async def test_skills_change_a_logged_in_agents_queues_at_once(floor: Floor) -> 
     assert note.startswith("skills q12315 3→-, q12318 3→-, q12319 3→-, q12328 3→-, "
                            "q12345 2→0, q12348 -→1, q12369 3→-") and "until" in note
     (agent, told), = floor.told
-    assert (agent, told["action"]) == ("1001", "skills") and "q12348 -→1" in told["text"]
+    assert (agent, told["action"]) == ("1001", "skills")
+    # titles and levels as the supervisor chose them, not ids and penalties
+    assert told["text"] == ("班长赵磊调整了您本班次的技能队列：12345政务服务便民热线：3级 → 5级"
+                            "（专家）；12348公共法律服务（专家座席）：新增，4级；"
+                            "12315市场监管投诉举报：不再接听；12318文化市场举报：不再接听；"
+                            "12319城管热线：不再接听；12328交通运输服务监督：不再接听；"
+                            "12369环境保护投诉举报：不再接听")
+    assert "q1" not in told["text"] and "→-" not in told["text"]
 
 
 async def test_only_a_supervisor_ends_a_supervisors_pause(floor: Floor) -> None:
@@ -316,7 +326,7 @@ async def test_a_supervisors_pause_outlives_an_engine_restart(tmp_path: Path) ->
                                     "卡号１２３４５６７８"])
 async def test_a_reason_carries_no_citizens_number(floor: Floor, reason: str) -> None:
     floor.logged_in()
-    with pytest.raises(CommandError, match="no phone, ID or card number"):
+    with pytest.raises(CommandError, match="不能有电话、身份证或卡号"):
         await floor.control.pause("1001", reason, ZHAO)
     assert "QueuePause" not in floor.ami.names()
 
@@ -325,12 +335,12 @@ async def test_a_skills_change_failing_half_way_puts_the_queues_back(floor: Floo
     floor.logged_in()
     before = floor.desk.board.status("1001").queues
     floor.ami.refuse_once.add("QueueRemove")  # joined q12348, then could not leave q12315
-    with pytest.raises(AgentError, match=r"were not changed .*queues are as they were"):
+    with pytest.raises(AgentError, match=r"技能未调整.*队列保持原样"):
         await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
     assert floor.desk.board.status("1001").queues == before
     assert floor.desk.shift_skills == {} and floor.told == []
     floor.ami.refuse.add("QueueRemove")  # and if Asterisk refuses the way back too: said so
-    with pytest.raises(AgentError, match="could not all be put back"):
+    with pytest.raises(AgentError, match="部分队列未能恢复原样"):
         await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
 
 
@@ -360,8 +370,8 @@ async def test_skills_of_queues_no_longer_configured_fall_back(floor: Floor) -> 
 
 
 @pytest.mark.parametrize(("wanted", "why"), [
-    ({}, "must be an object"), ([1], "must be an object"), ({"q9": 1}, "not in queues.yaml"),
-    ({"q12345": 5}, "from 0"), ({"q12345": True}, "from 0"), ({"q12345": "1"}, "from 0")])
+    ({}, "请至少保留一个队列"), ([1], "请至少保留一个队列"), ({"q9": 1}, "没有这个队列"),
+    ({"q12345": 5}, "应为 0"), ({"q12345": True}, "应为 0"), ({"q12345": "1"}, "应为 0")])
 async def test_skills_refused(floor: Floor, wanted: object, why: str) -> None:
     with pytest.raises(CommandError, match=why):
         await floor.control.skills("1001", wanted, ZHAO)
@@ -390,6 +400,7 @@ async def test_a_waiting_caller_is_redirected_into_the_other_queue(floor: Floor)
     with capture_logs() as lines:
         moved = await floor.control.move_caller("100.1", "", "", "q12345")
     assert moved == {"call_id": "100.1", "from": "q12315", "to": "q12345", "position": 1,
+                     "from_title": "12315市场监管投诉举报", "to_title": "12345政务服务便民热线",
                      "waited_s": 42}
     assert floor.ami.names()[-4:] == ["QueueStatus", "Setvar", "Setvar", "Redirect"]
     assert [(a["Variable"], a["Value"]) for a in floor.ami.of("Setvar")] == [
@@ -420,7 +431,7 @@ async def test_a_caller_answered_meanwhile_is_not_taken_from_the_agent(floor: Fl
         return reply
 
     floor.control.send = answered_meanwhile
-    with pytest.raises(SupervisionConflict, match="answered"):
+    with pytest.raises(SupervisionConflict, match="已被接听"):
         await floor.control.move_caller("100.1", "", "", "q12345")
     assert "Redirect" not in floor.ami.names()
 
@@ -452,24 +463,24 @@ async def test_by_queue_and_position(floor: Floor) -> None:
 async def test_move_refusals_leave_the_caller_where_they_are(floor: Floor) -> None:
     waiting_caller(floor)
     control = floor.control
-    with pytest.raises(CommandError, match=r"not in queues\.yaml"):
+    with pytest.raises(CommandError, match="没有这个队列"):
         await control.move_caller("100.1", "", "", "q9")
-    with pytest.raises(CommandError, match="name the caller"):
+    with pytest.raises(CommandError, match="请指明来电"):
         await control.move_caller("", "q12315", "", "q12345")
-    with pytest.raises(CommandError, match="1, 2, 3"):
+    with pytest.raises(CommandError, match="应为 1、2、3"):
         await control.move_caller("", "q12315", "0", "q12345")
-    with pytest.raises(SupervisionConflict, match="nobody is logged in"):
+    with pytest.raises(SupervisionConflict, match="12345政务服务便民热线无话务员签入"):
         await control.move_caller("100.1", "", "", "q12345")
     floor.logged_in("2001")
-    with pytest.raises(SupervisionError, match="already waiting in q12315"):
+    with pytest.raises(SupervisionError, match="已在12315市场监管投诉举报排队"):
         await control.move_caller("100.1", "", "", "q12315")
-    with pytest.raises(SupervisionConflict, match="no caller waiting at position 3"):
+    with pytest.raises(SupervisionConflict, match="第 3 位已无来电等待"):
         await control.move_caller("", "q12315", "3", "q12345")
-    with pytest.raises(SupervisionConflict, match="not waiting in a queue"):
+    with pytest.raises(SupervisionConflict, match="已不在排队"):
         await control.move_caller("555.5", "", "", "q12345")
-    with pytest.raises(CommandError, match=r"not in queues\.yaml"):
+    with pytest.raises(CommandError, match="没有这个队列"):
         await control.move_caller("", "q1;x", "1", "q12345")  # never into QueueStatus
-    with pytest.raises(CommandError, match="1, 2, 3"):
+    with pytest.raises(CommandError, match="应为 1、2、3"):
         await control.move_caller("", "q12315", "²", "q12345")
     # a transfer's Local leg waiting in a queue is not a caller who dialed in
     floor.ami.waiting.append({"Event": "QueueEntry", "Queue": "q12315", "Position": "3",
@@ -477,12 +488,12 @@ async def test_move_refusals_leave_the_caller_where_they_are(floor: Floor) -> No
                               "Uniqueid": "100.9", "Linkedid": "100.1", "Wait": "3"})
     floor.tracker.apply(ev.Newchannel("Local/12345@cc-xfer-00000001;2", "100.9", "100.1",
                                       ev.ChannelState.UP, "", "", "s", "cc-xfer"), NOW)
-    with pytest.raises(SupervisionConflict, match="not a caller who dialed in"):
+    with pytest.raises(SupervisionConflict, match="不是呼入的来电人"):
         await control.move_caller("", "q12315", "3", "q12345")
     assert "Redirect" not in floor.ami.names()
     assert all(a.get("Queue") in (None, "q12315") for a in floor.ami.of("QueueStatus"))
     floor.ami.refuse.add("Redirect")
-    with pytest.raises(SupervisionError, match=r"not moved \(still waiting in q12315\)"):
+    with pytest.raises(SupervisionError, match="未能调队，来电仍在12315市场监管投诉举报排队"):
         await control.move_caller("100.1", "", "", "q12345")
 
 
@@ -503,3 +514,78 @@ def test_the_move_out_of_a_queue_is_not_an_abandon() -> None:
                       ("queue.joined", "q12345")]
     moved = lines[1]
     assert (moved["to"], moved["wait_s"], moved["call_id"]) == ("q12345", 42, "100.1")
+
+
+# -- moving a caller as a shift does it (#22) ----------------------------------------------------
+
+def test_the_wait_keeps_counting_after_a_move() -> None:
+    """Moved at 142 s into q12345, the caller has waited since 100 s (as the report counts
+    it), and is known to come from q12315; one who overflows waits since the new join."""
+    watch = QueueWatch(CONFIG.queues)
+    watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12315", 1, 1), 100.0)
+    watch.on_event(ev.QueueCallerAbandon(CALLER, "100.1", "100.1", "q12315", 1, 1, 42), 142.0)
+    watch.on_event(ev.QueueCallerLeave(CALLER, "100.1", "100.1", "q12315", 1, 0), 142.0)
+    watch.on_event(ev.UserEvent(CALLER, "100.1", "100.1", "CcMoved",
+                                (("From", "q12315"), ("To", "q12345"))), 142.1)
+    watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12345", 1, 1), 142.2)
+    assert watch.oldest("q12345") == 100.0 and watch.joined_at("q12345", "100.1") == 100.0
+    assert watch.came_from("q12345", "100.1") == ("moved", "q12315")
+    other = "PJSIP/carrier-00000002"
+    watch.on_event(ev.QueueCallerJoin(other, "100.2", "100.2", "q12348", 1, 1), 100.0)
+    watch.on_event(ev.QueueCallerAbandon(other, "100.2", "100.2", "q12348", 1, 1, 30), 130.0)
+    watch.on_event(ev.UserEvent(other, "100.2", "100.2", "CcOverflow",
+                                (("From", "q12348"), ("To", "q12345"))), 130.1)
+    watch.on_event(ev.QueueCallerJoin(other, "100.2", "100.2", "q12345", 2, 2), 130.2)
+    assert watch.joined_at("q12345", "100.2") == 130.2
+    assert watch.came_from("q12345", "100.2") == ("overflowed", "q12348")
+    watch.on_event(ev.QueueCallerLeave(CALLER, "100.1", "100.1", "q12345", 1, 1), 160.0)
+    watch.on_event(ev.Hangup(CALLER, "100.1", "100.1", 16, "Normal Clearing"), 170.0)
+    assert watch.came_from("q12345", "100.1") is None and watch.oldest("q12345") == 130.2
+
+
+async def test_the_callers_waiting_are_listed_with_their_hotline_wait_and_origin(
+        floor: Floor) -> None:
+    waiting_caller(floor)
+    watch = QueueWatch(CONFIG.queues)
+    floor.control.watch = watch
+    router = Router.of(CONFIG.hotlines, CONFIG.queues)
+    floor.tracker.calls["100.1"].route = router.decide("12396", NOW_DAY)
+    floor.tracker.calls["100.3"].route = router.decide("12345", NOW_DAY)
+    watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12348", 1, 1), NOW - 90)
+    watch.on_event(ev.QueueCallerAbandon(CALLER, "100.1", "100.1", "q12348", 1, 1, 48), NOW - 42)
+    watch.on_event(ev.UserEvent(CALLER, "100.1", "100.1", "CcMoved",
+                                (("From", "q12348"), ("To", "q12315"))), NOW - 42)
+    watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12315", 1, 1), NOW - 42)
+    floor.logged_in("2001")  # q12348, q12345
+    await floor.control.pause("2001", "培训", ZHAO)
+    floor.logged_in("1002", ("q12345",))
+    listed = await floor.control.waiting("q12315")
+    first, second = listed["callers"]
+    assert (first["position"], first["call"], first["joined_at"]) == (1, "100.1", NOW - 90)
+    assert (first["dialed"], first["mode_text"]) == ("12396", "整体并入")
+    assert first["hotline"]  # the merged hotline's name
+    assert first["came_from"]["text"] == "由班长从12348公共法律服务（专家座席）调入"
+    assert (second["dialed"], second["mode_text"], second["came_from"]) == (
+        "12345", "12345 主号", None)
+    assert second["joined_at"] == NOW - 7  # Asterisk's wait when the watch does not know
+    assert "13812345678" not in str(listed) and "13912345678" not in str(listed)
+    targets = {t["queue"]: t for t in listed["targets"]}
+    assert "q12315" not in targets
+    assert (targets["q12345"]["answering"], targets["q12345"]["unavailable"]) == (1, "")
+    assert targets["q12348"]["unavailable"] == "话务员均暂停或软电话离线"  # 2001 is paused
+    assert targets["q12333"]["unavailable"] == "无话务员签入"
+
+
+async def test_a_queue_where_nobody_can_answer_is_refused(floor: Floor) -> None:
+    waiting_caller(floor)
+    floor.logged_in("2001")  # q12348, q12345
+    await floor.control.pause("2001", "培训", ZHAO)
+    with pytest.raises(SupervisionConflict, match="的话务员均暂停或软电话离线"):
+        await floor.control.move_caller("100.1", "", "", "q12345")
+    assert "Redirect" not in floor.ami.names()
+    await floor.control.unpause("2001", "", ZHAO)
+    floor.desk.on_event(ev.QueueMemberStatus(
+        "q12345", "PJSIP/agent-2001", "2001", "PJSIP/agent-2001",
+        ev.DeviceState.UNAVAILABLE, False, "", 0, False, 0, True), NOW)
+    with pytest.raises(SupervisionConflict, match="软电话离线"):  # the phone is gone
+        await floor.control.move_caller("100.1", "", "", "q12345")

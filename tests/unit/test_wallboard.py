@@ -92,7 +92,8 @@ def test_the_board_of_a_moment() -> None:
     agents_shown = {a["agent"]: a for a in shown["agents"]}
     assert len(agents_shown) == len(CONFIG.agents.agents)  # every agent, logged in or not
     assert agents_shown["1001"] | {"queues": None} == {
-        "agent": "1001", "name": "王芳", "state": "paused", "reason": "小休",
+        "agent": "1001", "name": "王芳", "state": "paused", "paused": True, "reason": "小休",
+        "paused_by": "", "forced": False, "phone": "online",
         "since": NOW - 75.0, "queues": None, "calls_today": 0, "aht_s": None}
     assert (agents_shown["1002"]["state"], agents_shown["1002"]["calls_today"],
             agents_shown["1002"]["aht_s"]) == ("on_call", 5, 110.0)
@@ -130,7 +131,8 @@ def test_monitoring_sessions_are_on_the_board_without_the_call() -> None:
                                 monitoring=[session])
     assert board(state, NOW)["monitoring"] == [{
         "session": "a1b2", "supervisor": "zhao.lei", "agent": "1001", "mode": "whisper",
-        "mode_text": "耳语", "phase": "active", "reason_text": None}]
+        "mode_text": "耳语", "phase": "active", "reason_text": None,
+        "supervisor_name": "赵磊"}]  # people by their names (agents.yaml supervisors:)
 
 
 # -- the alert rules ----------------------------------------------------------------------------
@@ -148,7 +150,8 @@ def test_a_wait_past_the_service_level() -> None:
     assert alerts([at_limit], targets, NOW) == []  # 15 s is still within 15 s
     (late,) = alerts([_view(oldest_joined_at=NOW - 15.5)], targets, NOW)
     assert late.kind == LONG_WAIT and late.since == NOW - 0.5
-    assert "超过服务水平 15 秒" in late.text and "12345热线（q12345）" in late.text
+    assert "超过服务水平 15 秒" in late.text and late.text.startswith("12345热线 ")
+    assert "q12345" not in late.text  # the queue's title, not its id
     assert alerts([_view(oldest_joined_at=NOW - 25, service_level_s=30)], targets, NOW) == []
     assert next_change([at_limit, _view(oldest_joined_at=NOW - 3)], NOW) == NOW
     assert next_change([_view(oldest_joined_at=NOW - 3)], NOW) == NOW + 12
@@ -165,7 +168,7 @@ def test_a_service_rate_below_target() -> None:
 
 def test_a_queue_that_takes_calls_with_nobody_logged_in() -> None:
     (nobody,) = alerts([_view(logged_in=0)], Targets(), NOW)
-    assert nobody.kind == NOBODY and "无坐席签入" in nobody.text
+    assert nobody.kind == NOBODY and "无话务员签入" in nobody.text
     assert alerts([_view(logged_in=0, takes_calls=False)], Targets(), NOW) == []
 
 

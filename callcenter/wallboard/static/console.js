@@ -3,51 +3,67 @@
 // engine's /sip, as the supervisor's supervisor-<name>-web) or the desk phone; force a pause,
 // a resume or a sign-out with a reason the agent is shown; the agent's queues for the rest of
 // the shift; a waiting caller into another queue. Each is a command of the engine (role
-// check, audit row): this page only asks, and shows what the board then says.
+// check, audit row): this page only asks, and shows what the board then says. Agents and
+// queues by their names and titles, never their ids; words from the glossary.
 "use strict";
 
-const MODES = { listen: "监听", whisper: "耳语", barge: "强插" };
+const MODES = GLOSSARY.monitor_mode;
 const PHASES = { ringing: "正在呼叫您的话机…", active: "进行中" };
-const ACTIONS = { pause: "强制小休", unpause: "恢复接听", logout: "强制签出" };
+const ACTIONS = { pause: `强制${GLOSSARY.agent_action.pause}`,
+  unpause: `恢复${GLOSSARY.agent_action.unpause}`, logout: `强制${GLOSSARY.agent_action.logout}` };
 // skill levels as agents.yaml has them (5 expert … 1 basic); the engine takes penalties
 // (penalty = 5 − level: an expert is offered calls first)
-const LEVELS = [["", "不接听"], ["5", "5 专家"], ["4", "4"], ["3", "3"], ["2", "2"],
-  ["1", "1 基础"]];
+const LEVELS = [["", "不接听"], ["5", "5 级（专家）"], ["4", "4 级"], ["3", "3 级"],
+  ["2", "2 级"], ["1", "1 级（基础）"]];
 const TOP_LEVEL = 5;
 const con = { me: "", session: null, expecting: "", ua: null, phone: null, call: null,
   loudest: 0, submit: null, audio: null, analyser: null };
 
-hooks.started = (me) => { con.me = me.user; };
+hooks.started = (me) => {
+  con.me = me.user;
+  for (const option of $("monitor-device").options) option.textContent = GLOSSARY.device[option.value];
+};
 hooks.signedOut = () => { if (con.ua) con.ua.stop(); con.ua = null; };
 hooks.board = (board) => showMonitoring(board);
 
-function button(cell, label, action, run) {
+function button(cell, label, action, run, hint) {
   const b = el("button", label);
   b.dataset.action = action;
-  b.addEventListener("click", () => run().catch((error) => say(error.message)));
+  if (hint) b.title = hint;
+  b.addEventListener("click", () => run().catch((error) => say(error)));
   cell.append(b);
+}
+
+function who(a) { return a.name ? `${a.name}（${a.agent}）` : `工号 ${a.agent}`; }
+
+function agentOf(agent) {
+  const found = ((wall.board && wall.board.agents) || []).find((a) => a.agent === agent);
+  return found ? who(found) : `工号 ${agent}`;
 }
 
 hooks.agentRow = (row, a) => {
   const watched = ((wall.board && wall.board.monitoring) || []).filter((m) =>
     m.agent === a.agent && m.phase !== "ended");
-  for (const m of watched) row.children[2].append(el("span", `${m.supervisor} ${m.mode_text}`, "tag"));
+  for (const m of watched) {
+    row.children[2].append(el("span", `班长${m.supervisor_name || ""} ${m.mode_text}`, "tag"));
+  }
   const cell = el("td", null, "control");
   if (a.state === "on_call") {
     for (const mode of Object.keys(MODES)) button(cell, MODES[mode], mode, () => monitor(a.agent, mode));
   }
   if (a.state !== "logged_out") {
-    if (a.state === "paused") button(cell, "恢复", "unpause", async () => control(a, "unpause"));
-    else button(cell, "小休", "pause", async () => control(a, "pause"));
-    button(cell, "签出", "logout", async () => control(a, "logout"));
+    // paused (also during a call, to take effect after it): the supervisor resumes them
+    if (a.paused) button(cell, GLOSSARY.agent_action.unpause, "unpause", async () => control(a, "unpause"), "恢复接听");
+    else button(cell, GLOSSARY.agent_action.pause, "pause", async () => control(a, "pause"), "强制暂停（通话中则在通话结束后生效）");
+    button(cell, GLOSSARY.agent_action.logout, "logout", async () => control(a, "logout"), "强制签出");
   }
-  button(cell, "技能", "skills", () => skills(a));
+  button(cell, "技能", "skills", () => skills(a), "本班次接听的队列与技能等级");
   row.append(cell);
 };
 
 hooks.queueRow = (row, q) => {
   const cell = el("td", null, "control");
-  if (q.waiting) button(cell, "调队", "move", async () => move(q));
+  if (q.waiting) button(cell, "调队", "move", async () => move(q), "把排队的来电调到其他队列");
   row.append(cell);
 };
 
@@ -70,7 +86,7 @@ $("act-form").addEventListener("submit", async (event) => {
     say(await con.submit(), true);
     $("act").close();
   } catch (error) {
-    $("act-error").textContent = error.message;
+    sayError($("act-error"), error);
   } finally { $("act-ok").disabled = false; }
 });
 $("act-cancel").addEventListener("click", () => $("act").close());
@@ -87,16 +103,19 @@ function agentPath(a, action) {
 }
 
 function control(a, action) {
-  ask(`${ACTIONS[action]}：${a.agent} ${a.name}`, (body) => {
+  ask(`${ACTIONS[action]}：${who(a)}`, (body) => {
+    if (action === "pause" && a.state === "on_call") {
+      body.append(el("p", "该话务员正在通话：通话不受影响，结束后保持暂停。", "muted"));
+    }
     const input = el("input");
     input.id = "act-reason";
     input.setAttribute("list", "reasons");
     input.maxLength = 60;
     input.required = action !== "unpause";
-    field(body, action === "unpause" ? "说明（可不填，坐席可见）" : "原因（坐席可见）", input);
+    field(body, action === "unpause" ? "说明（可不填，话务员可见）" : "原因（话务员可见）", input);
   }, async () => {
     await api("POST", agentPath(a, action), { reason: $("act-reason").value });
-    return `${ACTIONS[action]}：坐席 ${a.agent} 已完成`;
+    return `已${ACTIONS[action]}：${who(a)}`;
   });
 }
 
@@ -104,7 +123,7 @@ async function skills(a) {
   const agents = await api("GET", "/api/agents");
   const now = (agents.find((x) => x.agent === a.agent) || {}).skills || {};
   const queues = (wall.board ? wall.board.queues : []).map((q) => [q.queue, q.title || q.queue]);
-  ask(`本班次技能队列：${a.agent} ${a.name}`, (body) => {
+  ask(`本班次技能队列：${who(a)}`, (body) => {
     const table = el("table");
     table.id = "act-skills";
     for (const [queue, title] of queues) {
@@ -128,40 +147,60 @@ async function skills(a) {
     for (const select of document.querySelectorAll("#act-skills select")) {
       if (select.value !== "") chosen[select.dataset.queue] = TOP_LEVEL - Number(select.value);
     }
-    if (!Object.keys(chosen).length) throw new Error("至少保留一个队列（要停止接听请用 签出）");
-    await api("POST", agentPath(a, "skills"), { skills: chosen });
-    return `坐席 ${a.agent} 本班次技能队列已调整`;
+    if (!Object.keys(chosen).length) throw new Error("请至少保留一个队列（要停止接听请用 签出）");
+    const done = await api("POST", agentPath(a, "skills"), { skills: chosen });
+    return `已调整${who(a)}本班次的技能队列（至 ${localTime(done.until)}）`;
   });
 }
 
-function move(q) {
-  const targets = (wall.board ? wall.board.queues : []).filter((t) => t.queue !== q.queue);
-  ask(`调整排队：${q.title || q.queue}（${q.waiting} 人等待）`, (body) => {
-    const position = el("select");
-    position.id = "act-position";
-    for (let n = 1; n <= q.waiting; n += 1) {
-      const option = el("option", n === 1 ? "第 1 位（等待最久）" : `第 ${n} 位`);
-      option.value = String(n);
-      position.append(option);
-    }
-    field(body, "来电 ", position);
+// the callers waiting in the queue (place, hotline dialed, wait, where from — never the
+// number), and the queues where someone can answer them
+async function move(q) {
+  const listed = await api("GET", `/api/supervise/queues/${encodeURIComponent(q.queue)}/waiting`);
+  if (!listed.callers.length) throw new Error(`${q.title}已无来电排队`);
+  ask(`调队：${q.title}（${listed.callers.length} 人排队）`, (body) => {
+    const list = el("table");
+    list.id = "act-callers";
+    list.append(...listed.callers.map((c, i) => {
+      const row = el("tr");
+      const pick = el("input");
+      pick.type = "radio"; pick.name = "act-caller"; pick.value = c.call; pick.checked = i === 0;
+      pick.id = `act-caller-${i}`;
+      const choose = el("td");
+      choose.append(pick);
+      const label = el("label", `第 ${c.position} 位`);
+      label.htmlFor = pick.id;
+      const place = el("td");
+      place.append(label);
+      const line = c.hotline ? `${c.dialed} ${c.hotline}` : (c.dialed || "号码未知");
+      const wait = el("td", "", "wait");
+      wait.dataset.since = c.joined_at;  // the engine's clock, as the board's
+      row.append(choose, place, el("td", `拨打 ${line}` + (c.mode_text ? `（${c.mode_text}）` : "")),
+        wait, el("td", c.came_from ? c.came_from.text : "直接进入", "muted"));
+      row.dataset.call = c.call;
+      return row;
+    }));
+    body.append(el("p", "选择来电（不显示来电号码）：", "muted"), list);
     const to = el("select");
     to.id = "act-to";
-    for (const t of targets) {
-      const option = el("option", `${t.title || t.queue}${t.logged_in ? "" : "（无人签入）"}`);
+    for (const t of listed.targets) {
+      const option = el("option", t.title + (t.answering ? `（${t.answering} 人可接听）` : `（${t.unavailable}）`));
       option.value = t.queue;
-      option.disabled = !t.logged_in;
+      option.disabled = !t.answering;
       to.append(option);
     }
-    const first = targets.find((t) => t.logged_in);
+    const first = listed.targets.find((t) => t.answering);
     if (first) to.value = first.queue;
-    field(body, "转入队列 ", to);
+    field(body, "调入队列 ", to);
     $("act-ok").disabled = !first;
-    if (!first) $("act-error").textContent = "其他队列均无人签入，无法调队";
+    if (!first) $("act-error").textContent = "其他队列均无人可接听（无人签入或均暂停、离线），暂不能调队";
+    tick();
   }, async () => {
-    const moved = await api("POST", "/api/supervise/move-caller", { queue: q.queue,
-      position: $("act-position").value, to_queue: $("act-to").value });
-    return `已将第 ${moved.position} 位来电转入 ${moved.to}`;
+    const chosen = document.querySelector("#act-callers input:checked");
+    const moved = await api("POST", "/api/supervise/move-caller", { call: chosen.value,
+      to_queue: $("act-to").value });
+    return `已将来电（原第 ${moved.position} 位，已等待 ${duration(moved.waited_s)}）`
+      + `从${moved.from_title}调入${moved.to_title}`;
   });
 }
 
@@ -170,7 +209,7 @@ function move(q) {
 async function monitor(agent, mode) {
   if (con.session) {
     if (con.session.agent === agent) return changeMode(mode);
-    throw new Error(`正在监听坐席 ${con.session.agent}：请先结束监听`);
+    throw new Error(`您正在监听${agentOf(con.session.agent)}：请先结束监听`);
   }
   const device = $("monitor-device").value;
   if (device === "webrtc") await startPhone();
@@ -211,9 +250,9 @@ async function stopMonitor() {
 }
 
 for (const mode of Object.keys(MODES)) {
-  $(`mode-${mode}`).addEventListener("click", () => changeMode(mode).catch((e) => say(e.message)));
+  $(`mode-${mode}`).addEventListener("click", () => changeMode(mode).catch((e) => say(e)));
 }
-$("monitor-stop").addEventListener("click", () => stopMonitor().catch((e) => say(e.message)));
+$("monitor-stop").addEventListener("click", () => stopMonitor().catch((e) => say(e)));
 
 // what the board says of this page's session: going on, over (and why), or — on a board
 // newer than the session — gone
@@ -240,7 +279,7 @@ function showSession() {
   }
   $("monitor-stop").disabled = !s;
   if (s) {
-    $("monitor-state").textContent = `坐席 ${s.agent} · ${MODES[s.mode] || s.mode} · ${PHASES[s.phase] || s.phase}`;
+    $("monitor-state").textContent = `${agentOf(s.agent)} · ${MODES[s.mode] || s.mode} · ${PHASES[s.phase] || s.phase}`;
   }
 }
 
@@ -254,15 +293,30 @@ function ended(text) {
 
 // -- the browser softphone: answers only the engine's call for a session it asked for ---------
 
+// JsSIP says why a registration failed in English (its causes): said in Chinese here
+const PHONE_CAUSES = { "Connection Error": "无法连接系统", "Request Timeout": "系统无应答",
+  "Authentication Error": "账号验证失败", "SIP Failure Code": "被电话系统拒绝" };
+
+function phoneSays(text) {
+  const [head, cause] = String(text).split("：");
+  if (cause === undefined || CJK.test(cause)) return text;
+  return `${head}：${PHONE_CAUSES[cause] || "原因未知"}，请刷新页面后重试`;
+}
+
 async function startPhone() {
   if (con.ua && con.ua.isRegistered()) return;
   if (!con.phone) {  // one registration at a time (a second click waits for the first)
     if (con.ua) con.ua.stop();
     con.ua = null;
-    con.phone = registerPhone(api, (text) => { $("phone-state").textContent = text; },
+    con.phone = registerPhone(api, (text) => { $("phone-state").textContent = phoneSays(text); },
       incoming).finally(() => { con.phone = null; });
   }
-  con.ua = await con.phone;
+  try {
+    con.ua = await con.phone;
+  } catch (error) {
+    if (error.status === undefined) throw new Error(phoneSays(error.message));
+    throw error;
+  }
 }
 
 function incoming(call) {
