@@ -1,11 +1,10 @@
 // 12345 admin page (系统管理): signs in like the other pages (session cookie, CSRF token), then
-// users, the requests a second admin approves, the audit trail and the engine's status.
+// users, the requests waiting for the server's approval, the audit trail and the status.
 //
-// Adding a user or resetting a password over HTTP is a request (202 {"pending": …}) that
-// another admin approves (POST /api/users/requests/{id}/approve → the password and token,
-// shown once to the approver); the requester may not approve their own. A server that still
-// answers with the credentials at once (200 {"password", …}) is shown the same way, once.
-// Account names and commands are what a person types exactly: shown as <code>.
+// Adding a user or resetting a password over HTTP is a request (202 {"pending": …}) that the
+// system administrator approves on the server (`python run.py user approve ID`, which prints
+// the password there, once): no admin is ever shown another person's credentials. An admin
+// may withdraw or refuse a request. Account names and commands are shown as <code>.
 "use strict";
 
 const adm = { csrf: "", me: null, users: [], agents: {}, auditPage: 0, approvals: true };
@@ -101,8 +100,6 @@ $("add-role").addEventListener("change", () => {
 
 async function loadUsers() {
   adm.users = await api("GET", "/api/users");
-  const admins = adm.users.filter((u) => u.role === "admin" && !u.revoked_at);
-  $("one-admin").hidden = admins.length > 1;
   $("user-table").tBodies[0].replaceChildren(...adm.users.map((u) => {
     const row = el("tr", null, u.revoked_at ? "out" : "");
     row.dataset.user = u.name;
@@ -142,7 +139,8 @@ function confirmed(text) {
 function answered(result, what) {
   const pending = result.pending || result.request;
   if (pending) {
-    say(words("已提交", ...what, "申请：须由另一位管理员在“待批准”中批准（有效至 ",
+    say(words("已提交", ...what, "申请（编号 ", String(pending.id), "）：须由系统管理员在服务器上用 ",
+      { code: `python run.py user approve ${pending.id}` }, " 批准，新密码在服务器上显示（有效至 ",
       localTime(pending.expires_at), "）。"), true);
     return loadRequests();
   }
@@ -188,7 +186,7 @@ $("once-close").addEventListener("click", () => {
   $("once").close();
 });
 
-// -- requests a second admin approves -----------------------------------------------------------
+// -- requests the server's system administrator approves ----------------------------------------
 
 async function loadRequests() {
   let pending = [];
@@ -205,24 +203,13 @@ async function loadRequests() {
     const row = el("tr");
     row.dataset.request = r.id;
     const actions = el("td", null, "actions");
-    if (r.requested_by === adm.me.user) {
-      actions.append(el("span", "须由另一位管理员批准", "muted"));
-    } else {
-      button(actions, "批准", "approve", () => approve(r));
-    }
+    actions.append(cellOf(code(`python run.py user approve ${r.id}`)));
     button(actions, r.requested_by === adm.me.user ? "撤回" : "拒绝", "refuse", () => refuse(r));
     row.append(el("td", r.action === "reset" ? "重置密码" : "新增用户"), cellOf(code(r.name)),
       el("td", roleName(r.role)), el("td", r.agent || "—"), cellOf(code(r.requested_by)),
       el("td", localTime(r.requested_at)), el("td", localTime(r.expires_at)), actions);
     return row;
   }));
-}
-
-async function approve(r) {
-  if (!await confirmed(words(`批准${r.action === "reset" ? "重置" : "新增"}用户 `, { code: r.name },
-    `（${roleName(r.role)}）？新密码只向您显示一次。`))) return;
-  showOnce(await api("POST", `/api/users/requests/${encodeURIComponent(r.id)}/approve`));
-  await Promise.all([loadRequests(), loadUsers()]);
 }
 
 async function refuse(r) {
