@@ -1,12 +1,18 @@
 """The request type (咨询/求助/投诉/举报/意见建议) from scored cues (prefill.yaml): each group
 of cues found adds its weight to its type once; the highest total wins, a tie goes to the
 type listed first; nothing found: the default. An urgent matter that came out 咨询 is 求助
-("着火了怎么办" asks for help)."""
+("着火了怎么办" asks for help); a crime going on that a bystander reports (not its victim)
+is 举报 unless the cues say 投诉 or 意见建议."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from callcenter.prefill.cues import cue_found
 from callcenter.prefill.rules import PrefillRules, RequestType
+
+if TYPE_CHECKING:
+    from callcenter.prefill.events import Situation
 
 
 def evidence(text: str, rules: PrefillRules) -> list[tuple[RequestType, str, int, str]]:
@@ -28,11 +34,13 @@ def scores(text: str, rules: PrefillRules) -> dict[RequestType, int]:
     return totals
 
 
-def request_type(text: str, rules: PrefillRules, urgent: bool) -> RequestType:
+def request_type(text: str, rules: PrefillRules, now: Situation) -> RequestType:
     totals = scores(text, rules)
     best = max(totals.values(), default=0)
     kind = (next(k for k, v in totals.items() if v == best) if best  # the first listed
             else rules.default_request_type)
-    if urgent and kind is RequestType.CONSULT:
+    if now.crime_now and not now.victim and kind in (RequestType.CONSULT, RequestType.HELP):
+        return RequestType.REPORT
+    if now.urgent and kind is RequestType.CONSULT:
         return RequestType.HELP
     return kind

@@ -14,7 +14,7 @@ SPOKEN_DIGITS = {
 }
 DIGIT_CHARS = "0123456789" + "".join(SPOKEN_DIGITS)
 _SPACES = re.compile(r"\s+")
-NEGATIONS = ("没有", "不是", "并非", "没", "不", "无", "未")
+NEGATIONS = ("没有人", "没有被", "没人", "没被", "没有", "不是", "并非", "没", "不", "无", "未")
 
 
 def normalize(line: str) -> str:
@@ -35,7 +35,7 @@ def to_digits(run: str) -> str:
 
 def negated(text: str, start: int) -> bool:
     """Whether the words ending right before ``start`` negate what follows (没有人受伤)."""
-    before = text[max(0, start - 2):start]
+    before = text[max(0, start - 3):start]
     return any(before.endswith(n) for n in NEGATIONS)
 
 
