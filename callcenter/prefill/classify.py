@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from callcenter.prefill.events import situation
 from callcenter.prefill.lexicon import Lexicon
-from callcenter.prefill.request_type import request_type
+from callcenter.prefill.model import features, shipped
+from callcenter.prefill.request_type import rule_type, settle
 from callcenter.prefill.text import negated
 
 if TYPE_CHECKING:
@@ -63,8 +64,10 @@ def classify(text: str, rules: PrefillRules) -> Classification:
             best = (score, name)
     topic = rules.topics[best[1]] if best else None
     now = situation(text, rules)
+    model = shipped() if rules.request_model else None
+    kind = model.predict(features(text, rules, now)) if model else rule_type(text, rules)
     return Classification(
-        request_type=request_type(text, rules, now).value,
+        request_type=settle(kind, now).value,
         topic=best[1] if best else None,
         unit=topic.unit if topic else None,
         hotline=topic.hotline if topic else None,

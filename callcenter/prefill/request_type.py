@@ -34,11 +34,17 @@ def scores(text: str, rules: PrefillRules) -> dict[RequestType, int]:
     return totals
 
 
-def request_type(text: str, rules: PrefillRules, now: Situation) -> RequestType:
+def rule_type(text: str, rules: PrefillRules) -> RequestType:
+    """The type with the highest total (the first listed on a tie; none: the default)."""
     totals = scores(text, rules)
     best = max(totals.values(), default=0)
-    kind = (next(k for k, v in totals.items() if v == best) if best  # the first listed
+    return (next(k for k, v in totals.items() if v == best) if best  # the first listed
             else rules.default_request_type)
+
+
+def settle(kind: RequestType, now: Situation) -> RequestType:
+    """What is going on now overrides a question: a crime a bystander sees is 举报, an
+    urgent matter 求助."""
     if now.crime_now and not now.victim and kind in (RequestType.CONSULT, RequestType.HELP):
         return RequestType.REPORT
     if now.urgent and kind is RequestType.CONSULT:

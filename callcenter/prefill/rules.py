@@ -166,6 +166,9 @@ class PrefillRules(Strict):
         default_factory=dict, description="name → words, used in cues as {name}")
     request_types: dict[RequestType, CueGroups] = Field(min_length=1)
     default_request_type: RequestType = RequestType.CONSULT
+    request_model: bool = Field(
+        default=True, description="the shipped request-type model decides (its features "
+        "include the cues); false: the cues alone")
     topics: dict[str, Topic] = Field(min_length=1)
     events: dict[str, EventKind] = Field(
         min_length=1, description="what can happen: emergencies and matters that cannot wait")
