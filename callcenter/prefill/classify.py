@@ -57,13 +57,15 @@ class Matcher:
 
 def classify(text: str, rules: PrefillRules) -> Classification:
     hits, reasons = rules.matcher.counts(text)
+    now = situation(text, rules)
     best: tuple[int, str] | None = None
     for name in rules.matcher.topics:  # ties: the topic listed first
         score = hits[name] * rules.topics[name].weight
+        if now.referral and not rules.topics[name].with_emergency:
+            continue  # a pure emergency has no topic
         if score and (best is None or score > best[0]):
             best = (score, name)
     topic = rules.topics[best[1]] if best else None
-    now = situation(text, rules)
     model = shipped() if rules.request_model else None
     kind = model.predict(features(text, rules, now)) if model else rule_type(text, rules)
     return Classification(
