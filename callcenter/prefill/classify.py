@@ -61,7 +61,7 @@ def classify(text: str, rules: PrefillRules) -> Classification:
     best: tuple[int, str] | None = None
     for name in rules.matcher.topics:  # ties: the topic listed first
         score = hits[name] * rules.topics[name].weight
-        if now.referral and not rules.topics[name].with_emergency:
+        if now.referral and not any(w in text for w in rules.topics[name].with_emergency):
             continue  # a pure emergency has no topic
         if score and (best is None or score > best[0]):
             best = (score, name)

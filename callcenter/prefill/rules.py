@@ -106,9 +106,9 @@ class Topic(Strict):
     unit: str = Field(min_length=1, description="suggested responsible unit (责任单位)")
     hotline: str = Field(min_length=5, description="the catalogue number of that unit's line")
     weight: int = Field(default=1, ge=1, le=9, description="what each keyword hit counts")
-    with_emergency: bool = Field(
-        default=False, description="kept when the caller is referred to an emergency line "
-        "(a gas leak, people in a lift); other topics are then left empty")
+    with_emergency: list[Keyword] = Field(
+        default_factory=list, description="words that keep the topic when the caller is "
+        "referred to an emergency line (燃气, 电梯); without one, such a call has no topic")
 
 
 def _event_cue(value: str) -> str:
