@@ -42,11 +42,9 @@ def extract(utterances: list[str], rules: PrefillRules,
     """The fields of a ticket from the caller's final utterances (one per item)."""
     lines = [n for n in (normalize(u) for u in utterances) if n]
     text = joined(lines)
-    phones: list[str] = []
-    for line in lines:
-        phones += [p for p in extract_phones(line) if p not in phones]
     found = classify(text, rules)
     place = (gazetteer or Gazetteer.shipped()).find(lines)
+    phones = extract_phones(text, place.city)
     if place.detail is not None:
         place = Place(place.city, place.county, mask_sensitive(place.detail))
     return Prefill(tuple(phones), place, found.request_type, found.topic, found.unit,

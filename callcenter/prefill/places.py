@@ -10,6 +10,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from callcenter.prefill.lexicon import Lexicon
+
 GAZETTEER = Path(__file__).parent / "data" / "gansu.yaml"
 
 # What ends an address: the last of these within the words after the place ends the detail.
@@ -53,7 +55,7 @@ class Gazetteer:
                 self.counties[county] = city
                 for alias in (county, *aliases):
                     self.names[alias] = _Name(city, county)
-        self._longest = max(len(n) for n in self.names)
+        self._lexicon = Lexicon((name, ("place", name)) for name in self.names)
 
     @classmethod
     @cache
@@ -61,19 +63,9 @@ class Gazetteer:
         return cls(YAML(typ="safe").load(GAZETTEER.read_text(encoding="utf-8")))
 
     def mentions(self, text: str) -> list[tuple[int, int, _Name]]:
-        """(start, end, name) of every place named, longest name first at each position."""
-        found = []
-        i = 0
-        while i < len(text):
-            for size in range(min(self._longest, len(text) - i), 1, -1):
-                name = self.names.get(text[i:i + size])
-                if name is not None:
-                    found.append((i, i + size, name))
-                    i += size
-                    break
-            else:
-                i += 1
-        return found
+        """(start, end, name) of every place named, the longest name where names overlap
+        (临夏县 inside 临夏回族自治州 is not a place of its own) — one pass (Aho-Corasick)."""
+        return [(hit.start, hit.end, self.names[hit.word]) for hit in self._lexicon.longest(text)]
 
     def find(self, lines: list[str]) -> Place:
         """The most specific place named: the first county (its city follows from it), else
