@@ -1,6 +1,6 @@
 """The request-type model: a linear model (multinomial logistic regression) over the
-transcript's character n-grams, the cue groups of prefill.yaml found in it and what is going
-on now (:mod:`callcenter.prefill.events`). Trained in the project on its own labelled
+transcript's character n-grams, the cue groups of prefill.yaml found in it, the type the
+cues alone give, and what is going on now (:mod:`callcenter.prefill.events`). Trained in the project on its own labelled
 transcripts (``python -m callcenter.prefill.train``); the weights ship as
 ``data/request_model.json``. Scoring is a sum of weights: well under a millisecond.
 """
@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from callcenter.prefill.request_type import evidence
+from callcenter.prefill.request_type import evidence, rule_type
 from callcenter.prefill.rules import RequestType
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ _DROP = re.compile(r"[\s。，、！？!?,.;；:：…—\-\"“”0-9]+")
 def features(text: str, rules: PrefillRules, now: Situation) -> set[str]:
     """The features of one transcript (joined, normalized)."""
     out = {f"cue:{kind.value}.{group}" for kind, group, _w, _c in evidence(text, rules)}
+    out.add(f"rule:{rule_type(text, rules).value}")  # what the cues alone decide
     out |= {f"now:{kind}" for kind in now.now}
     if now.victim:
         out.add("victim")

@@ -22,6 +22,11 @@ _FILLERS = ("这边", "那边", "那个", "这个", "刚才", "今天", "昨天"
             "的", "是", "在", "了")
 _STOP = re.compile(r"[，。,.;；！!？?、]")
 DETAIL_MAX = 40
+DETAIL_MIN = 3  # 公园路, 古浪镇: a name and an address word
+# words of a description, not of an address (一个老家属院, 这几年新盖了那么多小区)
+_NOT_ADDRESS = re.compile(r"了|那么|这几|一个|都|没|我")
+# a place name followed by one of these names a street (敦煌路, 张掖路) or a town (古浪镇)
+_STREET = re.compile(r"路|街|巷|大道|广场|镇|乡")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +74,18 @@ class Gazetteer:
 
     def find(self, lines: list[str]) -> Place:
         """The most specific place named: the first county (its city follows from it), else
-        the first city; the detail is the address words right after the last place named."""
+        the first city; the detail is the address words right after the last place named.
+        A name that begins a street's or town's name (敦煌路, 古浪镇) is not a place named:
+        the detail starts with it."""
         city = county = detail = None
         for line in lines:
-            found = self.mentions(line)
+            found = []
+            for start, end, name in self.mentions(line):
+                if _STREET.match(line, end):
+                    if detail is None:
+                        detail = _detail(line[start:])
+                    continue
+                found.append((start, end, name))
             for _start, _end, name in found:
                 if name.county is not None and county is None:
                     city, county = name.city, name.county
@@ -94,6 +107,7 @@ def _detail(after: str) -> str | None:
             if clause.startswith(filler):
                 clause, changed = clause[len(filler):], True
     ends = list(_ADDRESS_END.finditer(clause))
-    if not ends or ends[0].start() < 2:
+    if not ends or ends[-1].end() < DETAIL_MIN:
         return None
-    return clause[:ends[-1].end()]
+    detail = clause[:ends[-1].end()]
+    return None if _NOT_ADDRESS.search(detail) else detail

@@ -26,7 +26,7 @@ from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml")
-L2 = 0.02
+L2 = 0.001
 STEPS = 400
 RATE = 0.5
 MIN_COUNT = 2  # a feature seen in fewer transcripts is left out
