@@ -16,7 +16,7 @@ GAZETTEER = Path(__file__).parent / "data" / "gansu.yaml"
 
 # What ends an address: the last of these within the words after the place ends the detail.
 _ADDRESS_END = re.compile(
-    r"(街道|大道|号院|号楼|小区|家属院|新村|社区|单元|大厦|广场|市场|门口|附近|对面|旁边|"
+    r"(街道|大道|号院|号楼|小区|家属院|新村|社区|单元|大厦|广场|市场|门口|附近|对面|旁边|停车场|高速|"
     r"路|街|巷|号|村|镇|乡|楼|室|院|苑|园|组|队)")
 _FILLERS = ("这边", "那边", "那个", "这个", "刚才", "今天", "昨天", "现在", "已经", "一直",
             "的", "是", "在", "了")
@@ -27,6 +27,7 @@ DETAIL_MIN = 3  # 公园路, 古浪镇: a name and an address word
 _NOT_ADDRESS = re.compile(r"了|那么|这几|一个|都|没|我")
 # a place name followed by one of these names a street (敦煌路, 张掖路) or a town (古浪镇)
 _STREET = re.compile(r"路|街|巷|大道|广场|镇|乡")
+_LANDMARK = re.compile(r"山")  # 麦积山, 崆峒山: a sight, not the place a call is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ class Gazetteer:
         for line in lines:
             found = []
             for start, end, name in self.mentions(line):
+                if _LANDMARK.match(line, end):
+                    continue
                 if _STREET.match(line, end):
                     if detail is None:
                         detail = _detail(line[start:])
