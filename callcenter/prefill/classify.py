@@ -41,18 +41,18 @@ class Matcher:
         self.reasons = list(rules.out_of_scope)
 
     def counts(self, text: str) -> tuple[Counter[str], set[str]]:
-        """Keyword hits per topic, and the out-of-scope reasons named (not negated)."""
-        topics: Counter[str] = Counter()
+        """How many of each topic's keywords are said (negated ones too: the matter is the
+        same; a word said again does not count again), and the out-of-scope reasons named
+        (not negated)."""
+        words: set[tuple[str, str]] = set()
         reasons: set[str] = set()
         for hit in self.lexicon.scan(text):
-            if negated(text, hit.start):
-                continue
             for tag, name in hit.tags:
-                if tag == "topic":
-                    topics[name] += 1
-                else:
+                if tag == "topic":  # 没有暖气 is about heating too
+                    words.add((name, hit.word))
+                elif not negated(text, hit.start):  # 不打官司 is no lawsuit
                     reasons.add(name)
-        return topics, reasons
+        return Counter(name for name, _word in words), reasons
 
 
 def classify(text: str, rules: PrefillRules) -> Classification:

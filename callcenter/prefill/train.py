@@ -25,7 +25,7 @@ from callcenter.prefill.rules import PrefillRules, RequestType
 from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
-TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml")
+TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml")
 L2 = 0.001
 STEPS = 400
 RATE = 0.5
