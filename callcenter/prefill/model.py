@@ -29,8 +29,9 @@ _DROP = re.compile(r"[\s。，、！？!?,.;；:：…—\-\"“”0-9]+")
 
 def features(text: str, rules: PrefillRules, now: Situation) -> set[str]:
     """The features of one transcript (joined, normalized)."""
-    out = {f"cue:{kind.value}.{group}" for kind, group, _w, _c in evidence(text, rules)}
-    out.add(f"rule:{rule_type(text, rules).value}")  # what the cues alone decide
+    found = evidence(text, rules)
+    out = {f"cue:{kind.value}.{group}" for kind, group, _w, _c in found}
+    out.add(f"rule:{rule_type(text, rules, found).value}")  # what the cues alone decide
     out |= {f"now:{kind}" for kind in now.now}
     if now.victim:
         out.add("victim")

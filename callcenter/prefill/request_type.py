@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from callcenter.prefill.events import Situation
 
 
-def evidence(text: str, rules: PrefillRules) -> list[tuple[RequestType, str, int, str]]:
+Evidence = list[tuple[RequestType, str, int, str]]
+
+
+def evidence(text: str, rules: PrefillRules) -> Evidence:
     """(type, group, weight, the first cue of the group found) of every group that counts."""
     found = []
     for kind, groups in rules.request_cues:
@@ -26,17 +29,19 @@ def evidence(text: str, rules: PrefillRules) -> list[tuple[RequestType, str, int
     return found
 
 
-def scores(text: str, rules: PrefillRules) -> dict[RequestType, int]:
-    """Each type's total, in the order of the file (types without a cue found: 0)."""
+def scores(text: str, rules: PrefillRules,
+           found: Evidence | None = None) -> dict[RequestType, int]:
+    """Each type's total, in the order of the file (types without a cue found: 0);
+    ``found``: the evidence of ``text`` when it is known already."""
     totals = dict.fromkeys((kind for kind, _groups in rules.request_cues), 0)
-    for kind, _group, weight, _cue in evidence(text, rules):
+    for kind, _group, weight, _cue in evidence(text, rules) if found is None else found:
         totals[kind] += weight
     return totals
 
 
-def rule_type(text: str, rules: PrefillRules) -> RequestType:
+def rule_type(text: str, rules: PrefillRules, found: Evidence | None = None) -> RequestType:
     """The type with the highest total (the first listed on a tie; none: the default)."""
-    totals = scores(text, rules)
+    totals = scores(text, rules, found)
     best = max(totals.values(), default=0)
     return (next(k for k, v in totals.items() if v == best) if best  # the first listed
             else rules.default_request_type)
