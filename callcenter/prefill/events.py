@@ -86,8 +86,10 @@ class EventReader:
 
     def _now(self, kind: str, hit: Hit, sentence: str, hits: list[Hit]) -> bool:
         needs = self.context.get((kind, hit.word))
-        if needs and not any(w in sentence for w in needs):
-            return False
+        if needs:
+            places = [i for w in needs if (i := sentence.find(w)) != -1]
+            if not places or all(negated(sentence, i) for i in places):
+                return False  # 没有掉到河里: the context word is negated
         if negated(sentence, hit.start):
             return False
         modes = [(h.start, mode) for h in hits for tag, mode in h.tags

@@ -1,8 +1,8 @@
 """The request-type model: a linear model (multinomial logistic regression) over the
 transcript's character n-grams, the cue groups of prefill.yaml found in it, the type the
-cues alone give, and what is going on now (:mod:`callcenter.prefill.events`). Trained in the project on its own labelled
-transcripts (``python -m callcenter.prefill.train``); the weights ship as
-``data/request_model.json``. Scoring is a sum of weights: well under a millisecond.
+cues alone give, and what is going on now (:mod:`callcenter.prefill.events`). Trained in the
+project on its own labelled transcripts (``python -m callcenter.prefill.train``); the
+weights ship as ``data/request_model.json``. Scoring is a sum of weights: well under a millisecond.
 """
 
 from __future__ import annotations
