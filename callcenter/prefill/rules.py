@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import (
     AfterValidator,
+    model_validator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -152,6 +153,17 @@ class Tense(Strict):
         description="event kind (or all) → words that deny it (人没事, 不严重)")
 
 
+# the tense markers of a prefill.yaml in the former form (without `tense`)
+LEGACY_TENSE: dict[str, Any] = {
+    "past": ["去年", "前年", "上次", "上个月", "以前", "之前"],
+    "recent": ["昨天", "前天"], "going_on": ["到现在", "还没", "一直"],
+    "hypothetical": ["如果", "万一", "要是", "假如"], "asking": ["咨询", "想问", "请问"],
+    "reported": ["电视", "新闻", "演练"], "now": ["刚才", "现在", "正在"],
+    "suffix": ["的话"], "victim": ["我被"], "resolved": {"all": ["已经灭了", "已经过去了"]},
+    "denied": {"all": ["没事了"]},
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledGroup:
     name: str
@@ -175,14 +187,33 @@ class PrefillRules(Strict):
     topics: dict[str, Topic] = Field(min_length=1)
     events: dict[str, EventKind] = Field(
         min_length=1, description="what can happen: emergencies and matters that cannot wait")
-    tense: Tense
+    tense: Tense = Field(default_factory=lambda: Tense.model_validate(LEGACY_TENSE))
     referral_order: list[EmergencyLine] = Field(
+        default_factory=lambda: [EmergencyLine(x) for x in ("119", "120", "110", "122")],
         min_length=4, max_length=4, description="the order of several referrals")
     out_of_scope: dict[str, Keywords] = Field(
         description="reason → keywords: matters 12345 does not accept (诉讼, 仲裁 …)")
     _request_cues: RequestCues = PrivateAttr(default_factory=list)
     _event_reader: Any = PrivateAttr(default=None)
     _matcher: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_flags(cls, data: Any) -> Any:
+        """The former form, ``urgent: [words]`` and ``emergency: {line: [words]}``: each line
+        an event kind referring to it, the urgent words one that only makes urgent."""
+        if not isinstance(data, dict) or "events" in data:
+            return data
+        data = dict(data)
+        events: dict[str, Any] = {}
+        emergency, urgent = data.pop("emergency", None), data.pop("urgent", None)
+        if isinstance(emergency, dict):
+            events |= {f"line {line}": {"refer": [str(line)], "cues": words}
+                       for line, words in emergency.items()}
+        if urgent is not None:
+            events["urgent"] = {"cues": urgent}
+        data["events"] = events
+        return data
 
     @field_validator("topics", "out_of_scope", "word_classes")
     @classmethod

@@ -237,3 +237,20 @@ def test_phone_numbers_masked_for_the_call_log() -> None:
     assert mask_phones("一三八一二三四五六七八") == "138******78"
     assert mask_phones("0931-8123456，三号楼") == "093******56，三号楼"
     assert mask_phones("620102199001011234") == "6201**********1234"
+
+
+def test_the_former_urgent_and_emergency_lists_still_load() -> None:
+    """A prefill.yaml written before events and tense (``urgent: [...]``, ``emergency:
+    {line: [...]}``) loads: each line becomes an event referring to it, read with tense."""
+    from callcenter.prefill import PrefillRules
+
+    data = RULES.model_dump(mode="json")
+    for key in ("events", "tense", "referral_order"):
+        del data[key]
+    data["urgent"] = ["停水"]
+    data["emergency"] = {"119": ["着火"], "120": ["受伤"]}
+    rules = PrefillRules.model_validate(data)
+    fire = extract(["楼下着火了有人受伤"], rules)
+    assert fire.emergency_referral == ("119", "120") and fire.urgent
+    assert extract(["去年楼下着火了"], rules).emergency_referral is None
+    assert extract(["我们小区停水了"], rules).urgent
