@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import (
     AfterValidator,
-    model_validator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +30,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
