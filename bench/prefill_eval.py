@@ -27,7 +27,8 @@ from callcenter.prefill import PrefillRules, extract
 from callcenter.prefill.evaluate import Case, FieldScore, evaluate, load_cases
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
-TUNED = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml")
+TUNED = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
+         "corpus3.yaml")
 HELD_OUT = {"corpus held out": "corpus_heldout.yaml", "heldout3": "heldout3.yaml"}
 UNSEEN = "heldout3"  # never print its cases
 

@@ -25,7 +25,8 @@ from callcenter.prefill.rules import PrefillRules, RequestType
 from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
-TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml")
+TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
+         "corpus3.yaml")
 L2 = 0.001
 STEPS = 400
 RATE = 0.5
