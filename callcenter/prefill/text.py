@@ -59,13 +59,3 @@ def negated(text: str, start: int) -> bool:
     before = text[max(0, start - 3):start]
     return any(before.endswith(n) for n in NEGATIONS)
 
-
-def mentions(text: str, keyword: str) -> int:
-    """How often ``keyword`` occurs in ``text`` and is not negated."""
-    count = 0
-    start = text.find(keyword)
-    while start != -1:
-        if not negated(text, start):
-            count += 1
-        start = text.find(keyword, start + len(keyword))
-    return count
