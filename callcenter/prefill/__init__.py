@@ -25,14 +25,15 @@ class Prefill:
     unit: str | None
     hotline: str | None
     urgent: bool
-    emergency_referral: str | None
+    emergency_referral: tuple[str, ...] | None  # ordered, most urgent first
     out_of_scope: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return {"phones": list(self.phones), "place": self.place.as_dict(),
                 "request_type": self.request_type, "topic": self.topic, "unit": self.unit,
                 "hotline": self.hotline, "urgent": self.urgent,
-                "emergency_referral": self.emergency_referral,
+                "emergency_referral": (list(self.emergency_referral)
+                                       if self.emergency_referral else None),
                 "out_of_scope": self.out_of_scope}
 
 
@@ -41,12 +42,11 @@ def extract(utterances: list[str], rules: PrefillRules,
     """The fields of a ticket from the caller's final utterances (one per item)."""
     lines = [n for n in (normalize(u) for u in utterances) if n]
     text = joined(lines)
-    phones: list[str] = []
-    for line in lines:
-        phones += [p for p in extract_phones(line) if p not in phones]
     found = classify(text, rules)
     place = (gazetteer or Gazetteer.shipped()).find(lines)
+    phones = extract_phones(text, place.city)
     if place.detail is not None:
         place = Place(place.city, place.county, mask_sensitive(place.detail))
     return Prefill(tuple(phones), place, found.request_type, found.topic, found.unit,
-                   found.hotline, found.urgent, found.emergency_referral, found.out_of_scope)
+                   found.hotline, found.urgent, found.emergency_referral or None,
+                   found.out_of_scope)

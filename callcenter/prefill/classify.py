@@ -1,13 +1,21 @@
-"""Request type (scored cues, :mod:`callcenter.prefill.request_type`), topic (→ suggested
-unit), urgency, emergency referral and out-of-scope flags from the tables of prefill.yaml."""
+"""Request type (:mod:`callcenter.prefill.request_type`), topic (→ suggested unit), urgency,
+emergency referrals (:mod:`callcenter.prefill.events`) and out-of-scope flags from the
+tables of prefill.yaml."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from callcenter.prefill.request_type import request_type
-from callcenter.prefill.rules import PrefillRules, Topic
-from callcenter.prefill.text import mentions
+from callcenter.prefill.events import situation
+from callcenter.prefill.lexicon import Lexicon
+from callcenter.prefill.model import features, shipped
+from callcenter.prefill.request_type import rule_type, settle
+from callcenter.prefill.text import negated
+
+if TYPE_CHECKING:
+    from callcenter.prefill.rules import PrefillRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,31 +25,55 @@ class Classification:
     unit: str | None
     hotline: str | None
     urgent: bool
-    emergency_referral: str | None
+    emergency_referral: tuple[str, ...]
     out_of_scope: str | None
 
 
-def _any(text: str, keywords: list[str]) -> bool:
-    return any(mentions(text, k) for k in keywords)
+class Matcher:
+    """Topic keywords and out-of-scope words of one rules object, in one automaton."""
+
+    def __init__(self, rules: PrefillRules) -> None:
+        entries = [(k, ("topic", name)) for name, t in rules.topics.items() for k in t.keywords]
+        entries += [(k, ("out", reason)) for reason, words in rules.out_of_scope.items()
+                    for k in words]
+        self.lexicon = Lexicon(entries)
+        self.topics = list(rules.topics)
+        self.reasons = list(rules.out_of_scope)
+
+    def counts(self, text: str) -> tuple[Counter[str], set[str]]:
+        """How many of each topic's keywords are said (negated ones too: the matter is the
+        same; a word said again does not count again), and the out-of-scope reasons named
+        (not negated)."""
+        words: set[tuple[str, str]] = set()
+        reasons: set[str] = set()
+        for hit in self.lexicon.scan(text):
+            for tag, name in hit.tags:
+                if tag == "topic":  # 没有暖气 is about heating too
+                    words.add((name, hit.word))
+                elif not negated(text, hit.start):  # 不打官司 is no lawsuit
+                    reasons.add(name)
+        return Counter(name for name, _word in words), reasons
 
 
 def classify(text: str, rules: PrefillRules) -> Classification:
-    best: tuple[int, str, Topic] | None = None
-    for name, topic in rules.topics.items():
-        hits = sum(mentions(text, k) for k in topic.keywords) * topic.weight
-        if hits and (best is None or hits > best[0]):
-            best = (hits, name, topic)
-    emergency = next((line.value for line, words in rules.emergency.items()
-                      if _any(text, words)), None)
-    out_of_scope = next((reason for reason, words in rules.out_of_scope.items()
-                         if _any(text, words)), None)
-    urgent = emergency is not None or _any(text, rules.urgent)
+    hits, reasons = rules.matcher.counts(text)
+    now = situation(text, rules)
+    best: tuple[int, str] | None = None
+    for name in rules.matcher.topics:  # ties: the topic listed first
+        score = hits[name] * rules.topics[name].weight
+        if now.referral and not any(w in text for w in rules.topics[name].with_emergency):
+            continue  # a pure emergency has no topic
+        if score and (best is None or score > best[0]):
+            best = (score, name)
+    topic = rules.topics[best[1]] if best else None
+    model = shipped() if rules.request_model else None
+    kind = model.predict(features(text, rules, now)) if model else rule_type(text, rules)
     return Classification(
-        request_type=request_type(text, rules, urgent).value,
+        request_type=settle(kind, now).value,
         topic=best[1] if best else None,
-        unit=best[2].unit if best else None,
-        hotline=best[2].hotline if best else None,
-        urgent=urgent,
-        emergency_referral=emergency,
-        out_of_scope=out_of_scope,
+        unit=topic.unit if topic else None,
+        hotline=topic.hotline if topic else None,
+        urgent=now.urgent,
+        emergency_referral=now.referral,
+        out_of_scope=next((r for r in rules.matcher.reasons if r in reasons), None),
     )

@@ -1,15 +1,24 @@
 """The request type (咨询/求助/投诉/举报/意见建议) from scored cues (prefill.yaml): each group
 of cues found adds its weight to its type once; the highest total wins, a tie goes to the
 type listed first; nothing found: the default. An urgent matter that came out 咨询 is 求助
-("着火了怎么办" asks for help)."""
+("着火了怎么办" asks for help); a crime going on that a bystander reports (not its victim)
+is 举报 unless the cues say 投诉 or 意见建议."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from callcenter.prefill.cues import cue_found
 from callcenter.prefill.rules import PrefillRules, RequestType
 
+if TYPE_CHECKING:
+    from callcenter.prefill.events import Situation
 
-def evidence(text: str, rules: PrefillRules) -> list[tuple[RequestType, str, int, str]]:
+
+Evidence = list[tuple[RequestType, str, int, str]]
+
+
+def evidence(text: str, rules: PrefillRules) -> Evidence:
     """(type, group, weight, the first cue of the group found) of every group that counts."""
     found = []
     for kind, groups in rules.request_cues:
@@ -20,19 +29,29 @@ def evidence(text: str, rules: PrefillRules) -> list[tuple[RequestType, str, int
     return found
 
 
-def scores(text: str, rules: PrefillRules) -> dict[RequestType, int]:
-    """Each type's total, in the order of the file (types without a cue found: 0)."""
+def scores(text: str, rules: PrefillRules,
+           found: Evidence | None = None) -> dict[RequestType, int]:
+    """Each type's total, in the order of the file (types without a cue found: 0);
+    ``found``: the evidence of ``text`` when it is known already."""
     totals = dict.fromkeys((kind for kind, _groups in rules.request_cues), 0)
-    for kind, _group, weight, _cue in evidence(text, rules):
+    for kind, _group, weight, _cue in evidence(text, rules) if found is None else found:
         totals[kind] += weight
     return totals
 
 
-def request_type(text: str, rules: PrefillRules, urgent: bool) -> RequestType:
-    totals = scores(text, rules)
+def rule_type(text: str, rules: PrefillRules, found: Evidence | None = None) -> RequestType:
+    """The type with the highest total (the first listed on a tie; none: the default)."""
+    totals = scores(text, rules, found)
     best = max(totals.values(), default=0)
-    kind = (next(k for k, v in totals.items() if v == best) if best  # the first listed
+    return (next(k for k, v in totals.items() if v == best) if best  # the first listed
             else rules.default_request_type)
-    if urgent and kind is RequestType.CONSULT:
+
+
+def settle(kind: RequestType, now: Situation) -> RequestType:
+    """What is going on now overrides a question: a crime a bystander sees is 举报, an
+    urgent matter 求助."""
+    if now.crime_now and not now.victim and kind in (RequestType.CONSULT, RequestType.HELP):
+        return RequestType.REPORT
+    if now.urgent and kind is RequestType.CONSULT:
         return RequestType.HELP
     return kind

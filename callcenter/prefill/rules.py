@@ -8,7 +8,9 @@ characters removed); a word right after a negation (没有人受伤) does not co
   total wins, a tie goes to the type listed first. Cues are words or word patterns
   (:mod:`callcenter.prefill.cues`) that may use the file's word classes.
 - topics: the most keyword hits times the topic's weight wins, ties by order.
-- emergency lines and out-of-scope reasons: the first listed that matches.
+- events (:mod:`callcenter.prefill.events`): what is happening, read with its tense
+  (``tense``); the ones going on now give the emergency lines (ordered) and urgency.
+- out-of-scope reasons: the first listed that matches.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import (
     AfterValidator,
@@ -28,10 +30,15 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from callcenter.prefill.cues import class_names, compile_cue, parse_cue
+
+if TYPE_CHECKING:
+    from callcenter.prefill.classify import Matcher
+    from callcenter.prefill.events import EventReader
 
 Keyword = Annotated[str, Field(min_length=1, max_length=30)]
 Keywords = Annotated[list[Keyword], Field(min_length=1)]
@@ -100,6 +107,61 @@ class Topic(Strict):
     unit: str = Field(min_length=1, description="suggested responsible unit (责任单位)")
     hotline: str = Field(min_length=5, description="the catalogue number of that unit's line")
     weight: int = Field(default=1, ge=1, le=9, description="what each keyword hit counts")
+    with_emergency: list[Keyword] = Field(
+        default_factory=list, description="words that keep the topic when the caller is "
+        "referred to an emergency line (燃气, 电梯); without one, such a call has no topic")
+
+
+def _event_cue(value: str) -> str:
+    word, _, needs = value.partition("&")
+    if not word or "&" in needs or (needs and not all(needs.split("|"))):
+        raise ValueError(f"{value!r}: an event cue is a word, or 'word&context|context' "
+                         "(a context word must be in the same sentence)")
+    return value
+
+
+EventCue = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_event_cue)]
+
+
+class EventKind(Strict):
+    """A kind of event (fire, someone hurt, no heating …) and what it calls for when it is
+    going on now."""
+
+    cues: list[EventCue] = Field(min_length=1)
+    refer: list[EmergencyLine] = Field(default_factory=list,
+                                       description="lines to refer the caller to")
+    urgent: bool = True
+    first: bool = Field(default=False,
+                        description="its line leads the referral (violence going on)")
+
+
+class Tense(Strict):
+    """Markers that say when an event happens, or whether at all (events.py)."""
+
+    past: Keywords
+    recent: Keywords = Field(description="昨天 …: past unless the sentence says it goes on")
+    going_on: Keywords
+    hypothetical: Keywords
+    asking: Keywords
+    reported: Keywords = Field(description="seen elsewhere: on TV, in the news, a drill")
+    now: Keywords
+    suffix: Keywords = Field(description="right after the event: hypothetical (的话)")
+    victim: Keywords = Field(description="the caller is the one harmed (我被, 打我)")
+    resolved: dict[str, Keywords] = Field(
+        description="event kind (or all) → words that say it is over (已经灭了)")
+    denied: dict[str, Keywords] = Field(
+        description="event kind (or all) → words that deny it (人没事, 不严重)")
+
+
+# the tense markers of a prefill.yaml in the former form (without `tense`)
+LEGACY_TENSE: dict[str, Any] = {
+    "past": ["去年", "前年", "上次", "上个月", "以前", "之前"],
+    "recent": ["昨天", "前天"], "going_on": ["到现在", "还没", "一直"],
+    "hypothetical": ["如果", "万一", "要是", "假如"], "asking": ["咨询", "想问", "请问"],
+    "reported": ["电视", "新闻", "演练"], "now": ["刚才", "现在", "正在"],
+    "suffix": ["的话"], "victim": ["我被"], "resolved": {"all": ["已经灭了", "已经过去了"]},
+    "denied": {"all": ["没事了"]},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +181,39 @@ class PrefillRules(Strict):
         default_factory=dict, description="name → words, used in cues as {name}")
     request_types: dict[RequestType, CueGroups] = Field(min_length=1)
     default_request_type: RequestType = RequestType.CONSULT
+    request_model: bool = Field(
+        default=True, description="the shipped request-type model decides (its features "
+        "include the cues); false: the cues alone")
     topics: dict[str, Topic] = Field(min_length=1)
-    urgent: Keywords = Field(description="matters that cannot wait (停水, 燃气泄漏 …)")
-    emergency: dict[EmergencyLine, Keywords] = Field(
-        description="matters for 110/119/120/122: the agent refers the caller there")
+    events: dict[str, EventKind] = Field(
+        min_length=1, description="what can happen: emergencies and matters that cannot wait")
+    tense: Tense = Field(default_factory=lambda: Tense.model_validate(LEGACY_TENSE))
+    referral_order: list[EmergencyLine] = Field(
+        default_factory=lambda: [EmergencyLine(x) for x in ("119", "120", "110", "122")],
+        min_length=4, max_length=4, description="the order of several referrals")
     out_of_scope: dict[str, Keywords] = Field(
         description="reason → keywords: matters 12345 does not accept (诉讼, 仲裁 …)")
     _request_cues: RequestCues = PrivateAttr(default_factory=list)
+    _event_reader: Any = PrivateAttr(default=None)
+    _matcher: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_flags(cls, data: Any) -> Any:
+        """The former form, ``urgent: [words]`` and ``emergency: {line: [words]}``: each line
+        an event kind referring to it, the urgent words one that only makes urgent."""
+        if not isinstance(data, dict) or "events" in data:
+            return data
+        data = dict(data)
+        events: dict[str, Any] = {}
+        emergency, urgent = data.pop("emergency", None), data.pop("urgent", None)
+        if isinstance(emergency, dict):
+            events |= {f"line {line}": {"refer": [str(line)], "cues": words}
+                       for line, words in emergency.items()}
+        if urgent is not None:
+            events["urgent"] = {"cues": urgent}
+        data["events"] = events
+        return data
 
     @field_validator("topics", "out_of_scope", "word_classes")
     @classmethod
@@ -164,6 +252,32 @@ class PrefillRules(Strict):
                 (c, compile_cue(c, self.word_classes, self.cue_gap)) for c in group.cues))
                 for name, group in groups.items()])
             for kind, groups in self.request_types.items()]
+
+    @field_validator("tense")
+    @classmethod
+    def _known_kinds(cls, value: Tense, info: ValidationInfo) -> Tense:
+        kinds = set(info.data.get("events") or {}) | {"all"}
+        for name in (*value.resolved, *value.denied):
+            if name not in kinds and info.data.get("events") is not None:
+                raise ValueError(f"{name!r} is not an event kind of events (or all)")
+        return value
+
+    @property
+    def event_reader(self) -> EventReader:
+        """The compiled event and tense tables."""
+        if self._event_reader is None:
+            from callcenter.prefill.events import EventReader
+            self._event_reader = EventReader(self.events, self.tense,
+                                             [line.value for line in self.referral_order])
+        return cast("EventReader", self._event_reader)
+
+    @property
+    def matcher(self) -> Matcher:
+        """Topic keywords and out-of-scope words, matched in one pass."""
+        if self._matcher is None:
+            from callcenter.prefill.classify import Matcher
+            self._matcher = Matcher(self)
+        return cast("Matcher", self._matcher)
 
     @property
     def request_cues(self) -> RequestCues:

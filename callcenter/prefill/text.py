@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import cn2an
+
 # Digits as callers say them: 幺 for 1 and 两 for 2 on the phone, 洞 for 0 among some.
 SPOKEN_DIGITS = {
     "零": "0", "〇": "0", "○": "0", "洞": "0",
@@ -14,7 +16,7 @@ SPOKEN_DIGITS = {
 }
 DIGIT_CHARS = "0123456789" + "".join(SPOKEN_DIGITS)
 _SPACES = re.compile(r"\s+")
-NEGATIONS = ("没有", "不是", "并非", "没", "不", "无", "未")
+NEGATIONS = ("没有人", "没有被", "没人", "没被", "没有", "不是", "并非", "没", "不", "无", "未")
 
 
 def normalize(line: str) -> str:
@@ -28,23 +30,32 @@ def joined(utterances: list[str]) -> str:
     return "。".join(n for n in (normalize(u) for u in utterances) if n)
 
 
+_PIECE = re.compile(r"[0-9]+|[零〇○洞一幺么二两三四五六七八九]+")
+_ALIASES = str.maketrans({"洞": "零", "○": "零", "〇": "零", "么": "幺"})
+_ZEROS = "零"
+
+
+def spoken(piece: str) -> str:
+    """Chinese numerals read out as written digits (cn2an): '幺三八两' → '1382', read digit by
+    digit with 幺 and 两; '零九三一' → '0931' (the zeros a number begins with stay)."""
+    piece = piece.translate(_ALIASES)
+    rest = piece.lstrip(_ZEROS)
+    zeros = "0" * (len(piece) - len(rest))
+    if not rest:
+        return zeros
+    try:
+        return zeros + str(int(cn2an.cn2an(rest, "smart")))
+    except ValueError:  # not a numeral cn2an reads: digit by digit
+        return zeros + "".join(SPOKEN_DIGITS.get(c, c) for c in rest)
+
+
 def to_digits(run: str) -> str:
     """'一三八幺2' → '13812'; other characters are dropped."""
-    return "".join(SPOKEN_DIGITS.get(c, c) for c in run if c in DIGIT_CHARS)
+    return "".join(p if p.isascii() else spoken(p) for p in _PIECE.findall(run))
 
 
 def negated(text: str, start: int) -> bool:
     """Whether the words ending right before ``start`` negate what follows (没有人受伤)."""
-    before = text[max(0, start - 2):start]
+    before = text[max(0, start - 3):start]
     return any(before.endswith(n) for n in NEGATIONS)
 
-
-def mentions(text: str, keyword: str) -> int:
-    """How often ``keyword`` occurs in ``text`` and is not negated."""
-    count = 0
-    start = text.find(keyword)
-    while start != -1:
-        if not negated(text, start):
-            count += 1
-        start = text.find(keyword, start + len(keyword))
-    return count

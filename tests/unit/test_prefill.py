@@ -19,6 +19,7 @@ from callcenter.prefill.places import Gazetteer
 from callcenter.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS, normalize
 
 RULES = load_config(PROJECT_ROOT / "config").prefill
+CUES_ONLY = RULES.model_copy(update={"request_model": False})  # the cues decide the type
 DATA = PROJECT_ROOT / "tests/data/prefill"
 
 
@@ -40,9 +41,10 @@ def test_spoken_and_written_phone_numbers() -> None:
 
 def test_gazetteer_covers_gansu() -> None:
     gazetteer = Gazetteer.shipped()
-    assert len(gazetteer.cities) == 14
-    # 86 county-level units, plus 兰州新区 and 嘉峪关's three districts callers name
-    assert len(gazetteer.counties) == 90
+    # 14 市州, and 兰州新区, which callers name like one
+    assert len(gazetteer.cities) == 15
+    # 86 county-level units, plus 嘉峪关's three districts callers name
+    assert len(gazetteer.counties) == 89
     assert gazetteer.counties["张家川回族自治县"] == "天水市"
 
 
@@ -58,9 +60,9 @@ def test_places_longest_name_wins_and_short_forms() -> None:
 
 def test_negation_is_not_a_mention() -> None:
     calm = extract(["刚才车祸，没有人受伤，不着急"], RULES)
-    assert calm.emergency_referral == "122"
+    assert calm.emergency_referral == ("122",)  # a crash now; nobody hurt: no ambulance
     hurt = extract(["车祸 有 人 受伤 了 在 流血"], RULES)
-    assert hurt.urgent and hurt.emergency_referral == "122"
+    assert hurt.urgent and hurt.emergency_referral == ("120", "122")
     assert not extract(["我们这边没停水，想问水费怎么交"], RULES).urgent
 
 
@@ -74,7 +76,8 @@ def test_request_type_topic_and_flags() -> None:
 
 
 def request_type(text: str) -> str:
-    return extract([text], RULES).request_type
+    """The type the cues of prefill.yaml give (the shipped model is tested apart)."""
+    return extract([text], CUES_ONLY).request_type
 
 
 def test_cue_syntax() -> None:
@@ -126,6 +129,7 @@ def test_request_types_in_the_former_list_form() -> None:
 
     data = RULES.model_dump(mode="json")
     data["request_types"] = {"举报": ["举报"], "投诉": ["投诉", "态度|服务…差"], "咨询": ["请问"]}
+    data["request_model"] = False
     rules = PrefillRules.model_validate(data)
     assert extract(["请问我要投诉服务差"], rules).request_type == "投诉"
     assert extract(["我要举报，投诉"], rules).request_type == "举报"
@@ -233,3 +237,20 @@ def test_phone_numbers_masked_for_the_call_log() -> None:
     assert mask_phones("一三八一二三四五六七八") == "138******78"
     assert mask_phones("0931-8123456，三号楼") == "093******56，三号楼"
     assert mask_phones("620102199001011234") == "6201**********1234"
+
+
+def test_the_former_urgent_and_emergency_lists_still_load() -> None:
+    """A prefill.yaml written before events and tense (``urgent: [...]``, ``emergency:
+    {line: [...]}``) loads: each line becomes an event referring to it, read with tense."""
+    from callcenter.prefill import PrefillRules
+
+    data = RULES.model_dump(mode="json")
+    for key in ("events", "tense", "referral_order"):
+        del data[key]
+    data["urgent"] = ["停水"]
+    data["emergency"] = {"119": ["着火"], "120": ["受伤"]}
+    rules = PrefillRules.model_validate(data)
+    fire = extract(["楼下着火了有人受伤"], rules)
+    assert fire.emergency_referral == ("119", "120") and fire.urgent
+    assert extract(["去年楼下着火了"], rules).emergency_referral is None
+    assert extract(["我们小区停水了"], rules).urgent

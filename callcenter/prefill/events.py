@@ -1,0 +1,121 @@
+"""What is happening now, to whom: emergency referrals and urgency from events, their tense
+and who is at risk — not from the presence of a word.
+
+Each event word of prefill.yaml (``events``) is read in its sentence:
+
+- *negated* right before it (没有人受伤, 没着火) or only nearly (差点掉进去): nothing happened;
+- the nearest time or mood marker before it in its sentence (``tense``) says when: past
+  (去年, 上次), hypothetical or planned (如果, 万一, 下个礼拜), asked about (想咨询), reported
+  from elsewhere (电视上, 新闻, 演练) — not now; now (刚才, 现在, 正在) or no marker: now. A
+  recent day (昨天, 前天) is past unless the sentence says it goes on (到现在, 还没);
+- a resolution later in the call (火已经灭了, 已经送医院了, 找到了, 来电了) or a denial (人没事,
+  不严重) ends it.
+
+What is left is happening now: its lines are referred to in the order of ``referral_order``
+— except that a line an event puts ``first`` (violence going on: the police) leads — and
+every such event makes the ticket urgent, as do events that need action now but no
+emergency line (no heating in winter, a pipe burst, a house about to collapse).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from callcenter.prefill.lexicon import Hit, Lexicon, Tag
+from callcenter.prefill.rules import EventKind, PrefillRules, Tense
+from callcenter.prefill.text import negated
+
+_SENTENCES = re.compile(r"[^。！？!?]+")
+NOT_NOW = ("past", "hypothetical", "asking", "reported")
+SUFFIX_WINDOW = 8  # "着火的话": a hypothetical suffix this close after the event
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """The events going on now, the lines to refer to (ordered), and urgency."""
+
+    now: tuple[str, ...]  # event kinds, in the order first said
+    referral: tuple[str, ...]
+    urgent: bool
+    victim: bool  # the caller (or their family) is the one harmed
+
+    @property
+    def crime_now(self) -> bool:
+        return any(k in ("violence", "crime") for k in self.now)
+
+
+class EventReader:
+    """The compiled event and tense tables of one :class:`PrefillRules`."""
+
+    def __init__(self, kinds: dict[str, EventKind], tense: Tense,
+                 order: list[str]) -> None:
+        self.kinds, self.tense, self.order = kinds, tense, order
+        self.context: dict[tuple[str, str], tuple[str, ...]] = {}
+        entries: list[tuple[str, Tag]] = []
+        for name, kind in kinds.items():
+            for cue in kind.cues:
+                word, _, needs = cue.partition("&")
+                entries.append((word, ("event", name)))
+                if needs:
+                    self.context[(name, word)] = tuple(needs.split("|"))
+        for mode in ("past", "recent", "hypothetical", "asking", "reported", "now",
+                     "going_on", "suffix", "victim"):
+            entries += [(w, ("mode", mode)) for w in getattr(tense, mode)]
+        for name, words in tense.resolved.items():
+            entries += [(w, ("resolved", name)) for w in words]
+        for name, words in tense.denied.items():
+            entries += [(w, ("denied", name)) for w in words]
+        self.lexicon = Lexicon(entries)
+
+    def read(self, text: str) -> Situation:
+        now: list[str] = []
+        victim = False
+        for sentence in _SENTENCES.finditer(text):
+            hits = self.lexicon.scan(sentence.group())
+            victim = victim or any(("mode", "victim") in h.tags for h in hits)
+            for hit in hits:
+                for tag, name in hit.tags:
+                    if tag == "event" and name not in now and self._now(
+                            name, hit, sentence.group(), hits):
+                        now.append(name)
+        rest = self.lexicon.scan(text)
+        now = [k for k in now if not self._ended(k, rest)]
+        return Situation(tuple(now), self._referral(now),
+                         any(self.kinds[k].urgent for k in now), victim)
+
+    def _now(self, kind: str, hit: Hit, sentence: str, hits: list[Hit]) -> bool:
+        needs = self.context.get((kind, hit.word))
+        if needs:
+            places = [i for w in needs if (i := sentence.find(w)) != -1]
+            if not places or all(negated(sentence, i) for i in places):
+                return False  # 没有掉到河里: the context word is negated
+        if negated(sentence, hit.start):
+            return False
+        modes = [(h.start, mode) for h in hits for tag, mode in h.tags
+                 if tag == "mode" and h.end <= hit.start
+                 and mode in (*NOT_NOW, "now", "recent")]
+        mode = max(modes)[1] if modes else "now"
+        if mode == "recent":
+            mode = "now" if any(("mode", "going_on") in h.tags for h in hits) else "past"
+        if any(("mode", "suffix") in h.tags and hit.end <= h.start < hit.end + SUFFIX_WINDOW
+               for h in hits):
+            return False
+        return mode not in NOT_NOW
+
+    def _ended(self, kind: str, hits: list[Hit]) -> bool:
+        """A resolution or denial of ``kind`` said in the call (已经灭了, 人没事)."""
+        return any((tag == "resolved" or tag == "denied") and name in (kind, "all")
+                   for h in hits for tag, name in h.tags)
+
+    def _referral(self, now: list[str]) -> tuple[str, ...]:
+        lines = {line.value for k in now for line in self.kinds[k].refer}
+        first = [line.value for k in now if self.kinds[k].first
+                 for line in self.kinds[k].refer]
+        ordered = [*dict.fromkeys(first), *(x for x in self.order if x not in first)]
+        return tuple(x for x in ordered if x in lines)
+
+
+def situation(text: str, rules: PrefillRules) -> Situation:
+    """The events of ``text`` (the joined, normalized transcript) going on now."""
+    return rules.event_reader.read(text)
