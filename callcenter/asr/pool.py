@@ -184,7 +184,15 @@ class AsrPool:
         return stream
 
     async def close(self) -> None:
+        """No more streams; the model and the warm recognizers are let go (a model is up to
+        ~1 GB: nothing that still refers to this pool keeps it — aiohttp, say, caches the
+        route handlers of a server that has stopped)."""
         self.executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._warm.clear()
+        self.model = None
+        self.unavailable = "closed"
+        _release_memory()
 
 
 def _gave_back(done: asyncio.Future[None]) -> None:

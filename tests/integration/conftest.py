@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp.web_app
 import numpy as np
 import pytest
 from ruamel.yaml import YAML
@@ -292,6 +293,10 @@ async def running_engine(lab: Lab) -> AsyncIterator[Engine]:
         engine.stop()
         await asyncio.wait_for(task, 15)
         lab.engine = None
+        # aiohttp keeps the route handlers it served (and through them the whole engine)
+        # in a module-wide cache: one engine per test would pile up over the suite
+        with contextlib.suppress(AttributeError):
+            aiohttp.web_app._cached_build_middleware.cache_clear()
 
 
 @pytest.fixture
