@@ -31,17 +31,17 @@ def web_endpoint(actor: Actor) -> str:
         return agent_web_endpoint(actor.agent)
     if actor.role is Role.SUPERVISOR:
         return supervisor_web_endpoint(actor.name)
-    raise Forbidden("only an agent's or a supervisor's browser softphone connects here")
+    raise Forbidden("只有话务员或班长的浏览器软电话可以在此连接")
 
 
 def _configured(actor: Actor, config: Config) -> None:
     """The person has an endpoint in the configuration Asterisk runs."""
     if actor.role is Role.SUPERVISOR:
         if actor.name not in config.agents.supervisors:
-            raise CommandError(f"{actor.name} has no softphone: add them to agents.yaml "
-                               "supervisors:, then reload")
+            raise CommandError(f"{actor.name} 没有软电话：请管理员在 agents.yaml 的 supervisors "
+                               "中添加后重新加载")
     elif actor.agent not in config.agents.agents:
-        raise UnknownAgent(f"agent {actor.agent!r} is not in agents.yaml")
+        raise UnknownAgent(f"工号 {actor.agent!r} 不在坐席配置（agents.yaml）中：请联系管理员")
 
 
 def phone_handlers(config: Callable[[], Config],
@@ -54,8 +54,8 @@ def phone_handlers(config: Callable[[], Config],
         _configured(actor, current)
         password = (await asyncio.to_thread(secrets)).sip_passwords.get(endpoint)
         if password is None:
-            raise ServiceUnavailable(f"Asterisk has no endpoint {endpoint} yet: `run.py "
-                                     f"reload` generates it")
+            raise ServiceUnavailable(f"电话系统中还没有软电话账号 {endpoint}：请管理员在服务器上"
+                                     "执行重新加载（run.py reload）")
         host = sip_host(current.engine.asterisk.bind_address)
         mine = {"agent": actor.agent} if actor.role is Role.AGENT else {"supervisor": actor.name}
         return {**mine, "uri": f"sip:{endpoint}@{host}", "password": password, "ws": SIP_PATH}
