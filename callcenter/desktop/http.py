@@ -12,8 +12,10 @@ layer (role check, audit row):
     GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
     GET  /api/transfer-destinations        sub-centers and expert seats to transfer to
     GET  /assets/glossary.js               the one word per state and term (glossary.py)
-    GET  /api/callbacks?limit=…            callback requests waiting, oldest first (an agent:
-                                           their queues; at most 100, or limit ≤ 1000)
+    GET  /api/callbacks?page=…             a page of the callback requests waiting (an
+                                           agent: their queues), numbers masked, in the
+                                           centre's order (agents.yaml ``callbacks``)
+    POST /api/callbacks/{id}/take          one taken: its full number, for the taker only
     POST /api/callbacks/{id}/done          one worked
 """
 
@@ -88,11 +90,13 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         return json(await run("transfer.destinations", {}, actor(request)))
 
     async def callbacks(request: web.Request) -> web.Response:
-        return json(await run("callback.list", picked(request.query, "limit"), actor(request)))
+        return json(await run("callback.list", picked(request.query, "page"), actor(request)))
 
-    async def callback_done(request: web.Request) -> web.Response:
-        return json(await run("callback.done", {"callback": request.match_info["callback"]},
-                              actor(request)))
+    def callback_action(command: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return json(await run(command, {"callback": request.match_info["callback"]},
+                                  actor(request)))
+        return handle
 
     app.router.add_get("/", page)
     app.router.add_get("/assets/glossary.js", glossary_script)  # callcenter/glossary.py
@@ -102,4 +106,5 @@ def add_routes(app: web.Application, run: Runner, json: Json,
     app.router.add_get("/api/tickets/{ticket}/earlier/{other}", earlier)
     app.router.add_get("/api/transfer-destinations", destinations)
     app.router.add_get("/api/callbacks", callbacks)
-    app.router.add_post("/api/callbacks/{callback}/done", callback_done)
+    app.router.add_post("/api/callbacks/{callback}/take", callback_action("callback.take"))
+    app.router.add_post("/api/callbacks/{callback}/done", callback_action("callback.done"))

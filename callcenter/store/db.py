@@ -212,6 +212,12 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 8: the agent desktop: a callback request taken by one agent (who sees its number)
+    """
+    ALTER TABLE callback_request ADD COLUMN taken_by TEXT;
+    ALTER TABLE callback_request ADD COLUMN taken_name TEXT;
+    ALTER TABLE callback_request ADD COLUMN taken_at TEXT;
+    """,
 )
 
 
