@@ -38,7 +38,7 @@ class Ranking:
 
     def opened(self) -> KnowledgeIndex:
         if self.index is None:
-            raise ServiceUnavailable("the knowledge base is not open yet")
+            raise ServiceUnavailable("知识库尚未就绪：请稍后再试")
         return self.index
 
     def get(self, article_id: str) -> Article:
@@ -46,7 +46,7 @@ class Ranking:
         found = self.articles.get(article_id)
         if found is None:
             shown = article_id if len(article_id) <= 64 else article_id[:64] + "…"
-            raise UnknownArticle(f"no article {shown!r} in the knowledge base")
+            raise UnknownArticle(f"知识库中没有条目 {shown!r}：请重新搜索")
         return found
 
     async def query_words(self, text: str, limit: int) -> list[str]:

@@ -23,6 +23,7 @@ class LiveBus(Generic[K]):
     """Subscribers by key (a ticket id, an agent id)."""
 
     noun = "key"
+    shown = "对象"  # the noun as people read it
 
     def __init__(self, per_ticket: int = PER_TICKET, in_total: int = IN_TOTAL) -> None:
         self._subscribers: dict[K, set[asyncio.Queue[dict[str, Any]]]] = {}
@@ -35,11 +36,11 @@ class LiveBus(Generic[K]):
         ``per_ticket`` for one key or ``in_total`` for all — memory stays bounded."""
         subscribers = self._subscribers.get(key, set())
         if len(subscribers) >= self.per_ticket:
-            raise ServiceUnavailable(f"{self.noun} {key} already has {len(subscribers)} live "
-                                     "streams open: close one first")
+            raise ServiceUnavailable(f"{self.shown} {key} 已有 {len(subscribers)} 个页面在"
+                                     "实时查看：请先关闭其中一个页面")
         if self._count >= self.in_total:
-            raise ServiceUnavailable(f"{self._count} live {self.noun} streams are open: the "
-                                     "engine takes no more now")
+            raise ServiceUnavailable(f"已有 {self._count} 个实时页面连接，系统暂不再接受："
+                                     "请稍后刷新页面")
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         subscribers.add(queue)
         self._subscribers[key] = subscribers
@@ -68,7 +69,9 @@ class LiveBus(Generic[K]):
 
 class TicketBus(LiveBus[int]):
     noun = "ticket"
+    shown = "工单"
 
 
 class AgentBus(LiveBus[str]):
     noun = "agent"
+    shown = "工号"

@@ -11,10 +11,10 @@ from callcenter.tickets.live import TicketBus
 def test_subscribers_are_capped_per_ticket_and_in_total() -> None:
     bus = TicketBus(per_ticket=2, in_total=3)
     a, b = bus.subscribe(1), bus.subscribe(1)
-    with pytest.raises(ServiceUnavailable, match="ticket 1 already has 2"):
+    with pytest.raises(ServiceUnavailable, match="工单 1 已有 2 个页面"):
         bus.subscribe(1)
     c = bus.subscribe(2)
-    with pytest.raises(ServiceUnavailable, match="3 live ticket streams"):
+    with pytest.raises(ServiceUnavailable, match="已有 3 个实时页面"):
         bus.subscribe(3)
     bus.unsubscribe(1, a)
     bus.unsubscribe(1, a)  # twice: counted once

@@ -374,18 +374,18 @@ def test_the_board_tells_the_parties_apart_on_hangup() -> None:
 
 def test_the_commands_checks() -> None:
     board = TransferBoard()
-    with pytest.raises(TransferConflict, match="no transfer in progress"):
+    with pytest.raises(TransferConflict, match="没有进行中的转接"):
         board.to_cancel("1001")
     t = transfer()
     board.add(t)
-    with pytest.raises(TransferConflict, match=r"not answered yet \(ringing\)"):
+    with pytest.raises(TransferConflict, match="对方尚未接听（振铃中）"):
         board.to_complete("1001")
     assert board.to_cancel("1001") is t
     blind = TransferBoard()
     blind.add(transfer(TransferMode.BLIND))
-    with pytest.raises(TransferConflict, match="completes by itself"):
+    with pytest.raises(TransferConflict, match="自动完成"):
         blind.to_complete("1001")
-    with pytest.raises(TransferConflict, match="cannot be cancelled"):
+    with pytest.raises(TransferConflict, match="不能取消"):
         blind.to_cancel("1001")
 
 
