@@ -142,7 +142,7 @@ class Engine:
         self.ticket_desk.on_ticket = self.desktop.on_ticket
         people |= desktop_handlers(self.agent_desk, lambda: list(self.tracker.calls.values()),
                                    self.ticket_desk.known_ticket, lambda: self.store,
-                                   self.tickets, wall_clock)
+                                   self.tickets, wall_clock, self.ami.send)
         # the wallboard: today's figures from the lines the engine logs, pushed as they change
         self.wallboard = Wallboard(config, self.agent_desk, self.queue_watch,
                                    lambda: self.store, time.time)

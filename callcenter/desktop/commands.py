@@ -2,7 +2,8 @@
 agent, transfer and ticket commands — the agent's own state and current call
 (``agent.watch``), the caller's history (``ticket.history``, ``ticket.earlier``), and the
 callback requests waiting to be worked (``callback.list``: a page, numbers masked;
-``callback.take``: one request's number, for who takes it; ``callback.done``)."""
+``callback.take``: one request's number, for who takes it; ``callback.done``), and a call
+whose browser leg a reload cut off handed back to its queue (``call.requeue``)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,31 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from callcenter import permissions
 from callcenter.actors import Actor, Role
 from callcenter.agents.desk import AgentDesk
+from callcenter.ami import actions
+from callcenter.ami.client import ActionSender
 from callcenter.calllog.writer import iso_ts
-from callcenter.calls.state import LiveCall
+from callcenter.calls.state import LiveCall, channel_uniqueid
 from callcenter.commands import Args, Handler, number, text
 from callcenter.desktop import callbacks as requests
 from callcenter.desktop.notifier import call_card
-from callcenter.errors import CallbackTaken, Forbidden, ServiceUnavailable, UnknownAgent
+from callcenter.errors import (
+    AgentConflict,
+    AmiActionFailed,
+    CallbackTaken,
+    Forbidden,
+    ServiceUnavailable,
+    UnknownAgent,
+)
 from callcenter.store.db import NoSuchRow, Store, row_id
 from callcenter.tickets.store import Tickets
+from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE, back_to_queue
+
+log = structlog.get_logger("desktop")
 
 HISTORY_DAYS = 90
 
@@ -28,7 +43,8 @@ HISTORY_DAYS = 90
 def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                      ticket_of: Callable[[str], int | None],
                      store: Callable[[], Store | None], tickets: Callable[[], Tickets | None],
-                     clock: Callable[[], datetime]) -> dict[str, Handler]:
+                     clock: Callable[[], datetime],
+                     send: ActionSender | None = None) -> dict[str, Handler]:
     def open_tickets() -> Tickets:
         found = tickets()
         if found is None:
@@ -45,8 +61,13 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         current = next((c for c in calls() if c.agent == agent and c.agent_channel), None)
         if agent not in agents.config.agents.agents:
             raise UnknownAgent(f"没有工号为 {agent!r} 的话务员：请核对工号")
+        rules = agents.config.agents
         return {**agents.describe(agent),
-                "pause_reasons": list(agents.config.agents.pause_reasons),
+                "pause_reasons": list(rules.pause_reasons),
+                # what the page tells the agent: signed out after this long offline (0:
+                # never), paused after this many unanswered rings
+                "offline_logout_s": rules.logout_unreachable_after_s,
+                "ring_no_answer_limit": rules.ring_no_answer_pause_after,
                 "call": call_card(current, current.queue, now, title) if current else None,
                 "ticket": ticket_of(current.call_id) if current else None}
 
@@ -70,7 +91,8 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         if not current["caller"] or other["caller"] != current["caller"]:
             raise Forbidden(f"工单 {other['id']} 不是工单 {current['id']} 的来电人的："
                             "只能查看同一来电人的历史工单")
-        return other
+        agent = agents.config.agents.agents.get(str(other.get("agent") or ""))
+        return {**other, "agent_name": agent.name if agent is not None else ""}
 
     def open_store() -> Store:
         found = store()
@@ -128,6 +150,28 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
             raise NoSuchRow(f"没有待处理的回拨请求 {callback}（可能已回拨）：请刷新列表")
         return {"callback": callback, "done": True}
 
-    return {"agent.watch": watch, "ticket.history": history, "ticket.earlier": earlier,
-            "callback.list": callbacks, "callback.take": callback_take,
-            "callback.done": callback_done}
+    async def requeue(args: Args, _actor: Actor) -> Any:
+        """The agent's call back to the head of its queue (``cc-xfer-back``: the caller is
+        told to hold and served first): after a reload, a browser softphone's call has no
+        sound any more and cannot be taken back by the new page, so the caller would wait
+        in silence until they hung up. Their agent's dead leg ends with the bridge."""
+        agent = text(args, "agent")
+        call = next((c for c in calls() if c.agent == agent and c.agent_channel
+                     and channel_uniqueid(c, c.inbound_channel) is not None), None)
+        if call is None:
+            raise AgentConflict(f"工号 {agent} 当前没有通话：无需转回队列")
+        if send is None:
+            raise ServiceUnavailable("电话系统尚未连接：请稍后再试，或请班长协助")
+        back = call.queue or DEFAULT_BACK_QUEUE
+        for action in (actions.set_var(call.inbound_channel, "CC_XFER_BACK", back),
+                       back_to_queue(call.inbound_channel)):
+            reply = await send(action)
+            if not reply.success:
+                raise AmiActionFailed(f"未能把来电转回队列（{reply.message}）：请用转接，或请"
+                                      "班长协助")
+        log.info("call.requeued", call_id=call.call_id, agent=agent, queue=back)
+        return {"call_id": call.call_id, "queue": back, "queue_title": title(back)}
+
+    return {"agent.watch": watch, "call.requeue": requeue, "ticket.history": history,
+            "ticket.earlier": earlier, "callback.list": callbacks,
+            "callback.take": callback_take, "callback.done": callback_done}

@@ -8,6 +8,8 @@ layer (role check, audit row):
                                            ``missed``, ``ended``, ``supervisor`` (a
                                            supervisor's pause, unpause, logout or change of
                                            queues, with the reason: ``text``)
+    POST /api/agents/{id}/requeue          the agent's call back to the head of its queue
+                                           (a reload cut the browser softphone's call off)
     GET  /api/tickets/{id}/history?days=90 the caller's earlier tickets (repeat caller)
     GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
     GET  /api/transfer-destinations        sub-centers and expert seats to transfer to
@@ -75,6 +77,10 @@ def add_routes(app: web.Application, run: Runner, json: Json,
             if queue is not None and agent_events is not None:
                 agent_events.unsubscribe(agent, queue)
 
+    async def requeue(request: web.Request) -> web.Response:
+        return json(await run("call.requeue", {"agent": request.match_info["agent"]},
+                              actor(request)))
+
     async def history(request: web.Request) -> web.Response:
         args = {"ticket": request.match_info["ticket"]}
         if "days" in request.query:
@@ -102,6 +108,7 @@ def add_routes(app: web.Application, run: Runner, json: Json,
     app.router.add_get("/assets/glossary.js", glossary_script)  # callcenter/glossary.py
     app.router.add_get("/assets/{name}", asset)
     app.router.add_get("/api/agents/{agent}/events", agent_stream)
+    app.router.add_post("/api/agents/{agent}/requeue", requeue)
     app.router.add_get("/api/tickets/{ticket}/history", history)
     app.router.add_get("/api/tickets/{ticket}/earlier/{other}", earlier)
     app.router.add_get("/api/transfer-destinations", destinations)
