@@ -289,7 +289,7 @@ class AgentDesk:
             self._unforce(agent_id)  # resumed meanwhile (Asterisk's own CLI)
             by = None
         if own and by is not None:
-            raise AgentConflict(f"班长{self.person(by)}暂停了您的坐席，只有班长可以恢复："
+            raise AgentConflict(f"班长{self.person(by)}暂停了您的接听，只有班长可以恢复："
                                 "如需就绪，请联系班长")
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), False))
         self._unforce(agent_id)  # only once Asterisk took it: a refusal keeps the hold

@@ -41,7 +41,7 @@ def _configured(actor: Actor, config: Config) -> None:
             raise CommandError(f"{actor.name} 没有软电话：请管理员在 agents.yaml 的 supervisors "
                                "中添加后重新加载")
     elif actor.agent not in config.agents.agents:
-        raise UnknownAgent(f"工号 {actor.agent!r} 不在坐席配置（agents.yaml）中：请联系管理员")
+        raise UnknownAgent(f"工号 {actor.agent!r} 不在话务员配置（agents.yaml）中：请联系管理员")
 
 
 def phone_handlers(config: Callable[[], Config],

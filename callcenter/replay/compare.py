@@ -13,8 +13,7 @@ from typing import Any
 DECISIONS = frozenset({
     "call.started", "call.recovered", "call.answered", "call.ended", "call.routed",
     "call.engine_fallback", "callback.requested", "queue.joined", "queue.answered",
-    "queue.abandoned", "queue.overflowed", "queue.moved", "agent.state", "agent.phone",
-    "agent.auto_pause",
+    "queue.abandoned", "queue.overflowed", "queue.moved", "agent.state", "agent.auto_pause",
     "agent.auto_logout", "menu.choice", "menu.timeout", "menu.invalid", "call.agent_found",
     "subcenter.answered", "transfer.started", "transfer.answered", "transfer.completed",
     "transfer.failed", "transfer.cancelled", "transfer.caller_released",

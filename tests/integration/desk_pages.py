@@ -13,6 +13,8 @@ from typing import Any
 
 from playwright.async_api import BrowserContext, Page
 
+from callcenter.ami import actions
+from callcenter.app import Engine
 from callcenter.paths import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts" / "desktop-shift"
@@ -121,3 +123,13 @@ async def wait_text(page: Page, selector: str, wanted: str, timeout_ms: int = 20
     await page.wait_for_function(
         "([selector, wanted]) => (document.querySelector(selector).textContent || '')"
         ".includes(wanted)", arg=[selector, wanted], timeout=timeout_ms)
+
+
+async def tidy(engine: Engine, agent: str = "1001") -> None:
+    """After a test, whatever happened: the agent's calls hung up, the agent signed out (as a
+    supervisor would: even on a call) — the next test starts from a quiet Asterisk."""
+    for call in list(engine.tracker.calls.values()):
+        if call.agent == agent and call.inbound_channel:
+            await engine.ami.send(actions.hangup(call.inbound_channel))
+    if engine.agent_desk.describe(agent)["state"] != "logged_out":
+        await engine.agent_desk.logout(agent, by_supervisor=True)

@@ -18,12 +18,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import AgentState, StateChange
 from callcenter.ami import events as ev
-from callcenter.calls.state import LiveCall
+from callcenter.ami.client import AmiResponse
+from callcenter.calls.state import ChannelInfo, LiveCall
 from callcenter.config.loader import load_config
 from callcenter.config.models import CallbackList, CallbackOrder
 from callcenter.desktop.commands import desktop_handlers
 from callcenter.desktop.notifier import DesktopNotifier
-from callcenter.errors import CallbackTaken, CommandError, Forbidden
+from callcenter.errors import AgentConflict, CallbackTaken, CommandError, Forbidden
 from callcenter.paths import PROJECT_ROOT
 from callcenter.routing.decide import Router
 from callcenter.store.db import CallbackRequest, NoSuchRow, Store
@@ -132,7 +133,7 @@ async def test_callbacks_are_listed_masked_a_page_at_a_time(desk: tuple[Door, De
     listed = json.dumps([first, second], ensure_ascii=False)
     assert "13812340003" not in listed and "138****0003" in listed
     assert first["requests"][0]["queue_title"] == CONFIG.queues.queues[queue].title
-    assert first["requests"][0]["reason_text"] == "无坐席签入"
+    assert first["requests"][0]["reason_text"] == "无话务员签入"
     assert all("number" not in r and "call_id" not in r for r in first["requests"])
     newest = CONFIG.agents.model_copy(update={"callbacks": CallbackList(
         order=CallbackOrder.NEWEST, page_size=3)})
@@ -229,3 +230,42 @@ async def test_the_agent_stream_and_the_page(desk: tuple[Door, Desk]) -> None:
     assert kind == "event: agent" and agent["state"] == "logged_out"
     assert agent["pause_reasons"] == CONFIG.agents.pause_reasons and agent["call"] is None
     assert second.decode().startswith("event: state")
+
+
+async def test_a_call_cut_off_by_a_reload_goes_back_to_the_head_of_its_queue(
+        tmp_path: Path) -> None:
+    """call.requeue: the caller's channel to cc-xfer-back with its queue (their agent's
+    silent leg ends with the bridge); refused without a call, and for another agent."""
+    sent: list[Any] = []
+
+    async def send(action: Any) -> Any:
+        sent.append(action)
+        return AmiResponse(action.name, True, "", {})
+
+    calls: list[LiveCall] = []
+    handlers = desktop_handlers(AgentDesk(CONFIG, _no_ami, time.time), lambda: calls,
+                                lambda _call: None, lambda: None, lambda: None,
+                                lambda: __import__("datetime").datetime.now(), send)
+    door = await open_door(tmp_path, FakeEngine(), more=handlers)
+    try:
+        with pytest.raises(AgentConflict, match="当前没有通话"):
+            await door.commands.run("call.requeue", {"agent": "1001"}, door.actor("li"))
+        call = LiveCall("1.7", started_at=1.0, inbound_channel="PJSIP/carrier-7",
+                        queue="q12319", agent="1001",
+                        agent_channel="PJSIP/agent-1001-web-9",
+                        channels={"1.7": ChannelInfo("PJSIP/carrier-7", "1.7",
+                                                     ev.ChannelState.UP)})
+        calls.append(call)
+        with pytest.raises(Forbidden):
+            await door.commands.run("call.requeue", {"agent": "1001"}, door.actor("wang"))
+        done = await door.commands.run("call.requeue", {"agent": "1001"}, door.actor("li"))
+        assert done["queue_title"] == CONFIG.queues.queues["q12319"].title
+        assert [(a.name, dict(a.fields)) for a in sent] == [
+            ("Setvar", {"Channel": "PJSIP/carrier-7", "Variable": "CC_XFER_BACK",
+                        "Value": "q12319"}),
+            ("Redirect", {"Channel": "PJSIP/carrier-7", "Context": "cc-xfer-back",
+                          "Exten": "s", "Priority": "1"})]
+        rows = [(r["user"], r["action"], r["result"]) for r in await door.audit()]
+        assert ("li", "call.requeue", "ok") in rows
+    finally:
+        await door.store.close()

@@ -139,7 +139,7 @@ def test_a_failed_blind_transfer_says_the_caller_is_back_in_the_queue() -> None:
     t = transfer(TransferMode.BLIND)
     effects = state_of(t).dial_failed(t, "BUSY", 13.0)
     assert kinds(effects) == ["PhaseChanged", "Closed"]  # the dialplan requeues the caller
-    assert t.reason_text == "对方坐席忙" + BACK_IN_QUEUE
+    assert t.reason_text == "对方座席忙" + BACK_IN_QUEUE
 
 
 def test_an_originate_failure_waits_for_the_dialplans_reason() -> None:
@@ -209,7 +209,7 @@ def test_cancelling_while_ringing() -> None:
     effects = state_of(t).cancelled_by_agent(t, 11.0)
     assert kinds(effects) == ["PhaseChanged", "Closed", "Rejoin"]  # no leg to hang up
     assert (t.outcome, t.reason, t.reason_text) == (Outcome.CANCELLED, "agent_cancelled",
-                                                    "坐席取消了转接")
+                                                    "话务员取消了转接")
 
 
 def test_completing_needs_an_answer() -> None:

@@ -28,7 +28,10 @@ async function startPhone() {
 
 function stopPhone(why) {
   clearTimeout(phone.retryTimer);
-  if (desk.ua) desk.ua.stop();
+  if (desk.ua) {
+    desk.ua.removeAllListeners();  // what it says while it unregisters is not news: why is
+    desk.ua.stop();
+  }
   desk.ua = null;
   showPhoneState(why, false);
 }
@@ -39,6 +42,7 @@ function keepPhone() {
   clearTimeout(phone.retryTimer);
   if (desk.state === "logged_out" || desk.device !== "webrtc" || desk.ua || phone.starting) return;
   startPhone().catch((error) => {
+    if (desk.state === "logged_out") { showPhoneState("软电话未注册", false); return; }
     phone.retries += 1;
     const wait = RETRY_S[Math.min(phone.retries - 1, RETRY_S.length - 1)];
     showPhoneState(`${error.message} ${wait} 秒后重试（第 ${phone.retries} 次）`, false);

@@ -78,30 +78,35 @@ function callbackItem(r) {
   const number = r.mine ? callbacks.taken.get(r.id) : null;
   item.className = r.taken && !r.mine ? "taken" : "";
   const caller = Object.assign(document.createElement("span"), {
-    className: number ? "number" : "", textContent: number || r.caller });
-  item.append(`${localTime(r.requested_at)} `, caller,
-    ` 拨打 ${r.dialed} · ${r.queue_title} · ${r.reason_text} `);
+    className: number ? "number" : "caller", textContent: number || r.caller });
+  const about = Object.assign(document.createElement("div"), { className: "muted about",
+    textContent: `拨打 ${r.dialed} · ${r.queue_title} · ${r.reason_text}` });
+  item.append(`${localTime(r.requested_at)} `, caller, " ");
   if (r.taken && !r.mine) {
-    item.append(`（${r.taken_name} 已领取）`);
+    item.append(`（${r.taken_name} 已领取）`, about);
     return item;
   }
   const take = Object.assign(document.createElement("button"), { className: "small",
-    textContent: r.mine ? "显示号码" : "领取", title: "领取后只向您显示完整号码（记录在审计中）" });
+    textContent: r.mine ? "显示号码" : "领取", title: "领取后只向您显示完整号码（记入审计）" });
   take.addEventListener("click", () => attempt(async () => {
     const taken = await api("POST", `/api/callbacks/${r.id}/take`);
     callbacks.taken.set(r.id, taken.number);
     say(`已领取：请回拨 ${taken.number}。回拨后点“已回拨”。`, "info");
     loadCallbacks();
   }));
-  const done = Object.assign(document.createElement("button"), { className: "small",
-    textContent: "已回拨", disabled: !r.mine });
-  done.addEventListener("click", () => attempt(async () => {
-    await api("POST", `/api/callbacks/${r.id}/done`);
-    callbacks.taken.delete(r.id);
-    say("已标记为已回拨。", "success");
-    loadCallbacks();
-  }));
-  item.append(take, " ", done);
+  item.append(take);
+  if (r.mine) {
+    const done = Object.assign(document.createElement("button"), { className: "small",
+      textContent: "已回拨" });
+    done.addEventListener("click", () => attempt(async () => {
+      await api("POST", `/api/callbacks/${r.id}/done`);
+      callbacks.taken.delete(r.id);
+      say("已标记为已回拨。", "success");
+      loadCallbacks();
+    }));
+    item.append(" ", done);
+  }
+  item.append(about);
   return item;
 }
 $("callbacks-refresh").addEventListener("click", () => loadCallbacks());

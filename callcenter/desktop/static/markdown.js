@@ -4,6 +4,7 @@
 "use strict";
 
 const MD_INLINE = /(\*\*[^*]+\*\*|`[^`]+`|\*[^*\s][^*]*\*)/;
+const CJK_CHAR = /[\u3000-\u9fff\uff00-\uffef]/;
 
 // Text with **bold**, *emphasis* and `code` as elements, appended to ``parent``.
 function markdownInline(parent, text) {
@@ -30,7 +31,7 @@ function markdownInline(parent, text) {
 
 // Markdown → a DocumentFragment. ``headingFrom``: the element level of a "#" heading (an
 // article inside a card starts below the card's own heading).
-function renderMarkdown(source, headingFrom = 4) {
+function renderMarkdown(source, headingFrom = 3) {
   const out = document.createDocumentFragment();
   let block = null;  // the paragraph, list or quote lines are added to
   let kind = "";
@@ -63,11 +64,13 @@ function renderMarkdown(source, headingFrom = 4) {
       else block.append(document.createElement("br"));
       markdownInline(block, found[1]);
     } else if (kind === "ul" || kind === "ol") {
-      markdownInline(block.lastElementChild, " " + line);  // a list item's next line
+      const item = block.lastElementChild;  // a list item's next line
+      markdownInline(item, CJK_CHAR.test(item.textContent.slice(-1)) ? line : " " + line);
+    } else if (kind === "p") {  // the paragraph goes on (Chinese lines join without a space)
+      const last = block.textContent.slice(-1);
+      markdownInline(block, CJK_CHAR.test(last) || CJK_CHAR.test(line[0]) ? line : " " + line);
     } else {
-      if (kind !== "p") open("p", "p");
-      else block.append(document.createElement("br"));
-      markdownInline(block, line);
+      markdownInline(open("p", "p"), line);
     }
   }
   return out;

@@ -34,7 +34,7 @@ function reloadSignedOut(why) {
 function explainProblem(status, data) {
   const why = data && typeof data.error === "string" && CJK.test(data.error) ? data.error : "";
   if (status === 401) return "登录已失效或已在别处退出：请重新登录。";
-  if (status === 403) return "无权进行此操作：" + (why || "话务员只能处理本人的坐席、来电和工单。");
+  if (status === 403) return "无权进行此操作：" + (why || "话务员只能处理本人的签入状态、来电和工单。");
   if (status === 404) return why || "未找到：请刷新页面后重试。";
   if (status === 409) return "当前不能这样做：" + (why || "请稍后再试。");
   if (status === 413) return "提交的内容过长：请缩短后再试。";
@@ -115,7 +115,7 @@ const phoneCause = (why) => PHONE_CAUSES[why] || "原因不明";
 // registered UA. showState(text, registered) hears how the registration goes, incoming(session)
 // gets each call Asterisk offers. A failed registration stops the UA (a retry starts afresh).
 async function registerPhone(api, showState, incoming) {
-  if (typeof JsSIP === "undefined") throw new Error("浏览器软电话组件未安装：请管理员运行安装命令（./dev setup）。");
+  if (typeof JsSIP === "undefined") throw new Error("浏览器软电话组件未安装：请管理员重新运行系统安装。");
   const phone = await api("GET", "/api/me/phone");
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new JsSIP.WebSocketInterface(`${scheme}//${location.host}${phone.ws}`);
