@@ -241,13 +241,15 @@ class AgentDesk:
         await self._settle(lambda: set(skills) <= self.board.status(agent_id).queues)
         return self.describe(agent_id)
 
-    async def logout(self, agent_id: str, *, by_supervisor: bool = False) -> dict[str, Any]:
+    async def logout(self, agent_id: str, *, by_supervisor: bool = False,
+                     refuse_on_call: bool = False) -> dict[str, Any]:
         """Out of every queue; a supervisor's pause holds over the agent's own logout (it
-        is back at their next login), and ends with a supervisor's."""
+        is back at their next login), and ends with a supervisor's. ``refuse_on_call``
+        (a person's 签出 through the API): not while the agent is on a call — the call
+        would go on with the agent signed out, and the supervisor could no longer listen,
+        whisper or barge in."""
         agent = self._agent(agent_id)
-        if not by_supervisor and self.board.state(agent_id, self.clock()) is AgentState.ON_CALL:
-            # the call goes on either way: signed out, the supervisor could no longer
-            # listen, whisper or barge in, and the agent would be offered no more calls
+        if refuse_on_call and self.board.state(agent_id, self.clock()) is AgentState.ON_CALL:
             raise AgentConflict(f"工号 {agent_id} 正在通话中，不能签出：请先结束通话，再签出")
         if by_supervisor:
             self._unforce(agent_id)

@@ -4,14 +4,19 @@ barging); the desktop hears of the phone going offline and of the engine signing
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from callcenter.actors import LOCAL
 from callcenter.agents.state import LogoutAgent
 from callcenter.ami import events as ev
 from callcenter.config.loader import agent_interface
 from callcenter.desktop.notifier import DesktopNotifier
 from callcenter.errors import AgentConflict
 from callcenter.tickets.live import AgentBus
+from tests.unit.people import open_door
+from tests.unit.test_api import FakeEngine
 from tests.unit.test_browser_phone import _desk, _interfaces
 
 WEB = agent_interface("1001", "webrtc")
@@ -28,21 +33,44 @@ async def test_an_agent_on_a_call_cannot_sign_out() -> None:
     desk.on_event(connect(), 1.0)
     assert desk.describe("1001")["state"] == "on_call"
     with pytest.raises(AgentConflict, match="正在通话中，不能签出：请先结束通话"):
-        await desk.logout("1001")
+        await desk.logout("1001", refuse_on_call=True)
     assert not _interfaces(asterisk, "QueueRemove")  # nothing was sent
     assert desk.board.status("1001").queues
     desk.on_event(ev.AgentComplete("PJSIP/carrier-1", "1.1", "1.1", "q12345", WEB, "1001", 3,
                                    60, "caller"), 2.0)
-    await desk.logout("1001")  # after the call: signed out
+    await desk.logout("1001", refuse_on_call=True)  # after the call: signed out
     assert not desk.board.status("1001").queues
 
 
-async def test_a_supervisor_may_sign_out_an_agent_on_a_call() -> None:
+async def test_a_supervisor_and_the_servers_cli_may_sign_out_an_agent_on_a_call() -> None:
+    for forced in ({"by_supervisor": True}, {}):
+        desk, _asterisk = _desk({WEB})
+        await desk.login("1001", device="webrtc")
+        desk.on_event(connect(), 1.0)
+        await desk.logout("1001", **forced)
+        assert not desk.board.status("1001").queues
+
+
+async def test_the_command_refuses_a_persons_sign_out_on_a_call(tmp_path: Path) -> None:
+    """agent.logout through the API (an agent, a supervisor): refused on a call, audited;
+    root (the server's CLI) may."""
     desk, _asterisk = _desk({WEB})
-    await desk.login("1001", device="webrtc")
-    desk.on_event(connect(), 1.0)
-    await desk.logout("1001", by_supervisor=True)
-    assert not desk.board.status("1001").queues
+    engine = FakeEngine()
+    engine.agent_desk = desk
+    door = await open_door(tmp_path, engine)
+    try:
+        await desk.login("1001", device="webrtc")
+        desk.on_event(connect(), 1.0)
+        for who in ("li", "zhao"):
+            with pytest.raises(AgentConflict):
+                await door.commands.run("agent.logout", {"agent": "1001"}, door.actor(who))
+        assert desk.board.status("1001").queues
+        rows = [(r["user"], r["action"], r["result"]) for r in await door.audit()]
+        assert ("li", "agent.logout", "CC702") in rows
+        await door.commands.run("agent.logout", {"agent": "1001"}, LOCAL)
+        assert not desk.board.status("1001").queues
+    finally:
+        await door.store.close()
 
 
 async def test_rows_say_the_phone_and_the_device() -> None:

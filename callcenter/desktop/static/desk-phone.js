@@ -162,7 +162,9 @@ const ring = window.deskRing = { context: null, tone: null, title: null, notific
 // Within a click: the browser lets the ringtone play and asks once about notifications.
 function prepareRinging() {
   if (!ring.context && window.AudioContext) ring.context = new AudioContext();
-  if (ring.context && ring.context.state === "suspended") ring.context.resume().catch(() => {});
+  if (ring.context && ring.context.state === "suspended") {
+    ring.context.resume().then(() => { $("sound-hint").hidden = true; }, () => {});
+  }
   if (window.Notification && Notification.permission === "default") {
     Notification.requestPermission().catch(() => {});
   }

@@ -3,6 +3,15 @@
 // (registered again), the call in progress and its ticket — and the call card.
 "use strict";
 
+// The state bar's words from the glossary (one word per action and device everywhere).
+function glossaryLabels() {
+  const labels = { login: ["agent_action", "login"], logout: ["agent_action", "logout"],
+    ready: ["agent_action", "unpause"], pause: ["agent_action", "pause"],
+    signout: ["agent_action", "sign_out"] };
+  for (const [id, [group, key]] of Object.entries(labels)) $(id).textContent = word(group, key);
+  for (const option of $("device").options) option.textContent = word("device", option.value);
+}
+
 async function start(me) {
   desk.csrf = me.csrf; desk.agent = me.agent;
   if (me.role === "admin") { location.replace("/admin"); return; }
@@ -12,13 +21,15 @@ async function start(me) {
     box.append(Object.assign(document.createElement("a"), { href: "/wallboard", textContent: "监控大屏" }), "。");
     return;
   }
+  glossaryLabels();
   $("signin").hidden = true; $("desk").hidden = false;
   $("who").textContent = `工号 ${me.agent}`;
   watchAgent();
   loadDestinations(); loadCallbacks();
   setInterval(tick, 1000);
+  // after a reload the browser lets the ringtone play only once the agent has clicked
   document.addEventListener("click", () => {
-    if (ring.context && ring.context.state === "suspended") prepareRinging();
+    if (!ring.context || ring.context.state !== "running") prepareRinging();
   });
 }
 

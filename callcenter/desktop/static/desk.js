@@ -84,6 +84,8 @@ function showState(agent) {
   if (before !== "logged_out" && desk.state === "logged_out" && !desk.busy) {
     stopPhone("软电话已注销（已签出）");  // signed out (by anyone): the phone follows
   }
+  const silent = !ring.context || ring.context.state !== "running";
+  $("sound-hint").hidden = desk.state === "logged_out" || !silent;
   tick();
   updateButtons();
   phoneChanged();
