@@ -135,13 +135,17 @@ class Engine:
         people |= knowledge_handlers(self.knowledge, self.tickets)
         people |= phone_handlers(lambda: self.config, lambda: load_secrets(paths.secrets))
         self.agent_events = AgentBus()
-        self.desktop = DesktopNotifier(self.agent_events, self.tracker.call_of,
-                                       self.agent_desk.describe)
+        self.desktop = DesktopNotifier(
+            self.agent_events, self.tracker.call_of, self.agent_desk.describe,
+            self.queue_title,
+            lambda: self.config.agents.logout_unreachable_after_s)
         self.agent_desk.on_state = self.desktop.on_state
+        self.agent_desk.on_phone = self.desktop.on_phone
+        self.agent_desk.on_auto_logout = self.desktop.on_auto_logout
         self.ticket_desk.on_ticket = self.desktop.on_ticket
         people |= desktop_handlers(self.agent_desk, lambda: list(self.tracker.calls.values()),
                                    self.ticket_desk.known_ticket, lambda: self.store,
-                                   self.tickets, wall_clock)
+                                   self.tickets, wall_clock, self.ami.send)
         # the wallboard: today's figures from the lines the engine logs, pushed as they change
         self.wallboard = Wallboard(config, self.agent_desk, self.queue_watch,
                                    lambda: self.store, time.time)
@@ -180,6 +184,11 @@ class Engine:
         self.resyncs = 0
         self._stop = asyncio.Event()
 
+    def queue_title(self, queue: str) -> str:
+        """A queue as people know it (queues.yaml's title)."""
+        found = self.config.queues.queues.get(queue)
+        return found.title if found is not None and found.title else queue
+
     @property
     def router(self) -> Router:
         """The router in force (the deciding parts' own: one, after any reload)."""
@@ -215,6 +224,8 @@ class Engine:
         try:
             channels = await self.ami.send(actions.core_show_channels())
             queues = await self.ami.send(actions.queue_status())
+            # whose phones are registered (the agents' rows, who is offered calls)
+            await self.ami.send(actions.device_state_list())
         except BaseException:
             log.info("ami.resync_aborted")
             self.core.abort_resync()

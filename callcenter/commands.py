@@ -201,7 +201,9 @@ def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
         "agent.list": agent_list,
         "agent.login": lambda a, _: agents.login(
             text(a, "agent"), text(a, "device", required=False, default="sip")),
-        "agent.logout": lambda a, _: agents.logout(text(a, "agent")),
+        # a person's 签出 waits for the call's end; the server's CLI (root) may force it
+        "agent.logout": lambda a, actor: agents.logout(
+            text(a, "agent"), refuse_on_call=actor.role is not Role.ROOT),
         "agent.pause": lambda a, _: agents.pause(text(a, "agent"),
                                                  text(a, "reason", required=False)),
         "agent.unpause": lambda a, actor: agents.unpause(text(a, "agent"),

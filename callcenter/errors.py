@@ -128,6 +128,12 @@ class AgentConflict(AgentError):
     error_id = "CC702"
 
 
+class CallbackTaken(AgentConflict):
+    """A callback request another agent has taken: theirs to call back."""
+
+    error_id = "CC703"
+
+
 # -- speech (AudioSocket, recognition) ------------------------------------------------------
 
 

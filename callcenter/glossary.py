@@ -23,6 +23,11 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "paused": "暂停",
         "phone_offline": "软电话离线",
     },
+    # whether an agent's phone is registered (agent rows' "phone")
+    "phone": {
+        "online": "软电话在线",
+        "offline": "软电话离线",
+    },
     # what a person does about their own state (buttons, audit rows)
     "agent_action": {
         "login": "签入",
@@ -60,6 +65,39 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "merged": "整体并入",
         "dual": "双号并行",
         "subcenter": "设分中心",
+        "unknown": "未知号码",
+    },
+    # how a transfer goes (the desktop's transfer panel)
+    "transfer_phase": {
+        "started": "呼叫中",
+        "ringing": "振铃中",
+        "answered": "已接通",
+        "completed": "已完成",
+        "failed": "失败",
+        "cancelled": "已取消",
+    },
+    # why a caller was offered a callback (the dialplan's QUEUESTATUS)
+    "callback_reason": {
+        "joinempty": "无话务员签入",
+        "joinunavail": "话务员均不可接听",
+        "leaveempty": "等待时话务员全部签出",
+        "leaveunavail": "等待时话务员均不可接听",
+        "timeout": "等待超时",
+        "full": "队列已满",
+    },
+    # a ticket's fields, as the form and an earlier ticket's card name them
+    "ticket_field": {
+        "phones": "来电人电话",
+        "city": "市州",
+        "county": "县区",
+        "detail": "详细地址",
+        "request_type": "诉求类型",
+        "topic": "主题",
+        "unit": "承办单位",
+        "urgent": "紧急",
+        "emergency_referral": "转 110/119/120",
+        "out_of_scope": "非受理范围",
+        "summary": "诉求摘要",
     },
     "request_type": {
         "consult": "咨询",

@@ -65,7 +65,9 @@ RULES: dict[str, Rule] = {
     "agent.watch": Rule(DESK, Own.AGENT),
     "ticket.history": Rule(DESK, Own.TICKET),
     "ticket.earlier": Rule(DESK, Own.TICKET, shows_number=True),
-    "callback.list": Rule(DESK, shows_number=True),
+    "call.requeue": Rule(DESK, Own.AGENT, changes=True),
+    "callback.list": Rule(DESK),  # numbers masked
+    "callback.take": Rule(DESK, changes=True, shows_number=True),
     "callback.done": Rule(DESK, changes=True),
     "user.add": Rule(ADMIN, changes=True),
     "user.list": Rule(ADMIN),

@@ -17,11 +17,13 @@ from callcenter.agents.skills import ShiftSkills
 from callcenter.agents.state import (
     INTERFACE_PREFIX,
     RING_NO_ANSWER_REASON,
+    WEB_SUFFIX,
     AgentBoard,
     AgentState,
     LogoutAgent,
     Outcome,
     PauseAgent,
+    PhoneChange,
     StateChange,
     agent_of,
 )
@@ -42,6 +44,12 @@ from callcenter.tasks import TaskSet
 log = structlog.get_logger("agents")
 
 TICK_S = 1.0
+# a login refused because the phone is not registered: what to do, per device
+UNREGISTERED = {
+    "webrtc": "工号 {agent} 的浏览器软电话未注册（{endpoint}）：请等待页面显示"
+              "“软电话已注册”后再签入；若一直未注册，请刷新页面或检查网络",
+    "sip": "工号 {agent} 的桌面话机未注册（{endpoint}）：请打开桌面话机并确认已注册，再签入",
+}
 
 
 def interface(agent_id: str) -> str:
@@ -65,8 +73,11 @@ class AgentDesk:
         # on_forced (None: ended), which the engine keeps in its store over a restart
         self.forced: dict[str, tuple[str, str]] = {}
         self.on_forced: Callable[[str, tuple[str, str] | None], None] = lambda _a, _f: None
-        # told of every state change (the agents' desktops)
+        # told of every state change and of a phone going online or offline, and of an
+        # agent logged out by the engine (the agents' desktops)
         self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
+        self.on_phone: Callable[[PhoneChange, float], None] = lambda _change, _ts: None
+        self.on_auto_logout: Callable[[LogoutAgent, float], None] = lambda _out, _ts: None
 
     @staticmethod
     def _rules(config: Config) -> tuple[dict[str, int], int, float]:
@@ -119,6 +130,10 @@ class AgentDesk:
                          reason=outcome.reason)
                 self.since[outcome.agent_id] = ts
                 self.on_state(outcome, ts)
+            elif isinstance(outcome, PhoneChange):
+                log.info("agent.phone", ts=ts, agent=outcome.agent_id, phone=outcome.phone,
+                         device=outcome.device)
+                self.on_phone(outcome, ts)
             elif isinstance(outcome, PauseAgent):
                 log.warning("agent.auto_pause", ts=ts, agent=outcome.agent_id,
                             reason=outcome.reason)
@@ -130,6 +145,7 @@ class AgentDesk:
                 for queue in sorted(self.board.status(outcome.agent_id).queues):
                     self._spawn(self._send(actions.queue_remove(queue,
                                                                 self.member(outcome.agent_id))))
+                self.on_auto_logout(outcome, ts)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._tasks.spawn(coro)
@@ -147,8 +163,8 @@ class AgentDesk:
     def _agent(self, agent_id: str) -> Any:
         agent = self.config.agents.agents.get(agent_id)
         if agent is None:
-            raise UnknownAgent(f"unknown agent {agent_id!r} (agents.yaml lists "
-                             f"{', '.join(sorted(self.config.agents.agents)) or 'none'})")
+            raise UnknownAgent(f"没有工号为 {agent_id!r} 的话务员：请核对工号（已配置："
+                               f"{'、'.join(sorted(self.config.agents.agents)) or '无'}）")
         return agent
 
     def skills(self, agent_id: str) -> dict[str, int]:
@@ -174,8 +190,8 @@ class AgentDesk:
     @staticmethod
     def _interface(agent_id: str, device: str) -> str:
         if device not in DEVICES:
-            raise CommandError(f"device {device!r} is not one of {', '.join(DEVICES)} (the "
-                               f"desk softphone or the browser's)")
+            raise CommandError(f"接听方式 {device!r} 无效：请选择 sip（桌面话机）或 webrtc"
+                               f"（浏览器软电话）（可选：{'、'.join(DEVICES)}）")
         return agent_interface(agent_id, device)
 
     async def registered(self, agent_id: str, device: str = "sip") -> bool:
@@ -184,7 +200,8 @@ class AgentDesk:
         wanted = self._interface(agent_id, device)
         reply = await self.send(actions.device_state_list())
         if not reply.success:
-            raise AgentError(f"cannot check the softphone of agent {agent_id}: {reply.message}")
+            raise AgentError(f"无法查询工号 {agent_id} 的话机是否已注册（{reply.message}）："
+                             "请稍后再试")
         states = [item.get("State") for item in reply.items
                   if item.name == "DeviceStateChange" and item.get("Device") == wanted]
         return bool(states) and states[-1] not in ("UNAVAILABLE", "INVALID", "UNKNOWN")
@@ -207,8 +224,8 @@ class AgentDesk:
         skills = self.skills(agent_id)
         wanted = self._interface(agent_id, device)
         if not await self._registered_soon(agent_id, device):
-            raise AgentError(f"the softphone of agent {agent_id} ({wanted.removeprefix('PJSIP/')})"
-                             f" is not registered: start it, then log in")
+            raise AgentError(UNREGISTERED[device].format(
+                agent=agent_id, endpoint=wanted.removeprefix("PJSIP/")))
         status = self.board.status(agent_id)
         if status.queues and status.interface and status.interface != wanted:
             await self.logout(agent_id)
@@ -218,15 +235,22 @@ class AgentDesk:
                 queue, wanted, agent_id, skills[queue], state_interface=wanted,
                 paused=bool(by), reason=reason))
             if not reply.success and "Already there" not in reply.message:
-                raise AgentError(f"could not add agent {agent_id} to {queue}: {reply.message}")
+                raise AgentError(f"工号 {agent_id} 签入队列 {queue} 未成功（{reply.message}）："
+                                 "请稍后再试，或请班长查看")
         log.info("agent.login", agent=agent_id, device=device, queues=sorted(skills))
         await self._settle(lambda: set(skills) <= self.board.status(agent_id).queues)
         return self.describe(agent_id)
 
-    async def logout(self, agent_id: str, *, by_supervisor: bool = False) -> dict[str, Any]:
+    async def logout(self, agent_id: str, *, by_supervisor: bool = False,
+                     refuse_on_call: bool = False) -> dict[str, Any]:
         """Out of every queue; a supervisor's pause holds over the agent's own logout (it
-        is back at their next login), and ends with a supervisor's."""
+        is back at their next login), and ends with a supervisor's. ``refuse_on_call``
+        (a person's 签出 through the API): not while the agent is on a call — the call
+        would go on with the agent signed out, and the supervisor could no longer listen,
+        whisper or barge in."""
         agent = self._agent(agent_id)
+        if refuse_on_call and self.board.state(agent_id, self.clock()) is AgentState.ON_CALL:
+            raise AgentConflict(f"工号 {agent_id} 正在通话中，不能签出：请先结束通话，再签出")
         if by_supervisor:
             self._unforce(agent_id)
         queues = set(agent.skills) | set(self.skills(agent_id)) | \
@@ -242,7 +266,7 @@ class AgentDesk:
         self._agent(agent_id)
         allowed = [*self.config.agents.pause_reasons, RING_NO_ANSWER_REASON]
         if reason not in allowed:
-            raise AgentError(f"pause reason {reason!r} is not one of {', '.join(allowed)}")
+            raise AgentError(f"暂停原因 {reason!r} 无效：请从 {'、'.join(allowed)} 中选择")
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
         await self._settle(lambda: self.board.status(agent_id).paused)
@@ -267,8 +291,8 @@ class AgentDesk:
             self._unforce(agent_id)  # resumed meanwhile (Asterisk's own CLI)
             by = None
         if own and by is not None:
-            raise AgentConflict(f"supervisor {by} paused agent {agent_id}: only a supervisor "
-                                "resumes them")
+            raise AgentConflict(f"班长{self.person(by)}暂停了您的接听，只有班长可以恢复："
+                                "如需就绪，请联系班长")
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), False))
         self._unforce(agent_id)  # only once Asterisk took it: a refusal keeps the hold
         await self._settle(lambda: not self.board.status(agent_id).paused)
@@ -280,10 +304,11 @@ class AgentDesk:
 
     async def _member_action(self, agent_id: str, action: actions.AmiAction) -> None:
         if not self.board.status(agent_id).queues:
-            raise AgentError(f"agent {agent_id} is not logged in")
+            raise AgentError(f"工号 {agent_id} 尚未签入：请先签入")
         reply = await self.send(action)
         if not reply.success:
-            raise AgentError(f"{action.name} for agent {agent_id} failed: {reply.message}")
+            raise AgentError(f"工号 {agent_id} 的操作未成功（{action.name}：{reply.message}）："
+                             "请稍后再试")
 
     @staticmethod
     async def _settle(done: Callable[[], bool], timeout_s: float = 2.0) -> None:
@@ -294,6 +319,11 @@ class AgentDesk:
         while not done() and loop.time() < deadline:  # noqa: ASYNC110 (a pure predicate)
             await asyncio.sleep(0.02)
 
+    def person(self, user: str) -> str:
+        """A supervisor as people call them (agents.yaml's name), else their user name."""
+        found = self.config.agents.supervisors.get(user)
+        return found.name if found is not None else user
+
     def describe(self, agent_id: str) -> dict[str, Any]:
         status = self.board.status(agent_id)
         agent = self.config.agents.agents.get(agent_id)
@@ -301,9 +331,17 @@ class AgentDesk:
         state = status.state(now)
         return {"agent": agent_id, "name": agent.name if agent else "",
                 "state": state.value, "queues": sorted(status.queues),
+                # whether the phone is registered (the device they logged in with; logged
+                # out: either), and which device answers ("" logged out)
+                "phone": status.phone,
+                "device": ("webrtc" if status.interface.endswith(WEB_SUFFIX) else "sip")
+                if status.queues and status.interface else "",
                 # queue → penalty it answers with (a supervisor's change for the shift)
                 "skills": self.skills(agent_id) if agent else {},
                 "reason": status.pause_reason if status.paused else "",
+                # a supervisor's pause: who (as people call them)
+                "paused_by": self.person(self.forced[agent_id][0])
+                if status.paused and agent_id in self.forced else "",
                 "calls_taken": status.calls_taken,
                 "since": self.since.get(agent_id),
                 "wrapup_left_s": round(status.wrapup_until - now, 1)

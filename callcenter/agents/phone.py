@@ -65,8 +65,8 @@ def phone_handlers(config: Callable[[], Config],
         _configured(actor, current)
         password = (await asyncio.to_thread(secrets)).sip_passwords.get(endpoint)
         if password is None:
-            raise ServiceUnavailable(f"Asterisk has no endpoint {endpoint} yet: `run.py "
-                                     f"reload` generates it")
+            raise ServiceUnavailable(f"电话系统中还没有软电话账号 {endpoint}：请管理员在服务器上"
+                                     "执行重新加载（run.py reload）")
         host = sip_host(current.engine.asterisk.bind_address)
         mine = {"agent": actor.agent} if actor.role is Role.AGENT else {"supervisor": actor.name}
         return {**mine, "uri": f"sip:{endpoint}@{host}", "password": password, "ws": SIP_PATH}

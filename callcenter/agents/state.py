@@ -5,6 +5,12 @@ on a call → ``on_call``; else paused → ``paused``; else in wrap-up → ``wra
 rung → ``ringing``; else logged in to at least one queue → ``available``; else
 ``logged_out``. :meth:`AgentBoard.apply` returns the state changes (for ``agent.state`` log
 lines) and the actions the rules ask for (pause an agent after unanswered rings).
+
+Beside the state, whether the agent's phone is registered (``phone``: online / offline),
+from the device states Asterisk reports (DeviceStateChange, a queue member's status): for a
+logged-in agent the device they logged in with, else either of their two. Asterisk rings no
+queue member whose state interface is UNAVAILABLE, so an agent whose phone is offline is
+not offered calls — and is not counted as available (:meth:`AgentStatus.takes_calls`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from callcenter.ami import events as ev
 RING_NO_ANSWER_REASON = "未接"
 UNREACHABLE_REASON = "软电话离线"
 UNREACHABLE = frozenset({ev.DeviceState.UNAVAILABLE, ev.DeviceState.INVALID})
+# no registered contact (UNKNOWN: Asterisk never heard of the device)
+NOT_REGISTERED = UNREACHABLE | {ev.DeviceState.UNKNOWN}
+ONLINE, OFFLINE = "online", "offline"
 BUSY = frozenset({ev.DeviceState.INUSE, ev.DeviceState.BUSY, ev.DeviceState.ONHOLD,
                   ev.DeviceState.RINGINUSE})
 INTERFACE_PREFIX = "PJSIP/agent-"
@@ -55,6 +64,21 @@ class AgentStatus:
     calls_taken: int = 0
     unreachable_since: float | None = None  # softphone unregistered while logged in
     logout_asked: bool = False
+    devices: dict[str, ev.DeviceState] = field(default_factory=dict)  # interface → state
+
+    @property
+    def phone(self) -> str:
+        """``online`` when the agent's phone has a registered contact: the device they
+        logged in with, or (logged out) either of theirs; else ``offline``."""
+        if self.queues and self.interface:
+            wanted = [self.devices.get(self.interface, ev.DeviceState.UNKNOWN)]
+        else:
+            wanted = list(self.devices.values())
+        return ONLINE if any(s not in NOT_REGISTERED for s in wanted) else OFFLINE
+
+    def takes_calls(self, now: float) -> bool:
+        """Available, and the phone to ring is registered."""
+        return self.state(now) is AgentState.AVAILABLE and self.phone == ONLINE
 
     def state(self, now: float) -> AgentState:
         if not self.queues:
@@ -79,6 +103,15 @@ class StateChange:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneChange:
+    """The agent's phone went online or offline (``agent.phone`` lines)."""
+
+    agent_id: str
+    phone: str
+    device: str  # the interface whose state said so
+
+
+@dataclass(frozen=True, slots=True)
 class PauseAgent:
     """Rule outcome: pause this agent (the engine sends QueuePause)."""
 
@@ -94,7 +127,7 @@ class LogoutAgent:
     reason: str
 
 
-Outcome = StateChange | PauseAgent | LogoutAgent
+Outcome = StateChange | PhoneChange | PauseAgent | LogoutAgent
 
 
 class AgentBoard:
@@ -126,15 +159,18 @@ class AgentBoard:
             return []
         outcomes: list[Outcome] = []
         for agent in self.agents.values():
-            before = agent.state(now)
+            before, phone = agent.state(now), agent.phone
             agent.queues = {q for q in agent.queues if (agent.agent_id, q) in listed}
             if not agent.queues:
                 agent.ringing_for = agent.on_call_with = ""
+                agent.interface = ""
             if (agent.agent_id, IN_CALL) not in listed:  # no queue says it is on a call
                 agent.on_call_with = ""
             after = agent.state(now)
             if after is not before:
                 outcomes.append(StateChange(agent.agent_id, before, after, "resync"))
+            if agent.phone != phone:
+                outcomes.append(PhoneChange(agent.agent_id, agent.phone, "resync"))
         return outcomes
 
     def status(self, agent_id: str) -> AgentStatus:
@@ -167,23 +203,31 @@ class AgentBoard:
         return outcomes
 
     def apply(self, event: ev.AmiEvent, now: float) -> list[Outcome]:
-        interface = getattr(event, "interface", "")
+        interface = event.device if isinstance(event, ev.DeviceStateChange) \
+            else getattr(event, "interface", "")
         agent_id = agent_of(interface) if interface else None
         if agent_id is None:
             return []
         agent = self.status(agent_id)
-        before = agent.state(now)
+        before, phone = agent.state(now), agent.phone
         reason = self._update(agent, event, now)
         outcomes: list[Outcome] = []
         after = agent.state(now)
         if after is not before:
             outcomes.append(StateChange(agent_id, before, after, reason))
+        if agent.phone != phone:
+            outcomes.append(PhoneChange(agent_id, agent.phone, interface))
         if isinstance(event, ev.AgentRingNoAnswer) and not agent.paused \
                 and agent.unanswered_in_a_row >= self._rna_limit:
             outcomes.append(PauseAgent(agent_id, RING_NO_ANSWER_REASON))
         return outcomes
 
     def _update(self, agent: AgentStatus, event: ev.AmiEvent, now: float) -> str:
+        if isinstance(event, ev.DeviceStateChange):
+            agent.devices[event.device] = event.state
+            return ""
+        if isinstance(event, ev.QueueMemberEvent):  # its state interface's state
+            agent.devices[event.state_interface or event.interface] = event.status
         if isinstance(event, ev.QueueMemberRemoved):
             agent.queues.discard(event.queue)
             reason = UNREACHABLE_REASON if agent.logout_asked else "logout"

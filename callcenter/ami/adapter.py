@@ -46,6 +46,13 @@ def _device_state(frame: AmiFrame) -> ev.DeviceState:
         return ev.DeviceState.UNKNOWN
 
 
+def _named_device_state(frame: AmiFrame) -> ev.DeviceState:
+    try:
+        return ev.DeviceState[frame.get("State")]
+    except KeyError:
+        return ev.DeviceState.UNKNOWN
+
+
 def _dial_status(raw: str) -> ev.DialStatus:
     try:
         return ev.DialStatus(raw)
@@ -285,6 +292,8 @@ BUILDERS: dict[str, Builder] = {
     "QueueMemberStatus": _queue_member(ev.QueueMemberStatus),
     "QueueMember": _queue_member(ev.QueueMemberListed),
     "QueueEntry": _queue_entry,
+    "DeviceStateChange": lambda f: ev.DeviceStateChange(device=f.get("Device"),
+                                                        state=_named_device_state(f)),
     "QueueParams": _queue_params,
     "CoreShowChannel": _core_show_channel,
     "ConfbridgeJoin": _confbridge(ev.ConfbridgeJoin),

@@ -23,7 +23,8 @@ class ChannelState(IntEnum):
 
 
 class DeviceState(IntEnum):
-    """Queue member ``Status`` numbers (ast_device_state)."""
+    """Queue member ``Status`` numbers (ast_device_state); DeviceStateChange says their
+    names (``NOT_INUSE``)."""
 
     UNKNOWN = 0
     NOT_INUSE = 1
@@ -231,6 +232,15 @@ class QueueMemberStatus(QueueMemberEvent):
 @dataclass(frozen=True, slots=True)
 class QueueMemberListed(QueueMemberEvent):
     """A ``QueueMember`` item of a QueueStatus resync."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStateChange(AmiEvent):
+    """A device's state (``PJSIP/agent-1001-web``: UNAVAILABLE while no contact of the
+    endpoint is registered); also each item of a DeviceStateList resync."""
+
+    device: str
+    state: DeviceState
 
 
 @dataclass(frozen=True, slots=True)

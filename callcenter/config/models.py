@@ -498,6 +498,18 @@ class Supervisor(Strict):
     name: Label
 
 
+class CallbackOrder(StrEnum):
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+class CallbackList(Strict):
+    """How the agent desktop lists the callback requests (待回拨) of the agent's queues."""
+
+    order: CallbackOrder = Field(CallbackOrder.OLDEST, description="oldest or newest first")
+    page_size: int = Field(8, ge=1, le=50, description="requests per page")
+
+
 class AgentsConfig(Strict):
     pause_reasons: list[Label] = Field(["小休", "培训", "会议", "就餐"], min_length=1)
     ring_no_answer_pause_after: int = Field(
@@ -505,6 +517,7 @@ class AgentsConfig(Strict):
     logout_unreachable_after_s: int = Field(
         60, ge=0, le=3600, description="a logged-in agent whose softphone stays unregistered "
         "this long is logged out, reason 软电话离线 (0: never)")
+    callbacks: CallbackList = CallbackList()
     agents: dict[AgentId, Agent] = {}
     supervisors: dict[UserName, Supervisor] = Field(
         {}, description="user name (`run.py user add NAME --role supervisor`) → the "

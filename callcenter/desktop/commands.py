@@ -1,7 +1,9 @@
 """The commands of the agent desktop: what an agent's screen reads and does besides the
 agent, transfer and ticket commands — the agent's own state and current call
 (``agent.watch``), the caller's history (``ticket.history``, ``ticket.earlier``), and the
-callback requests waiting to be worked (``callback.list``, ``callback.done``)."""
+callback requests waiting to be worked (``callback.list``: a page, numbers masked;
+``callback.take``: one request's number, for who takes it; ``callback.done``), and a call
+whose browser leg a reload cut off handed back to its queue (``call.requeue``)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,31 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from callcenter import permissions
 from callcenter.actors import Actor, Role
 from callcenter.agents.desk import AgentDesk
+from callcenter.ami import actions
+from callcenter.ami.client import ActionSender
 from callcenter.calllog.writer import iso_ts
-from callcenter.calls.state import LiveCall
+from callcenter.calls.state import LiveCall, channel_uniqueid
 from callcenter.commands import Args, Handler, number, text
+from callcenter.desktop import callbacks as requests
 from callcenter.desktop.notifier import call_card
-from callcenter.errors import Forbidden, ServiceUnavailable, UnknownAgent
+from callcenter.errors import (
+    AgentConflict,
+    AmiActionFailed,
+    CallbackTaken,
+    Forbidden,
+    ServiceUnavailable,
+    UnknownAgent,
+)
 from callcenter.store.db import NoSuchRow, Store, row_id
 from callcenter.tickets.store import Tickets
+from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE, back_to_queue
+
+log = structlog.get_logger("desktop")
 
 HISTORY_DAYS = 90
 
@@ -26,22 +43,32 @@ HISTORY_DAYS = 90
 def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                      ticket_of: Callable[[str], int | None],
                      store: Callable[[], Store | None], tickets: Callable[[], Tickets | None],
-                     clock: Callable[[], datetime]) -> dict[str, Handler]:
+                     clock: Callable[[], datetime],
+                     send: ActionSender | None = None) -> dict[str, Handler]:
     def open_tickets() -> Tickets:
         found = tickets()
         if found is None:
-            raise ServiceUnavailable("the ticket store is not open yet")
+            raise ServiceUnavailable("工单库尚未就绪：请稍后再试")
         return found
+
+    def title(queue: str) -> str:
+        found = agents.config.queues.queues.get(queue)
+        return found.title if found is not None and found.title else queue
 
     async def watch(args: Args, _actor: Actor) -> Any:
         agent = text(args, "agent")
         now = clock().timestamp()
         current = next((c for c in calls() if c.agent == agent and c.agent_channel), None)
         if agent not in agents.config.agents.agents:
-            raise UnknownAgent(f"unknown agent {agent!r}")
+            raise UnknownAgent(f"没有工号为 {agent!r} 的话务员：请核对工号")
+        rules = agents.config.agents
         return {**agents.describe(agent),
-                "pause_reasons": list(agents.config.agents.pause_reasons),
-                "call": call_card(current, current.queue, now) if current else None,
+                "pause_reasons": list(rules.pause_reasons),
+                # what the page tells the agent: signed out after this long offline (0:
+                # never), paused after this many unanswered rings
+                "offline_logout_s": rules.logout_unreachable_after_s,
+                "ring_no_answer_limit": rules.ring_no_answer_pause_after,
+                "call": call_card(current, current.queue, now, title) if current else None,
                 "ticket": ticket_of(current.call_id) if current else None}
 
     async def history(args: Args, actor: Actor) -> Any:
@@ -68,13 +95,14 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         if not current["caller"] or other["caller"] != current["caller"] or not (
                 since <= other["opened_at"] < current["opened_at"]):
             raise Forbidden(f"工单 {other['id']} 不是工单 {current['id']} 的来电人在此前 "
-                            f"{HISTORY_DAYS} 天内的来电")
-        return other
+                            f"{HISTORY_DAYS} 天内的来电：只能查看同一来电人的历史工单")
+        agent = agents.config.agents.agents.get(str(other.get("agent") or ""))
+        return {**other, "agent_name": agent.name if agent is not None else ""}
 
     def open_store() -> Store:
         found = store()
         if found is None:
-            raise ServiceUnavailable("the store is not open yet")
+            raise ServiceUnavailable("数据库尚未就绪：请稍后再试")
         return found
 
     def answered_by(actor: Actor) -> set[str] | None:
@@ -84,22 +112,71 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         agent = agents.config.agents.agents.get(actor.agent)  # None: removed by a reload
         return set(agent.skills) if agent is not None else set()
 
-    async def callbacks(args: Args, actor: Actor) -> Any:
-        """The oldest waiting first, at most ``limit`` (a busy day leaves thousands)."""
-        return await open_store().open_callbacks(answered_by(actor),
-                                                 number(args, "limit", 100, 1000))
+    def person(actor: Actor) -> str:
+        """The actor as people call them (agents.yaml's name)."""
+        if actor.agent and actor.agent in agents.config.agents.agents:
+            return agents.config.agents.agents[actor.agent].name
+        return agents.person(actor.name)
 
-    async def callback_done(args: Args, actor: Actor) -> Any:
+    async def callbacks(args: Args, actor: Actor) -> Any:
+        """A page of the requests waiting (the centre's order), numbers masked."""
+        chosen = agents.config.agents.callbacks
+        page = number(args, "page", 1, 100_000)
+        total, rows = await requests.page(open_store(), answered_by(actor), chosen.order,
+                                          page, chosen.page_size)
+        return {"total": total, "page": page, "page_size": chosen.page_size,
+                "pages": max(1, -(-total // chosen.page_size)), "order": chosen.order.value,
+                "requests": [requests.shown(r, actor, title) for r in rows]}
+
+    async def mine(args: Args, actor: Actor) -> tuple[Store, int, dict[str, Any]]:
         found = open_store()
         callback = row_id(text(args, "callback"))
-        row = await found.callback(callback)
+        row = await requests.open_request(found, callback)
         queues = answered_by(actor)
-        if row is not None and queues is not None and row["queue"] not in queues:
-            raise Forbidden(f"callback request {callback} is for queue {row['queue']}, "
-                            "which you do not answer")
+        if queues is not None and row["queue"] not in queues:
+            raise Forbidden(f"回拨请求 {callback} 属于您未接听的队列（{title(row['queue'])}）："
+                            "请处理本人队列的请求")
+        return found, callback, row
+
+    async def callback_take(args: Args, actor: Actor) -> Any:
+        """The request is the actor's to call back: its full number, for them alone."""
+        found, callback, _row = await mine(args, actor)
+        await requests.take(found, callback, actor, person(actor),
+                            iso_ts(clock().timestamp()))
+        row = await requests.open_request(found, callback)
+        return {**requests.shown(row, actor, title), "number": row["caller"]}
+
+    async def callback_done(args: Args, actor: Actor) -> Any:
+        found, callback, row = await mine(args, actor)
+        if row["taken_by"] not in (None, actor.name) and actor.role is not Role.SUPERVISOR:
+            raise CallbackTaken(f"这条待回拨已由{row['taken_name'] or row['taken_by']}领取，"
+                                "由其标记已回拨")
         if not await found.callback_done(callback, iso_ts(clock().timestamp()), actor.name):
-            raise NoSuchRow(f"no open callback request {callback}")
+            raise NoSuchRow(f"没有待处理的回拨请求 {callback}（可能已回拨）：请刷新列表")
         return {"callback": callback, "done": True}
 
-    return {"agent.watch": watch, "ticket.history": history, "ticket.earlier": earlier,
-            "callback.list": callbacks, "callback.done": callback_done}
+    async def requeue(args: Args, _actor: Actor) -> Any:
+        """The agent's call back to the head of its queue (``cc-xfer-back``: the caller is
+        told to hold and served first): after a reload, a browser softphone's call has no
+        sound any more and cannot be taken back by the new page, so the caller would wait
+        in silence until they hung up. Their agent's dead leg ends with the bridge."""
+        agent = text(args, "agent")
+        call = next((c for c in calls() if c.agent == agent and c.agent_channel
+                     and channel_uniqueid(c, c.inbound_channel) is not None), None)
+        if call is None:
+            raise AgentConflict(f"工号 {agent} 当前没有通话：无需转回队列")
+        if send is None:
+            raise ServiceUnavailable("电话系统尚未连接：请稍后再试，或请班长协助")
+        back = call.queue or DEFAULT_BACK_QUEUE
+        for action in (actions.set_var(call.inbound_channel, "CC_XFER_BACK", back),
+                       back_to_queue(call.inbound_channel)):
+            reply = await send(action)
+            if not reply.success:
+                raise AmiActionFailed(f"未能把来电转回队列（{reply.message}）：请用转接，或请"
+                                      "班长协助")
+        log.info("call.requeued", call_id=call.call_id, agent=agent, queue=back)
+        return {"call_id": call.call_id, "queue": back, "queue_title": title(back)}
+
+    return {"agent.watch": watch, "call.requeue": requeue, "ticket.history": history,
+            "ticket.earlier": earlier, "callback.list": callbacks,
+            "callback.take": callback_take, "callback.done": callback_done}

@@ -8,12 +8,16 @@ layer (role check, audit row):
                                            ``missed``, ``ended``, ``supervisor`` (a
                                            supervisor's pause, unpause, logout or change of
                                            queues, with the reason: ``text``)
+    POST /api/agents/{id}/requeue          the agent's call back to the head of its queue
+                                           (a reload cut the browser softphone's call off)
     GET  /api/tickets/{id}/history?days=90 the caller's earlier tickets (repeat caller)
     GET  /api/tickets/{id}/earlier/{other} one of them, opened from the current ticket
     GET  /api/transfer-destinations        sub-centers and expert seats to transfer to
     GET  /assets/glossary.js               the one word per state and term (glossary.py)
-    GET  /api/callbacks?limit=…            callback requests waiting, oldest first (an agent:
-                                           their queues; at most 100, or limit ≤ 1000)
+    GET  /api/callbacks?page=…             a page of the callback requests waiting (an
+                                           agent: their queues), numbers masked, in the
+                                           centre's order (agents.yaml ``callbacks``)
+    POST /api/callbacks/{id}/take          one taken: its full number, for the taker only
     POST /api/callbacks/{id}/done          one worked
 """
 
@@ -73,6 +77,10 @@ def add_routes(app: web.Application, run: Runner, json: Json,
             if queue is not None and agent_events is not None:
                 agent_events.unsubscribe(agent, queue)
 
+    async def requeue(request: web.Request) -> web.Response:
+        return json(await run("call.requeue", {"agent": request.match_info["agent"]},
+                              actor(request)))
+
     async def history(request: web.Request) -> web.Response:
         args = {"ticket": request.match_info["ticket"]}
         if "days" in request.query:
@@ -88,18 +96,22 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         return json(await run("transfer.destinations", {}, actor(request)))
 
     async def callbacks(request: web.Request) -> web.Response:
-        return json(await run("callback.list", picked(request.query, "limit"), actor(request)))
+        return json(await run("callback.list", picked(request.query, "page"), actor(request)))
 
-    async def callback_done(request: web.Request) -> web.Response:
-        return json(await run("callback.done", {"callback": request.match_info["callback"]},
-                              actor(request)))
+    def callback_action(command: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return json(await run(command, {"callback": request.match_info["callback"]},
+                                  actor(request)))
+        return handle
 
     app.router.add_get("/", page)
     app.router.add_get("/assets/glossary.js", glossary_script)  # callcenter/glossary.py
     app.router.add_get("/assets/{name}", asset)
     app.router.add_get("/api/agents/{agent}/events", agent_stream)
+    app.router.add_post("/api/agents/{agent}/requeue", requeue)
     app.router.add_get("/api/tickets/{ticket}/history", history)
     app.router.add_get("/api/tickets/{ticket}/earlier/{other}", earlier)
     app.router.add_get("/api/transfer-destinations", destinations)
     app.router.add_get("/api/callbacks", callbacks)
-    app.router.add_post("/api/callbacks/{callback}/done", callback_done)
+    app.router.add_post("/api/callbacks/{callback}/take", callback_action("callback.take"))
+    app.router.add_post("/api/callbacks/{callback}/done", callback_action("callback.done"))

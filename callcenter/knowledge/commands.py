@@ -46,7 +46,7 @@ def knowledge_handlers(base: KnowledgeBase,
     def tickets() -> Tickets:
         found = tickets_of()
         if found is None:
-            raise ServiceUnavailable("the ticket store is not open yet")
+            raise ServiceUnavailable("工单库尚未就绪：请稍后再试")
         return found
 
     async def own_ticket(args: Args, actor: Actor) -> dict[str, Any]:

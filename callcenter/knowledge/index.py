@@ -116,6 +116,23 @@ class KnowledgeIndex:
                 (fts_query(words), limit)) as cursor:
             return [(row[0], float(row[1])) for row in await cursor.fetchall()]
 
+    async def documents_holding(self, words: list[str]) -> tuple[int, dict[str, int]]:
+        """How many articles are indexed, and in how many of them each of ``words`` is
+        (FTS5's own vocabulary: a temporary table of this connection)."""
+        async with self._lock:
+            await self._db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.knowledge_vocab "
+                "USING fts5vocab(main, knowledge_fts, row)")
+            async with self._db.execute("SELECT COUNT(*) FROM knowledge_article") as cursor:
+                row = await cursor.fetchone()
+            total = int(row[0]) if row is not None else 0
+            if not words:
+                return total, {}
+            async with self._db.execute(
+                    "SELECT term, doc FROM temp.knowledge_vocab WHERE term IN "
+                    f"({', '.join('?' * len(words))})", words) as cursor:
+                return total, {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+
     async def record_use(self, ticket_id: int, article: Article, agent: str, user: str,
                          at: str) -> bool:
         """That ``article`` answered ticket ``ticket_id``; False when it was recorded

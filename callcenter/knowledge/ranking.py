@@ -18,6 +18,9 @@ MATCH_LIMIT = 200  # FTS matches looked at before the hotline and topic filters
 TRANSCRIPT_CHARS = 2000  # what a suggestion reads of a long call: its last characters
 TRANSCRIPT_WORDS = 48
 SAMPLE_NOTE = "示例"  # how the shipped sample articles open: ``> 示例条目：…``
+# a single character in more than this share of the articles (不, 可, 后 …) says nothing
+# of what a query is about: alone it matched most articles
+COMMON_SHARE = 0.4
 
 
 
@@ -38,7 +41,7 @@ class Ranking:
 
     def opened(self) -> KnowledgeIndex:
         if self.index is None:
-            raise ServiceUnavailable("the knowledge base is not open yet")
+            raise ServiceUnavailable("知识库尚未就绪：请稍后再试")
         return self.index
 
     def get(self, article_id: str) -> Article:
@@ -46,15 +49,22 @@ class Ranking:
         found = self.articles.get(article_id)
         if found is None:
             shown = article_id if len(article_id) <= 64 else article_id[:64] + "…"
-            raise UnknownArticle(f"no article {shown!r} in the knowledge base")
+            raise UnknownArticle(f"知识库中没有条目 {shown!r}：请重新搜索")
         return found
 
     async def query_words(self, text: str, limit: int) -> list[str]:
-        """The words of ``text`` to look for (jieba off the event loop; loaded once)."""
+        """The words of ``text`` to look for (jieba off the event loop; loaded once),
+        without single characters that most articles hold: a query of words the articles
+        do not have finds nothing (it found ten articles that hold 不)."""
         if not self.segmenter.loaded:
             async with self._loading:
                 await asyncio.to_thread(self.segmenter.load)
-        return await asyncio.to_thread(self.segmenter.query_words, text, limit)
+        words = await asyncio.to_thread(self.segmenter.query_words, text, limit)
+        singles = [w for w in words if len(w) == 1]
+        if not singles or self.index is None:
+            return words
+        total, holding = await self.index.documents_holding(singles)
+        return [w for w in words if holding.get(w, 0) <= COMMON_SHARE * total]
 
     def _hit(self, article: Article, words: list[str], **more: Any) -> dict[str, Any]:
         shown, spans = snippet(_plain(article.body), words)

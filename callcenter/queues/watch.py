@@ -146,7 +146,8 @@ class QueueWatch:
         rows = []
         for name in sorted(self.figures):
             q = self.figures[name]
-            states = [a.state(now) for a in board.agents.values() if name in a.queues]
+            members = [a for a in board.agents.values() if name in a.queues]
+            states = [a.state(now) for a in members]
             oldest = self.oldest(name)
             day = today.by_queue.get(name, Tally())
             rows.append({
@@ -154,7 +155,8 @@ class QueueWatch:
                 "title": self.queues.queues[name].title if name in self.queues.queues else "",
                 "waiting": len(q.waiting),
                 "longest_wait_s": round(now - oldest, 1) if oldest is not None else 0,
-                "available": states.count(AgentState.AVAILABLE),
+                # their phone registered too: Asterisk rings no unregistered phone
+                "available": sum(a.takes_calls(now) for a in members),
                 "busy": sum(s in (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAPUP)
                             for s in states),
                 "paused": states.count(AgentState.PAUSED),

@@ -237,6 +237,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX user_request_open ON user_request (decision, expires_at);
     """,
+    # 9: the agent desktop: a callback request taken by one agent (who sees its number)
+    """
+    ALTER TABLE callback_request ADD COLUMN taken_by TEXT;
+    ALTER TABLE callback_request ADD COLUMN taken_name TEXT;
+    ALTER TABLE callback_request ADD COLUMN taken_at TEXT;
+    """,
 )
 
 

@@ -25,6 +25,7 @@ class LiveBus(Generic[K]):
     """Subscribers by key (a ticket id, an agent id)."""
 
     noun = "key"
+    shown = "对象"  # the noun as people read it
 
     def __init__(self, per_ticket: int = PER_TICKET, in_total: int = IN_TOTAL) -> None:
         self._subscribers: dict[K, set[asyncio.Queue[dict[str, Any]]]] = {}
@@ -44,7 +45,7 @@ class LiveBus(Generic[K]):
         others = sum(1 for q in subscribers if not self._whose[q][1])
         if (len(subscribers) >= self.per_ticket or mine >= PER_PERSON
                 or (not owner and others >= self.per_ticket - OWNER_SLOTS)):
-            raise ServiceUnavailable(f"{self.noun} {key} 的实时连接已满，请先关闭其他页面")
+            raise ServiceUnavailable(f"{self.shown} {key} 的实时连接已满，请先关闭其他页面")
         if self._count >= self.in_total:
             raise ServiceUnavailable(f"已有 {self._count} 个实时连接，系统暂时不能再接受，"
                                      "请稍后再试")
@@ -78,7 +79,9 @@ class LiveBus(Generic[K]):
 
 class TicketBus(LiveBus[int]):
     noun = "ticket"
+    shown = "工单"
 
 
 class AgentBus(LiveBus[str]):
     noun = "agent"
+    shown = "工号"

@@ -128,7 +128,7 @@ class Tickets:
                                     (ticket_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
-            raise NoSuchRow(f"no ticket {ticket_id}")
+            raise NoSuchRow(f"没有工单 {ticket_id}：请核对工单号")
         ticket = dict(row)
         ticket["prefill"] = json.loads(ticket["prefill"])
         ticket["confirmed"] = json.loads(ticket["confirmed"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from callcenter.ami import events as ev
 from callcenter.errors import TransferConflict
+from callcenter.glossary import word
 from callcenter.transfers.model import Phase, Transfer, TransferMode
 from callcenter.transfers.outcomes import (
     CallerReleased,
@@ -53,23 +54,21 @@ class TransferBoard:
     def _in_progress(self, agent_id: str, blind_refusal: str) -> Transfer:
         t = self.of_agent(agent_id)
         if t is None:
-            raise TransferConflict(f"agent {agent_id} has no transfer in progress")
+            raise TransferConflict(f"工号 {agent_id} 当前没有进行中的转接：请先发起转接")
         if t.mode is TransferMode.BLIND:
             raise TransferConflict(blind_refusal)
         return t
 
     def to_complete(self, agent_id: str) -> Transfer:
         """The agent's transfer that it may complete now (else TransferConflict)."""
-        t = self._in_progress(agent_id, "a blind transfer completes by itself when the "
-                                        "destination answers")
+        t = self._in_progress(agent_id, "直接转接在对方接听后自动完成，无需再点完成转接")
         if t.phase is not Phase.ANSWERED:
-            raise TransferConflict(f"the destination has not answered yet ({t.phase.value}): "
-                                   "wait, or cancel")
+            raise TransferConflict(f"对方尚未接听（{word('transfer_phase', t.phase.value)}）："
+                                   "请等待对方接听，或取消转接")
         return t
 
     def to_cancel(self, agent_id: str) -> Transfer:
-        return self._in_progress(agent_id, "a blind transfer cannot be cancelled: the caller "
-                                           "has left the agent")
+        return self._in_progress(agent_id, "直接转接不能取消：来电人已转出，不在您的通话中")
 
     # -- what the desk did -----------------------------------------------------------------
 

@@ -122,7 +122,7 @@ class TransferDesk:
                     and channel_uniqueid(call, call.agent_channel) is not None
                     and channel_uniqueid(call, call.inbound_channel) is not None):
                 return call
-        raise TransferConflict(f"agent {agent_id} has no call to transfer")
+        raise TransferConflict(f"工号 {agent_id} 当前没有可转接的通话：请在通话中再转接")
 
     async def start(self, agent_id: str, wanted: str, mode: str = "conference", *,
                     wait: bool = True, transfer_id: str | None = None) -> dict[str, object]:
@@ -137,13 +137,12 @@ class TransferDesk:
         try:
             transfer_mode = TransferMode(mode)
         except ValueError:
-            raise TransferError(f"unknown transfer mode {mode!r}: conference, attended or "
-                                "blind") from None
+            raise TransferError(f"转接方式 {mode!r} 无效：请选择三方通话（conference）、"
+                                "咨询转接（attended）或直接转接（blind）") from None
         destination = resolve(self.hotlines(), wanted)
         call = self._agent_call(agent_id)
         if self.of_agent(agent_id) is not None:
-            raise TransferConflict(f"agent {agent_id} is already transferring this call: "
-                                   "complete or cancel it first")
+            raise TransferConflict(f"工号 {agent_id} 正在转接这通电话：请先完成或取消当前转接")
         caller_uid = channel_uniqueid(call, call.inbound_channel) or call.call_id
         t = Transfer(
             id=transfer_id, call_id=call.call_id, agent=agent_id,
@@ -175,7 +174,8 @@ class TransferDesk:
             self._run(self.board.moves_unknown(t, self.clock(), str(exc)))
             return
         if not reply.success:
-            raise AmiActionFailed(f"{redirect.name}: {reply.message}")
+            raise AmiActionFailed(f"系统未能转移通话（{redirect.name}：{reply.message}）："
+                                  "通话未变动，请稍后再试")
         self.board.leg_ordered(t)  # from here the caller is in a room: failures rejoin
         try:
             reply = await self.send(dialplan.destination_leg(t, self._caller_number(t)))
@@ -311,7 +311,8 @@ class TransferDesk:
     async def _must(self, action: actions.AmiAction) -> None:
         reply = await self.send(action)
         if not reply.success:
-            raise AmiActionFailed(f"{action.name}: {reply.message}")
+            raise AmiActionFailed(f"系统未能执行转接（{action.name}：{reply.message}）："
+                                  "通话未变动，请稍后再试")
 
     async def _send(self, action: actions.AmiAction) -> None:
         try:

@@ -56,7 +56,7 @@ def resolve(hotlines: HotlinesConfig, wanted: str) -> Destination:
     a queue (q12333) or the hotline's name."""
     text = wanted.strip()
     if not text:
-        raise TransferError("which destination? give a sub-center or expert-seat number")
+        raise TransferError("请选择转接目标：分中心或专家座席的号码")
     digits = digits_of(text)
     area = digits_of(hotlines.area_code)
     for destination in destinations(hotlines):
@@ -66,10 +66,10 @@ def resolve(hotlines: HotlinesConfig, wanted: str) -> Destination:
             return destination
         if text in (destination.target, destination.name):
             return destination
-    known = ", ".join(f"{d.number} {d.name}" for d in destinations(hotlines))
+    known = "、".join(f"{d.number} {d.name}" for d in destinations(hotlines))
     merged = next((h for h in hotlines.hotlines if digits and digits_of(h.number) == digits),
                   None)
     if merged is not None:
-        raise TransferError(f"{merged.number} {merged.name} is merged into 12345 (整体并入): "
-                            f"it has no seats of its own to transfer to; destinations: {known}")
-    raise TransferError(f"unknown transfer destination {wanted!r}; destinations: {known}")
+        raise TransferError(f"{merged.number} {merged.name} 已整体并入 12345，没有自己的座席可转："
+                            f"请从以下目标中选择：{known}")
+    raise TransferError(f"没有转接目标 {wanted!r}：请从以下目标中选择：{known}")

@@ -32,9 +32,9 @@ class Outcome(StrEnum):
 
 # dial / queue results of the destination leg → (code, text for the agent)
 DIAL_REASONS: dict[str, tuple[str, str]] = {
-    "CHANUNAVAIL": ("unavailable", "对方坐席未注册或不可达"),
-    "BUSY": ("busy", "对方坐席忙"),
-    "NOANSWER": ("no_answer", "对方坐席无人接听"),
+    "CHANUNAVAIL": ("unavailable", "对方座席未注册或不可达"),
+    "BUSY": ("busy", "对方座席忙"),
+    "NOANSWER": ("no_answer", "对方座席无人接听"),
     "CONGESTION": ("congestion", "线路拥塞"),
     "DONTCALL": ("rejected", "对方拒绝接听"),
     "TORTURE": ("rejected", "对方拒绝接听"),
@@ -50,8 +50,8 @@ OTHER_REASONS: dict[str, str] = {
     "timeout": "对方在规定时间内未接听",
     "destination_hung_up": "对方已挂断",
     "caller_hung_up": "来电人已挂机",
-    "agent_cancelled": "坐席取消了转接",
-    "agent_hung_up": "坐席已挂机",
+    "agent_cancelled": "话务员取消了转接",
+    "agent_hung_up": "话务员已挂机",
     "originate_failed": "无法呼叫对方",
     "redirect_failed": "无法移动通话（通话可能已结束）",
     "engine_stopped": "引擎停止",

@@ -123,11 +123,11 @@ async def test_expert_first_then_overflow_to_12345_when_the_expert_is_busy(
 
 async def test_login_refused_for_unregistered_or_unknown_agent(lab: Lab,
                                                                engine: Engine) -> None:
-    with pytest.raises(AgentError, match="is not registered"):
+    with pytest.raises(AgentError, match="的桌面话机未注册"):
         await engine.agent_desk.login("1002")
-    with pytest.raises(AgentError, match="unknown agent '9999'"):
+    with pytest.raises(AgentError, match="没有工号为 '9999' 的话务员"):
         await engine.agent_desk.login("9999")
-    with pytest.raises(AgentError, match="not one of"):
+    with pytest.raises(AgentError, match=r"暂停原因 .* 无效"):
         await engine.agent_desk.pause("1002", "睡觉")
 
 
@@ -146,9 +146,9 @@ async def test_http_api_of_the_running_engine(lab: Lab, engine: Engine) -> None:
             assert status["ami"]["connected"] and len(status["agents"]) == len(
                 lab.config.agents.agents)
         async with http.post(f"{base}/agents/9999/login", headers=good) as r:
-            assert r.status == 404 and "unknown agent" in (await r.json())["error"]
+            assert r.status == 404 and "没有工号为" in (await r.json())["error"]
         async with http.post(f"{base}/agents/1002/login", headers=good) as r:
-            assert r.status == 400 and "not registered" in (await r.json())["error"]
+            assert r.status == 400 and "未注册" in (await r.json())["error"]
 
 
 async def test_caller_hanging_up_while_waiting_is_abandoned(lab: Lab, engine: Engine,

@@ -104,7 +104,9 @@ async def test_an_agent_works_two_calls_in_the_desktop(
                 "() => document.getElementById('call-card').textContent.includes('振铃中')",
                 timeout=60_000)
             card = await text_of(page, "#call-card")
-            assert "12345" in card and "q12345" in card and CALLER not in card
+            title = lab.config.queues.queues["q12345"].title
+            assert "12345" in card and title in card and CALLER not in card
+            assert "q12345" not in card  # the queue by its title, not its id
             await shot(page, "03-ringing")
             await page.keyboard.press("Alt+a")
             await page.wait_for_function(

@@ -285,21 +285,21 @@ async def test_agent_hanging_up_after_a_transfer_ends_the_callers_call(
 async def test_refused_transfers_change_nothing(lab: Lab, engine: Engine, agent: Softphone,
                                                caller_tone: Path) -> None:
     desk = engine.transfer_desk
-    with pytest.raises(TransferError, match="no call"):
+    with pytest.raises(TransferError, match="没有可转接的通话"):
         await desk.start(AGENT, SUBCENTER)
     call = await answered_call(lab, engine, "13766667105", caller_tone, hold_s=16, port=5096)
-    with pytest.raises(TransferError, match="unknown transfer destination"):
+    with pytest.raises(TransferError, match="没有转接目标"):
         await desk.start(AGENT, "99999")
-    with pytest.raises(TransferError, match="merged"):
+    with pytest.raises(TransferError, match="已整体并入"):
         await desk.start(AGENT, "12396")  # merged into 12345: no seats of its own
-    with pytest.raises(TransferError, match="mode"):
+    with pytest.raises(TransferError, match="转接方式"):
         await desk.start(AGENT, SUBCENTER, "teleport")
     # the same through the command line, asking the running engine
     cli = await asyncio.create_subprocess_exec(
         sys.executable, str(PROJECT_ROOT / "run.py"), "transfer", AGENT, "99999",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await cli.communicate()
-    assert cli.returncode == 1 and "unknown transfer destination" in err.decode(), (out, err)
+    assert cli.returncode == 1 and "没有转接目标" in err.decode(), (out, err)
     assert not lab.events("transfer.started", call_id=call.call_id)
     live = engine.tracker.calls[call.call_id]
     assert live.agent == AGENT and not any(

@@ -29,6 +29,7 @@ from tests.integration.browser import (
     voices,
 )
 from tests.integration.conftest import Lab
+from tests.integration.desk_pages import language_problems
 
 ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts" / "webrtc"
 __all__ = ["engine_hearing_agents", "voices"]  # fixtures
@@ -78,7 +79,9 @@ async def test_the_browser_softphone_registers_answers_hears_and_is_heard(
             await page.reload()
             await page.wait_for_function("() => phoneCheck.registered", timeout=15_000)
             await _shot(page, "02-registered")
-            assert "坐席 1001" in await page.text_content("#signin")
+            assert "工号 1001" in await page.text_content("#signin")
+            # what the agent reads here is Chinese, with no internal id (no SIP URI)
+            assert await language_problems(page) == []
             contacts = lab.asterisk.cli("pjsip show contacts")
             assert "agent-1001-web/" in contacts, contacts
             assert await engine.agent_desk.registered("1001", device="webrtc")
@@ -97,6 +100,7 @@ async def test_the_browser_softphone_registers_answers_hears_and_is_heard(
                 timeout=30_000)
             await asyncio.sleep(6)
             await _shot(page, "04-talking")
+            assert await language_problems(page) == []
             talked = await _page_state(page)
             await page.click("#hangup")
             await page.wait_for_function("() => phoneCheck.call === 'ended'", timeout=10_000)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from callcenter.agents.state import (
+    OFFLINE,
+    ONLINE,
     UNREACHABLE_REASON,
     AgentBoard,
     AgentState,
     LogoutAgent,
     PauseAgent,
+    PhoneChange,
     StateChange,
     agent_of,
 )
@@ -16,9 +19,10 @@ IFACE = "PJSIP/agent-1001"
 
 
 def member(cls: type[ev.QueueMemberEvent], queue: str = "q12345", paused: bool = False,
-           reason: str = "", iface: str = IFACE) -> ev.QueueMemberEvent:
+           reason: str = "", iface: str = IFACE,
+           state: ev.DeviceState = ev.DeviceState.NOT_INUSE) -> ev.QueueMemberEvent:
     return cls(queue=queue, interface=iface, member_name=iface[-4:], state_interface=iface,
-               status=ev.DeviceState.NOT_INUSE, paused=paused, paused_reason=reason, penalty=0,
+               status=state, paused=paused, paused_reason=reason, penalty=0,
                in_call=False, calls_taken=0, dynamic=True)
 
 
@@ -149,7 +153,7 @@ def test_unreachable_softphone_is_logged_out_after_the_grace_period() -> None:
     assert board.tick(90, 89) == []
     assert board.tick(91, 90) == [LogoutAgent("1001", UNREACHABLE_REASON)]
     assert board.tick(92, 91) == []  # asked once
-    (change,) = board.apply(member(ev.QueueMemberRemoved), 92)
+    (change,) = board.apply(member(ev.QueueMemberRemoved, state=ev.DeviceState.UNAVAILABLE), 92)
     assert change == StateChange("1001", S.AVAILABLE, S.LOGGED_OUT, UNREACHABLE_REASON)
 
 
@@ -158,3 +162,58 @@ def test_unreachable_logout_can_be_switched_off() -> None:
     board.apply(member(ev.QueueMemberAdded), 0)
     board.apply(status(ev.DeviceState.UNAVAILABLE), 1)
     assert board.tick(10_000, 9_999) == []
+
+
+WEB = "PJSIP/agent-1001-web"
+
+
+def device(name: str, state: ev.DeviceState) -> ev.DeviceStateChange:
+    return ev.DeviceStateChange(device=name, state=state)
+
+
+def test_the_phone_is_the_device_logged_in_with() -> None:
+    """Online: the device the agent logged in with has a registered contact (logged out:
+    either of theirs); offline, the agent is not counted as taking calls."""
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    status_ = board.status("1001")
+    assert status_.phone == OFFLINE  # never heard of: not registered
+    assert board.apply(device(WEB, ev.DeviceState.NOT_INUSE), 0) == [
+        PhoneChange("1001", ONLINE, WEB)]
+    board.apply(member(ev.QueueMemberAdded, iface=WEB), 1)
+    assert status_.phone == ONLINE and status_.takes_calls(1)
+    # the desk phone does not matter while the browser's answers
+    assert board.apply(device(IFACE, ev.DeviceState.NOT_INUSE), 2) == []
+    assert board.apply(device(WEB, ev.DeviceState.UNAVAILABLE), 3) == [
+        PhoneChange("1001", OFFLINE, WEB)]
+    assert status_.state(3) is S.AVAILABLE and not status_.takes_calls(3)
+    # back (a reloaded page registers again)
+    assert board.apply(device(WEB, ev.DeviceState.NOT_INUSE), 4) == [
+        PhoneChange("1001", ONLINE, WEB)]
+    board.apply(device(WEB, ev.DeviceState.UNAVAILABLE), 5)
+    # logged out: the desk phone is registered, so the agent has a phone to log in with
+    outcomes = board.apply(member(ev.QueueMemberRemoved, iface=WEB,
+                                  state=ev.DeviceState.UNAVAILABLE), 6)
+    assert PhoneChange("1001", ONLINE, WEB) in outcomes
+
+
+def test_a_queue_members_status_is_its_phones_state() -> None:
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    board.apply(member(ev.QueueMemberAdded), 0)
+    assert board.status("1001").phone == ONLINE
+    outcomes = board.apply(status(ev.DeviceState.UNAVAILABLE), 1)
+    assert outcomes == [PhoneChange("1001", OFFLINE, IFACE)]
+    assert board.apply(status(ev.DeviceState.INUSE), 2) == [PhoneChange("1001", ONLINE, IFACE)]
+
+
+def test_a_resync_reads_the_phones_too() -> None:
+    """DeviceStateList's items are DeviceStateChange events; a membership that ended while
+    the engine was away leaves the agent's phone as either device says."""
+    board = AgentBoard({}, ring_no_answer_limit=2)
+    board.apply(member(ev.QueueMemberAdded, iface=WEB), 0)
+    board.apply(device(WEB, ev.DeviceState.NOT_INUSE), 0)
+    board.begin_resync()
+    board.apply(device(WEB, ev.DeviceState.UNAVAILABLE), 10)
+    board.apply(device(IFACE, ev.DeviceState.UNAVAILABLE), 10)
+    outcomes = board.end_resync(10)
+    assert StateChange("1001", S.AVAILABLE, S.LOGGED_OUT, "resync") in outcomes
+    assert board.status("1001").phone == OFFLINE and board.status("1001").interface == ""

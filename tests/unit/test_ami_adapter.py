@@ -61,3 +61,15 @@ def test_dial_status_and_originate_without_caller() -> None:
                       "DestLinkedid: 1\nDialStatus: WEIRD"))
     assert isinstance(end, ev.DialEnd)
     assert end.status is ev.DialStatus.OTHER and end.uniqueid == "2" and end.linkedid == "1"
+
+
+def test_device_state_changes_name_their_state() -> None:
+    """As Asterisk sends them (and lists them for DeviceStateList): the state's name."""
+    gone = adapt(frame("Event: DeviceStateChange\nPrivilege: call,all\n"
+                       "Device: PJSIP/agent-1001-web\nState: UNAVAILABLE"))
+    assert gone == ev.DeviceStateChange("PJSIP/agent-1001-web", ev.DeviceState.UNAVAILABLE)
+    back = adapt(frame("Event: DeviceStateChange\nDevice: PJSIP/agent-1001-web\n"
+                       "State: NOT_INUSE"))
+    assert back == ev.DeviceStateChange("PJSIP/agent-1001-web", ev.DeviceState.NOT_INUSE)
+    odd = adapt(frame("Event: DeviceStateChange\nDevice: PJSIP/x\nState: SOMETHING_NEW"))
+    assert odd == ev.DeviceStateChange("PJSIP/x", ev.DeviceState.UNKNOWN)

@@ -135,7 +135,7 @@ async def test_ticket_json_confirm_and_live_events(tmp_path: Path) -> None:
         r = await client.get(f"/api/tickets/{ticket_id}", headers=AUTH)
         assert r.status == 200 and (await r.json())["caller"] == "13812345678"
         r = await client.get("/api/tickets/99", headers=AUTH)
-        assert r.status == 404 and (await r.json())["error"] == "no ticket 99"
+        assert r.status == 404 and (await r.json())["error"] == "没有工单 99：请核对工单号"
         r = await client.post(f"/api/tickets/{ticket_id}/confirm", headers=AUTH,
                               json={"fields": {"phone": "13812345678"}})
         assert (await r.json())["confirmed"] == {"phone": "13812345678"}

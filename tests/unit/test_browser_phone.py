@@ -138,7 +138,7 @@ async def test_the_agent_answers_on_the_device_chosen_at_login() -> None:
     desk, asterisk = _desk({web})
     assert await desk.registered("1001", device="webrtc")
     assert not await desk.registered("1001")  # the desk softphone is off
-    with pytest.raises(CommandError, match="device"):
+    with pytest.raises(CommandError, match="接听方式"):
         await desk.login("1001", device="pstn")
     assert (await desk.login("1001", device="webrtc"))["state"] == "available"
     adds = [dict(a.fields) for a in asterisk.actions if a.name == "QueueAdd"]

@@ -74,7 +74,7 @@ def test_user_add_list_revoke_reset_and_the_audit_trail(
 def test_a_ticket_read_on_the_command_line_is_audited(
         config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _run(config_dir, capsys, "ticket", "show", "7")
-    assert code == 1 and "no ticket 7" in out
+    assert code == 1 and "没有工单 7" in out
     code, out = _run(config_dir, capsys, "audit", "--json")
     [row] = [json.loads(line) for line in out.splitlines()]
     assert (row["action"], row["target"], row["result"]) == ("ticket.get", "ticket 7",

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,16 @@ from aiohttp.test_utils import TestClient, TestServer
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import AgentState, StateChange
 from callcenter.ami import events as ev
-from callcenter.calls.state import LiveCall
+from callcenter.ami.client import AmiResponse
+from callcenter.calls.state import ChannelInfo, LiveCall
 from callcenter.config.loader import load_config
+from callcenter.config.models import CallbackList, CallbackOrder
 from callcenter.desktop.commands import desktop_handlers
 from callcenter.desktop.notifier import DesktopNotifier
-from callcenter.errors import CommandError, Forbidden
+from callcenter.errors import AgentConflict, CallbackTaken, CommandError, Forbidden
 from callcenter.paths import PROJECT_ROOT
 from callcenter.routing.decide import Router
-from callcenter.store.db import CallbackRequest, Store
+from callcenter.store.db import CallbackRequest, NoSuchRow, Store
 from callcenter.tickets.live import AgentBus
 from callcenter.tickets.store import TicketOpen, Tickets
 from tests.unit.people import Door, open_door
@@ -100,32 +103,82 @@ async def test_callbacks_of_the_agents_queues(desk: tuple[Door, Desk]) -> None:
     other = next(q for q in CONFIG.queues.queues if q not in skills)
     for queue in (sorted(skills)[0], other):
         await door.store.add_callback(CallbackRequest("9.9", CALLER, "12345", "12345", queue,
-                                                      "busy", "2026-11-30T08:00:00Z"))
-    mine = await door.commands.run("callback.list", {}, door.actor("li"))
+                                                      "joinempty", "2026-11-30T08:00:00Z"))
+    mine = (await door.commands.run("callback.list", {}, door.actor("li")))["requests"]
     assert [r["queue"] for r in mine] == [sorted(skills)[0]]
-    everyone = await door.commands.run("callback.list", {}, door.actor("zhao"))
+    everyone = (await door.commands.run("callback.list", {}, door.actor("zhao")))["requests"]
     assert len(everyone) == 2
     await door.commands.run("callback.done", {"callback": str(mine[0]["id"])}, door.actor("li"))
-    assert len(await door.commands.run("callback.list", {}, door.actor("zhao"))) == 1
-    with pytest.raises(Exception, match="no open callback"):
+    assert (await door.commands.run("callback.list", {}, door.actor("zhao")))["total"] == 1
+    with pytest.raises(NoSuchRow, match="没有待处理的回拨请求"):
         await door.commands.run("callback.done", {"callback": str(mine[0]["id"])},
                                 door.actor("li"))
     with pytest.raises(Forbidden):
         await door.commands.run("callback.list", {}, door.actor("chen"))
     theirs = next(r for r in everyone if r["queue"] == other)
-    with pytest.raises(Forbidden):  # a queue li does not answer: not li's to close
-        await door.commands.run("callback.done", {"callback": str(theirs["id"])},
-                                door.actor("li"))
-    assert [r["id"] for r in await door.commands.run("callback.list", {}, door.actor("zhao"))
-            ] == [theirs["id"]]
-    for minute in (3, 1, 2):  # the oldest first, at most the limit
-        await door.store.add_callback(CallbackRequest(
-            f"9.{minute}", CALLER, "12345", "12345", sorted(skills)[0], "busy",
-            f"2026-11-30T08:0{minute}:00Z"))
-    oldest = await door.commands.run("callback.list", {"limit": "2"}, door.actor("li"))
-    assert [r["call_id"] for r in oldest] == ["9.1", "9.2"]
+    for action in ("callback.done", "callback.take"):  # a queue li does not answer
+        with pytest.raises(Forbidden):
+            await door.commands.run(action, {"callback": str(theirs["id"])}, door.actor("li"))
     with pytest.raises(CommandError):
-        await door.commands.run("callback.list", {"limit": "1001"}, door.actor("li"))
+        await door.commands.run("callback.list", {"page": "0"}, door.actor("li"))
+
+
+async def test_callbacks_are_listed_masked_a_page_at_a_time(desk: tuple[Door, Desk],
+                                                            ) -> None:
+    """No full number in the list, whoever reads it; a short page in the centre's order
+    (agents.yaml callbacks: oldest first, 8 a page, as shipped)."""
+    door, parts = desk
+    queue = sorted(CONFIG.agents.agents["1001"].skills)[0]
+    for minute in range(11):
+        await door.store.add_callback(CallbackRequest(
+            f"9.{minute}", f"1381234{minute:04d}", "12345", "12345", queue, "joinempty",
+            f"2026-11-30T08:{minute:02d}:00Z"))
+    first = await door.commands.run("callback.list", {}, door.actor("li"))
+    assert (first["total"], first["pages"], first["page"], first["order"]) == (11, 2, 1, "oldest")
+    assert [r["requested_at"][14:16] for r in first["requests"]] == [
+        f"{m:02d}" for m in range(8)]
+    second = await door.commands.run("callback.list", {"page": "2"}, door.actor("li"))
+    assert [r["requested_at"][14:16] for r in second["requests"]] == ["08", "09", "10"]
+    listed = json.dumps([first, second], ensure_ascii=False)
+    assert "13812340003" not in listed and "138****0003" in listed
+    assert first["requests"][0]["queue_title"] == CONFIG.queues.queues[queue].title
+    assert first["requests"][0]["reason_text"] == "无话务员签入"
+    assert all("number" not in r and "call_id" not in r for r in first["requests"])
+    newest = CONFIG.agents.model_copy(update={"callbacks": CallbackList(
+        order=CallbackOrder.NEWEST, page_size=3)})
+    parts.agents.config = replace(CONFIG, agents=newest)
+    latest = await door.commands.run("callback.list", {}, door.actor("li"))
+    assert [r["requested_at"][14:16] for r in latest["requests"]] == ["10", "09", "08"]
+    assert latest["pages"] == 4
+    assert not any(row["action"] == "callback.list" for row in await door.audit())
+
+
+async def test_a_callback_taken_shows_its_number_to_its_taker_alone(
+        desk: tuple[Door, Desk]) -> None:
+    door, _ = desk
+    queue = sorted(CONFIG.agents.agents["1001"].skills)[0]
+    assert queue in CONFIG.agents.agents["1002"].skills
+    await door.store.add_callback(CallbackRequest("9.1", CALLER, "12345", "12345", queue,
+                                                  "timeout", "2026-11-30T08:00:00Z"))
+    (row,) = (await door.commands.run("callback.list", {}, door.actor("li")))["requests"]
+    taken = await door.commands.run("callback.take", {"callback": str(row["id"])},
+                                    door.actor("li"))
+    assert taken["number"] == CALLER and taken["mine"] and taken["taken_name"] == "王芳"
+    # the list still masks it, and says who took it
+    (seen,) = (await door.commands.run("callback.list", {}, door.actor("wang")))["requests"]
+    assert seen["caller"] != CALLER and seen["taken"] and not seen["mine"]
+    assert seen["taken_name"] == "王芳"
+    for action in ("callback.take", "callback.done"):  # li's now: not wang's to work
+        with pytest.raises(CallbackTaken, match="已由王芳领取"):
+            await door.commands.run(action, {"callback": str(row["id"])}, door.actor("wang"))
+    again = await door.commands.run("callback.take", {"callback": str(row["id"])},
+                                    door.actor("li"))
+    assert again["number"] == CALLER
+    await door.commands.run("callback.done", {"callback": str(row["id"])}, door.actor("li"))
+    rows = [(r["user"], r["action"], r["result"], r["detail"]) for r in await door.audit()]
+    assert rows.count(("li", "callback.take", "ok", "caller number shown")) == 2
+    assert [r[:3] for r in rows if r[0] == "wang"] == [("wang", "callback.take", "CC703"),
+                                                      ("wang", "callback.done", "CC703")]
 
 
 def test_the_notifier_tells_the_agent_of_the_call_not_the_number() -> None:
@@ -134,7 +187,8 @@ def test_the_notifier_tells_the_agent_of_the_call_not_the_number() -> None:
     call = LiveCall("1.5", started_at=100.0, dialed="12350", caller_num=CALLER,
                     route=Router.of(CONFIG.hotlines, CONFIG.queues).decide(
                         "12350", __import__("datetime").date(2026, 11, 30)))
-    notifier = DesktopNotifier(bus, {"1.5": call}.get, lambda a: {"agent": a})
+    notifier = DesktopNotifier(bus, {"1.5": call}.get, lambda a: {"agent": a},
+                               lambda q: CONFIG.queues.queues[q].title)
     common = {"channel": "Local/x", "uniqueid": "1.5", "linkedid": "1.5", "queue": "q12345",
               "interface": "PJSIP/agent-1001", "member_name": "1001"}
     notifier.on_event(ev.AgentCalled(dest_channel="PJSIP/agent-1001-1",
@@ -148,6 +202,9 @@ def test_the_notifier_tells_the_agent_of_the_call_not_the_number() -> None:
     assert offer["type"] == "offer" and offer["call"]["dialed"] == "12350"
     assert offer["call"]["mode"] == "merged" and offer["call"]["waited_s"] == 12.0
     assert offer["call"]["hotline"] and offer["call"]["unit"]
+    # people read the queue's title and the glossary's word for the mode, not ids
+    assert offer["call"]["queue_title"] == CONFIG.queues.queues["q12345"].title != "q12345"
+    assert offer["call"]["mode_name"] == "整体并入"
     assert CALLER not in json.dumps(offer, ensure_ascii=False)
     assert state == {"type": "state", "at": state["at"], "agent": "1001"}
     assert ticket == {"type": "ticket", "call_id": "1.5", "ticket": 9}
@@ -182,3 +239,42 @@ async def test_the_agent_stream_and_the_page(desk: tuple[Door, Desk]) -> None:
     assert kind == "event: agent" and agent["state"] == "logged_out"
     assert agent["pause_reasons"] == CONFIG.agents.pause_reasons and agent["call"] is None
     assert second.decode().startswith("event: state")
+
+
+async def test_a_call_cut_off_by_a_reload_goes_back_to_the_head_of_its_queue(
+        tmp_path: Path) -> None:
+    """call.requeue: the caller's channel to cc-xfer-back with its queue (their agent's
+    silent leg ends with the bridge); refused without a call, and for another agent."""
+    sent: list[Any] = []
+
+    async def send(action: Any) -> Any:
+        sent.append(action)
+        return AmiResponse(action.name, True, "", {})
+
+    calls: list[LiveCall] = []
+    handlers = desktop_handlers(AgentDesk(CONFIG, _no_ami, time.time), lambda: calls,
+                                lambda _call: None, lambda: None, lambda: None,
+                                lambda: __import__("datetime").datetime.now(), send)
+    door = await open_door(tmp_path, FakeEngine(), more=handlers)
+    try:
+        with pytest.raises(AgentConflict, match="当前没有通话"):
+            await door.commands.run("call.requeue", {"agent": "1001"}, door.actor("li"))
+        call = LiveCall("1.7", started_at=1.0, inbound_channel="PJSIP/carrier-7",
+                        queue="q12319", agent="1001",
+                        agent_channel="PJSIP/agent-1001-web-9",
+                        channels={"1.7": ChannelInfo("PJSIP/carrier-7", "1.7",
+                                                     ev.ChannelState.UP)})
+        calls.append(call)
+        with pytest.raises(Forbidden):
+            await door.commands.run("call.requeue", {"agent": "1001"}, door.actor("wang"))
+        done = await door.commands.run("call.requeue", {"agent": "1001"}, door.actor("li"))
+        assert done["queue_title"] == CONFIG.queues.queues["q12319"].title
+        assert [(a.name, dict(a.fields)) for a in sent] == [
+            ("Setvar", {"Channel": "PJSIP/carrier-7", "Variable": "CC_XFER_BACK",
+                        "Value": "q12319"}),
+            ("Redirect", {"Channel": "PJSIP/carrier-7", "Context": "cc-xfer-back",
+                          "Exten": "s", "Priority": "1"})]
+        rows = [(r["user"], r["action"], r["result"]) for r in await door.audit()]
+        assert ("li", "call.requeue", "ok") in rows
+    finally:
+        await door.store.close()

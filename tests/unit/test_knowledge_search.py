@@ -168,3 +168,14 @@ def test_plain_text_and_snippet() -> None:
     assert shown.startswith("…社保卡遗失")
     assert [shown[s:e] for s, e in spans] == ["社保卡", "补办", "社保卡"]
     assert snippet("ＡＢＣ 社保", ["abc"])[1] == [[0, 3]]
+
+
+async def test_words_the_articles_do_not_have_find_nothing(kb: KnowledgeBase) -> None:
+    """A single character most articles hold (不) is no match by itself: a query of unknown
+    words found ten articles through it."""
+    for query in ("阿巴阿巴不知道", "我不知道", "不"):
+        assert await kb.search(query) == [], query
+    assert "不" not in await kb.query_words("火星移民不给办", 64)
+    (only,) = await kb.search("火星移民不给办")
+    assert only["id"] == "churujing-zhengjian"  # 移民: a word an article has
+    assert (await kb.search("社保卡丢了怎么办"))[0]["id"] == "shebaoka-buban"

@@ -28,18 +28,25 @@ def _row(rows: list[dict], queue: str) -> dict:  # type: ignore[type-arg]
 def test_recorded_agent_call_is_answered_in_target() -> None:
     watch = QueueWatch(QUEUES)
     board = AgentBoard({}, 2)
-    last = 0.0
+    frames = recorded_frames("ami_agent_call.jsonl")
+    last = frames[-1][0]
+    before_unregistered = None
     with capture_logs() as lines:
-        for ts, frame in recorded_frames("ami_agent_call.jsonl"):
+        for ts, frame in frames:
             event = adapt(frame)
+            if isinstance(event, ev.QueueMemberStatus) \
+                    and event.status is ev.DeviceState.UNAVAILABLE:
+                before_unregistered = _row(watch.snapshot(board, last, EMPTY_DAY), "q12345")
             if event is not None:
                 board.apply(event, ts)
                 watch.on_event(event, ts)
-            last = ts
     (answered,) = [line for line in lines if line["event"] == "queue.answered"]
     assert (answered["queue"], answered["agent"], answered["wait_s"]) == ("q12345", "1001", 2)
+    # the agent after its wrap-up; the recording ends with the softphone unregistered
+    # (member Status 5): then not counted as available (Asterisk would not ring it)
+    assert before_unregistered is not None and before_unregistered["available"] == 1
     row = _row(watch.snapshot(board, last, EMPTY_DAY), "q12345")
-    assert (row["waiting"], row["available"]) == (0, 1)  # the agent, after its wrap-up
+    assert (row["waiting"], row["available"]) == (0, 0)
 
 
 def test_waiting_longest_wait_and_abandon() -> None:

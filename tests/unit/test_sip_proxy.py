@@ -261,7 +261,7 @@ async def test_a_supervisor_gets_their_own_phone_account_if_configured(site: Sit
     await site.sign_in("zhao")  # a supervisor user, but not in agents.yaml supervisors:
     reply = await site.client.get("/api/me/phone")
     assert reply.status == 400
-    assert "supervisors:" in (await reply.json())["error"]
+    assert "supervisors" in (await reply.json())["error"]
     site.config.agents.supervisors["zhao"] = site.config.agents.supervisors["zhao.lei"]
     reply = await site.client.get("/api/me/phone")
     assert reply.status == 200

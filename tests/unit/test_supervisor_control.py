@@ -216,7 +216,7 @@ async def test_skills_change_a_logged_in_agents_queues_at_once(floor: Floor) -> 
 async def test_only_a_supervisor_ends_a_supervisors_pause(floor: Floor) -> None:
     floor.logged_in()
     await floor.control.pause("1001", "质检辅导", ZHAO)
-    with pytest.raises(AgentConflict, match="only a supervisor"):
+    with pytest.raises(AgentConflict, match="只有班长可以恢复"):
         await floor.desk.unpause("1001", own=True)  # the agent's 就绪
     assert floor.desk.board.status("1001").paused
     await floor.control.unpause("1001", "", ZHAO)
@@ -267,7 +267,7 @@ async def test_a_supervisors_pause_holds_over_the_agents_own_logout(floor: Floor
     assert (back["state"], back["reason"]) == ("paused", "质检辅导")
     assert {(a["Paused"], a["Reason"]) for a in floor.ami.of("QueueAdd")} == {
         ("true", "质检辅导")}
-    with pytest.raises(AgentConflict, match="only a supervisor"):
+    with pytest.raises(AgentConflict, match="只有班长可以恢复"):
         await floor.desk.unpause("1001", own=True)
     await floor.control.logout("1001", "下班", ZHAO)
     assert (await floor.desk.login("1001"))["state"] == "available"
@@ -297,7 +297,7 @@ async def test_a_supervisors_pause_outlives_an_engine_restart(tmp_path: Path) ->
     await first.store.close()
     second = await engine(paused=True)  # a new process: the same database, Asterisk's pause
     assert second.agent_desk.forced == {"1001": ("zhao.lei", "质检辅导")}
-    with pytest.raises(AgentConflict, match="only a supervisor"):
+    with pytest.raises(AgentConflict, match="只有班长可以恢复"):
         await second.agent_desk.unpause("1001", own=True)
     await second.agent_desk.unpause("1001")  # a supervisor's
     await second._background.wait()

@@ -11,7 +11,7 @@ from callcenter.tickets.live import TicketBus
 def test_subscribers_are_capped_per_ticket_and_in_total() -> None:
     bus = TicketBus(per_ticket=2, in_total=3)
     a, b = bus.subscribe(1), bus.subscribe(1)
-    with pytest.raises(ServiceUnavailable, match="ticket 1 的实时连接已满"):
+    with pytest.raises(ServiceUnavailable, match="工单 1 的实时连接已满"):
         bus.subscribe(1)
     c = bus.subscribe(2)
     with pytest.raises(ServiceUnavailable, match="已有 3 个实时连接"):

@@ -54,7 +54,7 @@ async def test_prefill_is_masked_but_confirmed_fields_are_kept(tickets: Tickets)
     ticket = await tickets.get(ticket_id)
     assert ticket["prefill"] == {"detail": "卡号6222***********0123", "urgent": False}
     assert ticket["confirmed"] == {"id_card": "620102199001011234", "phone": "13812345678"}
-    with pytest.raises(StoreError, match="no ticket 999"):
+    with pytest.raises(StoreError, match="没有工单 999"):
         await tickets.get(999)
 
 

@@ -139,7 +139,7 @@ def test_a_failed_blind_transfer_says_the_caller_is_back_in_the_queue() -> None:
     t = transfer(TransferMode.BLIND)
     effects = state_of(t).dial_failed(t, "BUSY", 13.0)
     assert kinds(effects) == ["PhaseChanged", "Closed"]  # the dialplan requeues the caller
-    assert t.reason_text == "对方坐席忙" + BACK_IN_QUEUE
+    assert t.reason_text == "对方座席忙" + BACK_IN_QUEUE
 
 
 def test_an_originate_failure_waits_for_the_dialplans_reason() -> None:
@@ -209,7 +209,7 @@ def test_cancelling_while_ringing() -> None:
     effects = state_of(t).cancelled_by_agent(t, 11.0)
     assert kinds(effects) == ["PhaseChanged", "Closed", "Rejoin"]  # no leg to hang up
     assert (t.outcome, t.reason, t.reason_text) == (Outcome.CANCELLED, "agent_cancelled",
-                                                    "坐席取消了转接")
+                                                    "话务员取消了转接")
 
 
 def test_completing_needs_an_answer() -> None:
@@ -374,18 +374,18 @@ def test_the_board_tells_the_parties_apart_on_hangup() -> None:
 
 def test_the_commands_checks() -> None:
     board = TransferBoard()
-    with pytest.raises(TransferConflict, match="no transfer in progress"):
+    with pytest.raises(TransferConflict, match="没有进行中的转接"):
         board.to_cancel("1001")
     t = transfer()
     board.add(t)
-    with pytest.raises(TransferConflict, match=r"not answered yet \(ringing\)"):
+    with pytest.raises(TransferConflict, match="对方尚未接听（振铃中）"):
         board.to_complete("1001")
     assert board.to_cancel("1001") is t
     blind = TransferBoard()
     blind.add(transfer(TransferMode.BLIND))
-    with pytest.raises(TransferConflict, match="completes by itself"):
+    with pytest.raises(TransferConflict, match="自动完成"):
         blind.to_complete("1001")
-    with pytest.raises(TransferConflict, match="cannot be cancelled"):
+    with pytest.raises(TransferConflict, match="不能取消"):
         blind.to_cancel("1001")
 
 

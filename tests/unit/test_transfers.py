@@ -56,11 +56,11 @@ def test_destinations_by_number_queue_or_name() -> None:
                                                             True)
     assert resolve(HOTLINES, "q12329").number == "12329"
     assert resolve(HOTLINES, "全国税务系统统一电话").number == "12366"
-    with pytest.raises(TransferError, match="merged into 12345"):
+    with pytest.raises(TransferError, match="已整体并入 12345"):
         resolve(HOTLINES, "12396")
-    with pytest.raises(TransferError, match=r"unknown transfer destination '8888'.*12366"):
+    with pytest.raises(TransferError, match=r"没有转接目标 '8888'.*12366"):
         resolve(HOTLINES, "8888")
-    with pytest.raises(TransferError, match="which destination"):
+    with pytest.raises(TransferError, match="请选择转接目标"):
         resolve(HOTLINES, "")
 
 
@@ -80,7 +80,7 @@ async def test_conference_moves_both_then_originates_and_completes_by_kicking_th
     assert "CC_XFER_DIAL=PJSIP/subcenter-12366" in originate["Variable"]
     room = f"xfer-{started['transfer']}"
     assert f"CC_XFER_ROOM={room}" in originate["Variable"]
-    with pytest.raises(TransferError, match="not answered yet"):
+    with pytest.raises(TransferError, match="对方尚未接听"):
         await desk.complete("1001")
     dest_joins(desk, room)
     (t,) = desk.live.values()
@@ -147,7 +147,7 @@ async def test_attended_cancel_hangs_up_the_destination_and_rejoins() -> None:
     assert (cancelled["outcome"], cancelled["reason"]) == ("cancelled", "agent_cancelled")
     assert ami.last("Hangup")["Channel"] == "Local/dial@cc-xfer-dest-0000000a;1"
     assert ami.last("Redirect")["Channel"] == AGENT
-    with pytest.raises(TransferError, match="no transfer in progress"):
+    with pytest.raises(TransferError, match="没有进行中的转接"):
         await desk.complete("1001")
 
 
@@ -161,7 +161,7 @@ async def test_blind_goes_by_dialplan_and_completes_on_answer() -> None:
     values = {a.as_dict()["Variable"]: a.as_dict()["Value"] for a in ami.sent
               if a.name == "Setvar"}
     assert values["CC_XFER_QUEUE"] == "q12333" and values["CC_XFER_BACK"] == "q12345"
-    with pytest.raises(TransferError, match="cannot be cancelled"):
+    with pytest.raises(TransferError, match="不能取消"):
         await desk.cancel("1001")
     desk.on_event(ev.AgentConnect(CALLER, "100.1", "100.1", "q12333", "PJSIP/agent-2004",
                                   "2004", "PJSIP/agent-2004-00000009", 2, 2), 15.0)
@@ -172,15 +172,15 @@ async def test_blind_goes_by_dialplan_and_completes_on_answer() -> None:
 async def test_refusals_change_nothing() -> None:
     ami = FakeAmi()
     desk, _ = desk_with_call(ami)
-    with pytest.raises(TransferError, match="agent 1002 has no call"):
+    with pytest.raises(TransferError, match="工号 1002 当前没有可转接的通话"):
         await desk.start("1002", "12366")
-    with pytest.raises(TransferError, match="unknown transfer mode"):
+    with pytest.raises(TransferError, match=r"转接方式 .* 无效"):
         await desk.start("1001", "12366", "teleport")
-    with pytest.raises(TransferError, match="unknown transfer destination"):
+    with pytest.raises(TransferError, match="没有转接目标"):
         await desk.start("1001", "4711")
     assert ami.sent == [] and desk.live == {}
     await desk.start("1001", "12366", wait=False)
-    with pytest.raises(TransferError, match="already transferring"):
+    with pytest.raises(TransferError, match="正在转接这通电话"):
         await desk.start("1001", "12367")
 
 

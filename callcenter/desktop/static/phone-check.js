@@ -4,19 +4,14 @@
 // window.phoneCheck for tests).
 "use strict";
 const $ = (id) => document.getElementById(id);
+const two = (n) => String(n).padStart(2, "0");
 // what the page knows, for a person and for the automated test (window.phoneCheck)
 const check = window.phoneCheck = { signedIn: false, registered: false, call: "none",
   inbound: { packetsReceived: 0, audioLevel: 0, maxAudioLevel: 0, totalAudioEnergy: 0 },
   outbound: { packetsSent: 0, microphoneLevel: 0, maxMicrophoneLevel: 0 }, session: null,
   ua: null };
 
-// JsSIP's causes, as an agent reads them
-const CAUSES = { "Terminated": "本方挂断", "Bye": "对方挂断", "Canceled": "对方已取消",
-  "No Answer": "无人接听", "Busy": "忙", "Rejected": "被拒绝", "Unavailable": "不可用",
-  "Connection Error": "连接中断", "Request Timeout": "请求超时", "RTP Timeout": "媒体超时",
-  "WebRTC Error": "WebRTC 出错", "Authentication Error": "密码错误",
-  "User Denied Media Access": "无法打开话筒（请允许本页使用话筒）" };
-const cause = (why) => CAUSES[why] || why;
+const cause = phoneCause;  // shared.js: JsSIP's causes, as a person reads them
 
 function show(id, text, kind) {
   const cell = $(id);
@@ -24,27 +19,28 @@ function show(id, text, kind) {
   cell.className = kind || "";
 }
 function note(text) {
-  $("log").textContent += new Date().toLocaleTimeString("zh-CN") + "  " + text + "\n";
+  const now = new Date();
+  $("log").textContent += `${two(now.getHours())}:${two(now.getMinutes())}:${two(now.getSeconds())}  ${text}\n`;
 }
 
 async function start() {
   if (typeof JsSIP === "undefined") {
-    show("signin", "JsSIP 未构建：请管理员运行 ./dev setup", "bad");
+    show("signin", "浏览器软电话组件未安装：请管理员重新运行系统安装", "bad");
     return;
   }
   const reply = await fetch("/api/me/phone", { credentials: "same-origin" });
-  if (reply.status === 401) { show("signin", "未登录：请先登录坐席工作台", "bad"); return; }
-  if (reply.status === 403) { show("signin", "仅坐席和班长账号可使用浏览器软电话", "bad"); return; }
+  if (reply.status === 401) { show("signin", "未登录：请先登录话务员工作台，再打开本页", "bad"); return; }
+  if (reply.status === 403) { show("signin", "只有话务员和班长的账号可以使用浏览器软电话", "bad"); return; }
   if (!reply.ok) {
     const body = await reply.json().catch(() => ({}));
-    show("signin", "无法取得 SIP 账号：" + (body.error || reply.status), "bad");
+    show("signin", "无法取得软电话账号：" + explainProblem(reply.status, body), "bad");
     return;
   }
   const phone = await reply.json();
   check.signedIn = true;
-  const who = phone.agent ? "坐席 " + phone.agent : "班长 " + phone.supervisor;
-  show("signin", "已登录（" + who + "）", "ok");
-  show("uri", phone.uri);
+  const who = phone.agent ? `话务员 工号 ${phone.agent}` : "班长";
+  show("signin", `已登录（${who}）`, "ok");
+  show("uri", phone.agent ? `工号 ${phone.agent} 的浏览器软电话` : "班长的浏览器软电话");
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   const socket = new JsSIP.WebSocketInterface(scheme + location.host + phone.ws);
   // no ICE servers: the engine and Asterisk are on this network (a STUN server that does
@@ -52,7 +48,7 @@ async function start() {
   const ua = check.ua = new JsSIP.UA({ sockets: [socket], uri: phone.uri,
     password: phone.password, register: true, session_timers: false,
     user_agent: "12345-phone-check" });
-  ua.on("connected", () => note("已连接 /sip"));
+  ua.on("connected", () => note("已连接电话系统"));
   ua.on("disconnected", () => { note("连接断开"); setRegistered(false, "连接断开"); });
   ua.on("registered", () => setRegistered(true));
   ua.on("unregistered", () => setRegistered(false));
@@ -83,7 +79,7 @@ function incoming(session) {
     e.peerconnection.addEventListener("track", (t) => {
       const audio = $("remote");
       audio.srcObject = t.streams[0];
-      audio.play().catch((err) => note("无法播放对方声音：" + err));
+      audio.play().catch(() => note("无法播放对方声音：请点击本页任意处后重试"));
     });
   });
   session.on("confirmed", () => { setCall("talking", "通话中", "ok"); note("已接通"); });
@@ -132,4 +128,4 @@ async function measure() {
 $("answer").addEventListener("click", answer);
 $("hangup").addEventListener("click", () => check.session && check.session.terminate());
 setInterval(() => { measure().catch(() => {}); }, 250);
-start().catch((err) => show("signin", "出错：" + err, "bad"));
+start().catch(() => show("signin", "自检未能开始：请刷新本页重试", "bad"));
