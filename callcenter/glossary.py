@@ -172,6 +172,13 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "ok": "成功",
         "refused": "被拒绝",
     },
+    # the emergency lines a call that is not for 12345 goes to now (the pre-fill's referral)
+    "emergency": {
+        "110": "报警",
+        "119": "火警",
+        "120": "急救",
+        "122": "交通事故",
+    },
     "term": {
         "agent": "话务员",
         "seat": "座席",

@@ -33,7 +33,7 @@ log = structlog.get_logger("wallboard")
 EVENTS = (ev.QueueCallerJoin, ev.QueueCallerLeave, ev.QueueCallerAbandon, ev.QueueEntryListed,
           ev.QueueMemberEvent, ev.QueueMemberRemoved, ev.AgentCalled, ev.AgentConnect,
           ev.AgentComplete, ev.AgentRingNoAnswer)
-LINES = frozenset({"agent.state", "queue.joined", "ami.resynced"})
+LINES = frozenset({"agent.state", "agent.phone", "queue.joined", "ami.resynced"})
 
 
 def wrapups(config: Config) -> dict[str, int]:

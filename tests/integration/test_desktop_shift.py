@@ -248,6 +248,22 @@ async def test_an_agents_shift_in_the_desktop(lab: Lab, engine: Engine, voices: 
             assert "社保养老" in await text_of(page, "#suggestions li")
             await state(page, "09-ticket-confirmed", panels=DURING_CALL)
 
+            # the pre-fill says the call is not for 12345: the emergency lines, first first,
+            # in red above the ticket; what the agent confirms keeps them in that order
+            engine.ticket_desk.bus.publish(ticket_id, {"type": "prefill", "fields": {
+                "emergency_referral": ["120", "122"], "urgent": True}})
+            await wait_text(page, "#referral", "请立即转接 120 急救、122 交通事故")
+            assert await page.input_value("#ticket-form [name=emergency_referral]") == \
+                "120、122"
+            await state(page, "09b-emergency-referral", panels=["#referral", *DURING_CALL])
+            await page.keyboard.press("Alt+s")
+            for _ in range(50):  # the confirmation reaches the store
+                confirmed = (await engine.ticket_desk.tickets.get(ticket_id))["confirmed"]
+                if confirmed.get("emergency_referral"):
+                    break
+                await asyncio.sleep(0.1)
+            assert confirmed["emergency_referral"] == ["120", "122"], confirmed
+
             # a transfer to a sub-center whose seat never answers: 转接 disabled meanwhile
             await page.select_option("#destination", SILENT_SUBCENTER)
             await page.evaluate(WATCH_TRANSFER)

@@ -395,6 +395,21 @@ async def test_lines_the_engine_logs_change_the_board(wall: tuple[Door, Wallboar
         wallboard.bus.unsubscribe(BOARD, queue)
 
 
+async def test_an_agents_phone_going_offline_pushes_the_board(
+        wall: tuple[Door, Wallboard]) -> None:
+    """An ``agent.phone`` line (a signed-out agent's softphone, say: no queue event comes)
+    changes the board at once."""
+    _, wallboard = wall
+    queue = wallboard.bus.subscribe(BOARD)
+    try:
+        wallboard.on_line({"event": "agent.phone", "agent": "1001", "phone": "offline",
+                           "ts": "1970-01-12T13:46:40.000Z"})
+        update = await asyncio.wait_for(queue.get(), 5)
+        assert update["type"] == "board"
+    finally:
+        wallboard.bus.unsubscribe(BOARD, queue)
+
+
 # -- in the engine ------------------------------------------------------------------------------
 
 async def test_the_engine_counts_its_own_lines_and_reads_them_back(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ function clearTicket() {
   $("ticket-id").textContent = "";
   $("transcript").textContent = ""; $("partial").textContent = "";
   $("ticket-form").reset(); edited.clear();
+  showReferral([]);
   $("confirm").disabled = true; $("confirmed").textContent = "";
   $("history").replaceChildren(emptyItem());
   $("repeat").hidden = true;
@@ -78,12 +79,33 @@ function correctUtterance(u) {
   }
 }
 
-$("ticket-form").addEventListener("input", (e) => edited.add(e.target.name));
+$("ticket-form").addEventListener("input", (e) => {
+  edited.add(e.target.name);
+  if (e.target.name === "emergency_referral") showReferral(referrals(e.target.value));
+});
+
+// The emergency lines the call must go to now (the pre-fill's ordered list, or what the
+// agent typed): shown above the ticket in red, most urgent first, with what each is for.
+function referrals(value) {
+  if (Array.isArray(value)) return value.map(String);
+  return String(value || "").match(/\d{3}/g) || [];
+}
+
+function showReferral(numbers) {
+  const line = numbers.map((n) => `${n} ${word("emergency", n)}`).join("、");
+  $("referral").textContent = numbers.length ? `紧急情况：请立即转接 ${line}` : "";
+  $("referral").hidden = !numbers.length;
+}
 
 function fillForm(fields, all) {
   const form = $("ticket-form");
   const flat = { ...fields, ...(fields.place || {}) };
   if (Array.isArray(flat.phones)) flat.phones = flat.phones.join("、");
+  if (flat.emergency_referral !== undefined && (all || !edited.has("emergency_referral"))) {
+    const numbers = referrals(flat.emergency_referral);
+    flat.emergency_referral = numbers.join("、");
+    showReferral(numbers);
+  }
   if (flat.request_type) flat.request_type = word("request_type", flat.request_type);
   for (const name of FIELDS) {
     const input = form.elements[name];
@@ -107,6 +129,8 @@ $("confirm").addEventListener("click", () => attempt(async () => {
     const input = form.elements[name];
     fields[name] = input.type === "checkbox" ? input.checked : input.value;
   }
+  const numbers = referrals(fields.emergency_referral);
+  fields.emergency_referral = numbers.length ? numbers : null;
   await api("POST", `/api/tickets/${desk.ticket}/confirm`, { fields });
   edited.clear();
   $("confirmed").textContent = `已确认 ${localTime(new Date().toISOString(), false)}`;
