@@ -33,11 +33,13 @@ from callcenter.errors import (
 )
 from callcenter.store.db import NoSuchRow, Store, row_id
 from callcenter.tickets.store import Tickets
-from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE, back_to_queue
+from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE
 
 log = structlog.get_logger("desktop")
 
 HISTORY_DAYS = 90
+
+REQUEUE_CONTEXT = "cc-requeue"  # the dialplan: back at the head of the queue, told to hold
 
 
 def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
@@ -156,7 +158,7 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         return {"callback": callback, "done": True}
 
     async def requeue(args: Args, _actor: Actor) -> Any:
-        """The agent's call back to the head of its queue (``cc-xfer-back``: the caller is
+        """The agent's call back to the head of its queue (``cc-requeue``: the caller is
         told to hold and served first): after a reload, a browser softphone's call has no
         sound any more and cannot be taken back by the new page, so the caller would wait
         in silence until they hung up. Their agent's dead leg ends with the bridge."""
@@ -169,7 +171,7 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
             raise ServiceUnavailable("电话系统尚未连接：请稍后再试，或请班长协助")
         back = call.queue or DEFAULT_BACK_QUEUE
         for action in (actions.set_var(call.inbound_channel, "CC_XFER_BACK", back),
-                       back_to_queue(call.inbound_channel)):
+                       actions.redirect(call.inbound_channel, REQUEUE_CONTEXT, "s")):
             reply = await send(action)
             if not reply.success:
                 raise AmiActionFailed(f"未能把来电转回队列（{reply.message}）：请用转接，或请"

@@ -157,3 +157,13 @@ def test_no_phone_can_send_a_call_elsewhere_or_be_the_carrier_another_way() -> N
     assert carrier.count("Gosub(cc-carrier-only,s,1)") == 3
     gate = dialplan.split("[cc-carrier-only]", 1)[1].split("\n[", 1)[0]
     assert '"${CHANNEL(pjsip,local_addr):-5}" = ":5060"' in gate and "Hangup(21)" in gate
+
+
+def test_a_caller_put_back_after_a_reload_is_told_to_hold() -> None:
+    """call.requeue (the desktop's 转回队列) sends the caller to [cc-requeue]: the head of
+    their queue, told to hold — not that a transfer failed — and a callback if unanswered."""
+    dialplan = _files()["extensions.conf"]
+    requeue = dialplan.split("[cc-requeue]", 1)[1].split("\n[", 1)[0]
+    assert "please-hold" in requeue and "transfer-failed" not in requeue
+    assert "Set(QUEUE_PRIO=10)" in requeue and "Queue(${CC_QUEUE},i)" in requeue
+    assert "cc-callback,s,1" in requeue
