@@ -243,7 +243,7 @@ async def test_the_agent_stream_and_the_page(desk: tuple[Door, Desk]) -> None:
 
 async def test_a_call_cut_off_by_a_reload_goes_back_to_the_head_of_its_queue(
         tmp_path: Path) -> None:
-    """call.requeue: the caller's channel to cc-xfer-back with its queue (their agent's
+    """call.requeue: the caller's channel to cc-requeue with its queue (their agent's
     silent leg ends with the bridge); refused without a call, and for another agent."""
     sent: list[Any] = []
 
@@ -272,7 +272,7 @@ async def test_a_call_cut_off_by_a_reload_goes_back_to_the_head_of_its_queue(
         assert [(a.name, dict(a.fields)) for a in sent] == [
             ("Setvar", {"Channel": "PJSIP/carrier-7", "Variable": "CC_XFER_BACK",
                         "Value": "q12319"}),
-            ("Redirect", {"Channel": "PJSIP/carrier-7", "Context": "cc-xfer-back",
+            ("Redirect", {"Channel": "PJSIP/carrier-7", "Context": "cc-requeue",
                           "Exten": "s", "Priority": "1"})]
         rows = [(r["user"], r["action"], r["result"]) for r in await door.audit()]
         assert ("li", "call.requeue", "ok") in rows
