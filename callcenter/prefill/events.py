@@ -11,10 +11,16 @@ Each event word of prefill.yaml (``events``) is read in its sentence:
 - a resolution later in the call (火已经灭了, 已经送医院了, 找到了, 来电了) or a denial (人没事,
   不严重) ends it.
 
+A marker further than ``MODE_WINDOW`` characters before the event says nothing of it ("我想
+问一下孩子上学的补助…哎先别说这个了，楼下着火了": the fire is now).
+
 What is left is happening now: its lines are referred to in the order of ``referral_order``
 — except that a line an event puts ``first`` (violence going on: the police) leads — and
 every such event makes the ticket urgent, as do events that need action now but no
-emergency line (no heating in winter, a pipe burst, a house about to collapse).
+emergency line (no heating in winter, a pipe burst, a house about to collapse). An event
+kind with ``at_risk`` words (an outage) is urgent only when they say many households or
+someone who cannot wait are affected (整栋楼, 全村, 老人, 制氧机), and not when its ``alone``
+words say it is the caller's home alone (就我家, 邻居家都有电).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from callcenter.prefill.text import negated
 _SENTENCES = re.compile(r"[^。！？!?]+")
 NOT_NOW = ("past", "hypothetical", "asking", "reported")
 SUFFIX_WINDOW = 8  # "着火的话": a hypothetical suffix this close after the event
+MODE_WINDOW = 30  # a time or mood marker further before the event says nothing of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +89,18 @@ class EventReader:
         rest = self.lexicon.scan(text)
         now = [k for k in now if not self._ended(k, rest)]
         return Situation(tuple(now), self._referral(now),
-                         any(self.kinds[k].urgent for k in now), victim)
+                         any(self._urgent(self.kinds[k], text) for k in now), victim)
+
+    @staticmethod
+    def _urgent(kind: EventKind, text: str) -> bool:
+        """Whether an event going on now cannot wait: always, or — for a kind with
+        ``at_risk`` words (an outage) — when many households or someone who cannot wait
+        are affected, and not the caller's home alone."""
+        if not kind.urgent:
+            return False
+        if kind.alone and any(w in text for w in kind.alone):
+            return False
+        return not kind.at_risk or any(w in text for w in kind.at_risk)
 
     def _now(self, kind: str, hit: Hit, sentence: str, hits: list[Hit]) -> bool:
         needs = self.context.get((kind, hit.word))
@@ -93,7 +111,7 @@ class EventReader:
         if negated(sentence, hit.start):
             return False
         modes = [(h.start, mode) for h in hits for tag, mode in h.tags
-                 if tag == "mode" and h.end <= hit.start
+                 if tag == "mode" and hit.start - MODE_WINDOW <= h.end <= hit.start
                  and mode in (*NOT_NOW, "now", "recent")]
         mode = max(modes)[1] if modes else "now"
         if mode == "recent":

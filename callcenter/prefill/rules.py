@@ -103,7 +103,10 @@ CueGroups = Annotated[dict[str, CueGroup], BeforeValidator(_legacy_list), Field(
 
 
 class Topic(Strict):
-    keywords: Keywords
+    keywords: Keywords = Field(description="words of the matter itself: each counts 2")
+    setting: list[Keyword] = Field(
+        default_factory=list, description="words of where such matters happen (学校, 医院), "
+        "said in other topics' calls too: each counts 1")
     unit: str = Field(min_length=1, description="suggested responsible unit (责任单位)")
     hotline: str = Field(min_length=5, description="the catalogue number of that unit's line")
     weight: int = Field(default=1, ge=1, le=9, description="what each keyword hit counts")
@@ -133,6 +136,14 @@ class EventKind(Strict):
     urgent: bool = True
     first: bool = Field(default=False,
                         description="its line leads the referral (violence going on)")
+    at_risk: list[Keyword] = Field(
+        default_factory=list, description="when given, the event is urgent only when one of "
+        "these is said: many households, someone who cannot wait (整栋楼, 全村, 老人, 制氧机)")
+    alone: list[Keyword] = Field(
+        default_factory=list, description="words that say it is the caller's home alone "
+        "(就我家, 邻居家都有): not urgent")
+    pure: bool = Field(default=False, description="a pure emergency (fire, crash, people "
+                       "trapped): going on now, the call has no topic at all")
 
 
 class Tense(Strict):
@@ -193,6 +204,12 @@ class PrefillRules(Strict):
         min_length=4, max_length=4, description="the order of several referrals")
     out_of_scope: dict[str, Keywords] = Field(
         description="reason → keywords: matters 12345 does not accept (诉讼, 仲裁 …)")
+    no_topic: list[Keyword] = Field(
+        default_factory=list, description="words of matters outside the topic table (banks, "
+        "insurers, traffic fines, police cases): counted like a topic that gives none")
+    no_topic_reasons: list[str] = Field(
+        default_factory=list, description="out-of-scope reasons whose calls have no topic "
+        "(纪检监察)")
     _request_cues: RequestCues = PrivateAttr(default_factory=list)
     _event_reader: Any = PrivateAttr(default=None)
     _matcher: Any = PrivateAttr(default=None)
@@ -252,6 +269,15 @@ class PrefillRules(Strict):
                 (c, compile_cue(c, self.word_classes, self.cue_gap)) for c in group.cues))
                 for name, group in groups.items()])
             for kind, groups in self.request_types.items()]
+
+    @field_validator("no_topic_reasons")
+    @classmethod
+    def _known_reasons(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        known = info.data.get("out_of_scope")
+        for reason in value:
+            if known is not None and reason not in known:
+                raise ValueError(f"{reason!r} is not a reason of out_of_scope")
+        return value
 
     @field_validator("tense")
     @classmethod

@@ -26,7 +26,7 @@ from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
-         "corpus3.yaml")
+         "corpus3.yaml", "corpus4.yaml")
 L2 = 0.001
 STEPS = 400
 RATE = 0.5

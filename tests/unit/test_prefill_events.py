@@ -66,7 +66,9 @@ def test_denied_flips_the_referral(case: tuple[str, str, object]) -> None:
     ("厨房油锅着火了，我老公手上烧伤了", ("119", "120")),
     ("楼下三四个人围着一个打，那个人头上在流血", ("110", "120")),
     ("有个娃娃掉到黄河里了在水里扑腾", ("110",)),
-    ("有个男的站在楼顶上要往下跳", ("110", "120")),
+    ("有个男的站在楼顶上要往下跳", ("110", "119")),  # a jump: the police, then the rescue
+    ("桥上站着一个女子哭着说不想活了", ("110", "119")),
+    ("我男人喝了酒一直说不想活了", ("110",)),
     ("车子翻到沟里了，我被困在车里出不来，腿压住了", ("119", "120", "122")),
 ])
 def test_several_referrals_most_urgent_first(text: str, lines: tuple[str, ...]) -> None:
@@ -103,7 +105,7 @@ def test_a_lift_is_urgent_only_with_people_in_it() -> None:
     assert empty.topic == "城市管理"
     full = extract(["电梯卡在七楼和八楼中间了，里面关着三个人"], RULES)
     assert full.urgent and full.emergency_referral == ("119",)
-    assert full.topic == "城市管理"  # a lift keeps its topic on an emergency call
+    assert full.topic is None  # people trapped: a pure emergency, as labellers mark it
 
 
 def test_a_pure_emergency_has_no_topic_but_a_gas_leak_is_gas() -> None:
