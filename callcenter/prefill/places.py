@@ -77,7 +77,8 @@ class Gazetteer:
         city = county = detail = None
         parsed = [Line.of(u) for u in lines]
         for line in parsed:
-            text, found = line.text, []
+            text = line.text
+            found: list[tuple[int, int, _Name]] = []
             for start, end, name in self._places(text):
                 if _STREET.match(text, end):
                     detail = detail or detail_after(text[start:])
