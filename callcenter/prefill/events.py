@@ -26,8 +26,10 @@ words say it is the caller's home alone (就我家, 邻居家都有电).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from callcenter.prefill.cues import compile_cue
 from callcenter.prefill.lexicon import Hit, Lexicon, Tag
 from callcenter.prefill.rules import EventKind, PrefillRules, Tense
 from callcenter.prefill.text import negated
@@ -49,15 +51,17 @@ class Situation:
 
     @property
     def crime_now(self) -> bool:
-        return any(k in ("violence", "crime") for k in self.now)
+        return any(k in ("violence", "crime", "driving") for k in self.now)
 
 
 class EventReader:
     """The compiled event and tense tables of one :class:`PrefillRules`."""
 
-    def __init__(self, kinds: dict[str, EventKind], tense: Tense,
-                 order: list[str]) -> None:
+    def __init__(self, kinds: dict[str, EventKind], tense: Tense, order: list[str],
+                 word_classes: Mapping[str, Sequence[str]] | None = None, gap: int = 3) -> None:
         self.kinds, self.tense, self.order = kinds, tense, order
+        self.patterns = [(name, compile_cue(p, word_classes or {}, gap))
+                         for name, kind in kinds.items() for p in kind.patterns]
         self.context: dict[tuple[str, str], tuple[str, ...]] = {}
         entries: list[tuple[str, Tag]] = []
         for name, kind in kinds.items():
@@ -79,7 +83,7 @@ class EventReader:
         now: list[str] = []
         victim = False
         for sentence in _SENTENCES.finditer(text):
-            hits = self.lexicon.scan(sentence.group())
+            hits = self._hits(sentence.group())
             victim = victim or any(("mode", "victim") in h.tags for h in hits)
             for hit in hits:
                 for tag, name in hit.tags:
@@ -102,6 +106,15 @@ class EventReader:
             return False
         return not kind.at_risk or any(w in text for w in kind.at_risk)
 
+    def _hits(self, sentence: str) -> list[Hit]:
+        """The words of the tables in ``sentence``, and the events its patterns find."""
+        hits = self.lexicon.scan(sentence)
+        found = [Hit(m.start(), m.end(), m.group(), (("event", name),))
+                 for name, pattern in self.patterns for m in pattern.finditer(sentence)]
+        if found:
+            hits = sorted(hits + found, key=lambda h: (h.start, -h.end))
+        return hits
+
     def _now(self, kind: str, hit: Hit, sentence: str, hits: list[Hit]) -> bool:
         needs = self.context.get((kind, hit.word))
         if needs:
@@ -115,7 +128,8 @@ class EventReader:
                  and mode in (*NOT_NOW, "now", "recent")]
         mode = max(modes)[1] if modes else "now"
         if mode == "recent":
-            mode = "now" if any(("mode", "going_on") in h.tags for h in hits) else "past"
+            lasting = self.kinds[kind].lasting or any(("mode", "going_on") in h.tags for h in hits)
+            mode = "now" if lasting else "past"
         if any(("mode", "suffix") in h.tags and hit.end <= h.start < hit.end + SUFFIX_WINDOW
                for h in hits):
             return False

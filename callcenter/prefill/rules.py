@@ -131,6 +131,9 @@ class EventKind(Strict):
     going on now."""
 
     cues: list[EventCue] = Field(min_length=1)
+    patterns: list[Cue] = Field(
+        default_factory=list, description="words in order, as request-type cues are written "
+        "(天然气|暖气…没了|停了: the one, then the other a few characters later)")
     refer: list[EmergencyLine] = Field(default_factory=list,
                                        description="lines to refer the caller to")
     urgent: bool = True
@@ -142,6 +145,9 @@ class EventKind(Strict):
     alone: list[Keyword] = Field(
         default_factory=list, description="words that say it is the caller's home alone "
         "(就我家, 邻居家都有): not urgent")
+    lasting: bool = Field(default=False, description="a state that goes on until it is "
+                          "said to end (no water, someone missing): begun today or yesterday, "
+                          "it is going on now")
     pure: bool = Field(default=False, description="a pure emergency (fire, crash, people "
                        "trapped): going on now, the call has no topic at all")
 
@@ -294,7 +300,8 @@ class PrefillRules(Strict):
         if self._event_reader is None:
             from callcenter.prefill.events import EventReader
             self._event_reader = EventReader(self.events, self.tense,
-                                             [line.value for line in self.referral_order])
+                                             [line.value for line in self.referral_order],
+                                             self.word_classes, self.cue_gap)
         return cast("EventReader", self._event_reader)
 
     @property
