@@ -29,9 +29,11 @@ from callcenter.prefill.evaluate import Case, FieldScore, evaluate, load_cases
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TUNED = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
-         "corpus3.yaml", "corpus4.yaml", "corpus5.yaml")
+         "corpus3.yaml", "corpus4.yaml", "corpus5.yaml",
+         "corpus6.yaml")
 HELD_OUT = {"corpus held out": "corpus_heldout.yaml", "corpus4 held out": "corpus4_heldout.yaml",
-            "corpus5 held out": "corpus5_heldout.yaml", "heldout3": "heldout3.yaml"}
+            "corpus5 held out": "corpus5_heldout.yaml", "corpus6 held out": "corpus6_heldout.yaml",
+            "heldout3": "heldout3.yaml"}
 UNSEEN = "heldout3"  # never print its cases
 
 

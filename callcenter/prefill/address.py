@@ -18,20 +18,22 @@ from dataclasses import dataclass
 ADDRESS_END = re.compile(
     r"(街道|大道|大街|号院|号楼|小区|家园|花园|家属院|新村|社区|单元|大厦|广场|市场|门口|附近|对面|"
     r"旁边|停车场|高速|水库|湿地|安置点|十字|什字|大桥|公园|路|街|巷|号|村|镇|乡|楼|室|院|苑|园|组|"
-    r"队)")
+    r"队|墩|湾|坪|堡|庄)")
 # the address words a name said alone ends with
 NAMED = re.compile(
     r"(街道|大道|大街|小区|家园|花园|家属院|新村|社区|广场|公园|高速|水库|湿地|安置点|十字|什字|"
-    r"大桥|路|街|巷|村|镇|乡|桥)")
+    r"大桥|路|街|巷|村|镇|乡|桥|关|墩|湾|坪|堡|庄|滩)")
 _OWN_WORD = 2  # an address word this long can be a word of its own (银光 小区)
 # characters no name has (words of the sentence around it)
 _NOT_NAME = set("的了我你他她们这那个是在有都没不也就还要把被给和跟到去来说啥咋么呢吧啊呀吗嘛喂很"
-                "太几每各哪谁让叫从往向对离住边面里一")
+                "太几每各哪谁让叫从往向对离住边面一找问看买卖报办走迷")
+_WHERE = set("在到是的去于往从住")  # a name said alone follows one of these, in text without spaces
 _FUNCTION = re.compile(r"^(如果|要是|因为|所以|但是|可是|就是|然后|现在|刚才|今天|昨天|或者|还是)+")
 # a name of these alone is a description, not an address (老小区, 隔壁村, 菜市场)
 _GENERIC = {"马", "公", "道", "大", "小", "土", "山", "水泥", "柏油", "老", "新", "老旧", "隔壁",
             "对面", "旁边", "附近", "整", "全", "菜", "农贸", "早", "夜", "城", "县", "乡", "村",
-            "镇", "街", "本", "后", "前", "路", "高", "条"}
+            "镇", "街", "本", "后", "前", "路", "高", "条", "河", "沙", "草", "农", "饭", "军",
+            "海"}
 _NUMERAL = set("零〇一二三四五六七八九十百两幺0123456789")  # 93路, 二路: a bus line
 _LOCATIVE = ("", "上", "边", "那边", "这边", "附近", "旁边", "对面", "一带", "那一段", "这一段")
 _DIRECTION = set("东西南北中")  # 北街, 南关: a one-character name
@@ -40,14 +42,14 @@ _FILLERS = ("这边", "那边", "那个", "这个", "刚才", "今天", "昨天"
 _POINTING = ("那条", "这条", "那片", "这片", "一条", "那", "这")  # 那条高速: said, not named
 _STOP = re.compile(r"[，。,.;；！!？?、]")
 # words of a description, not of an address: the detail ends before them
-_DESCRIPTION = re.compile(r"了|那么|这几|一个|都|没|我")
+_DESCRIPTION = re.compile(r"了|那么|这几|个|都|没|我")
 _INSTITUTION = re.compile(
     r"(医院|卫生院|学校|中学|小学|一中|二中|大学|幼儿园|大厅|图书馆|政府|派出所)"
     r"(门口|附近|对面|旁边)?$")
 DETAIL_MAX = 40
 DETAIL_MIN = 3  # 公园路, 古浪镇: a name and an address word
-NAME_MAX = 6  # characters of a name before its address word, in text without spaces
-WORD_LENGTH = 3.5  # a line whose words are this short on average is the recognizer's
+NAME_MAX = 4  # characters of a name before its address word, in text without spaces
+WORD_LENGTH = (1.5, 3.5)  # a line whose words are this long on average is the recognizer's
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,8 @@ class Line:
         for word in words:
             starts.append(at)
             at += len(word)
-        spaced = len(words) > 2 and at / len(words) <= WORD_LENGTH
+        shortest, longest = WORD_LENGTH  # (one character a word: spaces say nothing)
+        spaced = len(words) > 2 and shortest <= at / len(words) <= longest
         return cls("".join(words), tuple(starts), spaced)
 
     def word_at(self, index: int) -> tuple[int, int]:
@@ -95,7 +98,8 @@ def detail_after(after: str) -> str | None:
     if not ends:
         return None
     detail = clause[:ends[-1].end()]
-    if ends[0].start() == 0 or _INSTITUTION.search(detail):
+    bare = ends[0].start() == 0 and (len(ends) == 1 or ends[1].start() > ends[0].end())
+    if bare or _INSTITUTION.search(detail):  # 小区的楼: no name; 公园路 is one
         return None
     short = len(detail) == 2 and detail[0] in _DIRECTION and detail[1] in "街路关"  # 北街
     return detail if len(detail) >= DETAIL_MIN or short else None
@@ -112,6 +116,8 @@ def named_anywhere(line: Line) -> str | None:
             continue
         name = _FUNCTION.sub("", text[start:match.start()])
         start = match.start() - len(name)
+        if text[:start].endswith("个"):  # 建一个文化广场: a description
+            continue
         if _named(name, match.group()):
             found = detail_after(text[start:]) or text[start:match.end()]
             return None if _INSTITUTION.search(found) else found
@@ -124,19 +130,23 @@ def _named(name: str, word: str) -> bool:
         return False
     if _NOT_NAME & set(name) or name in _GENERIC or set(name) <= _NUMERAL:
         return False
-    if name[-1] in "区县市州":  # 麦积区桥南: a county, not a name
+    if set(name) & set("区县市州上里"):  # 麦积区桥南: a county; 村里, 山上: where
         return False
-    return len(name) >= 2 or (name in _DIRECTION and word in ("街", "路", "关"))
+    if word == "关":  # 西关, 北关: a quarter named by its direction
+        return name in _DIRECTION
+    return len(name) >= 2 or (name in _DIRECTION and word in ("街", "路"))
 
 
 def _name_start(line: Line, match: re.Match[str]) -> int | None:
     """Where the name before the address word ``match`` begins, or None."""
-    if not line.spaced:
+    if not line.spaced:  # back to a word no name has, which must say where (在, 到 …)
         start = match.start()
         while (start > 0 and match.start() - start < NAME_MAX
                and line.text[start - 1] not in _NOT_NAME):
             start -= 1
-        return start if start < match.start() else None
+        if start in (0, match.start()) or line.text[start - 1] not in _WHERE:
+            return None
+        return start
     start, end = line.word_at(match.start())
     if line.text[match.end():end] not in _LOCATIVE:
         return None  # 路口, 村上: the address word begins another word

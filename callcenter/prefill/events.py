@@ -5,9 +5,10 @@ Each event word of prefill.yaml (``events``) is read in its sentence:
 
 - *negated* right before it (没有人受伤, 没着火) or only nearly (差点掉进去): nothing happened;
 - the nearest time or mood marker before it in its sentence (``tense``) says when: past
-  (去年, 上次), hypothetical or planned (如果, 万一, 下个礼拜), asked about (想咨询), reported
-  from elsewhere (电视上, 新闻, 演练) — not now; now (刚才, 现在, 正在) or no marker: now. A
-  recent day (昨天, 前天) is past unless the sentence says it goes on (到现在, 还没);
+  (去年, 上次), hypothetical or planned (如果, 万一, 下个礼拜, 还以为), asked about (想咨询),
+  reported from elsewhere (电视上, 新闻, 演练), habitual (天天, 老有人) — not now; now (刚才,
+  现在, 正在) or no marker: now. A recent day (昨天, 前天) is past unless the sentence says
+  it goes on (到现在, 还没) or the event lasts (an outage begun this morning);
 - a resolution later in the call (火已经灭了, 已经送医院了, 找到了, 来电了) or a denial (人没事,
   不严重) ends it.
 
@@ -35,7 +36,7 @@ from callcenter.prefill.rules import EventKind, PrefillRules, Tense
 from callcenter.prefill.text import negated
 
 _SENTENCES = re.compile(r"[^。！？!?]+")
-NOT_NOW = ("past", "hypothetical", "asking", "reported")
+NOT_NOW = ("past", "hypothetical", "asking", "reported", "habitual")
 SUFFIX_WINDOW = 8  # "着火的话": a hypothetical suffix this close after the event
 MODE_WINDOW = 30  # a time or mood marker further before the event says nothing of it
 
@@ -70,7 +71,7 @@ class EventReader:
                 entries.append((word, ("event", name)))
                 if needs:
                     self.context[(name, word)] = tuple(needs.split("|"))
-        for mode in ("past", "recent", "hypothetical", "asking", "reported", "now",
+        for mode in ("past", "recent", "hypothetical", "asking", "reported", "habitual", "now",
                      "going_on", "suffix", "victim"):
             entries += [(w, ("mode", mode)) for w in getattr(tense, mode)]
         for name, words in tense.resolved.items():

@@ -161,6 +161,8 @@ class Tense(Strict):
     hypothetical: Keywords
     asking: Keywords
     reported: Keywords = Field(description="seen elsewhere: on TV, in the news, a drill")
+    habitual: list[Keyword] = Field(default_factory=list,
+                                    description="it happens often (天天, 老有人): no one event now")
     now: Keywords
     suffix: Keywords = Field(description="right after the event: hypothetical (的话)")
     victim: Keywords = Field(description="the caller is the one harmed (我被, 打我)")

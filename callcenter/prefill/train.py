@@ -26,7 +26,8 @@ from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
-         "corpus3.yaml", "corpus4.yaml", "corpus5.yaml")
+         "corpus3.yaml", "corpus4.yaml", "corpus5.yaml",
+         "corpus6.yaml")
 L2 = 0.001
 STEPS = 800
 RATE = 0.5
