@@ -7,9 +7,10 @@ utterance ends).
     python bench/prefill_eval.py --transcripts FILE [--misses]   # one set, as before
 
 Tuned: the sets the rules were written and the request-type model trained on (``TUNED``).
-Held out: ``corpus_heldout.yaml`` (the project's corpus, never tuned on) and ``heldout3.yaml``
-(written by someone who never saw the rules; never look at its cases: ``--misses`` refuses
-it).
+Held out: the held-out parts of the project's corpus (``corpus_heldout.yaml``,
+``corpus4_heldout.yaml`` … never tuned on; read their figures, not their cases) and
+``heldout3.yaml`` (written by someone who never saw the rules; shown only with
+``--heldout3``; never look at its cases: ``--misses`` refuses it).
 """
 
 from __future__ import annotations
