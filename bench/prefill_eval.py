@@ -2,13 +2,15 @@
 and its time per utterance as the live engine calls it (the transcript so far, each time an
 utterance ends).
 
-    python bench/prefill_eval.py                      # tuned | corpus held out | heldout3
+    python bench/prefill_eval.py                      # tuned | the corpus's held-out parts
+    python bench/prefill_eval.py --heldout3           # … and heldout3 (figures only)
     python bench/prefill_eval.py --transcripts FILE [--misses]   # one set, as before
 
 Tuned: the sets the rules were written and the request-type model trained on (``TUNED``).
-Held out: ``corpus_heldout.yaml`` (the project's corpus, never tuned on) and ``heldout3.yaml``
-(written by someone who never saw the rules; never look at its cases: ``--misses`` refuses
-it).
+Held out: the held-out parts of the project's corpus (``corpus_heldout.yaml``,
+``corpus4_heldout.yaml`` … never tuned on; read their figures, not their cases) and
+``heldout3.yaml`` (written by someone who never saw the rules; shown only with
+``--heldout3``; never look at its cases: ``--misses`` refuses it).
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ from callcenter.prefill.evaluate import Case, FieldScore, evaluate, load_cases
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TUNED = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
-         "corpus3.yaml")
-HELD_OUT = {"corpus held out": "corpus_heldout.yaml", "heldout3": "heldout3.yaml"}
+         "corpus3.yaml", "corpus4.yaml", "corpus5.yaml",
+         "corpus6.yaml")
+HELD_OUT = {"corpus held out": "corpus_heldout.yaml", "corpus4 held out": "corpus4_heldout.yaml",
+            "corpus5 held out": "corpus5_heldout.yaml", "corpus6 held out": "corpus6_heldout.yaml",
+            "heldout3": "heldout3.yaml"}
 UNSEEN = "heldout3"  # never print its cases
 
 
@@ -67,10 +72,10 @@ def one_set(path: Path, rules: PrefillRules, misses: bool) -> None:
     print(f"{'all field checks':20} {right / checks:6.1%} ({right} of {checks})")
 
 
-def side_by_side(rules: PrefillRules) -> None:
+def side_by_side(rules: PrefillRules, heldout3: bool) -> None:
     sets = {"tuned": [c for name in TUNED for c in load_cases(DATA / name)]}
     sets |= {label: load_cases(DATA / name) for label, name in HELD_OUT.items()
-             if (DATA / name).exists()}
+             if (DATA / name).exists() and (heldout3 or label != UNSEEN)}
     scores = {label: evaluate(cases, rules) for label, cases in sets.items()}
     print(f"{'share of right checks':22}" + "".join(f"{label:>18}" for label in sets))
     print(f"{'transcripts':22}" + "".join(f"{len(c):>18}" for c in sets.values()))
@@ -91,12 +96,15 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--transcripts", type=Path, help="one set instead of all side by side")
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config")
+    parser.add_argument("--heldout3", action="store_true",
+                        help="show heldout3's figures too (read them rarely: each reading "
+                             "is a look at the test set)")
     parser.add_argument("--misses", action="store_true",
                         help="list every wrong field of --transcripts (not for heldout3)")
     args = parser.parse_args()
     rules = load_config(args.config).prefill
     if args.transcripts is None:
-        side_by_side(rules)
+        side_by_side(rules, args.heldout3)
         return 0
     if args.misses and args.transcripts.name.startswith(UNSEEN):
         print(f"{args.transcripts.name} is held out: its cases are never shown (no --misses)",

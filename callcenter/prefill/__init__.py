@@ -42,8 +42,8 @@ def extract(utterances: list[str], rules: PrefillRules,
     """The fields of a ticket from the caller's final utterances (one per item)."""
     lines = [n for n in (normalize(u) for u in utterances) if n]
     text = joined(lines)
-    found = classify(text, rules)
-    place = (gazetteer or Gazetteer.shipped()).find(lines)
+    place = (gazetteer or Gazetteer.shipped()).find([u for u in utterances if normalize(u)])
+    found = classify(text, rules, place.detail)
     phones = extract_phones(text, place.city)
     if place.detail is not None:
         place = Place(place.city, place.county, mask_sensitive(place.detail))

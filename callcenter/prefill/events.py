@@ -5,30 +5,40 @@ Each event word of prefill.yaml (``events``) is read in its sentence:
 
 - *negated* right before it (没有人受伤, 没着火) or only nearly (差点掉进去): nothing happened;
 - the nearest time or mood marker before it in its sentence (``tense``) says when: past
-  (去年, 上次), hypothetical or planned (如果, 万一, 下个礼拜), asked about (想咨询), reported
-  from elsewhere (电视上, 新闻, 演练) — not now; now (刚才, 现在, 正在) or no marker: now. A
-  recent day (昨天, 前天) is past unless the sentence says it goes on (到现在, 还没);
+  (去年, 上次), hypothetical or planned (如果, 万一, 下个礼拜, 还以为), asked about (想咨询),
+  reported from elsewhere (电视上, 新闻, 演练), habitual (天天, 老有人) — not now; now (刚才,
+  现在, 正在) or no marker: now. A recent day (昨天, 前天) is past unless the sentence says
+  it goes on (到现在, 还没) or the event lasts (an outage begun this morning);
 - a resolution later in the call (火已经灭了, 已经送医院了, 找到了, 来电了) or a denial (人没事,
   不严重) ends it.
+
+A marker further than ``MODE_WINDOW`` characters before the event says nothing of it ("我想
+问一下孩子上学的补助…哎先别说这个了，楼下着火了": the fire is now).
 
 What is left is happening now: its lines are referred to in the order of ``referral_order``
 — except that a line an event puts ``first`` (violence going on: the police) leads — and
 every such event makes the ticket urgent, as do events that need action now but no
-emergency line (no heating in winter, a pipe burst, a house about to collapse).
+emergency line (no heating in winter, a pipe burst, a house about to collapse). An event
+kind with ``at_risk`` words (an outage) is urgent only when they say many households or
+someone who cannot wait are affected (整栋楼, 全村, 老人, 制氧机), and not when its ``alone``
+words say it is the caller's home alone (就我家, 邻居家都有电).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from callcenter.prefill.cues import compile_cue
 from callcenter.prefill.lexicon import Hit, Lexicon, Tag
 from callcenter.prefill.rules import EventKind, PrefillRules, Tense
 from callcenter.prefill.text import negated
 
 _SENTENCES = re.compile(r"[^。！？!?]+")
-NOT_NOW = ("past", "hypothetical", "asking", "reported")
+NOT_NOW = ("past", "hypothetical", "asking", "reported", "habitual")
 SUFFIX_WINDOW = 8  # "着火的话": a hypothetical suffix this close after the event
+MODE_WINDOW = 30  # a time or mood marker further before the event says nothing of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +52,17 @@ class Situation:
 
     @property
     def crime_now(self) -> bool:
-        return any(k in ("violence", "crime") for k in self.now)
+        return any(k in ("violence", "crime", "driving") for k in self.now)
 
 
 class EventReader:
     """The compiled event and tense tables of one :class:`PrefillRules`."""
 
-    def __init__(self, kinds: dict[str, EventKind], tense: Tense,
-                 order: list[str]) -> None:
+    def __init__(self, kinds: dict[str, EventKind], tense: Tense, order: list[str],
+                 word_classes: Mapping[str, Sequence[str]] | None = None, gap: int = 3) -> None:
         self.kinds, self.tense, self.order = kinds, tense, order
+        self.patterns = [(name, compile_cue(p, word_classes or {}, gap))
+                         for name, kind in kinds.items() for p in kind.patterns]
         self.context: dict[tuple[str, str], tuple[str, ...]] = {}
         entries: list[tuple[str, Tag]] = []
         for name, kind in kinds.items():
@@ -59,7 +71,7 @@ class EventReader:
                 entries.append((word, ("event", name)))
                 if needs:
                     self.context[(name, word)] = tuple(needs.split("|"))
-        for mode in ("past", "recent", "hypothetical", "asking", "reported", "now",
+        for mode in ("past", "recent", "hypothetical", "asking", "reported", "habitual", "now",
                      "going_on", "suffix", "victim"):
             entries += [(w, ("mode", mode)) for w in getattr(tense, mode)]
         for name, words in tense.resolved.items():
@@ -72,7 +84,7 @@ class EventReader:
         now: list[str] = []
         victim = False
         for sentence in _SENTENCES.finditer(text):
-            hits = self.lexicon.scan(sentence.group())
+            hits = self._hits(sentence.group())
             victim = victim or any(("mode", "victim") in h.tags for h in hits)
             for hit in hits:
                 for tag, name in hit.tags:
@@ -82,7 +94,27 @@ class EventReader:
         rest = self.lexicon.scan(text)
         now = [k for k in now if not self._ended(k, rest)]
         return Situation(tuple(now), self._referral(now),
-                         any(self.kinds[k].urgent for k in now), victim)
+                         any(self._urgent(self.kinds[k], text) for k in now), victim)
+
+    @staticmethod
+    def _urgent(kind: EventKind, text: str) -> bool:
+        """Whether an event going on now cannot wait: always, or — for a kind with
+        ``at_risk`` words (an outage) — when many households or someone who cannot wait
+        are affected, and not the caller's home alone."""
+        if not kind.urgent:
+            return False
+        if kind.alone and any(w in text for w in kind.alone):
+            return False
+        return not kind.at_risk or any(w in text for w in kind.at_risk)
+
+    def _hits(self, sentence: str) -> list[Hit]:
+        """The words of the tables in ``sentence``, and the events its patterns find."""
+        hits = self.lexicon.scan(sentence)
+        found = [Hit(m.start(), m.end(), m.group(), (("event", name),))
+                 for name, pattern in self.patterns for m in pattern.finditer(sentence)]
+        if found:
+            hits = sorted(hits + found, key=lambda h: (h.start, -h.end))
+        return hits
 
     def _now(self, kind: str, hit: Hit, sentence: str, hits: list[Hit]) -> bool:
         needs = self.context.get((kind, hit.word))
@@ -93,11 +125,12 @@ class EventReader:
         if negated(sentence, hit.start):
             return False
         modes = [(h.start, mode) for h in hits for tag, mode in h.tags
-                 if tag == "mode" and h.end <= hit.start
+                 if tag == "mode" and hit.start - MODE_WINDOW <= h.end <= hit.start
                  and mode in (*NOT_NOW, "now", "recent")]
         mode = max(modes)[1] if modes else "now"
         if mode == "recent":
-            mode = "now" if any(("mode", "going_on") in h.tags for h in hits) else "past"
+            lasting = self.kinds[kind].lasting or any(("mode", "going_on") in h.tags for h in hits)
+            mode = "now" if lasting else "past"
         if any(("mode", "suffix") in h.tags and hit.end <= h.start < hit.end + SUFFIX_WINDOW
                for h in hits):
             return False

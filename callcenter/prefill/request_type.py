@@ -48,10 +48,13 @@ def rule_type(text: str, rules: PrefillRules, found: Evidence | None = None) -> 
 
 
 def settle(kind: RequestType, now: Situation) -> RequestType:
-    """What is going on now overrides a question: a crime a bystander sees is 举报, an
-    urgent matter 求助."""
-    if now.crime_now and not now.victim and kind in (RequestType.CONSULT, RequestType.HELP):
-        return RequestType.REPORT
+    """What is going on now decides a call for an emergency line: someone else's crime going
+    on, reported by a bystander, is 举报; anything else (a fire, an accident, someone ill,
+    missing or in danger, the caller's own loss) asks for help, 求助. An urgent matter
+    (an outage) that came out 咨询 is 求助 too."""
+    if now.referral:
+        bystander = now.crime_now and not now.victim
+        return RequestType.REPORT if bystander else RequestType.HELP
     if now.urgent and kind is RequestType.CONSULT:
         return RequestType.HELP
     return kind

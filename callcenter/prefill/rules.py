@@ -103,7 +103,10 @@ CueGroups = Annotated[dict[str, CueGroup], BeforeValidator(_legacy_list), Field(
 
 
 class Topic(Strict):
-    keywords: Keywords
+    keywords: Keywords = Field(description="words of the matter itself: each counts 2")
+    setting: list[Keyword] = Field(
+        default_factory=list, description="words of where such matters happen (学校, 医院), "
+        "said in other topics' calls too: each counts 1")
     unit: str = Field(min_length=1, description="suggested responsible unit (责任单位)")
     hotline: str = Field(min_length=5, description="the catalogue number of that unit's line")
     weight: int = Field(default=1, ge=1, le=9, description="what each keyword hit counts")
@@ -128,11 +131,25 @@ class EventKind(Strict):
     going on now."""
 
     cues: list[EventCue] = Field(min_length=1)
+    patterns: list[Cue] = Field(
+        default_factory=list, description="words in order, as request-type cues are written "
+        "(天然气|暖气…没了|停了: the one, then the other a few characters later)")
     refer: list[EmergencyLine] = Field(default_factory=list,
                                        description="lines to refer the caller to")
     urgent: bool = True
     first: bool = Field(default=False,
                         description="its line leads the referral (violence going on)")
+    at_risk: list[Keyword] = Field(
+        default_factory=list, description="when given, the event is urgent only when one of "
+        "these is said: many households, someone who cannot wait (整栋楼, 全村, 老人, 制氧机)")
+    alone: list[Keyword] = Field(
+        default_factory=list, description="words that say it is the caller's home alone "
+        "(就我家, 邻居家都有): not urgent")
+    lasting: bool = Field(default=False, description="a state that goes on until it is "
+                          "said to end (no water, someone missing): begun today or yesterday, "
+                          "it is going on now")
+    pure: bool = Field(default=False, description="a pure emergency (fire, crash, people "
+                       "trapped): going on now, the call has no topic at all")
 
 
 class Tense(Strict):
@@ -144,6 +161,8 @@ class Tense(Strict):
     hypothetical: Keywords
     asking: Keywords
     reported: Keywords = Field(description="seen elsewhere: on TV, in the news, a drill")
+    habitual: list[Keyword] = Field(default_factory=list,
+                                    description="it happens often (天天, 老有人): no one event now")
     now: Keywords
     suffix: Keywords = Field(description="right after the event: hypothetical (的话)")
     victim: Keywords = Field(description="the caller is the one harmed (我被, 打我)")
@@ -193,6 +212,12 @@ class PrefillRules(Strict):
         min_length=4, max_length=4, description="the order of several referrals")
     out_of_scope: dict[str, Keywords] = Field(
         description="reason → keywords: matters 12345 does not accept (诉讼, 仲裁 …)")
+    no_topic: list[Keyword] = Field(
+        default_factory=list, description="words of matters outside the topic table (banks, "
+        "insurers, traffic fines, police cases): counted like a topic that gives none")
+    no_topic_reasons: list[str] = Field(
+        default_factory=list, description="out-of-scope reasons whose calls have no topic "
+        "(纪检监察)")
     _request_cues: RequestCues = PrivateAttr(default_factory=list)
     _event_reader: Any = PrivateAttr(default=None)
     _matcher: Any = PrivateAttr(default=None)
@@ -253,6 +278,15 @@ class PrefillRules(Strict):
                 for name, group in groups.items()])
             for kind, groups in self.request_types.items()]
 
+    @field_validator("no_topic_reasons")
+    @classmethod
+    def _known_reasons(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        known = info.data.get("out_of_scope")
+        for reason in value:
+            if known is not None and reason not in known:
+                raise ValueError(f"{reason!r} is not a reason of out_of_scope")
+        return value
+
     @field_validator("tense")
     @classmethod
     def _known_kinds(cls, value: Tense, info: ValidationInfo) -> Tense:
@@ -268,7 +302,8 @@ class PrefillRules(Strict):
         if self._event_reader is None:
             from callcenter.prefill.events import EventReader
             self._event_reader = EventReader(self.events, self.tense,
-                                             [line.value for line in self.referral_order])
+                                             [line.value for line in self.referral_order],
+                                             self.word_classes, self.cue_gap)
         return cast("EventReader", self._event_reader)
 
     @property

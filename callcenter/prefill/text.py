@@ -16,7 +16,9 @@ SPOKEN_DIGITS = {
 }
 DIGIT_CHARS = "0123456789" + "".join(SPOKEN_DIGITS)
 _SPACES = re.compile(r"\s+")
-NEGATIONS = ("没有人", "没有被", "没人", "没被", "没有", "不是", "并非", "没", "不", "无", "未")
+# (么有, 么人: 没有, 没人 as Gansu callers say them)
+NEGATIONS = ("没有人", "没有被", "没人", "没被", "没有", "不是", "并非", "么有", "么人", "没", "不",
+             "无", "未")
 
 
 def normalize(line: str) -> str:

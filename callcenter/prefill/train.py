@@ -26,9 +26,10 @@ from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
-         "corpus3.yaml")
+         "corpus3.yaml", "corpus4.yaml", "corpus5.yaml",
+         "corpus6.yaml")
 L2 = 0.001
-STEPS = 400
+STEPS = 800
 RATE = 0.5
 MIN_COUNT = 2  # a feature seen in fewer transcripts is left out
 KEEP = 1e-3  # weights smaller than this are not shipped

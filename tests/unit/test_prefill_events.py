@@ -66,7 +66,9 @@ def test_denied_flips_the_referral(case: tuple[str, str, object]) -> None:
     ("厨房油锅着火了，我老公手上烧伤了", ("119", "120")),
     ("楼下三四个人围着一个打，那个人头上在流血", ("110", "120")),
     ("有个娃娃掉到黄河里了在水里扑腾", ("110",)),
-    ("有个男的站在楼顶上要往下跳", ("110", "120")),
+    ("有个男的站在楼顶上要往下跳", ("110", "119")),  # a jump: the police, then the rescue
+    ("桥上站着一个女子哭着说不想活了", ("110", "119")),
+    ("我男人喝了酒一直说不想活了", ("110",)),
     ("车子翻到沟里了，我被困在车里出不来，腿压住了", ("119", "120", "122")),
 ])
 def test_several_referrals_most_urgent_first(text: str, lines: tuple[str, ...]) -> None:
@@ -103,7 +105,7 @@ def test_a_lift_is_urgent_only_with_people_in_it() -> None:
     assert empty.topic == "城市管理"
     full = extract(["电梯卡在七楼和八楼中间了，里面关着三个人"], RULES)
     assert full.urgent and full.emergency_referral == ("119",)
-    assert full.topic == "城市管理"  # a lift keeps its topic on an emergency call
+    assert full.topic is None  # people trapped: a pure emergency, as labellers mark it
 
 
 def test_a_pure_emergency_has_no_topic_but_a_gas_leak_is_gas() -> None:
@@ -124,3 +126,60 @@ def test_the_desktop_gets_the_referrals_as_a_list() -> None:
     fields = extract(["路口车祸有人受伤了"], RULES).as_dict()
     assert fields["emergency_referral"] == ["120", "122"]
     assert extract(["我想问一下医保怎么交"], RULES).as_dict()["emergency_referral"] is None
+
+
+@pytest.mark.parametrize(("text", "urgent"), [
+    ("我们整栋楼从前天就停水了", True),  # many households
+    ("我们养老院停电了，有几个老人用制氧机", True),  # someone who cannot wait
+    ("我们这一条街的自来水从早上停了，饭馆都开不了门", True),
+    ("我家停电了，邻居家都有电，是不是欠费了", False),  # the caller's home alone
+    ("我家暖气不太热", False),
+])
+def test_an_outage_is_urgent_when_many_or_the_frail_are_without(text: str, urgent: bool) -> None:
+    found = extract([text], RULES)
+    assert found.urgent is urgent and found.emergency_referral is None
+
+
+def test_a_state_begun_today_is_going_on_an_event_is_not() -> None:
+    assert extract(["我们幼儿园今天早上天然气没了，娃娃们的午饭做不了"], RULES).urgent
+    assert referral("昨天晚上车棚着火了") is None
+
+
+def test_a_marker_far_before_the_event_says_nothing_of_it() -> None:
+    text = "我打电话是想问一下孩子上幼儿园有没有补助哎先别说这个了我家楼下着火了"
+    assert referral(text) == ("119",)
+    assert extract([text], RULES).request_type == "求助"
+
+
+@pytest.mark.parametrize("text", [
+    "我家老汉心脏病犯了已经让救护车拉到县医院了，我想问问急救费能不能报",  # handled
+    "楼下两个人打架，警察已经来了把人带走了",
+    "我儿子掉到河里淹死了，那是三年前的事了，河边到现在也没个护栏",  # told as past
+    "这个小区晚上老有人喝醉闹事",  # habitual
+    "没有着火，是楼下烧烤摊子的烟太大了，我还以为着火了",  # mistaken
+    "刚才楼道里有股煤气味，燃气公司来人查了说没事",
+])
+def test_handled_past_habitual_or_mistaken_is_not_referred(text: str) -> None:
+    assert referral(text) is None, text
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    ("我婆婆在院子里滑倒了后脑勺着地，现在叫她也不答应", ("120",)),
+    ("骑摩托的跟拉砖的车撞上了，人压在车底下拉不出来", ("119", "120", "122")),
+    ("我家娃娃把硬币咽下去了，卡在嗓子里喘不上来气", ("120",)),
+    ("对门门缝里一直往外冒烟，敲门也没人应", ("119",)),
+    ("我家女子昨天晚上出去到现在没回家，电话关机", ("110",)),
+])
+def test_emergencies_said_without_alarm_words(text: str, lines: tuple[str, ...]) -> None:
+    assert referral(text) == lines, text
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("我们村后山着起来了，火往林子里烧", "求助"),  # a fire: help, whoever calls
+    ("有个喝醉的开着车在街上乱窜，刚把路边的摊子撞翻了", "举报"),  # someone else's offence
+    ("我刚才被人骗了，说是老师让我转了三千块钱补课费", "求助"),  # the caller's own loss
+])
+def test_an_emergency_is_help_unless_a_bystander_reports_an_offence(text: str,
+                                                                    kind: str) -> None:
+    found = extract([text], RULES)
+    assert found.emergency_referral and found.request_type == kind, text

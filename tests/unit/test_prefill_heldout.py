@@ -2,12 +2,15 @@
 
 - ``heldout3.yaml`` (216 calls) was written by someone who never saw the rules and frozen
   before they changed; nobody tuning the rules looks at its cases (the tests here compare
-  aggregate figures only and print no case). The issue's targets on it — ≥ 95 % of field
-  checks, emergency referral ≥ 95 %, request type ≥ 90 % — are NOT reached yet:
-  ``test_heldout3_targets`` is an expected failure (strict: once they are reached it fails,
-  to be turned into a plain test), and ``FLOORS_HELDOUT3`` pins what was reached.
-- ``corpus_heldout.yaml`` (60 calls): the held-out part of the project's own corpus, never
-  tuned on.
+  aggregate figures only and print no case; its figures were read twice a round). The
+  issue's targets on it — ≥ 95 % of field checks, emergency referral ≥ 95 %, request type
+  ≥ 90 % — are NOT reached yet: ``test_heldout3_targets`` is an expected failure (strict:
+  once they are reached it fails, to be turned into a plain test), and ``FLOORS_HELDOUT3``
+  pins what was reached.
+- ``corpus_heldout.yaml`` (60 calls), ``corpus4_heldout.yaml`` (74), ``corpus5_heldout.yaml``
+  (34), ``corpus6_heldout.yaml`` (16): the held-out parts of the project's own corpus, never
+  tuned on. corpus_heldout follows its writer's labelling where heldout3.md's differs (the
+  tuned sets were relabelled to heldout3.md's conventions in round two; it was not).
 - ``heldout2.yaml``: tuned on since issue #25 (a regression guard, like transcripts.yaml).
 """
 
@@ -22,23 +25,39 @@ from callcenter.prefill.evaluate import FieldScore, evaluate, load_cases
 DATA = PROJECT_ROOT / "tests/data/prefill"
 ALL = "all field checks"
 
-# share of right checks per field, measured with bench/prefill_eval.py on 2026-12-07
-# (before issue #25: all 80.0 %, request type 62.5 %, urgent 75.9 %, emergency 80.6 %)
+# share of right checks per field, measured with bench/prefill_eval.py on 2026-12-07, round
+# two's second reading (round one: all 88.1 %, request type 83.8 %, topic 75.0 %, detail
+# 77.8 %, urgent 89.4 %, emergency 89.8 %; before issue #25: all 80.0 %)
 FLOORS_HELDOUT3 = {
-    "phones": 0.990, "city": 0.967, "county": 0.972, "detail": 0.777,
-    "request_type": 0.837, "topic": 0.750, "unit": 0.763, "urgent": 0.893,
-    "emergency_referral": 0.898, "out_of_scope": 0.962, ALL: 0.881,
+    "phones": 0.990, "city": 0.976, "county": 0.981, "detail": 0.865,
+    "request_type": 0.888, "topic": 0.810, "unit": 0.828, "urgent": 0.930,
+    "emergency_referral": 0.925, "out_of_scope": 0.976, ALL: 0.917,
 }
 TARGETS_HELDOUT3 = {ALL: 0.95, "emergency_referral": 0.95, "request_type": 0.90}
 FLOORS_CORPUS = {
-    "phones": 1.0, "city": 1.0, "county": 1.0, "detail": 0.95, "request_type": 0.833,
-    "topic": 0.85, "unit": 0.85, "urgent": 0.933, "emergency_referral": 0.933,
-    "out_of_scope": 1.0, ALL: 0.935,
+    "phones": 1.0, "city": 0.983, "county": 0.983, "detail": 0.966, "request_type": 0.9,
+    "topic": 0.833, "unit": 0.833, "urgent": 0.933, "emergency_referral": 0.95,
+    "out_of_scope": 1.0, ALL: 0.938,
+}
+FLOORS_CORPUS4 = {
+    "phones": 0.986, "city": 1.0, "county": 1.0, "detail": 0.972, "request_type": 0.864,
+    "topic": 0.878, "unit": 0.891, "urgent": 0.959, "emergency_referral": 0.932,
+    "out_of_scope": 1.0, ALL: 0.948,
+}
+FLOORS_CORPUS5 = {
+    "phones": 0.97, "city": 1.0, "county": 1.0, "detail": 0.941, "request_type": 0.852,
+    "topic": 0.794, "unit": 0.794, "urgent": 0.941, "emergency_referral": 0.911,
+    "out_of_scope": 1.0, ALL: 0.92,
+}
+FLOORS_CORPUS6 = {
+    "phones": 1.0, "city": 1.0, "county": 1.0, "detail": 0.75, "request_type": 0.812,
+    "topic": 0.687, "unit": 0.687, "urgent": 0.875, "emergency_referral": 0.75,
+    "out_of_scope": 1.0, ALL: 0.856,
 }
 FLOORS_HELDOUT2 = {
     "phones": 1.0, "city": 1.0, "county": 1.0, "detail": 0.986, "request_type": 1.0,
-    "topic": 0.916, "unit": 0.93, "urgent": 1.0, "emergency_referral": 1.0,
-    "out_of_scope": 0.958, ALL: 0.979,
+    "topic": 0.972, "unit": 0.972, "urgent": 1.0, "emergency_referral": 1.0,
+    "out_of_scope": 0.986, ALL: 0.991,
 }
 
 
@@ -67,13 +86,18 @@ def test_heldout3_keeps_what_was_reached(heldout3: dict[str, float]) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="issue #25's targets on heldout3 are not reached yet "
-                   "(88.1 % of checks, emergency referral 89.8 %, request type 83.8 %)")
+                   "(91.8 % of checks, emergency referral 92.6 %, request type 88.9 %)")
 def test_heldout3_targets(heldout3: dict[str, float]) -> None:
     assert not below(heldout3, TARGETS_HELDOUT3)
 
 
-def test_corpus_heldout_keeps_what_was_reached() -> None:
-    assert not below(shares("corpus_heldout.yaml"), FLOORS_CORPUS)
+@pytest.mark.parametrize(("name", "floors"), [
+    ("corpus_heldout.yaml", FLOORS_CORPUS), ("corpus4_heldout.yaml", FLOORS_CORPUS4),
+    ("corpus5_heldout.yaml", FLOORS_CORPUS5), ("corpus6_heldout.yaml", FLOORS_CORPUS6),
+])
+def test_the_corpus_held_out_parts_keep_what_was_reached(name: str,
+                                                         floors: dict[str, float]) -> None:
+    assert not below(shares(name), floors)
 
 
 def test_heldout2_keeps_what_was_reached() -> None:
