@@ -18,9 +18,11 @@ from callcenter.wallboard.day import DailyReports
 
 MARGIN_S = 600.0  # lines written out of time order by up to this much
 BLOCK = 64 * 1024  # bisect down to this, then read
-SKIPPED = ('"event": "ami.frame"', '"event": "agi.request"')
-HEAD = 80  # ts and event open every line
-TS = re.compile(rb'^\{"ts": "([0-9T:.Z-]+)"')
+# ts and event open every line, written compactly (the call log's writer) or with spaces
+# (json.dumps: older logs, hand-made ones)
+SKIPPED = re.compile(r'"event": ?"(?:ami\.frame|agi\.request)"')
+HEAD = 80
+TS = re.compile(rb'^\{"ts": ?"([0-9T:.Z-]+)"')
 
 
 def day_start(now: float) -> float:
@@ -65,7 +67,7 @@ def read_day(path: Path, until: int, now: float, wrapup_s: Mapping[str, int]) ->
             if not raw or position > until:
                 break
             line = raw.decode("utf-8", "replace")
-            if any(skip in line[:HEAD] for skip in SKIPPED):
+            if SKIPPED.search(line, 0, HEAD):
                 continue
             try:
                 record = json.loads(line)

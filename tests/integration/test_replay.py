@@ -27,7 +27,8 @@ CALLS = [
 def session_slice(lab: Lab, target: Path) -> Path:
     """This test's part of the lab call log: from its engine's start on."""
     lines = lab.call_log.read_text().splitlines(keepends=True)
-    start = max(i for i, line in enumerate(lines) if '"event": "engine.started"' in line)
+    start = max(i for i, line in enumerate(lines)
+                if json.loads(line)["event"] == "engine.started")
     target.write_text("".join(lines[start:]))
     return target
 

@@ -125,25 +125,28 @@ async def test_at_every_point_the_log_could_be_read_the_board_agrees(tmp_path: P
     assert len(cuts) > 300 and len(stages) == 5  # no call ended … all four
 
 
-def _shifted(lines: list[str], days: int) -> list[str]:
-    """The session ``days`` later, as other calls."""
+def _shifted(lines: list[str], days: int, compact: bool = False) -> list[str]:
+    """The session ``days`` later, as other calls (``compact``: no spaces, as the call log's
+    writer puts it)."""
     out = []
     for line in lines:
         record = json.loads(line)
         record["ts"] = iso_ts(parse_ts(record["ts"]) + days * 86400)
         if "call_id" in record:
             record["call_id"] = f"{record['call_id']}.{days}"
-        out.append(json.dumps(record, ensure_ascii=False))
+        out.append(json.dumps(record, ensure_ascii=False,
+                              separators=(",", ":") if compact else (", ", ": ")))
     return out
 
 
+@pytest.mark.parametrize("compact", [True, False], ids=["as-written", "spaced"])
 def test_after_a_restart_the_day_so_far_is_read_back_from_the_call_log(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact: bool) -> None:
     """Yesterday's and today's sessions in one log: the board's day is today's only, as
     ``run.py report --from today --to today`` counts it (the file bisected, not read whole)."""
     monkeypatch.setattr(catchup, "BLOCK", 512)
     lines = session_lines()
-    log = _shifted(lines, -1) + lines
+    log = _shifted(lines, -1, compact) + _shifted(lines, 0, compact)
     path = tmp_path / "calls.jsonl"
     path.write_text("\n".join(log) + "\n", encoding="utf-8")
     now = parse_ts(json.loads(lines[-1])["ts"])

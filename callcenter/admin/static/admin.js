@@ -111,8 +111,8 @@ async function loadUsers() {
     }
     row.append(cellOf(code(u.name)), el("td", roleName(u.role)),
       el("td", u.agent ? `${u.agent}${person ? " · " + person : ""}` : "—"),
-      el("td", localTime(u.created_at)), el("td", u.changed_at ? localTime(u.changed_at) : "—"),
-      el("td", u.revoked_at ? `已停用（${localTime(u.revoked_at)}）` : "有效", u.revoked_at ? "muted" : "good"),
+      el("td", shownTime(u.created_at)), el("td", u.changed_at ? shownTime(u.changed_at) : "—"),
+      el("td", u.revoked_at ? `已停用（${shownTime(u.revoked_at)}）` : "有效", u.revoked_at ? "muted" : "good"),
       actions);
     return row;
   }));
@@ -141,7 +141,7 @@ function answered(result, what) {
   if (pending) {
     say(words("已提交", ...what, "申请（编号 ", String(pending.id), "）：须由系统管理员在服务器上用 ",
       { code: `python run.py user approve ${pending.id}` }, " 批准，新密码在服务器上显示（有效至 ",
-      localTime(pending.expires_at), "）。"), true);
+      shownTime(pending.expires_at), "）。"), true);
     return loadRequests();
   }
   if (result.password) showOnce(result);
@@ -207,7 +207,7 @@ async function loadRequests() {
     button(actions, r.requested_by === adm.me.user ? "撤回" : "拒绝", "refuse", () => refuse(r));
     row.append(el("td", r.action === "reset" ? "重置密码" : "新增用户"), cellOf(code(r.name)),
       el("td", roleName(r.role)), el("td", r.agent || "—"), cellOf(code(r.requested_by)),
-      el("td", localTime(r.requested_at)), el("td", localTime(r.expires_at)), actions);
+      el("td", shownTime(r.requested_at)), el("td", shownTime(r.expires_at)), actions);
     return row;
   }));
 }
@@ -250,7 +250,7 @@ async function loadAudit() {
     row.dataset.id = r.id;
     const detail = el("td", null, "detail");
     if (r.detail) detail.append(code(r.detail));
-    row.append(el("td", localTime(r.at)), cellOf(code(r.user)), el("td", roleName(r.role)),
+    row.append(el("td", shownTime(r.at)), cellOf(code(r.user)), el("td", roleName(r.role)),
       el("td", GLOSSARY.via[r.via] || "其他"), cellOf(code(r.address || "—")),
       el("td", actionName(r.action)), targetCell(r.target), resultCell(r.result), detail);
     return row;
@@ -280,7 +280,7 @@ async function loadStatus() {
   const list = $("status");
   list.replaceChildren();
   item(list, "引擎", `运行中，已运行 ${duration(s.engine.uptime_s)}`, "good");
-  item(list, "与电话系统的连接", s.ami.connected ? `已连接（自 ${localTime(s.ami.since)}）` : "已断开：正在重连",
+  item(list, "与电话系统的连接", s.ami.connected ? `已连接（自 ${shownTime(s.ami.since)}）` : "已断开：正在重连",
     s.ami.connected ? "good" : "bad");
   item(list, "连接次数", `${s.ami.connects} 次（重新同步 ${s.engine.resyncs} 次）`);
   item(list, "路由请求", `${Object.values(s.agi || {}).reduce((a, b) => a + b, 0)} 次`);
@@ -290,7 +290,7 @@ async function loadStatus() {
   item(list, "排队来电", `${(s.queues || []).reduce((n, q) => n + q.waiting, 0)} 人`);
   item(list, "进行中的转接", `${(s.transfers || []).length} 个`);
   item(list, "进行中的监听", `${(s.monitoring || []).length} 个`);
-  $("status-at").textContent = `更新于 ${localTime(Date.now() / 1000)}`;
+  $("status-at").textContent = `更新于 ${shownTime(Date.now() / 1000)}`;
 }
 
 $("refresh-status").addEventListener("click", () => loadStatus().catch((e) => say(e)));

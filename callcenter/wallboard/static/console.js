@@ -149,7 +149,7 @@ async function skills(a) {
     }
     if (!Object.keys(chosen).length) throw new Error("请至少保留一个队列（要停止接听请用 签出）");
     const done = await api("POST", agentPath(a, "skills"), { skills: chosen });
-    return `已调整${who(a)}本班次的技能队列（至 ${localTime(done.until)}）`;
+    return `已调整${who(a)}本班次的技能队列（至 ${shownTime(done.until)}）`;
   });
 }
 
@@ -293,14 +293,13 @@ function ended(text) {
 
 // -- the browser softphone: answers only the engine's call for a session it asked for ---------
 
-// JsSIP says why a registration failed in English (its causes): said in Chinese here
-const PHONE_CAUSES = { "Connection Error": "无法连接系统", "Request Timeout": "系统无应答",
-  "Authentication Error": "账号验证失败", "SIP Failure Code": "被电话系统拒绝" };
+// JsSIP says why a registration failed in English (its causes): said in Chinese here, in
+// shared.js's words
 
 function phoneSays(text) {
   const [head, cause] = String(text).split("：");
   if (cause === undefined || CJK.test(cause)) return text;
-  return `${head}：${PHONE_CAUSES[cause] || "原因未知"}，请刷新页面后重试`;
+  return `${head}：${phoneCause(cause)}，请刷新页面后重试`;
 }
 
 async function startPhone() {

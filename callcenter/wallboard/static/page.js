@@ -7,7 +7,6 @@
 
 const $ = (id) => document.getElementById(id);
 const DONE_SHOWN_MS = 4000;  // a success note goes away after this
-const CJK = /[\u4e00-\u9fff]/;
 const BY_STATUS = {
   400: "请求有误：请检查填写的内容后重试",
   403: "您的角色无权进行此操作",
@@ -89,7 +88,7 @@ function words(...parts) {
 function pad(n) { return String(n).padStart(2, "0"); }
 
 // A moment (ISO 8601 in UTC, or seconds since 1970) in the local zone: 2026-11-30 18:00:05.
-function localTime(moment, withDate = true) {
+function shownTime(moment, withDate = true) {
   const at = typeof moment === "number" ? new Date(moment * 1000) : new Date(moment);
   if (Number.isNaN(at.getTime())) return "";
   const time = `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;

@@ -222,7 +222,7 @@ function showAgents(board) {
 
 function tick() {
   const now = nowS();
-  $("clock").textContent = localTime(now, false);
+  $("clock").textContent = shownTime(now, false);
   for (const cell of document.querySelectorAll("[data-since]")) {
     const seconds = now - Number(cell.dataset.since);
     cell.textContent = duration(seconds);
