@@ -21,9 +21,9 @@ signed in: :mod:`callcenter.api.auth`).
                                           asks to add one: 202 {"pending": request}
     POST /api/users/{name}/reset          admin: asks for new credentials (202, pending)
     POST /api/users/{name}/revoke         admin: at once
-    GET  /api/users/requests              admin: the requests waiting for a second admin
-    POST /api/users/requests/{id}/approve another admin: done, the password and token shown
-                                          once to them (or /refuse)
+    GET  /api/users/requests              admin: the requests waiting for root's approval
+    POST /api/users/requests/{id}/refuse  admin: drops one (/approve: refused to everyone;
+                                          root approves on the server, run.py user approve)
     GET  /api/audit?since=…&user=…&action=…&result=…&limit=…
                                           admin: the audit trail
 
