@@ -88,12 +88,12 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
-from agents.sipp import CallSpec, place_calls  # noqa: E402
 from callcenter.config.loader import Config, agent_endpoint, load_config  # noqa: E402
 from callcenter.control.server import query  # noqa: E402
 from callcenter.errors import EngineControlError  # noqa: E402
 from callcenter.paths import PROJECT_ROOT, Paths  # noqa: E402
 from callcenter.tickets.desk import CLOSE_AFTER_S  # noqa: E402
+from lab.sipp import CallSpec, place_calls  # noqa: E402
 
 TARGET_P95_MS = 100.0
 INSTANCE = "fanout"
@@ -151,10 +151,10 @@ def instance_paths() -> Paths:
 def caller_voice(tmp: Path, seconds: float = 60.0) -> Path:
     """An RTP pcap of a caller speaking Chinese (the shipped transcripts' first lines, espeak,
     1 s apart) for ``seconds``: what sipp plays into each call from Asterisk's answer on."""
-    from agents.rtp import write_rtp_pcap
     from callcenter.audio import read_pcm
     from callcenter.prefill.evaluate import load_cases
     from callcenter.prompts import synthesize, to_pinyin
+    from lab.rtp import write_rtp_pcap
 
     pause = b"\0" * 16000
     pcm = b""
@@ -217,8 +217,8 @@ def phones_child(config_dir: Path, active: int) -> int:
     closes, then say how many calls they were offered and answered (JSON)."""
     import random
 
-    from agents.softphone import Softphone, SoftphoneSettings
     from callcenter.secrets import load_secrets
+    from lab.softphone import Softphone, SoftphoneSettings
 
     config = load_config(config_dir)
     paths = Paths.default()

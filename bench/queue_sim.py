@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from ruamel.yaml import YAML  # noqa: E402
 
-from agents.sipp import CallSpec, place_calls  # noqa: E402
-from agents.softphone import Softphone, SoftphoneSettings  # noqa: E402
 from callcenter.config.loader import load_config  # noqa: E402
 from callcenter.control.server import query  # noqa: E402
 from callcenter.errors import EngineControlError  # noqa: E402
 from callcenter.paths import Paths  # noqa: E402
 from callcenter.secrets import load_secrets  # noqa: E402
+from lab.sipp import CallSpec, place_calls  # noqa: E402
+from lab.softphone import Softphone, SoftphoneSettings  # noqa: E402
 
 TALK_S = (6.0, 14.0)
 ANSWER_DELAY_S = (0.5, 2.0)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.day import generate_day
 from callcenter.config.loader import config_hash, load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.replay.runner import Replayer
+from lab.day import generate_day
 
 
 def rss_mb() -> float:

@@ -31,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agents.sipp import CallSpec, place_calls  # noqa: E402
 from callcenter.config.loader import load_config  # noqa: E402
 from callcenter.routing.catalogue import digits_of  # noqa: E402
+from lab.sipp import CallSpec, place_calls  # noqa: E402
 
 
 def run(*args: str) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,8 +28,9 @@ from callcenter.asr.transcriber import Transcriber
 from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.audit import AuditTrail
 from callcenter.calllog.privacy import mask_number
-from callcenter.calllog.writer import CallLog, iso_ts, log_time
+from callcenter.calllog.writer import CallLog
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
+from callcenter.clock import iso_ts, log_time, wall_clock
 from callcenter.commands import Commands
 from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.server import ControlServer, query
@@ -70,10 +71,6 @@ log = structlog.get_logger("engine")
 
 MONITOR_CLOSE_S = 3.0  # at a stop, for hanging up the supervisors' legs
 LOG_FLUSH_S = 0.25  # the call log reaches the disk at most this long after a line
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class Engine:

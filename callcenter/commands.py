@@ -22,6 +22,7 @@ from callcenter import permissions
 from callcenter.actors import LOCAL, Actor, Role
 from callcenter.agents.desk import AgentDesk
 from callcenter.audit import NOTES, OK, AuditEntry, AuditTrail
+from callcenter.clock import iso_seconds
 from callcenter.errors import (
     CallCenterError,
     CommandError,
@@ -34,7 +35,6 @@ from callcenter.store.db import row_id
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.records import TransferRecords
-from callcenter.users.store import iso
 
 log = structlog.get_logger("commands")
 
@@ -162,7 +162,7 @@ class Commands:
         if note:
             shown.append(note[:200])
         shown += [added[:300] for added in NOTES.get()]
-        await trail.record(AuditEntry.of(actor, iso(self._clock()), name, target, result,
+        await trail.record(AuditEntry.of(actor, iso_seconds(self._clock()), name, target, result,
                                          "; ".join(shown)))
 
 

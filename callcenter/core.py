@@ -19,7 +19,6 @@ import structlog
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import (
     CallAnswered,
     CallEnded,
@@ -29,6 +28,7 @@ from callcenter.calls.state import (
     LiveCall,
     Notice,
 )
+from callcenter.clock import iso_ts
 from callcenter.config.loader import Config
 from callcenter.config.models import QueuesConfig
 from callcenter.queues.watch import QueueWatch

@@ -1,7 +1,11 @@
 """The one exception root of the engine, with stable error ids.
 
 Every error the engine raises on purpose derives from :class:`CallCenterError` and carries an
-``error_id`` that never changes between releases, so that ops can grep logs and runbooks for it.
+``error_id`` that never changes between releases, so that ops can grep logs and runbooks for it,
+and the HTTP status every front door answers it with (``http_status``, on the class: one class
+per failure, never read from the message). The same failure is the same class wherever it
+happens: Asterisk refusing or not answering an action is :class:`AmiActionFailed` (502), a
+state that forbids an action now is a ``…Conflict`` (409).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ class CallCenterError(Exception):
     """Root of every deliberate engine error."""
 
     error_id: ClassVar[str] = "CC000"
+    http_status: ClassVar[int] = 400  # a request the engine cannot do as asked
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -58,12 +63,14 @@ class AmiProtocolError(CallCenterError):
 
 class AmiNotConnected(CallCenterError):
     error_id = "CC301"
+    http_status = 503
 
 
 class AmiActionFailed(CallCenterError):
     """Asterisk answered an action with an error, or did not answer in time."""
 
     error_id = "CC302"
+    http_status = 502
 
 
 class AmiLoginFailed(CallCenterError):
@@ -120,12 +127,14 @@ class UnknownAgent(AgentError):
     """No such agent in agents.yaml."""
 
     error_id = "CC701"
+    http_status = 404
 
 
 class AgentConflict(AgentError):
     """Not now, given the agent's state: a supervisor's pause the agent wants to end."""
 
     error_id = "CC702"
+    http_status = 409
 
 
 class CallbackTaken(AgentConflict):
@@ -159,6 +168,7 @@ class TransferConflict(TransferError):
     destination not answered yet, a blind transfer that cannot be completed or cancelled."""
 
     error_id = "CC1001"
+    http_status = 409
 
 
 # -- supervision: monitoring and control of agents and callers ------------------------------
@@ -176,12 +186,14 @@ class SupervisionConflict(SupervisionError):
     a queue, a monitoring session already going on or not answered yet."""
 
     error_id = "CC1501"
+    http_status = 409
 
 
 class UnknownSession(SupervisionError):
     """No live monitoring session with that id."""
 
     error_id = "CC1502"
+    http_status = 404
 
 
 # -- HTTP API -------------------------------------------------------------------------------
@@ -196,6 +208,7 @@ class CommandError(CallCenterError):
 
 class UnknownCommand(CommandError):
     error_id = "CC1201"
+    http_status = 404
 
 
 class BadRequestBody(CommandError):
@@ -209,6 +222,7 @@ class ServiceUnavailable(CallCenterError):
     """A part the command needs is not there yet (the ticket store still opening, …)."""
 
     error_id = "CC1202"
+    http_status = 503
 
 
 class ApiRequestError(CallCenterError):
@@ -225,18 +239,21 @@ class NotSignedIn(CallCenterError):
     """No valid credentials: a missing, wrong, expired or revoked token, session or password."""
 
     error_id = "CC1300"
+    http_status = 401
 
 
 class Forbidden(CallCenterError):
     """Signed in, but the user's role (or agent) does not allow this command on this target."""
 
     error_id = "CC1301"
+    http_status = 403
 
 
 class TooManyAttempts(CallCenterError):
     """Too many failed sign-ins for this user from this address: wait, then try again."""
 
     error_id = "CC1302"
+    http_status = 429
 
 
 class UserError(CallCenterError):
@@ -258,6 +275,7 @@ class UnknownArticle(KnowledgeError):
     """No article with that id in the knowledge base (``config/knowledge/<id>.md``)."""
 
     error_id = "CC1401"
+    http_status = 404
 
 
 # --- the browser softphone's SIP, relayed to Asterisk ----------------------------------------
@@ -275,3 +293,4 @@ class PhoneSuperseded(SipRefused):
     while it was connecting to Asterisk."""
 
     error_id = "CC1601"
+    http_status = 409

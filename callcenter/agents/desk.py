@@ -200,8 +200,8 @@ class AgentDesk:
         wanted = self._interface(agent_id, device)
         reply = await self.send(actions.device_state_list())
         if not reply.success:
-            raise AgentError(f"无法查询工号 {agent_id} 的话机是否已注册（{reply.message}）："
-                             "请稍后再试")
+            raise AmiActionFailed(f"无法查询工号 {agent_id} 的话机是否已注册（{reply.message}）："
+                                  "请稍后再试")
         states = [item.get("State") for item in reply.items
                   if item.name == "DeviceStateChange" and item.get("Device") == wanted]
         return bool(states) and states[-1] not in ("UNAVAILABLE", "INVALID", "UNKNOWN")
@@ -235,8 +235,8 @@ class AgentDesk:
                 queue, wanted, agent_id, skills[queue], state_interface=wanted,
                 paused=bool(by), reason=reason))
             if not reply.success and "Already there" not in reply.message:
-                raise AgentError(f"工号 {agent_id} 签入队列 {queue} 未成功（{reply.message}）："
-                                 "请稍后再试，或请班长查看")
+                raise AmiActionFailed(f"工号 {agent_id} 签入队列 {queue} 未成功"
+                                      f"（{reply.message}）：请稍后再试，或请班长查看")
         log.info("agent.login", agent=agent_id, device=device, queues=sorted(skills))
         await self._settle(lambda: set(skills) <= self.board.status(agent_id).queues)
         return self.describe(agent_id)
@@ -304,11 +304,11 @@ class AgentDesk:
 
     async def _member_action(self, agent_id: str, action: actions.AmiAction) -> None:
         if not self.board.status(agent_id).queues:
-            raise AgentError(f"工号 {agent_id} 尚未签入：请先签入")
+            raise AgentConflict(f"工号 {agent_id} 尚未签入：请先签入")
         reply = await self.send(action)
         if not reply.success:
-            raise AgentError(f"工号 {agent_id} 的操作未成功（{action.name}：{reply.message}）："
-                             "请稍后再试")
+            raise AmiActionFailed(f"工号 {agent_id} 的操作未成功"
+                                  f"（{action.name}：{reply.message}）：请稍后再试")
 
     @staticmethod
     async def _settle(done: Callable[[], bool], timeout_s: float = 2.0) -> None:

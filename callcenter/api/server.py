@@ -5,7 +5,7 @@ signed in: :mod:`callcenter.api.auth`).
     GET  /api/agents                      every agent and its state
     POST /api/agents/{id}/login           the softphone must be registered
     POST /api/agents/{id}/logout
-    POST /api/agents/{id}/pause           body {"reason": "小休"} (a reason from agents.yaml)
+    POST /api/agents/{id}/pause           body {"reason": "小休"} (a reason from lab.yaml)
     POST /api/agents/{id}/unpause
     GET  /api/tickets/{id}                a ticket: caller, hotline, unit, agent, times,
                                           transcript, pre-filled and confirmed fields
@@ -30,9 +30,9 @@ signed in: :mod:`callcenter.api.auth`).
 Every route runs a command of the one command layer (:mod:`callcenter.commands`), as the
 control socket does: the command layer checks the user's role (403 otherwise) and writes the
 audit row. Refusals are JSON ``{"error": …, "error_id": …}`` with the status of the error's
-class (:mod:`callcenter.api.errors`: 401 not signed in, 403 not allowed, 404 unknown agent
-or ticket, 409 not now given the call's state, 429 too many failed sign-ins, 503 a part not
-ready, else 400); so are
+class (its ``http_status``, :mod:`callcenter.errors`: 401 not signed in, 403 not allowed,
+404 unknown agent or ticket, 409 not now given the call's state, 429 too many failed
+sign-ins, 502 Asterisk refused, 503 a part not ready, else 400); so are
 aiohttp's own (413 for a body over ``MAX_BODY_BYTES``, 404 for an unknown path, 405 for a
 wrong method).
 """
@@ -55,7 +55,6 @@ from callcenter.admin.http import add_routes as add_admin_routes
 from callcenter.api import sse
 from callcenter.api.auth import ACTOR, PUBLIC, actor, add_routes, auth_middleware
 from callcenter.api.body import json_object, picked
-from callcenter.api.errors import http_status
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
 from callcenter.calllog.privacy import mask_number
@@ -138,7 +137,7 @@ def command_errors(signin: SignIn) -> Middleware:
             if isinstance(exc, BadRequestBody) or (signing_in and isinstance(exc, Forbidden)):
                 await _audit_refusal(signin, request, SIGN_IN if signing_in else "web.refused",
                                      exc)
-            return _error(exc.message, http_status(exc), exc.error_id)
+            return _error(exc.message, exc.http_status, exc.error_id)
 
     return errors
 

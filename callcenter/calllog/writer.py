@@ -24,62 +24,13 @@ import structlog
 from structlog.typing import EventDict, WrappedLogger
 
 from callcenter.calllog import privacy
+from callcenter.clock import iso_ts, iso_ts_quoted
 from callcenter.private import private_file
 
 CONSOLE_SKIP = frozenset({"ts", "event", "level", "logger"})
 Listener = Callable[[Mapping[str, Any]], None]
 
 
-_second_cache: tuple[int, str] = (-1, "")
-
-
-def iso_ts(t: float) -> str:
-    """``2026-11-28T07:18:50.123Z``; the date-time part is cached per second (hot path)."""
-    global _second_cache
-    second = int(t)
-    if second != _second_cache[0]:
-        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _second_cache = (second, text)
-    return f"{_second_cache[1]}.{_millis(t, second):03d}Z"
-
-
-def _millis(t: float, second: int) -> int:
-    return min(round((t - second) * 1000), 999)
-
-
-_MILLIS_Z = [f".{ms:03d}Z\"".encode() for ms in range(1000)]
-_second_bytes: tuple[int, bytes] = (-1, b"")
-
-
-def iso_ts_quoted(t: float) -> bytes:
-    """:func:`iso_ts` as the JSON string the call log writes (``b'"2026-…123Z"'``): the
-    hot path of every AMI frame."""
-    global _second_bytes
-    second = int(t)
-    if second != _second_bytes[0]:
-        _second_bytes = (second, b'"' + iso_ts(t)[:19].encode())
-    millis = round((t - second) * 1000)  # (as _millis)
-    return _second_bytes[1] + _MILLIS_Z[millis if millis < 1000 else 999]
-
-
-def log_time(t: float) -> float:
-    """``t`` as the call log writes it (whole milliseconds): the engine decides on this value
-    so that a replay, which only has the log, computes exactly the same figures."""
-    second = int(t)
-    return second + _millis(t, second) / 1000
-
-
-def parse_ts(text: str) -> float:
-    """The inverse of :func:`iso_ts` (``2026-11-28T07:18:50.123Z`` → epoch seconds)."""
-    global _parse_cache
-    head, _, millis = text.rstrip("Z").partition(".")
-    if head != _parse_cache[0]:
-        _parse_cache = (head, int(datetime.strptime(head, "%Y-%m-%dT%H:%M:%S")
-                                  .replace(tzinfo=UTC).timestamp()))
-    return _parse_cache[1] + int(millis or 0) / 1000
-
-
-_parse_cache: tuple[str, int] = ("", 0)
 
 
 def add_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

@@ -18,8 +18,8 @@ from callcenter.actors import Actor, Role
 from callcenter.agents.desk import AgentDesk
 from callcenter.ami import actions
 from callcenter.ami.client import ActionSender
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall, channel_uniqueid
+from callcenter.clock import iso_ts
 from callcenter.commands import Args, Handler, number, text
 from callcenter.desktop import callbacks as requests
 from callcenter.desktop.notifier import call_card

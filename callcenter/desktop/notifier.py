@@ -13,8 +13,8 @@ from typing import Any
 
 from callcenter.agents.state import LogoutAgent, PhoneChange, StateChange, agent_of
 from callcenter.ami import events as ev
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
+from callcenter.clock import iso_ts
 from callcenter.glossary import word
 from callcenter.tickets.live import AgentBus
 

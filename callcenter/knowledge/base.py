@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from callcenter.clock import iso_seconds, wall_clock
 from callcenter.config.loader import Config
 from callcenter.knowledge.articles import (
     KNOWLEDGE_DIR,
@@ -43,7 +43,7 @@ INDEX_VERSION = "1"  # change it when what is indexed changes: every store re-in
 
 
 def iso_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return iso_seconds(wall_clock())
 
 
 def fingerprint(directory: Path, words: Iterable[str]) -> str:

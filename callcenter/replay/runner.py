@@ -24,7 +24,8 @@ from callcenter.agi.wire import parse_request_lines
 from callcenter.ami.adapter import adapt
 from callcenter.ami.events import UnknownEvent
 from callcenter.ami.wire import frame_from_json
-from callcenter.calllog.writer import line_processors, parse_ts
+from callcenter.calllog.writer import line_processors
+from callcenter.clock import parse_ts
 from callcenter.config.loader import Config
 from callcenter.decisions import build_decisions
 from callcenter.errors import AgiHangup, CallCenterError, TransferError

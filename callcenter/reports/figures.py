@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from callcenter.calllog.writer import parse_ts
+from callcenter.clock import parse_ts
 
 PUBLIC_CONTEXT = "from-carrier"
 SHORT_ABANDON_S = 5

@@ -28,6 +28,7 @@ class NoSuchRow(StoreError):
     """No ticket (transfer, hand-off …) with that id; or the id is not an id at all."""
 
     error_id = "CC801"
+    http_status = 404
 
 
 ROW_ID_MAX = 2**63 - 1  # SQLite's largest INTEGER: a larger Python int cannot be bound

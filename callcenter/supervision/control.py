@@ -28,17 +28,17 @@ from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.adapter import adapt
 from callcenter.ami.client import ActionSender
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import CallTracker, channel_uniqueid
+from callcenter.clock import iso_ts
 from callcenter.config.models import MAX_SKILL
 from callcenter.config.source import CONTROL
 from callcenter.errors import (
+    AgentConflict,
     AgentError,
     AmiActionFailed,
     AmiNotConnected,
     CommandError,
     SupervisionConflict,
-    SupervisionError,
     UnknownAgent,
 )
 from callcenter.queues.watch import QueueWatch
@@ -127,7 +127,7 @@ class SupervisorControl:
         if agent not in self.agents.config.agents.agents:
             raise UnknownAgent(f"没有工号为 {agent[:20]} 的话务员（见 agents.yaml）")
         if doing and not self.agents.board.status(agent).queues:
-            raise AgentError(f"话务员 {agent} 未签入，无法{doing}：请待其签入后再操作")
+            raise AgentConflict(f"话务员 {agent} 未签入，无法{doing}：请待其签入后再操作")
 
     async def pause(self, agent: str, reason: str, actor: Actor) -> dict[str, Any]:
         reason = reason_of(reason, required=True)
@@ -175,9 +175,9 @@ class SupervisorControl:
                 await self._apply(agent, old, new)
             except (AgentError, AmiActionFailed, AmiNotConnected) as exc:
                 back = await self._restore(agent, old, new)
-                raise AgentError(f"技能未调整（{exc.message}）；"
-                                 + ("该话务员的队列保持原样，请稍后重试" if back else
-                                    "部分队列未能恢复原样：请用 `agent list` 查看后重试")) \
+                raise AmiActionFailed(f"技能未调整（{exc.message}）；"
+                                      + ("该话务员的队列保持原样，请稍后重试" if back else
+                                         "部分队列未能恢复原样：请用 `agent list` 查看后重试")) \
                     from None
         until = shift_end(config.agents.agents[agent].shifts, self.clock())
         self.agents.shift_skills[agent] = ShiftSkills(new, until, actor.name)
@@ -196,8 +196,8 @@ class SupervisorControl:
                 queue, member, agent, penalty, state_interface=member, paused=status.paused,
                 reason=status.pause_reason))
             if not reply.success and "Already there" not in reply.message:
-                raise AgentError(f"无法将话务员 {agent} 加入{title(self.agents.config, queue)}"
-                                 f"（{reply.message}）")
+                raise AmiActionFailed(f"无法将话务员 {agent} 加入"
+                                      f"{title(self.agents.config, queue)}（{reply.message}）")
             if not reply.success:
                 await self._member(actions.queue_penalty(member, penalty, queue), agent)
         for queue, penalty in diff.repenalize.items():
@@ -234,7 +234,8 @@ class SupervisorControl:
     async def _member(self, action: actions.AmiAction, agent: str) -> None:
         reply = await self.send(action)
         if not reply.success:
-            raise AgentError(f"话务员 {agent} 的队列操作 {action.name} 未成功（{reply.message}）")
+            raise AmiActionFailed(f"话务员 {agent} 的队列操作 {action.name} 未成功"
+                                  f"（{reply.message}）")
 
     # -- a waiting caller into another queue ---------------------------------------------------
 
@@ -250,7 +251,7 @@ class SupervisorControl:
             raise CommandError(f"没有这个队列：{queue[:64]!r}（见 queues.yaml）")
         reply = await self.send(actions.queue_status(queue))
         if not reply.success:
-            raise SupervisionError(f"暂时无法读取排队情况（{reply.message}），请稍后重试")
+            raise AmiActionFailed(f"暂时无法读取排队情况（{reply.message}），请稍后重试")
         now = self.clock()
         callers = []
         for entry in sorted((e for e in map(adapt, reply.items)
@@ -281,7 +282,7 @@ class SupervisorControl:
                                       "不能调队")
         to_title = title(config, to_queue)
         if entry.queue == to_queue:
-            raise SupervisionError(f"该来电已在{to_title}排队，请选择其他队列")
+            raise SupervisionConflict(f"该来电已在{to_title}排队，请选择其他队列")
         signed_in, able = answering(to_queue, self.agents.board, self._desk_rows())
         if not able:
             raise SupervisionConflict(
@@ -298,11 +299,11 @@ class SupervisorControl:
             try:
                 reply = await self.send(action)
             except AmiActionFailed as exc:
-                raise SupervisionError(f"未能调队，来电仍在{from_title}排队（{exc.message}），"
-                                       "请稍后重试") from None
+                raise AmiActionFailed(f"未能调队，来电仍在{from_title}排队（{exc.message}），"
+                                      "请稍后重试") from None
             if not reply.success:
-                raise SupervisionError(f"未能调队，来电仍在{from_title}排队（{action.name}："
-                                       f"{reply.message}），请稍后重试")
+                raise AmiActionFailed(f"未能调队，来电仍在{from_title}排队（{action.name}："
+                                      f"{reply.message}），请稍后重试")
         audit.note(f"call {found_id} {entry.queue}→{to_queue}")
         log.info("supervise.caller_moved", call_id=found_id, queue=entry.queue, to=to_queue,
                  position=entry.position)
@@ -320,7 +321,7 @@ class SupervisorControl:
             raise CommandError(f"没有这个队列：{queue[:64]!r}（见 queues.yaml）")
         reply = await self.send(actions.queue_status(queue or None))
         if not reply.success:
-            raise SupervisionError(f"暂时无法读取排队情况（{reply.message}），请稍后重试")
+            raise AmiActionFailed(f"暂时无法读取排队情况（{reply.message}），请稍后重试")
         entries = [e for e in map(adapt, reply.items) if isinstance(e, ev.QueueEntryListed)]
         if call_id:
             call = self.tracker.calls.get(call_id)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 
 import structlog
 
@@ -31,8 +30,8 @@ from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
 from callcenter.audit import OK, AuditEntry, AuditTrail
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
+from callcenter.clock import iso_seconds, iso_ts
 from callcenter.config.loader import DEVICES, Config, supervisor_interface
 from callcenter.errors import (
     AmiActionFailed,
@@ -152,8 +151,8 @@ class MonitorDesk:
                  supervisor=who, agent=agent, mode=wanted.value)
         await self._perform(self.board.start(s))
         if s.reason:  # the Originate was refused at once
-            raise SupervisionError(f"{END_REASONS.get(s.reason, '无法呼叫班长话机')}："
-                                   "请检查班长话机已注册后重试")
+            raise AmiActionFailed(f"{END_REASONS.get(s.reason, '无法呼叫班长话机')}："
+                                  "请检查班长话机已注册后重试")
         self.on_change(s.describe())
         return s.describe()
 
@@ -175,8 +174,8 @@ class MonitorDesk:
             await self._perform(effects, required=True)
         except (AmiActionFailed, AmiNotConnected) as exc:
             s.mode, s.modes = before, history
-            raise SupervisionError(f"监听模式未切换（仍为{before.text}）：{exc.message}，"
-                                   "请重试") from None
+            raise type(exc)(f"监听模式未切换（仍为{before.text}）：{exc.message}，"
+                            "请重试") from None
         return s.describe()
 
     async def stop(self, actor: Actor, session_id: str) -> dict[str, object]:
@@ -185,8 +184,8 @@ class MonitorDesk:
             try:
                 await self._send(actions.hangup(s.leg_channel), required=True)
             except AmiActionFailed as exc:
-                raise SupervisionError(f"未能挂断班长话机，监听仍在进行（{exc.message}），"
-                                       "请重试") from None
+                raise AmiActionFailed(f"未能挂断班长话机，监听仍在进行（{exc.message}），"
+                                      "请重试") from None
         await self._perform([e for e in self.board.stop_requested(s, self.clock())
                              if not isinstance(e, HangUp)])
         return s.describe()
@@ -297,7 +296,7 @@ class MonitorDesk:
             f"requested={iso_ts(s.requested_at)}",
             f"started={iso_ts(s.answered_at) if s.answered_at is not None else '-'}",
             f"ended={iso_ts(ts)}", f"duration_s={talked}", f"reason={s.reason}"])
-        entry = AuditEntry.of(s.actor, _iso(ts), "monitor.session", f"agent {s.agent}", OK,
+        entry = AuditEntry.of(s.actor, iso_seconds(ts), "monitor.session", f"agent {s.agent}", OK,
                               detail)
         self._tasks.spawn(self._record(entry))
 
@@ -309,6 +308,3 @@ class MonitorDesk:
         await trail.record(entry)
 
 
-def _iso(ts: float) -> str:
-    """The audit trail's time format (callcenter.users.store.iso)."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

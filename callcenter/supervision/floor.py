@@ -25,7 +25,7 @@ Rows = Mapping[str, Mapping[str, Any]]  # the agent desk's rows by agent (AgentD
 
 
 def person(config: Config, user: str) -> str:
-    """A user as people know them: a supervisor's name from agents.yaml (赵磊), else their
+    """A user as people know them: a supervisor's name from lab.yaml (赵磊), else their
     user name."""
     supervisor = config.agents.supervisors.get(user)
     return supervisor.name if supervisor is not None and supervisor.name else user

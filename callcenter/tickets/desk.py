@@ -27,8 +27,8 @@ import structlog
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.asr.segmenter import AsrResult
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import LiveCall
+from callcenter.clock import iso_ts
 from callcenter.config.loader import Config
 from callcenter.config.models import Speaker
 from callcenter.prefill import PrefillRules, extract

@@ -37,8 +37,8 @@ import structlog
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
-from callcenter.calllog.writer import log_time
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
+from callcenter.clock import log_time
 from callcenter.config.models import HotlinesConfig
 from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferConflict, TransferError
 from callcenter.tasks import TaskSet

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from callcenter.calllog.writer import iso_ts
+from callcenter.clock import iso_ts
 from callcenter.transfers.model import Outcome, Phase, Transfer
 from callcenter.transfers.outcomes import PhaseChanged
 from callcenter.transfers.records import TransferRecords

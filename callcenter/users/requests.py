@@ -17,9 +17,9 @@ from typing import Any
 
 import aiosqlite
 
+from callcenter.clock import iso_seconds
 from callcenter.errors import Forbidden, UserError
 from callcenter.store.db import NoSuchRow, Store
-from callcenter.users.store import iso
 
 LIFETIME = timedelta(hours=24)
 ACTIONS = ("add", "reset")
@@ -57,7 +57,8 @@ class UserRequests:
         async with self._db.execute(
                 "INSERT INTO user_request (action, name, role, agent, requested_by, "
                 "requested_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (action, name, role, agent, by, iso(now), iso(now + LIFETIME))) as cursor:
+                (action, name, role, agent, by, iso_seconds(now),
+                 iso_seconds(now + LIFETIME))) as cursor:
             row = await cursor.fetchone()
         await self._db.commit()
         assert row is not None
@@ -66,14 +67,14 @@ class UserRequests:
     async def pending(self, now: datetime) -> list[Request]:
         async with self._db.execute(
                 "SELECT * FROM user_request WHERE decision IS NULL AND expires_at > ? "
-                "ORDER BY id", (iso(now),)) as cursor:
+                "ORDER BY id", (iso_seconds(now),)) as cursor:
             return [_request(r) for r in await cursor.fetchall()]
 
     async def get(self, request_id: int, now: datetime) -> Request:
         """A pending request; :class:`NoSuchRow` for one that is not (decided, lapsed,
         never made)."""
         async with self._db.execute("SELECT * FROM user_request WHERE id = ? AND decision IS "
-                                    "NULL AND expires_at > ?", (request_id, iso(now))) as c:
+                                    "NULL AND expires_at > ?", (request_id, iso_seconds(now))) as c:
             row = await c.fetchone()
         if row is None:
             raise NoSuchRow(f"没有待批准的请求 {request_id}（可能已处理或已过期）")
@@ -88,7 +89,7 @@ class UserRequests:
         async with self._db.execute(
                 "UPDATE user_request SET decision = ?, decided_by = ?, decided_at = ? "
                 "WHERE id = ? AND decision IS NULL",
-                ("approved" if approve else "refused", by, iso(now), request_id)) as cursor:
+                ("approved" if approve else "refused", by, iso_seconds(now), request_id)) as cursor:
             taken = cursor.rowcount == 1
         await self._db.commit()
         if not taken:  # another admin decided it in between

@@ -14,9 +14,10 @@ import structlog
 
 from callcenter.actors import Actor, Role
 from callcenter.audit import OK, AuditEntry, AuditTrail
+from callcenter.clock import iso_seconds
 from callcenter.errors import NotSignedIn, ServiceUnavailable, TooManyAttempts
 from callcenter.users.hashing import fast_digest, token_id_of
-from callcenter.users.store import User, Users, WebSession, iso
+from callcenter.users.store import User, Users, WebSession
 from callcenter.users.throttle import SignInThrottle
 
 log = structlog.get_logger("signin")
@@ -150,7 +151,7 @@ class SignIn:
         """An audit row for what the web does outside the command layer (a page's request
         refused before it reaches a command, a softphone's connection)."""
         _users, audit = self._open()
-        await audit.record(AuditEntry.of(actor, iso(self._clock()), action, target, result,
+        await audit.record(AuditEntry.of(actor, iso_seconds(self._clock()), action, target, result,
                                          detail))
 
     async def sign_out(self, actor: Actor, session_id: str) -> None:
@@ -160,5 +161,5 @@ class SignIn:
 
     async def _record(self, audit: AuditTrail, actor: Actor, action: str, result: str,
                       detail: str = "") -> None:
-        await audit.record(AuditEntry.of(actor, iso(self._clock()), action, f"user {actor.name}",
-                                         result, detail))
+        await audit.record(AuditEntry.of(actor, iso_seconds(self._clock()), action,
+                                         f"user {actor.name}", result, detail))

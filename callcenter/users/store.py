@@ -13,12 +13,13 @@ import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
 from callcenter.actors import Role
+from callcenter.clock import iso_seconds
 from callcenter.errors import UserError
 from callcenter.store.db import Store
 from callcenter.users.endings import Endings
@@ -63,10 +64,6 @@ class WebSession:
     expires_at: str
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _user(row: aiosqlite.Row) -> User:
     return User(row["name"], Role(row["role"]), row["agent"] or "")
 
@@ -101,7 +98,8 @@ class Users:
         await self._db.execute(
             "INSERT INTO users (name, role, agent, password_hash, token_id, token_hash, "
             "created_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, role, agent or None, hashes[0], token_id, hashes[1], iso(now), iso(now)))
+            (name, role, agent or None, hashes[0], token_id, hashes[1], iso_seconds(now),
+             iso_seconds(now)))
         await self._db.commit()
         return Credentials(User(name, Role(role), agent), password, token)
 
@@ -112,7 +110,7 @@ class Users:
         password, (token_id, token), hashes = await self._fresh()
         await self._db.execute(
             "UPDATE users SET password_hash = ?, token_id = ?, token_hash = ?, changed_at = ?,"
-            " revoked_at = NULL WHERE id = ?", (hashes[0], token_id, hashes[1], iso(now),
+            " revoked_at = NULL WHERE id = ?", (hashes[0], token_id, hashes[1], iso_seconds(now),
                                                 row["id"]))
         await self._db.execute("DELETE FROM web_session WHERE user_id = ?", (row["id"],))
         await self._db.commit()
@@ -122,7 +120,7 @@ class Users:
     async def revoke(self, name: str, now: datetime) -> User:
         row = await self._existing(name)
         await self._db.execute("UPDATE users SET revoked_at = ?, changed_at = ? WHERE id = ?",
-                               (iso(now), iso(now), row["id"]))
+                               (iso_seconds(now), iso_seconds(now), row["id"]))
         await self._db.execute("DELETE FROM web_session WHERE user_id = ?", (row["id"],))
         await self._db.commit()
         self.endings.user_ended(name)
@@ -181,13 +179,13 @@ class Users:
                            lifetime: timedelta) -> WebSession:
         row = await self._existing(user.name)
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires = iso(now + lifetime)
+        expires = iso_seconds(now + lifetime)
         await self._db.execute(
-            "DELETE FROM web_session WHERE expires_at <= ?", (iso(now),))
+            "DELETE FROM web_session WHERE expires_at <= ?", (iso_seconds(now),))
         await self._db.execute(
             "INSERT INTO web_session (id_hash, user_id, csrf, address, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (fast_digest(session_id), row["id"], csrf, address, iso(now), expires))
+            (fast_digest(session_id), row["id"], csrf, address, iso_seconds(now), expires))
         await self._db.commit()
         return WebSession(user, session_id, csrf, expires)
 
@@ -197,7 +195,7 @@ class Users:
                 "web_session.expires_at FROM web_session JOIN users "
                 "ON users.id = web_session.user_id WHERE web_session.id_hash = ? "
                 "AND users.revoked_at IS NULL AND web_session.expires_at > ?",
-                (fast_digest(session_id), iso(now))) as cursor:
+                (fast_digest(session_id), iso_seconds(now))) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None

@@ -12,7 +12,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import BinaryIO
 
-from callcenter.calllog.writer import iso_ts
+from callcenter.clock import iso_ts
 from callcenter.reports.figures import CALL_LINES, local_day
 from callcenter.wallboard.day import DailyReports
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.rtp import write_rtp_pcap
 from callcenter.app import Engine
 from callcenter.audio import read_pcm
 from callcenter.config.models import Speaker
 from callcenter.prompts import synthesize, to_pinyin
+from lab.rtp import write_rtp_pcap
 from tests.integration.conftest import Lab, running_engine
 
 CHROMIUM = "/usr/bin/chromium"

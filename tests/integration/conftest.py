@@ -18,9 +18,6 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from agents.rtp import write_rtp_pcap
-from agents.sipp import SippSeat
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
 from callcenter.config.loader import Config, load_config
@@ -29,6 +26,9 @@ from callcenter.pbx.control import AsteriskControl
 from callcenter.pbx.install import install
 from callcenter.prompts import build_all
 from callcenter.secrets import Secrets, load_secrets
+from lab.rtp import write_rtp_pcap
+from lab.sipp import SippSeat
+from lab.softphone import Softphone, SoftphoneSettings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

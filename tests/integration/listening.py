@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from agents.softphone import CallRecord, Softphone, SoftphoneSettings, tone
 from callcenter.ami import actions
 from callcenter.app import Engine
+from lab.softphone import CallRecord, Softphone, SoftphoneSettings, tone
 from tests.integration.conftest import UNREGISTERED_SUBCENTER, Lab
 
 AGENT = "1001"

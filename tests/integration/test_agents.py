@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import AgentError
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import UNREACHABLE_LOGOUT_S, Lab, agent_softphone
 
 

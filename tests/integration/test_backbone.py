@@ -6,8 +6,8 @@ import asyncio
 import dataclasses
 import subprocess
 
-from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
+from lab.sipp import CallSpec, place_calls
 from tests.integration.conftest import Lab
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page, async_playwright
 
-from agents.sipp import CallSpec, SippResult, place_calls
 from callcenter.app import Engine
 from callcenter.audio import read_pcm
 from callcenter.paths import PROJECT_ROOT
+from lab.sipp import CallSpec, SippResult, place_calls
 from tests.integration.browser import (
     CHROMIUM,
     SILENCE_LEVEL,

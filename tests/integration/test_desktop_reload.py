@@ -14,9 +14,9 @@ from typing import Any
 
 from playwright.async_api import Page, WebSocketRoute, async_playwright
 
-from agents.sipp import CallSpec, SippResult, place_calls
 from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
+from lab.sipp import CallSpec, SippResult, place_calls
 from tests.integration.browser import CHROMIUM, Voices, chromium_args, voices
 from tests.integration.conftest import UNREACHABLE_LOGOUT_S, Lab
 from tests.integration.desk_pages import sign_in, state, text_of, tidy, wait_text

@@ -20,11 +20,11 @@ from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
-from agents.sipp import CallSpec, SippResult, place_calls
 from callcenter.actors import LOCAL
 from callcenter.app import Engine
-from callcenter.calllog.writer import iso_ts
+from callcenter.clock import iso_ts
 from callcenter.store.db import CallbackRequest
+from lab.sipp import CallSpec, SippResult, place_calls
 from tests.integration.browser import CHROMIUM, Voices, chromium_args, voices
 from tests.integration.conftest import SILENT_SUBCENTER, Lab
 from tests.integration.desk_pages import LARGE, sign_in, state, text_of, tidy, wait_text

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
-from callcenter.calllog.writer import parse_ts
+from callcenter.clock import parse_ts
 from callcenter.config.loader import agent_endpoint, load_config
 from callcenter.control.server import query
 from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import Lab, running_engine
 
 AGENT = "1001"

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 
-from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
 from callcenter.reports.figures import LATE_LINES_S
+from lab.sipp import CallSpec, place_calls
 from tests.integration.conftest import Lab
 from tests.integration.test_webrtc import _add_user, _session
 

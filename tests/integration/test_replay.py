@@ -8,12 +8,12 @@ import json
 import sys
 from pathlib import Path
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint, config_hash
 from callcenter.paths import PROJECT_ROOT
 from callcenter.replay.runner import Replayer
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import UNREGISTERED_SUBCENTER, Lab
 
 CALLS = [

@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone
 from callcenter.app import Engine
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone
 from tests.integration.conftest import Lab, agent_softphone
 
 CALLER = "13755550077"

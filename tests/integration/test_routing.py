@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
+from lab.sipp import CallSpec, place_calls
 from tests.integration.conftest import (
     ANSWERING_SUBCENTERS,
     MENU_HOTLINE,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import UNREGISTERED_SUBCENTER, Lab
 
 

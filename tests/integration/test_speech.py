@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.rtp import write_rtp_pcap
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.audio import g711_round_trip, read_pcm
 from callcenter.config.loader import agent_endpoint
 from callcenter.paths import PROJECT_ROOT
 from callcenter.prompts import synthesize, to_pinyin
+from lab.rtp import write_rtp_pcap
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import Lab
 
 SPOKEN = "您好，我家在兰州市城关区雁滩路，已经停水两天了，一直没人来修。"

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from agents.softphone import CallRecord, Softphone
 from callcenter.ami import actions
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint, supervisor_endpoint
 from callcenter.supervision.model import MonitorMode, Phase
+from lab.softphone import CallRecord, Softphone
 from tests.integration.conftest import Lab
 from tests.integration.listening import (
     AGENT,

@@ -33,12 +33,12 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import UserError
 from callcenter.paths import PROJECT_ROOT
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone
 from tests.integration.browser import CHROMIUM, chromium_args
 from tests.integration.conftest import Lab, agent_softphone
 from tests.integration.listening import (

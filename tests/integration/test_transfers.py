@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.sipp import CallSpec, SippResult, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.ami import actions
 from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
@@ -24,6 +22,8 @@ from callcenter.config.loader import agent_endpoint
 from callcenter.errors import TransferError
 from callcenter.paths import PROJECT_ROOT
 from callcenter.transfers.model import Transfer
+from lab.sipp import CallSpec, SippResult, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import SILENT_SUBCENTER, UNREGISTERED_SUBCENTER, Lab
 
 SUBCENTER = UNREGISTERED_SUBCENTER  # 12313: its seat registers in these tests only

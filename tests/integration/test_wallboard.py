@@ -17,11 +17,11 @@ import time
 
 from playwright.async_api import Page, async_playwright
 
-from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
 from callcenter.paths import PROJECT_ROOT
 from callcenter.reports.figures import ReportBuilder, local_day
+from lab.sipp import CallSpec, place_calls
 from tests.integration.browser import CHROMIUM
 from tests.integration.conftest import LAB_AGENT, Lab, agent_softphone
 

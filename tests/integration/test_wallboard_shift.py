@@ -27,10 +27,10 @@ from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
-from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
 from callcenter.errors import UserError
+from lab.sipp import CallSpec, place_calls
 from tests.integration.browser import CHROMIUM
 from tests.integration.conftest import Lab, agent_softphone
 from tests.integration.pages import (

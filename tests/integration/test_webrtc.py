@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from agents.sipp import CallSpec, place_calls
 from callcenter.app import Engine
 from callcenter.audio import read_pcm
 from callcenter.paths import PROJECT_ROOT
+from lab.sipp import CallSpec, place_calls
 from tests.integration.browser import (
     CHROMIUM,
     SILENCE_LEVEL,

@@ -62,7 +62,7 @@ def test_the_session_log_holds_no_callers_number(lab: Lab) -> None:
     # the digits callers press (the 12333 menu) never leave Asterisk: only supervisors' legs
     # send DTMF to the engine (their monitoring mode keys)
     assert "menu.choice" in events
-    digits = [r["frame"] for r in records
-              if isinstance(r.get("frame"), dict) and r["frame"].get("Event", "").startswith("DTMF")]
+    digits = [r["frame"] for r in records if isinstance(r.get("frame"), dict)
+              and r["frame"].get("Event", "").startswith("DTMF")]
     assert all(f["Event"] == "DTMFEnd" and f["Channel"].startswith("PJSIP/supervisor-")
                for f in digits), digits[:3]

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.api.errors import http_status
 from callcenter.commands import Commands
 from callcenter.control.server import ControlServer, query
 from callcenter.errors import (
+    AgentConflict,
     AgentError,
+    AmiActionFailed,
     AmiNotConnected,
     CommandError,
     EngineControlError,
@@ -78,15 +79,32 @@ async def test_tickets_need_the_store_and_fields(
 
 
 def test_http_status_is_chosen_by_error_class_not_message() -> None:
-    assert http_status(UnknownAgent("whatever")) == 404
-    assert http_status(AgentError("unknown agent '7'")) == 400  # the text does not matter
-    assert http_status(NoSuchRow("x")) == 404
-    assert http_status(StoreError("no ticket 7")) == 400
-    assert http_status(TransferConflict("x")) == 409
-    assert http_status(TransferError("agent 1001 has no call to transfer")) == 400
-    assert http_status(UnknownCommand("x")) == 404
-    assert http_status(ServiceUnavailable("x")) == 503
-    assert http_status(AmiNotConnected("x")) == 503
+    assert UnknownAgent("whatever").http_status == 404
+    assert AgentError("unknown agent '7'").http_status == 400  # the text does not matter
+    assert NoSuchRow("x").http_status == 404
+    assert StoreError("no ticket 7").http_status == 400
+    assert TransferConflict("x").http_status == 409
+    assert TransferError("agent 1001 has no call to transfer").http_status == 400
+    assert UnknownCommand("x").http_status == 404
+    assert ServiceUnavailable("x").http_status == 503
+    assert AmiNotConnected("x").http_status == 503
+    assert AmiActionFailed("x").http_status == 502
+    assert AgentConflict("x").http_status == 409
+
+
+def test_every_error_class_has_its_own_id_and_a_status() -> None:
+    """One class per failure: no two share an error id, and every status is an HTTP error."""
+    import callcenter.errors as errors
+    from callcenter import private, prompts
+    from callcenter.asr import fetch, graph
+    from callcenter.store import db
+
+    classes = {c for module in (errors, db, private, prompts, fetch, graph)
+               for c in vars(module).values()
+               if isinstance(c, type) and issubclass(c, errors.CallCenterError)}
+    ids = [c.error_id for c in classes]
+    assert len(ids) == len(set(ids)) and len(ids) > 40
+    assert all(400 <= c.http_status < 600 for c in classes)
 
 
 async def test_the_control_socket_runs_the_same_commands(

@@ -1,4 +1,4 @@
-"""The engine (``callcenter/``) never imports the lab (``agents/``): simulated agents,
+"""The engine (``callcenter/``) never imports the lab (``lab/``): simulated agents,
 callers and days use the engine, not the other way round."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from callcenter.paths import PROJECT_ROOT
 
-LAB = "agents"
+LAB = "lab"
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
@@ -40,13 +40,13 @@ def test_the_engine_does_not_import_the_lab() -> None:
 
 def test_the_check_finds_every_kind_of_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("import agents.rtp\n"
-                      "from agents.day import generate_day\n"
-                      "def f():\n    from agents import sipp\n"
-                      "import importlib\nimportlib.import_module('agents.demo')\n"
+    sample.write_text("import lab.rtp\n"
+                      "from lab.day import generate_day\n"
+                      "def f():\n    from lab import sipp\n"
+                      "import importlib\nimportlib.import_module('lab.demo')\n"
                       "from callcenter.agents.desk import AgentDesk\n")
     assert [m for _, m in imports_of(sample) if m.split(".")[0] == LAB] == [
-        "agents.rtp", "agents.day", "agents", "agents.demo"]
+        "lab.rtp", "lab.day", "lab", "lab.demo"]
 
 
 def test_the_engines_own_commands_load_nothing_of_the_lab() -> None:
@@ -57,7 +57,7 @@ def test_the_engines_own_commands_load_nothing_of_the_lab() -> None:
 
     probe = ("import sys; from callcenter.cli import build_parser; "
              "parser = build_parser(sys.argv[1:]); "
-             "print(any(m == 'agents' or m.startswith('agents.') for m in sys.modules))")
+             "print(any(m == 'lab' or m.startswith('lab.') for m in sys.modules))")
     for argv, lab in ((["run"], False), (["--config", "demo", "status"], False),
                       (["demo"], True), ([], True)):
         out = subprocess.run([sys.executable, "-c", probe, *argv], cwd=PROJECT_ROOT,

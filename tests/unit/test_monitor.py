@@ -18,6 +18,7 @@ from callcenter.audit import AuditTrail
 from callcenter.calls.state import CallTracker
 from callcenter.config.loader import load_config
 from callcenter.errors import (
+    AmiActionFailed,
     Forbidden,
     SupervisionConflict,
     SupervisionError,
@@ -179,7 +180,7 @@ async def test_a_refused_mode_switch_keeps_the_mode(floor: Floor) -> None:
     floor.leg_rings(sid)
     floor.leg_answers(sid)
     floor.ami.refuse.add("PlayDTMF")
-    with pytest.raises(SupervisionError, match="监听模式未切换（仍为监听）"):
+    with pytest.raises(AmiActionFailed, match="监听模式未切换（仍为监听）"):
         await floor.desk.mode(ZHAO, sid, "barge")
     assert floor.desk.live[sid].mode is MonitorMode.LISTEN
     assert floor.desk.live[sid].modes == [("listen", 1000.0)]
@@ -218,7 +219,7 @@ async def test_an_unreachable_softphone_ends_it_unanswered(floor: Floor) -> None
 
 async def test_a_refused_originate_is_an_error_and_an_ended_session(floor: Floor) -> None:
     floor.ami.refuse.add("Originate")
-    with pytest.raises(SupervisionError, match="无法呼叫班长话机：请检查班长话机已注册后重试"):
+    with pytest.raises(AmiActionFailed, match="无法呼叫班长话机：请检查班长话机已注册后重试"):
         await floor.desk.start(ZHAO, "1001", "listen")
     assert floor.desk.live == {}
     (row,) = await floor.audit()
@@ -303,7 +304,7 @@ async def _active(floor: Floor, actor: Actor = ZHAO) -> str:
 async def test_a_stop_asterisk_refuses_keeps_the_session(floor: Floor) -> None:
     sid = await _active(floor)
     floor.ami.refuse.add("Hangup")
-    with pytest.raises(SupervisionError, match="未能挂断班长话机，监听仍在进行"):
+    with pytest.raises(AmiActionFailed, match="未能挂断班长话机，监听仍在进行"):
         await floor.desk.stop(ZHAO, sid)
     assert floor.desk.live[sid].phase is Phase.ACTIVE  # the leg still listens: still a session
     assert await floor.audit() == []

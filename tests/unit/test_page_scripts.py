@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "callcenter"
-SERVED = {"/assets/": ROOT / "desktop" / "static", "/wallboard/assets/": ROOT / "wallboard" / "static",
+SERVED = {"/assets/": ROOT / "desktop" / "static",
+          "/wallboard/assets/": ROOT / "wallboard" / "static",
           "/admin/assets/": ROOT / "admin" / "static"}
 PAGES = sorted(ROOT.glob("*/static/*.html"))
 TOP = re.compile(r"^(?:async\s+)?(?:const|let|var|class|function\*?)\s+([A-Za-z_$][\w$]*)", re.M)

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from agents.day import generate_day
 from callcenter.config.loader import config_hash, load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.replay.runner import Replayer
 from callcenter.reports.figures import ReportBuilder
 from callcenter.reports.render import tables, write_csv, write_html
+from lab.day import generate_day
 
 WRAPUP = {"q12345": 10, "q12315": 10}
 DAY = "2026-11-27T"

@@ -20,13 +20,14 @@ from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import AmiResponse
 from callcenter.ami.wire import AmiFrame
-from callcenter.calllog.writer import iso_ts
 from callcenter.calls.state import CallTracker
+from callcenter.clock import iso_ts
 from callcenter.config.loader import load_config
 from callcenter.config.models import Shift
 from callcenter.errors import (
     AgentConflict,
     AgentError,
+    AmiActionFailed,
     CommandError,
     SupervisionConflict,
     SupervisionError,
@@ -249,7 +250,7 @@ async def test_a_held_agent_on_a_call_stays_held(floor: Floor) -> None:
             in_call=True, calls_taken=1, dynamic=True), NOW)
     assert floor.desk.forced == {"1001": ("zhao.lei", "质检辅导")}
     floor.ami.refuse_once.add("QueuePause")
-    with pytest.raises(AgentError):
+    with pytest.raises(AmiActionFailed):
         await floor.control.unpause("1001", "", ZHAO)
     assert floor.desk.forced == {"1001": ("zhao.lei", "质检辅导")}
     with pytest.raises(AgentConflict):
@@ -335,12 +336,12 @@ async def test_a_skills_change_failing_half_way_puts_the_queues_back(floor: Floo
     floor.logged_in()
     before = floor.desk.board.status("1001").queues
     floor.ami.refuse_once.add("QueueRemove")  # joined q12348, then could not leave q12315
-    with pytest.raises(AgentError, match=r"技能未调整.*队列保持原样"):
+    with pytest.raises(AmiActionFailed, match=r"技能未调整.*队列保持原样"):
         await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
     assert floor.desk.board.status("1001").queues == before
     assert floor.desk.shift_skills == {} and floor.told == []
     floor.ami.refuse.add("QueueRemove")  # and if Asterisk refuses the way back too: said so
-    with pytest.raises(AgentError, match="部分队列未能恢复原样"):
+    with pytest.raises(AmiActionFailed, match="部分队列未能恢复原样"):
         await floor.control.skills("1001", {"q12345": 0, "q12348": 1}, ZHAO)
 
 
@@ -493,7 +494,7 @@ async def test_move_refusals_leave_the_caller_where_they_are(floor: Floor) -> No
     assert "Redirect" not in floor.ami.names()
     assert all(a.get("Queue") in (None, "q12315") for a in floor.ami.of("QueueStatus"))
     floor.ami.refuse.add("Redirect")
-    with pytest.raises(SupervisionError, match="未能调队，来电仍在12315市场监管投诉举报排队"):
+    with pytest.raises(AmiActionFailed, match="未能调队，来电仍在12315市场监管投诉举报排队"):
         await control.move_caller("100.1", "", "", "q12345")
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from callcenter.calllog.writer import CallLog, iso_ts, parse_ts
+from callcenter.calllog.writer import CallLog
+from callcenter.clock import iso_ts, parse_ts
 from callcenter.config.loader import config_hash, load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.replay.runner import Replayer

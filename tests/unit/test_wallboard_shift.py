@@ -10,7 +10,7 @@ from typing import Any
 
 from callcenter.agents.state import AgentBoard
 from callcenter.ami import events as ev
-from callcenter.calllog.writer import iso_ts
+from callcenter.clock import iso_ts
 from callcenter.config.loader import load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueWatch

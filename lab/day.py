@@ -28,7 +28,8 @@ import structlog
 from callcenter.agi.wire import parse_request_lines
 from callcenter.ami.adapter import adapt
 from callcenter.ami.wire import AmiFrame
-from callcenter.calllog.writer import CallLog, log_time
+from callcenter.calllog.writer import CallLog
+from callcenter.clock import log_time
 from callcenter.config.loader import Config, config_hash
 from callcenter.config.models import Section
 from callcenter.decisions import build_decisions

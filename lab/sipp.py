@@ -54,7 +54,7 @@ def scenario(hold_ms: int, dtmf: Sequence[tuple[int, str]] = (),
              audio: bool | Path = False, display: bool = False) -> str:
     """The sipp XML of one call: INVITE, hold, DTMF, hang up (or take Asterisk's BYE).
     ``audio``: True plays sipp's stock recording, a path plays that RTP pcap
-    (:func:`agents.rtp.write_rtp_pcap`), from the moment the call is answered.
+    (:func:`lab.rtp.write_rtp_pcap`), from the moment the call is answered.
     ``display``: the From header carries a display name (the injection file's third field)."""
     shown = '"[field2]" ' if display else ""
     invite_headers = _HEADERS.format(to_tag="", cseq="1 INVITE", display=shown)

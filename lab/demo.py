@@ -24,8 +24,6 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from agents.sipp import CallSpec, place_calls
-from agents.softphone import Softphone, SoftphoneSettings
 from callcenter.app import Engine
 from callcenter.config.loader import Config, agent_endpoint
 from callcenter.control.server import query
@@ -33,6 +31,8 @@ from callcenter.errors import CallCenterError, EngineControlError
 from callcenter.paths import Paths
 from callcenter.pbx.control import AsteriskControl
 from callcenter.secrets import load_secrets
+from lab.sipp import CallSpec, place_calls
+from lab.softphone import Softphone, SoftphoneSettings
 
 console = Console(width=max(Console().width, 120))
 

@@ -15,7 +15,7 @@ from callcenter.paths import Paths
 
 
 def cmd_gen_day(args: argparse.Namespace, paths: Paths) -> int:
-    from agents.day import generate_day
+    from lab.day import generate_day
 
     started = time.monotonic()
     calls, frames = generate_day(config_of(args, paths), Path(args.out), calls=args.calls,
@@ -26,7 +26,7 @@ def cmd_gen_day(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
-    from agents.demo import run_demo
+    from lab.demo import run_demo
 
     return run_demo(config_of(args, paths), paths, seconds=args.seconds, rate=args.rate)
 

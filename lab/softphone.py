@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pyVoIP.VoIP import CallState, InvalidStateError, PhoneStatus, VoIPCall, VoIPPhone
 
-from agents.sipp import lab_sip_target
+from lab.sipp import lab_sip_target
 
 FRAME_S = 0.02
 FRAME_BYTES = 160  # 20 ms of 8 kHz 8-bit audio
