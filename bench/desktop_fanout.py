@@ -89,7 +89,7 @@ import aiohttp  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
 from callcenter.config.loader import Config, agent_endpoint, load_config  # noqa: E402
-from callcenter.control.server import query  # noqa: E402
+from callcenter.control.client import query  # noqa: E402
 from callcenter.errors import EngineControlError  # noqa: E402
 from callcenter.paths import PROJECT_ROOT, Paths  # noqa: E402
 from callcenter.tickets.desk import CLOSE_AFTER_S  # noqa: E402

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from ruamel.yaml import YAML  # noqa: E402
 
 from callcenter.config.loader import load_config  # noqa: E402
-from callcenter.control.server import query  # noqa: E402
+from callcenter.control.client import query  # noqa: E402
 from callcenter.errors import EngineControlError  # noqa: E402
 from callcenter.paths import Paths  # noqa: E402
 from callcenter.secrets import load_secrets  # noqa: E402

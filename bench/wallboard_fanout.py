@@ -87,7 +87,7 @@ from bench.desktop_fanout import (  # noqa: E402
     proc_rss_mb,
 )
 from callcenter.config.loader import load_config  # noqa: E402
-from callcenter.control.server import query  # noqa: E402
+from callcenter.control.client import query  # noqa: E402
 from callcenter.errors import EngineControlError  # noqa: E402
 from callcenter.paths import Paths  # noqa: E402
 from callcenter.wallboard.notifier import MIN_INTERVAL_S  # noqa: E402

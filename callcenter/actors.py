@@ -3,6 +3,8 @@ checks and the audit trail can sit in one place (the command layer)."""
 
 from __future__ import annotations
 
+import os
+import pwd
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,3 +33,12 @@ class Actor:
 
 
 LOCAL = Actor("root", "control")
+
+
+def cli_actor() -> Actor:
+    """Root on the server's command line, acting on the store with the engine down."""
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = str(os.getuid())
+    return Actor(name, "cli", f"uid={os.getuid()}", Role.ROOT)

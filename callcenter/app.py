@@ -31,13 +31,14 @@ from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
 from callcenter.clock import iso_ts, log_time, wall_clock
-from callcenter.commands import Commands
 from callcenter.config.loader import Config, config_hash, load_config
-from callcenter.control.server import ControlServer, query
+from callcenter.control.client import query
+from callcenter.control.server import ControlServer
 from callcenter.core import Reconfigurable
 from callcenter.decisions import build_decisions
 from callcenter.desktop.commands import desktop_handlers
 from callcenter.desktop.notifier import DesktopNotifier
+from callcenter.engine_commands import engine_commands
 from callcenter.errors import (
     AmiActionFailed,
     AmiNotConnected,
@@ -159,7 +160,7 @@ class Engine:
                                                     self.tracker, self.agent_events.publish,
                                                     time.time, self.queue_watch)
         people |= supervision_handlers(self.monitor_desk, self.supervisor_control)
-        self.commands = Commands.of_engine(self, people, wall_clock)
+        self.commands = engine_commands(self, people, wall_clock)
         self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,
                              timedelta(hours=e.api.session_hours))
         self.api = ApiServer(build_app(self.signin, self.commands.run,
@@ -306,7 +307,7 @@ class Engine:
             "monitoring": self.monitor_desk.snapshot(),
         }
 
-    # -- what the command layer acts on (callcenter.commands.EngineParts) -----------------
+    # -- what the command layer acts on (callcenter.engine_commands.EngineParts) -----------------
 
     def tickets(self) -> Tickets | None:
         return self.ticket_desk.tickets

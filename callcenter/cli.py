@@ -101,7 +101,7 @@ def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_reload(args: argparse.Namespace, paths: Paths) -> int:
     """Validate, then apply: prompts, Asterisk configuration, the engine's routing."""
-    from callcenter.control.server import query
+    from callcenter.control.client import query
     from callcenter.prompts import build_all
 
     directory = Path(args.config) if args.config else paths.config
@@ -163,7 +163,7 @@ def _engine_pid(paths: Paths) -> int | None:
 
 
 def start_engine(args: argparse.Namespace, paths: Paths) -> str:
-    from callcenter.control.server import query
+    from callcenter.control.client import query
 
     pid = _engine_pid(paths)
     if pid is not None:
@@ -222,7 +222,7 @@ def cmd_down(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
-    from callcenter.control.server import query
+    from callcenter.control.client import query
 
     state = _asterisk(args, paths).state()
     health = Table(title="12345 热线引擎", show_header=False)
@@ -253,7 +253,7 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
-    from callcenter.control.server import query
+    from callcenter.control.client import query
 
     if args.agent_action != "list" and not args.agent:
         print("错误：请指明话务员工号，例如 `agent login 1001`", file=sys.stderr)
@@ -270,7 +270,7 @@ def cmd_agent(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_transfer(args: argparse.Namespace, paths: Paths) -> int:
-    from callcenter.control.server import query
+    from callcenter.control.client import query
     from callcenter.transfers.destinations import destinations
 
     if args.list or not args.agent:

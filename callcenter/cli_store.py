@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import pwd
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,14 +15,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from callcenter.actors import Actor, Role
+from callcenter.actors import Actor, Role, cli_actor
 from callcenter.audit import AuditTrail
 from callcenter.cli_tables import audit_table, handoffs_table, tickets_table
-from callcenter.commands import Commands, store_handlers
+from callcenter.commands import Commands
 from callcenter.config.loader import Config
 from callcenter.paths import Paths
 from callcenter.store.db import Store
+from callcenter.tickets.commands import ticket_handlers
 from callcenter.tickets.store import Tickets
+from callcenter.transfers.commands import handoff_handlers
 from callcenter.transfers.records import TransferRecords
 from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
@@ -34,14 +34,6 @@ console = Console()
 Show = Callable[[Commands, Actor], Awaitable[int]]
 
 
-def cli_actor() -> Actor:
-    try:
-        name = pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        name = str(os.getuid())
-    return Actor(name, "cli", f"uid={os.getuid()}", Role.ROOT)
-
-
 def run_on_store(config: Config, paths: Paths, show: Show) -> int:
     async def main() -> int:
         store = await Store.open(paths.resolve(config.engine.paths.database))
@@ -49,7 +41,7 @@ def run_on_store(config: Config, paths: Paths, show: Show) -> int:
             users, trail, requests = Users(store), AuditTrail(store), UserRequests(store)
             tickets, records = Tickets(store), TransferRecords(store)
             clock = lambda: datetime.now(UTC)  # noqa: E731
-            handlers = {**store_handlers(lambda: tickets, lambda: records),
+            handlers = {**ticket_handlers(lambda: tickets), **handoff_handlers(lambda: records),
                         **people_handlers(lambda: users, lambda: trail,
                                           lambda: config.agents.agents, clock,
                                           lambda: requests)}

@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
 from callcenter import permissions
-from callcenter.actors import LOCAL, Actor, Role
-from callcenter.agents.desk import AgentDesk
+from callcenter.actors import LOCAL, Actor
 from callcenter.audit import NOTES, OK, AuditEntry, AuditTrail
 from callcenter.clock import iso_seconds
 from callcenter.errors import (
@@ -28,13 +27,8 @@ from callcenter.errors import (
     CommandError,
     Forbidden,
     ServiceUnavailable,
-    UnknownAgent,
     UnknownCommand,
 )
-from callcenter.store.db import row_id
-from callcenter.tickets.store import Tickets
-from callcenter.transfers.desk import TransferDesk
-from callcenter.transfers.records import TransferRecords
 
 log = structlog.get_logger("commands")
 
@@ -46,26 +40,6 @@ TARGETS = {"agent": "agent", "ticket": "ticket", "earlier": "earlier ticket",
            "call": "call", "request": "user request"}
 DETAILS = ("reason", "destination", "mode", "role", "config", "device",
            "article", "queue", "position", "to_queue")  # shown in the audit row
-
-
-class EngineParts(Protocol):
-    """What the commands act on (the engine provides it)."""
-
-    agent_desk: AgentDesk
-    transfer_desk: TransferDesk
-    transfer_records: TransferRecords | None
-
-    def snapshot(self) -> dict[str, Any]: ...
-
-    def tickets(self) -> Tickets | None: ...
-
-    def hotlines_destinations(self) -> list[dict[str, object]]: ...
-
-    async def reload(self, directory: str | None, *,
-                     asterisk_too: bool = True) -> dict[str, Any]: ...
-
-    def audit_trail(self) -> AuditTrail | None: ...
-
 
 
 def text(args: Args, name: str, *, required: bool = True, default: str = "") -> str:
@@ -107,11 +81,6 @@ class Commands:
         self._handlers = dict(handlers)
         self._audit = audit
         self._clock = clock
-
-    @classmethod
-    def of_engine(cls, engine: EngineParts, people: Mapping[str, Handler],
-                  clock: Callable[[], datetime]) -> Commands:
-        return cls({**engine_handlers(engine), **people}, engine.audit_trail, clock)
 
     @property
     def names(self) -> list[str]:
@@ -164,109 +133,3 @@ class Commands:
         shown += [added[:300] for added in NOTES.get()]
         await trail.record(AuditEntry.of(actor, iso_seconds(self._clock()), name, target, result,
                                          "; ".join(shown)))
-
-
-def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
-    """The commands on the engine's live parts (agents, transfers, tickets, status)."""
-    agents, transfers = engine.agent_desk, engine.transfer_desk
-
-    async def status(_args: Args, _actor: Actor) -> Any:
-        return engine.snapshot()
-
-    async def reload(args: Args, actor: Actor) -> Any:
-        # the server's own command line (`run.py reload`) has reconfigured Asterisk first
-        local = actor.via == LOCAL.via
-        directory = text(args, "config", required=False) if local else ""
-        return await engine.reload(directory or None, asterisk_too=local)
-
-    async def agent_list(args: Args, actor: Actor) -> Any:
-        rows = permissions.own_rows(actor, agents.snapshot())
-        wanted = text(args, "agent", required=False)
-        if not wanted:
-            return rows
-        found = [a for a in rows if a["agent"] == wanted]
-        if not found:
-            raise UnknownAgent(f"unknown agent {wanted!r}")
-        return found
-
-    async def transfer_list(_args: Args, actor: Actor) -> Any:
-        return permissions.own_rows(actor, engine.transfer_desk.snapshot())
-
-    async def destinations(_args: Args, _actor: Actor) -> Any:
-        return engine.hotlines_destinations()
-
-    return {
-        "status": status,
-        "reload": reload,
-        "agent.list": agent_list,
-        "agent.login": lambda a, _: agents.login(
-            text(a, "agent"), text(a, "device", required=False, default="sip")),
-        # a person's 签出 waits for the call's end; the server's CLI (root) may force it
-        "agent.logout": lambda a, actor: agents.logout(
-            text(a, "agent"), refuse_on_call=actor.role is not Role.ROOT),
-        "agent.pause": lambda a, _: agents.pause(text(a, "agent"),
-                                                 text(a, "reason", required=False)),
-        "agent.unpause": lambda a, actor: agents.unpause(text(a, "agent"),
-                                                         own=actor.role is Role.AGENT),
-        "transfer.start": lambda a, _: transfers.start(
-            text(a, "agent"), text(a, "destination"),
-            text(a, "mode", required=False, default="conference"), wait=flag(a, "wait", True)),
-        "transfer.complete": lambda a, _: transfers.complete(text(a, "agent")),
-        "transfer.cancel": lambda a, _: transfers.cancel(text(a, "agent")),
-        "transfer.list": transfer_list,
-        "transfer.destinations": destinations,
-        **store_handlers(engine.tickets, lambda: engine.transfer_records),
-    }
-
-
-def store_handlers(tickets_of: Callable[[], Tickets | None],
-                   records_of: Callable[[], TransferRecords | None]) -> dict[str, Handler]:
-    """The commands on what the store keeps (tickets, hand-offs): they need no live engine,
-    so the CLI runs them through this same layer (role check, audit row) when it is down."""
-
-    def tickets() -> Tickets:
-        found = tickets_of()
-        if found is None:
-            raise ServiceUnavailable("the ticket store is not open yet")
-        return found
-
-    async def ticket_get(args: Args, actor: Actor) -> Any:
-        ticket = await tickets().get(row_id(text(args, "ticket")))
-        permissions.check_ticket(actor, ticket)
-        return ticket
-
-    async def ticket_watch(args: Args, actor: Actor) -> Any:
-        """Whether ``actor`` may follow the ticket live (its stream is opened only then; the
-        ticket itself is read, and audited, by ``ticket.get``)."""
-        ticket = await tickets().get(row_id(text(args, "ticket")))
-        permissions.check_ticket(actor, ticket)
-        return {"ticket": ticket["id"], "agent": ticket.get("agent") or ""}
-
-    async def ticket_confirm(args: Args, actor: Actor) -> Any:
-        store = tickets()
-        ticket_id = row_id(text(args, "ticket"))
-        # NoSuchRow, Forbidden before anything is written
-        permissions.check_ticket(actor, await store.get(ticket_id))
-        fields = args.get("fields")
-        if not isinstance(fields, dict) or not fields:
-            raise CommandError('"fields" must be an object like {"phone": "…"}')
-        await store.confirm(ticket_id, fields)
-        log.info("ticket.confirmed", ticket=ticket_id, fields=sorted(fields))
-        return await store.get(ticket_id)
-
-    async def ticket_list(args: Args, _actor: Actor) -> Any:
-        return await tickets().recent(number(args, "limit", 20, 1000))
-
-    async def handoff_list(args: Args, _actor: Actor) -> Any:
-        records = records_of()
-        if records is None:
-            raise ServiceUnavailable("the store is not open yet")
-        ticket = text(args, "ticket", required=False)
-        return await records.handoffs(
-            destination=text(args, "destination", required=False),
-            ticket_id=row_id(ticket) if ticket else None,
-            limit=number(args, "limit", 50, 1000))
-
-    return {"ticket.get": ticket_get, "ticket.watch": ticket_watch,
-            "ticket.confirm": ticket_confirm,
-            "ticket.list": ticket_list, "handoff.list": handoff_list}

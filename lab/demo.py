@@ -26,7 +26,7 @@ from rich.table import Table
 
 from callcenter.app import Engine
 from callcenter.config.loader import Config, agent_endpoint
-from callcenter.control.server import query
+from callcenter.control.client import query
 from callcenter.errors import CallCenterError, EngineControlError
 from callcenter.paths import Paths
 from callcenter.pbx.control import AsteriskControl

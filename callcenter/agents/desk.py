@@ -17,7 +17,6 @@ from callcenter.agents.skills import ShiftSkills
 from callcenter.agents.state import (
     INTERFACE_PREFIX,
     RING_NO_ANSWER_REASON,
-    WEB_SUFFIX,
     AgentBoard,
     AgentState,
     LogoutAgent,
@@ -31,6 +30,7 @@ from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
 from callcenter.config.loader import DEVICES, Config, agent_interface
+from callcenter.config.models import WEB_SUFFIX
 from callcenter.errors import (
     AgentConflict,
     AgentError,

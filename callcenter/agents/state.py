@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from callcenter.ami import events as ev
+from callcenter.config.models import WEB_SUFFIX
 
 RING_NO_ANSWER_REASON = "未接"
 UNREACHABLE_REASON = "软电话离线"
@@ -29,7 +30,6 @@ ONLINE, OFFLINE = "online", "offline"
 BUSY = frozenset({ev.DeviceState.INUSE, ev.DeviceState.BUSY, ev.DeviceState.ONHOLD,
                   ev.DeviceState.RINGINUSE})
 INTERFACE_PREFIX = "PJSIP/agent-"
-WEB_SUFFIX = "-web"  # PJSIP/agent-1001-web: the agent's browser softphone (config.loader)
 IN_CALL = "(in call)"  # on_call_with of an agent a resync found on a call
 
 

@@ -19,12 +19,11 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from callcenter.actors import Actor
-from callcenter.api.body import json_body
 from callcenter.calllog.privacy import mask_number
 from callcenter.errors import BadRequestBody, CallCenterError, Forbidden, NotSignedIn
 from callcenter.users.signin import SignIn
-from callcenter.users.store import WebSession
+from callcenter.web.body import json_body
+from callcenter.web.request import ACTOR, SESSION, STILL_SIGNED_IN, WATCH_ENDING, actor
 
 COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -33,17 +32,6 @@ PUBLIC = frozenset({("POST", "/api/login")})
 PRIVATE = ("/api/", "/sip")  # every other path is a static file of the web pages
 
 log = structlog.get_logger("api")
-
-ACTOR = web.RequestKey("actor", Actor)
-SESSION = web.RequestKey("session", WebSession)
-# asks again whether the request's token or session still holds (a long-lived stream's)
-StillSignedIn = Callable[[], Awaitable[bool]]
-STILL_SIGNED_IN: web.RequestKey[StillSignedIn] = web.RequestKey("still_signed_in")
-# tells a long-lived stream at once when its person signs out or is revoked or reset:
-# ``request[WATCH_ENDING](callback)`` → a function that stops watching
-WatchEnding = Callable[[Callable[[], None]], Callable[[], None]]
-WATCH_ENDING: web.RequestKey[WatchEnding] = web.RequestKey("watch_ending")
-
 
 def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[bool]]:
     async def still() -> bool:
@@ -61,10 +49,6 @@ def _still(check: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[boo
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Json = Callable[[Any], web.Response]
-
-
-def actor(request: web.Request) -> Actor:
-    return request[ACTOR]  # the auth middleware put it there
 
 
 def address(request: web.Request) -> str:

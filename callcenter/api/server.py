@@ -52,9 +52,7 @@ from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor, Role
 from callcenter.admin.http import add_routes as add_admin_routes
-from callcenter.api import sse
-from callcenter.api.auth import ACTOR, PUBLIC, actor, add_routes, auth_middleware
-from callcenter.api.body import json_object, picked
+from callcenter.api.auth import PUBLIC, add_routes, auth_middleware
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
 from callcenter.calllog.privacy import mask_number
@@ -77,6 +75,9 @@ from callcenter.users.commands import PENDING
 from callcenter.users.signin import SIGN_IN, SignIn
 from callcenter.wallboard.http import add_routes as add_wallboard_routes
 from callcenter.wallboard.notifier import WallboardBus
+from callcenter.web import sse
+from callcenter.web.body import json_object, picked
+from callcenter.web.request import ACTOR, actor
 
 log = structlog.get_logger("api")
 

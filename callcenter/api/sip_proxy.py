@@ -46,15 +46,7 @@ import structlog
 from aiohttp import web
 
 from callcenter.agents.phone import SIP_PATH, configured_endpoint, sip_host
-from callcenter.api.auth import (
-    SESSION,
-    STILL_SIGNED_IN,
-    WATCH_ENDING,
-    StillSignedIn,
-    actor,
-    same_origin,
-)
-from callcenter.api.body import Command
+from callcenter.api.auth import same_origin
 from callcenter.audit import OK
 from callcenter.config.loader import SOCKETS_PER_ENDPOINT, Config
 from callcenter.desktop.http import PAGE_HEADERS, STATIC
@@ -67,6 +59,14 @@ from callcenter.errors import (
 from callcenter.paths import Paths
 from callcenter.sip.guard import BrowserGuard
 from callcenter.users.signin import SignIn
+from callcenter.web.body import Command
+from callcenter.web.request import (
+    SESSION,
+    STILL_SIGNED_IN,
+    WATCH_ENDING,
+    StillSignedIn,
+    actor,
+)
 
 log = structlog.get_logger("sip_proxy")
 

@@ -9,9 +9,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from callcenter.agents.state import WEB_SUFFIX
 from callcenter.config.models import (
     DAYS,
+    WEB_SUFFIX,
     AgentsConfig,
     EngineConfig,
     Hotline,

@@ -12,6 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from callcenter.config.sounds import DEFAULT_SOUNDS, QUEUE_SOUNDS
 
+WEB_SUFFIX = "-web"  # PJSIP/agent-1001-web: a person's browser softphone
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -30,11 +30,11 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.actors import Actor
-from callcenter.api import sse
-from callcenter.api.auth import actor
-from callcenter.api.body import picked
 from callcenter.glossary import as_script
 from callcenter.tickets.live import AgentBus
+from callcenter.web import sse
+from callcenter.web.body import picked
+from callcenter.web.request import actor
 
 STATIC = Path(__file__).parent / "static"
 PAGE_HEADERS = {

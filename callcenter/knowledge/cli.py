@@ -19,8 +19,8 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
+from callcenter.actors import cli_actor
 from callcenter.audit import AuditTrail
-from callcenter.cli_store import cli_actor
 from callcenter.commands import Commands
 from callcenter.config.loader import load_config
 from callcenter.knowledge.base import KnowledgeBase

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.api.body import Command, json_object, picked
+from callcenter.web.body import Command, json_object, picked
 
 SEARCH_PARAMETERS = ("q", "hotline", "topic", "limit")
 ARTICLE = '{"article": "shebaoka-buban"}'  # the body of answered-from

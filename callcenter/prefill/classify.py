@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from callcenter.prefill.events import Situation, situation
 from callcenter.prefill.lexicon import Lexicon
@@ -108,7 +108,7 @@ def topic_of(hits: dict[str, int], now: Situation, reasons: set[str],
 
 def classify(text: str, rules: PrefillRules, address: str | None = None) -> Classification:
     """``address``: the place's detail, whose words are not the matter's (农民巷)."""
-    hits, reasons = rules.matcher.counts(text, address)
+    hits, reasons = matcher(rules).counts(text, address)
     now = situation(text, rules)
     name = topic_of(hits, now, reasons, rules, text)
     topic = rules.topics[name] if name else None
@@ -121,5 +121,13 @@ def classify(text: str, rules: PrefillRules, address: str | None = None) -> Clas
         hotline=topic.hotline if topic else None,
         urgent=now.urgent,
         emergency_referral=now.referral,
-        out_of_scope=next((r for r in rules.matcher.reasons if r in reasons), None),
+        out_of_scope=next((r for r in matcher(rules).reasons if r in reasons), None),
     )
+
+
+def matcher(rules: PrefillRules) -> Matcher:
+    """The rules' topic keywords and out-of-scope words, matched in one pass (built once per
+    rules object)."""
+    if rules._matcher is None:
+        rules._matcher = Matcher(rules)
+    return cast("Matcher", rules._matcher)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from callcenter.prefill.cues import compile_cue
 from callcenter.prefill.lexicon import Hit, Lexicon, Tag
@@ -151,4 +152,13 @@ class EventReader:
 
 def situation(text: str, rules: PrefillRules) -> Situation:
     """The events of ``text`` (the joined, normalized transcript) going on now."""
-    return rules.event_reader.read(text)
+    return event_reader(rules).read(text)
+
+
+def event_reader(rules: PrefillRules) -> EventReader:
+    """The rules' compiled event and tense tables (built once per rules object)."""
+    if rules._event_reader is None:
+        rules._event_reader = EventReader(rules.events, rules.tense,
+                                          [line.value for line in rules.referral_order],
+                                          rules.word_classes, rules.cue_gap)
+    return cast("EventReader", rules._event_reader)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -35,10 +35,6 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from callcenter.prefill.cues import class_names, compile_cue, parse_cue
-
-if TYPE_CHECKING:
-    from callcenter.prefill.classify import Matcher
-    from callcenter.prefill.events import EventReader
 
 Keyword = Annotated[str, Field(min_length=1, max_length=30)]
 Keywords = Annotated[list[Keyword], Field(min_length=1)]
@@ -295,24 +291,6 @@ class PrefillRules(Strict):
             if name not in kinds and info.data.get("events") is not None:
                 raise ValueError(f"{name!r} is not an event kind of events (or all)")
         return value
-
-    @property
-    def event_reader(self) -> EventReader:
-        """The compiled event and tense tables."""
-        if self._event_reader is None:
-            from callcenter.prefill.events import EventReader
-            self._event_reader = EventReader(self.events, self.tense,
-                                             [line.value for line in self.referral_order],
-                                             self.word_classes, self.cue_gap)
-        return cast("EventReader", self._event_reader)
-
-    @property
-    def matcher(self) -> Matcher:
-        """Topic keywords and out-of-scope words, matched in one pass."""
-        if self._matcher is None:
-            from callcenter.prefill.classify import Matcher
-            self._matcher = Matcher(self)
-        return cast("Matcher", self._matcher)
 
     @property
     def request_cues(self) -> RequestCues:

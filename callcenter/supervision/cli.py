@@ -48,7 +48,7 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 
 def cmd_supervision(args: argparse.Namespace, paths: Paths) -> int:
-    from callcenter.control.server import query
+    from callcenter.control.client import query
 
     try:
         name, given = _request(args)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.api.body import Command, json_object, picked
 from callcenter.errors import UnknownCommand
+from callcenter.web.body import Command, json_object, picked
 
 AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
 MOVE_FIELDS = ("call", "queue", "position", "to_queue")

@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.actors import Actor
-from callcenter.api import sse
-from callcenter.api.auth import actor
 from callcenter.desktop.http import PAGE_HEADERS
 from callcenter.wallboard.notifier import BOARD, WallboardBus
+from callcenter.web import sse
+from callcenter.web.request import actor
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "wallboard.html"

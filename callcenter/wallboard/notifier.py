@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import structlog
 
-from callcenter.api.sse import Encoded
 from callcenter.tickets.live import LiveBus
+from callcenter.web.sse import Encoded
 
 log = structlog.get_logger("wallboard")
 

@@ -19,7 +19,7 @@ import pytest
 from callcenter.app import Engine
 from callcenter.clock import parse_ts
 from callcenter.config.loader import agent_endpoint, load_config
-from callcenter.control.server import query
+from callcenter.control.client import query
 from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT
 from lab.sipp import CallSpec, place_calls

@@ -13,6 +13,7 @@ from callcenter.actors import Actor
 from callcenter.api.server import build_app
 from callcenter.audit import AuditTrail
 from callcenter.commands import Commands, Handler
+from callcenter.engine_commands import engine_commands
 from callcenter.store.db import Store
 from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
@@ -70,7 +71,7 @@ async def open_door(tmp_path: Path, engine: Any,
     people |= more or {}
     door = Door(store, users, trail,
                 SignIn(lambda: users, lambda: trail, clock, timedelta(hours=12)),
-                Commands.of_engine(engine, people, clock), clock)
+                engine_commands(engine, people, clock), clock)
     for name, role, agent in PEOPLE:
         made = await users.add(name, role, agent, clock())
         door.tokens[name], door.passwords[name], door.who[name] = (made.token, made.password,

@@ -104,7 +104,7 @@ class _Control:
 
 
 def test_status_command_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    import callcenter.control.server as control
+    import callcenter.control.client as control
 
     snap = {"engine": {"pid": 77, "uptime_s": 12.5, "resyncs": 0},
             "ami": {"connected": True, "connects": 1, "frames": 9000, "last_error": ""},
@@ -124,7 +124,7 @@ AGENTS = [{"agent": a, "name": f"坐席{a}", "state": "available", "reason": "",
 
 def test_agent_list_with_an_id_lists_that_agent(monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    import callcenter.control.server as control
+    import callcenter.control.client as control
 
     asked: list[dict[str, Any]] = []
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from callcenter.commands import Commands
-from callcenter.control.server import ControlServer, query
+from callcenter.control.client import query
+from callcenter.control.server import ControlServer
 from callcenter.errors import (
     AgentConflict,
     AgentError,

@@ -63,3 +63,16 @@ def test_the_engines_own_commands_load_nothing_of_the_lab() -> None:
         out = subprocess.run([sys.executable, "-c", probe, *argv], cwd=PROJECT_ROOT,
                              capture_output=True, text=True, check=True).stdout.strip()
         assert out == str(lab), (argv, out)
+
+
+def test_the_layers_hold() -> None:
+    """The contracts of .importlinter (layers, no cycles between packages, no lab in the
+    engine), as `./dev lint` checks them: here so that CI (`./dev test`) fails on a break."""
+    import subprocess
+    import sys
+
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(linter), "--no-cache"], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "Contracts: 3 kept, 0 broken." in done.stdout

@@ -51,7 +51,7 @@ def test_the_role_matrix(name: str, role: str) -> None:
 
 
 def test_every_command_of_the_engine_is_in_the_matrix() -> None:
-    from callcenter.commands import engine_handlers
+    from callcenter.engine_commands import engine_handlers
     from callcenter.users.commands import people_handlers
 
     names = {*engine_handlers(FakeEngine()),  # type: ignore[arg-type]

@@ -19,7 +19,6 @@ from structlog.testing import capture_logs
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import AgentBoard
 from callcenter.ami import events as ev
-from callcenter.api import sse
 from callcenter.api.server import build_app
 from callcenter.config.loader import load_config
 from callcenter.errors import Forbidden
@@ -40,6 +39,7 @@ from callcenter.wallboard.board import BoardState, board, next_midnight
 from callcenter.wallboard.commands import telling, wallboard_handlers
 from callcenter.wallboard.live import Wallboard
 from callcenter.wallboard.notifier import BOARD, Throttle, WallboardBus, WallboardNotifier
+from callcenter.web import sse
 from tests.unit.people import Door, open_door
 from tests.unit.test_api import FakeEngine
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.api.auth import STILL_SIGNED_IN, WATCH_ENDING
+from callcenter.web.request import STILL_SIGNED_IN, WATCH_ENDING
 
 KEEPALIVE_S = 15.0
 SIGNED_IN_CHECK_S = 30.0

@@ -1,0 +1,26 @@
+"""What the auth middleware (callcenter/api/auth.py) puts on each request for the routes of
+every capability: who asks (``actor``), their web session, and for long-lived streams a way
+to ask whether they are still signed in and to hear at once when they stop being."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from callcenter.actors import Actor
+from callcenter.users.store import WebSession
+
+ACTOR = web.RequestKey("actor", Actor)
+SESSION = web.RequestKey("session", WebSession)
+# asks again whether the request's token or session still holds (a long-lived stream's)
+StillSignedIn = Callable[[], Awaitable[bool]]
+STILL_SIGNED_IN: web.RequestKey[StillSignedIn] = web.RequestKey("still_signed_in")
+# tells a long-lived stream at once when its person signs out or is revoked or reset:
+# ``request[WATCH_ENDING](callback)`` → a function that stops watching
+WatchEnding = Callable[[Callable[[], None]], Callable[[], None]]
+WATCH_ENDING: web.RequestKey[WatchEnding] = web.RequestKey("watch_ending")
+
+
+def actor(request: web.Request) -> Actor:
+    return request[ACTOR]  # the auth middleware put it there
