@@ -45,6 +45,7 @@ from callcenter.errors import (
     ConfigError,
     EngineControlError,
 )
+from callcenter.hub import Hub
 from callcenter.knowledge.base import KnowledgeBase
 from callcenter.knowledge.commands import knowledge_handlers
 from callcenter.paths import Paths
@@ -174,6 +175,15 @@ class Engine:
         self.control = ControlServer(paths.control_socket, self.commands)
         self.store: Store | None = None
         self.core.on_call_ended = self.ticket_desk.call_ended
+        # every AMI event, typed once, in this order: the decision core first (the others
+        # read the calls it keeps)
+        self.hub = Hub()
+        self.hub.subscribe("core", self.core.on_event)
+        self.hub.subscribe("tickets", self.ticket_desk.on_event)
+        self.hub.subscribe("transfers", self.transfer_desk.on_event)
+        self.hub.subscribe("desktop", self.desktop.on_event)
+        self.hub.subscribe("wallboard", self.wallboard.on_event)
+        self.hub.subscribe("monitoring", self.monitor_desk.on_event)
         self.core.on_callback = self._callback_requested
         self._background = TaskSet("engine")
         self.supervisor = Supervisor(self._give_up)
@@ -208,12 +218,7 @@ class Engine:
             log.warning("ami.event_unreadable", frame_event=event.name, problem=event.problem,
                         ts=ts)
             return
-        self.core.on_event(event, ts)
-        self.ticket_desk.on_event(event, ts)
-        self.transfer_desk.on_event(event, ts)
-        self.desktop.on_event(event, ts)
-        self.wallboard.on_event(event, ts)
-        self.monitor_desk.on_event(event, ts)
+        self.hub.publish(event, ts)
 
     async def resync(self) -> None:
         """Rebuild the picture of live calls after a (re)connect."""

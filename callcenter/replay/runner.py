@@ -29,6 +29,7 @@ from callcenter.clock import parse_ts
 from callcenter.config.loader import Config
 from callcenter.decisions import build_decisions
 from callcenter.errors import AgiHangup, CallCenterError, TransferError
+from callcenter.hub import Hub
 from callcenter.replay.compare import DECISIONS, Comparator, Divergence, key_of
 from callcenter.replay.offline import ReplaySession, no_asterisk
 from callcenter.replay.reader import BadLine, LogLine, read_log
@@ -124,6 +125,10 @@ class Replayer:
         self.core, self.routing = decisions.core, decisions.routing
         self.transfers = TransferDesk(lambda: self.config.hotlines, no_asterisk,
                                       self.core.tracker, lambda: self._now)
+        # the engine's hub, with the deciding subscribers (what the replay compares)
+        self.hub = Hub()
+        self.hub.subscribe("core", self.core.on_event)
+        self.hub.subscribe("transfers", self.transfers.on_event)
 
     def _configure_capture(self) -> None:
         def capture(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
@@ -216,8 +221,7 @@ class Replayer:
             self._timeline(ts, party(frame.headers.get("Channel", "")), frame.name, {})
         if event is None or (isinstance(event, UnknownEvent)):
             return
-        self.core.on_event(event, ts)
-        self.transfers.on_event(event, ts)
+        self.hub.publish(event, ts)
 
     async def _transfer_request(self, record: dict[str, Any]) -> None:
         """An agent's transfer request, run again with the id it had (the rooms and legs in
