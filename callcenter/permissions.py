@@ -79,6 +79,7 @@ RULES: dict[str, Rule] = {
     "user.requests": Rule(ADMIN),
     "user.approve": Rule(frozenset(), changes=True, shows_secret=True),
     "user.refuse": Rule(ADMIN, changes=True),
+    "user.ended": Rule(frozenset()),  # root (the CLI, after a revoke or reset in the store)
     "audit.list": Rule(ADMIN),
     # the knowledge base: an agent records only what they answered their own call from
     "knowledge.search": Rule(DESK),

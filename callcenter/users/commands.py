@@ -119,6 +119,13 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
                                 result=text(args, "result", required=False),
                                 limit=number(args, "limit", 1000, 100_000))
 
+    async def ended(args: Args, _actor: Actor) -> Any:
+        """The server's command line revoked or reset a user in the store: the running
+        engine ends their event streams and softphone sockets now (not at the next check)."""
+        name = text(args, "name")
+        open_users().endings.user_ended(name)
+        return {"name": name, "ended": True}
+
     return {"user.add": add, "user.reset": reset, "user.revoke": revoke, "user.list": listed,
             "user.requests": pending, "user.approve": approve, "user.refuse": refuse,
-            "audit.list": audit_rows}
+            "user.ended": ended, "audit.list": audit_rows}

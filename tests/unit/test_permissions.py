@@ -28,7 +28,7 @@ EXPECTED: dict[str, set[str]] = {
     "ticket.get": {A, S}, "ticket.confirm": {A, S},
     "ticket.list": {S}, "handoff.list": {S},
     "user.add": {M}, "user.list": {M}, "user.revoke": {M}, "user.reset": {M},
-    "user.requests": {M}, "user.approve": set(), "user.refuse": {M},
+    "user.requests": {M}, "user.approve": set(), "user.refuse": {M}, "user.ended": set(),
     "ticket.watch": {A, S},
     "audit.list": {M},
 }

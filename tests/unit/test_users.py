@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.actors import LOCAL
 from callcenter.audit import AuditEntry
-from callcenter.errors import UnknownAgent, UserError
+from callcenter.errors import Forbidden, UnknownAgent, UserError
 from callcenter.store.db import NoSuchRow
 from callcenter.users import hashing
 from callcenter.users.throttle import SignInThrottle
-from tests.unit.people import Door, open_door
+from tests.unit.people import PEOPLE, Door, open_door
 from tests.unit.test_api import FakeDesk, FakeEngine
 
 
@@ -330,3 +330,19 @@ async def test_an_audit_row_is_never_replaced(door: Door) -> None:
             "result) VALUES (?, 't', 'x', 'agent', 'http', '', 'forged', '', 'ok')", (row["id"],))
     [kept] = await door.audit()
     assert (kept["user"], kept["action"]) == ("li", "agent.pause")
+
+
+async def test_the_server_command_line_ends_a_users_streams_at_once(door: Door) -> None:
+    """`run.py user revoke|reset` change the store; then they tell the running engine
+    (``user.ended``, root only, through the control socket) to end the user's streams and
+    softphone sockets now rather than at their next check."""
+    ended: list[str] = []
+    door.users.endings.watch("li", None, lambda: ended.append("li"))
+    door.users.endings.watch("zhao", None, lambda: ended.append("zhao"))
+    for name, _role, _agent in PEOPLE:  # no user over the web may, not even an admin
+        with pytest.raises(Forbidden):
+            await door.commands.run("user.ended", {"name": "li"}, door.actor(name))
+    assert ended == []
+    assert await door.commands.run("user.ended", {"name": "li"}, LOCAL) == {
+        "name": "li", "ended": True}
+    assert ended == ["li"]
