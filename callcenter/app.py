@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from callcenter.admin import plugin as admin_plugin
 from callcenter.agents.desk import TICK_S
 from callcenter.agents.phone import phone_handlers
 from callcenter.agi.server import AgiSession, FastAgiServer, Handler
@@ -30,12 +31,14 @@ from callcenter.audit import AuditTrail
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
+from callcenter.capability import Capability
 from callcenter.clock import iso_ts, log_time, wall_clock
+from callcenter.commands import Handler as CommandHandler
 from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.client import query
 from callcenter.control.server import ControlServer
-from callcenter.core import Reconfigurable
 from callcenter.decisions import build_decisions
+from callcenter.desktop import plugin as desktop_plugin
 from callcenter.desktop.commands import desktop_handlers
 from callcenter.desktop.notifier import DesktopNotifier
 from callcenter.engine_commands import engine_commands
@@ -46,19 +49,21 @@ from callcenter.errors import (
     EngineControlError,
 )
 from callcenter.hub import Hub
+from callcenter.knowledge import plugin as knowledge_plugin
 from callcenter.knowledge.base import KnowledgeBase
-from callcenter.knowledge.commands import knowledge_handlers
 from callcenter.paths import Paths
 from callcenter.routing.decide import Router
 from callcenter.secrets import Secrets, load_secrets
 from callcenter.store.db import CallbackRequest, Store
-from callcenter.supervision.commands import supervision_handlers
+from callcenter.supervision import plugin as supervision_plugin
 from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
 from callcenter.tasks import Supervisor, TaskSet
+from callcenter.tickets import plugin as tickets_plugin
 from callcenter.tickets.desk import TicketDesk
 from callcenter.tickets.live import AgentBus
 from callcenter.tickets.store import Tickets
+from callcenter.transfers import plugin as transfers_plugin
 from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.destinations import destinations
 from callcenter.transfers.records import TransferRecords
@@ -66,7 +71,8 @@ from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn
 from callcenter.users.store import Users
-from callcenter.wallboard.commands import telling, wallboard_handlers
+from callcenter.wallboard import plugin as wallboard_plugin
+from callcenter.wallboard.commands import telling
 from callcenter.wallboard.live import Wallboard
 
 log = structlog.get_logger("engine")
@@ -120,19 +126,10 @@ class Engine:
             ticket_content=self._ticket_content,
             records=lambda: self.transfer_records, publish=self.ticket_desk.bus.publish)
         self.ticket_desk.ignore_call = self.transfer_desk.is_transfer_leg
-        # besides the deciding parts (self.decisions); the transfer desk reads
-        # self.config.hotlines when it needs them
-        self.reconfigurable: list[Reconfigurable] = [self.ticket_desk]
         self.knowledge = KnowledgeBase.of(config)  # its index opens with the store
-        self.reconfigurable.append(self.knowledge)
         self.users: Users | None = None  # with the store, once it is open
         self.user_requests: UserRequests | None = None
         self.audit: AuditTrail | None = None
-        people = people_handlers(lambda: self.users, self.audit_trail,
-                                 lambda: self.config.agents.agents, wall_clock,
-                                 lambda: self.user_requests)
-        people |= knowledge_handlers(self.knowledge, self.tickets)
-        people |= phone_handlers(lambda: self.config, lambda: load_secrets(paths.secrets))
         self.agent_events = AgentBus()
         self.desktop = DesktopNotifier(
             self.agent_events, self.tracker.call_of, self.agent_desk.describe,
@@ -142,16 +139,10 @@ class Engine:
         self.agent_desk.on_phone = self.desktop.on_phone
         self.agent_desk.on_auto_logout = self.desktop.on_auto_logout
         self.ticket_desk.on_ticket = self.desktop.on_ticket
-        people |= desktop_handlers(self.agent_desk, lambda: list(self.tracker.calls.values()),
-                                   self.ticket_desk.known_ticket, lambda: self.store,
-                                   self.tickets, wall_clock, self.ami.send)
         # the wallboard: today's figures from the lines the engine logs, pushed as they change
         self.wallboard = Wallboard(config, self.agent_desk, self.queue_watch,
                                    lambda: self.store, time.time)
         self.call_log.listen(self.wallboard.on_line)
-        self.reconfigurable.append(self.wallboard)
-        people |= wallboard_handlers(self.wallboard)
-        people["callback.done"] = telling(self.wallboard, people["callback.done"])
         self.monitor_desk = MonitorDesk(self.ami.send, self.tracker, lambda: self.config,
                                         lambda: log_time(time.time()),
                                         audit_trail=self.audit_trail,
@@ -160,15 +151,45 @@ class Engine:
         self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
                                                     self.tracker, self.agent_events.publish,
                                                     time.time, self.queue_watch)
-        people |= supervision_handlers(self.monitor_desk, self.supervisor_control)
-        self.commands = engine_commands(self, people, wall_clock)
+        # the capabilities, in the order they hear each event (after the decision core)
+        self.capabilities: list[Capability] = [
+            tickets_plugin.capability(self.ticket_desk),
+            transfers_plugin.capability(self.transfer_desk),
+            desktop_plugin.capability(self.desktop, desktop_handlers(
+                self.agent_desk, lambda: list(self.tracker.calls.values()),
+                self.ticket_desk.known_ticket, lambda: self.store, self.tickets, wall_clock,
+                self.ami.send), self.agent_events),
+            wallboard_plugin.capability(self.wallboard),
+            supervision_plugin.capability(self.monitor_desk, self.supervisor_control),
+            knowledge_plugin.capability(self.knowledge, self.tickets),
+            Capability("people", commands=people_handlers(
+                lambda: self.users, self.audit_trail, lambda: self.config.agents.agents,
+                wall_clock, lambda: self.user_requests)),
+            Capability("softphone", commands=phone_handlers(
+                lambda: self.config, lambda: load_secrets(paths.secrets))),
+            admin_plugin.capability(),
+        ]
+        # besides the deciding parts (self.decisions); the transfer desk reads
+        # self.config.hotlines when it needs them
+        self.reconfigurable = [c.reconfigure for c in self.capabilities
+                               if c.reconfigure is not None]
+        handlers: dict[str, CommandHandler] = {}
+        for capability in self.capabilities:
+            twice = handlers.keys() & capability.commands.keys()
+            if twice:
+                raise EngineControlError(f"{capability.name} declares commands another "
+                                         f"capability has: {', '.join(sorted(twice))}")
+            handlers |= capability.commands
+        # a callback marked done is counted again by the wallboard
+        handlers["callback.done"] = telling(self.wallboard, handlers["callback.done"])
+        self.commands = engine_commands(self, handlers, wall_clock)
         self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,
                              timedelta(hours=e.api.session_hours))
         self.api = ApiServer(build_app(self.signin, self.commands.run,
+                                       routes=[c.routes for c in self.capabilities
+                                               if c.routes is not None],
                                        ticket_events=self.ticket_desk.bus,
-                                       agent_events=self.agent_events,
-                                       phone=PhoneSite.of(lambda: self.config, paths),
-                                       wallboard_events=self.wallboard.bus),
+                                       phone=PhoneSite.of(lambda: self.config, paths)),
                              e.api.host, e.api.port,
                              tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))
                              if e.api.tls_cert else None)
@@ -176,14 +197,12 @@ class Engine:
         self.store: Store | None = None
         self.core.on_call_ended = self.ticket_desk.call_ended
         # every AMI event, typed once, in this order: the decision core first (the others
-        # read the calls it keeps)
+        # read the calls it keeps), then the capabilities as listed
         self.hub = Hub()
         self.hub.subscribe("core", self.core.on_event)
-        self.hub.subscribe("tickets", self.ticket_desk.on_event)
-        self.hub.subscribe("transfers", self.transfer_desk.on_event)
-        self.hub.subscribe("desktop", self.desktop.on_event)
-        self.hub.subscribe("wallboard", self.wallboard.on_event)
-        self.hub.subscribe("monitoring", self.monitor_desk.on_event)
+        for capability in self.capabilities:
+            for handler, types in capability.events:
+                self.hub.subscribe(capability.name, handler, *types)
         self.core.on_callback = self._callback_requested
         self._background = TaskSet("engine")
         self.supervisor = Supervisor(self._give_up)
@@ -373,8 +392,8 @@ class Engine:
         ``self.reconfigurable``; a test checks that none is left out)."""
         self.config = config
         router = self.decisions.reconfigure(config)
-        for part in self.reconfigurable:
-            part.reconfigure(config, router)
+        for reconfigure in self.reconfigurable:
+            reconfigure(config, router)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -463,7 +482,9 @@ class Engine:
             self.wallboard.notifier.close()
             await self.control.stop()
             await self._background.wait()
-            await self.knowledge.close()
+            for capability in self.capabilities:
+                if capability.close is not None:
+                    await capability.close()
             if self.store is not None:
                 await self.store.close()
             log.info("engine.stopped", failure=self.failure or None)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,12 +51,11 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor, Role
-from callcenter.admin.http import add_routes as add_admin_routes
 from callcenter.api.auth import PUBLIC, add_routes, auth_middleware
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
 from callcenter.calllog.privacy import mask_number
-from callcenter.desktop.http import add_routes as add_desktop_routes
+from callcenter.capability import Routes
 from callcenter.errors import (
     ApiRequestError,
     BadRequestBody,
@@ -67,17 +66,12 @@ from callcenter.errors import (
     ServiceUnavailable,
     UnknownCommand,
 )
-from callcenter.knowledge.http import add_routes as add_knowledge_routes
 from callcenter.store.db import row_id
-from callcenter.supervision.http import add_routes as add_supervision_routes
-from callcenter.tickets.live import AgentBus
 from callcenter.users.commands import PENDING
 from callcenter.users.signin import SIGN_IN, SignIn
-from callcenter.wallboard.http import add_routes as add_wallboard_routes
-from callcenter.wallboard.notifier import WallboardBus
 from callcenter.web import sse
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import ACTOR, actor
+from callcenter.web.request import ACTOR, Runner, actor
 
 log = structlog.get_logger("api")
 
@@ -88,7 +82,6 @@ class TicketEvents(Protocol):
     def unsubscribe(self, ticket_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None: ...
 
 
-Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]  # Commands.run
 AGENT_ACTIONS = ("login", "logout", "pause", "unpause")
 SSE_KEEPALIVE_S = 15.0
 MAX_BODY_BYTES = 1024**2  # request bodies are small JSON objects
@@ -165,11 +158,11 @@ async def private_responses(request: web.Request, handler: Handler) -> web.Strea
     return response
 
 
-def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = None,
-              agent_events: AgentBus | None = None,
-              phone: PhoneSite | None = None,
-              wallboard_events: WallboardBus | None = None) -> web.Application:
-    """The routes: each one a command of the command layer (``run``), errors by class."""
+def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
+              ticket_events: TicketEvents | None = None,
+              phone: PhoneSite | None = None) -> web.Application:
+    """The routes: each one a command of the command layer (``run``), errors by class;
+    ``routes``: the capabilities' own (callcenter/capability.py), added first."""
 
     async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
         return _json(await run(command_name, args, actor(request)))
@@ -275,9 +268,8 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
                                        auth_middleware(signin)],
                           client_max_size=MAX_BODY_BYTES)
     add_routes(app, signin, _json)
-    add_desktop_routes(app, run, _json, agent_events)
-    add_wallboard_routes(app, run, _json, wallboard_events)  # /wallboard, /api/wallboard…
-    add_admin_routes(app)  # /admin: the admin page (its API routes are above)
+    for add_capability_routes in routes:  # (before the general /api/agents/{agent}/{action})
+        add_capability_routes(app, run, _json)
     app.router.add_post("/api/reload", reload)
     app.router.add_get("/api/users", users)
     app.router.add_post("/api/users", users)
@@ -294,8 +286,6 @@ def build_app(signin: SignIn, run: Runner, ticket_events: TicketEvents | None = 
     app.router.add_get("/api/status", get_status)
     app.router.add_get("/api/agents", get_agents)
     app.router.add_post("/api/agents/{agent}/{action}", agent_action)
-    add_knowledge_routes(app, command)
-    add_supervision_routes(app, command)
     if phone is not None:  # the browser softphone: /sip, /api/me/phone, /phone-check
         add_phone_routes(app, command, phone, signin)
     return app

@@ -23,18 +23,16 @@ layer (role check, audit row):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
-from callcenter.actors import Actor
 from callcenter.glossary import as_script
 from callcenter.tickets.live import AgentBus
 from callcenter.web import sse
 from callcenter.web.body import picked
-from callcenter.web.request import actor
+from callcenter.web.request import Json, Runner, actor
 
 STATIC = Path(__file__).parent / "static"
 PAGE_HEADERS = {
@@ -44,8 +42,6 @@ PAGE_HEADERS = {
                                "form-action 'self'",
     "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
 }
-Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]
-Json = Callable[[Any], web.Response]
 
 
 def add_routes(app: web.Application, run: Runner, json: Json,

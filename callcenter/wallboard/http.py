@@ -9,22 +9,17 @@ each the ``wallboard.get`` command (the supervisor role):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
-from callcenter.actors import Actor
 from callcenter.desktop.http import PAGE_HEADERS
 from callcenter.wallboard.notifier import BOARD, WallboardBus
 from callcenter.web import sse
-from callcenter.web.request import actor
+from callcenter.web.request import Json, Runner, actor
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "wallboard.html"
-Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]
-Json = Callable[[Any], web.Response]
 
 
 def add_routes(app: web.Application, run: Runner, json: Json,

@@ -4,7 +4,8 @@ to ask whether they are still signed in and to hear at once when they stop being
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -24,3 +25,19 @@ WATCH_ENDING: web.RequestKey[WatchEnding] = web.RequestKey("watch_ending")
 
 def actor(request: web.Request) -> Actor:
     return request[ACTOR]  # the auth middleware put it there
+
+
+# the one command layer as a route runs it (Commands.run), and the JSON answer
+Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]
+Json = Callable[[Any], web.Response]
+
+
+def command_door(run: Runner, json: Json) -> Callable[..., Awaitable[web.Response]]:
+    """``await door(request, "knowledge.search", q=…)``: the command as the request's
+    person, its result as JSON (what :class:`callcenter.web.body.Command` describes)."""
+
+    async def command(request: web.Request, command_name: str, /,
+                      **args: Any) -> web.Response:
+        return json(await run(command_name, args, actor(request)))
+
+    return command

@@ -10,15 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.actors import Actor
+from callcenter.admin import plugin as admin_plugin
 from callcenter.api.server import build_app
 from callcenter.audit import AuditTrail
 from callcenter.commands import Commands, Handler
+from callcenter.desktop import plugin as desktop_plugin
 from callcenter.engine_commands import engine_commands
+from callcenter.knowledge import plugin as knowledge_plugin
 from callcenter.store.db import Store
+from callcenter.supervision import plugin as supervision_plugin
 from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn, actor_of
 from callcenter.users.store import User, Users
+from callcenter.wallboard import plugin as wallboard_plugin
 
 PEOPLE = (("li", "agent", "1001"), ("wang", "agent", "1002"), ("zhao", "supervisor", ""),
           ("chen", "admin", ""))
@@ -50,9 +55,13 @@ class Door:
     def actor(self, name: str, via: str = "http") -> Actor:
         return actor_of(self.who[name], via, "127.0.0.1")
 
-    def app(self, ticket_events: Any = None, agent_events: Any = None) -> Any:
-        return build_app(self.signin, self.commands.run, ticket_events=ticket_events,
-                         agent_events=agent_events)
+    def app(self, ticket_events: Any = None, agent_events: Any = None,
+            wallboard_events: Any = None, phone: Any = None) -> Any:
+        """The engine's web application: its own routes and every capability's, as the
+        engine's plug-ins add them (with these event buses)."""
+        return build_app(self.signin, self.commands.run,
+                         capability_routes(agent_events, wallboard_events),
+                         ticket_events=ticket_events, phone=phone)
 
     async def audit(self) -> list[dict[str, Any]]:
         return await self.trail.rows()
@@ -77,3 +86,9 @@ async def open_door(tmp_path: Path, engine: Any,
         door.tokens[name], door.passwords[name], door.who[name] = (made.token, made.password,
                                                                    made.user)
     return door
+
+
+def capability_routes(agent_events: Any = None, wallboard_events: Any = None) -> list[Any]:
+    """The capabilities' routes in the engine's order (callcenter/app.py)."""
+    return [desktop_plugin.routes(agent_events), wallboard_plugin.routes(wallboard_events),
+            supervision_plugin.routes, knowledge_plugin.routes, admin_plugin.routes]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from callcenter.api.server import build_app
 from tests.unit.people import Door, open_door
 from tests.unit.test_api import FakeEngine
 
@@ -23,7 +22,7 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
 
 
 async def test_the_page_and_its_assets(door: Door) -> None:
-    async with TestClient(TestServer(build_app(door.signin, door.commands.run))) as client:
+    async with TestClient(TestServer(door.app())) as client:
         page = await client.get("/admin")
         text = await page.text()
         assert page.status == 200 and "系统管理" in text

@@ -145,7 +145,7 @@ async def test_the_engine_wires_it_and_reload_reindexes(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "config", directory)
     engine = Engine(load_config(directory), Paths(tmp_path, tmp_path / "var"),
                     Secrets(ami_secret="x"))
-    assert engine.knowledge in engine.reconfigurable
+    assert engine.knowledge.reconfigure in engine.reconfigurable
     assert {"knowledge.search", "knowledge.get", "knowledge.suggest",
             "knowledge.used"} <= set(engine.commands.names)
     store = await Store.open(tmp_path / "cc.sqlite3")

@@ -16,7 +16,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.agents.phone import phone_handlers, sip_host
 from callcenter.api import sip_proxy
-from callcenter.api.server import build_app
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT
@@ -94,7 +93,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     www = tmp_path / "www"
     www.mkdir()
     phone = PhoneSite(lambda: config, www, lambda: (str(upstream.make_url("/ws")), "127.0.0.1"))
-    client = TestClient(TestServer(build_app(door.signin, door.commands.run, phone=phone)))
+    client = TestClient(TestServer(door.app(phone=phone)))
     await client.start_server()
     yield Site(client, door, asterisk, config)
     await client.close()
@@ -232,7 +231,7 @@ async def test_asterisk_not_answering_is_503(site: Site, tmp_path: Path) -> None
     door = site.door
     phone = PhoneSite(lambda: site.config, tmp_path,  # nothing listens on port 9
                       lambda: ("ws://127.0.0.1:9/ws", "127.0.0.1"))
-    client = TestClient(TestServer(build_app(door.signin, door.commands.run, phone=phone)))
+    client = TestClient(TestServer(door.app(phone=phone)))
     await client.start_server()
     try:
         await client.post("/api/login", json={"user": "li", "password": door.passwords["li"]})

@@ -19,7 +19,6 @@ from structlog.testing import capture_logs
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import AgentBoard
 from callcenter.ami import events as ev
-from callcenter.api.server import build_app
 from callcenter.config.loader import load_config
 from callcenter.errors import Forbidden
 from callcenter.paths import PROJECT_ROOT
@@ -322,7 +321,7 @@ async def test_a_callback_worked_is_counted_again(wall: tuple[Door, Wallboard]) 
 async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     door, wallboard = wall
-    app = build_app(door.signin, door.commands.run, wallboard_events=wallboard.bus)
+    app = door.app(wallboard_events=wallboard.bus)
     async with TestClient(TestServer(app)) as client:
         page = await client.get("/wallboard?screen=1")  # before sign-in: no citizen's data
         text = await page.text()
@@ -454,7 +453,7 @@ async def test_a_stream_ends_when_its_person_is_no_longer_signed_in(
     door, wallboard = wall
     monkeypatch.setattr(sse, "KEEPALIVE_S", 0.05)
     monkeypatch.setattr(sse, "SIGNED_IN_CHECK_S", 0.1)
-    app = build_app(door.signin, door.commands.run, wallboard_events=wallboard.bus)
+    app = door.app(wallboard_events=wallboard.bus)
     async with TestClient(TestServer(app)) as client:
         signed = await client.post("/api/login", json={"user": "zhao",
                                                        "password": door.passwords["zhao"]})

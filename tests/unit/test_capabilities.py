@@ -1,0 +1,51 @@
+"""The engine loads its capabilities as declared (callcenter/capability.py): their event
+handlers on the hub after the decision core, in the listed order; their commands in the one
+command layer, none declared twice; their reload hooks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from callcenter.app import Engine
+from callcenter.capability import Capability
+from callcenter.config.loader import load_config
+from callcenter.errors import EngineControlError
+from callcenter.paths import PROJECT_ROOT, Paths
+from callcenter.secrets import Secrets
+
+
+def _engine(tmp_path: Path) -> Engine:
+    directory = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", directory)
+    return Engine(load_config(directory), Paths(tmp_path, tmp_path / "var"),
+                  Secrets(ami_secret="x"))
+
+
+def test_the_engine_wires_what_its_capabilities_declare(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    assert engine.hub.subscribers == ["core", "tickets", "transfers", "desktop", "wallboard",
+                                      "monitoring"]
+    declared = {name for c in engine.capabilities for name in c.commands}
+    assert declared <= set(engine.commands.names)
+    assert {"wallboard.get", "monitor.start", "knowledge.search", "user.add",
+            "callback.take"} <= declared
+    assert len(engine.reconfigurable) == len([c for c in engine.capabilities if c.reconfigure])
+
+
+def test_two_capabilities_may_not_declare_one_command(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from callcenter.knowledge import plugin
+
+    real = plugin.capability
+
+    def twice(*args: object) -> Capability:
+        found = real(*args)  # type: ignore[arg-type]
+        return Capability(found.name, commands={**found.commands,
+                                                "wallboard.get": found.commands["knowledge.get"]})
+
+    monkeypatch.setattr(plugin, "capability", twice)
+    with pytest.raises(EngineControlError, match="wallboard.get"):
+        _engine(tmp_path)
