@@ -47,5 +47,5 @@ def test_two_capabilities_may_not_declare_one_command(tmp_path: Path,
                                                 "wallboard.get": found.commands["knowledge.get"]})
 
     monkeypatch.setattr(plugin, "capability", twice)
-    with pytest.raises(EngineControlError, match="wallboard.get"):
+    with pytest.raises(EngineControlError, match=r"wallboard\.get"):
         _engine(tmp_path)
