@@ -67,6 +67,7 @@ from callcenter.transfers import plugin as transfers_plugin
 from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.destinations import destinations
 from callcenter.transfers.records import TransferRecords
+from callcenter.users import plugin as users_plugin
 from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn
@@ -162,7 +163,7 @@ class Engine:
             wallboard_plugin.capability(self.wallboard),
             supervision_plugin.capability(self.monitor_desk, self.supervisor_control),
             knowledge_plugin.capability(self.knowledge, self.tickets),
-            Capability("people", commands=people_handlers(
+            users_plugin.capability(people_handlers(
                 lambda: self.users, self.audit_trail, lambda: self.config.agents.agents,
                 wall_clock, lambda: self.user_requests)),
             Capability("softphone", commands=phone_handlers(
@@ -188,7 +189,6 @@ class Engine:
         self.api = ApiServer(build_app(self.signin, self.commands.run,
                                        routes=[c.routes for c in self.capabilities
                                                if c.routes is not None],
-                                       ticket_events=self.ticket_desk.bus,
                                        phone=PhoneSite.of(lambda: self.config, paths)),
                              e.api.host, e.api.port,
                              tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))

@@ -29,13 +29,13 @@ from callcenter.agents.state import (
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
+from callcenter.ami.effects import send_logged
 from callcenter.config.loader import DEVICES, Config, agent_interface
 from callcenter.config.models import WEB_SUFFIX
 from callcenter.errors import (
     AgentConflict,
     AgentError,
     AmiActionFailed,
-    AmiNotConnected,
     CommandError,
     UnknownAgent,
 )
@@ -151,12 +151,7 @@ class AgentDesk:
         self._tasks.spawn(coro)
 
     async def _send(self, action: actions.AmiAction) -> None:
-        try:
-            reply = await self.send(action)
-            if not reply.success:
-                log.warning("agent.action_failed", action=action.name, message=reply.message)
-        except (AmiActionFailed, AmiNotConnected) as exc:
-            log.warning("agent.action_failed", action=action.name, error=str(exc))
+        await send_logged(self.send, action, "agent.action_failed")
 
     # -- commands (CLI and API) ---------------------------------------------------------
 

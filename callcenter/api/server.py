@@ -44,7 +44,7 @@ import json
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -66,20 +66,11 @@ from callcenter.errors import (
     ServiceUnavailable,
     UnknownCommand,
 )
-from callcenter.store.db import row_id
-from callcenter.users.commands import PENDING
 from callcenter.users.signin import SIGN_IN, SignIn
-from callcenter.web import sse
 from callcenter.web.body import json_object, picked
 from callcenter.web.request import ACTOR, Runner, actor
 
 log = structlog.get_logger("api")
-
-
-class TicketEvents(Protocol):
-    def subscribe(self, ticket_id: int, who: str = "",
-                  owner: bool = True) -> asyncio.Queue[dict[str, Any]]: ...
-    def unsubscribe(self, ticket_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None: ...
 
 
 AGENT_ACTIONS = ("login", "logout", "pause", "unpause")
@@ -159,7 +150,6 @@ async def private_responses(request: web.Request, handler: Handler) -> web.Strea
 
 
 def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
-              ticket_events: TicketEvents | None = None,
               phone: PhoneSite | None = None) -> web.Application:
     """The routes: each one a command of the command layer (``run``), errors by class;
     ``routes``: the capabilities' own (callcenter/capability.py), added first."""
@@ -182,87 +172,8 @@ def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
         return await command(request, f"agent.{action}", **picked(given, "device", "reason"),
                              agent=request.match_info["agent"])
 
-    async def get_ticket(request: web.Request) -> web.Response:
-        return await command(request, "ticket.get", ticket=request.match_info["ticket"])
-
-    async def confirm_ticket(request: web.Request) -> web.Response:
-        given = await json_object(request, '{"fields": {"phone": "…"}}')
-        return await command(request, "ticket.confirm", ticket=request.match_info["ticket"],
-                             fields=given.get("fields"))
-
-    async def ticket_stream(request: web.Request) -> web.StreamResponse:
-        ticket_id = row_id(request.match_info["ticket"])
-        # the role first: nobody else's requests take the owner's slots on the bus
-        who = actor(request)
-        watched = await run("ticket.watch", {"ticket": str(ticket_id)}, who)
-        owner = bool(who.agent) and watched["agent"] == who.agent
-        # subscribed before the ticket is read: no event between the two can be lost
-        queue = (ticket_events.subscribe(ticket_id, who.name, owner)
-                 if ticket_events is not None else None)
-        try:
-            ticket = await run("ticket.get", {"ticket": str(ticket_id)}, actor(request))
-        except BaseException:
-            if queue is not None and ticket_events is not None:
-                ticket_events.unsubscribe(ticket_id, queue)
-            raise
-        try:
-            if ticket.get("closed_at") or queue is None:
-                return await sse.stream(request, ("ticket", ticket), None,
-                                        last=("closed", {"at": ticket.get("closed_at")}))
-            return await sse.stream(request, ("ticket", ticket), queue,
-                                    lambda event: event.get("type") == "closed")
-        finally:
-            if queue is not None and ticket_events is not None:
-                ticket_events.unsubscribe(ticket_id, queue)
-
-    async def transfer_start(request: web.Request) -> web.Response:
-        given = await json_object(request, '{"destination": "12366", "mode": "conference"}')
-        return await command(request, "transfer.start",
-                             **picked(given, "destination", "mode", "wait"),
-                             agent=request.match_info["agent"])
-
-    async def transfer_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("complete", "cancel"):
-            raise UnknownCommand(f"unknown transfer action {action!r} (complete, cancel)")
-        return await command(request, f"transfer.{action}", agent=request.match_info["agent"])
-
-    async def transfer_list(request: web.Request) -> web.Response:
-        return await command(request, "transfer.list")
-
     async def reload(request: web.Request) -> web.Response:
         return await command(request, "reload")  # the engine's own directory, nothing else
-
-    async def asked(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
-        """A user command that an admin's request may leave waiting for a second admin:
-        202 with the request, else 200 with the result."""
-        result = await run(command_name, args, actor(request))
-        return _json(result, 202 if isinstance(result, dict) and PENDING in result else 200)
-
-    async def users(request: web.Request) -> web.Response:
-        if request.method == "GET":
-            return await command(request, "user.list")
-        given = await json_object(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
-        return await asked(request, "user.add", **picked(given, "name", "role", "agent"))
-
-    async def user_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("revoke", "reset"):
-            raise UnknownCommand(f"未知的用户操作 {action!r}（revoke、reset）")
-        return await asked(request, f"user.{action}", name=request.match_info["name"])
-
-    async def user_requests(request: web.Request) -> web.Response:
-        return await command(request, "user.requests")
-
-    async def user_request_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("approve", "refuse"):
-            raise UnknownCommand(f"未知的请求操作 {action!r}（approve、refuse）")
-        return await command(request, f"user.{action}", request=request.match_info["request"])
-
-    async def audit(request: web.Request) -> web.Response:
-        wanted = picked(request.query, "since", "user", "action", "result", "limit")
-        return await command(request, "audit.list", **wanted)
 
     app = web.Application(middlewares=[json_errors, command_errors(signin), private_responses,
                                        auth_middleware(signin)],
@@ -271,18 +182,6 @@ def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
     for add_capability_routes in routes:  # (before the general /api/agents/{agent}/{action})
         add_capability_routes(app, run, _json)
     app.router.add_post("/api/reload", reload)
-    app.router.add_get("/api/users", users)
-    app.router.add_post("/api/users", users)
-    app.router.add_get("/api/users/requests", user_requests)
-    app.router.add_post("/api/users/requests/{request}/{action}", user_request_action)
-    app.router.add_post("/api/users/{name}/{action}", user_action)
-    app.router.add_get("/api/audit", audit)
-    app.router.add_post("/api/agents/{agent}/transfer", transfer_start)
-    app.router.add_post("/api/agents/{agent}/transfer/{action}", transfer_action)
-    app.router.add_get("/api/transfers", transfer_list)
-    app.router.add_get("/api/tickets/{ticket}", get_ticket)
-    app.router.add_get("/api/tickets/{ticket}/events", ticket_stream)
-    app.router.add_post("/api/tickets/{ticket}/confirm", confirm_ticket)
     app.router.add_get("/api/status", get_status)
     app.router.add_get("/api/agents", get_agents)
     app.router.add_post("/api/agents/{agent}/{action}", agent_action)

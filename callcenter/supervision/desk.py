@@ -29,6 +29,7 @@ from callcenter.actors import Actor, Role
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
+from callcenter.ami.effects import send_logged, send_required
 from callcenter.audit import OK, AuditEntry, AuditTrail
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.clock import iso_seconds, iso_ts
@@ -253,17 +254,10 @@ class MonitorDesk:
             await self._perform(self.board.originate_failed(s, self.clock(), None))
 
     async def _send(self, action: actions.AmiAction, *, required: bool = False) -> None:
-        try:
-            reply = await self.send(action)
-            if reply.success:
-                return
-            failure: AmiActionFailed | AmiNotConnected = AmiActionFailed(
-                f"{action.name}: {reply.message}")
-        except (AmiActionFailed, AmiNotConnected) as exc:
-            failure = exc
         if required:
-            raise failure
-        log.info("monitor.action_failed", action=action.name, error=failure.message)
+            await send_required(self.send, action)
+        else:
+            await send_logged(self.send, action, "monitor.action_failed")
 
     def _note(self, effect: Effect) -> None:
         if isinstance(effect, Answered):

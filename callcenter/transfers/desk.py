@@ -37,6 +37,7 @@ import structlog
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import ActionSender
+from callcenter.ami.effects import send_logged
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.clock import log_time
 from callcenter.config.models import HotlinesConfig
@@ -315,12 +316,7 @@ class TransferDesk:
                                   "通话未变动，请稍后再试")
 
     async def _send(self, action: actions.AmiAction) -> None:
-        try:
-            reply = await self.send(action)
-            if not reply.success:
-                log.warning("transfer.action_failed", action=action.name, message=reply.message)
-        except (AmiActionFailed, AmiNotConnected) as exc:
-            log.warning("transfer.action_failed", action=action.name, error=str(exc))
+        await send_logged(self.send, action, "transfer.action_failed")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._tasks.spawn(coro)

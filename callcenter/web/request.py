@@ -5,15 +5,17 @@ to ask whether they are still signed in and to hear at once when they stop being
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from callcenter.actors import Actor
-from callcenter.users.store import WebSession
+
+if TYPE_CHECKING:  # (the users capability builds on this module)
+    from callcenter.users.store import WebSession
 
 ACTOR = web.RequestKey("actor", Actor)
-SESSION = web.RequestKey("session", WebSession)
+SESSION: web.RequestKey[WebSession] = web.RequestKey("session")
 # asks again whether the request's token or session still holds (a long-lived stream's)
 StillSignedIn = Callable[[], Awaitable[bool]]
 STILL_SIGNED_IN: web.RequestKey[StillSignedIn] = web.RequestKey("still_signed_in")
@@ -29,7 +31,13 @@ def actor(request: web.Request) -> Actor:
 
 # the one command layer as a route runs it (Commands.run), and the JSON answer
 Runner = Callable[[str, Mapping[str, Any], Actor], Awaitable[Any]]
-Json = Callable[[Any], web.Response]
+
+
+class Json(Protocol):
+    """The JSON answer (the server's: non-ASCII kept, dates as text)."""
+
+    def __call__(self, data: Any, status: int = 200) -> web.Response: ...
+
 
 
 def command_door(run: Runner, json: Json) -> Callable[..., Awaitable[web.Response]]:

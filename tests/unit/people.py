@@ -19,6 +19,9 @@ from callcenter.engine_commands import engine_commands
 from callcenter.knowledge import plugin as knowledge_plugin
 from callcenter.store.db import Store
 from callcenter.supervision import plugin as supervision_plugin
+from callcenter.tickets import plugin as tickets_plugin
+from callcenter.transfers import plugin as transfers_plugin
+from callcenter.users import plugin as users_plugin
 from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn, actor_of
@@ -60,8 +63,8 @@ class Door:
         """The engine's web application: its own routes and every capability's, as the
         engine's plug-ins add them (with these event buses)."""
         return build_app(self.signin, self.commands.run,
-                         capability_routes(agent_events, wallboard_events),
-                         ticket_events=ticket_events, phone=phone)
+                         capability_routes(ticket_events, agent_events, wallboard_events),
+                         phone=phone)
 
     async def audit(self) -> list[dict[str, Any]]:
         return await self.trail.rows()
@@ -88,7 +91,10 @@ async def open_door(tmp_path: Path, engine: Any,
     return door
 
 
-def capability_routes(agent_events: Any = None, wallboard_events: Any = None) -> list[Any]:
+def capability_routes(ticket_events: Any = None, agent_events: Any = None,
+                      wallboard_events: Any = None) -> list[Any]:
     """The capabilities' routes in the engine's order (callcenter/app.py)."""
-    return [desktop_plugin.routes(agent_events), wallboard_plugin.routes(wallboard_events),
-            supervision_plugin.routes, knowledge_plugin.routes, admin_plugin.routes]
+    return [tickets_plugin.routes(ticket_events), transfers_plugin.routes,
+            desktop_plugin.routes(agent_events), wallboard_plugin.routes(wallboard_events),
+            supervision_plugin.routes, knowledge_plugin.routes, users_plugin.routes,
+            admin_plugin.routes]

@@ -1,0 +1,35 @@
+"""The transfers' routes: start one for an agent's call, complete or cancel it, list them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.errors import UnknownCommand
+from callcenter.web.body import json_object, picked
+from callcenter.web.request import Json, Runner, actor
+
+
+def add_routes(app: web.Application, run: Runner, json: Json) -> None:
+    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
+        return json(await run(command_name, args, actor(request)))
+
+    async def transfer_start(request: web.Request) -> web.Response:
+        given = await json_object(request, '{"destination": "12366", "mode": "conference"}')
+        return await command(request, "transfer.start",
+                             **picked(given, "destination", "mode", "wait"),
+                             agent=request.match_info["agent"])
+
+    async def transfer_action(request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in ("complete", "cancel"):
+            raise UnknownCommand(f"unknown transfer action {action!r} (complete, cancel)")
+        return await command(request, f"transfer.{action}", agent=request.match_info["agent"])
+
+    async def transfer_list(request: web.Request) -> web.Response:
+        return await command(request, "transfer.list")
+
+    app.router.add_post("/api/agents/{agent}/transfer", transfer_start)
+    app.router.add_post("/api/agents/{agent}/transfer/{action}", transfer_action)
+    app.router.add_get("/api/transfers", transfer_list)

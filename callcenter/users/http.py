@@ -1,0 +1,56 @@
+"""The people's routes (admin): users — adding and resetting only asked for over the web,
+202 with the request (root approves on the server) —, revoking, the requests, the audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.errors import UnknownCommand
+from callcenter.users.commands import PENDING
+from callcenter.web.body import json_object, picked
+from callcenter.web.request import Json, Runner, actor
+
+
+def add_routes(app: web.Application, run: Runner, json: Json) -> None:
+    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
+        return json(await run(command_name, args, actor(request)))
+
+    async def asked(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
+        """A user command that an admin's request may leave waiting for a second admin:
+        202 with the request, else 200 with the result."""
+        result = await run(command_name, args, actor(request))
+        return json(result, 202 if isinstance(result, dict) and PENDING in result else 200)
+
+    async def users(request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return await command(request, "user.list")
+        given = await json_object(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
+        return await asked(request, "user.add", **picked(given, "name", "role", "agent"))
+
+    async def user_action(request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in ("revoke", "reset"):
+            raise UnknownCommand(f"未知的用户操作 {action!r}（revoke、reset）")
+        return await asked(request, f"user.{action}", name=request.match_info["name"])
+
+    async def user_requests(request: web.Request) -> web.Response:
+        return await command(request, "user.requests")
+
+    async def user_request_action(request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in ("approve", "refuse"):
+            raise UnknownCommand(f"未知的请求操作 {action!r}（approve、refuse）")
+        return await command(request, f"user.{action}", request=request.match_info["request"])
+
+    async def audit(request: web.Request) -> web.Response:
+        wanted = picked(request.query, "since", "user", "action", "result", "limit")
+        return await command(request, "audit.list", **wanted)
+
+    app.router.add_get("/api/users", users)
+    app.router.add_post("/api/users", users)
+    app.router.add_get("/api/users/requests", user_requests)
+    app.router.add_post("/api/users/requests/{request}/{action}", user_request_action)
+    app.router.add_post("/api/users/{name}/{action}", user_action)
+    app.router.add_get("/api/audit", audit)
