@@ -10,22 +10,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from callcenter.desktop.http import PAGE_HEADERS
+from callcenter.web.pages import add_page
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "admin.html"
 
 
 def add_routes(app: web.Application) -> None:
-    async def page(_request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / PAGE, headers=PAGE_HEADERS)
-
-    async def asset(request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        path = (STATIC / name).resolve()
-        if path.parent != STATIC.resolve() or not path.is_file() or name == PAGE:
-            raise web.HTTPNotFound()
-        return web.FileResponse(path, headers=PAGE_HEADERS)
-
-    app.router.add_get("/admin", page)
-    app.router.add_get("/admin/assets/{name}", asset)
+    add_page(app, "/admin", STATIC, PAGE, "/admin/assets")

@@ -49,7 +49,7 @@ from callcenter.agents.phone import SIP_PATH, configured_endpoint, sip_host
 from callcenter.api.auth import same_origin
 from callcenter.audit import OK
 from callcenter.config.loader import SOCKETS_PER_ENDPOINT, Config
-from callcenter.desktop.http import PAGE_HEADERS, STATIC
+from callcenter.desktop.http import STATIC
 from callcenter.errors import (
     ApiRequestError,
     Forbidden,
@@ -60,6 +60,7 @@ from callcenter.paths import Paths
 from callcenter.sip.guard import BrowserGuard
 from callcenter.users.signin import SignIn
 from callcenter.web.body import Command
+from callcenter.web.pages import PAGE_HEADERS
 from callcenter.web.request import (
     SESSION,
     STILL_SIGNED_IN,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -32,30 +33,14 @@ from callcenter.glossary import as_script
 from callcenter.tickets.live import AgentBus
 from callcenter.web import sse
 from callcenter.web.body import picked
+from callcenter.web.pages import PAGE_HEADERS, add_page
 from callcenter.web.request import Json, Runner, actor
 
 STATIC = Path(__file__).parent / "static"
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-                               "connect-src 'self'; media-src 'self' blob:; img-src 'self' "
-                               "data:; frame-ancestors 'none'; base-uri 'none'; "
-                               "form-action 'self'",
-    "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-}
 
 
 def add_routes(app: web.Application, run: Runner, json: Json,
                agent_events: AgentBus | None) -> None:
-    async def page(_request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
-
-    async def asset(request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        path = (STATIC / name).resolve()
-        if path.parent != STATIC.resolve() or not path.is_file() or name == "index.html":
-            raise web.HTTPNotFound()
-        return web.FileResponse(path, headers=PAGE_HEADERS)
-
     glossary = as_script().encode()
 
     async def glossary_script(_request: web.Request) -> web.StreamResponse:
@@ -65,13 +50,14 @@ def add_routes(app: web.Application, run: Runner, json: Json,
     async def agent_stream(request: web.Request) -> web.StreamResponse:
         agent = request.match_info["agent"]
         await run("agent.watch", {"agent": agent}, actor(request))  # the role, before a queue
-        queue = agent_events.subscribe(agent) if agent_events is not None else None
-        try:  # subscribed before the picture is taken: nothing in between is lost
-            first = await run("agent.watch", {"agent": agent}, actor(request))
-            return await sse.stream(request, ("agent", first), queue)
-        finally:
-            if queue is not None and agent_events is not None:
-                agent_events.unsubscribe(agent, queue)
+        bus = agent_events
+
+        async def first() -> tuple[str, Any]:
+            return "agent", await run("agent.watch", {"agent": agent}, actor(request))
+
+        return await sse.follow(
+            request, lambda: bus.subscribe(agent) if bus is not None else None,
+            lambda queue: bus.unsubscribe(agent, queue) if bus is not None else None, first)
 
     async def requeue(request: web.Request) -> web.Response:
         return json(await run("call.requeue", {"agent": request.match_info["agent"]},
@@ -100,9 +86,8 @@ def add_routes(app: web.Application, run: Runner, json: Json,
                                   actor(request)))
         return handle
 
-    app.router.add_get("/", page)
     app.router.add_get("/assets/glossary.js", glossary_script)  # callcenter/glossary.py
-    app.router.add_get("/assets/{name}", asset)
+    add_page(app, "/", STATIC, "index.html", "/assets")
     app.router.add_get("/api/agents/{agent}/events", agent_stream)
     app.router.add_post("/api/agents/{agent}/requeue", requeue)
     app.router.add_get("/api/tickets/{ticket}/history", history)

@@ -38,24 +38,18 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         who = actor(request)
         watched = await run("ticket.watch", {"ticket": str(ticket_id)}, who)
         owner = bool(who.agent) and watched["agent"] == who.agent
-        # subscribed before the ticket is read: no event between the two can be lost
-        queue = (ticket_events.subscribe(ticket_id, who.name, owner)
-                 if ticket_events is not None else None)
-        try:
-            ticket = await run("ticket.get", {"ticket": str(ticket_id)}, actor(request))
-        except BaseException:
-            if queue is not None and ticket_events is not None:
-                ticket_events.unsubscribe(ticket_id, queue)
-            raise
-        try:
-            if ticket.get("closed_at") or queue is None:
-                return await sse.stream(request, ("ticket", ticket), None,
-                                        last=("closed", {"at": ticket.get("closed_at")}))
-            return await sse.stream(request, ("ticket", ticket), queue,
-                                    lambda event: event.get("type") == "closed")
-        finally:
-            if queue is not None and ticket_events is not None:
-                ticket_events.unsubscribe(ticket_id, queue)
+        bus = ticket_events
+
+        async def first() -> tuple[str, Any]:
+            return "ticket", await run("ticket.get", {"ticket": str(ticket_id)}, who)
+
+        return await sse.follow(
+            request,
+            lambda: bus.subscribe(ticket_id, who.name, owner) if bus is not None else None,
+            lambda queue: bus.unsubscribe(ticket_id, queue) if bus is not None else None,
+            first, lambda event: event.get("type") == "closed",
+            over=lambda ticket: (("closed", {"at": ticket.get("closed_at")})
+                                 if ticket.get("closed_at") or bus is None else None))
 
     app.router.add_get("/api/tickets/{ticket}", get_ticket)
     app.router.add_get("/api/tickets/{ticket}/events", ticket_stream)

@@ -10,12 +10,13 @@ each the ``wallboard.get`` command (the supervisor role):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from callcenter.desktop.http import PAGE_HEADERS
 from callcenter.wallboard.notifier import BOARD, WallboardBus
 from callcenter.web import sse
+from callcenter.web.pages import add_page
 from callcenter.web.request import Json, Runner, actor
 
 STATIC = Path(__file__).parent / "static"
@@ -24,30 +25,20 @@ PAGE = "wallboard.html"
 
 def add_routes(app: web.Application, run: Runner, json: Json,
                events: WallboardBus | None) -> None:
-    async def page(_request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / PAGE, headers=PAGE_HEADERS)
-
-    async def asset(request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        path = (STATIC / name).resolve()
-        if path.parent != STATIC.resolve() or not path.is_file() or name == PAGE:
-            raise web.HTTPNotFound()
-        return web.FileResponse(path, headers=PAGE_HEADERS)
-
     async def get(request: web.Request) -> web.Response:
         return json(await run("wallboard.get", {}, actor(request)))
 
     async def stream(request: web.Request) -> web.StreamResponse:
         await run("wallboard.get", {}, actor(request))  # the role, before a queue is taken
-        queue = events.subscribe(BOARD) if events is not None else None
-        try:  # subscribed before the board is taken: no change in between is lost
-            first = await run("wallboard.get", {}, actor(request))
-            return await sse.stream(request, ("board", first), queue)
-        finally:
-            if queue is not None and events is not None:
-                events.unsubscribe(BOARD, queue)
+        bus = events
 
-    app.router.add_get("/wallboard", page)
-    app.router.add_get("/wallboard/assets/{name}", asset)
+        async def first() -> tuple[str, Any]:
+            return "board", await run("wallboard.get", {}, actor(request))
+
+        return await sse.follow(
+            request, lambda: bus.subscribe(BOARD) if bus is not None else None,
+            lambda queue: bus.unsubscribe(BOARD, queue) if bus is not None else None, first)
+
+    add_page(app, "/wallboard", STATIC, PAGE, "/wallboard/assets")
     app.router.add_get("/api/wallboard", get)
     app.router.add_get("/api/wallboard/events", stream)

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -98,3 +98,28 @@ async def stream(request: web.Request, first: tuple[str, Any],
         if unwatch is not None:
             unwatch()
     return response
+
+
+Queue = asyncio.Queue[dict[str, Any]]
+
+
+async def follow(request: web.Request, subscribe: Callable[[], Queue | None],
+                 unsubscribe: Callable[[Queue], None],
+                 first: Callable[[], Awaitable[tuple[str, Any]]],
+                 ends: Callable[[dict[str, Any]], bool] = lambda _event: False,
+                 over: Callable[[Any], tuple[str, Any] | None] = lambda _first: None,
+                 ) -> web.StreamResponse:
+    """A stream of what a bus publishes, after its first picture: subscribed before the
+    picture is read (nothing published in between is lost), unsubscribed at its end, however
+    it ends. ``over(first's data)``: a last event when there is nothing left to follow (a
+    closed ticket); no bus (``subscribe`` gives None): the picture alone."""
+    queue = subscribe()
+    try:
+        picture = await first()
+        last = over(picture[1])
+        if last is not None or queue is None:
+            return await stream(request, picture, None, last=last)
+        return await stream(request, picture, queue, ends)
+    finally:
+        if queue is not None:
+            unsubscribe(queue)
