@@ -28,7 +28,12 @@ def modules() -> dict[str, Path]:
 def imports(name: str, path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out: set[str] = set()
+    typing_only = {id(inner) for node in ast.walk(tree)
+                   if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+                   for child in node.body for inner in ast.walk(child)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:  # for the type checker only: nothing runs
+            continue
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.startswith("callcenter")}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
