@@ -69,7 +69,7 @@ def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
             return 0
         if action == "revoke":
             await commands.run("user.revoke", {"name": args.name}, actor)
-            _tell_engine(paths, args.name)
+            await _tell_engine(paths, args.name)
             print(f"user {args.name} revoked: their password, token and sessions no longer "
                   f"work (`user reset {args.name}` gives new ones)")
             return 0
@@ -94,7 +94,7 @@ def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
             given = {"name": args.name, "role": args.role, "agent": args.agent or ""}
             made = await commands.run(f"user.{action}", given, actor)
         if action != "add":  # a reset (or an approved one): the old sign-ins end now
-            _tell_engine(paths, made["name"])
+            await _tell_engine(paths, made["name"])
         what = f"{made['role']}" + (f", agent {made['agent']}" if made["agent"] else "")
         done = ("added" if action == "add" else "reset" if action == "reset"
                 else f"request {made['request']} approved")
@@ -107,11 +107,12 @@ def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
     return run_on_store(config, paths, show)
 
 
-def _tell_engine(paths: Paths, name: str) -> None:
+async def _tell_engine(paths: Paths, name: str) -> None:
     """A running engine ends the user's event streams and softphone sockets at once (the
     store alone would have them end at their next check, up to 30 s later)."""
     with contextlib.suppress(EngineControlError):  # no engine running: nothing is open
-        query(paths.control_socket, "user.ended", timeout=2.0, name=name)
+        await asyncio.to_thread(query, paths.control_socket, "user.ended", timeout=2.0,
+                                name=name)
 
 
 def cmd_audit(args: argparse.Namespace, paths: Paths, config: Config) -> int:

@@ -68,7 +68,7 @@ from callcenter.errors import (
 )
 from callcenter.users.signin import SIGN_IN, SignIn
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import ACTOR, Runner, actor
+from callcenter.web.request import ACTOR, Runner, command_door
 
 log = structlog.get_logger("api")
 
@@ -154,8 +154,7 @@ def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
     """The routes: each one a command of the command layer (``run``), errors by class;
     ``routes``: the capabilities' own (callcenter/capability.py), added first."""
 
-    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
-        return _json(await run(command_name, args, actor(request)))
+    command = command_door(run, _json)
 
     async def get_status(request: web.Request) -> web.Response:
         return await command(request, "status")

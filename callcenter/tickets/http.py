@@ -10,7 +10,7 @@ from aiohttp import web
 from callcenter.store.db import row_id
 from callcenter.web import sse
 from callcenter.web.body import json_object
-from callcenter.web.request import Json, Runner, actor
+from callcenter.web.request import Json, Runner, actor, command_door
 
 
 class TicketEvents(Protocol):
@@ -21,8 +21,7 @@ class TicketEvents(Protocol):
 
 def add_routes(app: web.Application, run: Runner, json: Json,
                ticket_events: TicketEvents | None) -> None:
-    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
-        return json(await run(command_name, args, actor(request)))
+    command = command_door(run, json)
 
     async def get_ticket(request: web.Request) -> web.Response:
         return await command(request, "ticket.get", ticket=request.match_info["ticket"])

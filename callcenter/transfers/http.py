@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from callcenter.errors import UnknownCommand
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import Json, Runner, actor
+from callcenter.web.request import Json, Runner, command_door
 
 
 def add_routes(app: web.Application, run: Runner, json: Json) -> None:
-    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
-        return json(await run(command_name, args, actor(request)))
+    command = command_door(run, json)
 
     async def transfer_start(request: web.Request) -> web.Response:
         given = await json_object(request, '{"destination": "12366", "mode": "conference"}')

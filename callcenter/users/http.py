@@ -10,12 +10,11 @@ from aiohttp import web
 from callcenter.errors import UnknownCommand
 from callcenter.users.commands import PENDING
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import Json, Runner, actor
+from callcenter.web.request import Json, Runner, actor, command_door
 
 
 def add_routes(app: web.Application, run: Runner, json: Json) -> None:
-    async def command(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
-        return json(await run(command_name, args, actor(request)))
+    command = command_door(run, json)
 
     async def asked(request: web.Request, command_name: str, /, **args: Any) -> web.Response:
         """A user command that an admin's request may leave waiting for a second admin:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import web
 
 from callcenter.actors import Actor
+from callcenter.web.body import Command
 
 if TYPE_CHECKING:  # (the users capability builds on this module)
     from callcenter.users.store import WebSession
@@ -40,9 +41,9 @@ class Json(Protocol):
 
 
 
-def command_door(run: Runner, json: Json) -> Callable[..., Awaitable[web.Response]]:
+def command_door(run: Runner, json: Json) -> Command:
     """``await door(request, "knowledge.search", q=…)``: the command as the request's
-    person, its result as JSON (what :class:`callcenter.web.body.Command` describes)."""
+    person, its result as JSON."""
 
     async def command(request: web.Request, command_name: str, /,
                       **args: Any) -> web.Response:
