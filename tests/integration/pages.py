@@ -67,8 +67,17 @@ async def check_words(page: Page, state: str) -> str:
 
 
 async def inside(page: Page, selector: str) -> None:
-    """``selector``'s first element lies wholly inside the viewport (no scrolling)."""
-    box = await page.locator(selector).first.bounding_box()
+    """``selector``'s first element lies wholly inside the viewport (no scrolling).
+
+    Measured in the page in one step: a board that re-renders its rows between finding an
+    element and measuring it (the wallboard does, on every event) left a detached element with
+    no box when the two were separate calls."""
+    handle = await page.wait_for_function(
+        "(selector) => { const el = document.querySelector(selector); if (!el) return null;"
+        " const r = el.getBoundingClientRect(); if (!r.width || !r.height) return null;"
+        " return {x: r.x, y: r.y, width: r.width, height: r.height}; }",
+        arg=selector, timeout=10_000)
+    box = await handle.json_value()
     size = page.viewport_size
     assert box is not None and size is not None, selector
     assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
