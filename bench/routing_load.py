@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from callcenter.config.catalogue import digits_of  # noqa: E402
 from callcenter.config.loader import load_config  # noqa: E402
-from callcenter.routing.catalogue import digits_of  # noqa: E402
 from lab.sipp import CallSpec, place_calls  # noqa: E402
 
 

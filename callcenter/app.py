@@ -1,4 +1,6 @@
-"""The composition root: the one place where the engine's parts are built and wired."""
+"""The composition root: the engine's shared parts (AMI, FastAGI, the decision core, the
+hub, the call log, the store, the front doors) and the lifecycle. Every capability is a
+plug-in (:mod:`callcenter.plugins`, :mod:`callcenter.capability`): loaded here, never named."""
 
 from __future__ import annotations
 
@@ -6,15 +8,15 @@ import asyncio
 import os
 import signal
 import time
-from datetime import timedelta
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import structlog
 
-from callcenter.admin import plugin as admin_plugin
 from callcenter.agents.desk import TICK_S
 from callcenter.agents.phone import phone_handlers
+from callcenter.agents.state import SupervisorPause
 from callcenter.agi.server import AgiSession, FastAgiServer, Handler
 from callcenter.agi.wire import AgiRequest
 from callcenter.ami import actions
@@ -24,23 +26,17 @@ from callcenter.ami.client import AmiClient, AmiSettings
 from callcenter.ami.wire import AmiFrame
 from callcenter.api.server import ApiServer, build_app
 from callcenter.api.sip_proxy import PhoneSite
-from callcenter.asr.pool import AsrPool
-from callcenter.asr.transcriber import Transcriber
-from callcenter.audiosocket.server import AudioSocketServer
 from callcenter.audit import AuditTrail
 from callcenter.calllog.privacy import mask_number
 from callcenter.calllog.writer import CallLog
 from callcenter.calls.state import DIALED_VARIABLE, LiveCall
-from callcenter.capability import Capability
+from callcenter.capability import Capability, Context
 from callcenter.clock import iso_ts, log_time, wall_clock
 from callcenter.commands import Handler as CommandHandler
 from callcenter.config.loader import Config, config_hash, load_config
 from callcenter.control.client import query
 from callcenter.control.server import ControlServer
 from callcenter.decisions import build_decisions
-from callcenter.desktop import plugin as desktop_plugin
-from callcenter.desktop.commands import desktop_handlers
-from callcenter.desktop.notifier import DesktopNotifier
 from callcenter.engine_commands import engine_commands
 from callcenter.errors import (
     AmiActionFailed,
@@ -49,42 +45,26 @@ from callcenter.errors import (
     EngineControlError,
 )
 from callcenter.hub import Hub
-from callcenter.knowledge import plugin as knowledge_plugin
-from callcenter.knowledge.base import KnowledgeBase
 from callcenter.paths import Paths
+from callcenter.plugins import CONFIG_CHECKS, PLUGINS, Plugin
+from callcenter.ports import CallbacksChanged
 from callcenter.routing.decide import Router
 from callcenter.secrets import Secrets, load_secrets
 from callcenter.store.db import CallbackRequest, Store
-from callcenter.supervision import plugin as supervision_plugin
-from callcenter.supervision.control import SupervisorControl
-from callcenter.supervision.desk import MonitorDesk
 from callcenter.tasks import Supervisor, TaskSet
-from callcenter.tickets import plugin as tickets_plugin
-from callcenter.tickets.desk import TicketDesk
-from callcenter.tickets.live import AgentBus
-from callcenter.tickets.store import Tickets
-from callcenter.transfers import plugin as transfers_plugin
-from callcenter.transfers.desk import TransferDesk
-from callcenter.transfers.destinations import destinations
-from callcenter.transfers.records import TransferRecords
-from callcenter.users import plugin as users_plugin
-from callcenter.users.commands import people_handlers
-from callcenter.users.requests import UserRequests
 from callcenter.users.signin import SignIn
-from callcenter.users.store import Users
-from callcenter.wallboard import plugin as wallboard_plugin
-from callcenter.wallboard.commands import telling
-from callcenter.wallboard.live import Wallboard
 
 log = structlog.get_logger("engine")
 
-MONITOR_CLOSE_S = 3.0  # at a stop, for hanging up the supervisors' legs
+MONITOR_CLOSE_S = 3.0  # at a stop, for the capabilities' last AMI actions (supervisors' legs)
 LOG_FLUSH_S = 0.25  # the call log reaches the disk at most this long after a line
+T = TypeVar("T")
 
 
 class Engine:
     def __init__(self, config: Config, paths: Paths, secrets: Secrets, *,
-                 console: TextIO | None = None) -> None:
+                 console: TextIO | None = None,
+                 plugins: Sequence[Plugin] = PLUGINS) -> None:
         e = config.engine
         self.config = config
         self.paths = paths
@@ -110,82 +90,38 @@ class Engine:
                                  request_timeout=e.agi.request_timeout_s)
         self.tracker = self.core.tracker
         self.queue_watch = self.core.queue_watch
-        self.asr_pool = AsrPool(e.asr, paths.resolve(e.asr.model))
-        self.audiosocket = AudioSocketServer(e.asr.audiosocket_host, e.asr.audiosocket_port)
-        self.ticket_desk = TicketDesk(self.router, config.prefill, self.tracker.calls.get,
-                                      partial_every_s=e.asr.partial_every_s,
-                                      mask_log=self.mask_numbers,
-                                      log_text=e.privacy.log_transcripts)
-        keep = paths.resolve(e.lab.keep_forked_audio) if e.lab.keep_forked_audio else None
-        self.transcriber = Transcriber(e.asr, self.asr_pool, self.audiosocket, self.ami.send,
-                                       self.ticket_desk.on_speech, keep_audio=keep)
-        self.ticket_desk.start_transcription = self.transcriber.start_call
-        self.transfer_records: TransferRecords | None = None
-        self.transfer_desk = TransferDesk(
-            lambda: self.config.hotlines, self.ami.send, self.tracker,
-            lambda: log_time(time.time()), ticket_of=self.ticket_desk.ticket_id,
-            ticket_content=self._ticket_content,
-            records=lambda: self.transfer_records, publish=self.ticket_desk.bus.publish)
-        self.ticket_desk.ignore_call = self.transfer_desk.is_transfer_leg
-        self.knowledge = KnowledgeBase.of(config)  # its index opens with the store
-        self.users: Users | None = None  # with the store, once it is open
-        self.user_requests: UserRequests | None = None
-        self.audit: AuditTrail | None = None
-        self.agent_events = AgentBus()
-        self.desktop = DesktopNotifier(
-            self.agent_events, self.tracker.call_of, self.agent_desk.describe,
-            self.queue_title,
-            lambda: self.config.agents.logout_unreachable_after_s)
-        self.agent_desk.on_state = self.desktop.on_state
-        self.agent_desk.on_phone = self.desktop.on_phone
-        self.agent_desk.on_auto_logout = self.desktop.on_auto_logout
-        self.ticket_desk.on_ticket = self.desktop.on_ticket
-        # the wallboard: today's figures from the lines the engine logs, pushed as they change
-        self.wallboard = Wallboard(config, self.agent_desk, self.queue_watch,
-                                   lambda: self.store, time.time)
-        self.call_log.listen(self.wallboard.on_line)
-        self.monitor_desk = MonitorDesk(self.ami.send, self.tracker, lambda: self.config,
-                                        lambda: log_time(time.time()),
-                                        audit_trail=self.audit_trail,
-                                        on_change=lambda _s: self.wallboard.notifier.changed())
-        self.wallboard.monitoring = self.monitor_desk.recent
-        self.supervisor_control = SupervisorControl(self.agent_desk, self.ami.send,
-                                                    self.tracker, self.agent_events.publish,
-                                                    time.time, self.queue_watch)
-        # the capabilities, in the order they hear each event (after the decision core)
-        self.capabilities: list[Capability] = [
-            tickets_plugin.capability(self.ticket_desk),
-            transfers_plugin.capability(self.transfer_desk),
-            desktop_plugin.capability(self.desktop, desktop_handlers(
-                self.agent_desk, lambda: list(self.tracker.calls.values()),
-                self.ticket_desk.known_ticket, lambda: self.store, self.tickets, wall_clock,
-                self.ami.send), self.agent_events),
-            wallboard_plugin.capability(self.wallboard),
-            supervision_plugin.capability(self.monitor_desk, self.supervisor_control),
-            knowledge_plugin.capability(self.knowledge, self.tickets),
-            users_plugin.capability(people_handlers(
-                lambda: self.users, self.audit_trail, lambda: self.config.agents.agents,
-                wall_clock, lambda: self.user_requests)),
-            Capability("softphone", commands=phone_handlers(
-                lambda: self.config, lambda: load_secrets(paths.secrets))),
-            admin_plugin.capability(),
-        ]
-        # besides the deciding parts (self.decisions); the transfer desk reads
-        # self.config.hotlines when it needs them
+        self.store: Store | None = None
+        self.audit: AuditTrail | None = None  # with the store, once it is open
+        self._background = TaskSet("engine")
+        # every AMI event, typed once, and the domain's events: the decision core first (the
+        # others read the calls it keeps), then the capabilities in their plug-ins' order
+        self.hub = Hub()
+        self.hub.subscribe("core", self.core.on_event, ev.AmiEvent)  # not its own events
+        self.core.publish = self.agent_desk.publish = self.hub.publish
+        self.context = Context(
+            config=lambda: self.config, paths=paths, secrets=secrets, send=self.ami.send,
+            core=self.core, publish=self.hub.publish, call_log=self.call_log,
+            store=lambda: self.store, audit=self.audit_trail, spawn=self._background.spawn,
+            clock=lambda: log_time(time.time()))
+        self.parts = self.context.parts
+        self.capabilities: list[Capability] = [p.load(self.context) for p in plugins]
+        self.capabilities.append(Capability("engine", events=[
+            (self._callback_requested, (CallbackRequest,)),
+            (self._keep_supervisor_pause, (SupervisorPause,))]))
         self.reconfigurable = [c.reconfigure for c in self.capabilities
                                if c.reconfigure is not None]
-        handlers: dict[str, CommandHandler] = {}
+        handlers: dict[str, CommandHandler] = dict(phone_handlers(
+            lambda: self.config, lambda: load_secrets(paths.secrets)))
         for capability in self.capabilities:
             twice = handlers.keys() & capability.commands.keys()
             if twice:
                 raise EngineControlError(f"{capability.name} declares commands another "
                                          f"capability has: {', '.join(sorted(twice))}")
             handlers |= capability.commands
-        # a callback marked done is counted again by the wallboard
-        handlers["callback.done"] = telling(self.wallboard, handlers["callback.done"])
+            for handler, types in capability.events:
+                self.hub.subscribe(capability.name, handler, *types)
         self.commands = engine_commands(self, handlers, wall_clock)
-        self.signin = SignIn(lambda: self.users, self.audit_trail, wall_clock,
-                             timedelta(hours=e.api.session_hours))
+        self.signin = self.parts.get(SignIn)
         self.api = ApiServer(build_app(self.signin, self.commands.run,
                                        routes=[c.routes for c in self.capabilities
                                                if c.routes is not None],
@@ -194,27 +130,15 @@ class Engine:
                              tls=(paths.resolve(e.api.tls_cert), paths.resolve(e.api.tls_key))
                              if e.api.tls_cert else None)
         self.control = ControlServer(paths.control_socket, self.commands)
-        self.store: Store | None = None
-        self.core.on_call_ended = self.ticket_desk.call_ended
-        # every AMI event, typed once, in this order: the decision core first (the others
-        # read the calls it keeps), then the capabilities as listed
-        self.hub = Hub()
-        self.hub.subscribe("core", self.core.on_event)
-        for capability in self.capabilities:
-            for handler, types in capability.events:
-                self.hub.subscribe(capability.name, handler, *types)
-        self.core.on_callback = self._callback_requested
-        self._background = TaskSet("engine")
         self.supervisor = Supervisor(self._give_up)
         self.failure = ""
         self.started_at = time.time()
         self.resyncs = 0
         self._stop = asyncio.Event()
 
-    def queue_title(self, queue: str) -> str:
-        """A queue as people know it (queues.yaml's title)."""
-        found = self.config.queues.queues.get(queue)
-        return found.title if found is not None and found.title else queue
+    def part(self, kind: type[T]) -> T:
+        """A capability's part (the ticket desk, the transfer desk …): for tests and tools."""
+        return self.parts.get(kind)
 
     @property
     def router(self) -> Router:
@@ -255,13 +179,14 @@ class Engine:
         now = log_time(time.time())
         self.core.end_resync(now)
         self.resyncs += 1
-        await self.monitor_desk.resynced(e for e in map(adapt, channels.items)
-                                         if isinstance(e, ev.CoreShowChannel))
-        for call in list(self.tracker.calls.values()):  # calls the engine did not see start
-            if call.recovered and call.agent_channel and call.call_id not in \
-                    self.ticket_desk.calls:
+        listed = [e for e in map(adapt, channels.items) if isinstance(e, ev.CoreShowChannel)]
+        calls = list(self.tracker.calls.values())
+        for call in calls:  # calls the engine did not see start, an agent on them
+            if call.recovered and call.agent_channel and not call.dialed:
                 await self._recover_details(call)
-                self.ticket_desk.resume(call, now)
+        for capability in self.capabilities:
+            if capability.resynced is not None:
+                await capability.resynced(listed, calls, now)
         log.info("ami.resynced", ts=now, channels=len(channels.items) - 1,
                  queue_items=max(len(queues.items) - 1, 0), calls=len(self.tracker.calls))
 
@@ -277,17 +202,18 @@ class Engine:
             if value:
                 setattr(call, attribute, value)
 
-    def _callback_requested(self, request: CallbackRequest) -> None:
+    def _callback_requested(self, request: CallbackRequest, ts: float) -> None:
         if self.store is not None:
-            self._background.spawn(self._save_callback(request))
+            self._background.spawn(self._save_callback(request, ts))
 
-    async def _save_callback(self, request: CallbackRequest) -> None:
+    async def _save_callback(self, request: CallbackRequest, ts: float) -> None:
         assert self.store is not None
         try:
             await self.store.add_callback(request)
-            self.wallboard.callback_added(request.queue)
         except Exception:  # the log line above keeps the request if the database fails
             log.exception("callback.store_failed", call_id=request.call_id)
+            return
+        self.hub.publish(CallbacksChanged(request.queue), ts)
 
     # -- FastAGI ---------------------------------------------------------------------------
 
@@ -325,28 +251,14 @@ class Engine:
             "agi": dict(self.agi.counts),
             "calls": calls,
             "agents": self.agent_desk.snapshot(),
-            "queues": self.queue_watch.snapshot(self.agent_desk.board, now,
-                                                self.wallboard.today(now)),
-            "transfers": self.transfer_desk.snapshot(),
-            "monitoring": self.monitor_desk.snapshot(),
+            **{name: value for c in self.capabilities if c.snapshot is not None
+               for name, value in c.snapshot().items()},
         }
 
     # -- what the command layer acts on (callcenter.engine_commands.EngineParts) -----------------
 
-    def tickets(self) -> Tickets | None:
-        return self.ticket_desk.tickets
-
     def audit_trail(self) -> AuditTrail | None:
         return self.audit
-
-    def hotlines_destinations(self) -> list[dict[str, object]]:
-        return [d.as_dict() for d in destinations(self.config.hotlines)]
-
-    async def _ticket_content(self, ticket_id: int) -> dict[str, Any]:
-        tickets = self.ticket_desk.tickets
-        if tickets is None:
-            return {}
-        return await tickets.get(ticket_id)
 
     async def reload(self, config_dir: str | None, *, asterisk_too: bool = True
                      ) -> dict[str, Any]:
@@ -356,7 +268,7 @@ class Engine:
         the engine would route callers into a queue Asterisk does not have."""
         directory = Path(config_dir or self.config.directory)
         # ConfigError: the old configuration stays
-        config = await asyncio.to_thread(load_config, directory)
+        config = await asyncio.to_thread(load_config, directory, CONFIG_CHECKS)
         if not asterisk_too and (sorted(config.queues.queues) != sorted(self.config.queues.queues)
                                  or config.sip_endpoints != self.config.sip_endpoints):
             raise ConfigError([f"{directory}: the queues or phones changed, and Asterisk must "
@@ -367,23 +279,23 @@ class Engine:
         return {"hotlines": len(config.hotlines.hotlines), "queues": len(config.queues.queues)}
 
     async def open_store(self) -> Store:
-        """The store, and the parts that keep their state in it."""
+        """The store (with every capability's tables), and the parts that keep their state
+        in it."""
         self.store = store = await Store.open(
-            self.paths.resolve(self.config.engine.paths.database))
-        self.ticket_desk.tickets = Tickets(store)
-        self.transfer_records = TransferRecords(store)
-        self.users, self.audit = Users(store), AuditTrail(store)
-        self.user_requests = UserRequests(store)
+            self.paths.resolve(self.config.engine.paths.database),
+            [m for c in self.capabilities for m in c.migrations])
+        self.audit = AuditTrail(store)
         # a supervisor's pause outlives the engine's process: only a supervisor ends it
         self.agent_desk.forced.update(await store.supervisor_pauses())
-        self.agent_desk.on_forced = self._keep_supervisor_pause
+        for capability in self.capabilities:
+            if capability.opened is not None:
+                await capability.opened(store)
         return store
 
-    def _keep_supervisor_pause(self, agent: str, held: tuple[str, str] | None) -> None:
-        self.wallboard.notifier.changed()  # who paused is on the board
+    def _keep_supervisor_pause(self, pause: SupervisorPause, ts: float) -> None:
         if self.store is not None:
             self._background.spawn(self.store.keep_supervisor_pause(
-                agent, held, iso_ts(time.time())))
+                pause.agent_id, pause.held, iso_ts(ts)))
 
     def reconfigure(self, config: Config) -> None:
         """The one place a new configuration is handed to every part that decides from it:
@@ -404,11 +316,13 @@ class Engine:
         """Timers (wrap-up ends, unreachable softphones, transfer watchdogs) are judged at
         their due time; this makes sure one is looked at within a second even when no
         event comes."""
+        ticks = [c.tick for c in self.capabilities if c.tick is not None]
         while True:
             await asyncio.sleep(TICK_S)
             now = log_time(time.time())
             self.core.tick(now)
-            self.transfer_desk.tick(now)
+            for tick in ticks:
+                tick(now)
 
     async def _flush_log(self) -> None:
         while True:
@@ -432,59 +346,67 @@ class Engine:
         await self.control.start()
         try:
             await self.api.start()
-        except OSError as exc:
-            await self.agi.stop()
-            await self.control.stop()
-            raise EngineControlError(
-                f"cannot listen for the API on {self.api.host}:{self.api.port}: "
-                f"{exc.strerror or exc}") from None
-        try:
-            await self.audiosocket.start()
-        except OSError as exc:
+            for capability in self.capabilities:
+                if capability.listen is not None:
+                    await capability.listen()
+        except (OSError, EngineControlError) as exc:
             await self.agi.stop()
             await self.control.stop()
             await self.api.stop()
+            await self._close_capabilities()
+            if isinstance(exc, EngineControlError):
+                raise
             raise EngineControlError(
-                f"cannot listen for AudioSocket on {self.audiosocket.host}:"
-                f"{self.audiosocket.port}: {exc.strerror or exc}") from None
+                f"cannot listen for the API on {self.api.host}:{self.api.port}: "
+                f"{exc.strerror or exc}") from None
+
+    async def _close_capabilities(self) -> None:
+        for capability in self.capabilities:
+            if capability.close is not None:
+                try:
+                    await capability.close()
+                except Exception as exc:  # never stops a stop
+                    log.warning("capability.close_failed", capability=capability.name,
+                                error=type(exc).__name__)
 
     async def run(self, *, handle_signals: bool = True) -> None:
         loop = asyncio.get_running_loop()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-        store = await self.open_store()
-        await self.knowledge.open(store)  # re-indexes in the background if files changed
-        self._background.spawn(self.wallboard.catch_up(self.call_log))  # today so far
+        await self.open_store()
         await self._listen()
         log.info("engine.started", pid=os.getpid(), config=str(self.config.directory),
                  config_hash=config_hash(self.config.directory),
                  mask_numbers=self.mask_numbers)
+        for capability in self.capabilities:
+            if capability.started is not None:
+                capability.started()
         self.supervisor.start("ami", self.ami.run)
         self.supervisor.start("log-flusher", self._flush_log)
         self.supervisor.start("timers", self._ticks)
-        asr_start = self._background.spawn(self.asr_pool.start())  # calls flow meanwhile
+        for capability in self.capabilities:
+            for name, work in capability.tasks.items():
+                self.supervisor.start(f"{capability.name}.{name}", work)
         try:
             await self._stop.wait()
         finally:
             log.info("engine.stopping")
-            try:  # supervisors' legs hung up and their sessions audited while AMI is there
-                await asyncio.wait_for(self.monitor_desk.close(), MONITOR_CLOSE_S)
-            except Exception as exc:  # never stops a stop
-                log.warning("monitor.close_failed", error=type(exc).__name__)
+            for capability in self.capabilities:
+                if capability.stopping is None:
+                    continue
+                try:  # e.g. supervisors' legs hung up and audited while AMI is there
+                    await asyncio.wait_for(capability.stopping(), MONITOR_CLOSE_S)
+                except Exception as exc:  # never stops a stop
+                    log.warning("capability.stopping_failed", capability=capability.name,
+                                error=type(exc).__name__)
             await self.ami.stop()
             await self.supervisor.stop()
-            asr_start.cancel()
             await self.agi.stop()
-            await self.audiosocket.stop()
-            await self.asr_pool.close()
             await self.api.stop()
-            self.wallboard.notifier.close()
             await self.control.stop()
             await self._background.wait()
-            for capability in self.capabilities:
-                if capability.close is not None:
-                    await capability.close()
+            await self._close_capabilities()
             if self.store is not None:
                 await self.store.close()
             log.info("engine.stopped", failure=self.failure or None)

@@ -64,8 +64,9 @@ class CallCenterCore:
         self.tracker = CallTracker()
         self.agent_desk = agent_desk
         self.queue_watch = QueueWatch(queues)
-        self.on_call_ended: Callable[[str, float], None] = lambda _call_id, _ts: None
-        self.on_callback: Callable[[CallbackRequest], None] = lambda _request: None
+        # the domain's events for the capabilities (the engine's hub): a call ended
+        # (calls.state.CallEnded), a callback requested (store.db.CallbackRequest)
+        self.publish: Callable[[object, float], None] = lambda _event, _ts: None
         self._early_routes: dict[str, Route] = {}
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
@@ -148,7 +149,7 @@ class CallCenterCore:
                     log.info("call.answered", ts=notice.ts, call_id=call.call_id,
                              wait_s=round(notice.ts - call.started_at, 3))
                 elif isinstance(notice, CallEnded):
-                    self.on_call_ended(call.call_id, notice.ts)
+                    self.publish(notice, notice.ts)
                     log.info("call.ended", ts=notice.ts, **call_fields(call),
                              duration_s=round(notice.ts - call.started_at, 3),
                              cause=notice.cause, cause_text=notice.cause_text,
@@ -207,4 +208,4 @@ class CallCenterCore:
             requested_at=iso_ts(ts))
         log.info("callback.requested", ts=ts, caller=caller, dialed=dialed,
                  hotline=route.hotline, queue=request.queue, reason=request.reason)
-        self.on_callback(request)
+        self.publish(request, ts)

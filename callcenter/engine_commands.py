@@ -1,5 +1,5 @@
-"""The engine's command set: every capability's commands on the engine's live parts, and
-the engine's own (``status``, ``reload``). Part of the composition root (app.py builds it)."""
+"""The engine's command set: its own commands (``status``, ``reload``, the agents' and their
+softphones') and every capability's. Part of the composition root (app.py builds it)."""
 
 from __future__ import annotations
 
@@ -12,25 +12,14 @@ from callcenter.agents.commands import agent_handlers
 from callcenter.agents.desk import AgentDesk
 from callcenter.audit import AuditTrail
 from callcenter.commands import Args, Commands, Handler, text
-from callcenter.tickets.commands import ticket_handlers
-from callcenter.tickets.store import Tickets
-from callcenter.transfers.commands import handoff_handlers, transfer_handlers
-from callcenter.transfers.desk import TransferDesk
-from callcenter.transfers.records import TransferRecords
 
 
 class EngineParts(Protocol):
-    """What the commands act on (the engine provides it)."""
+    """What the engine's own commands act on (the engine provides it)."""
 
     agent_desk: AgentDesk
-    transfer_desk: TransferDesk
-    transfer_records: TransferRecords | None
 
     def snapshot(self) -> dict[str, Any]: ...
-
-    def tickets(self) -> Tickets | None: ...
-
-    def hotlines_destinations(self) -> list[dict[str, object]]: ...
 
     async def reload(self, directory: str | None, *,
                      asterisk_too: bool = True) -> dict[str, Any]: ...
@@ -39,7 +28,7 @@ class EngineParts(Protocol):
 
 
 def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
-    """The commands on the engine's live parts (agents, transfers, tickets, status)."""
+    """The engine's own commands (status, reload) and the agents'."""
 
     async def status(_args: Args, _actor: Actor) -> Any:
         return engine.snapshot()
@@ -50,15 +39,11 @@ def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
         directory = text(args, "config", required=False) if local else ""
         return await engine.reload(directory or None, asterisk_too=local)
 
-    return {"status": status, "reload": reload,
-            **agent_handlers(engine.agent_desk),
-            **transfer_handlers(engine.transfer_desk, engine.hotlines_destinations),
-            **ticket_handlers(engine.tickets),
-            **handoff_handlers(lambda: engine.transfer_records)}
+    return {"status": status, "reload": reload, **agent_handlers(engine.agent_desk)}
 
 
 def engine_commands(engine: EngineParts, more: Mapping[str, Handler],
                     clock: Callable[[], datetime]) -> Commands:
-    """The one command layer of a running engine: its own commands and ``more`` (the other
-    capabilities' groups)."""
+    """The one command layer of a running engine: its own commands and ``more`` (the
+    capabilities')."""
     return Commands({**engine_handlers(engine), **more}, engine.audit_trail, clock)

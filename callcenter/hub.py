@@ -44,11 +44,19 @@ class Hub:
     def subscribers(self) -> list[str]:
         return [s.name for s in self._subscriptions]
 
-    def publish(self, event: object, ts: float) -> None:
-        kind = type(event)
+    def listeners(self, kind: type) -> list[str]:
+        """Who hears an event of ``kind``, in order."""
+        return [s.name for s in self._for(kind)]
+
+    def _for(self, kind: type) -> tuple[Subscription, ...]:
         found = self._by_type.get(kind)
         if found is None:
             found = self._by_type[kind] = tuple(s for s in self._subscriptions if s.wants(kind))
+        return found
+
+    def publish(self, event: object, ts: float) -> None:
+        kind = type(event)
+        found = self._for(kind)
         for subscription in found:
             try:
                 subscription.handler(event, ts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from callcenter.admin.http import add_routes
-from callcenter.capability import Capability
+from callcenter.capability import Capability, Context
 from callcenter.web.request import Json, Runner
 
 
@@ -13,5 +13,5 @@ def routes(app: web.Application, _run: Runner, _json: Json) -> None:
     add_routes(app)
 
 
-def capability() -> Capability:
+def load(_context: Context) -> Capability:
     return Capability("admin", routes=routes)

@@ -24,6 +24,7 @@ from callcenter.agents.state import (
     PauseAgent,
     PhoneChange,
     StateChange,
+    SupervisorPause,
     agent_of,
 )
 from callcenter.ami import actions
@@ -69,15 +70,13 @@ class AgentDesk:
         # queues a supervisor gave an agent for the rest of the shift (agents/skills.py)
         self.shift_skills: dict[str, ShiftSkills] = {}
         # agents a supervisor paused: only a supervisor resumes them, and the agent's own
-        # logout and login keep the pause (agent → (who paused, the reason)); told to
-        # on_forced (None: ended), which the engine keeps in its store over a restart
+        # logout and login keep the pause (agent → (who paused, the reason)); published as
+        # SupervisorPause, which the engine keeps in its store over a restart
         self.forced: dict[str, tuple[str, str]] = {}
-        self.on_forced: Callable[[str, tuple[str, str] | None], None] = lambda _a, _f: None
-        # told of every state change and of a phone going online or offline, and of an
-        # agent logged out by the engine (the agents' desktops)
-        self.on_state: Callable[[StateChange, float], None] = lambda _change, _ts: None
-        self.on_phone: Callable[[PhoneChange, float], None] = lambda _change, _ts: None
-        self.on_auto_logout: Callable[[LogoutAgent, float], None] = lambda _out, _ts: None
+        # the hub: every state change (StateChange), a phone going online or offline
+        # (PhoneChange), an agent logged out by the engine (LogoutAgent), a supervisor's
+        # pause begun or ended (SupervisorPause)
+        self.publish: Callable[[object, float], None] = lambda _event, _ts: None
 
     @staticmethod
     def _rules(config: Config) -> tuple[dict[str, int], int, float]:
@@ -129,11 +128,11 @@ class AgentDesk:
                          **{"from": outcome.before.value}, to=outcome.after.value,
                          reason=outcome.reason)
                 self.since[outcome.agent_id] = ts
-                self.on_state(outcome, ts)
+                self.publish(outcome, ts)
             elif isinstance(outcome, PhoneChange):
                 log.info("agent.phone", ts=ts, agent=outcome.agent_id, phone=outcome.phone,
                          device=outcome.device)
-                self.on_phone(outcome, ts)
+                self.publish(outcome, ts)
             elif isinstance(outcome, PauseAgent):
                 log.warning("agent.auto_pause", ts=ts, agent=outcome.agent_id,
                             reason=outcome.reason)
@@ -145,7 +144,7 @@ class AgentDesk:
                 for queue in sorted(self.board.status(outcome.agent_id).queues):
                     self._spawn(self._send(actions.queue_remove(queue,
                                                                 self.member(outcome.agent_id))))
-                self.on_auto_logout(outcome, ts)
+                self.publish(outcome, ts)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._tasks.spawn(coro)
@@ -274,7 +273,7 @@ class AgentDesk:
         await self._member_action(agent_id, actions.queue_pause(self.member(agent_id), True,
                                                                 reason))
         self.forced[agent_id] = (by, reason)
-        self.on_forced(agent_id, (by, reason))
+        self.publish(SupervisorPause(agent_id, (by, reason)), self.clock())
         await self._settle(lambda: self.board.status(agent_id).paused)
         return self.describe(agent_id)
 
@@ -295,7 +294,7 @@ class AgentDesk:
 
     def _unforce(self, agent_id: str) -> None:
         if self.forced.pop(agent_id, None) is not None:
-            self.on_forced(agent_id, None)
+            self.publish(SupervisorPause(agent_id, None), self.clock())
 
     async def _member_action(self, agent_id: str, action: actions.AmiAction) -> None:
         if not self.board.status(agent_id).queues:

@@ -130,6 +130,15 @@ class LogoutAgent:
 Outcome = StateChange | PhoneChange | PauseAgent | LogoutAgent
 
 
+@dataclass(frozen=True, slots=True)
+class SupervisorPause:
+    """A supervisor paused an agent (``held``: who, and the reason) or ended that pause
+    (``held`` None)."""
+
+    agent_id: str
+    held: tuple[str, str] | None
+
+
 class AgentBoard:
     def __init__(self, wrapup_s: dict[str, int], ring_no_answer_limit: int,
                  logout_unreachable_after_s: float = 0) -> None:

@@ -64,11 +64,10 @@ from callcenter.errors import (
     Forbidden,
     NotSignedIn,
     ServiceUnavailable,
-    UnknownCommand,
 )
 from callcenter.users.signin import SIGN_IN, SignIn
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import ACTOR, Runner, command_door
+from callcenter.web.request import ACTOR, Runner, action_of, command_door
 
 log = structlog.get_logger("api")
 
@@ -163,10 +162,7 @@ def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
         return await command(request, "agent.list")
 
     async def agent_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in AGENT_ACTIONS:
-            raise UnknownCommand(f"unknown agent action {action!r} "
-                                 f"({', '.join(AGENT_ACTIONS)})")
+        action = action_of(request, AGENT_ACTIONS, "话务员操作")
         given = await json_object(request, '{"reason": "小休"}')
         return await command(request, f"agent.{action}", **picked(given, "device", "reason"),
                              agent=request.match_info["agent"])

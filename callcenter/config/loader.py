@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from callcenter.config.catalogue import derived_prompts, dial_forms, digits_of
 from callcenter.config.models import (
     DAYS,
     WEB_SUFFIX,
@@ -30,6 +32,7 @@ from callcenter.config.placeholders import (
     allowed_text,
     placeholder_problems,
 )
+from callcenter.config.prefill.rules import PrefillRules
 from callcenter.config.sounds import DEFAULT_SOUNDS
 from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
 from callcenter.config.source import (
@@ -41,9 +44,6 @@ from callcenter.config.source import (
     validation_problems,
 )
 from callcenter.errors import ConfigError
-from callcenter.knowledge.articles import KNOWLEDGE_DIR, catalogue_numbers, read_articles
-from callcenter.prefill.rules import PrefillRules
-from callcenter.routing.catalogue import derived_prompts, dial_forms, digits_of
 
 ENGINE_FILE = "engine.yaml"
 PROMPTS_FILE = "prompts.yaml"
@@ -357,8 +357,15 @@ class _Checker:
                     warning=True))
 
 
-def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
-    """Load everything, returning the config (when valid) and all problems found."""
+# a capability's own check of the configuration directory (e.g. the knowledge base's
+# articles, which name the pre-fill's topics and the catalogue's numbers): its problems
+Check = Callable[[Path, Config], list[Problem]]
+
+
+def collect(directory: Path, checks: Sequence[Check] = ()) -> tuple[Config | None,
+                                                                    list[Problem]]:
+    """Load everything, returning the config (when valid) and all problems found.
+    ``checks``: the capabilities' own (:data:`callcenter.plugins.CONFIG_CHECKS`)."""
     problems: list[Problem] = []
     if not directory.is_dir():
         return None, [Problem(str(directory), 1, "configuration directory not found")]
@@ -375,15 +382,15 @@ def collect(directory: Path) -> tuple[Config | None, list[Problem]]:
     maps = {ENGINE_FILE: engine_map, PROMPTS_FILE: prompts_map, HOTLINES_FILE: hotlines_map,
             QUEUES_FILE: queues_map, AGENTS_FILE: agents_map, PREFILL_FILE: prefill_map}
     _Checker(config, maps, problems).run()
-    problems.extend(read_articles(directory / KNOWLEDGE_DIR, list(prefill.topics),
-                                  catalogue_numbers(hotlines))[1])
+    for check in checks:
+        problems.extend(check(directory, config))
     errors = [p for p in problems if not p.warning]
     return (None if errors else config), problems
 
 
-def load_config(directory: Path) -> Config:
+def load_config(directory: Path, checks: Sequence[Check] = ()) -> Config:
     """The valid configuration (warnings are not errors); ConfigError lists the errors."""
-    config, problems = collect(directory)
+    config, problems = collect(directory, checks)
     if config is None:
         raise ConfigError([str(p) for p in problems if not p.warning])
     return config

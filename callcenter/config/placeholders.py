@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-HOTLINE_PLACEHOLDERS = ("name", "number")  # filled by callcenter.routing.catalogue
+HOTLINE_PLACEHOLDERS = ("name", "number")  # filled by callcenter.config.catalogue
 _PLACEHOLDER = re.compile(r"\{([^{}｛｝]*)\}")
 _BRACES = re.compile(r"[{}｛｝]")
 

@@ -31,6 +31,7 @@ from callcenter.errors import (
     ServiceUnavailable,
     UnknownAgent,
 )
+from callcenter.ports import CallbacksChanged
 from callcenter.store.db import NoSuchRow, Store, row_id
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE
@@ -46,7 +47,11 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                      ticket_of: Callable[[str], int | None],
                      store: Callable[[], Store | None], tickets: Callable[[], Tickets | None],
                      clock: Callable[[], datetime],
-                     send: ActionSender | None = None) -> dict[str, Handler]:
+                     send: ActionSender | None = None,
+                     publish: Callable[[object, float], None] = lambda _e, _ts: None
+                     ) -> dict[str, Handler]:
+    """``publish``: the hub, told when a callback was worked (ports.CallbacksChanged)."""
+
     def open_tickets() -> Tickets:
         found = tickets()
         if found is None:
@@ -155,6 +160,7 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                                 "由其标记已回拨")
         if not await found.callback_done(callback, iso_ts(clock().timestamp()), actor.name):
             raise NoSuchRow(f"没有待处理的回拨请求 {callback}（可能已回拨）：请刷新列表")
+        publish(CallbacksChanged(), clock().timestamp())
         return {"callback": callback, "done": True}
 
     async def requeue(args: Args, _actor: Actor) -> Any:

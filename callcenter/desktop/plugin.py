@@ -1,17 +1,20 @@
 """The agent desktop: the page, the agent's own event stream (the notifier reads the calls'
-events), the caller's history, callbacks and 转回队列."""
+and the agents' events), the caller's history, callbacks and 转回队列."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from aiohttp import web
 
-from callcenter.capability import Capability, Routes
-from callcenter.commands import Handler
+from callcenter.agents.state import LogoutAgent, PhoneChange, StateChange
+from callcenter.ami import events as ev
+from callcenter.capability import Capability, Context, Routes
+from callcenter.clock import wall_clock
+from callcenter.desktop.commands import desktop_handlers
 from callcenter.desktop.http import add_routes
 from callcenter.desktop.notifier import DesktopNotifier
+from callcenter.ports import AGENT_NOTICES, TICKETS, TicketOpened
 from callcenter.tickets.live import AgentBus
+from callcenter.tickets.store import Tickets
 from callcenter.web.request import Json, Runner
 
 
@@ -22,7 +25,30 @@ def routes(events: AgentBus | None) -> Routes:
     return add
 
 
-def capability(notifier: DesktopNotifier, commands: Mapping[str, Handler],
-               events: AgentBus) -> Capability:
-    return Capability("desktop", events=[(notifier.on_event, ())], commands=commands,
-                      routes=routes(events))
+def load(context: Context) -> Capability:
+    core, parts = context.core, context.parts
+    events = parts.provide(AgentBus(), AGENT_NOTICES)
+    notifier = DesktopNotifier(
+        events, core.tracker.call_of, core.agent_desk.describe, context.queue_title,
+        lambda: context.config().agents.logout_unreachable_after_s)
+
+    def known_ticket(call_id: str) -> int | None:
+        found = parts.find(TICKETS)
+        return found.known_ticket(call_id) if found is not None else None
+
+    def tickets() -> Tickets | None:
+        found = parts.find(TICKETS)
+        return found.tickets if found is not None else None
+
+    def ticket_opened(opened: TicketOpened, _ts: float) -> None:
+        notifier.on_ticket(opened.agent, opened.call_id, opened.ticket_id)
+
+    commands = desktop_handlers(core.agent_desk, lambda: list(core.tracker.calls.values()),
+                                known_ticket, context.store, tickets, wall_clock, context.send,
+                                context.publish)
+    return Capability(
+        "desktop",
+        events=[(notifier.on_event, (ev.AmiEvent,)), (notifier.on_state, (StateChange,)),
+                (notifier.on_phone, (PhoneChange,)), (notifier.on_auto_logout, (LogoutAgent,)),
+                (ticket_opened, (TicketOpened,))],
+        commands=commands, routes=routes(events))

@@ -26,9 +26,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from callcenter.config.catalogue import digits_of
+from callcenter.config.loader import Config
 from callcenter.config.models import Hotline, HotlinesConfig, MainLine
 from callcenter.config.source import Problem, display_path, parse_yaml, validation_problems
-from callcenter.routing.catalogue import digits_of
 
 KNOWLEDGE_DIR = "knowledge"  # beside the YAML files of config/
 ALL = "all"
@@ -188,3 +189,10 @@ def read_articles(directory: Path, topics: Collection[str],
         if article is not None:
             articles.append(article)
     return articles, problems
+
+
+def check_articles(directory: Path, config: Config) -> list[Problem]:
+    """The configuration's knowledge articles, checked with the rest of it (``run.py check``,
+    a start, a reload: :data:`callcenter.plugins.CONFIG_CHECKS`)."""
+    return read_articles(directory / KNOWLEDGE_DIR, list(config.prefill.topics),
+                         catalogue_numbers(config.hotlines))[1]

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from callcenter.clock import iso_seconds, wall_clock
+from callcenter.config.catalogue import digits_of
 from callcenter.config.loader import Config
 from callcenter.knowledge.articles import (
     KNOWLEDGE_DIR,
@@ -32,7 +33,6 @@ from callcenter.knowledge.index import Indexed, KnowledgeIndex
 from callcenter.knowledge.ranking import Ranking
 from callcenter.knowledge.segment import Segmenter
 from callcenter.knowledge.text import plain_text
-from callcenter.routing.catalogue import digits_of
 from callcenter.routing.decide import Router
 from callcenter.store.db import Store
 from callcenter.tasks import TaskSet

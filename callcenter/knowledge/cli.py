@@ -1,6 +1,6 @@
 """``run.py knowledge search "…"`` / ``knowledge show ID`` / ``knowledge index``: the
 knowledge base from the command line, through the one command layer (as root, like
-:mod:`callcenter.cli_store`), on the store directly — whether the engine runs or not. The
+:mod:`callcenter.cli_kit`), on the store directly — whether the engine runs or not. The
 index is brought up to date with ``config/knowledge/`` first."""
 
 from __future__ import annotations

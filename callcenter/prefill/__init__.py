@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from callcenter.config.prefill.rules import PrefillRules
+from callcenter.config.prefill.text import joined, normalize
 from callcenter.prefill.classify import classify
 from callcenter.prefill.masking import mask_sensitive
 from callcenter.prefill.phones import extract_phones
 from callcenter.prefill.places import Gazetteer, Place
-from callcenter.prefill.rules import PrefillRules
-from callcenter.prefill.text import joined, normalize
 
 __all__ = ["Place", "Prefill", "PrefillRules", "extract", "mask_sensitive", "normalize"]
 

@@ -8,14 +8,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from callcenter.config.prefill.text import negated
 from callcenter.prefill.events import Situation, situation
 from callcenter.prefill.lexicon import Lexicon
 from callcenter.prefill.model import features, shipped
 from callcenter.prefill.request_type import rule_type, settle
-from callcenter.prefill.text import negated
 
 if TYPE_CHECKING:
-    from callcenter.prefill.rules import PrefillRules
+    from callcenter.config.prefill.rules import PrefillRules
 
 NO_TOPIC = ""  # the pseudo-topic of matters outside the table (banks, fines, police cases)
 WORTH = {"topic": 2, "setting": 1}  # a word of the matter, a word of its setting

@@ -9,9 +9,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from callcenter.config.prefill.text import joined
 from callcenter.prefill import Prefill, PrefillRules, extract
 from callcenter.prefill.request_type import evidence
-from callcenter.prefill.text import joined
 
 FIELDS = ("phones", "city", "county", "detail", "request_type", "topic", "unit", "urgent",
           "emergency_referral", "out_of_scope")

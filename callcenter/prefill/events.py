@@ -31,10 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from callcenter.prefill.cues import compile_cue
+from callcenter.config.prefill.cues import compile_cue
+from callcenter.config.prefill.rules import EventKind, PrefillRules, Tense
+from callcenter.config.prefill.text import negated
 from callcenter.prefill.lexicon import Hit, Lexicon, Tag
-from callcenter.prefill.rules import EventKind, PrefillRules, Tense
-from callcenter.prefill.text import negated
 
 _SENTENCES = re.compile(r"[^。！？!?]+")
 NOT_NOW = ("past", "hypothetical", "asking", "reported", "habitual")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from callcenter.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS, to_digits
+from callcenter.config.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS, to_digits
 
 MASK_FROM = 15
 KEEP = 4  # digits left in clear at each end of a masked number

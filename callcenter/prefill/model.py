@@ -14,12 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callcenter.config.prefill.rules import RequestType
 from callcenter.prefill.request_type import evidence, rule_type
-from callcenter.prefill.rules import RequestType
 
 if TYPE_CHECKING:
+    from callcenter.config.prefill.rules import PrefillRules
     from callcenter.prefill.events import Situation
-    from callcenter.prefill.rules import PrefillRules
 
 MODEL = Path(__file__).parent / "data" / "request_model.json"
 NGRAMS = (1, 2, 3)

@@ -2,7 +2,7 @@
 0931-8123456, 零九三一 八八一二三四五六, 400 numbers, or a local number after 电话/座机 (given
 the area code of the city the call is about). What a valid Chinese number is — area codes,
 lengths, mobile prefixes — is ``phonenumbers``' (Google's libphonenumber) to say; spoken
-digits are read by :func:`callcenter.prefill.text.to_digits` (cn2an).
+digits are read by :func:`callcenter.config.prefill.text.to_digits` (cn2an).
 
 A number the caller corrects (不对, 说错了 …) is replaced by the correction: a whole new
 number, or its last digits (最后是零九)."""
@@ -15,7 +15,7 @@ from functools import cache
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from callcenter.prefill.text import DIGIT_CHARS, to_digits
+from callcenter.config.prefill.text import DIGIT_CHARS, to_digits
 
 REGION = "CN"
 _RUN = re.compile(f"[{DIGIT_CHARS}][{DIGIT_CHARS}\\-—－]*")

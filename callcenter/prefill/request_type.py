@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from callcenter.prefill.cues import cue_found
-from callcenter.prefill.rules import PrefillRules, RequestType
+from callcenter.config.prefill.cues import cue_found
+from callcenter.config.prefill.rules import PrefillRules, RequestType
 
 if TYPE_CHECKING:
     from callcenter.prefill.events import Situation

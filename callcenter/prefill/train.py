@@ -16,13 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from callcenter.config.prefill.rules import PrefillRules, RequestType
+from callcenter.config.prefill.text import joined
 from callcenter.paths import PROJECT_ROOT
 from callcenter.prefill.evaluate import Case, load_cases
 from callcenter.prefill.events import situation
 from callcenter.prefill.model import MODEL, SCALE, LinearModel, features
 from callcenter.prefill.request_type import rule_type, settle
-from callcenter.prefill.rules import PrefillRules, RequestType
-from callcenter.prefill.text import joined
 
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TRAIN = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",

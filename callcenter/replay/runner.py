@@ -22,7 +22,7 @@ from structlog.typing import EventDict, WrappedLogger
 from callcenter.agents.state import agent_of
 from callcenter.agi.wire import parse_request_lines
 from callcenter.ami.adapter import adapt
-from callcenter.ami.events import UnknownEvent
+from callcenter.ami.events import AmiEvent, UnknownEvent
 from callcenter.ami.wire import frame_from_json
 from callcenter.calllog.writer import line_processors
 from callcenter.clock import parse_ts
@@ -127,8 +127,8 @@ class Replayer:
                                       self.core.tracker, lambda: self._now)
         # the engine's hub, with the deciding subscribers (what the replay compares)
         self.hub = Hub()
-        self.hub.subscribe("core", self.core.on_event)
-        self.hub.subscribe("transfers", self.transfers.on_event)
+        self.hub.subscribe("core", self.core.on_event, AmiEvent)
+        self.hub.subscribe("transfers", self.transfers.on_event, AmiEvent)
 
     def _configure_capture(self) -> None:
         def capture(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

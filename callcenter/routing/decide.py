@@ -11,6 +11,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from callcenter.config.catalogue import (
+    TRANSITION_SHORT,
+    Catalogue,
+    Line,
+    digits_of,
+    greeting_prompt,
+    transition_prompt,
+)
 from callcenter.config.models import (
     HotlinesConfig,
     HotlineTarget,
@@ -19,14 +27,6 @@ from callcenter.config.models import (
     MenuTarget,
     QueuesConfig,
     Section,
-)
-from callcenter.routing.catalogue import (
-    TRANSITION_SHORT,
-    Catalogue,
-    Line,
-    digits_of,
-    greeting_prompt,
-    transition_prompt,
 )
 
 

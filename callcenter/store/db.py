@@ -1,7 +1,9 @@
 """The embedded store (SQLite through aiosqlite, WAL), with a versioned schema.
 
 Migrations are plain SQL, applied in order inside one transaction each and recorded in
-``schema_version``; a database newer than the code is refused. Full caller numbers are kept
+``schema_version``; a database newer than the code is refused. A capability brings its own
+tables as :class:`Migration` values (numbered per capability, recorded in
+``capability_schema``), applied after these when the store opens. Full caller numbers are kept
 here (and only here): the call log masks them.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,6 +251,18 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class Migration:
+    """One step of a capability's tables: ``version`` counts 1, 2, 3 … per capability."""
+
+    capability: str
+    version: int
+    sql: str
+
+
+CAPABILITY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackRequest:
     call_id: str
     caller: str
@@ -263,7 +278,7 @@ class Store:
         self._db = db
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
+    async def open(cls, path: Path, migrations: Collection[Migration] = ()) -> Store:
         # owner-only before SQLite opens it (its -wal and -shm take the database's mode)
         await asyncio.to_thread(private_file, path)
         db = await aiosqlite.connect(path)
@@ -275,6 +290,7 @@ class Store:
         store = cls(db)
         try:
             await store._migrate()
+            await store._migrate_capabilities(migrations)
         except BaseException:
             await db.close()
             raise
@@ -302,6 +318,40 @@ class Store:
             await self._db.executescript(
                 f"BEGIN; {MIGRATIONS[version - 1]} "
                 f"INSERT INTO schema_version (version) VALUES ({version}); COMMIT;")
+
+    async def capability_versions(self) -> dict[str, int]:
+        await self._db.execute("CREATE TABLE IF NOT EXISTS capability_schema "
+                               "(capability TEXT NOT NULL, version INTEGER NOT NULL, "
+                               "PRIMARY KEY (capability, version))")
+        async with self._db.execute("SELECT capability, MAX(version) FROM capability_schema "
+                                    "GROUP BY capability") as cursor:
+            return {str(row[0]): int(row[1]) async for row in cursor}
+
+    async def _migrate_capabilities(self, migrations: Collection[Migration]) -> None:
+        steps: dict[str, list[Migration]] = {}
+        for step in migrations:
+            if not CAPABILITY_NAME.fullmatch(step.capability):
+                raise StoreError(f"a migration names no capability: {step.capability!r}")
+            steps.setdefault(step.capability, []).append(step)
+        current = await self.capability_versions()
+        for name, ordered in steps.items():
+            ordered.sort(key=lambda m: m.version)
+            if [m.version for m in ordered] != list(range(1, len(ordered) + 1)):
+                raise StoreError(f"{name}'s migrations are not numbered 1, 2, 3 …")
+            if current.get(name, 0) > len(ordered):
+                raise StoreError(f"the database has {name}'s tables at version "
+                                 f"{current[name]}, newer than this engine knows "
+                                 f"({len(ordered)}): upgrade the engine")
+            for step in ordered[current.get(name, 0):]:
+                try:
+                    await self._db.executescript(
+                        f"BEGIN; {step.sql} INSERT INTO capability_schema (capability, "
+                        f"version) VALUES ('{name}', {step.version}); COMMIT;")
+                except sqlite3.Error as exc:
+                    if self._db.in_transaction:
+                        await self._db.rollback()
+                    raise StoreError(f"{name}'s migration {step.version} failed: "
+                                     f"{exc}") from None
 
     async def add_callback(self, request: CallbackRequest) -> int:
         cursor = await self._db.execute(

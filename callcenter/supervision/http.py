@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.errors import UnknownCommand
 from callcenter.web.body import Command, json_object, picked
+from callcenter.web.request import action_of
 
 AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
 MOVE_FIELDS = ("call", "queue", "position", "to_queue")
@@ -31,10 +31,7 @@ MOVE_FIELDS = ("call", "queue", "position", "to_queue")
 
 def add_routes(app: web.Application, command: Command) -> None:
     async def agent_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in AGENT_ACTIONS:
-            raise UnknownCommand(f"没有这个班长操作：{action[:20]!r}"
-                                 f"（可用：{', '.join(AGENT_ACTIONS)}）")
+        action = action_of(request, AGENT_ACTIONS, "班长操作")
         agent = request.match_info["agent"]
         if action == "skills":
             given = await json_object(request, '{"skills": {"q12345": 0}}')

@@ -27,10 +27,11 @@ import structlog
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.asr.segmenter import AsrResult
-from callcenter.calls.state import LiveCall
+from callcenter.calls.state import CallEnded, LiveCall
 from callcenter.clock import iso_ts
 from callcenter.config.loader import Config
 from callcenter.config.models import Speaker
+from callcenter.ports import TicketOpened
 from callcenter.prefill import PrefillRules, extract
 from callcenter.prefill.masking import mask_across, mask_phones
 from callcenter.routing.decide import Router
@@ -72,8 +73,8 @@ class TicketDesk:
         self.calls: dict[str, _CallTicket] = {}
         # calls that are not callers' calls (a transfer's leg to an expert queue)
         self.ignore_call: Callable[[str], bool] = lambda _linkedid: False
-        # told of each ticket opened (the agent's desktop): agent, call id, ticket id
-        self.on_ticket: Callable[[str, str, int], None] = lambda _agent, _call, _ticket: None
+        # the hub: each ticket opened (ports.TicketOpened: the agent's desktop hears it)
+        self.publish: Callable[[object, float], None] = lambda _event, _ts: None
         self._tasks = TaskSet("ticket-desk")
 
     def reconfigure(self, config: Config, router: Router) -> None:
@@ -146,6 +147,13 @@ class TicketDesk:
         except (asyncio.CancelledError, TimeoutError):
             return None
 
+    def publish_ticket(self, ticket_id: int, event: dict[str, Any]) -> None:
+        """An event to whoever follows this ticket (its stream)."""
+        self.bus.publish(ticket_id, event)
+
+    def on_call_ended(self, ended: CallEnded, ts: float) -> None:
+        self.call_ended(ended.call.call_id, ts)
+
     def call_ended(self, call_id: str, ts: float) -> None:
         call = self.calls.get(call_id)
         if call is not None:
@@ -174,7 +182,7 @@ class TicketDesk:
             future.set_result(ticket_id)
             log.info("ticket.created", ts=ts, ticket=ticket_id, agent=ticket.agent,
                      hotline=route.number, unit=route.unit, queue=queue)
-            self.on_ticket(ticket.agent, call_id, ticket_id)
+            self.publish(TicketOpened(ticket.agent, call_id, ticket_id), ts)
 
     async def _close(self, call_id: str, call: _CallTicket, ts: float) -> None:
         assert self.tickets is not None

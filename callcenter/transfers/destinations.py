@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from callcenter.config.catalogue import digits_of
 from callcenter.config.models import HotlinesConfig, Section
 from callcenter.errors import TransferError
-from callcenter.routing.catalogue import digits_of
 
 
 class DestinationKind(StrEnum):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.errors import UnknownCommand
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import Json, Runner, command_door
+from callcenter.web.request import Json, Runner, action_of, command_door
 
 
 def add_routes(app: web.Application, run: Runner, json: Json) -> None:
@@ -19,9 +18,7 @@ def add_routes(app: web.Application, run: Runner, json: Json) -> None:
                              agent=request.match_info["agent"])
 
     async def transfer_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("complete", "cancel"):
-            raise UnknownCommand(f"unknown transfer action {action!r} (complete, cancel)")
+        action = action_of(request, ("complete", "cancel"), "转接操作")
         return await command(request, f"transfer.{action}", agent=request.match_info["agent"])
 
     async def transfer_list(request: web.Request) -> web.Response:

@@ -7,10 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.errors import UnknownCommand
 from callcenter.users.commands import PENDING
 from callcenter.web.body import json_object, picked
-from callcenter.web.request import Json, Runner, actor, command_door
+from callcenter.web.request import Json, Runner, action_of, actor, command_door
 
 
 def add_routes(app: web.Application, run: Runner, json: Json) -> None:
@@ -29,18 +28,14 @@ def add_routes(app: web.Application, run: Runner, json: Json) -> None:
         return await asked(request, "user.add", **picked(given, "name", "role", "agent"))
 
     async def user_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("revoke", "reset"):
-            raise UnknownCommand(f"未知的用户操作 {action!r}（revoke、reset）")
+        action = action_of(request, ("revoke", "reset"), "用户操作")
         return await asked(request, f"user.{action}", name=request.match_info["name"])
 
     async def user_requests(request: web.Request) -> web.Response:
         return await command(request, "user.requests")
 
     async def user_request_action(request: web.Request) -> web.Response:
-        action = request.match_info["action"]
-        if action not in ("approve", "refuse"):
-            raise UnknownCommand(f"未知的请求操作 {action!r}（approve、refuse）")
+        action = action_of(request, ("approve", "refuse"), "申请操作")
         return await command(request, f"user.{action}", request=request.match_info["request"])
 
     async def audit(request: web.Request) -> web.Response:

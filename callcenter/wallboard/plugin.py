@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
-from callcenter.capability import Capability, Routes
+from callcenter.agents.state import SupervisorPause
+from callcenter.capability import Capability, Context, Routes
+from callcenter.ports import MONITORING, CallbacksChanged, MonitoringChanged
 from callcenter.wallboard.commands import wallboard_handlers
 from callcenter.wallboard.http import add_routes
-from callcenter.wallboard.live import Wallboard
+from callcenter.wallboard.live import EVENTS, Wallboard
 from callcenter.wallboard.notifier import WallboardBus
 from callcenter.web.request import Json, Runner
 
@@ -19,7 +23,42 @@ def routes(events: WallboardBus | None) -> Routes:
     return add
 
 
-def capability(wallboard: Wallboard) -> Capability:
-    return Capability("wallboard", events=[(wallboard.on_event, ())],
-                      commands=wallboard_handlers(wallboard), routes=routes(wallboard.bus),
-                      reconfigure=wallboard.reconfigure)
+def load(context: Context) -> Capability:
+    core = context.core
+    wallboard = Wallboard(context.config(), core.agent_desk, core.queue_watch, context.store,
+                          time.time)
+    context.parts.provide(wallboard)
+    context.call_log.listen(wallboard.on_line)  # today's figures: the lines the engine logs
+
+    def monitoring() -> list[dict[str, object]]:
+        sessions = context.parts.find(MONITORING)
+        return [dict(s) for s in sessions.recent()] if sessions is not None else []
+
+    wallboard.monitoring = monitoring
+
+    def changed(_event: object, _ts: float) -> None:
+        wallboard.notifier.changed()
+
+    def callbacks(event: CallbacksChanged, _ts: float) -> None:
+        if event.queue:
+            wallboard.callback_added(event.queue)
+        else:
+            wallboard.callbacks_changed()
+
+    def started() -> None:
+        context.spawn(wallboard.catch_up(context.call_log))  # today so far
+
+    def snapshot() -> dict[str, object]:
+        now = time.time()
+        return {"queues": core.queue_watch.snapshot(core.agent_desk.board, now,
+                                                    wallboard.today(now))}
+
+    async def close() -> None:
+        wallboard.notifier.close()
+
+    return Capability(
+        "wallboard",
+        events=[(wallboard.on_event, EVENTS), (changed, (MonitoringChanged, SupervisorPause)),
+                (callbacks, (CallbacksChanged,))],
+        commands=wallboard_handlers(wallboard), routes=routes(wallboard.bus), started=started,
+        snapshot=snapshot, reconfigure=wallboard.reconfigure, close=close)

@@ -4,12 +4,13 @@ to ask whether they are still signed in and to hear at once when they stop being
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from callcenter.actors import Actor
+from callcenter.errors import UnknownCommand
 from callcenter.web.body import Command
 
 if TYPE_CHECKING:  # (the users capability builds on this module)
@@ -50,3 +51,12 @@ def command_door(run: Runner, json: Json) -> Command:
         return json(await run(command_name, args, actor(request)))
 
     return command
+
+
+def action_of(request: web.Request, known: Sequence[str], what: str) -> str:
+    """The route's ``{action}``, one of ``known`` (UnknownCommand otherwise: ``what`` names
+    the kind of action, as the person reads it)."""
+    action = request.match_info["action"]
+    if action not in known:
+        raise UnknownCommand(f"没有这个{what}：{action[:20]!r}（可用：{'、'.join(known)}）")
+    return action

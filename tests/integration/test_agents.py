@@ -11,6 +11,7 @@ import pytest
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import AgentError
+from callcenter.tickets.desk import TicketDesk
 from lab.sipp import CallSpec, place_calls
 from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import UNREACHABLE_LOGOUT_S, Lab, agent_softphone
@@ -37,9 +38,9 @@ async def test_login_answer_wrapup_and_pause(lab: Lab, engine: Engine,
     (created,) = await lab.wait_for("ticket.created", lambda: lab.events(
         "ticket.created", call_id=call_id))
     assert (created["agent"], created["hotline"], created["queue"]) == ("1001", "12345", "q12345")
-    assert engine.ticket_desk.tickets is not None
+    assert engine.part(TicketDesk).tickets is not None
     await lab.wait_for("ticket.closed", lambda: lab.events("ticket.closed", call_id=call_id))
-    ticket = await engine.ticket_desk.tickets.get(created["ticket"])
+    ticket = await engine.part(TicketDesk).tickets.get(created["ticket"])
     assert ticket["caller"] == "13755550001" and ticket["closed_at"] is not None
     moves = [(r["from"], r["to"]) for r in lab.events("agent.state", agent="1001")]
     assert moves[-4:] == [("logged_out", "available"), ("available", "ringing"),

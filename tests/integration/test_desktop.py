@@ -15,8 +15,10 @@ from pathlib import Path
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from callcenter.app import Engine
+from callcenter.asr.pool import AsrPool
 from callcenter.audio import read_pcm
 from callcenter.paths import PROJECT_ROOT
+from callcenter.tickets.desk import TicketDesk
 from lab.sipp import CallSpec, SippResult, place_calls
 from tests.integration.browser import (
     CHROMIUM,
@@ -74,7 +76,7 @@ def call_from(caller: str, voices: Voices, port: int) -> asyncio.Task[SippResult
 async def test_an_agent_works_two_calls_in_the_desktop(
         engine_hearing_agents: tuple[Lab, Engine], voices: Voices) -> None:
     lab, engine = engine_hearing_agents
-    await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
+    await lab.wait_for("the recognizer pool", lambda: engine.part(AsrPool).unavailable is None,
                        timeout=60)
     li = await engine.commands.run("user.add", {"name": "desk.li", "role": "agent",
                                                 "agent": "1001"})
@@ -183,8 +185,8 @@ async def test_an_agent_works_two_calls_in_the_desktop(
             await browser.close()
 
     assert heard["packets"] > 100 and heard["loudest"] > SILENCE_LEVEL * 5, heard
-    assert engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(ticket_id)
+    assert engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(ticket_id)
     assert ticket["confirmed"]["detail"] == "雁滩路100号" and ticket["agent"] == "1001"
     assert ticket["transfers"][0]["outcome"] == "failed"
     # the browser's microphone reached Asterisk: the agent side of the call is speech

@@ -22,9 +22,11 @@ from playwright.async_api import Page, async_playwright
 
 from callcenter.actors import LOCAL
 from callcenter.app import Engine
+from callcenter.asr.pool import AsrPool
 from callcenter.clock import iso_ts
 from callcenter.errors import CallbackTaken
 from callcenter.store.db import CallbackRequest
+from callcenter.tickets.desk import TicketDesk
 from lab.sipp import CallSpec, SippResult, place_calls
 from tests.integration.browser import CHROMIUM, Voices, chromium_args, voices
 from tests.integration.conftest import SILENT_SUBCENTER, Lab
@@ -175,13 +177,13 @@ async def knowledge(page: Page) -> None:
 
 async def test_an_agents_shift_in_the_desktop(lab: Lab, engine: Engine, voices: Voices,
                                               seats: None) -> None:
-    await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
+    await lab.wait_for("the recognizer pool", lambda: engine.part(AsrPool).unavailable is None,
                        timeout=60)
     made = await engine.commands.run("user.add", {"name": "shift.li", "role": "agent",
                                                   "agent": "1001"})
     base = f"http://127.0.0.1:{lab.config.engine.api.port}"
     calls: list[asyncio.Task[SippResult]] = []
-    assert engine.ticket_desk.tickets is not None and engine.audit is not None
+    assert engine.part(TicketDesk).tickets is not None and engine.audit is not None
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM,
                                                    args=chromium_args(voices.agent_wav))
@@ -244,11 +246,11 @@ async def test_an_agents_shift_in_the_desktop(lab: Lab, engine: Engine, voices: 
             await page.fill("#ticket-form [name=topic]", "社保养老")
             await page.press("#ticket-form [name=topic]", "Enter")
             await asyncio.sleep(1.5)
-            assert (await engine.ticket_desk.tickets.get(ticket_id))["confirmed"] == {}
+            assert (await engine.part(TicketDesk).tickets.get(ticket_id))["confirmed"] == {}
             assert await text_of(page, "#confirmed") == ""
             await page.keyboard.press("Alt+s")
             await wait_text(page, "#confirmed", "已确认")
-            confirmed = (await engine.ticket_desk.tickets.get(ticket_id))["confirmed"]
+            confirmed = (await engine.part(TicketDesk).tickets.get(ticket_id))["confirmed"]
             assert (confirmed["city"], confirmed["topic"]) == ("兰州市", "社保养老")
             # the suggestions follow the confirmed 主题
             await wait_text(page, "#suggestions-title", "主题：社保养老")
@@ -257,7 +259,7 @@ async def test_an_agents_shift_in_the_desktop(lab: Lab, engine: Engine, voices: 
 
             # the pre-fill says the call is not for 12345: the emergency lines, first first,
             # in red above the ticket; what the agent confirms keeps them in that order
-            engine.ticket_desk.bus.publish(ticket_id, {"type": "prefill", "fields": {
+            engine.part(TicketDesk).bus.publish(ticket_id, {"type": "prefill", "fields": {
                 "emergency_referral": ["120", "122"], "urgent": True}})
             await wait_text(page, "#referral", "请立即转接 120 急救、122 交通事故")
             assert await page.input_value("#ticket-form [name=emergency_referral]") == \
@@ -265,7 +267,7 @@ async def test_an_agents_shift_in_the_desktop(lab: Lab, engine: Engine, voices: 
             await state(page, "09b-emergency-referral", panels=["#referral", *DURING_CALL])
             await page.keyboard.press("Alt+s")
             for _ in range(50):  # the confirmation reaches the store
-                confirmed = (await engine.ticket_desk.tickets.get(ticket_id))["confirmed"]
+                confirmed = (await engine.part(TicketDesk).tickets.get(ticket_id))["confirmed"]
                 if confirmed.get("emergency_referral"):
                     break
                 await asyncio.sleep(0.1)

@@ -22,6 +22,7 @@ from callcenter.config.loader import agent_endpoint, load_config
 from callcenter.control.client import query
 from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT
+from callcenter.tickets.desk import TicketDesk
 from lab.sipp import CallSpec, place_calls
 from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import Lab, running_engine
@@ -121,8 +122,8 @@ async def test_a_restarted_engine_adopts_the_live_call_its_ticket_agent_and_spee
         assert ended_streams[-1]["audio_s"] > 5  # the rest of the call reached the recognizer
         await lab.wait_for("the ticket closed", lambda: lab.events(
             "ticket.closed", call_id=call_id))
-        assert engine.ticket_desk.tickets is not None
-        ticket = await engine.ticket_desk.tickets.get(ticket_id)
+        assert engine.part(TicketDesk).tickets is not None
+        ticket = await engine.part(TicketDesk).tickets.get(ticket_id)
         assert ticket["closed_at"] and ticket["call_id"] == call_id
         after = [(e["from"], e["to"]) for e in lab.events("agent.state", agent=AGENT)
                  if parse_ts(e["ts"]) >= restarted]
@@ -155,8 +156,8 @@ async def test_reload_reaches_the_tickets(lab: Lab, engine: Engine, agent_phone:
     created = await lab.wait_for("the ticket", lambda: lab.events(
         "ticket.created", call_id=call_id), timeout=30)
     assert created[0]["unit"] == "省应急管理厅"
-    assert engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(created[0]["ticket"])
+    assert engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(created[0]["ticket"])
     assert ticket["unit"] == "省应急管理厅" and ticket["hotline"] == "12322"
     await asyncio.wait_for(sipp, 40)
     await engine.agent_desk.logout(AGENT)

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from callcenter.app import Engine
+from callcenter.asr.pool import AsrPool
 from callcenter.audio import g711_round_trip, read_pcm
 from callcenter.config.loader import agent_endpoint
 from callcenter.paths import PROJECT_ROOT
 from callcenter.prompts import synthesize, to_pinyin
+from callcenter.tickets.desk import TicketDesk
 from lab.rtp import write_rtp_pcap
 from lab.sipp import CallSpec, place_calls
 from lab.softphone import Softphone, SoftphoneSettings
@@ -74,7 +76,7 @@ def offline_reference(lab: Lab, wav: Path) -> str:
 async def test_caller_speech_reaches_the_ticket(lab: Lab, engine: Engine,
                                                 speech: tuple[Path, Path, Path]) -> None:
     wav, pcap, other = speech
-    await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
+    await lab.wait_for("the recognizer pool", lambda: engine.part(AsrPool).unavailable is None,
                        timeout=60)
     agent = _agent_phone(lab)
     await asyncio.to_thread(agent.start)
@@ -97,8 +99,8 @@ async def test_caller_speech_reaches_the_ticket(lab: Lab, engine: Engine,
         "asr.final", call_id=call_id, speaker="caller"), timeout=20)
     await lab.wait_for("ticket.prefilled", lambda: lab.events(
         "ticket.prefilled", call_id=call_id))
-    assert engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(created["ticket"])
+    assert engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(created["ticket"])
     said = [u for u in ticket["transcript"] if u["speaker"] == "caller"]
     # the words stay in the ticket store; the call log says only how long each was
     assert [len(u["text"]) for u in said] == [f["chars"] for f in finals]
@@ -159,7 +161,7 @@ async def test_hang_up_mid_sentence_and_a_garbage_client(
     """The words said up to the hang-up reach the ticket; a stranger on the AudioSocket port
     is turned away and the call is not disturbed."""
     wav, pcap, _other = speech
-    await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
+    await lab.wait_for("the recognizer pool", lambda: engine.part(AsrPool).unavailable is None,
                        timeout=60)
     agent = _agent_phone(lab)
     await asyncio.to_thread(agent.start)
@@ -196,8 +198,8 @@ async def test_hang_up_mid_sentence_and_a_garbage_client(
         "asr.final", call_id=call_id, speaker="caller"))
     (created,) = lab.events("ticket.created", call_id=call_id)
     await lab.wait_for("ticket.closed", lambda: lab.events("ticket.closed", call_id=call_id))
-    assert engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(created["ticket"])
+    assert engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(created["ticket"])
     (said,) = [u for u in ticket["transcript"] if u["speaker"] == "caller"]
     assert len(said["text"]) == finals[-1]["chars"] > 0
     # cut off about half-way through the sentence: the utterance ends at the hang-up

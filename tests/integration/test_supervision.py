@@ -20,6 +20,7 @@ import pytest
 from callcenter.ami import actions
 from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint, supervisor_endpoint
+from callcenter.supervision.desk import MonitorDesk
 from callcenter.supervision.model import MonitorMode, Phase
 from lab.softphone import CallRecord, Softphone
 from tests.integration.conftest import Lab
@@ -96,8 +97,8 @@ async def test_listen_whisper_barge_and_stop(lab: Lab, engine: Engine, parties: 
     started = await engine.commands.run("monitor.start", {
         "agent": AGENT, "mode": "listen", "supervisor": SUPERVISOR})
     session = str(started["session"])
-    await lab.wait_for("the supervisor to answer", lambda: session in engine.monitor_desk.live
-                       and engine.monitor_desk.live[session].phase is Phase.ACTIVE)
+    await lab.wait_for("the supervisor to answer", lambda: session in engine.part(MonitorDesk).live
+                       and engine.part(MonitorDesk).live[session].phase is Phase.ACTIVE)
     assert started["call_id"] == talking
 
     listen = await _window(parties)
@@ -119,9 +120,9 @@ async def test_listen_whisper_barge_and_stop(lab: Lab, engine: Engine, parties: 
     assert barge["caller hears supervisor"] > HEARD, barge
 
     # the supervisor's own keypad (5: whisper) switches ChanSpy — and the engine knows it
-    leg = engine.monitor_desk.live[session].leg_channel
+    leg = engine.part(MonitorDesk).live[session].leg_channel
     await engine.ami.send(actions.play_dtmf(leg, "5", receive=True))
-    await lab.wait_for("the keyed mode to be known", lambda: engine.monitor_desk.live[
+    await lab.wait_for("the keyed mode to be known", lambda: engine.part(MonitorDesk).live[
         session].mode is MonitorMode.WHISPER)
     keyed = await _window(parties)
     assert keyed["agent hears supervisor"] > HEARD, keyed
@@ -138,12 +139,12 @@ async def test_listen_whisper_barge_and_stop(lab: Lab, engine: Engine, parties: 
         parties.supervisor).ended_at is not None)
     assert engine.tracker.calls[talking].agent == AGENT  # the call goes on
     assert engine.audit is not None
-    await engine.monitor_desk._tasks.wait()
+    await engine.part(MonitorDesk)._tasks.wait()
     rows = await engine.audit.rows(user="root")
     (row,) = [r for r in rows if r["action"] == "monitor.session"]
     assert "modes=listen" in row["detail"] and "whisper" in row["detail"]
     assert "barge" in row["detail"] and "reason=stopped" in row["detail"]
-    (ended,) = [s for s in engine.monitor_desk.board.ended if s.id == session]
+    (ended,) = [s for s in engine.part(MonitorDesk).board.ended if s.id == session]
     assert [m for m, _ in ended.modes] == ["listen", "whisper", "barge", "whisper", "listen"]
     assert (row["target"], row["result"]) == (f"agent {AGENT}", "ok")
     # the supervisor's leg is not a call
@@ -156,10 +157,10 @@ async def test_the_call_ending_ends_the_session(lab: Lab, engine: Engine, partie
     started = await engine.commands.run("monitor.start", {
         "agent": AGENT, "mode": "barge", "supervisor": SUPERVISOR})
     session = str(started["session"])
-    await lab.wait_for("the supervisor to answer", lambda: session in engine.monitor_desk.live
-                       and engine.monitor_desk.live[session].phase is Phase.ACTIVE)
+    await lab.wait_for("the supervisor to answer", lambda: session in engine.part(MonitorDesk).live
+                       and engine.part(MonitorDesk).live[session].phase is Phase.ACTIVE)
     await end_the_call(engine, talking)
-    await lab.wait_for("the session to end", lambda: session not in engine.monitor_desk.live)
+    await lab.wait_for("the session to end", lambda: session not in engine.part(MonitorDesk).live)
     await lab.wait_for("the supervisor's leg to end (ChanSpy's E)", lambda: parties.call_of(
         parties.supervisor).ended_at is not None)
     ended = await lab.wait_for("monitor.ended", lambda: lab.events("monitor.ended",

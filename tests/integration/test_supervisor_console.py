@@ -37,6 +37,7 @@ from callcenter.app import Engine
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import UserError
 from callcenter.paths import PROJECT_ROOT
+from callcenter.supervision.desk import MonitorDesk
 from lab.sipp import CallSpec, place_calls
 from lab.softphone import Softphone
 from tests.integration.browser import CHROMIUM, chromium_args
@@ -178,7 +179,7 @@ async def test_a_supervisor_listens_whispers_and_barges_from_the_browser(
             "() => document.getElementById('monitor-state').textContent.includes('进行中')",
             timeout=30_000)
         assert "注册" in (await page.text_content("#phone-state") or "")
-        (session,) = engine.monitor_desk.live.values()
+        (session,) = engine.part(MonitorDesk).live.values()
         assert session.interface == f"PJSIP/supervisor-{SUPERVISOR}-web"
         assert session.call_id == call_id
         await page.wait_for_function(row_text("agents", "agent", AGENT, "监听"))
@@ -212,11 +213,11 @@ async def test_a_supervisor_listens_whispers_and_barges_from_the_browser(
         await page.wait_for_function(
             "() => document.getElementById('monitor-state').textContent.includes('监听已结束')",
             timeout=15_000)
-        assert not engine.monitor_desk.live
+        assert not engine.part(MonitorDesk).live
         assert engine.tracker.calls[call_id].agent == AGENT  # the call goes on
         await shot(page, "03-stopped")
         assert engine.audit is not None
-        await engine.monitor_desk._tasks.wait()
+        await engine.part(MonitorDesk)._tasks.wait()
         rows = await engine.audit.rows(user=SUPERVISOR)
         (row,) = [r for r in rows if r["action"] == "monitor.session"
                   and f"call={call_id}" in r["detail"]]

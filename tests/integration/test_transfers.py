@@ -21,7 +21,10 @@ from callcenter.calllog.privacy import mask_number
 from callcenter.config.loader import agent_endpoint
 from callcenter.errors import TransferError
 from callcenter.paths import PROJECT_ROOT
+from callcenter.tickets.desk import TicketDesk
+from callcenter.transfers.desk import TransferDesk
 from callcenter.transfers.model import Transfer
+from callcenter.transfers.records import TransferRecords
 from lab.sipp import CallSpec, SippResult, place_calls
 from lab.softphone import Softphone, SoftphoneSettings
 from tests.integration.conftest import SILENT_SUBCENTER, UNREGISTERED_SUBCENTER, Lab
@@ -102,7 +105,7 @@ async def members_when(engine: Engine, room: str,
 
 
 def transfer_of(engine: Engine, transfer_id: str) -> Transfer | None:
-    return engine.transfer_desk.live.get(transfer_id)
+    return engine.part(TransferDesk).live.get(transfer_id)
 
 
 async def finish(call: Call) -> None:
@@ -113,7 +116,7 @@ async def finish(call: Call) -> None:
 async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
         lab: Lab, engine: Engine, agent: Softphone, seat: Softphone, caller_tone: Path) -> None:
     call = await answered_call(lab, engine, "13766667101", caller_tone)
-    result = await engine.transfer_desk.start(AGENT, SUBCENTER, "conference")
+    result = await engine.part(TransferDesk).start(AGENT, SUBCENTER, "conference")
     assert result["phase"] == "answered", result
     room = f"xfer-{result['transfer']}"
     three = await members(engine, room)
@@ -122,7 +125,7 @@ async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
     assert any(c.startswith(f"PJSIP/{agent_endpoint(AGENT)}-") for c in three)
     assert any(c.startswith("Local/dial@cc-xfer-dest-") for c in three)
 
-    left = await engine.transfer_desk.complete(AGENT)
+    left = await engine.part(TransferDesk).complete(AGENT)
     assert left["outcome"] == "completed"
     await lab.wait_for("the agent to leave", lambda: lab.events(
         "transfer.completed", call_id=call.call_id))
@@ -137,12 +140,12 @@ async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
     for name in ("transfer.started", "transfer.answered", "transfer.completed"):
         assert lab.events(name, call_id=call.call_id), name
     await finish(call)
-    assert engine.transfer_records is not None and engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(ticket_id)
+    assert engine.store is not None and engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(ticket_id)
     (record,) = ticket["transfers"]
     assert record["destination"] == SUBCENTER and record["mode"] == "conference"
     assert record["outcome"] == "completed" and record["answered_at"] and record["started_at"]
-    (handoff,) = await engine.transfer_records.handoffs(ticket_id=ticket_id)
+    (handoff,) = await TransferRecords(engine.store).handoffs(ticket_id=ticket_id)
     content = handoff["record"]
     assert content["ticket"] == ticket_id and content["caller"] == "13766667101"
     assert content["origin_hotline"]["number"] == "12345"
@@ -153,7 +156,7 @@ async def test_conference_then_agent_leaves_caller_and_subcenter_talk(
 async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: Softphone,
                                              seat: Softphone, caller_tone: Path) -> None:
     call = await answered_call(lab, engine, "13766667102", caller_tone, port=5084)
-    desk = engine.transfer_desk
+    desk = engine.part(TransferDesk)
     first = await desk.start(AGENT, SUBCENTER, "attended")
     assert first["phase"] == "answered", first
     room, consult = f"xfer-{first['transfer']}", f"xfer-{first['transfer']}-consult"
@@ -182,8 +185,8 @@ async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: So
                        and (seat.answered[1].last_heard_at or 0) > completed_at + 1.0)
     await finish(call)
     ticket_id = lab.events("ticket.created", call_id=call.call_id)[0]["ticket"]
-    assert engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(ticket_id)
+    assert engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(ticket_id)
     assert [(t["mode"], t["outcome"]) for t in ticket["transfers"]] == [
         ("attended", "cancelled"), ("attended", "completed")]
 
@@ -191,7 +194,7 @@ async def test_attended_cancel_then_complete(lab: Lab, engine: Engine, agent: So
 async def test_blind_transfer_reaches_the_subcenter(lab: Lab, engine: Engine, agent: Softphone,
                                                    seat: Softphone, caller_tone: Path) -> None:
     call = await answered_call(lab, engine, "13766667103", caller_tone, hold_s=20, port=5085)
-    result = await engine.transfer_desk.start(AGENT, SUBCENTER, "blind")
+    result = await engine.part(TransferDesk).start(AGENT, SUBCENTER, "blind")
     assert result["outcome"] == "completed", result
     await lab.wait_for("the agent's leg to end", lambda: agent.answered[0].ended_at)
     started = time.time()
@@ -221,7 +224,7 @@ async def test_failed_transfers_never_drop_the_caller(lab: Lab, engine: Engine,
     again every time; blind: the caller is back at the head of the queue."""
     await forget_stale_seat(lab)
     call = await answered_call(lab, engine, "13766667104", caller_tone, hold_s=45, port=5086)
-    desk = engine.transfer_desk
+    desk = engine.part(TransferDesk)
     unregistered = await desk.start(AGENT, UNREGISTERED_SUBCENTER, "conference")
     assert (unregistered["outcome"], unregistered["reason"]) == ("failed", "unavailable")
     room = f"xfer-{unregistered['transfer']}"
@@ -260,7 +263,7 @@ async def test_agent_hanging_up_after_a_transfer_ends_the_callers_call(
     await forget_stale_seat(lab)
     caller = f"1376666{port}"
     call = await answered_call(lab, engine, caller, caller_tone, hold_s=45, port=port)
-    desk = engine.transfer_desk
+    desk = engine.part(TransferDesk)
     if ending == "failed":  # 12313 has no seat registered
         result = await desk.start(AGENT, UNREGISTERED_SUBCENTER, mode)
         assert result["outcome"] == "failed", result
@@ -286,7 +289,7 @@ async def test_agent_hanging_up_after_a_transfer_ends_the_callers_call(
 
 async def test_refused_transfers_change_nothing(lab: Lab, engine: Engine, agent: Softphone,
                                                caller_tone: Path) -> None:
-    desk = engine.transfer_desk
+    desk = engine.part(TransferDesk)
     with pytest.raises(TransferError, match="没有可转接的通话"):
         await desk.start(AGENT, SUBCENTER)
     call = await answered_call(lab, engine, "13766667105", caller_tone, hold_s=16, port=5096)
@@ -321,10 +324,10 @@ async def test_conference_with_an_expert_seat_of_a_dual_hotline(
         call = await answered_call(lab, engine, "13766667106", caller_tone, hold_s=25,
                                    port=5088)
         await engine.agent_desk.unpause("2004")
-        result = await engine.transfer_desk.start(AGENT, "12333", "conference")
+        result = await engine.part(TransferDesk).start(AGENT, "12333", "conference")
         assert result["phase"] == "answered", result
         assert len(await members(engine, f"xfer-{result['transfer']}")) == 3
-        await engine.transfer_desk.complete(AGENT)
+        await engine.part(TransferDesk).complete(AGENT)
         started = time.time()
         await lab.wait_for("the expert to hear the caller", lambda: expert.answered and (
             expert.answered[0].last_heard_at or 0) > started + 1.0)
@@ -386,13 +389,13 @@ async def test_an_injected_caller_id_reaches_no_ami_action(
         raise
     (created,) = await lab.wait_for("the ticket", lambda: lab.events(
         "ticket.created", call_id=call_id))
-    result = await engine.transfer_desk.start(AGENT, SUBCENTER, "conference")
+    result = await engine.part(TransferDesk).start(AGENT, SUBCENTER, "conference")
     assert result["phase"] == "answered", result
-    await engine.transfer_desk.complete(AGENT)
+    await engine.part(TransferDesk).complete(AGENT)
     await finish(Call(call_id, sipp))
 
-    assert engine.ticket_desk.tickets is not None
-    caller = (await engine.ticket_desk.tickets.get(created["ticket"]))["caller"]
+    assert engine.part(TicketDesk).tickets is not None
+    caller = (await engine.part(TicketDesk).tickets.get(created["ticket"]))["caller"]
     assert re.fullmatch(r"\+?[0-9]+", caller) and caller.startswith("13766667109"), caller
     originates = [a for a in sent if a.name == "Originate"]
     assert originates, [a.name for a in sent]

@@ -21,6 +21,7 @@ from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
 from callcenter.paths import PROJECT_ROOT
 from callcenter.reports.figures import ReportBuilder, local_day
+from callcenter.wallboard.live import Wallboard
 from lab.sipp import CallSpec, place_calls
 from tests.integration.browser import CHROMIUM
 from tests.integration.conftest import LAB_AGENT, Lab, agent_softphone
@@ -133,7 +134,7 @@ async def test_a_supervisor_watches_the_wallboard(lab: Lab, engine: Engine,
                       for n in (2, 3, 4, 5)]
             assert totals == [str(report.total.offered), str(report.total.answered),
                               str(report.total.abandoned), str(report.total.overflowed)]
-            live = engine.wallboard.today(now)
+            live = engine.part(Wallboard).today(now)
             assert (live.total, live.by_queue.get("q12345")) == (report.total, main)
             content = await page.content()
             for number in (CALLER, ANSWERED, OVERFLOWED):

@@ -16,8 +16,10 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from callcenter.app import Engine
+from callcenter.asr.pool import AsrPool
 from callcenter.audio import read_pcm
 from callcenter.paths import PROJECT_ROOT
+from callcenter.tickets.desk import TicketDesk
 from lab.sipp import CallSpec, place_calls
 from tests.integration.browser import (
     CHROMIUM,
@@ -56,7 +58,7 @@ async def _add_user(engine: Engine, name: str, role: str, agent: str = "") -> st
 async def test_the_browser_softphone_registers_answers_hears_and_is_heard(
         engine_hearing_agents: tuple[Lab, Engine], voices: Voices) -> None:
     lab, engine = engine_hearing_agents
-    await lab.wait_for("the recognizer pool", lambda: engine.asr_pool.unavailable is None,
+    await lab.wait_for("the recognizer pool", lambda: engine.part(AsrPool).unavailable is None,
                        timeout=60)
     password = await _add_user(engine, "webrtc.li", "agent", "1001")
     base = f"http://127.0.0.1:{lab.config.engine.api.port}"
@@ -130,8 +132,8 @@ async def test_the_browser_softphone_registers_answers_hears_and_is_heard(
     (created,) = await lab.wait_for("ticket.created", lambda: lab.events(
         "ticket.created", call_id=call_id))
     await lab.wait_for("ticket.closed", lambda: lab.events("ticket.closed", call_id=call_id))
-    assert engine.ticket_desk.tickets is not None
-    ticket = await engine.ticket_desk.tickets.get(created["ticket"])
+    assert engine.part(TicketDesk).tickets is not None
+    ticket = await engine.part(TicketDesk).tickets.get(created["ticket"])
     speakers = {u["speaker"] for u in ticket["transcript"]}
     assert {"caller", "agent"} <= speakers, ticket["transcript"]
     print(f"\nbrowser heard: {inbound['packetsReceived']} packets, max audioLevel "

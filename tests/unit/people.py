@@ -80,7 +80,7 @@ async def open_door(tmp_path: Path, engine: Any,
     requests = UserRequests(store)
     people = people_handlers(lambda: users, lambda: trail, lambda: ("1001", "1002"), clock,
                              lambda: requests)
-    people |= more or {}
+    people |= {**engine.handlers(), **(more or {})}
     door = Door(store, users, trail,
                 SignIn(lambda: users, lambda: trail, clock, timedelta(hours=12)),
                 engine_commands(engine, people, clock), clock)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from callcenter.actors import LOCAL
-from callcenter.agents.state import LogoutAgent
+from callcenter.agents.state import LogoutAgent, PhoneChange
 from callcenter.ami import events as ev
 from callcenter.config.loader import agent_interface
 from callcenter.desktop.notifier import DesktopNotifier
 from callcenter.errors import AgentConflict
+from callcenter.hub import Hub
 from callcenter.tickets.live import AgentBus
 from tests.unit.people import open_door
 from tests.unit.test_api import FakeEngine
@@ -92,7 +93,10 @@ def test_the_desktop_hears_of_its_phone_and_of_being_signed_out() -> None:
     queue = bus.subscribe("1001")
     notifier = DesktopNotifier(bus, lambda _u: None, desk.describe,
                                offline_after_s=lambda: 60)
-    desk.on_phone, desk.on_auto_logout = notifier.on_phone, notifier.on_auto_logout
+    hub = Hub()  # as the engine wires them: the desk publishes, the notifier subscribes
+    hub.subscribe("desktop", notifier.on_phone, PhoneChange)
+    hub.subscribe("desktop", notifier.on_auto_logout, LogoutAgent)
+    desk.publish = hub.publish
     desk.on_event(ev.DeviceStateChange(WEB, ev.DeviceState.NOT_INUSE), 0.0)
     told = queue.get_nowait()
     assert (told["type"], told["phone"]) == ("state", "online")

@@ -6,6 +6,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from callcenter.errors import AgentError, TransferConflict, TransferError, UnknownAgent
+from callcenter.tickets.commands import ticket_handlers
+from callcenter.transfers.commands import handoff_handlers, transfer_handlers
 from tests.unit.people import Door, open_door
 
 
@@ -49,6 +51,11 @@ class FakeEngine:
 
     def snapshot(self) -> dict[str, Any]:
         return {"calls": [], "ami": {"connected": True}}
+
+    def handlers(self) -> dict[str, Any]:
+        """The tickets' and transfers' commands, as their plug-ins declare them."""
+        return {**transfer_handlers(self.transfer_desk, self.hotlines_destinations),
+                **ticket_handlers(self.tickets), **handoff_handlers(lambda: self.transfer_records)}
 
     def tickets(self) -> Any:
         return self._tickets
@@ -100,6 +107,8 @@ async def test_agent_actions_and_refusals(tmp_path: Path) -> None:
         assert "not registered" in body["error"] and body["error_id"] == "CC700"
         unknown = await client.post("/api/agents/9999/login", headers=AUTH)
         assert unknown.status == 404
+        odd = await client.post("/api/agents/1001/teleport", headers=AUTH)
+        assert odd.status == 404 and (await odd.json())["error"].startswith("没有这个话务员操作")
         paused = await client.post("/api/agents/1001/pause", headers=AUTH,
                                    json={"reason": "小休"})
         assert (await paused.json())["reason"] == "小休"
@@ -201,6 +210,8 @@ async def test_transfer_routes(tmp_path: Path) -> None:
         assert cancel.status == 409
         odd = await client.post("/api/agents/1001/transfer/teleport", headers=AUTH)
         assert odd.status == 404
+        assert (await odd.json())["error"] == \
+            "没有这个转接操作：'teleport'（可用：complete、cancel）"
         listed = await client.get("/api/transfers", headers=AUTH)
         assert (await listed.json())[0]["transfer"] == "t1"
         login = await client.post("/api/agents/1001/login", headers=AUTH)  # still routed

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.agents.state import StateChange, SupervisorPause
+from callcenter.ami import events as ev
 from callcenter.app import Engine
-from callcenter.capability import Capability
+from callcenter.calls.state import CallEnded
+from callcenter.capability import Capability, Context
 from callcenter.config.loader import load_config
 from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT, Paths
+from callcenter.ports import TicketOpened
 from callcenter.secrets import Secrets
 
 
@@ -26,8 +30,17 @@ def _engine(tmp_path: Path) -> Engine:
 
 def test_the_engine_wires_what_its_capabilities_declare(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
-    assert engine.hub.subscribers == ["core", "tickets", "transfers", "desktop", "wallboard",
-                                      "monitoring"]
+    subscribers = list(dict.fromkeys(engine.hub.subscribers))  # in order, each once
+    assert subscribers == ["core", "tickets", "transfers", "desktop", "wallboard",
+                           "monitoring", "engine"]
+    # the domain's events reach those who asked for them — never the core that publishes
+    # them (it heard every event once: an agent's state change fed back into the agent desk
+    # re-ran its timers within their own publishing, without end)
+    assert engine.hub.listeners(StateChange) == ["desktop"]
+    assert engine.hub.listeners(CallEnded) == ["tickets"]
+    assert engine.hub.listeners(SupervisorPause) == ["wallboard", "engine"]
+    assert engine.hub.listeners(TicketOpened) == ["desktop"]
+    assert "core" in engine.hub.listeners(ev.AgentConnect)
     declared = {name for c in engine.capabilities for name in c.commands}
     assert declared <= set(engine.commands.names)
     assert {"wallboard.get", "monitor.start", "knowledge.search", "user.add",
@@ -39,13 +52,13 @@ def test_two_capabilities_may_not_declare_one_command(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from callcenter.knowledge import plugin
 
-    real = plugin.capability
+    real = plugin.load
 
-    def twice(*args: object) -> Capability:
-        found = real(*args)  # type: ignore[arg-type]
+    def twice(context: Context) -> Capability:
+        found = real(context)
         return Capability(found.name, commands={**found.commands,
                                                 "wallboard.get": found.commands["knowledge.get"]})
 
-    monkeypatch.setattr(plugin, "capability", twice)
+    monkeypatch.setattr(plugin, "load", twice)
     with pytest.raises(EngineControlError, match=r"wallboard\.get"):
         _engine(tmp_path)

@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 import callcenter.cli as cli
-from callcenter.cli_tables import calls_table, queues_table, tickets_table
+from callcenter.cli_tables import calls_table, queues_table
 from callcenter.config.loader import load_config
 from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT
+from callcenter.tickets.cli import tickets_table
 
 CONFIG = load_config(PROJECT_ROOT / "config")
 

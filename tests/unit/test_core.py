@@ -99,7 +99,7 @@ def test_the_decided_route_is_carried_to_the_callback() -> None:
     c = core()
     chosen = c.router.decide("12329", date(2026, 11, 30))
     requests: list[Any] = []
-    c.on_callback = requests.append
+    c.publish = lambda event, _ts: requests.append(event)
     c.route_decided("7.1", chosen)  # the routing script ran before AMI told of the channel
     c.on_event(Newchannel("PJSIP/carrier-7", "7.1", "7.1", ChannelState.RING, "13812345678",
                           "", "12333", "from-carrier"), 1.0)

@@ -145,25 +145,25 @@ async def test_the_engine_wires_it_and_reload_reindexes(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "config", directory)
     engine = Engine(load_config(directory), Paths(tmp_path, tmp_path / "var"),
                     Secrets(ami_secret="x"))
-    assert engine.knowledge.reconfigure in engine.reconfigurable
+    assert engine.part(KnowledgeBase).reconfigure in engine.reconfigurable
     assert {"knowledge.search", "knowledge.get", "knowledge.suggest",
             "knowledge.used"} <= set(engine.commands.names)
     store = await Store.open(tmp_path / "cc.sqlite3")
-    await engine.knowledge.open(store)  # as Engine.run does: indexes in the background
+    await engine.part(KnowledgeBase).open(store)  # as Engine.run does: indexes in the background
     try:
-        await engine.knowledge.refresh()  # that one, or this one, indexed the files
-        assert not await engine.knowledge.refresh()
-        assert engine.knowledge.get("gongnuan").title == "供暖不热、供暖费和供暖期"
+        await engine.part(KnowledgeBase).refresh()  # that one, or this one, indexed the files
+        assert not await engine.part(KnowledgeBase).refresh()
+        assert engine.part(KnowledgeBase).get("gongnuan").title == "供暖不热、供暖费和供暖期"
         article = directory / "knowledge" / "gongnuan.md"
         article.write_text(article.read_text(encoding="utf-8").replace(
             "供暖不热、供暖费和供暖期", "供暖问题"), encoding="utf-8")
         engine.reconfigure(load_config(directory))  # what reload does
-        await engine.knowledge.refresh()
-        assert engine.knowledge.get("gongnuan").title == "供暖问题"
+        await engine.part(KnowledgeBase).refresh()
+        assert engine.part(KnowledgeBase).get("gongnuan").title == "供暖问题"
         hits = await engine.commands.run("knowledge.search", {"q": "暖气不热"})
         assert hits[0]["id"] == "gongnuan"
     finally:
-        await engine.knowledge.close()
+        await engine.part(KnowledgeBase).close()
         await store.close()
         engine.call_log.close()
 

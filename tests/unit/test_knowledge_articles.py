@@ -11,6 +11,7 @@ from callcenter.cli import main as cli_main
 from callcenter.config.loader import collect
 from callcenter.knowledge.articles import read_articles
 from callcenter.paths import PROJECT_ROOT
+from callcenter.plugins import CONFIG_CHECKS
 
 TOPICS = ("社保养老", "住房公积金")
 NUMBERS = frozenset({"12345", "12333", "12329", "09318121054"})
@@ -93,7 +94,7 @@ def test_check_config_reports_a_bad_article(tmp_path: Path,
     shutil.copytree(PROJECT_ROOT / "config", directory)
     bad = directory / "knowledge" / "bad-article.md"
     bad.write_text(GOOD.replace("topic: 社保养老", "topic: 天气预报"), encoding="utf-8")
-    config, problems = collect(directory)
+    config, problems = collect(directory, CONFIG_CHECKS)
     assert config is None
     [problem] = [p for p in problems if not p.warning]
     assert (problem.line, problem.file.endswith("knowledge/bad-article.md")) == (3, True)
@@ -102,7 +103,7 @@ def test_check_config_reports_a_bad_article(tmp_path: Path,
 
 
 def test_the_shipped_articles_are_valid_samples() -> None:
-    config, problems = collect(PROJECT_ROOT / "config")
+    config, problems = collect(PROJECT_ROOT / "config", CONFIG_CHECKS)
     assert config is not None and [p for p in problems if not p.warning] == []
     articles, problems = read_articles(PROJECT_ROOT / "config/knowledge",
                                        list(config.prefill.topics), NUMBERS | {

@@ -8,8 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callcenter.config.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS
 from callcenter.prefill.masking import EARLIER, mask_across, mask_sensitive
-from callcenter.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS
 
 CHINESE = "零一二三四五六七八九"
 

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from callcenter.cli import main
 from callcenter.config.loader import load_config
+from callcenter.config.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS, normalize
 from callcenter.paths import PROJECT_ROOT
 from callcenter.prefill import extract, mask_sensitive
 from callcenter.prefill.evaluate import evaluate, load_cases
 from callcenter.prefill.phones import extract_phones
 from callcenter.prefill.places import Gazetteer
-from callcenter.prefill.text import DIGIT_CHARS, SPOKEN_DIGITS, normalize
 
 RULES = load_config(PROJECT_ROOT / "config").prefill
 CUES_ONLY = RULES.model_copy(update={"request_model": False})  # the cues decide the type
@@ -81,7 +81,7 @@ def request_type(text: str) -> str:
 
 
 def test_cue_syntax() -> None:
-    from callcenter.prefill.cues import compile_cue, cue_found, parse_cue
+    from callcenter.config.prefill.cues import compile_cue, cue_found, parse_cue
 
     classes = {"一直": ["一直", "到现在"], "办": ["办", "处理"]}
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from callcenter.config.loader import load_config
+from callcenter.config.prefill.text import normalize, spoken, to_digits
 from callcenter.paths import PROJECT_ROOT
 from callcenter.prefill import extract
 from callcenter.prefill.lexicon import Lexicon
 from callcenter.prefill.phones import extract_phones, valid
-from callcenter.prefill.text import normalize, spoken, to_digits
 
 RULES = load_config(PROJECT_ROOT / "config").prefill
 

@@ -13,6 +13,7 @@ from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT, Paths
 from callcenter.secrets import Secrets
 from callcenter.store.db import Store
+from callcenter.tickets.desk import TicketDesk
 
 
 def _edited_config(tmp_path: Path) -> Path:
@@ -74,8 +75,8 @@ def test_reload_leaves_no_part_on_the_old_configuration(tmp_path: Path) -> None:
         stale = [(path, old_parts[id(obj)]) for path, obj in _reachable(engine)
                  if id(obj) in old_parts]
         assert not stale, f"parts still on the old configuration: {stale}"
-        assert engine.ticket_desk.router.decide("12322", engine_today()).unit == "省应急管理厅"
-        assert engine.ticket_desk.rules is engine.config.prefill
+        assert engine.part(TicketDesk).router.decide("12322", engine_today()).unit == "省应急管理厅"
+        assert engine.part(TicketDesk).rules is engine.config.prefill
         assert engine.config.directory == new.directory
         assert engine.core.router is engine.router is engine.routing.router
         engine.call_log.close()

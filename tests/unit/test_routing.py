@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
+from callcenter.config.catalogue import derived_prompts, dial_forms
 from callcenter.config.loader import Config, load_config
 from callcenter.config.models import Menu, QueueTarget
 from callcenter.paths import PROJECT_ROOT
-from callcenter.routing.catalogue import derived_prompts, dial_forms
 from callcenter.routing.decide import Kind, Mode, Router, route_spec
 
 TODAY = date(2026, 11, 28)

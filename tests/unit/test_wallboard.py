@@ -440,9 +440,9 @@ async def test_the_engine_counts_its_own_lines_and_reads_them_back(tmp_path: Pat
     engine.call_log.close()
 
     again = Engine(CONFIG, paths, Secrets(ami_secret="x"))
-    assert again.wallboard.today(time.time()).total.answered == 0  # before reading back
-    await again.wallboard.catch_up(again.call_log)
-    assert again.wallboard.today(time.time()).total.answered == 1
+    assert again.part(Wallboard).today(time.time()).total.answered == 0  # before reading back
+    await again.part(Wallboard).catch_up(again.call_log)
+    assert again.part(Wallboard).today(time.time()).total.answered == 1
     again.call_log.close()
 
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from callcenter.prefill.text import negated, normalize
+from callcenter.config.prefill.text import negated, normalize
 
 NEAR = "..."  # "…" once normalized (NFKC)
 LATER = "......"  # "……"

@@ -6,7 +6,7 @@ characters removed); a word right after a negation (没有人受伤) does not co
 - request types: scored cues. Every type has groups of cues (one kind of evidence each)
   with a weight; a group counts once when any of its cues occurs; the type with the highest
   total wins, a tie goes to the type listed first. Cues are words or word patterns
-  (:mod:`callcenter.prefill.cues`) that may use the file's word classes.
+  (:mod:`callcenter.config.prefill.cues`) that may use the file's word classes.
 - topics: the most keyword hits times the topic's weight wins, ties by order.
 - events (:mod:`callcenter.prefill.events`): what is happening, read with its tense
   (``tense``); the ones going on now give the emergency lines (ordered) and urgency.
@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from callcenter.prefill.cues import class_names, compile_cue, parse_cue
+from callcenter.config.prefill.cues import class_names, compile_cue, parse_cue
 
 Keyword = Annotated[str, Field(min_length=1, max_length=30)]
 Keywords = Annotated[list[Keyword], Field(min_length=1)]

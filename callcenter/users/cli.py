@@ -1,7 +1,5 @@
-"""CLI commands on what the store keeps — users, the audit trail, tickets, hand-offs — run
-through the one command layer (:mod:`callcenter.commands`: the same checks and audit rows as
-over HTTP), on the store directly: they work whether the engine is up or not. Only the
-owner of the database (root: it is mode 0600) can open it; the CLI acts as root."""
+"""``run.py user …`` and ``run.py audit``: the people who sign in, and the audit trail, on the
+store (whether the engine runs or not; a running engine is told of a revoke or reset)."""
 
 from __future__ import annotations
 
@@ -9,53 +7,53 @@ import argparse
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
-from callcenter.actors import Actor, Role, cli_actor
+from callcenter.actors import Actor, Role
 from callcenter.audit import AuditTrail
-from callcenter.cli_tables import audit_table, handoffs_table, tickets_table
-from callcenter.commands import Commands
+from callcenter.cli_kit import config_of, console, run_on_store
+from callcenter.cli_tables import Column, fitted, local_time
+from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config
 from callcenter.control.client import query
 from callcenter.errors import EngineControlError
+from callcenter.glossary import word
 from callcenter.paths import Paths
 from callcenter.store.db import Store
-from callcenter.tickets.commands import ticket_handlers
-from callcenter.tickets.store import Tickets
-from callcenter.transfers.commands import handoff_handlers
-from callcenter.transfers.records import TransferRecords
 from callcenter.users.commands import people_handlers
 from callcenter.users.requests import UserRequests
 from callcenter.users.store import Users
 
-console = Console()
-Show = Callable[[Commands, Actor], Awaitable[int]]
+AUDIT_COLUMNS = (Column("时间", key=True), Column("用户", key=True), Column("角色"),
+                 Column("途径"), Column("地址"), Column("操作"), Column("对象"), Column("结果"),
+                 Column("详情"))
 
 
-def run_on_store(config: Config, paths: Paths, show: Show) -> int:
-    async def main() -> int:
-        store = await Store.open(paths.resolve(config.engine.paths.database))
-        try:
-            users, trail, requests = Users(store), AuditTrail(store), UserRequests(store)
-            tickets, records = Tickets(store), TransferRecords(store)
-            clock = lambda: datetime.now(UTC)  # noqa: E731
-            handlers = {**ticket_handlers(lambda: tickets), **handoff_handlers(lambda: records),
-                        **people_handlers(lambda: users, lambda: trail,
-                                          lambda: config.agents.agents, clock,
-                                          lambda: requests)}
-            return await show(Commands(handlers, lambda: trail, clock), cli_actor())
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
+def audit_table(console: Console, rows: Sequence[Mapping[str, Any]]) -> RenderableType:
+    """`run.py audit`: actions, doors, roles and results in the glossary's words."""
+    shown = [[local_time(r["at"]), str(r["user"]), word("role", str(r["role"])),
+              word("via", str(r["via"])), str(r["address"] or ""),
+              word("audit_action", str(r["action"])), str(r["target"] or ""),
+              word("audit_result", "ok") if r["result"] == "ok"
+              else f"{word('audit_result', 'refused')}（{r['result']}）", str(r["detail"] or "")]
+             for r in rows]
+    return fitted(console, "审计记录", AUDIT_COLUMNS, shown)
 
 
-def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
+def on_store(store: Store, config: Config) -> Mapping[str, Handler]:
+    users, trail, requests = Users(store), AuditTrail(store), UserRequests(store)
+    return people_handlers(lambda: users, lambda: trail, lambda: config.agents.agents,
+                           lambda: datetime.now(UTC), lambda: requests)
+
+
+def cmd_user(args: argparse.Namespace, paths: Paths) -> int:
+    config = config_of(args, paths)
+
     action = args.user_action
 
     async def show(commands: Commands, actor: Actor) -> int:
@@ -104,7 +102,8 @@ def cmd_user(args: argparse.Namespace, paths: Paths, config: Config) -> int:
         print("(shown this once: only their hashes are kept)")
         return 0
 
-    return run_on_store(config, paths, show)
+    return run_on_store(config, paths, on_store, show)
+
 
 
 async def _tell_engine(paths: Paths, name: str) -> None:
@@ -115,7 +114,10 @@ async def _tell_engine(paths: Paths, name: str) -> None:
                                 name=name)
 
 
-def cmd_audit(args: argparse.Namespace, paths: Paths, config: Config) -> int:
+
+def cmd_audit(args: argparse.Namespace, paths: Paths) -> int:
+    config = config_of(args, paths)
+
     async def show(commands: Commands, actor: Actor) -> int:
         rows = await commands.run("audit.list", {"since": args.since or "",
                                                  "user": args.user or "",
@@ -127,34 +129,8 @@ def cmd_audit(args: argparse.Namespace, paths: Paths, config: Config) -> int:
         console.print(audit_table(console, rows))
         return 0
 
-    return run_on_store(config, paths, show)
+    return run_on_store(config, paths, on_store, show)
 
-
-def cmd_ticket(args: argparse.Namespace, paths: Paths, config: Config) -> int:
-    async def show(commands: Commands, actor: Actor) -> int:
-        if args.ticket_action == "list":
-            rows = await commands.run("ticket.list", {"limit": args.limit}, actor)
-            console.print(tickets_table(console, rows))
-            return 0
-        ticket = await commands.run("ticket.get", {"ticket": args.id}, actor)
-        print(json.dumps(ticket, ensure_ascii=False, indent=2))
-        return 0
-
-    return run_on_store(config, paths, show)
-
-
-def cmd_handoff(args: argparse.Namespace, paths: Paths, config: Config) -> int:
-    async def show(commands: Commands, actor: Actor) -> int:
-        rows = await commands.run("handoff.list", {
-            "destination": args.destination or "", "ticket": args.ticket or "",
-            "limit": args.limit}, actor)
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-        else:
-            console.print(handoffs_table(console, rows))
-        return 0
-
-    return run_on_store(config, paths, show)
 
 
 def add_parsers(sub: Any) -> None:
@@ -181,10 +157,10 @@ def add_parsers(sub: Any) -> None:
                        ("refuse", "drop the request")):
         one = user_sub.add_parser(name, help=text)
         one.add_argument("id")
-    user.set_defaults(store_func=cmd_user)
+    user.set_defaults(func=cmd_user)
     audit = sub.add_parser("audit", help="the audit trail: who did what, when, from where")
     audit.add_argument("--since", help="from this date (2026-11-30 or 2026-11-30T08:00)")
     audit.add_argument("--user", help="only this user's rows")
     audit.add_argument("--limit", type=int, default=1000, help="the newest N rows")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    audit.set_defaults(store_func=cmd_audit)
+    audit.set_defaults(func=cmd_audit)

@@ -1,0 +1,44 @@
+"""The capabilities this engine runs, in the order they hear each event (after the decision
+core). A new capability is one more line here: the engine knows none by name."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from callcenter.admin import plugin as admin
+from callcenter.asr import cli as speech_cli
+from callcenter.asr import plugin as speech
+from callcenter.capability import Capability, Context
+from callcenter.cli_kit import AddParsers
+from callcenter.config.loader import Check
+from callcenter.desktop import plugin as desktop
+from callcenter.knowledge import cli as knowledge_cli
+from callcenter.knowledge import plugin as knowledge
+from callcenter.knowledge.articles import check_articles
+from callcenter.replay import cli as replay_cli
+from callcenter.supervision import cli as supervision_cli
+from callcenter.supervision import plugin as supervision
+from callcenter.tickets import cli as tickets_cli
+from callcenter.tickets import plugin as tickets
+from callcenter.transfers import cli as transfers_cli
+from callcenter.transfers import plugin as transfers
+from callcenter.users import cli as users_cli
+from callcenter.users import plugin as users
+from callcenter.wallboard import plugin as wallboard
+
+
+class Plugin(Protocol):
+    def load(self, context: Context) -> Capability: ...
+
+
+PLUGINS: tuple[Plugin, ...] = (tickets, speech, transfers, desktop, wallboard, supervision,
+                               knowledge, users, admin)
+
+# the capabilities' own checks of the configuration directory, with the loader's
+CONFIG_CHECKS: tuple[Check, ...] = (check_articles,)
+
+# the capabilities' sub-commands of `run.py` (the engine's own are callcenter/cli.py's)
+COMMAND_LINES: tuple[AddParsers, ...] = (
+    transfers_cli.add_parsers, replay_cli.add_parsers, tickets_cli.add_parsers,
+    speech_cli.add_parsers, users_cli.add_parsers, knowledge_cli.add_parsers,
+    supervision_cli.add_parsers)
