@@ -20,6 +20,7 @@ from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.calls.state import (
+    AgentAnswered,
     CallAnswered,
     CallEnded,
     CallRecovered,
@@ -71,7 +72,8 @@ class CallCenterCore:
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         self.agent_desk.tick(ts)  # timers due before this event first, whenever ticks run
-        self._log_notices(self.tracker.apply(event, ts))
+        notices = self.tracker.apply(event, ts)
+        self._log_notices(notices)
         self.agent_desk.on_event(event, ts)
         self.queue_watch.on_event(event, ts)
         if isinstance(event, ev.UserEvent):
@@ -79,6 +81,9 @@ class CallCenterCore:
         elif isinstance(event, ev.DialEnd) and event.status is ev.DialStatus.ANSWER \
                 and event.dest_channel.startswith(SUBCENTER_CHANNEL):
             self._subcenter_answered(event, ts)
+        for notice in notices:  # once the agent is on the call (their state changed)
+            if isinstance(notice, AgentAnswered):
+                self.publish(notice, ts)
 
     def _subcenter_answered(self, event: ev.DialEnd, ts: float) -> None:
         """A sub-center's seat took the call: routed there (``via: routing``) or handed over
@@ -135,6 +140,8 @@ class CallCenterCore:
 
     def _log_notices(self, notices: list[Notice]) -> None:
         for notice in notices:
+            if isinstance(notice, AgentAnswered):  # published once the core is done
+                continue
             call = notice.call
             with structlog.contextvars.bound_contextvars(call_id=call.call_id):
                 if isinstance(notice, CallStarted):

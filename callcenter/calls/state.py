@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.routing.decide import Route
 
@@ -75,6 +76,21 @@ class CallAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentAnswered:
+    """An agent answered a caller waiting in a queue: AgentConnect, read once for every
+    capability (the ticket desk opens the call's ticket, the agent's desktop shows it)."""
+
+    call_id: str  # the call's linkedid
+    call: LiveCall | None  # None: a call this engine has no record of
+    agent_id: str | None  # None: the member is not one of our agents' phones
+    member: str  # the queue member's name (or its interface)
+    queue: str
+    caller_channel: str
+    agent_channel: str
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     call: LiveCall
     ts: float
@@ -83,7 +99,7 @@ class CallEnded:
     reason: str  # "hangup" or "gone during AMI outage"
 
 
-Notice = CallStarted | CallRecovered | CallAnswered | CallEnded
+Notice = CallStarted | CallRecovered | CallAnswered | AgentAnswered | CallEnded
 
 DIALED_VARIABLE = "CC_DIALED"
 # channel name prefixes of the engine's own helper channels: speech forks, monitoring legs
@@ -248,7 +264,9 @@ class CallTracker:
         if call is not None:
             call.agent = e.member_name or e.interface
             call.agent_channel = e.dest_channel
-        return []
+        return [AgentAnswered(e.linkedid, call, agent_of(e.interface),
+                              e.member_name or e.interface, e.queue, e.channel, e.dest_channel,
+                              ts)]
 
 
 def channel_uniqueid(call: LiveCall, name: str) -> str | None:

@@ -34,7 +34,7 @@ from callcenter.tickets.live import AgentBus
 from callcenter.web import sse
 from callcenter.web.body import picked
 from callcenter.web.pages import PAGE_HEADERS, add_page
-from callcenter.web.request import Json, Runner, actor
+from callcenter.web.request import Json, Runner, actor, command_door
 
 STATIC = Path(__file__).parent / "static"
 
@@ -42,6 +42,7 @@ STATIC = Path(__file__).parent / "static"
 def add_routes(app: web.Application, run: Runner, json: Json,
                agent_events: AgentBus | None) -> None:
     glossary = as_script().encode()
+    door = command_door(run, json)
 
     async def glossary_script(_request: web.Request) -> web.StreamResponse:
         return web.Response(body=glossary, headers={
@@ -60,30 +61,27 @@ def add_routes(app: web.Application, run: Runner, json: Json,
             lambda queue: bus.unsubscribe(agent, queue) if bus is not None else None, first)
 
     async def requeue(request: web.Request) -> web.Response:
-        return json(await run("call.requeue", {"agent": request.match_info["agent"]},
-                              actor(request)))
+        return await door(request, "call.requeue", agent=request.match_info["agent"])
 
     async def history(request: web.Request) -> web.Response:
         args = {"ticket": request.match_info["ticket"]}
         if "days" in request.query:
             args["days"] = request.query["days"]
-        return json(await run("ticket.history", args, actor(request)))
+        return await door(request, "ticket.history", **args)
 
     async def earlier(request: web.Request) -> web.Response:
-        return json(await run("ticket.earlier", {"ticket": request.match_info["ticket"],
-                                                 "earlier": request.match_info["other"]},
-                              actor(request)))
+        return await door(request, "ticket.earlier", ticket=request.match_info["ticket"],
+                          earlier=request.match_info["other"])
 
     async def destinations(request: web.Request) -> web.Response:
-        return json(await run("transfer.destinations", {}, actor(request)))
+        return await door(request, "transfer.destinations")
 
     async def callbacks(request: web.Request) -> web.Response:
-        return json(await run("callback.list", picked(request.query, "page"), actor(request)))
+        return await door(request, "callback.list", **picked(request.query, "page"))
 
-    def callback_action(command: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def callback_action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
-            return json(await run(command, {"callback": request.match_info["callback"]},
-                                  actor(request)))
+            return await door(request, name, callback=request.match_info["callback"])
         return handle
 
     app.router.add_get("/assets/glossary.js", glossary_script)  # callcenter/glossary.py

@@ -13,7 +13,7 @@ from typing import Any
 
 from callcenter.agents.state import LogoutAgent, PhoneChange, StateChange, agent_of
 from callcenter.ami import events as ev
-from callcenter.calls.state import LiveCall
+from callcenter.calls.state import AgentAnswered, LiveCall
 from callcenter.clock import iso_ts
 from callcenter.glossary import word
 from callcenter.tickets.live import AgentBus
@@ -54,17 +54,25 @@ class DesktopNotifier:
         self._offline_after_s = offline_after_s
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
-        if not isinstance(event, ev.AgentCalled | ev.AgentConnect | ev.AgentRingNoAnswer
-                          | ev.AgentComplete):
+        """A call offered to an agent's phone, missed there, or over (the answer:
+        :meth:`on_answered`)."""
+        if not isinstance(event, ev.AgentCalled | ev.AgentRingNoAnswer | ev.AgentComplete):
             return
         agent = agent_of(event.interface)
         if agent is None:
             return
         card = call_card(self._call_of(event.uniqueid) or self._call_of(event.linkedid),
                          event.queue, ts, self._title)
-        kind = {ev.AgentCalled: "offer", ev.AgentConnect: "answered",
-                ev.AgentRingNoAnswer: "missed", ev.AgentComplete: "ended"}[type(event)]
+        kind = {ev.AgentCalled: "offer", ev.AgentRingNoAnswer: "missed",
+                ev.AgentComplete: "ended"}[type(event)]
         self.bus.publish(agent, {"type": kind, "at": iso_ts(ts), "call": card})
+
+    def on_answered(self, event: AgentAnswered, ts: float) -> None:
+        if event.agent_id is None:
+            return
+        card = call_card(event.call or self._call_of(event.call_id), event.queue, ts,
+                         self._title)
+        self.bus.publish(event.agent_id, {"type": "answered", "at": iso_ts(ts), "call": card})
 
     def on_state(self, change: StateChange, ts: float) -> None:
         self.bus.publish(change.agent_id, {"type": "state", "at": iso_ts(ts),

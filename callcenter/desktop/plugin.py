@@ -7,6 +7,7 @@ from aiohttp import web
 
 from callcenter.agents.state import LogoutAgent, PhoneChange, StateChange
 from callcenter.ami import events as ev
+from callcenter.calls.state import AgentAnswered
 from callcenter.capability import Capability, Context, Routes
 from callcenter.clock import wall_clock
 from callcenter.desktop.commands import desktop_handlers
@@ -48,7 +49,8 @@ def load(context: Context) -> Capability:
                                 context.publish)
     return Capability(
         "desktop",
-        events=[(notifier.on_event, (ev.AmiEvent,)), (notifier.on_state, (StateChange,)),
+        events=[(notifier.on_event, (ev.AgentCalled, ev.AgentRingNoAnswer, ev.AgentComplete)),
+                (notifier.on_answered, (AgentAnswered,)), (notifier.on_state, (StateChange,)),
                 (notifier.on_phone, (PhoneChange,)), (notifier.on_auto_logout, (LogoutAgent,)),
                 (ticket_opened, (TicketOpened,))],
         commands=commands, routes=routes(events))

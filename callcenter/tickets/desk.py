@@ -1,4 +1,4 @@
-"""The ticket desk: a ticket is opened when an agent answers a call (AgentConnect), filled
+"""The ticket desk: a ticket is opened when an agent answers a call (AgentAnswered), filled
 from live speech recognition while they talk (transcript, pre-filled fields), and closed when
 the call ends. Database work runs in tasks; a failing database is logged and never touches
 the call.
@@ -24,10 +24,8 @@ from typing import Any
 
 import structlog
 
-from callcenter.agents.state import agent_of
-from callcenter.ami import events as ev
 from callcenter.asr.segmenter import AsrResult
-from callcenter.calls.state import CallEnded, LiveCall
+from callcenter.calls.state import AgentAnswered, CallEnded, LiveCall
 from callcenter.clock import iso_ts
 from callcenter.config.loader import Config
 from callcenter.config.models import Speaker
@@ -83,19 +81,17 @@ class TicketDesk:
 
     # -- call events -----------------------------------------------------------------------
 
-    def on_event(self, event: ev.AmiEvent, ts: float) -> None:
-        if not isinstance(event, ev.AgentConnect) or event.linkedid in self.calls:
-            return
-        if self.tickets is None or self.ignore_call(event.linkedid):
+    def on_answered(self, event: AgentAnswered, ts: float) -> None:
+        if event.call_id in self.calls or self.tickets is None \
+                or self.ignore_call(event.call_id):
             return
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.calls[event.linkedid] = _CallTicket(future, ts)
-        agent = agent_of(event.interface) or event.member_name
-        self._spawn(self._open(event.linkedid, self.call_of(event.linkedid), event.queue,
-                               agent, ts, future))
+        self.calls[event.call_id] = _CallTicket(future, ts)
+        self._spawn(self._open(event.call_id, self.call_of(event.call_id), event.queue,
+                               event.agent_id or event.member, ts, future))
         if self.start_transcription is not None:
-            self.start_transcription(event.linkedid, {Speaker.CALLER: event.channel,
-                                                      Speaker.AGENT: event.dest_channel})
+            self.start_transcription(event.call_id, {Speaker.CALLER: event.caller_channel,
+                                                     Speaker.AGENT: event.agent_channel})
 
     def resume(self, call: LiveCall, ts: float) -> None:
         """A call an agent was talking on when the engine (re)started: its ticket goes on

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from callcenter.ami import events as ev
-from callcenter.calls.state import CallEnded, LiveCall
+from callcenter.calls.state import AgentAnswered, CallEnded, LiveCall
 from callcenter.capability import Capability, Context, Routes
 from callcenter.ports import TICKETS, TRANSCRIPTION, TRANSFER_LEGS, Heard
 from callcenter.store.db import Store
@@ -63,7 +63,7 @@ def load(context: Context) -> Capability:
 
     return Capability(
         "tickets",
-        events=[(desk.on_event, (ev.AgentConnect,)), (desk.on_call_ended, (CallEnded,)),
+        events=[(desk.on_answered, (AgentAnswered,)), (desk.on_call_ended, (CallEnded,)),
                 (heard, (Heard,))],
         commands=ticket_handlers(lambda: desk.tickets), routes=routes(desk.bus),
         opened=opened, resynced=resynced, reconfigure=desk.reconfigure)

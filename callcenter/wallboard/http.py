@@ -17,7 +17,7 @@ from aiohttp import web
 from callcenter.wallboard.notifier import BOARD, WallboardBus
 from callcenter.web import sse
 from callcenter.web.pages import add_page
-from callcenter.web.request import Json, Runner, actor
+from callcenter.web.request import Json, Runner, actor, command_door
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "wallboard.html"
@@ -25,8 +25,10 @@ PAGE = "wallboard.html"
 
 def add_routes(app: web.Application, run: Runner, json: Json,
                events: WallboardBus | None) -> None:
+    command = command_door(run, json)
+
     async def get(request: web.Request) -> web.Response:
-        return json(await run("wallboard.get", {}, actor(request)))
+        return await command(request, "wallboard.get")
 
     async def stream(request: web.Request) -> web.StreamResponse:
         await run("wallboard.get", {}, actor(request))  # the role, before a queue is taken

@@ -31,8 +31,8 @@ log = structlog.get_logger("wallboard")
 # what changes the board besides today's call lines: callers joining and leaving queues,
 # agents' memberships, pauses (and their reasons) and calls
 EVENTS = (ev.QueueCallerJoin, ev.QueueCallerLeave, ev.QueueCallerAbandon, ev.QueueEntryListed,
-          ev.QueueMemberEvent, ev.QueueMemberRemoved, ev.AgentCalled, ev.AgentConnect,
-          ev.AgentComplete, ev.AgentRingNoAnswer)
+          ev.QueueMemberEvent, ev.QueueMemberRemoved, ev.AgentCalled, ev.AgentComplete,
+          ev.AgentRingNoAnswer)  # an agent's answer: the tracker's AgentAnswered
 LINES = frozenset({"agent.state", "agent.phone", "queue.joined", "ami.resynced"})
 
 

@@ -7,6 +7,7 @@ import time
 from aiohttp import web
 
 from callcenter.agents.state import SupervisorPause
+from callcenter.calls.state import AgentAnswered
 from callcenter.capability import Capability, Context, Routes
 from callcenter.ports import MONITORING, CallbacksChanged, MonitoringChanged
 from callcenter.wallboard.commands import wallboard_handlers
@@ -58,7 +59,8 @@ def load(context: Context) -> Capability:
 
     return Capability(
         "wallboard",
-        events=[(wallboard.on_event, EVENTS), (changed, (MonitoringChanged, SupervisorPause)),
+        events=[(wallboard.on_event, EVENTS),
+                (changed, (AgentAnswered, MonitoringChanged, SupervisorPause)),
                 (callbacks, (CallbacksChanged,))],
         commands=wallboard_handlers(wallboard), routes=routes(wallboard.bus), started=started,
         snapshot=snapshot, reconfigure=wallboard.reconfigure, close=close)

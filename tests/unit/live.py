@@ -9,7 +9,7 @@ from typing import Any
 from callcenter.ami import actions
 from callcenter.ami import events as ev
 from callcenter.ami.client import AmiResponse
-from callcenter.calls.state import CallTracker
+from callcenter.calls.state import AgentAnswered, CallTracker
 from callcenter.errors import AmiActionFailed
 
 CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/agent-1001-00000002"
@@ -43,3 +43,11 @@ def agent_on_a_call(tracker: CallTracker) -> None:
     tracker.apply(ev.Newchannel(AGENT, "100.2", "100.1", ring, "", "", "s", "cc-inbound"), 2.0)
     tracker.apply(ev.AgentConnect(CALLER, "100.1", "100.1", "q12345", "PJSIP/agent-1001",
                                   "1001", AGENT, 3, 1), 3.0)
+
+
+def answered(event: ev.AgentConnect) -> AgentAnswered:
+    """The call tracker's reading of an AgentConnect: what the ticket desk and the agent's
+    desktop hear (the tracker is the one reader of AgentConnect for them)."""
+    (notice,) = CallTracker().apply(event, 0.0)
+    assert isinstance(notice, AgentAnswered)
+    return notice

@@ -13,6 +13,7 @@ import pytest
 
 from callcenter.actors import LOCAL, Actor
 from callcenter.agents.state import StateChange
+from callcenter.ami import events as ev
 from callcenter.app import Engine
 from callcenter.calls.state import CallEnded, LiveCall
 from callcenter.capability import Capability, Context, Parts
@@ -98,6 +99,18 @@ async def test_capabilities_tell_one_another_through_the_hub(tmp_path: Path) -> 
         before = engine.agent_desk.board.status("1001").state(1.0)
         engine.hub.publish(StateChange("1001", before, before), 2.0)
         assert heard.get_nowait()["type"] == "state"
+        # AgentConnect is read once, by the call tracker: the desktop hears AgentAnswered
+        engine.hub.publish(ev.Newchannel("PJSIP/carrier-1", "1.1", "1.1",
+                                         ev.ChannelState.RING, "13812345678", "", "12345",
+                                         "from-carrier"), 3.0)
+        engine.hub.publish(ev.AgentConnect("PJSIP/carrier-1", "1.1", "1.1", "q12345",
+                                           "PJSIP/agent-1001-web", "1001",
+                                           "PJSIP/agent-1001-web-1", 2, 1), 5.0)
+        told = [heard.get_nowait() for _ in range(heard.qsize())]
+        [card] = [t["call"] for t in told if t["type"] == "answered"]
+        assert (card["call_id"], card["queue"], card["waited_s"]) == ("1.1", "q12345", 2.0)
+        assert "13812345678" not in str(told)
+        assert engine.hub.listeners(ev.AgentConnect) == ["core", "transfers", "monitoring"]
     finally:
         engine.call_log.close()
 

@@ -14,6 +14,7 @@ from callcenter.routing.decide import Router
 from callcenter.store.db import Store
 from callcenter.tickets.desk import TicketDesk
 from callcenter.tickets.store import Tickets
+from tests.unit.live import answered
 
 CONFIG = load_config(PROJECT_ROOT / "config")
 
@@ -27,8 +28,8 @@ async def test_the_ticket_takes_the_route_the_call_was_given(tmp_path: Path) -> 
     store = await Store.open(tmp_path / "cc.sqlite3")
     desk.tickets = Tickets(store)
     try:
-        desk.on_event(ev.AgentConnect("PJSIP/carrier-5", "5.1", "5.1", "q12329",
-                                      "PJSIP/agent-1001", "1001", "PJSIP/agent-1001-1", 3, 1),
+        desk.on_answered(answered(ev.AgentConnect("PJSIP/carrier-5", "5.1", "5.1", "q12329",
+                                      "PJSIP/agent-1001", "1001", "PJSIP/agent-1001-1", 3, 1)),
                       2.0)
         ticket_id = await desk.ticket_id("5.1")
         assert ticket_id is not None
@@ -53,8 +54,8 @@ async def test_what_is_said_stays_out_of_the_call_log_by_default(tmp_path: Path)
     for log_text in (False, True):
         desk = TicketDesk(router, CONFIG.prefill, {"6.1": call}.get, log_text=log_text)
         desk.tickets = Tickets(store)
-        desk.on_event(ev.AgentConnect("PJSIP/carrier-6", "6.1", "6.1", "q12345",
-                                      "PJSIP/agent-1001", "1001", "PJSIP/agent-1001-1", 3, 1),
+        desk.on_answered(answered(ev.AgentConnect("PJSIP/carrier-6", "6.1", "6.1", "q12345",
+                                      "PJSIP/agent-1001", "1001", "PJSIP/agent-1001-1", 3, 1)),
                       2.0)
         ticket_id = await desk.ticket_id("6.1")
         assert ticket_id is not None

@@ -9,6 +9,7 @@ import pytest
 from callcenter.config.models import Speaker
 from callcenter.store.db import Store, StoreError
 from callcenter.tickets.store import TicketOpen, Tickets, Utterance
+from tests.unit.live import answered
 
 OPEN = TicketOpen(call_id="1764316800.12", caller="13812345678", dialed="12315",
                   hotline="12315", hotline_name="12315市场监管投诉举报热线", unit="省市场监管局",
@@ -120,8 +121,8 @@ async def test_the_desk_publishes_and_prefills_masked_text(tickets: Tickets) -> 
     desk = TicketDesk(Router.of(config.hotlines, config.queues), config.prefill,
                       {"7.1": call}.get, partial_every_s=0.0)
     desk.tickets = tickets
-    desk.on_event(ev.AgentConnect("PJSIP/carrier-7", "7.1", "7.1", "q12345",
-                                  "PJSIP/agent-1001", "1001", "PJSIP/agent-1001-1", 3, 1), 2.0)
+    desk.on_answered(answered(ev.AgentConnect("PJSIP/carrier-7", "7.1", "7.1", "q12345",
+                                  "PJSIP/agent-1001", "1001", "PJSIP/agent-1001-1", 3, 1)), 2.0)
     ticket_id = await desk.ticket_id("7.1")
     assert ticket_id is not None
     events = desk.bus.subscribe(ticket_id)
