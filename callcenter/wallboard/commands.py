@@ -1,5 +1,5 @@
 """The wallboard's command (``wallboard.get``: the supervisor role, see
-:mod:`callcenter.permissions`), and what tells the board that a callback was worked."""
+:mod:`callcenter.permissions`)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,3 @@ def wallboard_handlers(wallboard: Wallboard) -> dict[str, Handler]:
         return await wallboard.current()
 
     return {"wallboard.get": get}
-
-
-def telling(wallboard: Wallboard, handler: Handler) -> Handler:
-    """``handler`` (``callback.done``), after which the wallboard counts the callbacks
-    waiting again."""
-
-    async def run(args: Args, actor: Actor) -> Any:
-        result = await handler(args, actor)
-        wallboard.callbacks_changed()
-        return result
-
-    return run

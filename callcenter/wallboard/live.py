@@ -16,6 +16,7 @@ from callcenter.agents.desk import AgentDesk
 from callcenter.ami import events as ev
 from callcenter.calllog.writer import CallLog
 from callcenter.config.loader import Config
+from callcenter.ports import CallbacksChanged
 from callcenter.queues.watch import QueueWatch
 from callcenter.reports.figures import Report, local_day
 from callcenter.routing.decide import Router
@@ -91,6 +92,13 @@ class Wallboard:
             return
         self._callbacks[queue] = self._callbacks.get(queue, 0) + 1
         self.notifier.changed()
+
+    def on_callbacks(self, event: CallbacksChanged, _ts: float) -> None:
+        """A callback request stored (one more in its queue) or worked (count again)."""
+        if event.queue:
+            self.callback_added(event.queue)
+        else:
+            self.callbacks_changed()
 
     def callbacks_changed(self) -> None:
         """Callback requests were worked: count them again (once for changes that come

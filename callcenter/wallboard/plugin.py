@@ -40,12 +40,6 @@ def load(context: Context) -> Capability:
     def changed(_event: object, _ts: float) -> None:
         wallboard.notifier.changed()
 
-    def callbacks(event: CallbacksChanged, _ts: float) -> None:
-        if event.queue:
-            wallboard.callback_added(event.queue)
-        else:
-            wallboard.callbacks_changed()
-
     def started() -> None:
         context.spawn(wallboard.catch_up(context.call_log))  # today so far
 
@@ -61,6 +55,6 @@ def load(context: Context) -> Capability:
         "wallboard",
         events=[(wallboard.on_event, EVENTS),
                 (changed, (AgentAnswered, MonitoringChanged, SupervisorPause)),
-                (callbacks, (CallbacksChanged,))],
+                (wallboard.on_callbacks, (CallbacksChanged,))],
         commands=wallboard_handlers(wallboard), routes=routes(wallboard.bus), started=started,
         snapshot=snapshot, reconfigure=wallboard.reconfigure, close=close)

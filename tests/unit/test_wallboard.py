@@ -22,6 +22,7 @@ from callcenter.ami import events as ev
 from callcenter.config.loader import load_config
 from callcenter.errors import Forbidden
 from callcenter.paths import PROJECT_ROOT
+from callcenter.ports import CallbacksChanged
 from callcenter.queues.watch import QueueWatch
 from callcenter.reports.figures import Report, Tally
 from callcenter.store.db import CallbackRequest
@@ -35,7 +36,7 @@ from callcenter.wallboard.alerts import (
     next_change,
 )
 from callcenter.wallboard.board import BoardState, board, next_midnight
-from callcenter.wallboard.commands import telling, wallboard_handlers
+from callcenter.wallboard.commands import wallboard_handlers
 from callcenter.wallboard.live import Wallboard
 from callcenter.wallboard.notifier import BOARD, Throttle, WallboardBus, WallboardNotifier
 from callcenter.web import sse
@@ -306,11 +307,9 @@ async def test_a_callback_worked_is_counted_again(wall: tuple[Door, Wallboard]) 
     await wallboard.refresh_callbacks()
     assert wallboard.board(NOW)["totals"]["callbacks_waiting"] == 1
 
-    async def done(_args: Any, _actor: Any) -> Any:
-        await door.store.callback_done(callback, "2026-11-30T08:05:00Z", "li")
-        return {"done": True}
-
-    await telling(wallboard, done)({}, door.actor("li"))
+    await door.store.callback_done(callback, "2026-11-30T08:05:00Z", "li")
+    # what the desktop's callback.done publishes on the hub, as the plug-in subscribes it
+    wallboard.on_callbacks(CallbacksChanged(), 0.0)
     for _ in range(50):
         await asyncio.sleep(0.01)
         if wallboard.board(NOW)["totals"]["callbacks_waiting"] == 0:
