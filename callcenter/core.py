@@ -3,7 +3,9 @@ figures, dialplan decisions taken without the engine — and the call-log lines 
 
 One object, used live by the engine (:mod:`callcenter.app`) and offline by the replay
 (:mod:`callcenter.replay`), so that a replayed log goes through the very same code. Its only
-outputs are log lines (structlog) and two hooks; it sends nothing to Asterisk itself (the
+outputs are log lines (structlog) and the domain's events on the hub (``publish``): the facts
+about calls (:mod:`callcenter.calls.facts`, each logged and published by :meth:`decided`),
+an agent's answer, a call's end, a callback request. It sends nothing to Asterisk itself (the
 agent desk it is given does, live).
 """
 
@@ -19,6 +21,16 @@ import structlog
 from callcenter.agents.desk import AgentDesk
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
+from callcenter.calls.facts import (
+    CallbackRequested,
+    CallBegan,
+    CallFact,
+    CallFinished,
+    CallRefused,
+    CallRouted,
+    SubcenterAnswered,
+    log_fact,
+)
 from callcenter.calls.state import (
     AgentAnswered,
     CallAnswered,
@@ -34,7 +46,6 @@ from callcenter.config.loader import Config
 from callcenter.config.models import QueuesConfig
 from callcenter.queues.watch import QueueWatch
 from callcenter.routing.decide import Route, Router
-from callcenter.routing.scripts import log_routed
 from callcenter.store.db import CallbackRequest
 
 log = structlog.get_logger("engine")
@@ -65,8 +76,8 @@ class CallCenterCore:
         self.tracker = CallTracker()
         self.agent_desk = agent_desk
         self.queue_watch = QueueWatch(queues)
-        # the domain's events for the capabilities (the engine's hub): a call ended
-        # (calls.state.CallEnded), a callback requested (store.db.CallbackRequest)
+        # the domain's events for the capabilities (the engine's hub): the facts about calls,
+        # an agent's answer, a call ended, a callback requested (store.db.CallbackRequest)
         self.publish: Callable[[object, float], None] = lambda _event, _ts: None
         self._early_routes: dict[str, Route] = {}
 
@@ -75,7 +86,8 @@ class CallCenterCore:
         notices = self.tracker.apply(event, ts)
         self._log_notices(notices)
         self.agent_desk.on_event(event, ts)
-        self.queue_watch.on_event(event, ts)
+        for fact, at in self.queue_watch.on_event(event, ts):
+            self.decided(fact, at)
         if isinstance(event, ev.UserEvent):
             self._on_user_event(event, ts)
         elif isinstance(event, ev.DialEnd) and event.status is ev.DialStatus.ANSWER \
@@ -91,9 +103,12 @@ class CallCenterCore:
         seat = event.dest_channel[len(SUBCENTER_CHANNEL):].rpartition("-")[0]
         call = self.tracker.calls.get(event.linkedid)
         via = "transfer" if call is not None and call.agent else "routing"
-        with structlog.contextvars.bound_contextvars(call_id=event.linkedid):
-            log.info("subcenter.answered", ts=ts, call_id=event.linkedid, subcenter=seat,
-                     via=via)
+        self.decided(SubcenterAnswered(event.linkedid, seat, via), ts)
+
+    def decided(self, fact: CallFact, ts: float) -> None:
+        """A fact about a call: its call-log line, then the hub (today's figures)."""
+        log_fact(log, fact, ts)
+        self.publish(fact, ts)
 
     def tick(self, now: float) -> None:
         self.agent_desk.tick(now)
@@ -148,8 +163,8 @@ class CallCenterCore:
                     early = self._early_routes.pop(call.call_id, None)
                     if early is not None:
                         call.route = early
-                    log.info("call.started", ts=notice.ts, **call_fields(call),
-                             context=call.context)
+                    self.decided(CallBegan(call.call_id, call.dialed, call.caller_num,
+                                           call.inbound_channel, call.context), notice.ts)
                 elif isinstance(notice, CallRecovered):
                     log.info("call.recovered", ts=notice.ts, **call_fields(call))
                 elif isinstance(notice, CallAnswered):
@@ -157,10 +172,10 @@ class CallCenterCore:
                              wait_s=round(notice.ts - call.started_at, 3))
                 elif isinstance(notice, CallEnded):
                     self.publish(notice, notice.ts)
-                    log.info("call.ended", ts=notice.ts, **call_fields(call),
-                             duration_s=round(notice.ts - call.started_at, 3),
-                             cause=notice.cause, cause_text=notice.cause_text,
-                             reason=notice.reason)
+                    self.decided(CallFinished(
+                        call.call_id, call.dialed, call.caller_num, call.inbound_channel,
+                        round(notice.ts - call.started_at, 3), notice.cause,
+                        notice.cause_text, notice.reason), notice.ts)
 
     def _on_user_event(self, event: ev.UserEvent, ts: float) -> None:
         """Dialplan decisions taken without the engine, reported through UserEvent."""
@@ -173,21 +188,25 @@ class CallCenterCore:
                     route = self.router.subcenter_failed(route, fields.get("Reason", ""))
                 else:
                     route = replace(route, reason="engine routing unavailable: static route")
-                log_routed(route, source="dialplan", ts=ts)
-                self.route_decided(event.linkedid, route)
+                self.route_decided(event.linkedid, route, ts, source="dialplan")
             elif event.name == "CcCallback":
                 self._callback_requested(event, fields, ts)
             elif event.name == "CcRefused":  # not a public call: hung up before routing
-                log.warning("call.refused", ts=ts, reason=fields.get("Reason", ""))
+                self.decided(CallRefused(event.linkedid, fields.get("Reason", "")), ts)
             elif event.name == "CcFallback":
                 log.warning("call.engine_fallback", ts=ts, dialed=fields.get("Dialed", ""),
                             agi_status=fields.get("AgiStatus", ""),
                             cc_status=fields.get("CcStatus", ""))
 
-    def route_decided(self, call_id: str, route: Route) -> None:
-        """The route a call was given (routing scripts, or the dialplan on its own): kept on
-        the live call, so that its ticket, a callback and reports say the same as the
-        ``call.routed`` line — a menu choice or a sub-center's fallback included."""
+    def route_decided(self, call_id: str, route: Route, ts: float, source: str = "engine",
+                      **extra: object) -> None:
+        """The route a call was given (routing scripts, or the dialplan on its own): logged
+        and published (``call.routed``), and kept on the live call, so that its ticket, a
+        callback and reports say the same — a menu choice or a sub-center's fallback
+        included. ``extra``: what else the line notes."""
+        self.decided(CallRouted(call_id, route.dialed, route.hotline, route.number,
+                                route.mode.value, route.unit, route.target, source,
+                                route.reason, tuple(extra.items())), ts)
         call = self.tracker.calls.get(call_id)
         if call is not None:
             call.route = route
@@ -213,6 +232,6 @@ class CallCenterCore:
             call_id=event.linkedid, caller=caller, dialed=dialed, hotline=route.hotline,
             queue=fields.get("Queue", ""), reason=fields.get("QueueStatus", "").lower(),
             requested_at=iso_ts(ts))
-        log.info("callback.requested", ts=ts, caller=caller, dialed=dialed,
-                 hotline=route.hotline, queue=request.queue, reason=request.reason)
+        self.decided(CallbackRequested(event.linkedid, caller, dialed, route.hotline,
+                                       request.queue, request.reason), ts)
         self.publish(request, ts)

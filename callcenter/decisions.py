@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from callcenter.agents.desk import AgentDesk
 from callcenter.ami.client import ActionSender
 from callcenter.config.loader import Config
-from callcenter.core import CallCenterCore, local_date
+from callcenter.core import CallCenterCore
 from callcenter.pbx.confgen import prompt_path
 from callcenter.routing.decide import Router
 from callcenter.routing.scripts import RoutingScripts
@@ -44,11 +43,8 @@ class Decisions:
 
 
 def build_decisions(config: Config, send: ActionSender, clock: Callable[[], float]) -> Decisions:
-    def today() -> date:
-        return local_date(clock())
-
     router = Router.of(config.hotlines, config.queues)
     core = CallCenterCore(router, config.queues, AgentDesk(config, send, clock))
-    routing = RoutingScripts(router, prompt_path, today=today)
+    routing = RoutingScripts(router, prompt_path, clock)
     routing.on_routed = core.route_decided
     return Decisions(core, routing)

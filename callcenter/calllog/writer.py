@@ -14,7 +14,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -28,7 +28,6 @@ from callcenter.clock import iso_ts, iso_ts_quoted
 from callcenter.private import private_file
 
 CONSOLE_SKIP = frozenset({"ts", "event", "level", "logger"})
-Listener = Callable[[Mapping[str, Any]], None]
 
 
 
@@ -73,7 +72,6 @@ class _Sink:
         self.flush_interval = flush_interval
         self._last_flush = time.monotonic()
         self._waiting: list[bytes] = []  # lines not yet handed to the file, in order
-        self.listeners: list[Listener] = []
 
     CHECK_EVERY = 64  # lines between looks at the clock (and at the bytes waiting)
 
@@ -151,8 +149,6 @@ class _Logger:
 def _renderer(sink: _Sink) -> structlog.typing.Processor:
     def render(_: WrappedLogger, __: str, event_dict: EventDict) -> bytes:
         sink.echo(event_dict)
-        for listener in sink.listeners:
-            listener(event_dict)
         return dumps_bytes(event_dict)
 
     return render
@@ -200,11 +196,6 @@ class CallLog:
             wrapper_class=structlog.BoundLogger,
             cache_logger_on_first_use=False,
         )
-
-    def listen(self, listener: Listener) -> None:
-        """``listener`` is given every line the engine logs (not the raw inputs), as written
-        (masked, ``ts`` as text), before it is written; it must not log itself."""
-        self._sink.listeners.append(listener)
 
     def record(self, event: str, ts: float, payload_key: str,
                payload: Mapping[str, Any]) -> None:

@@ -1,9 +1,10 @@
 """Live queue figures from AMI events (no polling): who waits and since when, and what
-happened to each caller — the call log's ``queue.*`` lines.
+happened to each caller — the ``queue.*`` facts (:mod:`callcenter.calls.facts`) that the
+decision core logs and publishes.
 
 Per queue the snapshot shows callers waiting and the longest wait, agents
 available/busy/paused (from the agent board), and today's calls answered (and within 15 s),
-abandoned and overflowed as the report counts them: from those very lines, by
+abandoned and overflowed as the report counts them: from those very facts, by
 :class:`~callcenter.reports.figures.ReportBuilder` (live: :mod:`callcenter.wallboard.day`),
 so that ``run.py status``, the wallboard and ``run.py report`` agree.
 """
@@ -13,15 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
-
 from callcenter.agents.state import AgentBoard, AgentState
 from callcenter.ami import events as ev
+from callcenter.calls.facts import (
+    CallFact,
+    QueueAbandoned,
+    QueueAnswered,
+    QueueJoined,
+    QueueMoved,
+    QueueOverflowed,
+)
 from callcenter.config.models import QueuesConfig
 from callcenter.reports.figures import Report, Tally
-
-log = structlog.get_logger("queues")
-
 
 MOVED, OVERFLOWED = "moved", "overflowed"  # how a caller came into the queue they wait in
 GONE_KEPT = 10_000  # callers out of a queue whose join time is kept for a move (until hang-up)
@@ -70,7 +74,10 @@ class QueueWatch:
             while len(self._gone) > GONE_KEPT:
                 del self._gone[next(iter(self._gone))]
 
-    def on_event(self, event: ev.AmiEvent, ts: float) -> None:
+    def on_event(self, event: ev.AmiEvent, ts: float) -> list[tuple[CallFact, float]]:
+        """Take ``event``; what it made of a call (the ``queue.*`` facts), each with its
+        time (an abandon is known at the hang-up, and dated when the caller left)."""
+        facts: list[tuple[CallFact, float]] = []
         if isinstance(event, ev.QueueCallerJoin):
             q = self._q(event.queue)
             carried = self._carry.pop(event.uniqueid, None)
@@ -78,8 +85,8 @@ class QueueWatch:
                 else carried[0]
             if carried is not None:
                 q.came[event.uniqueid] = carried[1:]
-            log.info("queue.joined", ts=ts, call_id=event.linkedid, queue=event.queue,
-                     position=event.position, waiting=event.count)
+            facts.append((QueueJoined(event.linkedid, event.queue, event.position,
+                                      event.count), ts))
         elif isinstance(event, ev.QueueEntryListed):  # resync
             self._q(event.queue).waiting.setdefault(event.uniqueid, ts - event.wait)
         elif isinstance(event, ev.QueueCallerLeave):
@@ -92,22 +99,20 @@ class QueueWatch:
             self._carry.pop(event.uniqueid, None)
             if event.uniqueid in self._left:
                 left, left_ts = self._left.pop(event.uniqueid)
-                log.info("queue.abandoned", ts=left_ts, call_id=left.linkedid,
-                         queue=left.queue, wait_s=left.hold_time, position=left.position,
-                         original_position=left.original_position)
+                facts.append((QueueAbandoned(left.linkedid, left.queue, left.hold_time,
+                                             left.position, left.original_position), left_ts))
         elif isinstance(event, ev.AgentConnect):
-            log.info("queue.answered", ts=ts, call_id=event.linkedid, queue=event.queue,
-                     agent=event.member_name, wait_s=event.hold_time, ring_s=event.ring_time)
+            facts.append((QueueAnswered(event.linkedid, event.queue, event.member_name,
+                                        event.hold_time, event.ring_time), ts))
         elif isinstance(event, ev.UserEvent) and event.name == "CcCallback":
             self._left.pop(event.uniqueid, None)  # the queue emptied: a callback, not a hang-up
         elif isinstance(event, ev.UserEvent) and event.name == "CcOverflow":
             fields = dict(event.fields)
             timed_out = self._left.pop(event.uniqueid, None)
             self._carry[event.uniqueid] = (None, OVERFLOWED, fields.get("From", ""))
-            log.info("queue.overflowed", ts=ts, call_id=event.linkedid,
-                     queue=fields.get("From", ""), to=fields.get("To", ""),
-                     queue_status=fields.get("QueueStatus", ""),
-                     wait_s=timed_out[0].hold_time if timed_out else 0)
+            facts.append((QueueOverflowed(event.linkedid, fields.get("From", ""),
+                                          fields.get("To", ""), fields.get("QueueStatus", ""),
+                                          timed_out[0].hold_time if timed_out else 0), ts))
         elif isinstance(event, ev.UserEvent) and event.name == "CcMoved":
             # a supervisor moved the caller ([cc-move]): Asterisk reported the Redirect out
             # of the queue as an abandon, which it is not
@@ -115,10 +120,10 @@ class QueueWatch:
             moved = self._left.pop(event.uniqueid, None)
             self._carry[event.uniqueid] = (self._gone.pop(event.uniqueid, None), MOVED,
                                            fields.get("From", ""))
-            log.info("queue.moved", ts=ts, call_id=event.linkedid,
-                     queue=fields.get("From", ""), to=fields.get("To", ""),
-                     queue_status=fields.get("QueueStatus", ""),
-                     wait_s=moved[0].hold_time if moved else 0)
+            facts.append((QueueMoved(event.linkedid, fields.get("From", ""),
+                                     fields.get("To", ""), fields.get("QueueStatus", ""),
+                                     moved[0].hold_time if moved else 0), ts))
+        return facts
 
     def begin_resync(self) -> None:
         for q in self.figures.values():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from callcenter.clock import parse_ts
 from callcenter.config.loader import Config
 from callcenter.decisions import build_decisions
 from callcenter.errors import AgiHangup, CallCenterError, TransferError
-from callcenter.hub import Hub
+from callcenter.hub import Hub, Subscription
 from callcenter.replay.compare import DECISIONS, Comparator, Divergence, key_of
 from callcenter.replay.offline import ReplaySession, no_asterisk
 from callcenter.replay.reader import BadLine, LogLine, read_log
@@ -97,15 +97,15 @@ class Replayer:
                  only_call: str | None = None,
                  on_progress: Callable[[int], None] | None = None,
                  on_divergence: Callable[[Divergence], None] = lambda _d: None,
-                 on_line: Callable[[Mapping[str, Any]], None] = lambda _r: None) -> None:
-        """``on_line``: every line the replayed engine logs, as the call log would write it
-        (as a live engine's listeners get them: ``CallLog.listen``)."""
+                 listeners: Sequence[Subscription] = ()) -> None:
+        """``listeners``: parts that hear the replayed engine's hub as a live engine's
+        capabilities do (e.g. the wallboard's count of the facts about calls)."""
         self.config = config
         self.current_hash = current_hash
         self.speed = speed
         self.only_call = only_call
         self.on_progress = on_progress
-        self.on_line = on_line
+        self.listeners = tuple(listeners)
         self.result = ReplayResult()
         self.comparator = Comparator(on_divergence)
         self.result.divergences = self.comparator.divergences
@@ -129,6 +129,9 @@ class Replayer:
         self.hub = Hub()
         self.hub.subscribe("core", self.core.on_event, AmiEvent)
         self.hub.subscribe("transfers", self.transfers.on_event, AmiEvent)
+        for listener in self.listeners:
+            self.hub.subscribe(listener.name, listener.handler, *listener.types)
+        self.core.publish = self.core.agent_desk.publish = self.hub.publish
 
     def _configure_capture(self) -> None:
         def capture(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
@@ -311,7 +314,6 @@ class Replayer:
     def _drain(self) -> None:
         captured, self._captured = self._captured, []
         for record in captured:
-            self.on_line(record)
             event = record.get("event")
             if event not in DECISIONS:
                 continue

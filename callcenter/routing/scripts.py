@@ -1,13 +1,16 @@
 """FastAGI handlers of routing: ``entry`` (every call) and ``subcenter-failed``.
 
 Each answers with one ``SET VARIABLE CC_SPEC`` that the dialplan hands to ``cc-set-route``,
-and logs one ``call.routed`` line. A DTMF menu, where a hotline has one, is played here.
+and tells the decision core the route (``on_routed``: it logs the ``call.routed`` line and keeps
+the route on the call). A DTMF menu, where a hotline has one, is played here.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date
+from typing import Protocol
 
 import structlog
 
@@ -20,25 +23,28 @@ SPEC_VARIABLE = "CC_SPEC"
 ANY_KEY = "0123456789*#"
 
 
-def log_routed(route: Route, source: str = "engine", **extra: object) -> None:
-    fields: dict[str, object] = {
-        "dialed": route.dialed, "hotline": route.hotline, "number": route.number,
-        "mode": route.mode.value, "unit": route.unit, "target": route.target,
-        "source": source,
-    }
-    if route.reason:
-        fields["reason"] = route.reason
-    log.info("call.routed", **fields, **extra)
+class OnRouted(Protocol):
+    def __call__(self, call_id: str, route: Route, ts: float, source: str = "engine",
+                 **extra: object) -> None: ...
+
+
+def _not_told(call_id: str, route: Route, ts: float, source: str = "engine",
+              **extra: object) -> None:
+    """(Until the decision core is given: it logs the route and keeps it on the call.)"""
 
 
 class RoutingScripts:
     def __init__(self, router: Router, prompt_path: Callable[[str], str],
-                 today: Callable[[], date] = date.today) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.router = router
         self.prompt_path = prompt_path
-        self.today = today
+        self.clock = clock
         # the decided route, for the live call (the core records it: decided once, carried)
-        self.on_routed: Callable[[str, Route], None] = lambda _call_id, _route: None
+        self.on_routed: OnRouted = _not_told
+
+    def today(self) -> date:
+        """The centre's calendar day (the machine's time zone)."""
+        return date.fromtimestamp(self.clock())
 
     def reconfigure(self, _config: object, router: Router) -> None:
         self.router = router
@@ -49,16 +55,14 @@ class RoutingScripts:
         if route.menu is not None:
             route = await self._menu(session, route)
         await session.set_variable(SPEC_VARIABLE, route_spec(route, self.prompt_path))
-        log_routed(route)
-        self.on_routed(session.call_id, route)
+        self.on_routed(session.call_id, route, self.clock())
 
     async def subcenter_failed(self, session: AgiSession) -> None:
         query = dict(session.request.query)
         first = self.router.decide(query.get("dialed", ""), self.today())
         route = self.router.subcenter_failed(first, query.get("reason", ""))
         await session.set_variable(SPEC_VARIABLE, route_spec(route, self.prompt_path))
-        log_routed(route, subcenter=first.subcenter)
-        self.on_routed(session.call_id, route)
+        self.on_routed(session.call_id, route, self.clock(), subcenter=first.subcenter)
 
     async def _menu(self, session: AgiSession, route: Route) -> Route:
         """Greeting, then the menu. A key pressed during the greeting or the "invalid"

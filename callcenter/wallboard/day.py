@@ -1,11 +1,12 @@
-"""Today's figures, live, counted by the report's own code: the engine's call-log lines (as
-the call log writes them: ``CallLog.listen``) go through
-:class:`~callcenter.reports.figures.ReportBuilder`, one report per local day, so the
-wallboard and ``run.py status`` show what ``run.py report --from D --to D`` prints for the
-same lines — a call counts on the day it started, once it has ended.
+"""Today's figures, live, counted by the report's own code: the facts about calls the
+engine publishes (:mod:`callcenter.calls.facts`), each as the line the call log writes for
+it, go through :class:`~callcenter.reports.figures.ReportBuilder`, one report per local day,
+so the wallboard and ``run.py status`` show what ``run.py report --from D --to D`` prints for
+the same lines — a call counts on the day it started, once it has ended.
 
-After a restart the day so far is read back from the call log (:mod:`.catchup`); lines the
-engine logs meanwhile are held and counted after it, each once.
+After a restart the day so far, which this engine did not see, is read back once from the
+call log (:mod:`.catchup`); facts published meanwhile are held and counted after it, each
+once.
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ class DayFigures:
     def catching_up(self) -> bool:
         return self._held is not None
 
-    def on_line(self, record: Mapping[str, Any]) -> bool:
-        """A line the engine logged; True when it may change the figures."""
+    def count(self, record: Mapping[str, Any]) -> bool:
+        """A fact's line (:meth:`~callcenter.calls.facts.CallFact.record`), or one read
+        back; True when it may change the figures."""
         if record.get("event") not in CALL_LINES:
             return False
         if self._held is not None:

@@ -1,20 +1,22 @@
 """The live wallboard of the engine: what the board is computed from (the agent desk, the
 queue watch, today's figures, the callbacks waiting) and what tells it that it changed —
-the engine's AMI events, the lines it logs (``CallLog.listen``), a callback stored or
-worked. The composition root (:mod:`callcenter.app`) wires it."""
+events on the hub: AMI events, the facts about calls (:mod:`callcenter.calls.facts`, today's
+figures), agents' state and phone changes, a callback stored or worked. Its plug-in
+(:mod:`.plugin`) subscribes it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 
 from callcenter.agents.desk import AgentDesk
+from callcenter.agents.state import PhoneChange, StateChange
 from callcenter.ami import events as ev
 from callcenter.calllog.writer import CallLog
+from callcenter.calls.facts import CallFact
 from callcenter.config.loader import Config
 from callcenter.ports import CallbacksChanged
 from callcenter.queues.watch import QueueWatch
@@ -29,12 +31,12 @@ from callcenter.wallboard.notifier import WallboardBus, WallboardNotifier
 
 log = structlog.get_logger("wallboard")
 
-# what changes the board besides today's call lines: callers joining and leaving queues,
-# agents' memberships, pauses (and their reasons) and calls
+# what changes the board besides today's facts: callers joining and leaving queues,
+# agents' memberships, pauses (and their reasons) and calls, agents' states and phones
 EVENTS = (ev.QueueCallerJoin, ev.QueueCallerLeave, ev.QueueCallerAbandon, ev.QueueEntryListed,
           ev.QueueMemberEvent, ev.QueueMemberRemoved, ev.AgentCalled, ev.AgentComplete,
-          ev.AgentRingNoAnswer)  # an agent's answer: the tracker's AgentAnswered
-LINES = frozenset({"agent.state", "agent.phone", "queue.joined", "ami.resynced"})
+          ev.AgentRingNoAnswer,  # an agent's answer: the tracker's AgentAnswered
+          StateChange, PhoneChange)
 
 
 def wrapups(config: Config) -> dict[str, int]:
@@ -65,23 +67,14 @@ class Wallboard:
 
     # -- what it is told -------------------------------------------------------------------
 
-    def on_line(self, record: Mapping[str, Any]) -> None:
-        """A line the engine logs (its call lines are today's figures). Called while the
-        line is written: whatever goes wrong here must not reach the engine's logging."""
-        try:
-            counted = self.day.on_line(record)
-        except Exception as exc:
-            said = {"line_event": str(record.get("event")), "error": type(exc).__name__}
-            with contextlib.suppress(RuntimeError):  # said once the line is written
-                asyncio.get_running_loop().call_soon(
-                    lambda: log.warning("wallboard.line_unreadable", **said))
-            return
-        if counted or record.get("event") in LINES:
+    def on_fact(self, fact: CallFact, ts: float) -> None:
+        """A fact about a call (today's figures count it)."""
+        if self.day.count(fact.record(ts)):
             self.notifier.changed()
 
-    def on_event(self, event: ev.AmiEvent, _ts: float) -> None:
-        if isinstance(event, EVENTS):
-            self.notifier.changed()
+    def on_event(self, _event: object, _ts: float) -> None:
+        """One of :data:`EVENTS`: the floor changed."""
+        self.notifier.changed()
 
     def callback_added(self, queue: str) -> None:
         """A callback request was stored: one more waiting (counted here, not read again:

@@ -7,6 +7,7 @@ import time
 from aiohttp import web
 
 from callcenter.agents.state import SupervisorPause
+from callcenter.calls.facts import CallFact
 from callcenter.calls.state import AgentAnswered
 from callcenter.capability import Capability, Context, Routes
 from callcenter.ports import MONITORING, CallbacksChanged, MonitoringChanged
@@ -29,7 +30,6 @@ def load(context: Context) -> Capability:
     wallboard = Wallboard(context.config(), core.agent_desk, core.queue_watch, context.store,
                           time.time)
     context.parts.provide(wallboard)
-    context.call_log.listen(wallboard.on_line)  # today's figures: the lines the engine logs
 
     def monitoring() -> list[dict[str, object]]:
         sessions = context.parts.find(MONITORING)
@@ -43,6 +43,9 @@ def load(context: Context) -> Capability:
     def started() -> None:
         context.spawn(wallboard.catch_up(context.call_log))  # today so far
 
+    async def resynced(*_: object) -> None:
+        wallboard.notifier.changed()  # the floor as Asterisk listed it
+
     def snapshot() -> dict[str, object]:
         now = time.time()
         return {"queues": core.queue_watch.snapshot(core.agent_desk.board, now,
@@ -53,8 +56,8 @@ def load(context: Context) -> Capability:
 
     return Capability(
         "wallboard",
-        events=[(wallboard.on_event, EVENTS),
+        events=[(wallboard.on_event, EVENTS), (wallboard.on_fact, (CallFact,)),
                 (changed, (AgentAnswered, MonitoringChanged, SupervisorPause)),
                 (wallboard.on_callbacks, (CallbacksChanged,))],
         commands=wallboard_handlers(wallboard), routes=routes(wallboard.bus), started=started,
-        snapshot=snapshot, reconfigure=wallboard.reconfigure, close=close)
+        resynced=resynced, snapshot=snapshot, reconfigure=wallboard.reconfigure, close=close)

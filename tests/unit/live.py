@@ -1,6 +1,6 @@
 """What the unit tests of the live-call desks (transfers, monitoring) share: an AMI action
 sender that records what it is asked and refuses what a test names, and a caller answered by
-agent 1001 as AMI reports it."""
+agent 1001 as AMI reports it; the queue watch's facts about calls."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from callcenter.ami import events as ev
 from callcenter.ami.client import AmiResponse
 from callcenter.calls.state import AgentAnswered, CallTracker
 from callcenter.errors import AmiActionFailed
+from callcenter.queues.watch import QueueWatch
 
 CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/agent-1001-00000002"
 
@@ -51,3 +52,15 @@ def answered(event: ev.AgentConnect) -> AgentAnswered:
     (notice,) = CallTracker().apply(event, 0.0)
     assert isinstance(notice, AgentAnswered)
     return notice
+
+
+class Decided(list[dict[str, Any]]):
+    """The queue watch's facts about calls, as their call-log lines (``ts`` as a number)."""
+
+    def __init__(self, watch: QueueWatch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def on_event(self, event: ev.AmiEvent, ts: float) -> None:
+        self.extend({"event": fact.line, "ts": at, **fact.fields()}
+                    for fact, at in self.watch.on_event(event, ts))

@@ -12,6 +12,7 @@ import pytest
 from callcenter.agents.state import StateChange, SupervisorPause
 from callcenter.ami import events as ev
 from callcenter.app import Engine
+from callcenter.calls.facts import QueueAbandoned
 from callcenter.calls.state import CallEnded
 from callcenter.capability import Capability, Context
 from callcenter.config.loader import load_config
@@ -36,7 +37,9 @@ def test_the_engine_wires_what_its_capabilities_declare(tmp_path: Path) -> None:
     # the domain's events reach those who asked for them — never the core that publishes
     # them (it heard every event once: an agent's state change fed back into the agent desk
     # re-ran its timers within their own publishing, without end)
-    assert engine.hub.listeners(StateChange) == ["desktop"]
+    assert engine.hub.listeners(StateChange) == ["desktop", "wallboard"]
+    # today's figures from the facts the core publishes, not from the call log's lines
+    assert engine.hub.listeners(QueueAbandoned) == ["wallboard"]
     assert engine.hub.listeners(CallEnded) == ["tickets"]
     assert engine.hub.listeners(SupervisorPause) == ["wallboard", "engine"]
     assert engine.hub.listeners(TicketOpened) == ["desktop"]

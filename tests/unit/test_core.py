@@ -95,18 +95,19 @@ def test_the_decided_route_is_carried_to_the_callback() -> None:
     from datetime import date
 
     from callcenter.ami.events import ChannelState, Newchannel, UserEvent
+    from callcenter.store.db import CallbackRequest
 
     c = core()
     chosen = c.router.decide("12329", date(2026, 11, 30))
     requests: list[Any] = []
     c.publish = lambda event, _ts: requests.append(event)
-    c.route_decided("7.1", chosen)  # the routing script ran before AMI told of the channel
+    c.route_decided("7.1", chosen, 0.5)  # the routing script ran before AMI told of the channel
     c.on_event(Newchannel("PJSIP/carrier-7", "7.1", "7.1", ChannelState.RING, "13812345678",
                           "", "12333", "from-carrier"), 1.0)
     assert c.tracker.calls["7.1"].route is chosen
     c.on_event(UserEvent("PJSIP/carrier-7", "7.1", "7.1", "CcCallback",
                          (("Queue", "q12329"), ("QueueStatus", "JOINEMPTY"),
                           ("Dialed", "12333"), ("Hotline", "12329"))), 2.0)
-    (request,) = requests
+    (request,) = [r for r in requests if isinstance(r, CallbackRequest)]
     assert request.hotline == chosen.hotline != c.router.decide("12333", date(2026, 11, 30)
                                                                 ).hotline

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from structlog.testing import capture_logs
-
 from callcenter.agents.state import AgentBoard
 from callcenter.ami import events as ev
 from callcenter.ami.adapter import adapt
@@ -16,6 +14,7 @@ from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueWatch
 from callcenter.reports.figures import Report, Tally
 from tests.recorded import recorded_frames
+from tests.unit.live import Decided
 
 QUEUES = load_config(PROJECT_ROOT / "config").queues
 EMPTY_DAY = Report(date(2026, 11, 28), date(2026, 11, 28))
@@ -31,15 +30,15 @@ def test_recorded_agent_call_is_answered_in_target() -> None:
     frames = recorded_frames("ami_agent_call.jsonl")
     last = frames[-1][0]
     before_unregistered = None
-    with capture_logs() as lines:
-        for ts, frame in frames:
-            event = adapt(frame)
-            if isinstance(event, ev.QueueMemberStatus) \
-                    and event.status is ev.DeviceState.UNAVAILABLE:
-                before_unregistered = _row(watch.snapshot(board, last, EMPTY_DAY), "q12345")
-            if event is not None:
-                board.apply(event, ts)
-                watch.on_event(event, ts)
+    lines = Decided(watch)
+    for ts, frame in frames:
+        event = adapt(frame)
+        if isinstance(event, ev.QueueMemberStatus) \
+                and event.status is ev.DeviceState.UNAVAILABLE:
+            before_unregistered = _row(watch.snapshot(board, last, EMPTY_DAY), "q12345")
+        if event is not None:
+            board.apply(event, ts)
+            lines.on_event(event, ts)
     (answered,) = [line for line in lines if line["event"] == "queue.answered"]
     assert (answered["queue"], answered["agent"], answered["wait_s"]) == ("q12345", "1001", 2)
     # the agent after its wrap-up; the recording ends with the softphone unregistered
@@ -52,15 +51,15 @@ def test_recorded_agent_call_is_answered_in_target() -> None:
 def test_waiting_longest_wait_and_abandon() -> None:
     watch = QueueWatch(QUEUES)
     board = AgentBoard({}, 2)
-    with capture_logs() as lines:
-        watch.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12315", 1, 1), 100.0)
-        watch.on_event(ev.QueueCallerJoin("c2", "1.2", "1.2", "q12315", 2, 2), 104.0)
-        row = _row(watch.snapshot(board, 110.0, EMPTY_DAY), "q12315")
-        assert (row["waiting"], row["longest_wait_s"]) == (2, 10.0)
-        assert watch.oldest("q12315") == 100.0 and watch.oldest("q12345") is None
-        watch.on_event(ev.QueueCallerAbandon("c1", "1.1", "1.1", "q12315", 1, 1, 12), 112.0)
-        watch.on_event(ev.QueueCallerLeave("c1", "1.1", "1.1", "q12315", 1, 1), 112.0)
-        watch.on_event(ev.Hangup("c1", "1.1", "1.1", 16, "Normal Clearing"), 112.1)
+    lines = Decided(watch)
+    lines.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12315", 1, 1), 100.0)
+    lines.on_event(ev.QueueCallerJoin("c2", "1.2", "1.2", "q12315", 2, 2), 104.0)
+    row = _row(watch.snapshot(board, 110.0, EMPTY_DAY), "q12315")
+    assert (row["waiting"], row["longest_wait_s"]) == (2, 10.0)
+    assert watch.oldest("q12315") == 100.0 and watch.oldest("q12345") is None
+    lines.on_event(ev.QueueCallerAbandon("c1", "1.1", "1.1", "q12315", 1, 1, 12), 112.0)
+    lines.on_event(ev.QueueCallerLeave("c1", "1.1", "1.1", "q12315", 1, 1), 112.0)
+    lines.on_event(ev.Hangup("c1", "1.1", "1.1", 16, "Normal Clearing"), 112.1)
     row = _row(watch.snapshot(board, 112.0, EMPTY_DAY), "q12315")
     assert (row["waiting"], row["longest_wait_s"]) == (1, 8.0)
     (abandoned,) = [line for line in lines if line["event"] == "queue.abandoned"]
@@ -81,15 +80,15 @@ def test_the_figures_of_the_day_are_the_reports() -> None:
 
 def test_a_queue_timeout_that_overflows_is_not_an_abandon() -> None:
     watch = QueueWatch(QUEUES)
-    with capture_logs() as lines:
-        watch.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12315", 1, 1), 100.0)
-        # Asterisk reports the timeout like an abandon; the dialplan then overflows the caller
-        watch.on_event(ev.QueueCallerAbandon("c1", "1.1", "1.1", "q12315", 1, 1, 10), 110.0)
-        watch.on_event(ev.UserEvent("c1", "1.1", "1.1", "CcOverflow",
-                                    (("From", "q12315"), ("To", "q12345"),
-                                     ("QueueStatus", "TIMEOUT"))), 110.0)
-        watch.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12345", 1, 1), 110.1)
-        watch.on_event(ev.Hangup("c1", "1.1", "1.1", 16, "Normal Clearing"), 130.0)
+    lines = Decided(watch)
+    lines.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12315", 1, 1), 100.0)
+    # Asterisk reports the timeout like an abandon; the dialplan then overflows the caller
+    lines.on_event(ev.QueueCallerAbandon("c1", "1.1", "1.1", "q12315", 1, 1, 10), 110.0)
+    lines.on_event(ev.UserEvent("c1", "1.1", "1.1", "CcOverflow",
+                                (("From", "q12315"), ("To", "q12345"),
+                                 ("QueueStatus", "TIMEOUT"))), 110.0)
+    lines.on_event(ev.QueueCallerJoin("c1", "1.1", "1.1", "q12345", 1, 1), 110.1)
+    lines.on_event(ev.Hangup("c1", "1.1", "1.1", 16, "Normal Clearing"), 130.0)
     decided = [(line["event"], line["queue"]) for line in lines
                if line["event"] in ("queue.abandoned", "queue.overflowed")]
     assert decided == [("queue.overflowed", "q12315")]

@@ -37,6 +37,7 @@ from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueWatch
 from callcenter.routing.decide import Router
 from callcenter.supervision.control import SupervisorControl
+from tests.unit.live import Decided
 
 CONFIG = load_config(PROJECT_ROOT / "config")
 ZHAO = Actor("zhao.lei", "http", "127.0.0.1", Role.SUPERVISOR)
@@ -501,15 +502,15 @@ async def test_move_refusals_leave_the_caller_where_they_are(floor: Floor) -> No
 def test_the_move_out_of_a_queue_is_not_an_abandon() -> None:
     """Asterisk reports a Redirect out of Queue() as an abandon; [cc-move] says it was not."""
     watch = QueueWatch(CONFIG.queues)
-    with capture_logs() as lines:
-        watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12315", 1, 1), 100.0)
-        watch.on_event(ev.QueueCallerAbandon(CALLER, "100.1", "100.1", "q12315", 1, 1, 42),
-                       142.0)
-        watch.on_event(ev.QueueCallerLeave(CALLER, "100.1", "100.1", "q12315", 1, 0), 142.0)
-        watch.on_event(ev.UserEvent(CALLER, "100.1", "100.1", "CcMoved",
-                                    (("From", "q12315"), ("To", "q12345"))), 142.1)
-        watch.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12345", 1, 1), 142.2)
-        watch.on_event(ev.Hangup(CALLER, "100.1", "100.1", 16, "Normal Clearing"), 150.0)
+    lines = Decided(watch)
+    lines.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12315", 1, 1), 100.0)
+    lines.on_event(ev.QueueCallerAbandon(CALLER, "100.1", "100.1", "q12315", 1, 1, 42),
+                   142.0)
+    lines.on_event(ev.QueueCallerLeave(CALLER, "100.1", "100.1", "q12315", 1, 0), 142.0)
+    lines.on_event(ev.UserEvent(CALLER, "100.1", "100.1", "CcMoved",
+                                (("From", "q12315"), ("To", "q12345"))), 142.1)
+    lines.on_event(ev.QueueCallerJoin(CALLER, "100.1", "100.1", "q12345", 1, 1), 142.2)
+    lines.on_event(ev.Hangup(CALLER, "100.1", "100.1", 16, "Normal Clearing"), 150.0)
     events = [(line["event"], line.get("queue")) for line in lines]
     assert events == [("queue.joined", "q12315"), ("queue.moved", "q12315"),
                       ("queue.joined", "q12345")]

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from structlog.testing import capture_logs
 
 from callcenter.agents.desk import AgentDesk
-from callcenter.agents.state import AgentBoard
+from callcenter.agents.state import AgentBoard, PhoneChange
 from callcenter.ami import events as ev
+from callcenter.calls.facts import CallBegan, CallFinished
 from callcenter.config.loader import load_config
 from callcenter.errors import Forbidden
 from callcenter.paths import PROJECT_ROOT
@@ -368,25 +368,14 @@ async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard],
     assert {q["queue"]: q for q in json.loads(data[6:])["queues"]}["q12345"]["waiting"] == 1
 
 
-async def test_lines_the_engine_logs_change_the_board(wall: tuple[Door, Wallboard]) -> None:
+async def test_facts_about_calls_change_the_board(wall: tuple[Door, Wallboard]) -> None:
     _, wallboard = wall
     queue = wallboard.bus.subscribe(BOARD)
     try:
-        wallboard.on_line({"event": "asr.partial", "ts": "1970-01-12T13:46:40.000Z"})
-        await asyncio.sleep(0.05)
-        assert queue.empty()  # not a line the board shows
-        # a line it cannot count never breaks the engine's logging (it is said, after)
-        with capture_logs() as said:
-            wallboard.on_line({"event": "queue.answered", "call_id": "5.4", "wait_s": "soon",
-                               "ts": "1970-01-12T13:46:40.000Z"})
-            await asyncio.sleep(0.01)
-        assert [(s["event"], s["error"]) for s in said] == [("wallboard.line_unreadable",
-                                                               "ValueError")]
-        for record in ({"event": "call.started", "call_id": "5.5", "dialed": "12345",
-                        "context": "from-carrier", "ts": "1970-01-12T13:40:00.000Z"},
-                       {"event": "call.ended", "call_id": "5.5",
-                        "ts": "1970-01-12T13:41:00.000Z"}):
-            wallboard.on_line(record)
+        wallboard.on_fact(CallBegan("5.5", "12345", CALLER, "PJSIP/carrier-1", "from-carrier"),
+                          NOW - 60)
+        wallboard.on_fact(CallFinished("5.5", "12345", CALLER, "PJSIP/carrier-1", 60.0, 16,
+                                       "Normal Clearing", "hangup"), NOW)
         update = await asyncio.wait_for(queue.get(), 5)
         assert update["totals"]["offered"] == 1
     finally:
@@ -395,13 +384,12 @@ async def test_lines_the_engine_logs_change_the_board(wall: tuple[Door, Wallboar
 
 async def test_an_agents_phone_going_offline_pushes_the_board(
         wall: tuple[Door, Wallboard]) -> None:
-    """An ``agent.phone`` line (a signed-out agent's softphone, say: no queue event comes)
-    changes the board at once."""
+    """An agent's phone going offline (a signed-out agent's softphone, say: no queue event
+    comes) changes the board at once."""
     _, wallboard = wall
     queue = wallboard.bus.subscribe(BOARD)
     try:
-        wallboard.on_line({"event": "agent.phone", "agent": "1001", "phone": "offline",
-                           "ts": "1970-01-12T13:46:40.000Z"})
+        wallboard.on_event(PhoneChange("1001", "offline", "PJSIP/1001"), NOW)
         update = await asyncio.wait_for(queue.get(), 5)
         assert update["type"] == "board"
     finally:
@@ -410,14 +398,14 @@ async def test_an_agents_phone_going_offline_pushes_the_board(
 
 # -- in the engine ------------------------------------------------------------------------------
 
-async def test_the_engine_counts_its_own_lines_and_reads_them_back(tmp_path: Path) -> None:
-    """What the engine logs reaches the wallboard and ``run.py status`` (the same figures);
-    a restarted engine reads the day so far back from its call log."""
+async def test_the_engine_counts_its_own_facts_and_reads_them_back(tmp_path: Path) -> None:
+    """What the engine concludes about calls reaches the wallboard and ``run.py status``
+    over its hub (the same figures), and is logged; a restarted engine reads the day so far
+    back from its call log."""
     import time
 
-    import structlog
-
     from callcenter.app import Engine
+    from callcenter.calls.facts import CallFact, QueueAnswered
     from callcenter.paths import Paths
     from callcenter.secrets import Secrets
     from callcenter.wallboard.catchup import day_start
@@ -425,12 +413,12 @@ async def test_the_engine_counts_its_own_lines_and_reads_them_back(tmp_path: Pat
     paths = Paths(tmp_path, tmp_path / "var")
     engine = Engine(CONFIG, paths, Secrets(ami_secret="x"))
     start = day_start(time.time()) + 1  # today, whenever the test runs
-    log = structlog.get_logger("engine")
-    log.info("call.started", ts=start, call_id="e1", dialed="12345", caller=CALLER,
-             context="from-carrier")
-    log.info("queue.answered", ts=start + 5, call_id="e1", queue="q12345", agent="1001",
-             wait_s=5)
-    log.info("call.ended", ts=start + 65, call_id="e1", caller=CALLER)
+    assert "wallboard" in engine.hub.listeners(CallFact)
+    engine.core.decided(CallBegan("e1", "12345", CALLER, "PJSIP/carrier-1", "from-carrier"),
+                        start)
+    engine.core.decided(QueueAnswered("e1", "q12345", "1001", 5, 1), start + 5)
+    engine.core.decided(CallFinished("e1", "12345", CALLER, "PJSIP/carrier-1", 65.0, 16,
+                                     "Normal Clearing", "hangup"), start + 65)
     row = next(q for q in engine.snapshot()["queues"] if q["queue"] == "q12345")
     assert (row["answered"], row["in_target_pct"]) == (1, 100.0)
     shown = await engine.commands.run("wallboard.get", {})

@@ -1,8 +1,9 @@
 """The wallboard's (and ``run.py status``'s) figures of the day agree with ``run.py report``
 over the same period: the recorded session (tests/data/replay) fed through the engine's own
-decision code as the replay does, its lines counted live, compared with the report of the
-log — at the end and at every point the log could have been read; after a restart, the day
-read back from the call log; and the day is the local day."""
+decision code as the replay does, the facts it publishes counted live (as the wallboard
+counts them), compared with the report of the log — at the end and at every point the log
+could have been read; after a restart, the day read back from the call log; and the day is
+the local day."""
 
 from __future__ import annotations
 
@@ -17,8 +18,19 @@ from typing import Any
 import pytest
 
 from callcenter.calllog.writer import CallLog
+from callcenter.calls.facts import (
+    CallBegan,
+    CallFact,
+    CallFinished,
+    CallRefused,
+    CallRouted,
+    QueueAnswered,
+    QueueJoined,
+    log_fact,
+)
 from callcenter.clock import iso_ts, parse_ts
 from callcenter.config.loader import config_hash, load_config
+from callcenter.hub import Subscription
 from callcenter.paths import PROJECT_ROOT
 from callcenter.replay.runner import Replayer
 from callcenter.reports.figures import Report, ReportBuilder, Tally, local_day
@@ -45,13 +57,19 @@ def report_of(lines: list[str], day: date | None = None) -> Report:
 
 async def replayed(lines: list[str], tmp_path: Path,
                    whole: bool = True) -> tuple[Replayer, DayFigures, float]:
-    """The lines through the engine's decision code (as ``run.py replay``), what it logs
-    counted live (as the engine's wallboard counts). ``whole``: the whole log, which replays
-    without a divergence (a cut one may end before a timer's decision was recorded)."""
+    """The lines through the engine's decision code (as ``run.py replay``), the facts it
+    publishes on its hub counted live (as the engine's wallboard counts them). ``whole``: the
+    whole log, which replays without a divergence (a cut one may end before a timer's
+    decision was recorded)."""
     path = tmp_path / "log.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     day = DayFigures(WRAPUP)
-    replayer = Replayer(CONFIG, config_hash(DATA / "config"), on_line=day.on_line)
+
+    def counted(fact: CallFact, ts: float) -> None:
+        day.count(fact.record(ts))
+
+    replayer = Replayer(CONFIG, config_hash(DATA / "config"),
+                        listeners=[Subscription("wallboard", counted, (CallFact,))])
     result = await replayer.run_file(path)
     assert not whole or [d.describe() for d in result.divergences] == []
     assert result.last_ts is not None
@@ -169,12 +187,12 @@ def test_lines_logged_while_the_day_is_read_back_count_once(tmp_path: Path) -> N
     until = path.stat().st_size
     day = DayFigures(WRAPUP)
     for line in lines[:middle]:  # counted live before the restart's read: replaced
-        day.on_line(json.loads(line))
+        day.count(json.loads(line))
     day.hold()
     with path.open("a", encoding="utf-8") as file:  # the engine logs on meanwhile
         for line in lines[middle:]:
             file.write(line + "\n")
-            day.on_line(json.loads(line))
+            day.count(json.loads(line))
     assert day.catching_up
     now = parse_ts(json.loads(lines[-1])["ts"])
     day.caught_up(catchup.read_day(path, until, now, WRAPUP))
@@ -182,17 +200,34 @@ def test_lines_logged_while_the_day_is_read_back_count_once(tmp_path: Path) -> N
     assert shown(day.today(now)) == shown(report_of(lines, local_day(now)))
 
 
-def test_the_engine_s_call_log_tells_its_listeners_each_line(tmp_path: Path) -> None:
+def test_what_the_wallboard_counts_of_a_fact_is_the_line_the_call_log_writes(
+        tmp_path: Path) -> None:
+    """The live count and ``run.py report`` read the same thing: a fact's record is its
+    call-log line (but for the caller's number, which the log masks and no figure uses)."""
     import structlog
 
-    log = CallLog(tmp_path / "calls.jsonl")
-    heard: list[dict[str, Any]] = []
-    log.listen(lambda record: heard.append(dict(record)))
-    log.record_frame({"Event": "Hangup"}, 1.0)  # a raw input: not a line the engine logs
-    structlog.get_logger("t").info("call.started", ts=2.0, call_id="1.1", caller="13812345678")
+    path = tmp_path / "calls.jsonl"
+    log = CallLog(path)
+    said = [CallBegan("1.1", "12345", "13812345678", "PJSIP/carrier-01", "from-carrier"),
+            CallRouted("1.1", "12345", "12345热线", "12345", "main", "", "q12345", "engine",
+                       extra=(("subcenter", "12366"),)),
+            QueueJoined("1.1", "q12345", 1, 1), QueueAnswered("1.1", "q12345", "1001", 3, 1),
+            CallRefused("1.2", "not the carrier"),
+            CallFinished("1.1", "12345", "13812345678", "PJSIP/carrier-01", 42.5, 16,
+                         "Normal Clearing", "hangup")]
+    for k, fact in enumerate(said):
+        log_fact(structlog.get_logger("t"), fact, 2.0 + k)
     log.close()
-    assert [h["event"] for h in heard] == ["call.started"]
-    assert heard[0]["ts"] == iso_ts(2.0) and heard[0]["caller"] == "138****5678"  # as written
+    written = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+               if json.loads(line)["event"] != "calllog.opened"]
+    assert len(written) == len(said)
+    for k, (fact, line) in enumerate(zip(said, written, strict=True)):
+        record = fact.record(2.0 + k)
+        if "caller" in record:
+            assert line.pop("caller") == "138****5678"
+            record.pop("caller")
+        assert line.pop("level") == ("warning" if isinstance(fact, CallRefused) else "info")
+        assert line == record
 
 
 @pytest.fixture
@@ -217,7 +252,7 @@ def test_today_is_the_local_day_as_the_report_counts_it(shanghai: None) -> None:
             {"ts": at(start + timedelta(seconds=90)), "event": "call.ended", "call_id": "n1"}]
     day = DayFigures(WRAPUP)
     for record in call:
-        day.on_line(record)
+        day.count(record)
     now = (start + timedelta(minutes=5)).timestamp()
     assert local_day(now) == date(2026, 12, 1)
     assert day.today(now).total.answered == 1

@@ -148,7 +148,7 @@ def test_an_overflow_counts_when_it_happens() -> None:
                  _line("queue.joined", NOW - 58, "o1", queue="q12348"),
                  _line("queue.overflowed", NOW - 28, "o1", queue="q12348", to="q12345"),
                  _line("queue.joined", NOW - 28, "o1", queue="q12345")):
-        day.on_line(line)
+        day.count(line)
     local = date.fromtimestamp(NOW)
     today = day.today(NOW)
     assert today.total.overflowed == 0  # the report counts the call once it ended …
@@ -156,7 +156,7 @@ def test_an_overflow_counts_when_it_happens() -> None:
                          overflowing=day.reports.overflowing(local)), NOW)
     assert _queue(shown, "q12348")["overflowed"] == 1  # … the board as it happens
     assert shown["totals"]["overflowed"] == 1
-    day.on_line(_line("call.ended", NOW - 1, "o1"))
+    day.count(_line("call.ended", NOW - 1, "o1"))
     today = day.today(NOW)
     shown = board(_state(AgentBoard({}, 2), today=today,
                          overflowing=day.reports.overflowing(local)), NOW)
