@@ -294,3 +294,27 @@ class PhoneSuperseded(SipRefused):
 
     error_id = "CC1601"
     http_status = 409
+
+
+# --- the ticket loop (派单, 签收, 办理, 答复, 审核, 办结, 评价) ----------------------------
+
+
+class TicketFlowError(CallCenterError):
+    """A ticket-loop request that cannot be done as asked (no such unit, a bad limit …)."""
+
+    error_id = "CC1700"
+
+
+class TicketFlowConflict(TicketFlowError):
+    """Not now, given the ticket's step (a return after its limit, a second extension request,
+    a review of a ticket not replied), or someone else acted on the ticket first."""
+
+    error_id = "CC1701"
+    http_status = 409
+
+
+class TicketFlowForbidden(Forbidden):
+    """Not this person's to do: a unit acting on another unit's ticket, the centre doing a
+    unit's step or the reverse."""
+
+    error_id = "CC1702"

@@ -274,8 +274,9 @@ class CallbackRequest:
 
 
 class Store:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = db
+        self.path = path
 
     @classmethod
     async def open(cls, path: Path, migrations: Collection[Migration] = ()) -> Store:
@@ -287,7 +288,7 @@ class Store:
         await db.execute("PRAGMA foreign_keys=ON")
         for suffix in ("-wal", "-shm"):  # files an older version left more open
             await asyncio.to_thread(close_up, path.with_name(path.name + suffix))
-        store = cls(db)
+        store = cls(db, path)
         try:
             await store._migrate()
             await store._migrate_capabilities(migrations)
@@ -299,6 +300,18 @@ class Store:
     @property
     def db(self) -> aiosqlite.Connection:
         return self._db
+
+    async def own_connection(self) -> aiosqlite.Connection:
+        """A connection of its own to the same database, for a part whose every change must
+        be one transaction that nothing else on the shared connection can split (SQLite
+        serialises the writers; this one waits up to 5 s for the others)."""
+        if self.path is None:
+            raise StoreError("this store has no file to connect to again")
+        db = await aiosqlite.connect(self.path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+        return db
 
     async def close(self) -> None:
         await self._db.close()

@@ -62,7 +62,10 @@ async def test_what_is_said_stays_out_of_the_call_log_by_default(tmp_path: Path)
         said = "我家在城关区雁滩路二八九号楼道里一直漏水电话一三八一二三四五六七八"
         with capture_logs() as logs:
             desk.on_speech("6.1", "caller", AsrResult(True, said, 0.0, 3.0))
-            await asyncio.sleep(0.2)
+            for _ in range(100):  # the pre-fill runs in a task (the first loads its words)
+                await asyncio.sleep(0.05)
+                if any(e["event"] == "ticket.prefilled" for e in logs):
+                    break
         final = next(e for e in logs if e["event"] == "asr.final")
         prefilled = next(e for e in logs if e["event"] == "ticket.prefilled")
         if log_text:
