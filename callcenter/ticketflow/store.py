@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
@@ -24,6 +24,9 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     CREATE TABLE ticket_flow (
         ticket INTEGER PRIMARY KEY REFERENCES ticket (id),
         channel TEXT NOT NULL DEFAULT 'phone',
+        caller TEXT NOT NULL DEFAULT '',
+        topic TEXT NOT NULL DEFAULT '',
+        place TEXT NOT NULL DEFAULT '',
         step TEXT NOT NULL,
         request_type TEXT NOT NULL,
         urgent INTEGER NOT NULL DEFAULT 0,
@@ -48,6 +51,9 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     CREATE INDEX ticket_flow_inbox ON ticket_flow (unit, step, due);
     CREATE INDEX ticket_flow_due ON ticket_flow (due) WHERE due IS NOT NULL;
     CREATE INDEX ticket_flow_merged ON ticket_flow (merged_into) WHERE merged_into IS NOT NULL;
+    CREATE INDEX ticket_flow_caller ON ticket_flow (caller, accepted_at) WHERE caller != '';
+    CREATE INDEX ticket_flow_matter ON ticket_flow (place, topic, accepted_at)
+        WHERE place != '' AND topic != '';
     CREATE TABLE ticket_event (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         ticket INTEGER NOT NULL REFERENCES ticket (id),
@@ -64,6 +70,16 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     CREATE TRIGGER ticket_event_not_deleted BEFORE DELETE ON ticket_event
         BEGIN SELECT RAISE(ABORT, 'a ticket''s history is append-only'); END;
 """)]
+
+@dataclass(frozen=True, slots=True)
+class Matter:
+    """What a ticket is about, as far as finding the same matter again goes."""
+
+    channel: str = "phone"  # phone web sms letter email
+    caller: str = ""  # the caller's number (the store keeps it whole; never logged)
+    topic: str = ""
+    place: str = ""  # county, else city
+
 
 COLUMNS = ("step", "request_type", "urgent", "accepted_at", "unit", "assists", "dispatched_at",
            "sign_due", "handle_due", "returns", "extensions", "extension_asked", "redos",
@@ -112,15 +128,18 @@ class FlowStore:
             raise NoSuchRow(f"工单{ticket}尚未受理进入办理流程：请核对工单号")
         return found
 
-    async def accept(self, flow: Flow, line: Transition, channel: str = "phone") -> Flow:
-        """受理: the ticket enters the loop (once: a second time is a conflict)."""
+    async def accept(self, flow: Flow, line: Transition, matter: Matter) -> Flow:
+        """受理: the ticket enters the loop (once: a second time is a conflict), with what
+        finds the same matter again (并单)."""
         async with self._writing:
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 await self._db.execute(
-                    f"INSERT INTO ticket_flow (ticket, channel, due, {', '.join(COLUMNS)}) "
-                    f"VALUES (?, ?, ?, {', '.join('?' * len(COLUMNS))})",
-                    (flow.ticket, channel, flow.due(), *_values(flow)))
+                    "INSERT INTO ticket_flow (ticket, channel, caller, topic, place, due, "
+                    f"{', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, "
+                    f"{', '.join('?' * len(COLUMNS))})",
+                    (flow.ticket, matter.channel, matter.caller, matter.topic, matter.place,
+                     flow.due(), *_values(flow)))
                 await self._history(line)
                 await self._db.execute("COMMIT")
             except aiosqlite.IntegrityError:
@@ -190,6 +209,19 @@ class FlowStore:
                + " ORDER BY due IS NULL, due, ticket LIMIT ?")
         async with self._db.execute(sql, (*args, limit)) as cursor:
             return [flow_of(r) for r in await cursor.fetchall()]
+
+    async def same_matter(self, flow: Flow, matter: Matter, since: float,
+                          limit: int = 10) -> list[dict[str, Any]]:
+        """Open tickets since ``since`` of the same caller, or of the same place and topic:
+        candidates to merge this one into (newest first)."""
+        async with self._db.execute(
+                "SELECT ticket, step, unit, topic, place, accepted_at FROM ticket_flow "
+                "WHERE ticket != ? AND accepted_at >= ? AND step NOT IN ('closed', 'merged') "
+                "AND ((caller != '' AND caller = ?) OR (place != '' AND topic != '' "
+                "AND place = ? AND topic = ?)) ORDER BY accepted_at DESC LIMIT ?",
+                (flow.ticket, since, matter.caller, matter.place, matter.topic,
+                 limit)) as cursor:
+            return [dict(r) for r in await cursor.fetchall()]
 
     async def due_before(self, moment: float, limit: int = 1000) -> list[Flow]:
         """Tickets whose running deadline is before ``moment`` (the reminder scan reads the

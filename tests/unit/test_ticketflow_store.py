@@ -14,7 +14,7 @@ from callcenter.store.db import Store
 from callcenter.ticketflow import state as s
 from callcenter.ticketflow.limits import Limits
 from callcenter.ticketflow.state import Flow, Side, Step, Transition, Who
-from callcenter.ticketflow.store import MIGRATIONS, FlowStore
+from callcenter.ticketflow.store import MIGRATIONS, FlowStore, Matter
 from callcenter.ticketflow.workdays import Calendar
 from callcenter.tickets.store import TicketOpen, Tickets
 
@@ -41,7 +41,7 @@ async def accepted(store: Store, flows: FlowStore, call: str, request_type: str 
         "2026-12-07T10:00:00Z"))
     flow = Flow(ticket, Step.ACCEPTED, request_type, accepted_at=T0)
     return await flows.accept(flow, Transition(ticket, T0, "wang", "accept_call", Step.ACCEPTED,
-                                               Step.ACCEPTED))
+                                               Step.ACCEPTED), Matter())
 
 
 async def test_a_step_and_its_history_are_kept_together(
@@ -65,7 +65,7 @@ async def test_a_step_and_its_history_are_kept_together(
 
 async def accepted_again(loop: FlowStore, flow: Flow) -> None:
     await loop.accept(flow, Transition(flow.ticket, T0, "wang", "accept_call", Step.ACCEPTED,
-                                       Step.ACCEPTED))
+                                       Step.ACCEPTED), Matter())
 
 
 async def test_the_history_is_append_only(flows: tuple[Store, FlowStore]) -> None:

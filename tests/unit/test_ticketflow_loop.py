@@ -1,0 +1,158 @@
+"""The ticket loop's service on a real store: a call's ticket through the whole loop, merged
+tickets closing together, two people acting at once, the overdue scan idempotent and driven
+from the store (a restarted engine's scan finds what the last one left)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from callcenter.errors import TicketFlowConflict, TicketFlowError
+from callcenter.paths import PROJECT_ROOT
+from callcenter.store.db import Store
+from callcenter.ticketflow.files import LoopConfig, read_loop_config
+from callcenter.ticketflow.loop import TicketLoop, TicketStepped
+from callcenter.ticketflow.state import Side, Step, Who
+from callcenter.ticketflow.store import MIGRATIONS, FlowStore
+from callcenter.tickets.store import TicketOpen, Tickets
+
+CONFIG, PROBLEMS = read_loop_config(PROJECT_ROOT / "config")
+AGENT = Who("wang", Side.CENTRE)
+COUNTY = Who("li", Side.UNIT, "城关区")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 9, 28, 10, 0).timestamp()  # a Monday
+
+    def __call__(self) -> float:
+        return self.now
+
+
+OPEN: list[FlowStore] = []
+
+
+@pytest.fixture
+async def opened(tmp_path: Path) -> AsyncIterator[tuple[Store, list[object], Clock]]:
+    store = await Store.open(tmp_path / "cc.sqlite3", MIGRATIONS)
+    try:
+        yield store, [], Clock()
+    finally:
+        while OPEN:  # (a connection left open keeps its thread, and the tests, running)
+            await OPEN.pop().close()
+        await store.close()
+
+
+async def loop_on(store: Store, heard: list[object], clock: Clock,
+                  config: LoopConfig = CONFIG) -> TicketLoop:
+    loop = TicketLoop(lambda: config, clock, lambda event, _ts: heard.append(event))
+    loop.flows, loop.tickets = FlowStore(await store.own_connection()), Tickets(store)
+    OPEN.append(loop.flows)
+    return loop
+
+
+async def ticket(store: Store, call: str, fields: dict[str, object]) -> int:
+    tickets = Tickets(store)
+    found = await tickets.open(TicketOpen(call, "13812345678", "12345", "12345", "12345热线", "",
+                                          "q12345", "1001", "2026-09-28T02:00:00Z"))
+    await tickets.set_prefill(found, fields)
+    return found
+
+
+LEAK = {"request_type": "求助", "topic": "水电气热", "place": {"city": "兰州市",
+                                                             "county": "城关区"}}
+
+
+def test_the_shipped_files_are_sound() -> None:
+    assert PROBLEMS == []
+    assert CONFIG.units.suggest({"topic": "水电气热", "county": "城关区", "city": "兰州市"
+                                 }).unit == "城关区"  # type: ignore[union-attr]
+
+
+async def test_a_calls_ticket_goes_round_the_whole_loop(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    t = await ticket(store, "1.1", LEAK)
+    flow = await loop.accept(t, AGENT)
+    assert (flow.step, flow.request_type) == (Step.ACCEPTED, "求助")
+    with pytest.raises(TicketFlowError, match="没有承办单位"):
+        await loop.act(t, AGENT, "dispatch", unit="城关", assists=())
+    await loop.act(t, AGENT, "dispatch", unit="城关区", assists=("省住建厅",))
+    clock.now += 3600
+    await loop.act(t, COUNTY, "sign")
+    await loop.act(t, COUNTY, "reply", text="已维修")
+    await loop.act(t, AGENT, "review", accept=True, note="")
+    flow = await loop.act(t, AGENT, "rate", rating="满意")
+    assert (flow.step, flow.rating) == (Step.CLOSED, "满意")
+    assert [e["action"] for e in await loop.timeline(t)] == [
+        "accept_call", "dispatch", "sign", "reply", "accept", "rate"]
+    assert [e.action for e in heard if isinstance(e, TicketStepped)][-1] == "rate"
+
+
+async def test_a_departments_matter_is_not_pushed_down_to_a_county(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    t = await ticket(store, "1.2", {"request_type": "投诉", "topic": "税务",
+                                    "place": {"city": "兰州市", "county": "城关区"}})
+    await loop.accept(t, AGENT)
+    with pytest.raises(TicketFlowError, match="省税务局的职责，不得派至县区单位兰州市城关区"):
+        await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    await loop.act(t, AGENT, "dispatch", unit="省税务局", assists=())
+    # 医保: the catalogue lets it go down (属地办理)
+    t2 = await ticket(store, "1.3", {"request_type": "求助", "topic": "医疗保障",
+                                     "place": {"city": "兰州市", "county": "城关区"}})
+    await loop.accept(t2, AGENT)
+    assert (await loop.act(t2, AGENT, "dispatch", unit="城关区", assists=())).unit == "城关区"
+
+
+async def test_merged_tickets_close_together(opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    main, again = await ticket(store, "2.1", LEAK), await ticket(store, "2.2", LEAK)
+    for t in (main, again):
+        await loop.accept(t, AGENT)
+    await loop.act(again, AGENT, "merge", into=main)
+    await loop.act(main, AGENT, "close", note="已当场答复")
+    assert (await loop.flow(again)).step is Step.CLOSED
+    assert [e["action"] for e in await loop.timeline(again)][-1] == "closed_with"
+
+
+async def test_two_people_acting_at_once_one_wins(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    first, second = await loop_on(store, heard, clock), await loop_on(store, heard, clock)
+    t = await ticket(store, "3.1", LEAK)
+    await first.accept(t, AGENT)
+    done = await asyncio.gather(
+        first.act(t, AGENT, "dispatch", unit="城关区", assists=()),
+        second.act(t, Who("zhao", Side.CENTRE), "close", note="已答复"),
+        return_exceptions=True)
+    assert sorted(type(d).__name__ for d in done) == ["Flow", "TicketFlowConflict"]
+    assert len(await first.timeline(t)) == 2  # one step kept, with its one history line
+
+
+async def test_the_overdue_scan_reminds_once_and_survives_a_restart(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    t = await ticket(store, "4.1", LEAK)
+    await loop.accept(t, AGENT)
+    await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    assert await loop.scan() == 0  # signing is due at Tuesday's end: green on Monday
+    clock.now = datetime(2026, 9, 29, 22, 0).timestamp()  # 2 h of 38 h left: yellow
+    assert await loop.scan() == 1
+    assert await loop.scan() == 0
+    restarted = await loop_on(store, heard, clock)
+    clock.now = datetime(2026, 9, 30, 0, 30).timestamp()
+    assert await restarted.scan() == 1 and await restarted.scan() == 0
+    flow = await restarted.flow(t)
+    assert (flow.reminded, flow.supervised) == ("overdue", True)
+    assert [e["action"] for e in await restarted.timeline(t)][-2:] == ["remind", "overdue"]
+    with pytest.raises(TicketFlowConflict):
+        await restarted.act(t, COUNTY, "reply", text="x")
