@@ -9,6 +9,11 @@ Resync: after every (re)connect the engine calls :meth:`begin_resync`, replays t
 knew that were not listed (and not touched by a live event meanwhile) hung up while AMI was
 away; calls listed that we did not know are adopted as *recovered*.
 
+The call's record (:class:`LiveCall`) is the one place every capability reads about a live
+call: its route, queue and agent, its ticket once known. A capability's own working data about
+the call hangs off the record under an :class:`Attachment` key the capability owns, and goes
+away with the record when the call ends.
+
 The engine's own speech forks (``AudioSocket/…`` channels originated to run ChanSpy) and the
 supervisors' monitoring legs (``PJSIP/supervisor-…``, ChanSpy too) are not calls: their
 events are ignored, so they are never started, ended or listed.
@@ -18,10 +23,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
 
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.routing.decide import Route
+
+T = TypeVar("T")
+
+
+class Attachment(Generic[T]):
+    """The key under which a capability hangs its working data of type ``T`` about a call on
+    the call's record (:meth:`LiveCall.attach`); the capability owns the key, so nobody else
+    reads or replaces its data."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 @dataclass(slots=True)
@@ -46,8 +66,21 @@ class LiveCall:
     agent: str = ""
     agent_channel: str = ""  # the answering agent's channel (AgentConnect)
     route: Route | None = None  # how it was routed (decided once, by the routing scripts)
+    ticket_id: int | None = None  # its ticket, once opened (or found after a restart)
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    attachments: dict[Attachment[Any], Any] = field(default_factory=dict)
+
+    def attach(self, key: Attachment[T], data: T) -> T:
+        """A capability's working data about the call, kept on the record until it ends."""
+        self.attachments[key] = data
+        return data
+
+    def attached(self, key: Attachment[T]) -> T | None:
+        return cast("T | None", self.attachments.get(key))
+
+    def detach(self, key: Attachment[T]) -> T | None:
+        return cast("T | None", self.attachments.pop(key, None))
 
     @property
     def state(self) -> ev.ChannelState:
