@@ -39,7 +39,6 @@ from callcenter.store.db import CallbackRequest
 
 log = structlog.get_logger("engine")
 
-EARLY_ROUTES_KEPT = 1000
 SUBCENTER_CHANNEL = "PJSIP/subcenter-"  # a sub-center seat's channel: PJSIP/subcenter-12366-…
 
 
@@ -68,7 +67,6 @@ class CallCenterCore:
         # the domain's events for the capabilities (the engine's hub): a call ended
         # (calls.state.CallEnded), a callback requested (store.db.CallbackRequest)
         self.publish: Callable[[object, float], None] = lambda _event, _ts: None
-        self._early_routes: dict[str, Route] = {}
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         self.agent_desk.tick(ts)  # timers due before this event first, whenever ticks run
@@ -145,9 +143,6 @@ class CallCenterCore:
             call = notice.call
             with structlog.contextvars.bound_contextvars(call_id=call.call_id):
                 if isinstance(notice, CallStarted):
-                    early = self._early_routes.pop(call.call_id, None)
-                    if early is not None:
-                        call.route = early
                     log.info("call.started", ts=notice.ts, **call_fields(call),
                              context=call.context)
                 elif isinstance(notice, CallRecovered):
@@ -186,15 +181,9 @@ class CallCenterCore:
 
     def route_decided(self, call_id: str, route: Route) -> None:
         """The route a call was given (routing scripts, or the dialplan on its own): kept on
-        the live call, so that its ticket, a callback and reports say the same as the
+        the call's record, so that its ticket, a callback and reports say the same as the
         ``call.routed`` line — a menu choice or a sub-center's fallback included."""
-        call = self.tracker.calls.get(call_id)
-        if call is not None:
-            call.route = route
-        else:  # routed before AMI told us of the channel: kept until it does
-            self._early_routes[call_id] = route
-            while len(self._early_routes) > EARLY_ROUTES_KEPT:
-                del self._early_routes[next(iter(self._early_routes))]
+        self.tracker.route_decided(call_id, route)
 
     def route_of(self, call: LiveCall | None, dialed: str, ts: float) -> Route:
         """The route decided for ``call``; for a call the engine did not see routed (found

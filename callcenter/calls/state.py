@@ -10,7 +10,8 @@ knew that were not listed (and not touched by a live event meanwhile) hung up wh
 away; calls listed that we did not know are adopted as *recovered*.
 
 The call's record (:class:`LiveCall`) is the one place every capability reads about a live
-call: its route, queue and agent, its ticket once known. A capability's own working data about
+call: its route (one decided before AMI told of the call is kept until it does), queue
+and agent, its ticket once known. A capability's own working data about
 the call hangs off the record under an :class:`Attachment` key the capability owns, and goes
 away with the record when the call ends.
 
@@ -135,6 +136,7 @@ class CallEnded:
 Notice = CallStarted | CallRecovered | CallAnswered | AgentAnswered | CallEnded
 
 DIALED_VARIABLE = "CC_DIALED"
+EARLY_ROUTES_KEPT = 1000  # routes of calls AMI has not told of yet
 # channel name prefixes of the engine's own helper channels: speech forks, monitoring legs
 NOT_CALLS = ("AudioSocket/", "PJSIP/supervisor-")
 
@@ -149,6 +151,8 @@ class CallTracker:
         self.calls: dict[str, LiveCall] = {}
         self._by_uniqueid: dict[str, LiveCall] = {}
         self._resync_seen: set[str] | None = None
+        # routes decided before AMI told us of the call: its record takes one when it starts
+        self._early_routes: dict[str, Route] = {}
         self._handlers: dict[type[ev.AmiEvent], Callable[[ev.AmiEvent, float], list[Notice]]] = {
             ev.Newchannel: self._newchannel,  # type: ignore[dict-item]
             ev.Newstate: self._newstate,  # type: ignore[dict-item]
@@ -165,6 +169,19 @@ class CallTracker:
 
     def call_of(self, uniqueid: str) -> LiveCall | None:
         return self._by_uniqueid.get(uniqueid)
+
+    # -- what the engine decided -----------------------------------------------------------
+
+    def route_decided(self, call_id: str, route: Route) -> None:
+        """The route a call was given: on its record — kept until the call starts if the
+        routing scripts ran before AMI told us of the channel."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            call.route = route
+            return
+        self._early_routes[call_id] = route
+        while len(self._early_routes) > EARLY_ROUTES_KEPT:
+            del self._early_routes[next(iter(self._early_routes))]
 
     # -- events -------------------------------------------------------------------------
 
@@ -210,6 +227,8 @@ class CallTracker:
             call = LiveCall(call_id=e.linkedid, recovered=recovered,
                             started_at=ts if started_at is None else started_at)
             self.calls[e.linkedid] = call
+            if not recovered:
+                call.route = self._early_routes.pop(e.linkedid, None)
             if e.uniqueid == e.linkedid or not recovered:
                 call.inbound_channel = e.channel
                 call.caller_num = caller
