@@ -10,8 +10,8 @@ knew that were not listed (and not touched by a live event meanwhile) hung up wh
 away; calls listed that we did not know are adopted as *recovered*.
 
 The call's record (:class:`LiveCall`) is the one place every capability reads about a live
-call: its route (one decided before AMI told of the call is kept until it does), queue
-and agent, its ticket once known. A capability's own working data about
+call: its route (one decided before AMI told of the call is kept until it does), queue and
+agent, its ticket once known, the transfer going on. A capability's own working data about
 the call hangs off the record under an :class:`Attachment` key the capability owns, and goes
 away with the record when the call ends.
 
@@ -68,6 +68,7 @@ class LiveCall:
     agent_channel: str = ""  # the answering agent's channel (AgentConnect)
     route: Route | None = None  # how it was routed (decided once, by the routing scripts)
     ticket_id: int | None = None  # its ticket, once opened (or found after a restart)
+    transfer: str = ""  # the transfer going on (its id), until it is over
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     attachments: dict[Attachment[Any], Any] = field(default_factory=dict)
