@@ -11,9 +11,9 @@ away; calls listed that we did not know are adopted as *recovered*.
 
 The call's record (:class:`LiveCall`) is the one place every capability reads about a live
 call: its route (one decided before AMI told of the call is kept until it does), queue and
-agent, its ticket once known, the transfer going on. A capability's own working data about
-the call hangs off the record under an :class:`Attachment` key the capability owns, and goes
-away with the record when the call ends.
+agent, its ticket once known, the transfer and the monitoring session going on. A
+capability's own working data about the call hangs off the record under an
+:class:`Attachment` key the capability owns, and goes away with the record when the call ends.
 
 The engine's own speech forks (``AudioSocket/…`` channels originated to run ChanSpy) and the
 supervisors' monitoring legs (``PJSIP/supervisor-…``, ChanSpy too) are not calls: their
@@ -69,6 +69,7 @@ class LiveCall:
     route: Route | None = None  # how it was routed (decided once, by the routing scripts)
     ticket_id: int | None = None  # its ticket, once opened (or found after a restart)
     transfer: str = ""  # the transfer going on (its id), until it is over
+    monitoring: str = ""  # a supervisor's monitoring session on the call (its id), while on
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     attachments: dict[Attachment[Any], Any] = field(default_factory=dict)
