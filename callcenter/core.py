@@ -50,7 +50,6 @@ from callcenter.store.db import CallbackRequest
 
 log = structlog.get_logger("engine")
 
-EARLY_ROUTES_KEPT = 1000
 SUBCENTER_CHANNEL = "PJSIP/subcenter-"  # a sub-center seat's channel: PJSIP/subcenter-12366-…
 
 
@@ -79,7 +78,6 @@ class CallCenterCore:
         # the domain's events for the capabilities (the engine's hub): the facts about calls,
         # an agent's answer, a call ended, a callback requested (store.db.CallbackRequest)
         self.publish: Callable[[object, float], None] = lambda _event, _ts: None
-        self._early_routes: dict[str, Route] = {}
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         self.agent_desk.tick(ts)  # timers due before this event first, whenever ticks run
@@ -160,9 +158,6 @@ class CallCenterCore:
             call = notice.call
             with structlog.contextvars.bound_contextvars(call_id=call.call_id):
                 if isinstance(notice, CallStarted):
-                    early = self._early_routes.pop(call.call_id, None)
-                    if early is not None:
-                        call.route = early
                     self.decided(CallBegan(call.call_id, call.dialed, call.caller_num,
                                            call.inbound_channel, call.context), notice.ts)
                 elif isinstance(notice, CallRecovered):
@@ -201,19 +196,13 @@ class CallCenterCore:
     def route_decided(self, call_id: str, route: Route, ts: float, source: str = "engine",
                       **extra: object) -> None:
         """The route a call was given (routing scripts, or the dialplan on its own): logged
-        and published (``call.routed``), and kept on the live call, so that its ticket, a
+        and published (``call.routed``), and kept on the call's record, so that its ticket, a
         callback and reports say the same — a menu choice or a sub-center's fallback
         included. ``extra``: what else the line notes."""
         self.decided(CallRouted(call_id, route.dialed, route.hotline, route.number,
                                 route.mode.value, route.unit, route.target, source,
                                 route.reason, tuple(extra.items())), ts)
-        call = self.tracker.calls.get(call_id)
-        if call is not None:
-            call.route = route
-        else:  # routed before AMI told us of the channel: kept until it does
-            self._early_routes[call_id] = route
-            while len(self._early_routes) > EARLY_ROUTES_KEPT:
-                del self._early_routes[next(iter(self._early_routes))]
+        self.tracker.route_decided(call_id, route)
 
     def route_of(self, call: LiveCall | None, dialed: str, ts: float) -> Route:
         """The route decided for ``call``; for a call the engine did not see routed (found

@@ -38,9 +38,8 @@ class TicketLookup(Protocol):
     @property
     def tickets(self) -> Tickets | None: ...  # the store's tickets, once open
 
-    def known_ticket(self, call_id: str) -> int | None: ...
-
-    async def ticket_id(self, call_id: str) -> int | None: ...  # waits for one being opened
+    # waits for one being opened; once open, the call's record has it (LiveCall.ticket_id)
+    async def ticket_id(self, call_id: str) -> int | None: ...
 
     def publish_ticket(self, ticket_id: int, event: dict[str, Any]) -> None: ...
 

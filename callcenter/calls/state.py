@@ -9,6 +9,12 @@ Resync: after every (re)connect the engine calls :meth:`begin_resync`, replays t
 knew that were not listed (and not touched by a live event meanwhile) hung up while AMI was
 away; calls listed that we did not know are adopted as *recovered*.
 
+The call's record (:class:`LiveCall`) is the one place every capability reads about a live
+call: its route (one decided before AMI told of the call is kept until it does), queue and
+agent, its ticket once known, the transfer and the monitoring session going on. A
+capability's own working data about the call hangs off the record under an
+:class:`Attachment` key the capability owns, and goes away with the record when the call ends.
+
 The engine's own speech forks (``AudioSocket/…`` channels originated to run ChanSpy) and the
 supervisors' monitoring legs (``PJSIP/supervisor-…``, ChanSpy too) are not calls: their
 events are ignored, so they are never started, ended or listed.
@@ -18,10 +24,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
 
 from callcenter.agents.state import agent_of
 from callcenter.ami import events as ev
 from callcenter.routing.decide import Route
+
+T = TypeVar("T")
+
+
+class Attachment(Generic[T]):
+    """The key under which a capability hangs its working data of type ``T`` about a call on
+    the call's record (:meth:`LiveCall.attach`); the capability owns the key, so nobody else
+    reads or replaces its data."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 @dataclass(slots=True)
@@ -46,8 +67,23 @@ class LiveCall:
     agent: str = ""
     agent_channel: str = ""  # the answering agent's channel (AgentConnect)
     route: Route | None = None  # how it was routed (decided once, by the routing scripts)
+    ticket_id: int | None = None  # its ticket, once opened (or found after a restart)
+    transfer: str = ""  # the transfer going on (its id), until it is over
+    monitoring: str = ""  # a supervisor's monitoring session on the call (its id), while on
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    attachments: dict[Attachment[Any], Any] = field(default_factory=dict)
+
+    def attach(self, key: Attachment[T], data: T) -> T:
+        """A capability's working data about the call, kept on the record until it ends."""
+        self.attachments[key] = data
+        return data
+
+    def attached(self, key: Attachment[T]) -> T | None:
+        return cast("T | None", self.attachments.get(key))
+
+    def detach(self, key: Attachment[T]) -> T | None:
+        return cast("T | None", self.attachments.pop(key, None))
 
     @property
     def state(self) -> ev.ChannelState:
@@ -102,6 +138,7 @@ class CallEnded:
 Notice = CallStarted | CallRecovered | CallAnswered | AgentAnswered | CallEnded
 
 DIALED_VARIABLE = "CC_DIALED"
+EARLY_ROUTES_KEPT = 1000  # routes of calls AMI has not told of yet
 # channel name prefixes of the engine's own helper channels: speech forks, monitoring legs
 NOT_CALLS = ("AudioSocket/", "PJSIP/supervisor-")
 
@@ -116,6 +153,8 @@ class CallTracker:
         self.calls: dict[str, LiveCall] = {}
         self._by_uniqueid: dict[str, LiveCall] = {}
         self._resync_seen: set[str] | None = None
+        # routes decided before AMI told us of the call: its record takes one when it starts
+        self._early_routes: dict[str, Route] = {}
         self._handlers: dict[type[ev.AmiEvent], Callable[[ev.AmiEvent, float], list[Notice]]] = {
             ev.Newchannel: self._newchannel,  # type: ignore[dict-item]
             ev.Newstate: self._newstate,  # type: ignore[dict-item]
@@ -132,6 +171,19 @@ class CallTracker:
 
     def call_of(self, uniqueid: str) -> LiveCall | None:
         return self._by_uniqueid.get(uniqueid)
+
+    # -- what the engine decided -----------------------------------------------------------
+
+    def route_decided(self, call_id: str, route: Route) -> None:
+        """The route a call was given: on its record — kept until the call starts if the
+        routing scripts ran before AMI told us of the channel."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            call.route = route
+            return
+        self._early_routes[call_id] = route
+        while len(self._early_routes) > EARLY_ROUTES_KEPT:
+            del self._early_routes[next(iter(self._early_routes))]
 
     # -- events -------------------------------------------------------------------------
 
@@ -177,6 +229,8 @@ class CallTracker:
             call = LiveCall(call_id=e.linkedid, recovered=recovered,
                             started_at=ts if started_at is None else started_at)
             self.calls[e.linkedid] = call
+            if not recovered:
+                call.route = self._early_routes.pop(e.linkedid, None)
             if e.uniqueid == e.linkedid or not recovered:
                 call.inbound_channel = e.channel
                 call.caller_num = caller

@@ -44,7 +44,6 @@ REQUEUE_CONTEXT = "cc-requeue"  # the dialplan: back at the head of the queue, t
 
 
 def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
-                     ticket_of: Callable[[str], int | None],
                      store: Callable[[], Store | None], tickets: Callable[[], Tickets | None],
                      clock: Callable[[], datetime],
                      send: ActionSender | None = None,
@@ -76,7 +75,7 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                 "offline_logout_s": rules.logout_unreachable_after_s,
                 "ring_no_answer_limit": rules.ring_no_answer_pause_after,
                 "call": call_card(current, current.queue, now, title) if current else None,
-                "ticket": ticket_of(current.call_id) if current else None}
+                "ticket": current.ticket_id if current else None}
 
     async def history(args: Args, actor: Actor) -> Any:
         store = open_tickets()

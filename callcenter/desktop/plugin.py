@@ -33,10 +33,6 @@ def load(context: Context) -> Capability:
         events, core.tracker.call_of, core.agent_desk.describe, context.queue_title,
         lambda: context.config().agents.logout_unreachable_after_s)
 
-    def known_ticket(call_id: str) -> int | None:
-        found = parts.find(TICKETS)
-        return found.known_ticket(call_id) if found is not None else None
-
     def tickets() -> Tickets | None:
         found = parts.find(TICKETS)
         return found.tickets if found is not None else None
@@ -45,7 +41,7 @@ def load(context: Context) -> Capability:
         notifier.on_ticket(opened.agent, opened.call_id, opened.ticket_id)
 
     commands = desktop_handlers(core.agent_desk, lambda: list(core.tracker.calls.values()),
-                                known_ticket, context.store, tickets, wall_clock, context.send,
+                                context.store, tickets, wall_clock, context.send,
                                 context.publish)
     return Capability(
         "desktop",

@@ -4,7 +4,11 @@ passed in).
 :meth:`MonitorBoard.apply` reads typed AMI events as the transitions of
 :mod:`callcenter.supervision.state` (which session, which leg); the desk calls the others
 (its commands, Asterisk's replies). Each returns the effects to carry out; a session that is
-over leaves :attr:`MonitorBoard.live`.
+over leaves :attr:`MonitorBoard.live`. The session on a call is on the call's record
+(:class:`~callcenter.calls.state.LiveCall`'s ``monitoring``) while it lasts.
+
+A supervisor's leg is no call (the call tracker ignores it): the legs of sessions that ended
+before Asterisk created them are the board's own (:attr:`MonitorBoard.orphans`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 
 from callcenter.ami import events as ev
+from callcenter.calls.state import LiveCall
 from callcenter.errors import SupervisionConflict, UnknownSession
 from callcenter.supervision.model import MonitorMode, Phase, Session
 from callcenter.supervision.outcomes import Effect, HangUp
@@ -24,7 +29,8 @@ RECENT = 50  # sessions over, kept to tell their supervisors' pages why
 
 
 class MonitorBoard:
-    def __init__(self) -> None:
+    def __init__(self, call_of: Callable[[str], LiveCall | None]) -> None:
+        self.call_of = call_of  # the calls' records, by call id (the call tracker's)
         self.live: dict[str, Session] = {}  # by session id, until it is over
         # leg uids of sessions that ended before their leg appeared: hung up when it does
         self.orphans: dict[str, None] = {}
@@ -36,7 +42,8 @@ class MonitorBoard:
         return next((s for s in self.live.values() if s.supervisor == supervisor), None)
 
     def on_call(self, call_id: str) -> Session | None:
-        return next((s for s in self.live.values() if s.call_id == call_id), None)
+        call = self.call_of(call_id)
+        return self.live.get(call.monitoring) if call is not None else None
 
     def get(self, session_id: str) -> Session:
         found = self.live.get(session_id)
@@ -61,6 +68,9 @@ class MonitorBoard:
 
     def start(self, s: Session) -> list[Effect]:
         self.live[s.id] = s
+        call = self.call_of(s.call_id)
+        if call is not None:
+            call.monitoring = s.id
         return requested(s)
 
     def mode_changed(self, s: Session, mode: MonitorMode, ts: float) -> list[Effect]:
@@ -82,6 +92,9 @@ class MonitorBoard:
         if s.phase is Phase.ENDED:
             if self.live.pop(s.id, None) is not None:
                 self.ended.append(s)
+            call = self.call_of(s.call_id)
+            if call is not None and call.monitoring == s.id:
+                call.monitoring = ""
             if not s.leg_channel:
                 self.orphans[s.leg_uid] = None
                 while len(self.orphans) > MAX_ORPHANS:

@@ -81,7 +81,7 @@ class MonitorDesk:
         self.clock = clock
         self.audit_trail = audit_trail
         self.on_change = on_change  # a session began, changed mode or ended (a wallboard)
-        self.board = MonitorBoard()
+        self.board = MonitorBoard(tracker.calls.get)
         self._tasks = TaskSet("monitor-desk")
 
     @property

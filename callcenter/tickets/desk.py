@@ -3,6 +3,11 @@ from live speech recognition while they talk (transcript, pre-filled fields), an
 the call ends. Database work runs in tasks; a failing database is logged and never touches
 the call.
 
+The desk's work on a call's ticket (the id being opened, the transcript's finals per speaker)
+hangs off the call's record (:class:`~callcenter.calls.state.LiveCall`, under :data:`TICKET`)
+while the call lives; once it ended, it waits in :attr:`TicketDesk.off_record` for the last
+words, until the ticket is closed (CLOSE_AFTER_S later).
+
 Card and ID numbers are masked in everything the desk publishes and feeds the pre-fill, also
 one read out across utterances (:func:`mask_across`): an ``utterance`` event carries the text
 as the store holds it; a ``correction`` event (speaker, start_s, end_s, text) replaces the
@@ -25,7 +30,7 @@ from typing import Any
 import structlog
 
 from callcenter.asr.segmenter import AsrResult
-from callcenter.calls.state import AgentAnswered, CallEnded, LiveCall
+from callcenter.calls.state import AgentAnswered, Attachment, CallEnded, LiveCall
 from callcenter.clock import iso_ts
 from callcenter.config.loader import Config
 from callcenter.config.models import Speaker
@@ -43,15 +48,32 @@ CLOSE_AFTER_S = 2.0
 
 
 @dataclass(eq=False)
-class _CallTicket:
-    ticket_id: asyncio.Future[int]
+class CallTicket:
+    """The desk's work on the ticket of one call."""
+
+    opened: asyncio.Future[int]  # the ticket's id, once the store has opened (or found) it
     answered_at: float
+    record: LiveCall | None  # the call's record (None: a call the tracker did not know)
     # each speaker's final utterances as the store holds them (masked), by their times
     finals: dict[str, dict[tuple[float, float], str]] = field(default_factory=dict)
     last_partial: dict[str, float] = field(default_factory=dict)
 
     def finals_of(self, speaker: str) -> dict[tuple[float, float], str]:
         return self.finals.setdefault(speaker, {})
+
+    def open_as(self, ticket_id: int) -> None:
+        """The ticket is open: its id for whoever waits, and on the call's record."""
+        self.opened.set_result(ticket_id)
+        if self.record is not None:
+            self.record.ticket_id = ticket_id
+
+    @property
+    def known_id(self) -> int | None:
+        opened = self.opened
+        return opened.result() if opened.done() and not opened.cancelled() else None
+
+
+TICKET: Attachment[CallTicket] = Attachment("the ticket desk's work on the call's ticket")
 
 
 class TicketDesk:
@@ -68,7 +90,9 @@ class TicketDesk:
         self.log_text = log_text  # what is said goes to the call log at all (else: its length)
         self.tickets: Tickets | None = None  # set when the store is open
         self.bus = TicketBus()
-        self.calls: dict[str, _CallTicket] = {}
+        # tickets whose call has no live record: ended, closing once the last words are in;
+        # answered before the call tracker knew the call (until a resync finds it)
+        self.off_record: dict[str, CallTicket] = {}
         # calls that are not callers' calls (a transfer's leg to an expert queue)
         self.ignore_call: Callable[[str], bool] = lambda _linkedid: False
         # the hub: each ticket opened (ports.TicketOpened: the agent's desktop hears it)
@@ -81,14 +105,28 @@ class TicketDesk:
 
     # -- call events -----------------------------------------------------------------------
 
+    def call_ticket(self, call_id: str) -> CallTicket | None:
+        """The desk's work on the ticket of a call: on its record, or off it (ended)."""
+        call = self.call_of(call_id)
+        found = call.attached(TICKET) if call is not None else None
+        return found if found is not None else self.off_record.get(call_id)
+
+    def _begin(self, call_id: str, call: LiveCall | None, ts: float) -> CallTicket:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        ticket = CallTicket(future, ts, call)
+        if call is not None:
+            return call.attach(TICKET, ticket)
+        self.off_record[call_id] = ticket
+        return ticket
+
     def on_answered(self, event: AgentAnswered, ts: float) -> None:
-        if event.call_id in self.calls or self.tickets is None \
+        if self.call_ticket(event.call_id) is not None or self.tickets is None \
                 or self.ignore_call(event.call_id):
             return
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.calls[event.call_id] = _CallTicket(future, ts)
-        self._spawn(self._open(event.call_id, self.call_of(event.call_id), event.queue,
-                               event.agent_id or event.member, ts, future))
+        call = self.call_of(event.call_id)
+        ticket = self._begin(event.call_id, call, ts)
+        self._spawn(self._open(event.call_id, call, event.queue,
+                               event.agent_id or event.member, ts, ticket))
         if self.start_transcription is not None:
             self.start_transcription(event.call_id, {Speaker.CALLER: event.caller_channel,
                                                      Speaker.AGENT: event.agent_channel})
@@ -97,17 +135,21 @@ class TicketDesk:
         """A call an agent was talking on when the engine (re)started: its ticket goes on
         (the one the store has for the call, or a new one if the call was answered while the
         engine was away), closes at the hang-up, and the rest of the call is transcribed."""
-        if (self.tickets is None or call.call_id in self.calls or not call.agent_channel
-                or self.ignore_call(call.call_id)):
+        held = self.off_record.get(call.call_id)
+        if held is not None and held.record is None:  # answered before the tracker knew it
+            del self.off_record[call.call_id]
+            held.record, call.ticket_id = call, held.known_id
+            call.attach(TICKET, held)
+        if (self.tickets is None or self.call_ticket(call.call_id) is not None
+                or not call.agent_channel or self.ignore_call(call.call_id)):
             return
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        ticket = self.calls[call.call_id] = _CallTicket(future, ts)
+        ticket = self._begin(call.call_id, call, ts)
         self._spawn(self._resume(call, ticket, ts))
         if self.start_transcription is not None:
             self.start_transcription(call.call_id, {Speaker.CALLER: call.inbound_channel,
                                                     Speaker.AGENT: call.agent_channel})
 
-    async def _resume(self, call: LiveCall, ticket: _CallTicket, ts: float) -> None:
+    async def _resume(self, call: LiveCall, ticket: CallTicket, ts: float) -> None:
         assert self.tickets is not None
         try:
             found = await self.tickets.id_for_call(call.call_id)
@@ -115,31 +157,25 @@ class TicketDesk:
                 stored = await self.tickets.get(found)
         except Exception as exc:
             log.error("ticket.store_failed", call_id=call.call_id, error=repr(exc))
-            ticket.ticket_id.cancel()
+            ticket.opened.cancel()
             return
         if found is None:
-            await self._open(call.call_id, call, call.queue, call.agent, ts, ticket.ticket_id)
+            await self._open(call.call_id, call, call.queue, call.agent, ts, ticket)
             return
         for u in stored["transcript"]:
             ticket.finals_of(u["speaker"])[(u["start_s"], u["end_s"])] = u["text"]
-        ticket.ticket_id.set_result(found)
+        ticket.open_as(found)
         with structlog.contextvars.bound_contextvars(call_id=call.call_id):
             log.info("ticket.resumed", ts=ts, ticket=found, agent=call.agent)
 
-    def known_ticket(self, call_id: str) -> int | None:
-        """The ticket of a live call if it is open already (no waiting)."""
-        call = self.calls.get(call_id)
-        if call is None or not call.ticket_id.done() or call.ticket_id.cancelled():
-            return None
-        return call.ticket_id.result()
-
     async def ticket_id(self, call_id: str) -> int | None:
-        """The ticket of a live call (None: no ticket, e.g. the store failed)."""
-        call = self.calls.get(call_id)
-        if call is None:
+        """The ticket of a live call, waiting for one being opened (None: no ticket, e.g.
+        the store failed); once open, the call's record has it (``LiveCall.ticket_id``)."""
+        ticket = self.call_ticket(call_id)
+        if ticket is None:
             return None
         try:
-            return await asyncio.wait_for(asyncio.shield(call.ticket_id), 5)
+            return await asyncio.wait_for(asyncio.shield(ticket.opened), 5)
         except (asyncio.CancelledError, TimeoutError):
             return None
 
@@ -148,18 +184,17 @@ class TicketDesk:
         self.bus.publish(ticket_id, event)
 
     def on_call_ended(self, ended: CallEnded, ts: float) -> None:
-        self.call_ended(ended.call.call_id, ts)
-
-    def call_ended(self, call_id: str, ts: float) -> None:
-        call = self.calls.get(call_id)
-        if call is not None:
-            self._spawn(self._close(call_id, call, ts))
+        call_id = ended.call.call_id
+        ticket = ended.call.detach(TICKET) or self.off_record.get(call_id)
+        if ticket is not None:  # its last words come after the hang-up: kept till closed
+            self.off_record[call_id] = ticket
+            self._spawn(self._close(call_id, ticket, ts))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._tasks.spawn(coro)
 
     async def _open(self, call_id: str, call: LiveCall | None, queue: str, agent: str,
-                    ts: float, future: asyncio.Future[int]) -> None:
+                    ts: float, opening: CallTicket) -> None:
         assert self.tickets is not None
         dialed = call.dialed if call is not None else ""
         route = call.route if call is not None and call.route is not None else \
@@ -173,31 +208,31 @@ class TicketDesk:
                 ticket_id = await self.tickets.open(ticket)
             except Exception as exc:
                 log.error("ticket.store_failed", error=str(exc))
-                future.cancel()
+                opening.opened.cancel()
                 return
-            future.set_result(ticket_id)
+            opening.open_as(ticket_id)
             log.info("ticket.created", ts=ts, ticket=ticket_id, agent=ticket.agent,
                      hotline=route.number, unit=route.unit, queue=queue)
             self.publish(TicketOpened(ticket.agent, call_id, ticket_id), ts)
 
-    async def _close(self, call_id: str, call: _CallTicket, ts: float) -> None:
+    async def _close(self, call_id: str, call: CallTicket, ts: float) -> None:
         assert self.tickets is not None
         await asyncio.sleep(CLOSE_AFTER_S)  # the last words come after the hang-up
         try:
-            ticket_id = await call.ticket_id
+            ticket_id = await call.opened
             await self.tickets.close(call_id, iso_ts(ts))
             self.bus.publish(ticket_id, {"type": "closed", "at": iso_ts(ts)})
             with structlog.contextvars.bound_contextvars(call_id=call_id):
                 log.info("ticket.closed", ticket=ticket_id, ended=iso_ts(ts))
         except (asyncio.CancelledError, Exception) as exc:
             log.error("ticket.store_failed", call_id=call_id, error=repr(exc))
-        self.calls.pop(call_id, None)
+        self.off_record.pop(call_id, None)
 
     # -- speech recognition ------------------------------------------------------------------
 
     def on_speech(self, call_id: str, speaker: str, result: AsrResult) -> None:
         """A recognizer result for ``speaker`` of ``call_id`` (on the event loop)."""
-        call = self.calls.get(call_id)
+        call = self.call_ticket(call_id)
         if call is None:
             return
         # what the log and a partial get; a final is published as the store holds it
@@ -237,15 +272,16 @@ class TicketDesk:
             return {"chars": len(text)}
         return {"text": mask_phones(text) if self.mask_log else text}
 
-    def _publish(self, call: _CallTicket, event: dict[str, Any]) -> None:
-        if call.ticket_id.done() and not call.ticket_id.cancelled():
-            self.bus.publish(call.ticket_id.result(), event)
+    def _publish(self, call: CallTicket, event: dict[str, Any]) -> None:
+        ticket_id = call.known_id
+        if ticket_id is not None:
+            self.bus.publish(ticket_id, event)
 
-    async def _store_final(self, call_id: str, call: _CallTicket, speaker: str,
+    async def _store_final(self, call_id: str, call: CallTicket, speaker: str,
                            result: AsrResult) -> None:
         assert self.tickets is not None
         try:
-            ticket_id = await call.ticket_id
+            ticket_id = await call.opened
             utterance = Utterance(speaker, result.start_s, result.end_s, result.text,
                                   iso_ts(time.time()))
             added = await self.tickets.add_utterance(ticket_id, utterance)

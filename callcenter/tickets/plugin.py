@@ -55,7 +55,7 @@ def load(context: Context) -> Capability:
     async def resynced(_channels: Iterable[ev.CoreShowChannel], calls: Iterable[LiveCall],
                        now: float) -> None:
         for call in calls:  # calls an agent was on before the engine saw them
-            if call.recovered and call.agent_channel and call.call_id not in desk.calls:
+            if call.recovered:
                 desk.resume(call, now)
 
     def heard(event: Heard, _ts: float) -> None:

@@ -5,14 +5,20 @@
 (its commands, Asterisk's replies, timers). Each returns the effects to carry out; a transfer
 that is over leaves :attr:`TransferBoard.live`.
 
-The board also keeps which agent is alone with a caller in a room after a failed or
-cancelled transfer: that agent hanging up ends the caller's call too, as it would on an
-ordinary call — never a caller alone with hold music in an empty room.
+The call's record (:class:`~callcenter.calls.state.LiveCall`) says which transfer is going
+on for the call (``transfer``, until it is over), and keeps, under :data:`TOGETHER`, an agent
+left alone with the caller in a room after a failed or cancelled transfer: that agent hanging
+up ends the caller's call too, as it would on an ordinary call — never a caller alone with
+hold music in an empty room.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from callcenter.ami import events as ev
+from callcenter.calls.state import Attachment, LiveCall
 from callcenter.errors import TransferConflict
 from callcenter.glossary import word
 from callcenter.transfers.model import Phase, Transfer, TransferMode
@@ -26,24 +32,32 @@ from callcenter.transfers.outcomes import (
 )
 from callcenter.transfers.state import is_over, state_of
 
-MAX_LEGS = 10_000  # far more than the transfers of the longest live calls
 DIAL_EVENT = "CcTransferDial"  # the UserEvent cc-xfer-dest / cc-xfer-blind send on failure
 
 
+@dataclass(frozen=True, slots=True)
+class Together:
+    """The agent and the caller of a call, left together in a room after a transfer failed or
+    was cancelled."""
+
+    agent_channel: str
+    caller_channel: str
+
+
+TOGETHER: Attachment[Together] = Attachment("caller and agent left together by a transfer")
+
+
 class TransferBoard:
-    def __init__(self) -> None:
+    def __init__(self, call_of: Callable[[str], LiveCall | None]) -> None:
+        self.call_of = call_of  # the calls' records, by call id (the call tracker's)
         self.live: dict[str, Transfer] = {}  # by transfer id, until it is over
-        # linkedids of our destination legs (not new calls); a completed transfer's leg lives
-        # on with the call, past the transfer: the oldest are forgotten beyond MAX_LEGS
-        self.legs: dict[str, None] = {}
-        # agent channel → caller channel: the two left together in a room after a transfer
-        # failed or was cancelled
-        self.together: dict[str, str] = {}
 
     # -- queries and the commands' checks ------------------------------------------------
 
     def is_leg(self, linkedid: str) -> bool:
-        return linkedid in self.legs
+        """A channel tree a live transfer originated to reach its destination (completed
+        too: its leg lives on with the call): not a call of its own."""
+        return any(t.dest_uid == linkedid for t in self.live.values() if t.dest_uid)
 
     def of_agent(self, agent_id: str) -> Transfer | None:
         for transfer in self.live.values():
@@ -73,16 +87,17 @@ class TransferBoard:
     # -- what the desk did -----------------------------------------------------------------
 
     def add(self, t: Transfer) -> None:
-        """A transfer begins; it takes over from an earlier one of the agent's."""
-        self.together.pop(t.agent_channel, None)
+        """A transfer begins, on the call's record; it takes over from an earlier one of the
+        agent's."""
         self.live[t.id] = t
+        call = self.call_of(t.call_id)
+        if call is not None:
+            call.transfer = t.id
+            call.detach(TOGETHER)
 
     def leg_ordered(self, t: Transfer) -> str:
         """The destination leg is about to be originated: its ChannelId, known from now."""
         t.dest_uid = f"xfer-{t.id}-dest"
-        self.legs[t.dest_uid] = None
-        while len(self.legs) > MAX_LEGS:
-            del self.legs[next(iter(self.legs))]
         return t.dest_uid
 
     def rejoin(self, t: Transfer, *, caller_up: bool, agent_up: bool,
@@ -94,7 +109,9 @@ class TransferBoard:
             return []
         if t.agent_gone or not agent_up:
             return [CallerToQueue(t.caller_channel)]
-        self.together[t.agent_channel] = t.caller_channel
+        call = self.call_of(t.call_id)
+        if call is not None:
+            call.attach(TOGETHER, Together(t.agent_channel, t.caller_channel))
         if regroup:
             return [Regroup(t)]
         return [MoveToRoom(t.agent_channel, t.room)] if t.mode is TransferMode.ATTENDED else []
@@ -128,8 +145,9 @@ class TransferBoard:
     def _kept(self, t: Transfer, effects: list[Effect]) -> list[Effect]:
         if is_over(t):
             self.live.pop(t.id, None)
-            if t.ended_at is not None:  # its legs are gone: nothing more will name it
-                self.legs.pop(t.dest_uid, None)
+            call = self.call_of(t.call_id)
+            if call is not None and call.transfer == t.id:
+                call.transfer = ""
         return effects
 
     # -- AMI events ------------------------------------------------------------------------
@@ -180,10 +198,13 @@ class TransferBoard:
 
     def _released(self, event: ev.Hangup, ts: float) -> list[Effect]:
         """The agent left together with a caller hung up: end the caller's call too."""
-        caller_channel = self.together.pop(event.channel, None)
-        if caller_channel is not None:
-            return [CallerReleased(event.linkedid, ts), HangUp(caller_channel)]
-        for agent_channel, caller in list(self.together.items()):
-            if caller == event.channel:  # the caller hung up first: nothing to watch
-                del self.together[agent_channel]
+        call = self.call_of(event.linkedid)
+        together = call.attached(TOGETHER) if call is not None else None
+        if call is None or together is None:
+            return []
+        if event.channel == together.agent_channel:
+            call.detach(TOGETHER)
+            return [CallerReleased(event.linkedid, ts), HangUp(together.caller_channel)]
+        if event.channel == together.caller_channel:  # the caller hung up first: no watch
+            call.detach(TOGETHER)
         return []

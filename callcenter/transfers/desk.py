@@ -85,7 +85,7 @@ class TransferDesk:
         self.tracker = tracker
         self.clock = clock
         self.ticket_of = ticket_of
-        self.board = TransferBoard()
+        self.board = TransferBoard(tracker.calls.get)
         self._tasks = TaskSet("transfer-desk")
         # (due, order, what happens then): driven by tick() — the engine's timer task, and
         # every event — not by sleeping tasks, so that a replay decides them the same

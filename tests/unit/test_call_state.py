@@ -124,3 +124,23 @@ def test_recorded_session_forks_are_not_calls() -> None:
             started += [n for n in tracker.apply(event, ts) if isinstance(n, CallStarted)]
     assert started and all(n.call.inbound_channel.startswith("PJSIP/") for n in started)
     assert all(n.call.dialed != "s" for n in started)
+
+
+def test_a_route_decided_before_the_call_started_is_on_its_record_when_it_does() -> None:
+    from datetime import date
+
+    from callcenter.calls import state
+    from callcenter.config.loader import load_config
+    from callcenter.paths import PROJECT_ROOT
+    from callcenter.routing.decide import Router
+
+    config = load_config(PROJECT_ROOT / "config")
+    route = Router.of(config.hotlines, config.queues).decide("12329", date(2026, 11, 30))
+    tracker = CallTracker()
+    for n in range(state.EARLY_ROUTES_KEPT + 1):  # the oldest is forgotten beyond the bound
+        tracker.route_decided(f"{n}.1", route)
+    tracker.apply(_new("0.1", "0.1", "PJSIP/a"), 1.0)
+    tracker.apply(_new("1.1", "1.1", "PJSIP/b"), 1.0)
+    assert tracker.calls["0.1"].route is None and tracker.calls["1.1"].route is route
+    tracker.route_decided("0.1", route)  # a live call: straight on its record
+    assert tracker.calls["0.1"].route is route

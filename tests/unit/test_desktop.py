@@ -52,8 +52,7 @@ class Desk:
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[tuple[Door, Desk]]:
     parts = Desk()
-    handlers = desktop_handlers(parts.agents, lambda: parts.calls, lambda _call: 7,
-                                lambda: parts.store,
+    handlers = desktop_handlers(parts.agents, lambda: parts.calls, lambda: parts.store,
                                 lambda: Tickets(parts.store) if parts.store else None,
                                 lambda: door.clock())
     door = await open_door(tmp_path, FakeEngine(), more=handlers)
@@ -253,7 +252,7 @@ async def test_a_call_cut_off_by_a_reload_goes_back_to_the_head_of_its_queue(
 
     calls: list[LiveCall] = []
     handlers = desktop_handlers(AgentDesk(CONFIG, _no_ami, time.time), lambda: calls,
-                                lambda _call: None, lambda: None, lambda: None,
+                                lambda: None, lambda: None,
                                 lambda: __import__("datetime").datetime.now(), send)
     door = await open_door(tmp_path, FakeEngine(), more=handlers)
     try:

@@ -281,9 +281,13 @@ async def test_one_session_per_call() -> None:
     both = type(CONFIG)(CONFIG.directory, CONFIG.engine, CONFIG.prompts, CONFIG.hotlines,
                         CONFIG.queues, config, CONFIG.prefill)
     desk = MonitorDesk(ami.send, tracker, lambda: both, lambda: 5.0)
-    await desk.start(ZHAO, "1001", "listen")
+    started = await desk.start(ZHAO, "1001", "listen")
+    assert tracker.calls["100.1"].monitoring == started["session"]  # on the call's record
     with pytest.raises(SupervisionConflict, match="已由班长赵磊监听"):
         await desk.start(Actor("sun.li", "http", "", Role.SUPERVISOR), "1001", "listen")
+    await desk.stop(ZHAO, str(started["session"]))
+    assert tracker.calls["100.1"].monitoring == ""
+    await desk.start(Actor("sun.li", "http", "", Role.SUPERVISOR), "1001", "listen")
     await asyncio.sleep(0)
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from callcenter.ami import events as ev
+from callcenter.calls.state import LiveCall
 from callcenter.config.loader import load_config
 from callcenter.errors import TransferConflict
 from callcenter.paths import PROJECT_ROOT
-from callcenter.transfers.board import DIAL_EVENT, TransferBoard
+from callcenter.transfers.board import DIAL_EVENT, TOGETHER, Together, TransferBoard
 from callcenter.transfers.destinations import resolve
 from callcenter.transfers.model import Outcome, Phase, Transfer, TransferMode
 from callcenter.transfers.outcomes import (
@@ -290,8 +291,20 @@ def test_a_completed_transfer_ignores_the_agent_and_the_commands() -> None:
 
 # -- the board -----------------------------------------------------------------------------
 
+def records() -> dict[str, LiveCall]:
+    """The record of the call transferred (100.1), as the call tracker holds it."""
+    return {"100.1": LiveCall("100.1", 1.0, inbound_channel=CALLER, agent="1001",
+                              agent_channel=AGENT)}
+
+
+def record(board: TransferBoard) -> LiveCall:
+    call = board.call_of("100.1")
+    assert call is not None
+    return call
+
+
 def board_with(t: Transfer) -> TransferBoard:
-    board = TransferBoard()
+    board = TransferBoard(records().get)
     board.add(t)
     if t.mode is not TransferMode.BLIND:
         assert board.leg_ordered(t) == "xfer-t1-dest"
@@ -372,8 +385,22 @@ def test_the_board_tells_the_parties_apart_on_hangup() -> None:
     assert board.live == {}
 
 
+def test_the_calls_record_names_its_transfer_and_leg_until_it_is_over() -> None:
+    """The transfer going on is on the call's record; its destination leg is no call of its
+    own (no ticket) while the transfer lives — answered and completed too."""
+    t = transfer()
+    board = board_with(t)
+    assert record(board).transfer == "t1" and board.is_leg("xfer-t1-dest")
+    board.apply(ev.ConfbridgeJoin(DEST, "xfer-t1-dest", "xfer-t1-dest", "xfer-t1"), 12.0)
+    board.completed_by_agent(t, 14.0)
+    assert record(board).transfer == "t1" and board.is_leg("xfer-t1-dest")
+    board.apply(ev.Hangup(DEST, "xfer-t1-dest", "xfer-t1-dest", 16, ""), 30.0)
+    assert board.live == {} and record(board).transfer == ""
+    assert not board.is_leg("xfer-t1-dest")
+
+
 def test_the_commands_checks() -> None:
-    board = TransferBoard()
+    board = TransferBoard(records().get)
     with pytest.raises(TransferConflict, match="没有进行中的转接"):
         board.to_cancel("1001")
     t = transfer()
@@ -381,7 +408,7 @@ def test_the_commands_checks() -> None:
     with pytest.raises(TransferConflict, match="对方尚未接听（振铃中）"):
         board.to_complete("1001")
     assert board.to_cancel("1001") is t
-    blind = TransferBoard()
+    blind = TransferBoard(records().get)
     blind.add(transfer(TransferMode.BLIND))
     with pytest.raises(TransferConflict, match="自动完成"):
         blind.to_complete("1001")
@@ -409,7 +436,7 @@ def failed(mode: TransferMode = TransferMode.CONFERENCE) -> tuple[TransferBoard,
 def test_rejoin_leaves_caller_and_agent_together() -> None:
     board, t = failed()
     assert board.rejoin(t, caller_up=True, agent_up=True) == []  # already in one room
-    assert board.together == {AGENT: CALLER}
+    assert record(board).attached(TOGETHER) == Together(AGENT, CALLER)
 
 
 def test_rejoin_brings_the_consulting_agent_back() -> None:
@@ -422,7 +449,7 @@ def test_rejoin_without_the_agent_puts_the_caller_back_in_the_queue() -> None:
     assert board.rejoin(t, caller_up=True, agent_up=False) == [CallerToQueue(CALLER)]
     t.agent_gone = True
     assert board.rejoin(t, caller_up=True, agent_up=True) == [CallerToQueue(CALLER)]
-    assert board.together == {}
+    assert record(board).attached(TOGETHER) is None
 
 
 def test_rejoin_without_the_caller_or_for_blind_does_nothing() -> None:
@@ -430,7 +457,7 @@ def test_rejoin_without_the_caller_or_for_blind_does_nothing() -> None:
     assert board.rejoin(t, caller_up=False, agent_up=True) == []
     blind = transfer(TransferMode.BLIND)
     assert board.rejoin(blind, caller_up=True, agent_up=True) == []
-    assert board.together == {}
+    assert record(board).attached(TOGETHER) is None
 
 
 def test_the_agent_hanging_up_after_a_rejoin_ends_the_callers_call() -> None:
@@ -438,7 +465,7 @@ def test_the_agent_hanging_up_after_a_rejoin_ends_the_callers_call() -> None:
     board.rejoin(t, caller_up=True, agent_up=True)
     assert board.apply(ev.Hangup(AGENT, "100.2", "100.1", 16, ""), 20.0) == [
         CallerReleased("100.1", 20.0), HangUp(CALLER)]
-    assert board.together == {}
+    assert record(board).attached(TOGETHER) is None
 
 
 def test_the_caller_hanging_up_first_ends_the_watch() -> None:
@@ -452,7 +479,7 @@ def test_a_new_transfer_takes_over_from_the_watch() -> None:
     board, t = failed()
     board.rejoin(t, caller_up=True, agent_up=True)
     board.add(transfer())
-    assert board.together == {}
+    assert record(board).attached(TOGETHER) is None
 
 
 def test_the_agent_leaving_because_it_asked_to_complete_is_that_completion() -> None:

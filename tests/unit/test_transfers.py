@@ -314,16 +314,16 @@ async def test_agent_hanging_up_before_the_rejoin_sends_the_caller_to_the_queue(
     assert "Hangup" not in ami.names()
 
 
-def test_the_board_forgets_the_oldest_legs_beyond_its_bound() -> None:
-    """A completed transfer's leg lives on with the call, after the transfer is over: the
-    board keeps at most MAX_LEGS of them, the newest."""
-    from types import SimpleNamespace
-
-    from callcenter.transfers import board as board_module
-
-    board = board_module.TransferBoard()
-    for n in range(board_module.MAX_LEGS + 5):
-        board.leg_ordered(SimpleNamespace(id=str(n), dest_uid=""))  # type: ignore[arg-type]
-    assert len(board.legs) == board_module.MAX_LEGS
-    assert not board.is_leg("xfer-0-dest") and board.is_leg(
-        f"xfer-{board_module.MAX_LEGS + 4}-dest")
+async def test_the_destination_leg_is_a_leg_while_its_transfer_lives() -> None:
+    """The legs are the live transfers' (the ticket desk opens no ticket for them): no
+    separate list of calls to bound, gone with the transfer."""
+    ami = FakeAmi()
+    desk, tracker = desk_with_call(ami)
+    await desk.start("1001", "12366", "conference", wait=False)
+    (t,) = desk.live.values()
+    assert desk.is_transfer_leg(t.dest_uid) and not desk.is_transfer_leg("100.1")
+    assert tracker.calls["100.1"].transfer == t.id
+    dial_failed(desk, "CHANUNAVAIL")
+    await asyncio.sleep(0.01)
+    assert desk.live == {} and not desk.is_transfer_leg(t.dest_uid)
+    assert tracker.calls["100.1"].transfer == ""
