@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from rich.console import Console
 
 from callcenter.actors import Actor, cli_actor
@@ -57,8 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser, arguments: type[Arguments], *
     for name in (*positional, *(n for n in declared if n not in positional and n not in skip)):
         field, kind = declared[name], kind_of(declared[name])
         shown = field.description or ""
-        if not field.is_required() and field.default not in ("", None):
-            shown += f" (default: {field.default})"
+        if field.annotation is not bool and field.default not in ("", None, PydanticUndefined):
+            shown += f" (default: {field.default})"  # (argparse says a flag's itself)
         options: dict[str, Any] = {"help": shown or None,
                                    "default": None if field.is_required() else field.default}
         if choices and name in choices:
