@@ -1,5 +1,6 @@
 """What every capability's command-line sub-commands share: the configuration the command
-line names, a row id as an argument, and running commands through the one command layer on
+line names, a row id as an argument, a command's declared arguments as a sub-command's
+(:func:`add_arguments`, :func:`given`), and running commands through the one command layer on
 the store directly (:func:`run_on_store`: the same checks and audit rows as over HTTP,
 whether the engine is up or not; only the owner of the database — root: it is mode 0600 —
 can open it, and the CLI acts as root)."""
@@ -13,12 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import PydanticUndefined
 from rich.console import Console
 
 from callcenter.actors import Actor, cli_actor
+from callcenter.arguments import Arguments, Kind, kind_of
 from callcenter.audit import AuditTrail
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config, load_config
+from callcenter.errors import CallCenterError
 from callcenter.paths import Paths
 from callcenter.store.db import Migration, Store, StoreError, row_id
 
@@ -41,6 +45,51 @@ def row_id_arg(text: str) -> int:
         return row_id(text)
     except StoreError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser, arguments: type[Arguments], *,
+                  positional: Sequence[str] = (), skip: Sequence[str] = (),
+                  choices: Mapping[str, Sequence[str]] | None = None) -> None:
+    """A command's declared arguments as a sub-command's: ``positional`` ones in that order,
+    the others as ``--name`` (``--to-queue`` for ``to_queue``; a flag as ``--name`` /
+    ``--no-name``), each checked as the command layer checks it, its help the declaration's
+    docstring, its default the declared one; ``skip``: those the sub-command gives itself."""
+    declared = arguments.model_fields
+    for name in (*positional, *(n for n in declared if n not in positional and n not in skip)):
+        field, kind = declared[name], kind_of(declared[name])
+        shown = field.description or ""
+        if field.annotation is not bool and field.default not in ("", None, PydanticUndefined):
+            shown += f" (default: {field.default})"  # (argparse says a flag's itself)
+        options: dict[str, Any] = {"help": shown or None,
+                                   "default": None if field.is_required() else field.default}
+        if choices and name in choices:
+            options["choices"] = list(choices[name])
+        if field.annotation is bool:  # a Flag
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name,
+                                action=argparse.BooleanOptionalAction, **options)
+            continue
+        options["type"] = _checked(name, kind)
+        if name in positional:
+            parser.add_argument(name, nargs=None if field.is_required() else "?",
+                                metavar=name.upper(), **options)
+        else:
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name,
+                                required=field.is_required(), **options)
+
+
+def _checked(name: str, kind: Kind) -> Callable[[str], object]:
+    def check(text: str) -> object:
+        try:
+            return kind.read(name, text)
+        except CallCenterError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+    return check
+
+
+def given(args: argparse.Namespace, arguments: type[Arguments]) -> dict[str, Any]:
+    """The command's declared arguments as the command line gave them (None: not given)."""
+    return {name: getattr(args, name) for name in arguments.model_fields
+            if getattr(args, name, None) is not None}
 
 
 def run_on_store(config: Config, paths: Paths, on_store: OnStore, show: Show,

@@ -1,7 +1,9 @@
 """The one command layer: the HTTP API, the local control socket (and so the CLI) run the
 same commands, by name, with the same argument checks, role checks, audit rows and errors.
 A front door only translates: a URL or a JSON line into ``(name, args)``, and an error class
-into its own answer (``callcenter.api.errors`` for HTTP).
+into its own answer (``callcenter.api.errors`` for HTTP). Each handler is declared with its
+arguments (:func:`command`, :mod:`callcenter.arguments`): they are checked here, after the
+role check and before the handler runs, and the handler reads them checked.
 
 Who asks travels with each command (:class:`Actor`): :mod:`callcenter.permissions` decides
 whether they may, before the command runs; the audit trail (:mod:`callcenter.audit`) gets a
@@ -11,20 +13,20 @@ refusal — whatever the door.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 
 from callcenter import permissions
 from callcenter.actors import LOCAL, Actor
+from callcenter.arguments import Arguments
 from callcenter.audit import NOTES, OK, AuditEntry, AuditTrail
 from callcenter.clock import iso_seconds
 from callcenter.errors import (
     CallCenterError,
-    CommandError,
+    EngineControlError,
     Forbidden,
     ServiceUnavailable,
     UnknownCommand,
@@ -32,8 +34,7 @@ from callcenter.errors import (
 
 log = structlog.get_logger("commands")
 
-Args = Mapping[str, Any]
-Handler = Callable[[Args, Actor], Awaitable[Any]]
+Args = Mapping[str, Any]  # as given, before their check
 # the arguments that name what a command acts on, as the audit row shows them
 TARGETS = {"agent": "agent", "ticket": "ticket", "earlier": "earlier ticket",
            "callback": "callback", "name": "user", "session": "monitor session",
@@ -42,34 +43,35 @@ DETAILS = ("reason", "destination", "mode", "role", "config", "device",
            "article", "queue", "position", "to_queue")  # shown in the audit row
 
 
-def text(args: Args, name: str, *, required: bool = True, default: str = "") -> str:
-    """A text argument: a string (numbers are taken as their digits)."""
-    value = args.get(name)
-    if value is None or value == "":
-        if required:
-            raise CommandError(f"{name!r} is missing")
-        return default
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise CommandError(f"{name!r} must be text, not {type(value).__name__}")
-    return str(value)
+A = TypeVar("A", bound=Arguments)
 
 
-DIGITS = re.compile(r"[0-9]{1,19}")  # not str.isdigit: "²" and "①" are digits to it, not to int()
+class Declared(Generic[A]):
+    """A command's handler with the declaration of its arguments (:mod:`callcenter.arguments`):
+    the handler gets them checked. Called with the arguments as given, it checks them first
+    (``Commands.run`` checks them itself, after the role check)."""
+
+    __slots__ = ("arguments", "run")
+
+    def __init__(self, arguments: type[A], run: Callable[[A, Actor], Awaitable[Any]]) -> None:
+        self.arguments = arguments
+        self.run = run
+
+    async def __call__(self, args: Args, actor: Actor) -> Any:
+        return await self.run(self.arguments.check(args), actor)
 
 
-def number(args: Args, name: str, default: int, most: int) -> int:
-    """A whole-number argument from 1 to ``most`` (given as digits or a number)."""
-    given = text(args, name, required=False, default=str(default))
-    if not DIGITS.fullmatch(given) or not 1 <= int(given) <= most:
-        raise CommandError(f"{name} {given[:20]!r} is not a number from 1 to {most}")
-    return int(given)
+def command(arguments: type[A]) -> Callable[[Callable[[A, Actor], Awaitable[Any]]],
+                                            Declared[A]]:
+    """``@command(TransferStart)`` over ``async def start(args: TransferStart, actor)``."""
+
+    def declared(run: Callable[[A, Actor], Awaitable[Any]]) -> Declared[A]:
+        return Declared(arguments, run)
+
+    return declared
 
 
-def flag(args: Args, name: str, default: bool) -> bool:
-    value = args.get(name, default)
-    if not isinstance(value, bool):
-        raise CommandError(f"{name!r} must be true or false")
-    return value
+Handler = Declared[Any]
 
 
 class Commands:
@@ -78,6 +80,11 @@ class Commands:
     def __init__(self, handlers: Mapping[str, Handler],
                  audit: Callable[[], AuditTrail | None],
                  clock: Callable[[], datetime]) -> None:
+        undeclared = sorted(name for name, handler in handlers.items()
+                            if not isinstance(handler, Declared))
+        if undeclared:  # (a test's stand-in, or a plug-in written before declarations)
+            raise EngineControlError(f"commands without a declaration of their arguments: "
+                                     f"{', '.join(undeclared)}")
         self._handlers = dict(handlers)
         self._audit = audit
         self._clock = clock
@@ -85,6 +92,10 @@ class Commands:
     @property
     def names(self) -> list[str]:
         return sorted(self._handlers)
+
+    def arguments(self, name: str) -> type[Arguments]:
+        """What ``name`` takes (its declaration)."""
+        return self._handlers[name].arguments
 
     async def run(self, name: str, args: Args, actor: Actor = LOCAL) -> Any:
         NOTES.set(())  # what the handler adds to its audit row (callcenter.audit.note)
@@ -102,7 +113,7 @@ class Commands:
             raise ServiceUnavailable("the audit trail is not open yet: nothing is done "
                                      "unrecorded")
         try:
-            result = await handler(args, actor)
+            result = await handler.run(handler.arguments.check(args), actor)
         except CallCenterError as exc:
             if audited or isinstance(exc, Forbidden):
                 await self._record(actor, name, args, exc.error_id, exc.message)

@@ -10,8 +10,9 @@ from typing import Any, Protocol
 from callcenter.actors import LOCAL, Actor
 from callcenter.agents.commands import agent_handlers
 from callcenter.agents.desk import AgentDesk
+from callcenter.arguments import Arguments, NoArguments, Text
 from callcenter.audit import AuditTrail
-from callcenter.commands import Args, Commands, Handler, text
+from callcenter.commands import Commands, Handler, command
 
 
 class EngineParts(Protocol):
@@ -27,16 +28,23 @@ class EngineParts(Protocol):
     def audit_trail(self) -> AuditTrail | None: ...
 
 
+class Reload(Arguments):
+    config: Text = ""
+    """the configuration directory (the server's command line only; else the engine's own)"""
+
+
 def engine_handlers(engine: EngineParts) -> dict[str, Handler]:
     """The engine's own commands (status, reload) and the agents'."""
 
-    async def status(_args: Args, _actor: Actor) -> Any:
+    @command(NoArguments)
+    async def status(_args: NoArguments, _actor: Actor) -> Any:
         return engine.snapshot()
 
-    async def reload(args: Args, actor: Actor) -> Any:
+    @command(Reload)
+    async def reload(args: Reload, actor: Actor) -> Any:
         # the server's own command line (`run.py reload`) has reconfigured Asterisk first
         local = actor.via == LOCAL.via
-        directory = text(args, "config", required=False) if local else ""
+        directory = args.config if local else ""
         return await engine.reload(directory or None, asterisk_too=local)
 
     return {"status": status, "reload": reload, **agent_handlers(engine.agent_desk)}

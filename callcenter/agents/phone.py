@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from callcenter.actors import Actor, Role
-from callcenter.commands import Args, Handler
+from callcenter.arguments import NoArguments
+from callcenter.commands import Handler, command
 from callcenter.config.loader import Config, agent_web_endpoint, supervisor_web_endpoint
 from callcenter.errors import CommandError, Forbidden, ServiceUnavailable, UnknownAgent
 from callcenter.secrets import Secrets
@@ -59,7 +60,8 @@ def phone_handlers(config: Callable[[], Config],
                    secrets: Callable[[], Secrets]) -> dict[str, Handler]:
     """``secrets`` reads the secrets file (a reload may have added agents and passwords)."""
 
-    async def credentials(_args: Args, actor: Actor) -> Any:
+    @command(NoArguments)
+    async def credentials(_args: NoArguments, actor: Actor) -> Any:
         endpoint = web_endpoint(actor)
         current = config()
         _configured(actor, current)

@@ -51,9 +51,11 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from callcenter.actors import Actor, Role
+from callcenter.agents.commands import AgentLogin, AgentOnly, AgentPause
 from callcenter.api.auth import PUBLIC, add_routes, auth_middleware
 from callcenter.api.sip_proxy import PhoneSite
 from callcenter.api.sip_proxy import add_routes as add_phone_routes
+from callcenter.arguments import Arguments
 from callcenter.calllog.privacy import mask_number
 from callcenter.capability import Routes
 from callcenter.errors import (
@@ -66,13 +68,14 @@ from callcenter.errors import (
     ServiceUnavailable,
 )
 from callcenter.users.signin import SIGN_IN, SignIn
-from callcenter.web.body import json_object, picked
+from callcenter.web.body import fields, json_object
 from callcenter.web.request import ACTOR, Runner, action_of, command_door
 
 log = structlog.get_logger("api")
 
 
-AGENT_ACTIONS = ("login", "logout", "pause", "unpause")
+AGENT_ACTIONS: dict[str, type[Arguments]] = {"login": AgentLogin, "logout": AgentOnly,
+                                             "pause": AgentPause, "unpause": AgentOnly}
 SSE_KEEPALIVE_S = 15.0
 MAX_BODY_BYTES = 1024**2  # request bodies are small JSON objects
 
@@ -162,9 +165,10 @@ def build_app(signin: SignIn, run: Runner, routes: Sequence[Routes] = (),
         return await command(request, "agent.list")
 
     async def agent_action(request: web.Request) -> web.Response:
-        action = action_of(request, AGENT_ACTIONS, "话务员操作")
+        action = action_of(request, tuple(AGENT_ACTIONS), "话务员操作")
         given = await json_object(request, '{"reason": "小休"}')
-        return await command(request, f"agent.{action}", **picked(given, "device", "reason"),
+        return await command(request, f"agent.{action}",
+                             **fields(given, AGENT_ACTIONS[action], "agent"),
                              agent=request.match_info["agent"])
 
     async def reload(request: web.Request) -> web.Response:

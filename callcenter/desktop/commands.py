@@ -9,30 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 
 from callcenter import permissions
 from callcenter.actors import Actor, Role
+from callcenter.agents.commands import AgentOnly
 from callcenter.agents.desk import AgentDesk
 from callcenter.ami import actions
 from callcenter.ami.client import ActionSender
+from callcenter.arguments import Arguments, Id, Number
 from callcenter.calls.state import LiveCall, channel_uniqueid
 from callcenter.clock import iso_ts
-from callcenter.commands import Args, Handler, number, text
+from callcenter.commands import Handler, command
 from callcenter.desktop import callbacks as requests
 from callcenter.desktop.notifier import call_card
 from callcenter.errors import (
     AgentConflict,
     AmiActionFailed,
     CallbackTaken,
+    CommandError,
     Forbidden,
     ServiceUnavailable,
     UnknownAgent,
 )
 from callcenter.ports import CallbacksChanged
-from callcenter.store.db import NoSuchRow, Store, row_id
+from callcenter.store.db import NoSuchRow, Store
 from callcenter.tickets.store import Tickets
 from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE
 
@@ -41,6 +44,29 @@ log = structlog.get_logger("desktop")
 HISTORY_DAYS = 90
 
 REQUEUE_CONTEXT = "cc-requeue"  # the dialplan: back at the head of the queue, told to hold
+
+
+class History(Arguments):
+    ticket: Id
+    """the current ticket"""
+    days: Annotated[int, Number(3650)] = HISTORY_DAYS
+    """how far back (an agent: at most 90)"""
+
+
+class Earlier(Arguments):
+    ticket: Id
+    """the current ticket"""
+    earlier: Id
+    """one of the caller's earlier tickets"""
+
+
+class CallbackPage(Arguments):
+    page: Annotated[int, Number(100_000)] = 1
+
+
+class CallbackOnly(Arguments):
+    callback: Id
+    """the callback request's id"""
 
 
 def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
@@ -61,8 +87,9 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         found = agents.config.queues.queues.get(queue)
         return found.title if found is not None and found.title else queue
 
-    async def watch(args: Args, _actor: Actor) -> Any:
-        agent = text(args, "agent")
+    @command(AgentOnly)
+    async def watch(args: AgentOnly, _actor: Actor) -> Any:
+        agent = args.agent
         now = clock().timestamp()
         current = next((c for c in calls() if c.agent == agent and c.agent_channel), None)
         if agent not in agents.config.agents.agents:
@@ -77,26 +104,30 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                 "call": call_card(current, current.queue, now, title) if current else None,
                 "ticket": current.ticket_id if current else None}
 
-    async def history(args: Args, actor: Actor) -> Any:
+    @command(History)
+    async def history(args: History, actor: Actor) -> Any:
         store = open_tickets()
-        ticket = await store.get(row_id(text(args, "ticket")))
+        ticket = await store.get(args.ticket)
         permissions.check_ticket(actor, ticket)
         # an agent sees the window of the centre's rules; a supervisor may look further back
-        days = number(args, "days", HISTORY_DAYS,
-                      HISTORY_DAYS if actor.role is Role.AGENT else 3650)
+        days = args.days
+        if actor.role is Role.AGENT and days > HISTORY_DAYS:
+            raise CommandError(f"days {str(days)[:20]!r} is not a number from 1 to "
+                               f"{HISTORY_DAYS}")
         since = iso_ts((clock() - timedelta(days=days)).timestamp())
         earlier = await store.earlier(ticket, since)
         return {"ticket": ticket["id"], "days": days, "repeat": bool(earlier),
                 "earlier": earlier}
 
-    async def earlier(args: Args, actor: Actor) -> Any:
+    @command(Earlier)
+    async def earlier(args: Earlier, actor: Actor) -> Any:
         """One of the caller's earlier tickets, opened from the current one: an agent may
         read it (only) through a ticket of their own call from the same number, opened
         before it and within the history window."""
         store = open_tickets()
-        current = await store.get(row_id(text(args, "ticket")))
+        current = await store.get(args.ticket)
         permissions.check_ticket(actor, current)
-        other = await store.get(row_id(text(args, "earlier")))
+        other = await store.get(args.earlier)
         since = iso_ts((clock() - timedelta(days=HISTORY_DAYS)).timestamp())
         if not current["caller"] or other["caller"] != current["caller"] or not (
                 since <= other["opened_at"] < current["opened_at"]):
@@ -124,19 +155,20 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
             return agents.config.agents.agents[actor.agent].name
         return agents.person(actor.name)
 
-    async def callbacks(args: Args, actor: Actor) -> Any:
+    @command(CallbackPage)
+    async def callbacks(args: CallbackPage, actor: Actor) -> Any:
         """A page of the requests waiting (the centre's order), numbers masked."""
         chosen = agents.config.agents.callbacks
-        page = number(args, "page", 1, 100_000)
+        page = args.page
         total, rows = await requests.page(open_store(), answered_by(actor), chosen.order,
                                           page, chosen.page_size)
         return {"total": total, "page": page, "page_size": chosen.page_size,
                 "pages": max(1, -(-total // chosen.page_size)), "order": chosen.order.value,
                 "requests": [requests.shown(r, actor, title) for r in rows]}
 
-    async def mine(args: Args, actor: Actor) -> tuple[Store, int, dict[str, Any]]:
+    async def mine(args: CallbackOnly, actor: Actor) -> tuple[Store, int, dict[str, Any]]:
         found = open_store()
-        callback = row_id(text(args, "callback"))
+        callback = args.callback
         row = await requests.open_request(found, callback)
         queues = answered_by(actor)
         if queues is not None and row["queue"] not in queues:
@@ -144,7 +176,8 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
                             "请处理本人队列的请求")
         return found, callback, row
 
-    async def callback_take(args: Args, actor: Actor) -> Any:
+    @command(CallbackOnly)
+    async def callback_take(args: CallbackOnly, actor: Actor) -> Any:
         """The request is the actor's to call back: its full number, for them alone."""
         found, callback, _row = await mine(args, actor)
         await requests.take(found, callback, actor, person(actor),
@@ -152,7 +185,8 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         row = await requests.open_request(found, callback)
         return {**requests.shown(row, actor, title), "number": row["caller"]}
 
-    async def callback_done(args: Args, actor: Actor) -> Any:
+    @command(CallbackOnly)
+    async def callback_done(args: CallbackOnly, actor: Actor) -> Any:
         found, callback, row = await mine(args, actor)
         if row["taken_by"] not in (None, actor.name) and actor.role is not Role.SUPERVISOR:
             raise CallbackTaken(f"这条待回拨已由{row['taken_name'] or row['taken_by']}领取，"
@@ -162,12 +196,13 @@ def desktop_handlers(agents: AgentDesk, calls: Callable[[], list[LiveCall]],
         publish(CallbacksChanged(), clock().timestamp())
         return {"callback": callback, "done": True}
 
-    async def requeue(args: Args, _actor: Actor) -> Any:
+    @command(AgentOnly)
+    async def requeue(args: AgentOnly, _actor: Actor) -> Any:
         """The agent's call back to the head of its queue (``cc-requeue``: the caller is
         told to hold and served first): after a reload, a browser softphone's call has no
         sound any more and cannot be taken back by the new page, so the caller would wait
         in silence until they hung up. Their agent's dead leg ends with the bridge."""
-        agent = text(args, "agent")
+        agent = args.agent
         call = next((c for c in calls() if c.agent == agent and c.agent_channel
                      and channel_uniqueid(c, c.inbound_channel) is not None), None)
         if call is None:

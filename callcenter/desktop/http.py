@@ -29,10 +29,11 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.desktop.commands import CallbackPage, History
 from callcenter.glossary import as_script
 from callcenter.tickets.live import AgentBus
 from callcenter.web import sse
-from callcenter.web.body import picked
+from callcenter.web.body import fields
 from callcenter.web.pages import PAGE_HEADERS, add_page
 from callcenter.web.request import Json, Runner, actor, command_door
 
@@ -64,10 +65,8 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         return await door(request, "call.requeue", agent=request.match_info["agent"])
 
     async def history(request: web.Request) -> web.Response:
-        args = {"ticket": request.match_info["ticket"]}
-        if "days" in request.query:
-            args["days"] = request.query["days"]
-        return await door(request, "ticket.history", **args)
+        return await door(request, "ticket.history", **fields(request.query, History, "ticket"),
+                          ticket=request.match_info["ticket"])
 
     async def earlier(request: web.Request) -> web.Response:
         return await door(request, "ticket.earlier", ticket=request.match_info["ticket"],
@@ -77,7 +76,7 @@ def add_routes(app: web.Application, run: Runner, json: Json,
         return await door(request, "transfer.destinations")
 
     async def callbacks(request: web.Request) -> web.Response:
-        return await door(request, "callback.list", **picked(request.query, "page"))
+        return await door(request, "callback.list", **fields(request.query, CallbackPage))
 
     def callback_action(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:

@@ -13,24 +13,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from callcenter import permissions
 from callcenter.actors import Actor
-from callcenter.commands import Args, Handler, number, text
-from callcenter.errors import CommandError, KnowledgeError, ServiceUnavailable
+from callcenter.arguments import Arguments, Id, Number, OptionalId, Text
+from callcenter.commands import Handler, command
+from callcenter.errors import KnowledgeError, ServiceUnavailable
 from callcenter.knowledge.base import KnowledgeBase
-from callcenter.store.db import row_id
 from callcenter.tickets.store import Tickets
 
 MAX_LIMIT = 100
+# the knowledge base's own error id for a limit, as documented
+Limit = Annotated[int, Number(MAX_LIMIT, KnowledgeError)]
 
 
-def limit_of(args: Args, default: int) -> int:
-    try:
-        return number(args, "limit", default, MAX_LIMIT)
-    except CommandError as exc:  # the knowledge base's own error id, as documented
-        raise KnowledgeError(exc.message) from None
+class Search(Arguments):
+    q: Text = ""
+    """the question (none: every article)"""
+    hotline: Text = ""
+    """only articles for callers of this number"""
+    topic: Text = ""
+    limit: Limit = 10
+
+
+class ArticleOnly(Arguments):
+    article: Text
+    """the article's id (its file name)"""
+
+
+class Suggest(Arguments):
+    ticket: OptionalId = None
+    """the call's ticket (its topic, line and transcript so far); else topic, hotline, text"""
+    topic: Text = ""
+    hotline: Text = ""
+    text: Text = ""
+    limit: Limit = 5
+
+
+class Used(ArticleOnly):
+    ticket: Id
+    """the ticket of the call the agent answered from the article"""
 
 
 def ticket_context(ticket: dict[str, Any]) -> tuple[str, str, str]:
@@ -49,32 +72,33 @@ def knowledge_handlers(base: KnowledgeBase,
             raise ServiceUnavailable("工单库尚未就绪：请稍后再试")
         return found
 
-    async def own_ticket(args: Args, actor: Actor) -> dict[str, Any]:
-        ticket = await tickets().get(row_id(text(args, "ticket")))
+    async def own_ticket(ticket_id: int, actor: Actor) -> dict[str, Any]:
+        ticket = await tickets().get(ticket_id)
         permissions.check_ticket(actor, ticket)  # an agent: only their own calls' tickets
         return ticket
 
-    async def search(args: Args, _actor: Actor) -> Any:
-        return await base.search(text(args, "q", required=False),
-                                 hotline=text(args, "hotline", required=False),
-                                 topic=text(args, "topic", required=False),
-                                 limit=limit_of(args, 10))
+    @command(Search)
+    async def search(args: Search, _actor: Actor) -> Any:
+        return await base.search(args.q, hotline=args.hotline, topic=args.topic,
+                                 limit=args.limit)
 
-    async def get(args: Args, _actor: Actor) -> Any:
-        return base.get(text(args, "article")).as_dict()
+    @command(ArticleOnly)
+    async def get(args: ArticleOnly, _actor: Actor) -> Any:
+        return base.get(args.article).as_dict()
 
-    async def suggest(args: Args, actor: Actor) -> Any:
-        if args.get("ticket"):
-            topic, hotline, said = ticket_context(await own_ticket(args, actor))
+    @command(Suggest)
+    async def suggest(args: Suggest, actor: Actor) -> Any:
+        if args.ticket is not None:
+            topic, hotline, said = ticket_context(await own_ticket(args.ticket, actor))
         else:
-            topic, hotline, said = (text(args, key, required=False)
-                                    for key in ("topic", "hotline", "text"))
+            topic, hotline, said = args.topic, args.hotline, args.text
         return {"topic": topic, "hotline": hotline,
-                "articles": await base.suggest(topic, hotline, said, limit_of(args, 5))}
+                "articles": await base.suggest(topic, hotline, said, args.limit)}
 
-    async def used(args: Args, actor: Actor) -> Any:
-        ticket = await own_ticket(args, actor)  # NoSuchRow, Forbidden before anything
-        return await base.record_use(ticket["id"], text(args, "article"),
+    @command(Used)
+    async def used(args: Used, actor: Actor) -> Any:
+        ticket = await own_ticket(args.ticket, actor)  # NoSuchRow, Forbidden before anything
+        return await base.record_use(ticket["id"], args.article,
                                      actor.agent or str(ticket.get("agent") or ""), actor.name)
 
     return {"knowledge.search": search, "knowledge.get": get, "knowledge.suggest": suggest,

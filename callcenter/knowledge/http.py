@@ -16,24 +16,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.web.body import Command, json_object, picked
+from callcenter.knowledge.commands import Search, Suggest
+from callcenter.web.body import Command, fields, json_object
 
-SEARCH_PARAMETERS = ("q", "hotline", "topic", "limit")
 ARTICLE = '{"article": "shebaoka-buban"}'  # the body of answered-from
 
 
 
 def add_routes(app: web.Application, command: Command) -> None:
     async def search(request: web.Request) -> web.Response:
-        given = picked(request.query, *SEARCH_PARAMETERS)
-        return await command(request, "knowledge.search", **given)
+        return await command(request, "knowledge.search", **fields(request.query, Search))
 
     async def article(request: web.Request) -> web.Response:
         return await command(request, "knowledge.get", article=request.match_info["article"])
 
     async def suggestions(request: web.Request) -> web.Response:
-        given = picked(request.query, "limit")
-        return await command(request, "knowledge.suggest", **given,
+        return await command(request, "knowledge.suggest",
+                             **fields(request.query, Suggest, "ticket"),
                              ticket=request.match_info["ticket"])
 
     async def answered_from(request: web.Request) -> web.Response:

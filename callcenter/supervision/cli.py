@@ -9,8 +9,17 @@ import json
 import sys
 from typing import Any
 
+from callcenter.arguments import Arguments, NoArguments
+from callcenter.cli_kit import add_arguments, given
 from callcenter.errors import EngineControlError
 from callcenter.paths import Paths
+from callcenter.supervision.commands import (
+    MaybeReason,
+    MonitorStart,
+    Reason,
+    SessionMode,
+    SessionOnly,
+)
 from callcenter.supervision.model import MonitorMode
 
 TIMEOUT_S = 15.0
@@ -26,25 +35,24 @@ def _skills(pairs: list[str]) -> dict[str, int]:
     return out
 
 
+MONITOR: dict[str, type[Arguments]] = {"start": MonitorStart, "mode": SessionMode,
+                                       "stop": SessionOnly, "list": NoArguments}
+SUPERVISE: dict[str, type[Arguments]] = {"pause": Reason, "unpause": MaybeReason,
+                                         "logout": Reason}
+
+
 def _request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if args.command == "monitor":
         action = args.monitor_action
-        if action == "start":
-            return "monitor.start", {"agent": args.agent, "mode": args.mode,
-                                     "supervisor": args.supervisor, "device": args.device}
-        if action == "mode":
-            return "monitor.mode", {"session": args.session, "mode": args.mode}
-        if action == "stop":
-            return "monitor.stop", {"session": args.session}
-        return "monitor.list", {}
+        return f"monitor.{action}", given(args, MONITOR[action])
     action = args.supervise_action
     if action == "skills":
         return "supervise.skills", {"agent": args.agent, "skills": _skills(args.skills)}
     if action == "move":
-        given = {"call": args.call, "queue": args.queue, "position": args.position,
+        moved = {"call": args.call, "queue": args.queue, "position": args.position,
                  "to_queue": args.to}
-        return "supervise.move_caller", {k: v for k, v in given.items() if v}
-    return f"supervise.{action}", {"agent": args.agent, "reason": args.reason or ""}
+        return "supervise.move_caller", {k: v for k, v in moved.items() if v}
+    return f"supervise.{action}", given(args, SUPERVISE[action])
 
 
 def cmd_supervision(args: argparse.Namespace, paths: Paths) -> int:
@@ -69,10 +77,8 @@ def add_parsers(sub: Any) -> None:
     actions = supervise.add_subparsers(dest="supervise_action", required=True)
     for action, what in (("pause", "pause an agent"), ("unpause", "let an agent answer "
                          "again"), ("logout", "log an agent out of their queues")):
-        parser = actions.add_parser(action, help=what)
-        parser.add_argument("agent")
-        parser.add_argument("--reason", required=action != "unpause",
-                            help="what the agent's desktop shows")
+        add_arguments(actions.add_parser(action, help=what), SUPERVISE[action],
+                      positional=("agent",))
     skills = actions.add_parser("skills", help="an agent's queues for the rest of the shift "
                                 "(not written to agents.yaml)")
     skills.add_argument("agent")
@@ -88,16 +94,15 @@ def add_parsers(sub: Any) -> None:
     monitor = sub.add_parser("monitor", help="listen to, whisper into or barge into an "
                              "agent's call from a supervisor's softphone")
     steps = monitor.add_subparsers(dest="monitor_action", required=True)
+    modes = {"mode": [m.value for m in MonitorMode]}
     start = steps.add_parser("start", help="call the supervisor's softphone into the call")
-    start.add_argument("agent")
-    start.add_argument("--mode", choices=[m.value for m in MonitorMode], default="listen")
-    start.add_argument("--supervisor", required=True,
+    add_arguments(start, MonitorStart, positional=("agent",), skip=("supervisor",),
+                  choices={**modes, "device": ["sip", "webrtc"]})
+    start.add_argument("--supervisor", required=True,  # root names whose softphone rings
                        help="whose softphone rings (agents.yaml supervisors:)")
-    start.add_argument("--device", choices=["sip", "webrtc"], default="sip")
-    mode = steps.add_parser("mode", help="switch a session's mode")
-    mode.add_argument("session")
-    mode.add_argument("mode", choices=[m.value for m in MonitorMode])
-    stop = steps.add_parser("stop", help="end a session (hangs up the supervisor's leg)")
-    stop.add_argument("session")
+    add_arguments(steps.add_parser("mode", help="switch a session's mode"), SessionMode,
+                  positional=("session", "mode"), choices=modes)
+    add_arguments(steps.add_parser("stop", help="end a session (hangs up the supervisor's "
+                                   "leg)"), SessionOnly, positional=("session",))
     steps.add_parser("list", help="the live sessions")
     monitor.set_defaults(func=cmd_supervision)

@@ -20,7 +20,9 @@ import re
 from typing import Any
 
 from callcenter.actors import Actor
-from callcenter.commands import Args, Handler, text
+from callcenter.agents.commands import AgentOnly
+from callcenter.arguments import Arguments, NoArguments, Text, Value
+from callcenter.commands import Handler, command
 from callcenter.errors import UnknownSession
 from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
@@ -28,48 +30,101 @@ from callcenter.supervision.desk import MonitorDesk
 SESSION = re.compile(r"[0-9a-f]{12}")  # MonitorDesk's session ids
 
 
-def session_of(args: Args) -> str:
-    session = text(args, "session")
-    if not SESSION.fullmatch(session):
-        raise UnknownSession(f"没有这个监听会话：{session[:40]!r}（12 位十六进制编号）")
-    return session
+class Reason(AgentOnly):
+    reason: Text
+    """what the agent's desktop shows"""
+
+
+class MaybeReason(AgentOnly):
+    reason: Text = ""
+    """what the agent's desktop shows"""
+
+
+class Skills(AgentOnly):
+    skills: Value
+    """queue → penalty, e.g. {"q12345": 0, "q12315": 2} (0 expert … 4 basic)"""
+
+
+class QueueOnly(Arguments):
+    queue: Text
+
+
+class MoveCaller(Arguments):
+    call: Text = ""
+    """the call's id"""
+    queue: Text = ""
+    """the queue the caller waits in (with position)"""
+    position: Text = ""
+    """1: the first in line"""
+    to_queue: Text
+    """the other queue"""
+
+
+class MonitorStart(AgentOnly):
+    mode: Text = "listen"
+    """listen, whisper or barge"""
+    supervisor: Text = ""
+    """whose softphone rings (agents.yaml supervisors:; the server's command line only)"""
+    device: Text = "sip"
+    """sip: the supervisor's desk softphone; webrtc: the browser's"""
+
+
+class SessionOnly(Arguments):
+    session: Text
+    """the monitoring session's id (12 hexadecimal digits)"""
+
+
+class SessionMode(SessionOnly):
+    mode: Text
+    """listen, whisper or barge"""
+
+
+def session_of(args: SessionOnly) -> str:
+    if not SESSION.fullmatch(args.session):
+        raise UnknownSession(f"没有这个监听会话：{args.session[:40]!r}（12 位十六进制编号）")
+    return args.session
 
 
 def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> dict[str, Handler]:
-    async def pause(args: Args, actor: Actor) -> Any:
-        return await control.pause(text(args, "agent"), text(args, "reason"), actor)
+    @command(Reason)
+    async def pause(args: Reason, actor: Actor) -> Any:
+        return await control.pause(args.agent, args.reason, actor)
 
-    async def unpause(args: Args, actor: Actor) -> Any:
-        return await control.unpause(text(args, "agent"),
-                                     text(args, "reason", required=False), actor)
+    @command(MaybeReason)
+    async def unpause(args: MaybeReason, actor: Actor) -> Any:
+        return await control.unpause(args.agent, args.reason, actor)
 
-    async def logout(args: Args, actor: Actor) -> Any:
-        return await control.logout(text(args, "agent"), text(args, "reason"), actor)
+    @command(Reason)
+    async def logout(args: Reason, actor: Actor) -> Any:
+        return await control.logout(args.agent, args.reason, actor)
 
-    async def skills(args: Args, actor: Actor) -> Any:
-        return await control.skills(text(args, "agent"), args.get("skills"), actor)
+    @command(Skills)
+    async def skills(args: Skills, actor: Actor) -> Any:
+        return await control.skills(args.agent, args.skills, actor)
 
-    async def waiting(args: Args, _actor: Actor) -> Any:
-        return await control.waiting(text(args, "queue"))
+    @command(QueueOnly)
+    async def waiting(args: QueueOnly, _actor: Actor) -> Any:
+        return await control.waiting(args.queue)
 
-    async def move_caller(args: Args, _actor: Actor) -> Any:
-        return await control.move_caller(
-            text(args, "call", required=False), text(args, "queue", required=False),
-            text(args, "position", required=False), text(args, "to_queue"))
+    @command(MoveCaller)
+    async def move_caller(args: MoveCaller, _actor: Actor) -> Any:
+        return await control.move_caller(args.call, args.queue, args.position, args.to_queue)
 
-    async def start(args: Args, actor: Actor) -> Any:
-        return await monitor.start(
-            actor, text(args, "agent"), text(args, "mode", required=False, default="listen"),
-            supervisor=text(args, "supervisor", required=False),
-            device=text(args, "device", required=False, default="sip"))
+    @command(MonitorStart)
+    async def start(args: MonitorStart, actor: Actor) -> Any:
+        return await monitor.start(actor, args.agent, args.mode, supervisor=args.supervisor,
+                                   device=args.device)
 
-    async def mode(args: Args, actor: Actor) -> Any:
-        return await monitor.mode(actor, session_of(args), text(args, "mode"))
+    @command(SessionMode)
+    async def mode(args: SessionMode, actor: Actor) -> Any:
+        return await monitor.mode(actor, session_of(args), args.mode)
 
-    async def stop(args: Args, actor: Actor) -> Any:
+    @command(SessionOnly)
+    async def stop(args: SessionOnly, actor: Actor) -> Any:
         return await monitor.stop(actor, session_of(args))
 
-    async def sessions(_args: Args, _actor: Actor) -> Any:
+    @command(NoArguments)
+    async def sessions(_args: NoArguments, _actor: Actor) -> Any:
         return monitor.snapshot()
 
     return {"supervise.pause": pause, "supervise.unpause": unpause,

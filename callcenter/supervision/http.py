@@ -22,24 +22,30 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.web.body import Command, json_object, picked
+from callcenter.arguments import Arguments
+from callcenter.supervision.commands import (
+    MaybeReason,
+    MonitorStart,
+    MoveCaller,
+    Reason,
+    SessionMode,
+    Skills,
+)
+from callcenter.web.body import Command, fields, json_object
 from callcenter.web.request import action_of
 
-AGENT_ACTIONS = ("pause", "unpause", "logout", "skills")
-MOVE_FIELDS = ("call", "queue", "position", "to_queue")
+AGENT_ACTIONS: dict[str, type[Arguments]] = {"pause": Reason, "unpause": MaybeReason,
+                                             "logout": Reason, "skills": Skills}
 
 
 def add_routes(app: web.Application, command: Command) -> None:
     async def agent_action(request: web.Request) -> web.Response:
-        action = action_of(request, AGENT_ACTIONS, "班长操作")
-        agent = request.match_info["agent"]
-        if action == "skills":
-            given = await json_object(request, '{"skills": {"q12345": 0}}')
-            return await command(request, "supervise.skills", agent=agent,
-                                 skills=given.get("skills"))
-        given = await json_object(request, '{"reason": "请先处理培训任务"}')
-        return await command(request, f"supervise.{action}", agent=agent,
-                             reason=given.get("reason"))
+        action = action_of(request, tuple(AGENT_ACTIONS), "班长操作")
+        given = await json_object(request, '{"skills": {"q12345": 0}}' if action == "skills"
+                                  else '{"reason": "请先处理培训任务"}')
+        return await command(request, f"supervise.{action}",
+                             **fields(given, AGENT_ACTIONS[action], "agent"),
+                             agent=request.match_info["agent"])
 
     async def waiting(request: web.Request) -> web.Response:
         return await command(request, "supervise.waiting", queue=request.match_info["queue"])
@@ -47,19 +53,20 @@ def add_routes(app: web.Application, command: Command) -> None:
     async def move_caller(request: web.Request) -> web.Response:
         given = await json_object(request, '{"call": "…", "to_queue": "q12345"}')
         return await command(request, "supervise.move_caller",
-                             **picked(given, *MOVE_FIELDS))
+                             **fields(given, MoveCaller))
 
     async def sessions(request: web.Request) -> web.Response:
         if request.method == "GET":
             return await command(request, "monitor.list")
         given = await json_object(request, '{"agent": "1001", "mode": "listen"}')
         return await command(request, "monitor.start",
-                             **picked(given, "agent", "mode", "device"))
+                             **fields(given, MonitorStart, "supervisor"))
 
     async def session_mode(request: web.Request) -> web.Response:
         given = await json_object(request, '{"mode": "whisper"}')
-        return await command(request, "monitor.mode", session=request.match_info["session"],
-                             mode=given.get("mode"))
+        return await command(request, "monitor.mode",
+                             **fields(given, SessionMode, "session"),
+                             session=request.match_info["session"])
 
     async def session_stop(request: web.Request) -> web.Response:
         return await command(request, "monitor.stop", session=request.match_info["session"])

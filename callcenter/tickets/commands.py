@@ -4,18 +4,33 @@ live, confirm its fields, list the latest."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 
 from callcenter import permissions
 from callcenter.actors import Actor
-from callcenter.commands import Args, Handler, number, text
+from callcenter.arguments import Arguments, Id, Number, Value
+from callcenter.commands import Handler, command
 from callcenter.errors import CommandError, ServiceUnavailable
-from callcenter.store.db import row_id
 from callcenter.tickets.store import Tickets
 
 log = structlog.get_logger("commands")
+
+
+class TicketOnly(Arguments):
+    ticket: Id
+    """the ticket's id"""
+
+
+class TicketConfirm(TicketOnly):
+    fields: Value
+    """the fields the agent confirms, e.g. {"phone": "…"} (kept unmasked)"""
+
+
+class TicketList(Arguments):
+    limit: Annotated[int, Number(1000)] = 20
+    """the latest N"""
 
 
 def ticket_handlers(tickets_of: Callable[[], Tickets | None]) -> dict[str, Handler]:
@@ -28,32 +43,35 @@ def ticket_handlers(tickets_of: Callable[[], Tickets | None]) -> dict[str, Handl
             raise ServiceUnavailable("the ticket store is not open yet")
         return found
 
-    async def ticket_get(args: Args, actor: Actor) -> Any:
-        ticket = await tickets().get(row_id(text(args, "ticket")))
+    @command(TicketOnly)
+    async def ticket_get(args: TicketOnly, actor: Actor) -> Any:
+        ticket = await tickets().get(args.ticket)
         permissions.check_ticket(actor, ticket)
         return ticket
 
-    async def ticket_watch(args: Args, actor: Actor) -> Any:
+    @command(TicketOnly)
+    async def ticket_watch(args: TicketOnly, actor: Actor) -> Any:
         """Whether ``actor`` may follow the ticket live (its stream is opened only then; the
         ticket itself is read, and audited, by ``ticket.get``)."""
-        ticket = await tickets().get(row_id(text(args, "ticket")))
+        ticket = await tickets().get(args.ticket)
         permissions.check_ticket(actor, ticket)
         return {"ticket": ticket["id"], "agent": ticket.get("agent") or ""}
 
-    async def ticket_confirm(args: Args, actor: Actor) -> Any:
+    @command(TicketConfirm)
+    async def ticket_confirm(args: TicketConfirm, actor: Actor) -> Any:
         store = tickets()
-        ticket_id = row_id(text(args, "ticket"))
         # NoSuchRow, Forbidden before anything is written
-        permissions.check_ticket(actor, await store.get(ticket_id))
-        fields = args.get("fields")
+        permissions.check_ticket(actor, await store.get(args.ticket))
+        fields = args.fields
         if not isinstance(fields, dict) or not fields:
             raise CommandError('"fields" must be an object like {"phone": "…"}')
-        await store.confirm(ticket_id, fields)
-        log.info("ticket.confirmed", ticket=ticket_id, fields=sorted(fields))
-        return await store.get(ticket_id)
+        await store.confirm(args.ticket, fields)
+        log.info("ticket.confirmed", ticket=args.ticket, fields=sorted(fields))
+        return await store.get(args.ticket)
 
-    async def ticket_list(args: Args, _actor: Actor) -> Any:
-        return await tickets().recent(number(args, "limit", 20, 1000))
+    @command(TicketList)
+    async def ticket_list(args: TicketList, _actor: Actor) -> Any:
+        return await tickets().recent(args.limit)
 
     return {"ticket.get": ticket_get, "ticket.watch": ticket_watch,
             "ticket.confirm": ticket_confirm,

@@ -13,7 +13,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from callcenter.actors import Actor
-from callcenter.cli_kit import config_of, console, row_id_arg, run_on_store
+from callcenter.cli_kit import add_arguments, config_of, console, given, run_on_store
 from callcenter.cli_tables import Column, fitted, local_time
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config
@@ -22,7 +22,7 @@ from callcenter.errors import EngineControlError
 from callcenter.glossary import word
 from callcenter.paths import Paths
 from callcenter.store.db import Store
-from callcenter.transfers.commands import handoff_handlers
+from callcenter.transfers.commands import HandoffList, handoff_handlers
 from callcenter.transfers.destinations import destinations
 from callcenter.transfers.records import TransferRecords
 
@@ -90,9 +90,7 @@ def cmd_handoff(args: argparse.Namespace, paths: Paths) -> int:
     config = config_of(args, paths)
 
     async def show(commands: Commands, actor: Actor) -> int:
-        rows = await commands.run("handoff.list", {
-            "destination": args.destination or "", "ticket": args.ticket or "",
-            "limit": args.limit}, actor)
+        rows = await commands.run("handoff.list", given(args, HandoffList), actor)
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
         else:
@@ -122,8 +120,6 @@ def add_parsers(sub: Any) -> None:
     transfer.add_argument("--list", action="store_true", help="the transfer destinations")
     transfer.set_defaults(func=cmd_transfer)
     handoff = sub.add_parser("handoff", help="tickets handed to sub-centers (工单流转)")
-    handoff.add_argument("--destination", help="only this sub-center / hotline number")
-    handoff.add_argument("--ticket", type=row_id_arg, help="only this ticket")
-    handoff.add_argument("--limit", type=row_id_arg, default=50)
+    add_arguments(handoff, HandoffList)
     handoff.add_argument("--json", action="store_true", help="the full records as JSON")
     handoff.set_defaults(func=cmd_handoff)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callcenter.web.body import json_object, picked
+from callcenter.transfers.commands import TransferStart
+from callcenter.web.body import fields, json_object
 from callcenter.web.request import Json, Runner, action_of, command_door
 
 
@@ -14,7 +15,7 @@ def add_routes(app: web.Application, run: Runner, json: Json) -> None:
     async def transfer_start(request: web.Request) -> web.Response:
         given = await json_object(request, '{"destination": "12366", "mode": "conference"}')
         return await command(request, "transfer.start",
-                             **picked(given, "destination", "mode", "wait"),
+                             **fields(given, TransferStart, "agent"),
                              agent=request.match_info["agent"])
 
     async def transfer_action(request: web.Request) -> web.Response:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from callcenter.actors import Actor, Role
 from callcenter.audit import AuditTrail
-from callcenter.cli_kit import config_of, console, run_on_store
+from callcenter.cli_kit import add_arguments, config_of, console, given, run_on_store
 from callcenter.cli_tables import Column, fitted, local_time
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config
@@ -25,7 +25,13 @@ from callcenter.errors import EngineControlError
 from callcenter.glossary import word
 from callcenter.paths import Paths
 from callcenter.store.db import Store
-from callcenter.users.commands import people_handlers
+from callcenter.users.commands import (
+    AuditList,
+    RequestOnly,
+    UserAdd,
+    UserOnly,
+    people_handlers,
+)
 from callcenter.users.requests import UserRequests
 from callcenter.users.store import Users
 
@@ -66,7 +72,7 @@ def cmd_user(args: argparse.Namespace, paths: Paths) -> int:
             console.print(table)
             return 0
         if action == "revoke":
-            await commands.run("user.revoke", {"name": args.name}, actor)
+            await commands.run("user.revoke", given(args, UserOnly), actor)
             await _tell_engine(paths, args.name)
             print(f"user {args.name} revoked: their password, token and sessions no longer "
                   f"work (`user reset {args.name}` gives new ones)")
@@ -82,15 +88,16 @@ def cmd_user(args: argparse.Namespace, paths: Paths) -> int:
             console.print(table)
             return 0
         if action == "refuse":
-            await commands.run("user.refuse", {"request": args.id}, actor)
-            print(f"request {args.id} refused")
+            await commands.run("user.refuse", given(args, RequestOnly), actor)
+            print(f"request {args.request} refused")
             return 0
         if action == "approve":
-            made: dict[str, Any] = await commands.run("user.approve", {"request": args.id},
-                                                      actor)
+            made: dict[str, Any] = await commands.run("user.approve",
+                                                      given(args, RequestOnly), actor)
         else:
-            given = {"name": args.name, "role": args.role, "agent": args.agent or ""}
-            made = await commands.run(f"user.{action}", given, actor)
+            made = await commands.run(f"user.{action}",
+                                      given(args, UserAdd if action == "add" else UserOnly),
+                                      actor)
         if action != "add":  # a reset (or an approved one): the old sign-ins end now
             await _tell_engine(paths, made["name"])
         what = f"{made['role']}" + (f", agent {made['agent']}" if made["agent"] else "")
@@ -119,9 +126,7 @@ def cmd_audit(args: argparse.Namespace, paths: Paths) -> int:
     config = config_of(args, paths)
 
     async def show(commands: Commands, actor: Actor) -> int:
-        rows = await commands.run("audit.list", {"since": args.since or "",
-                                                 "user": args.user or "",
-                                                 "limit": args.limit}, actor)
+        rows = await commands.run("audit.list", given(args, AuditList), actor)
         if args.json:
             for row in rows:
                 print(json.dumps(row, ensure_ascii=False))
@@ -136,31 +141,24 @@ def cmd_audit(args: argparse.Namespace, paths: Paths) -> int:
 def add_parsers(sub: Any) -> None:
     user = sub.add_parser("user", help="people who sign in to the API and web pages")
     user_sub = user.add_subparsers(dest="user_action", required=True)
-    for name, text in (("add", "add a user: prints their password and API token, once"),
-                       ("reset", "new password and token (the old ones stop working)")):
-        one = user_sub.add_parser(name, help=text)
-        one.add_argument("name")
-        if name == "add":
-            one.add_argument("--role", required=True,
-                             choices=[str(r) for r in (Role.AGENT, Role.SUPERVISOR,
-                                                       Role.ADMIN)])
-            one.add_argument("--agent", help="the agent id of a user with the agent role")
-        one.set_defaults(role="", agent="")
+    roles = [str(r) for r in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)]
+    add_arguments(user_sub.add_parser("add", help="add a user: prints their password and API "
+                                      "token, once"),
+                  UserAdd, positional=("name",), choices={"role": roles})
+    add_arguments(user_sub.add_parser("reset", help="new password and token (the old ones "
+                                      "stop working)"), UserOnly, positional=("name",))
     user_sub.add_parser("list", help="every user, with role and agent")
-    revoke = user_sub.add_parser("revoke", help="no password, token or session of theirs "
-                                 "works any more")
-    revoke.add_argument("name")
+    add_arguments(user_sub.add_parser("revoke", help="no password, token or session of theirs "
+                                      "works any more"), UserOnly, positional=("name",))
     user_sub.add_parser("requests", help="what admins asked for on the admin page (adding or "
                         "resetting a user): only root approves, here")
     for name, text in (("approve", "do what the request asks: prints the password and API "
                         "token, once — to hand to the person"),
                        ("refuse", "drop the request")):
-        one = user_sub.add_parser(name, help=text)
-        one.add_argument("id")
+        add_arguments(user_sub.add_parser(name, help=text), RequestOnly,
+                      positional=("request",))
     user.set_defaults(func=cmd_user)
     audit = sub.add_parser("audit", help="the audit trail: who did what, when, from where")
-    audit.add_argument("--since", help="from this date (2026-11-30 or 2026-11-30T08:00)")
-    audit.add_argument("--user", help="only this user's rows")
-    audit.add_argument("--limit", type=int, default=1000, help="the newest N rows")
+    add_arguments(audit, AuditList)
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     audit.set_defaults(func=cmd_audit)

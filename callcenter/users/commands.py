@@ -11,17 +11,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from callcenter.actors import Actor, Role
+from callcenter.arguments import Arguments, Id, NoArguments, Number, Text
 from callcenter.audit import AuditTrail, note
-from callcenter.commands import Args, Handler, number, text
+from callcenter.commands import Handler, command
 from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent
-from callcenter.store.db import row_id
 from callcenter.users.requests import UserRequests
 from callcenter.users.store import Credentials, Users
 
 PENDING = "pending"  # a result's key: the request a second admin must approve
+
+
+class UserOnly(Arguments):
+    name: Text
+    """the user's name, e.g. li.ming"""
+
+
+class UserAdd(UserOnly):
+    role: Text
+    """agent, supervisor or admin"""
+    agent: Text = ""
+    """the agent id of a user with the agent role"""
+
+
+class RequestOnly(Arguments):
+    request: Id
+    """the request's id (`user requests`)"""
+
+
+class AuditList(Arguments):
+    since: Text = ""
+    """from this date (2026-11-30 or 2026-11-30T08:00)"""
+    user: Text = ""
+    """only this user's rows"""
+    action: Text = ""
+    """a command or its family (user)"""
+    result: Text = ""
+    """ok, an error id, or refused (every refusal)"""
+    limit: Annotated[int, Number(100_000)] = 1000
+    """the newest N rows"""
 
 
 def since_of(value: str) -> datetime | None:
@@ -59,9 +89,9 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
             raise ServiceUnavailable("用户库尚未打开，请稍后再试")
         return found
 
-    async def add(args: Args, actor: Actor) -> Any:
-        name, role = text(args, "name"), text(args, "role")
-        agent = text(args, "agent", required=False)
+    @command(UserAdd)
+    async def add(args: UserAdd, actor: Actor) -> Any:
+        name, role, agent = args.name, args.role, args.agent
         if agent and agent not in known_agents():
             raise UnknownAgent(f"未知的座席 {agent!r}（agents.yaml 中有："
                                f"{', '.join(sorted(known_agents())) or '无'}）")
@@ -72,8 +102,9 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
         note(f"request {asked.id}")
         return {PENDING: asked.shown()}
 
-    async def reset(args: Args, actor: Actor) -> Any:
-        name = text(args, "name")
+    @command(UserOnly)
+    async def reset(args: UserOnly, actor: Actor) -> Any:
+        name = args.name
         if actor.role is Role.ROOT:
             return _shown(await open_users().reset(name, clock()))
         user = await open_users().get(name)
@@ -82,12 +113,14 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
         note(f"request {asked.id}")
         return {PENDING: asked.shown()}
 
-    async def pending(_args: Args, _actor: Actor) -> Any:
+    @command(NoArguments)
+    async def pending(_args: NoArguments, _actor: Actor) -> Any:
         return [r.shown() for r in await open_requests().pending(clock())]
 
-    async def approve(args: Args, actor: Actor) -> Any:
+    @command(RequestOnly)
+    async def approve(args: RequestOnly, actor: Actor) -> Any:
         asked, store = open_requests(), open_users()
-        request = await asked.get(row_id(text(args, "request")), clock())
+        request = await asked.get(args.request, clock())
         note(f"{request.action} {request.name} asked by {request.requested_by}")
         if request.action == "add":  # still possible: nothing is decided otherwise
             await store.check_new(request.name, request.role, request.agent)
@@ -96,33 +129,34 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
                 if request.action == "add" else await store.reset(request.name, clock()))
         return {**_shown(made), "request": request.id}
 
-    async def refuse(args: Args, actor: Actor) -> Any:
-        request = await open_requests().decide(row_id(text(args, "request")), False,
-                                               actor.name, clock())
+    @command(RequestOnly)
+    async def refuse(args: RequestOnly, actor: Actor) -> Any:
+        request = await open_requests().decide(args.request, False, actor.name, clock())
         note(f"{request.action} {request.name} asked by {request.requested_by}")
         return {"request": request.id, "refused": True}
 
-    async def revoke(args: Args, _actor: Actor) -> Any:
-        user = await open_users().revoke(text(args, "name"), clock())
+    @command(UserOnly)
+    async def revoke(args: UserOnly, _actor: Actor) -> Any:
+        user = await open_users().revoke(args.name, clock())
         return {"name": user.name, "revoked": True}
 
-    async def listed(_args: Args, _actor: Actor) -> Any:
+    @command(NoArguments)
+    async def listed(_args: NoArguments, _actor: Actor) -> Any:
         return await open_users().list()
 
-    async def audit_rows(args: Args, _actor: Actor) -> Any:
+    @command(AuditList)
+    async def audit_rows(args: AuditList, _actor: Actor) -> Any:
         trail = audit()
         if trail is None:
             raise ServiceUnavailable("审计记录尚未打开，请稍后再试")
-        return await trail.rows(since=since_of(text(args, "since", required=False)),
-                                user=text(args, "user", required=False),
-                                action=text(args, "action", required=False),
-                                result=text(args, "result", required=False),
-                                limit=number(args, "limit", 1000, 100_000))
+        return await trail.rows(since=since_of(args.since), user=args.user,
+                                action=args.action, result=args.result, limit=args.limit)
 
-    async def ended(args: Args, _actor: Actor) -> Any:
+    @command(UserOnly)
+    async def ended(args: UserOnly, _actor: Actor) -> Any:
         """The server's command line revoked or reset a user in the store: the running
         engine ends their event streams and softphone sockets now (not at the next check)."""
-        name = text(args, "name")
+        name = args.name
         open_users().endings.user_ended(name)
         return {"name": name, "ended": True}
 

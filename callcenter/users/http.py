@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.users.commands import PENDING
-from callcenter.web.body import json_object, picked
+from callcenter.users.commands import PENDING, AuditList, UserAdd
+from callcenter.web.body import fields, json_object
 from callcenter.web.request import Json, Runner, action_of, actor, command_door
 
 
@@ -25,7 +25,7 @@ def add_routes(app: web.Application, run: Runner, json: Json) -> None:
         if request.method == "GET":
             return await command(request, "user.list")
         given = await json_object(request, '{"name": "li.ming", "role": "agent", "agent": "1001"}')
-        return await asked(request, "user.add", **picked(given, "name", "role", "agent"))
+        return await asked(request, "user.add", **fields(given, UserAdd))
 
     async def user_action(request: web.Request) -> web.Response:
         action = action_of(request, ("revoke", "reset"), "用户操作")
@@ -39,8 +39,7 @@ def add_routes(app: web.Application, run: Runner, json: Json) -> None:
         return await command(request, f"user.{action}", request=request.match_info["request"])
 
     async def audit(request: web.Request) -> web.Response:
-        wanted = picked(request.query, "since", "user", "action", "result", "limit")
-        return await command(request, "audit.list", **wanted)
+        return await command(request, "audit.list", **fields(request.query, AuditList))
 
     app.router.add_get("/api/users", users)
     app.router.add_post("/api/users", users)

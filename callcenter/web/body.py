@@ -1,6 +1,6 @@
 """What every module of HTTP routes shares: the JSON a request carries (one reading for every
-route that takes a body, the sign-in's included), the fields a command takes from it, and
-the way a route runs a command (:class:`Command`).
+route that takes a body, the sign-in's included), the fields of it a command declares
+(:mod:`callcenter.arguments`), and the way a route runs a command (:class:`Command`).
 
 A body is taken only as UTF-8 JSON (``Content-Type: application/json``, no other charset)
 with text that is valid Unicode: a body nested too deeply to read, of an unknown charset, or
@@ -15,10 +15,13 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from callcenter.arguments import Arguments
 from callcenter.errors import BadRequestBody
 from callcenter.json_input import loads
 
 JSON = "application/json"
+
+
 async def json_body(request: web.Request, example: str) -> Any:
     """The JSON value a request carries; :class:`BadRequestBody` (400) naming ``example`` for
     anything that is not UTF-8 JSON of valid text."""
@@ -40,10 +43,13 @@ async def json_object(request: web.Request, example: str) -> dict[str, Any]:
     return data
 
 
-def picked(given: Mapping[str, Any], *names: str) -> dict[str, Any]:
-    """The fields of a body (or a query string) a command takes (others are not passed on:
-    a body cannot name the agent or session of the route's path)."""
-    return {name: given[name] for name in names if name in given}
+def fields(given: Mapping[str, Any], arguments: type[Arguments],
+           *fixed: str) -> dict[str, Any]:
+    """The fields of a body (or a query string) the command declares (``arguments``), but
+    those the route ``fixed`` itself: a body cannot name the agent or session of the route's
+    path. Other fields are not passed on."""
+    return {name: given[name] for name in arguments.model_fields
+            if name in given and name not in fixed}
 
 
 class Command(Protocol):

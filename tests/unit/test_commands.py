@@ -72,6 +72,58 @@ async def test_arguments_are_checked_once_for_every_door(
     assert desk.calls == [("login", "1001")]
 
 
+async def test_an_argument_not_declared_is_refused_by_name_at_every_door(
+        tmp_path: Path, stores: list[Store]) -> None:
+    """The declaration is checked by the command layer: the same refusal (CC1200, named
+    argument, an audit row for an audited command) whether through run, the control socket
+    or HTTP — where a body's undeclared fields are simply not passed on."""
+    desk = FakeDesk()
+    door = await open_door(tmp_path, FakeEngine(desk, FakeTransfers()))
+    stores.append(door.store)
+    with pytest.raises(CommandError, match=r"'resaon' is not an argument of this command "
+                                           r"\(its arguments: agent, reason\)"):
+        await door.commands.run("agent.pause", {"agent": "1001", "resaon": "小休"})
+    with pytest.raises(CommandError, match="'limit' must be text, not list"):
+        await door.commands.run("ticket.list", {"limit": [5]})
+    rows = await door.audit()
+    assert rows[-1]["action"] == "agent.pause" and rows[-1]["result"] == "CC1200"
+    assert desk.calls == []
+    server = ControlServer(tmp_path / "engine.sock", door.commands)
+    await server.start()
+    try:
+        with pytest.raises(EngineControlError, match="'device' is not an argument"):
+            await asyncio.to_thread(query, server.path, "agent.logout", agent="1001",
+                                    device="sip")
+    finally:
+        await server.stop()
+    from aiohttp.test_utils import TestClient, TestServer
+
+    client = TestClient(TestServer(door.app()))
+    await client.start_server()
+    try:
+        # a field the command does not declare is not passed on; one it does is checked
+        asked = await client.post("/api/agents/1001/login", headers=door.auth("zhao"),
+                                  json={"device": "sip", "colour": "blue"})
+        assert asked.status == 200 and desk.calls == [("login", "1001")]
+        asked = await client.post("/api/agents/1001/transfer", headers=door.auth("zhao"),
+                                  json={"destination": "12366", "wait": "yes"})
+        assert asked.status == 400
+        assert (await asked.json())["error"] == "'wait' must be true or false"
+    finally:
+        await client.close()
+
+
+def test_a_handler_without_a_declaration_is_refused_at_start() -> None:
+    from datetime import UTC, datetime
+
+    async def bare(_args: object, _actor: object) -> None:
+        return None
+
+    with pytest.raises(EngineControlError, match=r"without a declaration .*: notes\.count"):
+        Commands({"notes.count": bare}, lambda: None,  # type: ignore[dict-item]
+                 lambda: datetime.now(UTC))
+
+
 async def test_tickets_need_the_store_and_fields(
         tmp_path: Path, stores: list[Store]) -> None:
     commands = await _commands(tmp_path, FakeEngine(), stores)

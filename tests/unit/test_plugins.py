@@ -15,9 +15,10 @@ from callcenter.actors import LOCAL, Actor
 from callcenter.agents.state import StateChange
 from callcenter.ami import events as ev
 from callcenter.app import Engine
+from callcenter.arguments import NoArguments
 from callcenter.calls.state import CallEnded, LiveCall
 from callcenter.capability import Capability, Context, Parts
-from callcenter.commands import Args
+from callcenter.commands import command
 from callcenter.config.loader import load_config
 from callcenter.errors import EngineControlError
 from callcenter.paths import PROJECT_ROOT, Paths
@@ -44,7 +45,8 @@ class NotesPlugin:
         def ended(event: CallEnded, _ts: float) -> None:
             self.ended.append(event.call.call_id)
 
-        async def count(_args: Args, _actor: Actor) -> Any:
+        @command(NoArguments)
+        async def count(_args: NoArguments, _actor: Actor) -> Any:
             return {"ended": len(self.ended)}
 
         async def opened(store: Store) -> None:
