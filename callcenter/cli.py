@@ -52,10 +52,10 @@ def cmd_check_config(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _asterisk(args: argparse.Namespace, paths: Paths):  # type: ignore[no-untyped-def]
-    from callcenter.pbx.control import AsteriskControl
+    from callcenter.pbx.process import AsteriskProcess
 
     config = config_of(args, paths)
-    return AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
+    return AsteriskProcess(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
 
 
 def cmd_asterisk(args: argparse.Namespace, paths: Paths) -> int:
@@ -146,7 +146,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def _engine_pid(paths: Paths) -> int | None:
-    from callcenter.pbx.control import read_pid
+    from callcenter.pbx.process import read_pid
 
     return read_pid(paths.engine_pid, "callcenter")
 

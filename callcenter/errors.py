@@ -48,7 +48,7 @@ class AsteriskInstallError(CallCenterError):
     error_id = "CC200"
 
 
-class AsteriskControlError(CallCenterError):
+class AsteriskProcessError(CallCenterError):
     error_id = "CC201"
 
 

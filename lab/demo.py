@@ -29,7 +29,7 @@ from callcenter.config.loader import Config, agent_endpoint
 from callcenter.control.client import query
 from callcenter.errors import CallCenterError, EngineControlError
 from callcenter.paths import Paths
-from callcenter.pbx.control import AsteriskControl
+from callcenter.pbx.process import AsteriskProcess
 from callcenter.secrets import load_secrets
 from lab.sipp import CallSpec, place_calls
 from lab.softphone import Softphone, SoftphoneSettings
@@ -224,7 +224,7 @@ def run_demo(config: Config, paths: Paths, seconds: float = 75, rate: float = 0.
         raise EngineControlError(
             "the engine is already running (started by `python run.py up`): the demo runs "
             "its own engine — stop it with `python run.py down`, then run the demo again")
-    control = AsteriskControl(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
+    control = AsteriskProcess(paths, config, load_secrets(paths.secrets, config.sip_endpoints))
     was_up = control.pid() is not None
     console.print(control.up())
     try:

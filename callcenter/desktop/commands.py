@@ -37,7 +37,7 @@ from callcenter.errors import (
 from callcenter.ports import CallbacksChanged
 from callcenter.store.db import NoSuchRow, Store
 from callcenter.tickets.store import Tickets
-from callcenter.transfers.dialplan import DEFAULT_BACK_QUEUE
+from callcenter.transfers.ami_actions import DEFAULT_BACK_QUEUE
 
 log = structlog.get_logger("desktop")
 

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 
 LOGS = ("messages.log",)  # the files of logger.conf.j2's [logfiles]
 
@@ -27,7 +27,7 @@ def turn_over(directory: Path) -> list[str]:
     except FileNotFoundError:
         return []
     except OSError as exc:
-        raise AsteriskControlError(f"cannot open Asterisk's log directory {directory}: "
+        raise AsteriskProcessError(f"cannot open Asterisk's log directory {directory}: "
                                    f"{exc.strerror}") from None
     turned = []
     try:
@@ -37,13 +37,13 @@ def turn_over(directory: Path) -> list[str]:
             except FileNotFoundError:
                 continue
             if not stat.S_ISREG(st.st_mode):
-                raise AsteriskControlError(f"{directory / name} is not a file")
+                raise AsteriskProcessError(f"{directory / name} is not a file")
             if st.st_size == 0:
                 continue
             try:
                 os.replace(name, f"{name}.1", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except OSError as exc:
-                raise AsteriskControlError(
+                raise AsteriskProcessError(
                     f"cannot turn over {directory / name}: {exc.strerror}") from None
             turned.append(name)
     finally:

@@ -25,7 +25,7 @@ from callcenter.config.loader import (
     supervisor_endpoint,
     supervisor_web_endpoint,
 )
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 from callcenter.paths import Paths
 from callcenter.pbx import escape, ice, owner
 from callcenter.routing.decide import Mode, Router, route_spec
@@ -124,7 +124,7 @@ def _seat_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
     for name, description, contact in wanted:
         password = secrets.sip_passwords.get(name)
         if password is None:
-            raise AsteriskControlError(f"no SIP password for {name} in the secrets file")
+            raise AsteriskProcessError(f"no SIP password for {name} in the secrets file")
         out.append(SeatEndpoint(name, description, password, contact))
     return sorted(out, key=lambda e: e.name)
 
@@ -140,7 +140,7 @@ def _browser_endpoints(config: Config, secrets: Secrets) -> list[SeatEndpoint]:
     for name, description in wanted:
         password = secrets.sip_passwords.get(name)
         if password is None:
-            raise AsteriskControlError(f"no SIP password for {name} in the secrets file")
+            raise AsteriskProcessError(f"no SIP password for {name} in the secrets file")
         out.append(SeatEndpoint(name, description, password))
     return sorted(out, key=lambda e: e.name)
 

@@ -13,7 +13,7 @@ extensions.conf then splits ``exten =>`` lines at ``,`` and ``(`` and expands ``
 configuration puts there is refused unless it is made of characters that mean nothing to
 the dialplan.
 
-Every refusal raises :class:`AsteriskControlError`: the configuration loader refuses these
+Every refusal raises :class:`AsteriskProcessError`: the configuration loader refuses these
 values first, with file:line; this is the last line of defence (and the only one for the
 secrets, which do not come from config/). Secrets are never shown in the message.
 """
@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 
 from callcenter.config.source import CONTROL
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 
 LINE_BYTES = 8190  # the longest line: Asterisk's buffer is 8192 bytes, "\n" and NUL included
 SECTION_BYTES = 79  # struct ast_category: char name[80]
@@ -42,8 +42,8 @@ def _where(context: jinja2.runtime.Context) -> str:
     return (context.name or "a template").removesuffix(".j2")
 
 
-def _refuse(context: jinja2.runtime.Context, what: str, problem: str) -> AsteriskControlError:
-    return AsteriskControlError(f"{_where(context)}: {what} {problem}")
+def _refuse(context: jinja2.runtime.Context, what: str, problem: str) -> AsteriskProcessError:
+    return AsteriskProcessError(f"{_where(context)}: {what} {problem}")
 
 
 def _one_line(context: jinja2.runtime.Context, text: str, what: str) -> None:
@@ -130,5 +130,5 @@ def check_lines(name: str, text: str) -> None:
     for number, line in enumerate(text.split("\n"), start=1):
         size = len(line.encode("utf-8"))
         if size > LINE_BYTES:
-            raise AsteriskControlError(f"{name}:{number}: a line of {size} bytes: Asterisk "
+            raise AsteriskProcessError(f"{name}:{number}: a line of {size} bytes: Asterisk "
                                        f"skips lines longer than {LINE_BYTES} bytes")

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 
 
 def parse_ip_addr(output: str) -> list[str]:
@@ -34,7 +34,7 @@ def host_addresses() -> list[str]:
         done = subprocess.run([ip, "-4", "-o", "addr", "show"], capture_output=True,
                               text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise AsteriskControlError(f"cannot list this machine's addresses for WebRTC with "
+        raise AsteriskProcessError(f"cannot list this machine's addresses for WebRTC with "
                                    f"`ip -4 -o addr show` (Debian package iproute2): {exc}"
                                    ) from None
     return parse_ip_addr(done.stdout)

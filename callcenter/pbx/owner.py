@@ -25,7 +25,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 
 USER = "asterisk"  # asterisk.conf.j2 names the same user and group
 HOST = Path("/")  # the host's own passwd and group files are under it
@@ -83,13 +83,13 @@ def chroot_user(root: Path, name: str = USER, host: Path = HOST) -> ChrootUser:
     (the system at ``host``), which the kernel could not tell from it."""
     user = find_user(root, name)
     if user is None:
-        raise AsteriskControlError(
+        raise AsteriskProcessError(
             f"the Asterisk chroot {root} has no user and group '{name}' to run Asterisk as: "
             f"run `python run.py asterisk install` (it adds them)")
     if user.uid == 0 or user.gid == 0:
-        raise AsteriskControlError(f"'{name}' in the Asterisk chroot {root} is root's id")
+        raise AsteriskProcessError(f"'{name}' in the Asterisk chroot {root} is root's id")
     if {user.uid, user.gid} & ids_in(host):
-        raise AsteriskControlError(
+        raise AsteriskProcessError(
             f"'{name}' in the Asterisk chroot {root} has uid {user.uid} and gid {user.gid}, "
             f"which the host gives to accounts of its own: run `python run.py asterisk "
             f"install` (it gives '{name}' an id of its own)")
@@ -116,7 +116,7 @@ def chroot_path(root: Path, inside: str) -> Path:
             continue
         links += 1
         if links > 40:
-            raise AsteriskControlError(f"too many symbolic links in {inside} in {root}")
+            raise AsteriskProcessError(f"too many symbolic links in {inside} in {root}")
         target = PurePosixPath(os.readlink(host))
         if target.is_absolute():
             done = PurePosixPath("/")
@@ -129,7 +129,7 @@ def set_owner(path: Path, mode: int, uid: int = -1, gid: int = -1) -> None:
     changed. For paths in directories only root can write: a symbolic link is refused."""
     st = path.lstat()
     if stat.S_ISLNK(st.st_mode):
-        raise AsteriskControlError(f"{path} is a symbolic link: refusing to change its owner")
+        raise AsteriskProcessError(f"{path} is a symbolic link: refusing to change its owner")
     if (uid not in (-1, st.st_uid)) or (gid not in (-1, st.st_gid)):
         os.chown(path, uid, gid, follow_symlinks=False)
     if stat.S_IMODE(st.st_mode) != mode:

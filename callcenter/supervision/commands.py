@@ -24,8 +24,8 @@ from callcenter.agents.commands import AgentOnly
 from callcenter.arguments import Arguments, NoArguments, Text, Value
 from callcenter.commands import Handler, command
 from callcenter.errors import UnknownSession
-from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
+from callcenter.supervision.floor_desk import FloorDesk
 
 SESSION = re.compile(r"[0-9a-f]{12}")  # MonitorDesk's session ids
 
@@ -85,7 +85,7 @@ def session_of(args: SessionOnly) -> str:
     return args.session
 
 
-def supervision_handlers(monitor: MonitorDesk, control: SupervisorControl) -> dict[str, Handler]:
+def supervision_handlers(monitor: MonitorDesk, control: FloorDesk) -> dict[str, Handler]:
     @command(Reason)
     async def pause(args: Reason, actor: Actor) -> Any:
         return await control.pause(args.agent, args.reason, actor)

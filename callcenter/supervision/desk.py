@@ -11,7 +11,7 @@ agent's, for now (:func:`may_monitor`).
 
 The desk does the I/O only: commands and AMI events go to the :class:`MonitorBoard` (pure:
 :mod:`~callcenter.supervision.board`, phases in :mod:`~callcenter.supervision.state`); the
-effects it returns become AMI actions (:mod:`~callcenter.supervision.dialplan`), log lines
+effects it returns become AMI actions (:mod:`~callcenter.supervision.ami_actions`), log lines
 (``monitor.*``: never a caller's number) and the session's audit row when it ends (who,
 which agent and call, the modes with their seconds, start, end, why) — the start is the
 ``monitor.start`` command's own row.
@@ -42,7 +42,7 @@ from callcenter.errors import (
     SupervisionError,
     UnknownAgent,
 )
-from callcenter.supervision import dialplan
+from callcenter.supervision import ami_actions
 from callcenter.supervision.board import MonitorBoard
 from callcenter.supervision.floor import person
 from callcenter.supervision.model import END_REASONS, LEG_PREFIX, Phase, Session, mode_of
@@ -238,14 +238,14 @@ class MonitorDesk:
         if isinstance(effect, CallSupervisor):
             await self._call_supervisor(effect.session)
         elif isinstance(effect, SwitchMode):
-            await self._send(dialplan.switch_mode(effect.session.leg_channel, effect.mode),
+            await self._send(ami_actions.switch_mode(effect.session.leg_channel, effect.mode),
                              required=required)
         elif isinstance(effect, HangUp):
             await self._send(actions.hangup(effect.channel))
 
     async def _call_supervisor(self, s: Session) -> None:
         try:
-            reply = await self.send(dialplan.supervisor_leg(s))
+            reply = await self.send(ami_actions.supervisor_leg(s))
             refused = "" if reply.success else reply.message
         except (AmiActionFailed, AmiNotConnected) as exc:
             refused = exc.message

@@ -2,7 +2,7 @@
 Pure data.
 
 The monitor desk (:mod:`callcenter.supervision.desk`) carries them out in the order given:
-the AMI work through :mod:`callcenter.supervision.dialplan`, the others as log lines, audit
+the AMI work through :mod:`callcenter.supervision.ami_actions`, the others as log lines, audit
 rows and messages to the supervisor's screen.
 """
 

@@ -14,8 +14,8 @@ from callcenter.calls.state import LiveCall
 from callcenter.capability import Capability, Context
 from callcenter.ports import AGENT_NOTICES, MONITORING, MonitoringChanged
 from callcenter.supervision.commands import supervision_handlers
-from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
+from callcenter.supervision.floor_desk import FloorDesk
 from callcenter.supervision.http import add_routes
 from callcenter.web.request import Json, Runner, command_door
 
@@ -37,7 +37,7 @@ def load(context: Context) -> Capability:
         if notices is not None:
             notices.publish(agent, event)
 
-    control = SupervisorControl(core.agent_desk, context.send, core.tracker, tell_agent,
+    control = FloorDesk(core.agent_desk, context.send, core.tracker, tell_agent,
                                 time.time, core.queue_watch)
     context.parts.provide(control)
 

@@ -20,7 +20,7 @@ with the ticket and returned to the agent.
 The desk does the I/O only: commands and AMI events go to the :class:`TransferBoard` (pure:
 :mod:`~callcenter.transfers.board`, phases and transitions in
 :mod:`~callcenter.transfers.state`); the effects it returns become AMI actions
-(:mod:`~callcenter.transfers.dialplan`), timers, and log lines, store rows and ticket-bus
+(:mod:`~callcenter.transfers.ami_actions`), timers, and log lines, store rows and ticket-bus
 messages (:mod:`~callcenter.transfers.journal`).
 """
 
@@ -43,7 +43,7 @@ from callcenter.clock import log_time
 from callcenter.config.models import HotlinesConfig
 from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferConflict, TransferError
 from callcenter.tasks import TaskSet
-from callcenter.transfers import dialplan
+from callcenter.transfers import ami_actions
 from callcenter.transfers.board import TransferBoard
 from callcenter.transfers.destinations import resolve
 from callcenter.transfers.journal import TransferJournal
@@ -166,7 +166,7 @@ class TransferDesk:
         return t.describe()
 
     async def _start_joined(self, t: Transfer) -> None:
-        *variables, redirect = dialplan.joined_moves(t)
+        *variables, redirect = ami_actions.joined_moves(t)
         for action in variables:
             await self._must(action)  # refused or unanswered: nobody was moved yet
         try:
@@ -179,7 +179,7 @@ class TransferDesk:
                                   "通话未变动，请稍后再试")
         self.board.leg_ordered(t)  # from here the caller is in a room: failures rejoin
         try:
-            reply = await self.send(dialplan.destination_leg(t, self._caller_number(t)))
+            reply = await self.send(ami_actions.destination_leg(t, self._caller_number(t)))
         except (AmiActionFailed, AmiNotConnected) as exc:
             self._run(self.board.originate_unanswered(t, self.clock(), f": {exc}"))
             return
@@ -189,7 +189,7 @@ class TransferDesk:
     async def _start_blind(self, t: Transfer) -> None:
         call = self.tracker.calls.get(t.call_id)
         back = call.queue if call is not None and call.queue else ""
-        for action in dialplan.blind_moves(t, back):
+        for action in ami_actions.blind_moves(t, back):
             await self._must(action)
 
     async def complete(self, agent_id: str) -> dict[str, object]:
@@ -277,16 +277,16 @@ class TransferDesk:
             await self._send(actions.hangup(effect.channel))
         elif isinstance(effect, MoveToRoom):
             send = self._must if effect.required else self._send
-            for action in dialplan.into_room(effect.channel, effect.room):
+            for action in ami_actions.into_room(effect.channel, effect.room):
                 await send(action)
         elif isinstance(effect, LeaveRoom):
             await self._send(actions.confbridge_kick(effect.room, effect.channel))
         elif isinstance(effect, CallerToQueue):
-            await self._send(dialplan.back_to_queue(effect.channel))
+            await self._send(ami_actions.back_to_queue(effect.channel))
         elif isinstance(effect, Rejoin):
             await self._rejoin(effect.transfer, effect.regroup)
         elif isinstance(effect, Regroup):
-            for action in dialplan.joined_moves(effect.transfer, together=True):
+            for action in ami_actions.joined_moves(effect.transfer, together=True):
                 await self._send(action)
 
     async def _rejoin(self, t: Transfer, regroup: bool) -> None:

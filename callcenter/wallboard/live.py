@@ -24,10 +24,10 @@ from callcenter.reports.figures import Report, local_day
 from callcenter.routing.decide import Router
 from callcenter.store.db import Store
 from callcenter.tasks import TaskSet
-from callcenter.wallboard.board import BoardState, board
 from callcenter.wallboard.catchup import read_day
 from callcenter.wallboard.day import DayFigures
 from callcenter.wallboard.notifier import WallboardBus, WallboardNotifier
+from callcenter.wallboard.screen import ScreenState, screen
 
 log = structlog.get_logger("wallboard")
 
@@ -51,7 +51,7 @@ class Wallboard:
         self.queue_watch = queue_watch
         self.day = DayFigures(wrapups(config))
         self.bus = WallboardBus()
-        self.notifier = WallboardNotifier(self.bus, self.board, clock)
+        self.notifier = WallboardNotifier(self.bus, self.screen, clock)
         self._store = store
         self._clock = clock
         self._callbacks: dict[str, int] | None = None
@@ -114,9 +114,9 @@ class Wallboard:
         """Today's figures as ``run.py report`` counts them (``run.py status`` shows them)."""
         return self.day.today(now)
 
-    def board(self, now: float) -> dict[str, Any]:
+    def screen(self, now: float) -> dict[str, Any]:
         desk_rows = {str(row["agent"]): row for row in self.agent_desk.snapshot()}
-        return board(BoardState(self.config, self.queue_watch, self.agent_desk.board,
+        return screen(ScreenState(self.config, self.queue_watch, self.agent_desk.board,
                                 self.agent_desk.since, self.day.today(now), self._callbacks,
                                 catching_up=self.day.catching_up,
                                 monitoring=self.monitoring(), desk_rows=desk_rows,
@@ -129,7 +129,7 @@ class Wallboard:
         if self._callbacks is None:
             await self.refresh_callbacks()
         now = self._clock()
-        shown = self.board(now)
+        shown = self.screen(now)
         self.notifier.watch(shown, now)
         return shown
 

@@ -22,8 +22,8 @@ from callcenter.app import Engine
 from callcenter.calllog.privacy import mask_number
 from callcenter.config.loader import Config, load_config
 from callcenter.paths import PROJECT_ROOT, Paths
-from callcenter.pbx.control import AsteriskControl
 from callcenter.pbx.install import install
+from callcenter.pbx.process import AsteriskProcess
 from callcenter.prompts import build_all
 from callcenter.secrets import Secrets, load_secrets
 from lab.rtp import write_rtp_pcap
@@ -42,7 +42,7 @@ class Lab:
     paths: Paths
     config: Config
     secrets: Secrets
-    asterisk: AsteriskControl
+    asterisk: AsteriskProcess
     call_log: Path
     engine: Engine | None = None
 
@@ -199,7 +199,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     install(paths)
     build_all(config, paths.prompt_build, say=lambda _line: None)
     secrets = load_secrets(paths.secrets, config.sip_endpoints)
-    control = AsteriskControl(paths, config, secrets)
+    control = AsteriskProcess(paths, config, secrets)
     # another run's engine holds the engine's ports: its Asterisk is not stopped under it
     taken = _ports_taken(config, asterisk=False)
     if not taken:

@@ -66,7 +66,7 @@ def test_an_injected_caller_id_is_refused_with_its_error_id() -> None:
 
 
 def test_the_destination_sees_the_callers_number_as_digits_only() -> None:
-    from callcenter.transfers.dialplan import shown_number
+    from callcenter.transfers.ami_actions import shown_number
 
     assert shown_number("13812345678") == "13812345678"
     assert shown_number('+86 138"1234>5678\r\nX: y') == "+8613812345678"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.config.loader import load_config
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 from callcenter.paths import PROJECT_ROOT, Paths
 from callcenter.pbx import asterisk_log
 from callcenter.pbx.confgen import render
@@ -90,7 +90,7 @@ def test_turning_over_follows_no_link(tmp_path: Path) -> None:
     logs = tmp_path / "log"
     logs.mkdir()
     (logs / "messages.log").symlink_to(elsewhere / "messages.log")
-    with pytest.raises(AsteriskControlError, match="not a file"):
+    with pytest.raises(AsteriskProcessError, match="not a file"):
         asterisk_log.turn_over(logs)
     os.unlink(logs / "messages.log")
     (logs / "messages.log").write_text("run 1\n")
@@ -100,5 +100,5 @@ def test_turning_over_follows_no_link(tmp_path: Path) -> None:
     assert not (logs / "messages.log.1").is_symlink()
     linked_dir = tmp_path / "linked"
     linked_dir.symlink_to(elsewhere)
-    with pytest.raises(AsteriskControlError, match="cannot open"):
+    with pytest.raises(AsteriskProcessError, match="cannot open"):
         asterisk_log.turn_over(linked_dir)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.errors import AsteriskControlError, AsteriskInstallError
+from callcenter.errors import AsteriskInstallError, AsteriskProcessError
 from callcenter.pbx import install, owner, renumber
 from callcenter.pbx.confgen import RenderedFile, write
 
@@ -77,11 +77,11 @@ def test_the_user_comes_from_the_chroots_own_files(tmp_path: Path, host: Path) -
 def test_a_chroot_without_the_user_is_one_clear_error(tmp_path: Path) -> None:
     root = fake_chroot(tmp_path / "root", user=False)
     assert owner.find_user(root) is None
-    with pytest.raises(AsteriskControlError, match=r"no user and group .asterisk.*install"):
+    with pytest.raises(AsteriskProcessError, match=r"no user and group .asterisk.*install"):
         owner.chroot_user(root)
     (root / "etc/passwd").write_text("asterisk:x:0:0::/:/bin/sh\n")
     (root / "etc/group").write_text("asterisk:x:0:\n")
-    with pytest.raises(AsteriskControlError, match="root's id"):
+    with pytest.raises(AsteriskProcessError, match="root's id"):
         owner.chroot_user(root)
 
 
@@ -97,7 +97,7 @@ def test_paths_in_the_chroot_never_lead_to_the_hosts(tmp_path: Path) -> None:
     assert owner.chroot_path(root, "/bin/sh") == root / "usr/bin/sh"
     assert owner.chroot_path(root, "/var/lib/asterisk") == root / "var/lib/asterisk"
     assert owner.chroot_path(root, "/../../etc/./passwd") == root / "etc/passwd"
-    with pytest.raises(AsteriskControlError, match="too many symbolic links"):
+    with pytest.raises(AsteriskProcessError, match="too many symbolic links"):
         owner.chroot_path(root, "/var/loop/x")
 
 
@@ -131,7 +131,7 @@ def test_a_state_dir_becomes_asterisks_own(tmp_path: Path, host: Path) -> None:
 def test_owners_of_a_symbolic_link_are_never_changed(tmp_path: Path) -> None:
     (tmp_path / "target").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "target")
-    with pytest.raises(AsteriskControlError, match="symbolic link"):
+    with pytest.raises(AsteriskProcessError, match="symbolic link"):
         owner.set_owner(tmp_path / "link", 0o700)
 
 
@@ -242,10 +242,10 @@ def test_the_id_is_the_highest_free_one_of_the_reserved_range() -> None:
 
 def test_a_host_accounts_id_is_refused(host: Path) -> None:
     root = fake_chroot(host.parent / "root", uid=101, gid=101)
-    with pytest.raises(AsteriskControlError, match=r"uid 101 and gid 101.*asterisk install"):
+    with pytest.raises(AsteriskProcessError, match=r"uid 101 and gid 101.*asterisk install"):
         owner.chroot_user(root, host=host)
     root = fake_chroot(host.parent / "gid", uid=FREE, gid=104)  # the gid alone is enough
-    with pytest.raises(AsteriskControlError, match="accounts of its own"):
+    with pytest.raises(AsteriskProcessError, match="accounts of its own"):
         owner.chroot_user(root, host=host)
     root = fake_chroot(host.parent / "own", uid=FREE, gid=FREE)
     assert owner.chroot_user(root, host=host) == owner.ChrootUser("asterisk", FREE, FREE)

@@ -30,7 +30,7 @@ from callcenter.config.loader import (
     supervisor_web_endpoint,
 )
 from callcenter.config.models import SubcenterDestination
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 from callcenter.paths import PROJECT_ROOT, Paths
 from callcenter.pbx.confgen import render, static_routes
 from callcenter.secrets import Secrets
@@ -323,7 +323,7 @@ def test_a_secret_asterisk_would_misread_is_refused(hostile_dir: Path, password:
     config = load_config(hostile_dir)
     secrets = _secrets(config)
     broken = Secrets(secrets.ami_secret, {**secrets.sip_passwords, "agent-1002": password})
-    with pytest.raises(AsteriskControlError) as caught:
+    with pytest.raises(AsteriskProcessError) as caught:
         _texts(config, broken)
     assert "SIP password of agent-1002" in str(caught.value)
     assert password.strip() not in str(caught.value)  # a secret is never shown
@@ -420,7 +420,7 @@ def test_whatever_a_template_prints_stays_on_its_line(hostile_dir: Path) -> None
     crafted_config = Config(config.directory, config.engine, config.prompts, config.hotlines,
                             config.queues, config.agents.model_copy(update={"agents": crafted}),
                             config.prefill)
-    with pytest.raises(AsteriskControlError, match="control character"):
+    with pytest.raises(AsteriskProcessError, match="control character"):
         _texts(crafted_config, _secrets(crafted_config))
 
 
@@ -428,7 +428,7 @@ def test_a_line_asterisk_would_skip_is_refused(hostile_dir: Path) -> None:
     config = load_config(hostile_dir)
     secrets = _secrets(config)
     long = Secrets(secrets.ami_secret, {**secrets.sip_passwords, "agent-1002": "x" * 8200})
-    with pytest.raises(AsteriskControlError, match=r"pjsip.conf:\d+: a line of 8211 bytes") \
+    with pytest.raises(AsteriskProcessError, match=r"pjsip.conf:\d+: a line of 8211 bytes") \
             as caught:
         _texts(config, long)
     assert "x" * 20 not in str(caught.value)
@@ -465,5 +465,5 @@ def test_the_dialplan_refuses_what_the_loader_would_have(dial: str) -> None:
     crafted = Config(config.directory, config.engine, config.prompts,
                      config.hotlines.model_copy(update={"hotlines": hotlines}), config.queues,
                      config.agents, config.prefill)
-    with pytest.raises(AsteriskControlError, match=r"extensions\.conf: the dialplan argument"):
+    with pytest.raises(AsteriskProcessError, match=r"extensions\.conf: the dialplan argument"):
         _texts(crafted, _secrets(crafted))

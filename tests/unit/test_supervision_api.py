@@ -22,13 +22,13 @@ from callcenter.config.models import Supervisor
 from callcenter.errors import Forbidden
 from callcenter.paths import PROJECT_ROOT
 from callcenter.supervision.commands import supervision_handlers
-from callcenter.supervision.control import SupervisorControl
 from callcenter.supervision.desk import MonitorDesk
+from callcenter.supervision.floor_desk import FloorDesk
 from callcenter.tickets.live import AgentBus
 from tests.unit.live import AGENT, agent_on_a_call
 from tests.unit.people import Door, open_door
 from tests.unit.test_api import FakeEngine
-from tests.unit.test_supervisor_control import NOW, Asterisk, member
+from tests.unit.test_supervisor_floor import NOW, Asterisk, member
 
 SUPERVISOR_ONLY = ("supervise.pause", "supervise.unpause", "supervise.logout",
                    "supervise.skills", "supervise.move_caller", "monitor.start",
@@ -84,7 +84,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         desk.on_event(member(ev.QueueMemberAdded, queue), NOW)
     agent_on_a_call(tracker)
     monitor = MonitorDesk(ami.send, tracker, lambda: CONFIG, lambda: NOW)
-    control = SupervisorControl(desk, ami.send, tracker, bus.publish, lambda: NOW)
+    control = FloorDesk(desk, ami.send, tracker, bus.publish, lambda: NOW)
     door = await open_door(tmp_path, FakeEngine(), supervision_handlers(monitor, control))
     monitor.audit_trail = lambda: door.trail
     client = TestClient(TestServer(door.app(agent_events=bus)))

@@ -35,10 +35,10 @@ from callcenter.wallboard.alerts import (
     alerts,
     next_change,
 )
-from callcenter.wallboard.board import BoardState, board, next_midnight
 from callcenter.wallboard.commands import wallboard_handlers
 from callcenter.wallboard.live import Wallboard
 from callcenter.wallboard.notifier import BOARD, Throttle, WallboardBus, WallboardNotifier
+from callcenter.wallboard.screen import ScreenState, next_midnight, screen
 from callcenter.web import sse
 from tests.unit.people import Door, open_door
 from tests.unit.test_api import FakeEngine
@@ -54,8 +54,8 @@ def _join(queue: str, uniqueid: str) -> ev.QueueCallerJoin:
 
 
 def _state(watch: QueueWatch, agents: AgentBoard, today: Report | None = None,
-           callbacks: dict[str, int] | None = None) -> BoardState:
-    return BoardState(CONFIG, watch, agents, {"1001": NOW - 75.0}, today or Report(DAY, DAY),
+           callbacks: dict[str, int] | None = None) -> ScreenState:
+    return ScreenState(CONFIG, watch, agents, {"1001": NOW - 75.0}, today or Report(DAY, DAY),
                       callbacks)
 
 
@@ -79,7 +79,7 @@ def test_the_board_of_a_moment() -> None:
                                    wrapup_total_s=50)
     today.total = Tally(offered=10, answered=8, answered_in_15s=6, abandoned=2, abandoned_5s=1,
                         overflowed=3)
-    shown = board(_state(watch, agents, today, {"q12345": 2, "q12315": 1}), NOW)
+    shown = screen(_state(watch, agents, today, {"q12345": 2, "q12315": 1}), NOW)
 
     assert shown["day"] == DAY.isoformat() and shown["now"] == NOW
     q = {row["queue"]: row for row in shown["queues"]}["q12345"]
@@ -110,12 +110,12 @@ def test_the_board_of_a_moment() -> None:
     assert shown["next_change_at"] == next_midnight(NOW)
     # … but once the first caller is answered, the second passes 15 s at NOW + 11
     watch.on_event(ev.QueueCallerLeave("PJSIP/carrier-1", "1.1", "1.1", "q12345", 1, 1), NOW)
-    assert board(_state(watch, agents, today), NOW)["next_change_at"] == NOW - 4 + 15
+    assert screen(_state(watch, agents, today), NOW)["next_change_at"] == NOW - 4 + 15
     assert CALLER not in json.dumps(shown) and "1.1" not in json.dumps(shown)
 
 
 def test_an_empty_morning() -> None:
-    shown = board(_state(QueueWatch(CONFIG.queues), AgentBoard({}, 2)), NOW)
+    shown = screen(_state(QueueWatch(CONFIG.queues), AgentBoard({}, 2)), NOW)
     assert shown["totals"]["offered"] == 0 and shown["totals"]["service_rate"] is None
     assert shown["totals"]["callbacks_waiting"] is None  # not known yet: not "0"
     assert {a["kind"] for a in shown["alerts"]} == {NOBODY}  # nobody logged in anywhere
@@ -129,7 +129,7 @@ def test_monitoring_sessions_are_on_the_board_without_the_call() -> None:
                "reason_text": None}
     state = dataclasses.replace(_state(QueueWatch(CONFIG.queues), AgentBoard({}, 2)),
                                 monitoring=[session])
-    assert board(state, NOW)["monitoring"] == [{
+    assert screen(state, NOW)["monitoring"] == [{
         "session": "a1b2", "supervisor": "zhao.lei", "agent": "1001", "mode": "whisper",
         "mode_text": "耳语", "phase": "active", "reason_text": None,
         "supervisor_name": "赵磊"}]  # people by their names (agents.yaml supervisors:)
@@ -305,16 +305,16 @@ async def test_a_callback_worked_is_counted_again(wall: tuple[Door, Wallboard]) 
     callback = await door.store.add_callback(CallbackRequest(
         "9.9", CALLER, "12345", "12345", "q12345", "busy", "2026-11-30T08:00:00Z"))
     await wallboard.refresh_callbacks()
-    assert wallboard.board(NOW)["totals"]["callbacks_waiting"] == 1
+    assert wallboard.screen(NOW)["totals"]["callbacks_waiting"] == 1
 
     await door.store.callback_done(callback, "2026-11-30T08:05:00Z", "li")
     # what the desktop's callback.done publishes on the hub, as the plug-in subscribes it
     wallboard.on_callbacks(CallbacksChanged(), 0.0)
     for _ in range(50):
         await asyncio.sleep(0.01)
-        if wallboard.board(NOW)["totals"]["callbacks_waiting"] == 0:
+        if wallboard.screen(NOW)["totals"]["callbacks_waiting"] == 0:
             break
-    assert wallboard.board(NOW)["totals"]["callbacks_waiting"] == 0
+    assert wallboard.screen(NOW)["totals"]["callbacks_waiting"] == 0
 
 
 async def test_the_page_and_the_routes(wall: tuple[Door, Wallboard],
@@ -481,7 +481,7 @@ async def test_callbacks_stored_are_counted_without_reading_them_all_again(
         await door.store.add_callback(CallbackRequest(
             "9.9", CALLER, "12345", "12345", queue, "busy", "2026-11-30T08:00:00Z"))
         wallboard.callback_added(queue)
-    shown = wallboard.board(NOW)
+    shown = wallboard.screen(NOW)
     assert {q["queue"]: q["callbacks_waiting"] for q in shown["queues"]
             if q["callbacks_waiting"]} == {"q12345": 2, "q12315": 1}
     assert reads == []
@@ -492,4 +492,4 @@ async def test_callbacks_stored_are_counted_without_reading_them_all_again(
         if reads:
             break
     await asyncio.sleep(0.05)
-    assert reads == ["count"] and wallboard.board(NOW)["totals"]["callbacks_waiting"] == 3
+    assert reads == ["count"] and wallboard.screen(NOW)["totals"]["callbacks_waiting"] == 3

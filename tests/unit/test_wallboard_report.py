@@ -36,9 +36,9 @@ from callcenter.replay.runner import Replayer
 from callcenter.reports.figures import Report, ReportBuilder, Tally, local_day
 from callcenter.reports.render import tables
 from callcenter.wallboard import catchup
-from callcenter.wallboard.board import BoardState, board
 from callcenter.wallboard.day import DayFigures
 from callcenter.wallboard.live import wrapups
+from callcenter.wallboard.screen import ScreenState, screen
 
 DATA = PROJECT_ROOT / "tests/data/replay"
 SESSION = DATA / "session.jsonl"
@@ -103,7 +103,7 @@ async def test_the_board_agrees_with_the_report_on_the_recorded_session(
 
     today = day.today(now)
     assert shown(today) == shown(report)
-    wall = board(BoardState(CONFIG, replayer.core.queue_watch, replayer.core.agent_desk.board,
+    wall = screen(ScreenState(CONFIG, replayer.core.queue_watch, replayer.core.agent_desk.board,
                             replayer.core.agent_desk.since, today, {}), now)
     rows = {q["queue"]: q for q in wall["queues"]}
     for queue in CONFIG.queues.queues:

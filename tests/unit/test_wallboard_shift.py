@@ -16,18 +16,18 @@ from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueWatch
 from callcenter.reports.figures import Report, ReportBuilder
 from callcenter.wallboard.alerts import PHONE_OFFLINE, AgentView, Targets, alerts
-from callcenter.wallboard.board import BoardState, board
 from callcenter.wallboard.day import DayFigures
 from callcenter.wallboard.live import wrapups
+from callcenter.wallboard.screen import ScreenState, screen
 
 CONFIG = load_config(PROJECT_ROOT / "config")
 NOW = 1_000_000.0
 DAY = date(1970, 1, 12)
 
 
-def _state(agents: AgentBoard, **given: Any) -> BoardState:
+def _state(agents: AgentBoard, **given: Any) -> ScreenState:
     return dataclasses.replace(
-        BoardState(CONFIG, QueueWatch(CONFIG.queues), agents, {}, Report(DAY, DAY), {}),
+        ScreenState(CONFIG, QueueWatch(CONFIG.queues), agents, {}, Report(DAY, DAY), {}),
         **given)
 
 
@@ -58,7 +58,7 @@ def test_an_agent_whose_softphone_is_offline_is_shown_and_raises_an_alert() -> N
     _signed_in(agents, "1002")
     rows = {"1001": {"agent": "1001", "phone": "offline"},
             "1002": {"agent": "1002", "phone": "online"}}
-    shown = board(_state(agents, desk_rows=rows), NOW)
+    shown = screen(_state(agents, desk_rows=rows), NOW)
     li, wang = _row(shown, "1001"), _row(shown, "1002")
     assert (li["state"], li["phone"]) == ("available", "offline")
     assert wang["phone"] == "online"
@@ -73,7 +73,7 @@ def test_an_agent_whose_softphone_is_offline_is_shown_and_raises_an_alert() -> N
 def test_a_row_without_the_phone_field_is_online() -> None:
     agents = AgentBoard({}, 2)
     _signed_in(agents, "1001")
-    shown = board(_state(agents, desk_rows={"1001": {"agent": "1001"}}), NOW)
+    shown = screen(_state(agents, desk_rows={"1001": {"agent": "1001"}}), NOW)
     assert _row(shown, "1001")["phone"] == "online"
     assert not [a for a in shown["alerts"] if a["kind"] == PHONE_OFFLINE]
     assert _queue(shown, "q12345")["available"] == 1
@@ -83,7 +83,7 @@ def test_asterisk_saying_the_device_is_unreachable_is_offline_too() -> None:
     agents = AgentBoard({}, 2, logout_unreachable_after_s=60)
     agents.apply(_member(ev.QueueMemberAdded, "1001", ev.DeviceState.NOT_INUSE), NOW - 30)
     agents.apply(_member(ev.QueueMemberStatus, "1001", ev.DeviceState.UNAVAILABLE), NOW - 12)
-    shown = board(_state(agents), NOW)
+    shown = screen(_state(agents), NOW)
     assert _row(shown, "1001")["phone"] == "offline"
     (alert,) = [a for a in shown["alerts"] if a["kind"] == PHONE_OFFLINE]
     assert alert["since"] == NOW - 12
@@ -91,7 +91,7 @@ def test_asterisk_saying_the_device_is_unreachable_is_offline_too() -> None:
 
 def test_a_signed_out_agent_is_no_alert() -> None:
     rows = {"1001": {"agent": "1001", "phone": "offline"}}
-    shown = board(_state(AgentBoard({}, 2), desk_rows=rows), NOW)
+    shown = screen(_state(AgentBoard({}, 2), desk_rows=rows), NOW)
     assert _row(shown, "1001")["state"] == "logged_out"
     assert not [a for a in shown["alerts"] if a["kind"] == PHONE_OFFLINE]
 
@@ -114,7 +114,7 @@ def test_a_supervisors_pause_during_a_call_shows_the_call_and_the_pause() -> Non
     li = agents.status("1001")
     li.queues, li.on_call_with = {"q12345"}, "1.5"
     li.paused, li.pause_reason = True, "质检辅导"
-    shown = board(_state(agents, forced={"1001": ("zhao.lei", "质检辅导")}), NOW)
+    shown = screen(_state(agents, forced={"1001": ("zhao.lei", "质检辅导")}), NOW)
     row = _row(shown, "1001")
     assert (row["state"], row["paused"], row["reason"]) == ("on_call", True, "质检辅导")
     assert (row["forced"], row["paused_by"]) == (True, "赵磊")  # by name, not zhao.lei
@@ -128,7 +128,7 @@ def test_a_signed_out_agent_drops_their_pause_reason() -> None:
                   _member(ev.QueueMemberRemoved, "1001", ev.DeviceState.NOT_INUSE, True,
                           "小休")):
         agents.apply(event, NOW - 10)
-    row = _row(board(_state(agents), NOW), "1001")
+    row = _row(screen(_state(agents), NOW), "1001")
     assert (row["state"], row["paused"], row["reason"]) == ("logged_out", False, "")
 
 
@@ -152,13 +152,13 @@ def test_an_overflow_counts_when_it_happens() -> None:
     local = date.fromtimestamp(NOW)
     today = day.today(NOW)
     assert today.total.overflowed == 0  # the report counts the call once it ended …
-    shown = board(_state(AgentBoard({}, 2), today=today,
+    shown = screen(_state(AgentBoard({}, 2), today=today,
                          overflowing=day.reports.overflowing(local)), NOW)
     assert _queue(shown, "q12348")["overflowed"] == 1  # … the board as it happens
     assert shown["totals"]["overflowed"] == 1
     day.count(_line("call.ended", NOW - 1, "o1"))
     today = day.today(NOW)
-    shown = board(_state(AgentBoard({}, 2), today=today,
+    shown = screen(_state(AgentBoard({}, 2), today=today,
                          overflowing=day.reports.overflowing(local)), NOW)
     assert (today.total.overflowed, shown["totals"]["overflowed"]) == (1, 1)  # once
     assert _queue(shown, "q12348")["overflowed"] == 1
@@ -191,9 +191,9 @@ def test_the_days_connection_rate_says_what_it_counts() -> None:
     t = report.total
     assert (t.offered, t.queued, t.unqueued, t.callback_unqueued) == (10, 4, 6, 5)
     assert t.connection_rate == 0.3 and t.queued_connection_rate == 0.75
-    shown = board(_state(AgentBoard({}, 2), today=report), NOW)["totals"]
+    shown = screen(_state(AgentBoard({}, 2), today=report), NOW)["totals"]
     assert (shown["connection_rate"], shown["queued_connection_rate"]) == (0.3, 0.75)
     assert (shown["queued"], shown["unqueued"], shown["unqueued_callback"],
             shown["unqueued_subcenter"]) == (4, 6, 5, 0)
-    q = _queue(board(_state(AgentBoard({}, 2), today=report), NOW), "q12345")
+    q = _queue(screen(_state(AgentBoard({}, 2), today=report), NOW), "q12345")
     assert q["connection_rate"] == 0.75  # what the queue's own row says

@@ -36,7 +36,7 @@ from callcenter.errors import (
 from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueWatch
 from callcenter.routing.decide import Router
-from callcenter.supervision.control import SupervisorControl
+from callcenter.supervision.floor_desk import FloorDesk
 from tests.unit.live import Decided
 
 CONFIG = load_config(PROJECT_ROOT / "config")
@@ -106,7 +106,7 @@ class Floor:
         self.ami.desk = self.desk
         self.told: list[tuple[str, dict[str, Any]]] = []
         self.tracker = CallTracker()
-        self.control = SupervisorControl(self.desk, self.ami.send, self.tracker,
+        self.control = FloorDesk(self.desk, self.ami.send, self.tracker,
                                          lambda agent, event: self.told.append((agent, event)),
                                          lambda: self.now)
 

@@ -32,7 +32,7 @@ from callcenter.wallboard.alerts import AgentView, QueueView, Targets, alerts, n
 
 
 @dataclass(frozen=True, slots=True)
-class BoardState:
+class ScreenState:
     """Everything the board is computed from."""
 
     config: Config
@@ -75,7 +75,7 @@ def next_midnight(now: float) -> float:
     return datetime.combine(local_day(now) + timedelta(days=1), time()).timestamp()
 
 
-def _agent_row(state: BoardState, agent_id: str, name: str, now: float) -> dict[str, Any]:
+def _agent_row(state: ScreenState, agent_id: str, name: str, now: float) -> dict[str, Any]:
     status = state.agents.agents.get(agent_id)
     today = state.today.by_agent.get(agent_id)
     shown = status.state(now) if status is not None else AgentState.LOGGED_OUT
@@ -94,7 +94,7 @@ def _agent_row(state: BoardState, agent_id: str, name: str, now: float) -> dict[
             "aht_s": _secs(today.aht_s) if today is not None else None}
 
 
-def _totals(state: BoardState, queues: list[dict[str, Any]]) -> dict[str, Any]:
+def _totals(state: ScreenState, queues: list[dict[str, Any]]) -> dict[str, Any]:
     t = state.today.total
     return {**_figures(t), "overflowed": t.overflowed + state.overflowing[1],
             "waiting": sum(q["waiting"] for q in queues),
@@ -113,7 +113,7 @@ def _offline_since(status: AgentStatus | None) -> float | None:
     return status.unreachable_since if status is not None else None
 
 
-def board(state: BoardState, now: float) -> dict[str, Any]:
+def screen(state: ScreenState, now: float) -> dict[str, Any]:
     config, today = state.config, state.today
     taking = set(config.queues_taking_calls)
     names = {a: agent.name for a, agent in config.agents.agents.items()}

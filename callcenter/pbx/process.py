@@ -13,7 +13,7 @@ from pathlib import Path
 
 from callcenter.config.loader import Config
 from callcenter.config.sounds import LANGUAGE as SOUND_LANGUAGE
-from callcenter.errors import AsteriskControlError
+from callcenter.errors import AsteriskProcessError
 from callcenter.paths import Paths
 from callcenter.pbx import asterisk_log, confgen, owner
 from callcenter.pbx.install import installed_version
@@ -60,7 +60,7 @@ def read_pid(path: Path, name_part: str) -> int | None:
     return None
 
 
-class AsteriskControl:
+class AsteriskProcess:
     def __init__(self, paths: Paths, config: Config, secrets: Secrets) -> None:
         self.paths = paths
         self.config = config
@@ -142,7 +142,7 @@ class AsteriskControl:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
-                raise AsteriskControlError(
+                raise AsteriskProcessError(
                     f"Asterisk exited during boot (status {process.returncode}); see "
                     f"{self.paths.log / 'asterisk-console.log'}")
             done = self._run_cli("core waitfullybooted", timeout=5, check=False)
@@ -150,7 +150,7 @@ class AsteriskControl:
                 return f"Asterisk is up (pid {process.pid})"
             time.sleep(0.2)
         self._kill(process.pid)
-        raise AsteriskControlError(
+        raise AsteriskProcessError(
             f"Asterisk did not finish booting within "
             f"{self.config.engine.asterisk.boot_timeout_s:g} s; stopped it")
 
@@ -197,15 +197,15 @@ class AsteriskControl:
                 capture_output=True, text=True, timeout=timeout, check=False,
             )
         except subprocess.TimeoutExpired:
-            raise AsteriskControlError(f"'{command}' took longer than {timeout:g} s") from None
+            raise AsteriskProcessError(f"'{command}' took longer than {timeout:g} s") from None
         if check and done.returncode != 0:
-            raise AsteriskControlError(
+            raise AsteriskProcessError(
                 f"'{command}' failed: {(done.stderr or done.stdout).strip() or 'no output'}")
         return done
 
     def cli(self, command: str) -> str:
         if self.pid() is None:
-            raise AsteriskControlError("Asterisk is not running: start it with "
+            raise AsteriskProcessError("Asterisk is not running: start it with "
                                        "`python run.py asterisk up`")
         return self._run_cli(command).stdout
 
@@ -223,7 +223,7 @@ class AsteriskControl:
 
     def _require_install(self) -> None:
         if not (self.root / "usr/sbin/asterisk").exists():
-            raise AsteriskControlError(
+            raise AsteriskProcessError(
                 "Asterisk is not installed: run `python run.py asterisk install`")
 
 

@@ -7,7 +7,7 @@ Refusals are in Chinese and say what to do (they reach the supervisor's page and
 
 Does the I/O: through the agent desk (memberships; :mod:`callcenter.agents.skills` keeps a
 shift's change in its memory), the AMI (actions only from :mod:`callcenter.ami.actions`, via
-:mod:`callcenter.supervision.dialplan`), and the desktops' :class:`AgentBus`. What only this
+:mod:`callcenter.supervision.ami_actions`), and the desktops' :class:`AgentBus`. What only this
 knows goes into the command's audit row (:func:`callcenter.audit.note`).
 """
 
@@ -42,7 +42,7 @@ from callcenter.errors import (
     UnknownAgent,
 )
 from callcenter.queues.watch import QueueWatch
-from callcenter.supervision import dialplan
+from callcenter.supervision import ami_actions
 from callcenter.supervision.floor import answering, person, targets, title, waiting_caller
 
 log = structlog.get_logger("supervision")
@@ -109,7 +109,7 @@ def penalties_of(value: object, queues: Mapping[str, object]) -> dict[str, int]:
     return out
 
 
-class SupervisorControl:
+class FloorDesk:
     def __init__(self, agents: AgentDesk, send: ActionSender, tracker: CallTracker,
                  publish: Publish, clock: Callable[[], float],
                  watch: QueueWatch | None = None) -> None:
@@ -290,7 +290,7 @@ class SupervisorControl:
                                  "的话务员均暂停或软电话离线")
                 + "：来电调过去无人接听，请选择其他队列")
         found_id = call.call_id
-        for action in dialplan.move_caller(entry.channel, entry.queue, to_queue):
+        for action in ami_actions.move_caller(entry.channel, entry.queue, to_queue):
             live = self.tracker.calls.get(found_id)
             # answered (its agent's leg up) or gone since QueueStatus listed them
             if live is None or channel_uniqueid(live, live.agent_channel) is not None:
