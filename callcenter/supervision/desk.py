@@ -34,6 +34,7 @@ from callcenter.audit import OK, AuditEntry, AuditTrail
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.clock import iso_seconds, iso_ts
 from callcenter.config.loader import DEVICES, Config, supervisor_interface
+from callcenter.effects import EffectRunner
 from callcenter.errors import (
     AmiActionFailed,
     AmiNotConnected,
@@ -83,6 +84,7 @@ class MonitorDesk:
         self.on_change = on_change  # a session began, changed mode or ended (a wallboard)
         self.board = MonitorBoard(tracker.calls.get)
         self._tasks = TaskSet("monitor-desk")
+        self.effects = EffectRunner[Effect](AmiWork, self._act, self._note, self._tasks)
 
     @property
     def live(self) -> dict[str, Session]:
@@ -150,7 +152,7 @@ class MonitorDesk:
         audit.note(f"session {s.id}, call {s.call_id}, from {s.interface}")
         log.info("monitor.requested", ts=s.requested_at, call_id=s.call_id, session=s.id,
                  supervisor=who, agent=agent, mode=wanted.value)
-        await self._perform(self.board.start(s))
+        await self.effects.perform(self.board.start(s))
         if s.reason:  # the Originate was refused at once
             raise AmiActionFailed(f"{END_REASONS.get(s.reason, '无法呼叫班长话机')}："
                                   "请检查班长话机已注册后重试")
@@ -172,7 +174,7 @@ class MonitorDesk:
         before, history = s.mode, list(s.modes)
         effects = self.board.mode_changed(s, wanted, self.clock())
         try:
-            await self._perform(effects, required=True)
+            await self.effects.perform(effects, required=True)
         except (AmiActionFailed, AmiNotConnected) as exc:
             s.mode, s.modes = before, history
             raise type(exc)(f"监听模式未切换（仍为{before.text}）：{exc.message}，"
@@ -187,7 +189,7 @@ class MonitorDesk:
             except AmiActionFailed as exc:
                 raise AmiActionFailed(f"未能挂断班长话机，监听仍在进行（{exc.message}），"
                                       "请重试") from None
-        await self._perform([e for e in self.board.stop_requested(s, self.clock())
+        await self.effects.perform([e for e in self.board.stop_requested(s, self.clock())
                              if not isinstance(e, HangUp)])
         return s.describe()
 
@@ -197,7 +199,7 @@ class MonitorDesk:
         for s in list(self.live.values()):
             effects = self.board.stop_requested(s, self.clock())
             s.reason = "engine_stopped"
-            await self._perform(effects)
+            await self.effects.perform(effects)
         await self._tasks.wait()
 
     async def resynced(self, listed: Iterable[ev.CoreShowChannel]) -> None:
@@ -212,29 +214,16 @@ class MonitorDesk:
                 await self._send(actions.hangup(channel))
         for s in list(self.live.values()):
             if s.phase is Phase.ACTIVE and s.leg_uid not in legs:
-                await self._perform(self.board.leg_gone(s, self.clock()))
+                await self.effects.perform(self.board.leg_gone(s, self.clock()))
 
     # -- events --------------------------------------------------------------------------
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
-        for effect in self.board.apply(event, ts):
-            if isinstance(effect, AmiWork):
-                self._tasks.spawn(self._act(effect))
-            else:
-                self._note(effect)
+        self.effects.run(self.board.apply(event, ts))
 
     # -- effects -------------------------------------------------------------------------
 
-    async def _perform(self, effects: list[Effect], *, required: bool = False) -> None:
-        """Effects of a command, in order, before it returns (``required``: a refused
-        action raises)."""
-        for effect in effects:
-            if isinstance(effect, AmiWork):
-                await self._act(effect, required=required)
-            else:
-                self._note(effect)
-
-    async def _act(self, effect: AmiWork, *, required: bool = False) -> None:
+    async def _act(self, effect: AmiWork, required: bool) -> None:
         if isinstance(effect, CallSupervisor):
             await self._call_supervisor(effect.session)
         elif isinstance(effect, SwitchMode):
@@ -251,7 +240,7 @@ class MonitorDesk:
             refused = exc.message
         if refused:
             log.warning("monitor.originate_refused", session=s.id, message=refused)
-            await self._perform(self.board.originate_failed(s, self.clock(), None))
+            await self.effects.perform(self.board.originate_failed(s, self.clock(), None))
 
     async def _send(self, action: actions.AmiAction, *, required: bool = False) -> None:
         if required:

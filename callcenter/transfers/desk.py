@@ -41,6 +41,7 @@ from callcenter.ami.effects import send_logged
 from callcenter.calls.state import CallTracker, LiveCall, channel_uniqueid
 from callcenter.clock import log_time
 from callcenter.config.models import HotlinesConfig
+from callcenter.effects import EffectRunner
 from callcenter.errors import AmiActionFailed, AmiNotConnected, TransferConflict, TransferError
 from callcenter.tasks import TaskSet
 from callcenter.transfers import ami_actions
@@ -87,6 +88,7 @@ class TransferDesk:
         self.ticket_of = ticket_of
         self.board = TransferBoard(tracker.calls.get)
         self._tasks = TaskSet("transfer-desk")
+        self.effects = EffectRunner[Effect](AmiWork, self._act, self._note, self._tasks)
         # (due, order, what happens then): driven by tick() — the engine's timer task, and
         # every event — not by sleeping tasks, so that a replay decides them the same
         self._timers: list[tuple[float, int, Callable[[float], list[Effect]]]] = []
@@ -159,8 +161,8 @@ class TransferDesk:
             else:
                 await self._start_joined(t)
         except (AmiActionFailed, AmiNotConnected) as exc:
-            self._run(self.board.redirect_failed(t, self.clock(), str(exc)))
-        self._run(self.board.dialing(t))
+            self.effects.run(self.board.redirect_failed(t, self.clock(), str(exc)))
+        self.effects.run(self.board.dialing(t))
         if wait:
             await t.settled.wait()  # answered or over
         return t.describe()
@@ -172,7 +174,7 @@ class TransferDesk:
         try:
             reply = await self.send(redirect)
         except (AmiActionFailed, AmiNotConnected) as exc:  # perhaps done, perhaps not
-            self._run(self.board.moves_unknown(t, self.clock(), str(exc)))
+            self.effects.run(self.board.moves_unknown(t, self.clock(), str(exc)))
             return
         if not reply.success:
             raise AmiActionFailed(f"系统未能转移通话（{redirect.name}：{reply.message}）："
@@ -181,10 +183,10 @@ class TransferDesk:
         try:
             reply = await self.send(ami_actions.destination_leg(t, self._caller_number(t)))
         except (AmiActionFailed, AmiNotConnected) as exc:
-            self._run(self.board.originate_unanswered(t, self.clock(), f": {exc}"))
+            self.effects.run(self.board.originate_unanswered(t, self.clock(), f": {exc}"))
             return
         if not reply.success:
-            self._run(self.board.originate_failed(t, self.clock(), f": {reply.message}"))
+            self.effects.run(self.board.originate_failed(t, self.clock(), f": {reply.message}"))
 
     async def _start_blind(self, t: Transfer) -> None:
         call = self.tracker.calls.get(t.call_id)
@@ -198,31 +200,31 @@ class TransferDesk:
         t = self.board.to_complete(agent_id)
         t.completing = True  # the agent leaving the room now is this completion, not a hang-up
         try:
-            await self._perform(handover(t))
+            await self.effects.perform(handover(t))
         finally:
             t.completing = False
-        self._run(self.board.completed_by_agent(t, self.clock()))
+        self.effects.run(self.board.completed_by_agent(t, self.clock()))
         return t.describe()
 
     async def cancel(self, agent_id: str) -> dict[str, object]:
         """Drop the destination (ringing or answered): the agent stays with the caller."""
         self._requested("cancel", agent_id)
         t = self.board.to_cancel(agent_id)
-        await self._perform(self.board.cancelled_by_agent(t, self.clock()))
+        await self.effects.perform(self.board.cancelled_by_agent(t, self.clock()))
         return t.describe()
 
     # -- events --------------------------------------------------------------------------
 
     def on_event(self, event: ev.AmiEvent, ts: float) -> None:
         self.tick(ts)  # timers due before this event first (as the agent desk does)
-        self._run(self.board.apply(event, ts))
+        self.effects.run(self.board.apply(event, ts))
 
     def tick(self, now: float) -> None:
         """Run the timers due by ``now`` (watchdogs, waits for the dialplan's reason), each
         judged at its due time — the same whenever it is looked at, live or in a replay."""
         while self._timers and self._timers[0][0] <= now:
             due, _, fire = heapq.heappop(self._timers)
-            self._run(fire(due))
+            self.effects.run(fire(due))
 
     def _after(self, delay_s: float, fire: Callable[[float], list[Effect]]) -> None:
         heapq.heappush(self._timers, (self.clock() + delay_s, next(self._timer_seq), fire))
@@ -234,22 +236,6 @@ class TransferDesk:
                  agent=agent_id, **fields)
 
     # -- effects -------------------------------------------------------------------------
-
-    def _run(self, effects: list[Effect]) -> None:
-        """Effects of an event, a reply or a timer: AMI work as tasks, in order."""
-        for effect in effects:
-            if isinstance(effect, AmiWork):
-                self._spawn(self._act(effect))
-            else:
-                self._note(effect)
-
-    async def _perform(self, effects: list[Effect]) -> None:
-        """Effects of a command: AMI work done in order before the command returns."""
-        for effect in effects:
-            if isinstance(effect, AmiWork):
-                await self._act(effect)
-            else:
-                self._note(effect)
 
     def _note(self, effect: Effect) -> None:
         if isinstance(effect, PhaseChanged):
@@ -272,7 +258,7 @@ class TransferDesk:
             self._after(wait.after_s, lambda due: self.board.originate_failed(
                 wait.transfer, due, wait.detail))
 
-    async def _act(self, effect: AmiWork) -> None:
+    async def _act(self, effect: AmiWork, _required: bool) -> None:
         if isinstance(effect, HangUp):
             await self._send(actions.hangup(effect.channel))
         elif isinstance(effect, MoveToRoom):
@@ -296,12 +282,12 @@ class TransferDesk:
         def up(channel: str) -> bool:
             return call is not None and channel_uniqueid(call, channel) is not None
 
-        await self._perform(self.board.rejoin(t, caller_up=up(t.caller_channel),
+        await self.effects.perform(self.board.rejoin(t, caller_up=up(t.caller_channel),
                                               agent_up=up(t.agent_channel), regroup=regroup))
 
     async def _hand_over(self, h: HandOver) -> None:
-        await self._perform(list(h.moves))
-        self._run(self.board.completed_by_agent(h.transfer, h.ts, h.by))
+        await self.effects.perform(list(h.moves))
+        self.effects.run(self.board.completed_by_agent(h.transfer, h.ts, h.by))
 
     # -- plumbing ------------------------------------------------------------------------
 
