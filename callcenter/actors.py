@@ -15,6 +15,7 @@ class Role(StrEnum):
     AGENT = "agent"  # 话务员: their own agent, the tickets of their own calls
     SUPERVISOR = "supervisor"  # 班长: every agent, queue and transfer; monitoring
     ADMIN = "admin"  # 管理员: users, reload, configuration, the audit trail
+    UNIT = "unit"  # 承办单位: the tickets dispatched to their own unit (the ticket loop)
     ROOT = "root"  # the machine's owner, through the local control socket (the CLI)
     NONE = "none"  # not signed in (yet): a refused sign-in is audited under this role
 
@@ -30,6 +31,7 @@ class Actor:
     address: str = ""
     role: Role = Role.ROOT
     agent: str = ""
+    unit: str = ""  # a unit user's unit (承办单位)
 
 
 LOCAL = Actor("root", "control")

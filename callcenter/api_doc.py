@@ -28,18 +28,20 @@ END = "<!-- /commands -->"
 OWN = {Own.AGENT: " (own agent)", Own.TICKET: " (own calls' tickets)", Own.ROWS: " (own rows)"}
 
 
-def declarations() -> dict[str, type[Arguments]]:
-    """Every command the engine registers, with its arguments (an engine built, not run)."""
+def declarations() -> dict[str, tuple[type[Arguments], permissions.Rule]]:
+    """Every command the engine registers, with its arguments and who may run it (an engine
+    built, not run)."""
     with tempfile.TemporaryDirectory() as scratch:
         engine = Engine(load_config(PROJECT_ROOT / "config"),
                         Paths(Path(scratch), Path(scratch) / "var"), Secrets(ami_secret="-"))
-        return {name: engine.commands.arguments(name) for name in engine.commands.names}
+        return {name: (engine.commands.arguments(name), engine.commands.rule(name))
+                for name in engine.commands.names}
 
 
-def roles(name: str) -> str:
-    rule = permissions.rule(name)
+def roles(rule: permissions.Rule) -> str:
     said = [f"{role}{OWN.get(rule.own, '') if role is Role.AGENT else ''}"
-            for role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN) if role in rule.roles]
+            for role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.UNIT)
+            if role in rule.roles]
     return ", ".join(said) or "root only"
 
 
@@ -60,8 +62,8 @@ def arguments(declared: type[Arguments]) -> str:
 
 def table() -> str:
     rows = ["| command | roles | arguments |", "|---|---|---|"]
-    rows += [f"| `{name}` | {roles(name)} | {arguments(declared)} |"
-             for name, declared in declarations().items()]
+    rows += [f"| `{name}` | {roles(rule)} | {arguments(declared)} |"
+             for name, (declared, rule) in declarations().items()]
     return "\n".join(rows)
 
 

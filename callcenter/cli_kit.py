@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,12 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 from rich.console import Console
 
-from callcenter.actors import Actor, cli_actor
+from callcenter.actors import Actor, Role, cli_actor
 from callcenter.arguments import Arguments, Kind, kind_of
 from callcenter.audit import AuditTrail
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config, load_config
-from callcenter.errors import CallCenterError
+from callcenter.errors import CallCenterError, UserError
 from callcenter.paths import Paths
 from callcenter.store.db import Migration, Store, StoreError, row_id
 
@@ -32,6 +32,25 @@ Show = Callable[[Commands, Actor], Awaitable[int]]
 OnStore = Callable[[Store, Config], Mapping[str, Handler]]
 # a capability's sub-commands: adds them to ``run.py``'s (argparse subparsers)
 AddParsers = Callable[[Any], None]
+# what one capability knows of the configuration directory that another's sub-commands check
+# against (``units``: the units a unit user may be of); the composition root fills it
+DIRECTORIES: dict[str, Callable[[Path], Collection[str]]] = {}
+
+
+def known(kind: str, directory: Path) -> Collection[str] | None:
+    """What :data:`DIRECTORIES` says of ``kind`` (None: no capability knows it)."""
+    found = DIRECTORIES.get(kind)
+    return None if found is None else found(directory)
+
+
+def group(sub: Any, name: str, help_text: str) -> Any:
+    """The sub-commands of ``run.py NAME …``, which several capabilities may add to (the
+    ticket loop's ``ticket dispatch`` beside the tickets' ``ticket show``)."""
+    groups: dict[str, Any] = sub.__dict__.setdefault("_groups", {})
+    if name not in groups:
+        parser = sub.add_parser(name, help=help_text)
+        groups[name] = parser.add_subparsers(dest=f"{name}_action", required=True)
+    return groups[name]
 
 
 def config_of(args: argparse.Namespace, paths: Paths) -> Config:
@@ -93,9 +112,10 @@ def given(args: argparse.Namespace, arguments: type[Arguments]) -> dict[str, Any
 
 
 def run_on_store(config: Config, paths: Paths, on_store: OnStore, show: Show,
-                 migrations: Sequence[Migration] = ()) -> int:
+                 migrations: Sequence[Migration] = (), as_user: str = "") -> int:
     """``show`` with the commands ``on_store`` makes; ``migrations``: the capability's own
-    tables (the store may not have met this capability's engine yet)."""
+    tables (the store may not have met this capability's engine yet); ``as_user``: root acts
+    as this user (``--as NAME``: their role's rules apply, the audit row names them)."""
 
     async def main() -> int:
         store = await Store.open(paths.resolve(config.engine.paths.database), migrations)
@@ -103,8 +123,19 @@ def run_on_store(config: Config, paths: Paths, on_store: OnStore, show: Show,
             trail = AuditTrail(store)
             commands = Commands(dict(on_store(store, config)), lambda: trail,
                                 lambda: datetime.now(UTC))
-            return await show(commands, cli_actor())
+            actor = await actor_named(store, as_user) if as_user else cli_actor()
+            return await show(commands, actor)
         finally:
             await store.close()
 
     return asyncio.run(main())
+
+
+async def actor_named(store: Store, name: str) -> Actor:
+    """The user ``name`` acting on the server's command line (a revoked one: none)."""
+    async with store.db.execute("SELECT role, agent, unit FROM users WHERE name = ? AND "
+                                "revoked_at IS NULL", (name,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise UserError(f"没有用户 {name[:40]!r}（或已停用）：--as 须是 user list 中的用户")
+    return Actor(name, "cli", "", Role(row["role"]), row["agent"] or "", row["unit"] or "")

@@ -51,22 +51,27 @@ class Declared(Generic[A]):
     the handler gets them checked. Called with the arguments as given, it checks them first
     (``Commands.run`` checks them itself, after the role check)."""
 
-    __slots__ = ("arguments", "run")
+    __slots__ = ("arguments", "rule", "run")
 
-    def __init__(self, arguments: type[A], run: Callable[[A, Actor], Awaitable[Any]]) -> None:
+    def __init__(self, arguments: type[A], run: Callable[[A, Actor], Awaitable[Any]],
+                 rule: permissions.Rule | None = None) -> None:
         self.arguments = arguments
         self.run = run
+        # who may run it, declared by a capability with the command (None: the table of
+        # callcenter.permissions, where the commands written before plug-ins have theirs)
+        self.rule = rule
 
     async def __call__(self, args: Args, actor: Actor) -> Any:
         return await self.run(self.arguments.check(args), actor)
 
 
-def command(arguments: type[A]) -> Callable[[Callable[[A, Actor], Awaitable[Any]]],
-                                            Declared[A]]:
-    """``@command(TransferStart)`` over ``async def start(args: TransferStart, actor)``."""
+def command(arguments: type[A], rule: permissions.Rule | None = None,
+            ) -> Callable[[Callable[[A, Actor], Awaitable[Any]]], Declared[A]]:
+    """``@command(TransferStart)`` over ``async def start(args: TransferStart, actor)``;
+    ``rule``: who may run it (a new capability declares it here)."""
 
     def declared(run: Callable[[A, Actor], Awaitable[Any]]) -> Declared[A]:
-        return Declared(arguments, run)
+        return Declared(arguments, run, rule)
 
     return declared
 
@@ -97,13 +102,18 @@ class Commands:
         """What ``name`` takes (its declaration)."""
         return self._handlers[name].arguments
 
+    def rule(self, name: str) -> permissions.Rule:
+        """Who may run ``name``: declared with it, or the permissions table's."""
+        declared = self._handlers[name].rule
+        return declared if declared is not None else permissions.rule(name)
+
     async def run(self, name: str, args: Args, actor: Actor = LOCAL) -> Any:
         NOTES.set(())  # what the handler adds to its audit row (callcenter.audit.note)
         handler = self._handlers.get(name)
         if handler is None:
             raise UnknownCommand(f"unknown command {name!r} (known: {', '.join(self.names)})")
         try:
-            rule = permissions.check(actor, name, args)
+            rule = permissions.check(actor, name, args, handler.rule)
         except Forbidden as exc:
             await self._record(actor, name, args, exc.error_id, exc.message)
             raise

@@ -23,7 +23,8 @@ class EffectRunner(Generic[E]):
     """``work``: the effects ``act(effect, required)`` does (a union of their classes);
     ``note`` takes every other effect."""
 
-    def __init__(self, work: UnionType | type, act: Callable[[Any, bool], Coroutine[Any, Any, None]],
+    def __init__(self, work: UnionType | type,
+                 act: Callable[[Any, bool], Coroutine[Any, Any, None]],
                  note: Callable[[E], None], tasks: TaskSet) -> None:
         self._work = get_args(work) or (work,)
         self._act = act

@@ -110,9 +110,11 @@ def rule(name: str) -> Rule:
     return RULES.get(name, NOBODY)
 
 
-def check(actor: Actor, name: str, args: Mapping[str, Any]) -> Rule:
-    """The command's rule, once ``actor`` may run it with ``args``; else :class:`Forbidden`."""
-    found = rule(name)
+def check(actor: Actor, name: str, args: Mapping[str, Any],
+          declared: Rule | None = None) -> Rule:
+    """The command's rule (``declared`` with the command, or the table's), once ``actor`` may
+    run it with ``args``; else :class:`Forbidden`."""
+    found = declared if declared is not None else rule(name)
     if actor.role is Role.ROOT:
         return found
     if actor.role not in found.roles:

@@ -9,7 +9,7 @@ from callcenter.admin import plugin as admin
 from callcenter.asr import cli as speech_cli
 from callcenter.asr import plugin as speech
 from callcenter.capability import Capability, Context
-from callcenter.cli_kit import AddParsers
+from callcenter.cli_kit import DIRECTORIES, AddParsers
 from callcenter.config.loader import Check
 from callcenter.desktop import plugin as desktop
 from callcenter.knowledge import cli as knowledge_cli
@@ -18,6 +18,9 @@ from callcenter.knowledge.articles import check_articles
 from callcenter.replay import cli as replay_cli
 from callcenter.supervision import cli as supervision_cli
 from callcenter.supervision import plugin as supervision
+from callcenter.ticketflow import cli as ticketflow_cli
+from callcenter.ticketflow import plugin as ticketflow
+from callcenter.ticketflow.files import check_loop_files, unit_ids
 from callcenter.tickets import cli as tickets_cli
 from callcenter.tickets import plugin as tickets
 from callcenter.transfers import cli as transfers_cli
@@ -31,14 +34,17 @@ class Plugin(Protocol):
     def load(self, context: Context) -> Capability: ...
 
 
-PLUGINS: tuple[Plugin, ...] = (tickets, speech, transfers, desktop, wallboard, supervision,
-                               knowledge, users, admin)
+PLUGINS: tuple[Plugin, ...] = (tickets, ticketflow, speech, transfers, desktop, wallboard,
+                               supervision, knowledge, users, admin)
 
 # the capabilities' own checks of the configuration directory, with the loader's
-CONFIG_CHECKS: tuple[Check, ...] = (check_articles,)
+CONFIG_CHECKS: tuple[Check, ...] = (check_articles, check_loop_files)
 
 # the capabilities' sub-commands of `run.py` (the engine's own are callcenter/cli.py's)
 COMMAND_LINES: tuple[AddParsers, ...] = (
     transfers_cli.add_parsers, replay_cli.add_parsers, tickets_cli.add_parsers,
+    ticketflow_cli.add_parsers,  # (after the tickets': it adds to their `ticket`)
     speech_cli.add_parsers, users_cli.add_parsers, knowledge_cli.add_parsers,
     supervision_cli.add_parsers)
+# what a capability's sub-commands check against that another capability knows
+DIRECTORIES["units"] = unit_ids

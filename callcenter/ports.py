@@ -7,7 +7,7 @@ one of the events below (``context.publish(event, ts)``); whoever cares subscrib
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -69,11 +69,18 @@ class MonitoringSessions(Protocol):
     def recent(self) -> Sequence[Mapping[str, Any]]: ...
 
 
+class UnitDirectory(Protocol):
+    """The units (承办单位) that handle tickets (the ticket loop): a unit user's unit is one."""
+
+    def unit_ids(self) -> Collection[str]: ...
+
+
 TICKETS: Port[TicketLookup] = Port("the tickets of live calls")
 TRANSCRIPTION: Port[Transcription] = Port("live speech recognition")
 TRANSFER_LEGS: Port[TransferLegs] = Port("the transfers' legs")
 AGENT_NOTICES: Port[AgentNotices] = Port("the agents' desktops")
 MONITORING: Port[MonitoringSessions] = Port("the monitoring sessions")
+UNITS: Port[UnitDirectory] = Port("the units that handle tickets")
 
 # -- events -------------------------------------------------------------------------------
 

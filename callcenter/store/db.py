@@ -247,6 +247,32 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE callback_request ADD COLUMN taken_name TEXT;
     ALTER TABLE callback_request ADD COLUMN taken_at TEXT;
     """,
+    # 10: users of a unit (承办单位) that handles tickets: the role, and which unit (the
+    # table is rebuilt: SQLite cannot change a CHECK; foreign keys are off while it is)
+    """
+    CREATE TABLE users_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin', 'unit')),
+        agent TEXT,
+        unit TEXT,
+        password_hash TEXT NOT NULL,
+        token_id TEXT NOT NULL UNIQUE,
+        token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        revoked_at TEXT,
+        CHECK ((role = 'agent') = (agent IS NOT NULL)),
+        CHECK ((role = 'unit') = (unit IS NOT NULL))
+    );
+    INSERT INTO users_new (id, name, role, agent, password_hash, token_id, token_hash,
+                           created_at, changed_at, revoked_at)
+        SELECT id, name, role, agent, password_hash, token_id, token_hash, created_at,
+               changed_at, revoked_at FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users;
+    ALTER TABLE user_request ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
@@ -277,6 +303,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = db
         self.path = path
+        self._others: list[aiosqlite.Connection] = []  # own_connection's, closed with it
 
     @classmethod
     async def open(cls, path: Path, migrations: Collection[Migration] = ()) -> Store:
@@ -308,12 +335,16 @@ class Store:
         if self.path is None:
             raise StoreError("this store has no file to connect to again")
         db = await aiosqlite.connect(self.path, isolation_level=None)
+        self._others.append(db)
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
         return db
 
     async def close(self) -> None:
+        """The store, and the connections handed out (a part that did not close its own)."""
+        for other in self._others:
+            await other.close()  # (closing again is nothing)
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -327,10 +358,25 @@ class Store:
         if current > len(MIGRATIONS):
             raise StoreError(f"the database has schema version {current}, newer than this "
                              f"engine knows ({len(MIGRATIONS)}): upgrade the engine")
-        for version in range(current + 1, len(MIGRATIONS) + 1):
-            await self._db.executescript(
-                f"BEGIN; {MIGRATIONS[version - 1]} "
-                f"INSERT INTO schema_version (version) VALUES ({version}); COMMIT;")
+        if current == len(MIGRATIONS):
+            return
+        # a step may rebuild a table others refer to: foreign keys are off meanwhile (they
+        # cannot be switched inside a transaction) and checked before the step is kept
+        await self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version in range(current + 1, len(MIGRATIONS) + 1):
+                await self._db.executescript(
+                    f"BEGIN; {MIGRATIONS[version - 1]} "
+                    f"INSERT INTO schema_version (version) VALUES ({version});")
+                async with self._db.execute("PRAGMA foreign_key_check") as cursor:
+                    broken = await cursor.fetchone()
+                if broken is not None:
+                    await self._db.rollback()
+                    raise StoreError(f"schema step {version} left {broken[0]} rows without "
+                                     f"their {broken[2]}: nothing changed")
+                await self._db.commit()
+        finally:
+            await self._db.execute("PRAGMA foreign_keys=ON")
 
     async def capability_versions(self) -> dict[str, int]:
         await self._db.execute("CREATE TABLE IF NOT EXISTS capability_schema "

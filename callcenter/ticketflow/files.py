@@ -77,5 +77,10 @@ def check_loop_files(directory: Path, _config: Config) -> list[Problem]:
     return read_loop_config(directory)[1]
 
 
+def unit_ids(directory: Path) -> list[str]:
+    """The units of a configuration directory (a unit user's unit is one of them)."""
+    return list(read_loop_config(directory)[0].units.by_id)
+
+
 def as_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")

@@ -164,6 +164,22 @@ class TicketLoop:
         await flows.need(ticket_id)
         return await flows.timeline(ticket_id)
 
+    async def listing(self, unit: str | None, steps: tuple[Step, ...], overdue: bool,
+                      limit: int) -> list[dict[str, Any]]:
+        """Tickets in the loop, the soonest deadline first (the overdue ones lead)."""
+        flows, _ = self._open()
+        found = await flows.inbox(unit, steps, self.clock() if overdue else None, limit)
+        return [self.shown(f) for f in found]
+
+    async def similar(self, ticket_id: int) -> list[dict[str, Any]]:
+        """并单 candidates: open tickets of the same caller, or of the same place and topic,
+        within the limits' ``merge_days``."""
+        flows, _ = self._open()
+        flow = await flows.need(ticket_id)
+        matter = await flows.matter(ticket_id)
+        since = self.clock() - self.config().rules.limits.merge_days * 86400
+        return await flows.same_matter(flow, matter, since)
+
     def shown(self, flow: Flow) -> dict[str, Any]:
         """A ticket's place in the loop as pages and the CLI show it (with its light)."""
         due = flow.due()

@@ -37,6 +37,7 @@ class Side(StrEnum):
     CENTRE = "centre"
     UNIT = "unit"
     ENGINE = "engine"
+    ROOT = "root"  # the server's command line: any step of either side
 
 
 RATINGS = ("满意", "基本满意", "不满意")
@@ -116,9 +117,10 @@ class Rules:
 
 
 def _need(flow: Flow, who: Who, action: str, steps: tuple[Step, ...], side: Side) -> None:
-    if who.side is not side and not (side is Side.CENTRE and who.side is Side.ENGINE):
+    if who.side is not side and who.side is not Side.ROOT \
+            and not (side is Side.CENTRE and who.side is Side.ENGINE):
         raise TicketFlowForbidden(f"{ACTION_WORDS[action]}须由{SIDE_WORDS[side]}办理")
-    if side is Side.UNIT and who.unit != flow.unit:
+    if side is Side.UNIT and who.side is Side.UNIT and who.unit != flow.unit:
         raise TicketFlowForbidden(f"工单{flow.ticket}不是本单位承办的工单")
     if flow.step not in steps:
         raise TicketFlowConflict(f"工单{flow.ticket}当前为“{STEP_WORDS[flow.step]}”，"
@@ -302,6 +304,7 @@ def _units_note(flow: Flow) -> str:
     return f"主办：{flow.unit}" + (f"；协办：{'、'.join(flow.assists)}" if flow.assists else "")
 
 
-SIDE_WORDS = {Side.CENTRE: "12345中心", Side.UNIT: "承办单位", Side.ENGINE: "系统"}
+SIDE_WORDS = {Side.CENTRE: "12345中心", Side.UNIT: "承办单位", Side.ENGINE: "系统",
+              Side.ROOT: "服务器命令行"}
 STEP_WORDS = {step: GLOSSARY["ticket_step"][step.value] for step in Step}
 ACTION_WORDS = GLOSSARY["ticket_action"]

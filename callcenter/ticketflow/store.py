@@ -210,6 +210,12 @@ class FlowStore:
         async with self._db.execute(sql, (*args, limit)) as cursor:
             return [flow_of(r) for r in await cursor.fetchall()]
 
+    async def matter(self, ticket: int) -> Matter:
+        async with self._db.execute("SELECT channel, caller, topic, place FROM ticket_flow "
+                                    "WHERE ticket = ?", (ticket,)) as cursor:
+            row = await cursor.fetchone()
+        return Matter() if row is None else Matter(*row)
+
     async def same_matter(self, flow: Flow, matter: Matter, since: float,
                           limit: int = 10) -> list[dict[str, Any]]:
         """Open tickets since ``since`` of the same caller, or of the same place and topic:

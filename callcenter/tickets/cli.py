@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console, RenderableType
 
 from callcenter.actors import Actor
-from callcenter.cli_kit import config_of, console, row_id_arg, run_on_store
+from callcenter.cli_kit import config_of, console, group, row_id_arg, run_on_store
 from callcenter.cli_tables import Column, fitted, local_time
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config
@@ -74,11 +74,14 @@ def cmd_prefill(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    ticket = sub.add_parser("ticket", help="tickets (工单) of answered calls")
-    ticket.add_argument("ticket_action", choices=["show", "list"])
-    ticket.add_argument("id", nargs="?", type=row_id_arg, help="ticket id (show)")
-    ticket.add_argument("--limit", type=row_id_arg, default=20, help="how many (list)")
-    ticket.set_defaults(func=cmd_ticket)
+    ticket = group(sub, "ticket", "tickets (工单): of answered calls, and their way through the "
+                   "closed loop")
+    show = ticket.add_parser("show", help="a ticket, as JSON")
+    show.add_argument("id", nargs="?", type=row_id_arg, help="ticket id")
+    listing = ticket.add_parser("list", help="the latest tickets")
+    listing.add_argument("--limit", type=row_id_arg, default=20, help="how many")
+    for parser in (show, listing):
+        parser.set_defaults(func=cmd_ticket)
     prefill = sub.add_parser("prefill", help="ticket fields from a transcript on stdin "
                              "(one utterance per line) as one JSON object")
     prefill.set_defaults(func=cmd_prefill)

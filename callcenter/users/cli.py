@@ -16,7 +16,7 @@ from rich.table import Table
 
 from callcenter.actors import Actor, Role
 from callcenter.audit import AuditTrail
-from callcenter.cli_kit import add_arguments, config_of, console, given, run_on_store
+from callcenter.cli_kit import add_arguments, config_of, console, given, known, run_on_store
 from callcenter.cli_tables import Column, fitted, local_time
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config
@@ -54,7 +54,8 @@ def audit_table(console: Console, rows: Sequence[Mapping[str, Any]]) -> Renderab
 def on_store(store: Store, config: Config) -> Mapping[str, Handler]:
     users, trail, requests = Users(store), AuditTrail(store), UserRequests(store)
     return people_handlers(lambda: users, lambda: trail, lambda: config.agents.agents,
-                           lambda: datetime.now(UTC), lambda: requests)
+                           lambda: datetime.now(UTC), lambda: requests,
+                           lambda: known("units", config.directory))
 
 
 def cmd_user(args: argparse.Namespace, paths: Paths) -> int:
@@ -141,7 +142,7 @@ def cmd_audit(args: argparse.Namespace, paths: Paths) -> int:
 def add_parsers(sub: Any) -> None:
     user = sub.add_parser("user", help="people who sign in to the API and web pages")
     user_sub = user.add_subparsers(dest="user_action", required=True)
-    roles = [str(r) for r in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)]
+    roles = [str(r) for r in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.UNIT)]
     add_arguments(user_sub.add_parser("add", help="add a user: prints their password and API "
                                       "token, once"),
                   UserAdd, positional=("name",), choices={"role": roles})

@@ -17,7 +17,7 @@ from callcenter.actors import Actor, Role
 from callcenter.arguments import Arguments, Id, NoArguments, Number, Text
 from callcenter.audit import AuditTrail, note
 from callcenter.commands import Handler, command
-from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent
+from callcenter.errors import CommandError, ServiceUnavailable, UnknownAgent, UserError
 from callcenter.users.requests import UserRequests
 from callcenter.users.store import Credentials, Users
 
@@ -31,9 +31,11 @@ class UserOnly(Arguments):
 
 class UserAdd(UserOnly):
     role: Text
-    """agent, supervisor or admin"""
+    """agent, supervisor, admin or unit"""
     agent: Text = ""
     """the agent id of a user with the agent role"""
+    unit: Text = ""
+    """the unit (承办单位) of a user with the unit role, e.g. 城关区 (`units list`)"""
 
 
 class RequestOnly(Arguments):
@@ -68,7 +70,7 @@ def since_of(value: str) -> datetime | None:
 
 def _shown(credentials: Credentials) -> dict[str, Any]:
     user = credentials.user
-    return {"name": user.name, "role": str(user.role), "agent": user.agent,
+    return {"name": user.name, "role": str(user.role), "agent": user.agent, "unit": user.unit,
             "password": credentials.password, "token": credentials.token}
 
 
@@ -76,7 +78,16 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
                     known_agents: Callable[[], Collection[str]],
                     clock: Callable[[], datetime],
                     requests: Callable[[], UserRequests | None] = lambda: None,
+                    known_units: Callable[[], Collection[str] | None] = lambda: None,
                     ) -> dict[str, Handler]:
+    """``known_units``: the units a unit user may be of (None: no unit is known here — the
+    ticket loop is not loaded — and none is accepted)."""
+
+    def check_unit(unit: str) -> None:
+        units = known_units()
+        if unit and (units is None or unit not in units):
+            raise UserError(f"未知的承办单位 {unit[:40]!r}（run.py units list）")
+
     def open_users() -> Users:
         found = users()
         if found is None:
@@ -91,14 +102,15 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
 
     @command(UserAdd)
     async def add(args: UserAdd, actor: Actor) -> Any:
-        name, role, agent = args.name, args.role, args.agent
+        name, role, agent, unit = args.name, args.role, args.agent, args.unit
         if agent and agent not in known_agents():
             raise UnknownAgent(f"未知的座席 {agent!r}（agents.yaml 中有："
                                f"{', '.join(sorted(known_agents())) or '无'}）")
+        check_unit(unit)
         if actor.role is Role.ROOT:
-            return _shown(await open_users().add(name, role, agent, clock()))
-        await open_users().check_new(name, role, agent)
-        asked = await open_requests().ask("add", name, role, agent, actor.name, clock())
+            return _shown(await open_users().add(name, role, agent, clock(), unit))
+        await open_users().check_new(name, role, agent, unit)
+        asked = await open_requests().ask("add", name, role, agent, actor.name, clock(), unit)
         note(f"request {asked.id}")
         return {PENDING: asked.shown()}
 
@@ -109,7 +121,7 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
             return _shown(await open_users().reset(name, clock()))
         user = await open_users().get(name)
         asked = await open_requests().ask("reset", name, str(user.role), user.agent,
-                                          actor.name, clock())
+                                          actor.name, clock(), user.unit)
         note(f"request {asked.id}")
         return {PENDING: asked.shown()}
 
@@ -123,9 +135,10 @@ def people_handlers(users: Callable[[], Users | None], audit: Callable[[], Audit
         request = await asked.get(args.request, clock())
         note(f"{request.action} {request.name} asked by {request.requested_by}")
         if request.action == "add":  # still possible: nothing is decided otherwise
-            await store.check_new(request.name, request.role, request.agent)
+            await store.check_new(request.name, request.role, request.agent, request.unit)
         await asked.decide(request.id, True, actor.name, clock())
-        made = (await store.add(request.name, request.role, request.agent, clock())
+        made = (await store.add(request.name, request.role, request.agent, clock(),
+                                request.unit)
                 if request.action == "add" else await store.reset(request.name, clock()))
         return {**_shown(made), "request": request.id}
 

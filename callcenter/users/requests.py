@@ -24,7 +24,7 @@ from callcenter.store.db import NoSuchRow, Store
 LIFETIME = timedelta(hours=24)
 ACTIONS = ("add", "reset")
 COLUMNS = ("id", "action", "name", "role", "agent", "requested_by", "requested_at",
-           "expires_at")
+           "expires_at", "unit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,7 @@ class Request:
     requested_by: str
     requested_at: str
     expires_at: str
+    unit: str = ""
 
     def shown(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in COLUMNS}
@@ -51,14 +52,14 @@ class UserRequests:
         self._db = store.db
 
     async def ask(self, action: str, name: str, role: str, agent: str, by: str,
-                  now: datetime) -> Request:
+                  now: datetime, unit: str = "") -> Request:
         if action not in ACTIONS:
             raise UserError(f"未知的请求 {action!r}")
         async with self._db.execute(
                 "INSERT INTO user_request (action, name, role, agent, requested_by, "
-                "requested_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                "requested_at, expires_at, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (action, name, role, agent, by, iso_seconds(now),
-                 iso_seconds(now + LIFETIME))) as cursor:
+                 iso_seconds(now + LIFETIME), unit)) as cursor:
             row = await cursor.fetchone()
         await self._db.commit()
         assert row is not None

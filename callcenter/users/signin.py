@@ -31,7 +31,7 @@ def _minutes(seconds: float) -> str:
 
 
 def actor_of(user: User, via: str, address: str) -> Actor:
-    return Actor(user.name, via, address, user.role, user.agent)
+    return Actor(user.name, via, address, user.role, user.agent, user.unit)
 
 
 class SignIn:

@@ -35,7 +35,7 @@ from callcenter.users.hashing import (
 NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 # names the audit trail gives to others than users: root is the server's command line
 RESERVED = frozenset({"root", "system", "engine", "asterisk", "carrier", "unknown", "none"})
-ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.UNIT)
 VERIFIED_TOKENS = 1024
 _ALWAYS_WRONG = hash_secret("never a password")  # a missing user costs as much as a wrong one
 
@@ -45,6 +45,7 @@ class User:
     name: str
     role: Role
     agent: str  # the agent id of a user with the agent role ("" otherwise)
+    unit: str = ""  # the unit (承办单位) of a user with the unit role ("" otherwise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class WebSession:
 
 
 def _user(row: aiosqlite.Row) -> User:
-    return User(row["name"], Role(row["role"]), row["agent"] or "")
+    return User(row["name"], Role(row["role"]), row["agent"] or "", row["unit"] or "")
 
 
 class Users:
@@ -77,9 +78,9 @@ class Users:
         self._verified: OrderedDict[str, str] = OrderedDict()
         self.endings = Endings()  # told when a session or a user's sign-ins end
 
-    async def check_new(self, name: str, role: str, agent: str) -> None:
-        """:class:`UserError` unless a user ``name`` with ``role`` (and ``agent``) can be
-        added now."""
+    async def check_new(self, name: str, role: str, agent: str, unit: str = "") -> None:
+        """:class:`UserError` unless a user ``name`` with ``role`` (and ``agent`` or
+        ``unit``) can be added now."""
         if not NAME.fullmatch(name):
             raise UserError(f"用户名须为 2 到 32 个 a-z 0-9 . _ - 字符、以字母开头，"
                             f"不能是 {name[:40]!r}")
@@ -89,19 +90,22 @@ class Users:
             raise UserError(f"角色 {role!r} 不是 {', '.join(ROLES)} 之一")
         if (role == Role.AGENT) != bool(agent):
             raise UserError("话务员角色的用户须指定其座席号（--agent ID），其他角色不指定")
+        if (role == Role.UNIT) != bool(unit):
+            raise UserError("承办单位角色的用户须指定其单位（--unit UNIT），其他角色不指定")
         if await self._row(name) is not None:
             raise UserError(f"已有用户 {name!r}（重置可得到新的密码和令牌）")
 
-    async def add(self, name: str, role: str, agent: str, now: datetime) -> Credentials:
-        await self.check_new(name, role, agent)
+    async def add(self, name: str, role: str, agent: str, now: datetime,
+                  unit: str = "") -> Credentials:
+        await self.check_new(name, role, agent, unit)
         password, (token_id, token), hashes = await self._fresh()
         await self._db.execute(
-            "INSERT INTO users (name, role, agent, password_hash, token_id, token_hash, "
-            "created_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, role, agent or None, hashes[0], token_id, hashes[1], iso_seconds(now),
-             iso_seconds(now)))
+            "INSERT INTO users (name, role, agent, unit, password_hash, token_id, token_hash, "
+            "created_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, role, agent or None, unit or None, hashes[0], token_id, hashes[1],
+             iso_seconds(now), iso_seconds(now)))
         await self._db.commit()
-        return Credentials(User(name, Role(role), agent), password, token)
+        return Credentials(User(name, Role(role), agent, unit), password, token)
 
     async def reset(self, name: str, now: datetime) -> Credentials:
         """New password and token (the old ones and every web session stop working); a
@@ -131,9 +135,10 @@ class Users:
 
     async def list(self) -> list[dict[str, Any]]:
         async with self._db.execute(
-                "SELECT name, role, agent, created_at, changed_at, revoked_at FROM users "
+                "SELECT name, role, agent, unit, created_at, changed_at, revoked_at FROM users "
                 "ORDER BY name") as cursor:
-            return [{**dict(r), "agent": r["agent"] or ""} for r in await cursor.fetchall()]
+            return [{**dict(r), "agent": r["agent"] or "", "unit": r["unit"] or ""}
+                    for r in await cursor.fetchall()]
 
     # -- checking credentials ------------------------------------------------------------
 
@@ -191,7 +196,7 @@ class Users:
 
     async def session(self, session_id: str, now: datetime) -> WebSession | None:
         async with self._db.execute(
-                "SELECT users.name, users.role, users.agent, web_session.csrf, "
+                "SELECT users.name, users.role, users.agent, users.unit, web_session.csrf, "
                 "web_session.expires_at FROM web_session JOIN users "
                 "ON users.id = web_session.user_id WHERE web_session.id_hash = ? "
                 "AND users.revoked_at IS NULL AND web_session.expires_at > ?",
