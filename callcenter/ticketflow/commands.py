@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from callcenter.actors import Actor, Role
-from callcenter.arguments import Arguments, Flag, Id, Number, Text, Value
+from callcenter.arguments import Arguments, Flag, Id, NoArguments, Number, Text, Value
 from callcenter.commands import Handler, command
 from callcenter.errors import CommandError, Forbidden, TicketFlowError
 from callcenter.permissions import Rule
@@ -125,10 +125,6 @@ class Workdays(Arguments):
     """working days after it"""
 
 
-class NoArguments(Arguments):
-    """(none)"""
-
-
 def who_of(actor: Actor) -> Who:
     if actor.role is Role.UNIT:
         return Who(actor.name, Side.UNIT, actor.unit)
@@ -150,7 +146,7 @@ def loop_handlers(loop: Callable[[], TicketLoop], new_ticket: Callable[
 
         return run
 
-    async def visible(flow: Flow, actor: Actor) -> None:
+    def visible(flow: Flow, actor: Actor) -> None:
         if actor.role is Role.UNIT and actor.unit != flow.unit \
                 and actor.unit not in flow.assists:
             raise Forbidden(f"工单{flow.ticket}不是本单位承办或协办的工单")
@@ -179,12 +175,12 @@ def loop_handlers(loop: Callable[[], TicketLoop], new_ticket: Callable[
     @command(TicketOnly, Rule(ANYONE))
     async def get(args: TicketOnly, actor: Actor) -> Any:
         flow = await loop().flow(args.ticket)
-        await visible(flow, actor)
+        visible(flow, actor)
         return loop().shown(flow)
 
     @command(TicketOnly, Rule(ANYONE))
     async def timeline(args: TicketOnly, actor: Actor) -> Any:
-        await visible(await loop().flow(args.ticket), actor)
+        visible(await loop().flow(args.ticket), actor)
         return await loop().timeline(args.ticket)
 
     @command(Flows, Rule(ANYONE | {Role.ADMIN}))

@@ -53,12 +53,10 @@ def load(context: Context) -> Capability:
     loop = TicketLoop(lambda: config[0], context.clock, context.publish)
     context.parts.provide(loop)
     context.parts.provide(Directory(loop), UNITS)
-    tickets: list[Tickets] = []
 
     async def opened(store: Store) -> None:
         loop.flows = FlowStore(await store.own_connection())
-        tickets[:] = [Tickets(store)]
-        loop.tickets = tickets[0]
+        loop.tickets = Tickets(store)
 
     def ticket_opened(event: TicketOpened, _ts: float) -> None:
         context.spawn(accept_call(event))
@@ -72,9 +70,9 @@ def load(context: Context) -> Capability:
             log.error("ticketflow.accept_failed", ticket=event.ticket_id, error=repr(exc))
 
     async def new_ticket(args: NewTicket, actor: Actor) -> Any:
-        if not tickets:
+        if loop.tickets is None:
             raise ServiceUnavailable("工单库尚未打开，请稍后再试")
-        return await enter(loop, tickets[0], context.router, context.config(), args, actor)
+        return await enter(loop, loop.tickets, context.router, context.config(), args, actor)
 
     async def scan_forever() -> None:
         while True:
