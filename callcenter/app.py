@@ -69,7 +69,7 @@ class Engine:
         self.config = config
         self.paths = paths
         self.mask_numbers = not e.privacy.log_full_numbers
-        self.call_log = CallLog(paths.resolve(e.paths.call_log), mask=self.mask_numbers,
+        self.call_log = CallLog(paths.own(e.paths.call_log), mask=self.mask_numbers,
                                 console=console, flush_interval=LOG_FLUSH_S)
         self.ami = AmiClient(
             AmiSettings(
@@ -282,7 +282,7 @@ class Engine:
         """The store (with every capability's tables), and the parts that keep their state
         in it."""
         self.store = store = await Store.open(
-            self.paths.resolve(self.config.engine.paths.database),
+            self.paths.own(self.config.engine.paths.database),
             [m for c in self.capabilities for m in c.migrations])
         self.audit = AuditTrail(store)
         # a supervisor's pause outlives the engine's process: only a supervisor ends it

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from pydantic_core import PydanticUndefined
 from rich.console import Console
 
@@ -115,10 +117,12 @@ def run_on_store(config: Config, paths: Paths, on_store: OnStore, show: Show,
                  migrations: Sequence[Migration] = (), as_user: str = "") -> int:
     """``show`` with the commands ``on_store`` makes; ``migrations``: the capability's own
     tables (the store may not have met this capability's engine yet); ``as_user``: root acts
-    as this user (``--as NAME``: their role's rules apply, the audit row names them)."""
+    as this user (``--as NAME``: their role's rules apply, the audit row names them). What
+    the commands log goes to stderr: stdout is the answer (``ticket: 12``)."""
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
     async def main() -> int:
-        store = await Store.open(paths.resolve(config.engine.paths.database), migrations)
+        store = await Store.open(paths.own(config.engine.paths.database), migrations)
         try:
             trail = AuditTrail(store)
             commands = Commands(dict(on_store(store, config)), lambda: trail,

@@ -45,6 +45,15 @@ class Paths:
         path = Path(configured)
         return path if path.is_absolute() else self.root / path
 
+    def own(self, configured: str) -> Path:
+        """An instance's own data file from engine.yaml (the store, the call log): like
+        :meth:`resolve`, but one under ``var/`` is in this instance's runtime directory
+        (``CALLCENTER_VAR``), so another instance never writes into the project's store."""
+        path = Path(configured)
+        if not path.is_absolute() and path.parts and path.parts[0] == "var":
+            return self.var.joinpath(*path.parts[1:])
+        return self.resolve(configured)
+
     @property
     def config(self) -> Path:
         return self.root / "config"

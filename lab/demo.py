@@ -155,7 +155,7 @@ async def _one_caller(caller: DemoCaller, index: int, start: float) -> bool:
 
 
 async def _run(config: Config, paths: Paths, seconds: float, rate: float, seed: int) -> int:
-    log_path = paths.resolve(config.engine.paths.call_log)
+    log_path = paths.own(config.engine.paths.call_log)
     log_start = log_path.stat().st_size if log_path.exists() else 0
     engine = Engine(config, paths, load_secrets(paths.secrets))
     engine_task = asyncio.create_task(engine.run(handle_signals=False))

@@ -41,7 +41,7 @@ def marked(hit: dict[str, Any]) -> Text:
 
 async def _run(args: argparse.Namespace, paths: Paths) -> int:
     config = load_config(Path(args.config) if args.config else paths.config)
-    store = await Store.open(paths.resolve(config.engine.paths.database))
+    store = await Store.open(paths.own(config.engine.paths.database))
     base = KnowledgeBase.of(config)
     try:
         await base.open(store, refresh=False)

@@ -85,7 +85,7 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from callcenter.reports.render import TITLES, tables, write_csv, write_html
 
     config = config_of(args, paths)
-    path = Path(args.log) if args.log else paths.resolve(config.engine.paths.call_log)
+    path = Path(args.log) if args.log else paths.own(config.engine.paths.call_log)
     if not path.is_file():
         print(f"错误：找不到话单文件 {path}", file=sys.stderr)
         return 2
@@ -108,7 +108,7 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
                 bad += 1
 
     report = builder.feed(records())
-    database = paths.resolve(config.engine.paths.database)
+    database = paths.own(config.engine.paths.database)
     if database.is_file():  # the ticket store, where this machine has one
         from callcenter.reports.tickets import ticket_figures
 

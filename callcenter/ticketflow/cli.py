@@ -74,10 +74,13 @@ def _run(args: argparse.Namespace, paths: Paths, name: str, given: dict[str, Any
 
 def _print(args: argparse.Namespace, name: str, result: Any) -> None:
     if getattr(args, "json", False) or name not in ("ticket.flows", "units.list",
-                                                    "ticket.timeline", "workdays.add"):
+                                                    "ticket.timeline", "workdays.add",
+                                                    "ticket.new"):
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    if name == "ticket.flows":
+    if name == "ticket.new":
+        _print_new(result)
+    elif name == "ticket.flows":
         rows = [[str(r["ticket"]), word("ticket_step", r["step"]), r["unit"],
                  r["request_type"], _when(r["due"]),
                  word("ticket_light", r["light"]) if r["light"] else "",
@@ -100,6 +103,18 @@ def _print(args: argparse.Namespace, name: str, result: Any) -> None:
 
 def _when(ts: float | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def _print_new(result: Mapping[str, Any]) -> None:
+    print(f"ticket: {result['ticket']}")
+    suggested = result.get("suggested")
+    if suggested:
+        assists = "、".join(suggested["assists"])
+        print(f"建议派单：{suggested['unit']}" + (f"（协办：{assists}）" if assists else ""))
+    for other in result.get("similar", []):
+        print(f"可能为同一事项（可并单）：工单 {other['ticket']}，"
+              f"{word('ticket_step', other['step'])}，{other['unit'] or '未派单'}，"
+              f"{other['topic']} {other['place']}，受理于 {_when(other['accepted_at'])}")
 
 
 # -- the sub-commands -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """受理 of a request that came another way than a call (a web form, SMS, a letter, e-mail,
 a call noted by hand): a ticket of its own, its text kept as the caller's words (masked like
-a transcript), pre-filled as a call's ticket is, into the loop at the centre."""
+a transcript), pre-filled as a call's ticket is, into the loop at the centre — with the unit
+the dispatch catalogue suggests and the open tickets of the same matter, offered for 并单."""
 
 from __future__ import annotations
 
@@ -37,4 +38,5 @@ async def enter(loop: TicketLoop, tickets: Tickets, router: Router, config: Conf
                                          "county": place.get("county")})
     return {**loop.shown(flow),
             "suggested": None if found is None else {"unit": found.unit,
-                                                     "assists": list(found.assists)}}
+                                                     "assists": list(found.assists)},
+            "similar": await loop.similar(ticket)}  # 并单 offered at once

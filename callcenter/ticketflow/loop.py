@@ -23,6 +23,23 @@ log = structlog.get_logger("ticketflow")
 SCAN_AHEAD_S = 8 * 86400.0  # yellow lights come at most this long before a deadline
 CHANNELS = ("phone", "web", "sms", "letter", "email")
 
+PureStep = Callable[[Flow, Who, float, state.Rules, Mapping[str, Any]], tuple[Flow, Transition]]
+# the steps decided from the ticket's place in the loop and the step's fields alone
+PURE_STEPS: dict[str, PureStep] = {
+    "uphold": lambda f, w, now, rules, g: state.uphold(f, w, now, rules, g["note"]),
+    "sign": lambda f, w, now, rules, _g: state.sign(f, w, now, rules),
+    "return": lambda f, w, now, rules, g: state.give_back(f, w, now, rules, g["reason"]),
+    "reply": lambda f, w, now, _rules, g: state.reply(f, w, now, g["text"]),
+    "review": lambda f, w, now, rules, g: state.review(f, w, now, rules, g["accept"],
+                                                       g["note"]),
+    "extend": lambda f, w, now, rules, g: state.ask_extension(f, w, now, rules, g["days"],
+                                                              g["reason"]),
+    "extension": lambda f, w, now, rules, g: state.decide_extension(
+        f, w, now, rules, g["approve"], g.get("note", "")),
+    "close": lambda f, w, now, _rules, g: state.close(f, w, now, g.get("note", "")),
+    "rate": lambda f, w, now, rules, g: state.rate(f, w, now, rules, g["rating"]),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class TicketStepped:
@@ -84,42 +101,19 @@ class TicketLoop:
 
     async def act(self, ticket_id: int, who: Who, action: str, **given: Any) -> Flow:
         """One step by ``who``: ``action`` is a step of :mod:`.state` (dispatch, sign, …)."""
-        flows, tickets = self._open()
+        flows, _ = self._open()
         flow = await flows.need(ticket_id)
-        config = self.config()
-        rules, now = config.rules, self.clock()
-        if action == "dispatch":
-            ticket = await tickets.get(ticket_id)
-            config.units.check_dispatch(fields_of(ticket), given["unit"], given["assists"])
-            new, line = state.dispatch(flow, who, now, rules, given["unit"], given["assists"],
-                                       given.get("note", ""))
+        now, rules = self.clock(), self.config().rules
+        if action in PURE_STEPS:
+            new, line = PURE_STEPS[action](flow, who, now, rules, given)
+        elif action == "dispatch":
+            new, line = await self._dispatch(flow, who, now, rules, given)
         elif action == "redispatch":
-            config.units.get(given["unit"])
+            self.config().units.get(given["unit"])
             new, line = state.redispatch(flow, who, now, rules, given["unit"],
                                          given.get("note", ""))
-        elif action == "uphold":
-            new, line = state.uphold(flow, who, now, rules, given["note"])
-        elif action == "sign":
-            new, line = state.sign(flow, who, now, rules)
-        elif action == "return":
-            new, line = state.give_back(flow, who, now, rules, given["reason"])
-        elif action == "reply":
-            new, line = state.reply(flow, who, now, given["text"])
-        elif action == "review":
-            new, line = state.review(flow, who, now, rules, given["accept"], given["note"])
-        elif action == "extend":
-            new, line = state.ask_extension(flow, who, now, rules, given["days"],
-                                            given["reason"])
-        elif action == "extension":
-            new, line = state.decide_extension(flow, who, now, rules, given["approve"],
-                                               given.get("note", ""))
-        elif action == "close":
-            new, line = state.close(flow, who, now, given.get("note", ""))
-        elif action == "rate":
-            new, line = state.rate(flow, who, now, rules, given["rating"])
         elif action == "merge":
-            into = await flows.need(given["into"])
-            new, line = state.merge(flow, who, now, into)
+            new, line = state.merge(flow, who, now, await flows.need(given["into"]))
         else:
             raise TicketFlowError(f"unknown step {action!r}")
         steps = [(flow, new, line)]
@@ -130,6 +124,20 @@ class TicketLoop:
         for (_, _, told), after in zip(steps, kept, strict=True):
             self._told(after, told)
         return kept[0]
+
+    async def _dispatch(self, flow: Flow, who: Who, now: float, rules: state.Rules,
+                        given: Mapping[str, Any]) -> tuple[Flow, Transition]:
+        """派单 with the ticket's fields as they are now: the agent may have confirmed another
+        request type or the urgent flag since the call's ticket entered the loop, and the
+        deadlines follow what was confirmed."""
+        _, tickets = self._open()
+        fields = fields_of(await tickets.get(flow.ticket))
+        self.config().units.check_dispatch(fields, given["unit"], given["assists"])
+        kind = str(fields.get("request_type") or flow.request_type)
+        return state.dispatch(flow, who, now, rules, given["unit"], given["assists"],
+                              given.get("note", ""), request_type=kind,
+                              urgent=None if fields.get("urgent") is None
+                              else bool(fields["urgent"]))
 
     def _told(self, flow: Flow, line: Transition) -> None:
         log.info("ticket.step", ticket=flow.ticket, action=line.action, before=line.before,

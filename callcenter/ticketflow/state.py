@@ -141,10 +141,14 @@ def close(flow: Flow, who: Who, now: float, note: str) -> tuple[Flow, Transition
 
 
 def dispatch(flow: Flow, who: Who, now: float, rules: Rules, unit: str,
-             assists: tuple[str, ...] = (), note: str = "") -> tuple[Flow, Transition]:
-    """派单 to ``unit`` (主办) with ``assists`` (协办); the unit's time to sign starts."""
+             assists: tuple[str, ...] = (), note: str = "", *, request_type: str | None = None,
+             urgent: bool | None = None) -> tuple[Flow, Transition]:
+    """派单 to ``unit`` (主办) with ``assists`` (协办); the unit's time to sign starts, on the
+    limits of ``request_type`` and ``urgent`` as confirmed by now (unchanged when None)."""
     _need(flow, who, "dispatch", (Step.ACCEPTED,), Side.CENTRE)
     new = replace(flow, step=Step.DISPATCHED, unit=unit,
+                  request_type=flow.request_type if request_type is None else request_type,
+                  urgent=flow.urgent if urgent is None else urgent,
                   assists=tuple(a for a in dict.fromkeys(assists) if a != unit),
                   dispatched_at=now, reminded="")
     new = replace(new, sign_due=rules.sign_due(new, now))

@@ -131,3 +131,24 @@ async def test_bad_input_is_refused_by_name_and_changes_nothing(
     assert flow["step"] == "closed" and flow["rating"] == ""
     then = await commands.run("workdays.add", {"date": "2026-09-30", "days": 3}, CHENGGUAN)
     assert then["then"] == "2026-10-10"
+
+
+async def test_a_new_ticket_of_the_same_matter_is_offered_for_merging(
+        door: tuple[Commands, Store]) -> None:
+    commands, _ = door
+    first = await commands.run("ticket.new", {"channel": "web", "text": LEAK,
+                                              "caller": "13812345678"}, AGENT)
+    assert first["similar"] == []
+    again = await commands.run("ticket.new", {"channel": "sms", "text": "暖气还是不热",
+                                              "caller": "13812345678"}, AGENT)
+    assert [s["ticket"] for s in again["similar"]] == [first["ticket"]]  # the same caller
+    neighbour = await commands.run("ticket.new", {"channel": "letter", "text": LEAK,
+                                                  "caller": "13987654321"}, AGENT)
+    # another caller, the same place and topic (the second told no place): the first
+    assert [s["ticket"] for s in neighbour["similar"]] == [first["ticket"]]
+    assert "caller" not in neighbour["similar"][0]  # no citizen's number in the offer
+    await commands.run("ticket.merge", {"ticket": again["ticket"], "into": first["ticket"]},
+                       AGENT)
+    elsewhere = await commands.run("ticket.new", {"channel": "web", "text": "七里河区西津路路灯"
+                                                  "不亮", "caller": "13500001111"}, AGENT)
+    assert elsewhere["similar"] == []

@@ -156,3 +156,41 @@ async def test_the_overdue_scan_reminds_once_and_survives_a_restart(
     assert [e["action"] for e in await restarted.timeline(t)][-2:] == ["remind", "overdue"]
     with pytest.raises(TicketFlowConflict):
         await restarted.act(t, COUNTY, "reply", text="x")
+
+
+async def test_dispatch_runs_on_what_the_agent_confirmed_after_the_call_entered_the_loop(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    """A call's ticket enters the loop as the agent answers, on the pre-fill's guess (求助);
+    the agent then confirms 投诉 and urgent: the unit's deadlines are an urgent ticket's."""
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    t = await ticket(store, "1.9", LEAK)
+    assert (await loop.accept(t, AGENT)).request_type == "求助"
+    await Tickets(store).confirm(t, {"request_type": "投诉", "urgent": True})
+    flow = await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    assert (flow.request_type, flow.urgent) == ("投诉", True)
+    assert flow.sign_due == clock.now + 2 * 3600  # limits.yaml: urgent, signed within 2 h
+    clock.now += 600
+    signed = await loop.act(t, COUNTY, "sign")
+    assert signed.handle_due == clock.now + 24 * 3600  # and handled within 24 h
+    stored = await loop.flow(t)
+    assert (stored.request_type, stored.urgent) == ("投诉", True)
+
+
+async def test_a_confirmed_request_type_sets_the_working_day_limit(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    t = await ticket(store, "1.10", LEAK)
+    await loop.accept(t, AGENT)
+    await Tickets(store).confirm(t, {"request_type": "咨询"})
+    await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    flow = await loop.act(t, COUNTY, "sign")  # Monday 2026-09-28 10:00
+    # 咨询: 2 working days → the end of Wednesday 2026-09-30 (the holiday starts 10-01)
+    assert flow.handle_due == datetime(2026, 10, 1).timestamp()
+    guessed = await ticket(store, "1.11", LEAK)  # left as the pre-fill's 求助: 5 working days
+    await loop.accept(guessed, AGENT)
+    await loop.act(guessed, AGENT, "dispatch", unit="城关区", assists=())
+    flow = await loop.act(guessed, COUNTY, "sign")
+    # 09-29, 09-30, (10-01…10-07 off), 10-08, 10-09, 10-10 (a make-up Saturday): its end
+    assert flow.handle_due == datetime(2026, 10, 11).timestamp()
