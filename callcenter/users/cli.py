@@ -66,10 +66,10 @@ def cmd_user(args: argparse.Namespace, paths: Paths) -> int:
     async def show(commands: Commands, actor: Actor) -> int:
         if action == "list":
             rows = await commands.run("user.list", {}, actor)
-            table = Table("name", "role", "agent", "created", "revoked", title="users")
+            table = Table("name", "role", "agent", "unit", "created", "revoked", title="users")
             for row in rows:
-                table.add_row(row["name"], row["role"], row["agent"], row["created_at"],
-                              row["revoked_at"] or "")
+                table.add_row(row["name"], row["role"], row["agent"], row.get("unit") or "",
+                              row["created_at"], row["revoked_at"] or "")
             console.print(table)
             return 0
         if action == "revoke":

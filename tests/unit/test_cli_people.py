@@ -43,8 +43,13 @@ def test_user_add_list_revoke_reset_and_the_audit_trail(
     code, out = _run(config_dir, capsys, "user", "add", "sun", "--role", "agent",
                      "--agent", "4711")
     assert code == 1 and "未知的座席 '4711'" in out
+    code, out = _run(config_dir, capsys, "user", "add", "ma.cg", "--role", "unit", "--unit",
+                     "城关区")
+    assert code == 0, out
     code, out = _run(config_dir, capsys, "user", "list")
     assert code == 0 and "li" in out and "agent" in out
+    row = [line for line in out.splitlines() if "ma.cg" in line]
+    assert len(row) == 1 and "│ unit " in row[0] and "│ 城关区 " in row[0], out
     assert _run(config_dir, capsys, "user", "revoke", "li")[0] == 0
     code, out = _run(config_dir, capsys, "user", "reset", "li")
     assert code == 0 and "password: " in out
@@ -55,6 +60,7 @@ def test_user_add_list_revoke_reset_and_the_audit_trail(
         ("user.add", "user li", "CC1303"),
         ("user.add", "user sun", "CC1303"),
         ("user.add", "agent 4711 user sun", "CC701"),
+        ("user.add", "user ma.cg", "ok"),
         ("user.revoke", "user li", "ok"),
         ("user.reset", "user li", "ok"),
     ]
