@@ -152,3 +152,26 @@ async def test_a_new_ticket_of_the_same_matter_is_offered_for_merging(
     elsewhere = await commands.run("ticket.new", {"channel": "web", "text": "七里河区西津路路灯"
                                                   "不亮", "caller": "13500001111"}, AGENT)
     assert elsewhere["similar"] == []
+
+
+async def test_a_new_tickets_hotline_text_and_number_are_checked(
+        door: tuple[Commands, Store]) -> None:
+    commands, store = door
+    for given, error in (({"hotline": "99999"}, "不在热线目录中"),
+                         ({"hotline": "12345'; DROP TABLE ticket"}, "不在热线目录中"),
+                         ({"text": "   "}, "诉求内容不能为空"),
+                         ({"text": "长" * 5001}, "最多 5000 字"),
+                         ({"caller": "abc"}, "有效的手机号"),
+                         ({"caller": "1381234567"}, "有效的手机号"),  # a digit short
+                         ({"caller": "8123456"}, "带区号")):
+        with pytest.raises(CommandError, match=error):
+            await commands.run("ticket.new", {"channel": "web", "text": LEAK, **given}, AGENT)
+    async with store.db.execute("SELECT COUNT(*) FROM ticket") as cursor:
+        assert (await cursor.fetchone())[0] == 0  # type: ignore[index]
+    made = await commands.run("ticket.new", {"channel": "letter", "text": LEAK, "hotline":
+                                             "12315", "caller": "0931-8123456"}, AGENT)
+    other = await commands.run("ticket.new", {"channel": "web", "text": LEAK,
+                                              "caller": "+86 138 1234 5678"}, AGENT)
+    async with store.db.execute("SELECT id, caller, dialed FROM ticket ORDER BY id") as cursor:
+        assert [tuple(r) for r in await cursor.fetchall()] == [
+            (made["ticket"], "09318123456", "12315"), (other["ticket"], "13812345678", "12345")]
