@@ -84,6 +84,20 @@ class Number(Kind):
         return int(given)
 
 
+class Words(Kind):
+    """Text a person writes (a reply, a reason, a note) of at most ``most`` characters."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"text ≤ {most} characters")
+        self.most = most
+
+    def read(self, name: str, value: object) -> object:
+        given = as_text(name, value)
+        if len(given) > self.most:
+            raise CommandError(f"{name!r} is {len(given)} characters long: at most {self.most}")
+        return given
+
+
 class _Flag(Kind):
     def read(self, name: str, value: object) -> object:
         if not isinstance(value, bool):
@@ -102,6 +116,8 @@ class _Value(Kind):
 
 
 Text = Annotated[str, Kind("text")]
+Note = Annotated[str, Words(1000)]  # a reason or a note in a history
+Prose = Annotated[str, Words(5000)]  # what a citizen wrote, a unit's reply
 Flag = Annotated[bool, _Flag("true/false", blank_is_absent=False)]
 Id = Annotated[int, _Id("id")]
 OptionalId = Annotated[int | None, _Id("id")]

@@ -10,7 +10,17 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from callcenter.actors import Actor, Role
-from callcenter.arguments import Arguments, Flag, Id, NoArguments, Number, Text, Value
+from callcenter.arguments import (
+    Arguments,
+    Flag,
+    Id,
+    NoArguments,
+    Note,
+    Number,
+    Prose,
+    Text,
+    Value,
+)
 from callcenter.commands import Handler, command
 from callcenter.errors import CommandError, Forbidden, TicketFlowError
 from callcenter.permissions import Rule
@@ -34,7 +44,7 @@ class NewTicket(Arguments):
     """how the request came: web, sms, letter, email or phone"""
     hotline: Text = "12345"
     """the hotline it was for, e.g. 12345 or 12315"""
-    text: Text
+    text: Prose
     """the request as the citizen wrote or said it"""
     caller: Text = ""
     """the citizen's phone number, when given"""
@@ -45,55 +55,55 @@ class Dispatch(TicketOnly):
     """the lead unit (主办), e.g. 城关区 (`units list`)"""
     assist: Value = ()
     """assisting units (协办), a list"""
-    note: Text = ""
+    note: Note = ""
     """a note for the unit"""
 
 
 class Redispatch(TicketOnly):
     unit: Text
     """the unit it goes to now"""
-    note: Text = ""
+    note: Note = ""
     """why"""
 
 
 class WithNote(TicketOnly):
-    note: Text = ""
+    note: Note = ""
     """a note for the ticket's history"""
 
 
 class Uphold(TicketOnly):
-    note: Text
+    note: Note
     """why the return is not accepted"""
 
 
 class Return(TicketOnly):
-    reason: Text
+    reason: Note
     """why it is not this unit's matter"""
 
 
 class Reply(TicketOnly):
-    text: Text
+    text: Prose
     """the unit's answer (attachments as text)"""
 
 
 class Review(TicketOnly):
     accept: Flag
     """true: accepted, the ticket is closed; false: back for 重办"""
-    note: Text = ""
+    note: Note = ""
     """the centre's note"""
 
 
 class Extend(TicketOnly):
     days: Annotated[int, Number(60)]
     """working days asked for"""
-    reason: Text
+    reason: Note
     """why"""
 
 
 class Extension(TicketOnly):
     approve: Flag
     """true: granted; false: refused"""
-    note: Text = ""
+    note: Note = ""
     """the centre's note"""
 
 

@@ -23,8 +23,6 @@ from callcenter.ticketflow.commands import NewTicket, who_of
 from callcenter.ticketflow.loop import TicketLoop
 from callcenter.tickets.store import TicketOpen, Tickets, Utterance
 
-TEXT_MOST = 5000  # characters: a long letter, not a file
-
 
 def checked(args: NewTicket, router: Router, today: date) -> tuple[Route, str]:
     """The request's hotline (one of the catalogue's numbers) and the citizen's number as a
@@ -34,8 +32,6 @@ def checked(args: NewTicket, router: Router, today: date) -> tuple[Route, str]:
         raise CommandError(f"热线号码 {args.hotline[:20]!r} 不在热线目录中（如 12345、12315）")
     if not args.text.strip():
         raise CommandError("诉求内容不能为空")
-    if len(args.text) > TEXT_MOST:
-        raise CommandError(f"诉求内容最多 {TEXT_MOST} 字（现为 {len(args.text)} 字）")
     caller = ""
     if args.caller.strip():
         digits = re.sub(r"[\s\-()]", "", args.caller).removeprefix("+86")

@@ -160,7 +160,7 @@ async def test_a_new_tickets_hotline_text_and_number_are_checked(
     for given, error in (({"hotline": "99999"}, "不在热线目录中"),
                          ({"hotline": "12345'; DROP TABLE ticket"}, "不在热线目录中"),
                          ({"text": "   "}, "诉求内容不能为空"),
-                         ({"text": "长" * 5001}, "最多 5000 字"),
+                         ({"text": "长" * 5001}, "'text' is 5001 characters long: at most 5000"),
                          ({"caller": "abc"}, "有效的手机号"),
                          ({"caller": "1381234567"}, "有效的手机号"),  # a digit short
                          ({"caller": "8123456"}, "带区号")):

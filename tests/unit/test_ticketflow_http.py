@@ -144,8 +144,10 @@ async def test_a_step_that_does_not_exist_and_fields_no_step_declares(loop: Loop
     assert status == 400 and "days" in body["error"]
     status, body = await loop.post("li.cg", f"{path}/extend", {"days": 10**9, "reason": "x"})
     assert status == 400 and "days" in body["error"]
+    status, body = await loop.post("li.cg", f"{path}/return", {"reason": "不" * 1001})
+    assert status == 400 and "'reason' is 1001 characters long: at most 1000" in body["error"]
     status, flow = await loop.get("li.cg", path)
-    assert (flow["step"], flow["extension_asked"]) == ("dispatched", 0)
+    assert (flow["step"], flow["extension_asked"], flow["returns"]) == ("dispatched", 0, 0)
     refused = [(u, a) for u, a, r in await audited(loop.door) if r != "ok"]
     assert ("li.cg", "ticket.sign") in refused and ("li.cg", "ticket.extend") in refused
 
