@@ -4,13 +4,15 @@ utterance ends).
 
     python bench/prefill_eval.py                      # tuned | the corpus's held-out parts
     python bench/prefill_eval.py --heldout3           # … and heldout3 (figures only)
+    python bench/prefill_eval.py --heldout4           # … and heldout4 (figures only)
     python bench/prefill_eval.py --transcripts FILE [--misses]   # one set, as before
 
 Tuned: the sets the rules were written and the request-type model trained on (``TUNED``).
 Held out: the held-out parts of the project's corpus (``corpus_heldout.yaml``,
 ``corpus4_heldout.yaml`` … never tuned on; read their figures, not their cases) and
-``heldout3.yaml`` (written by someone who never saw the rules; shown only with
-``--heldout3``; never look at its cases: ``--misses`` refuses it).
+``heldout3.yaml`` and ``heldout4.yaml`` (each written by someone who never saw the rules;
+shown only with ``--heldout3`` / ``--heldout4``; never look at their cases: ``--misses``
+refuses them).
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ TUNED = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "co
          "corpus6.yaml")
 HELD_OUT = {"corpus held out": "corpus_heldout.yaml", "corpus4 held out": "corpus4_heldout.yaml",
             "corpus5 held out": "corpus5_heldout.yaml", "corpus6 held out": "corpus6_heldout.yaml",
-            "heldout3": "heldout3.yaml"}
-UNSEEN = "heldout3"  # never print its cases
+            "heldout3": "heldout3.yaml", "heldout4": "heldout4.yaml"}
+UNSEEN = ("heldout3", "heldout4")  # never print their cases
 
 
 def per_utterance_ms(cases: list[Case], rules: PrefillRules) -> list[float]:
@@ -72,10 +74,11 @@ def one_set(path: Path, rules: PrefillRules, misses: bool) -> None:
     print(f"{'all field checks':20} {right / checks:6.1%} ({right} of {checks})")
 
 
-def side_by_side(rules: PrefillRules, heldout3: bool) -> None:
+def side_by_side(rules: PrefillRules, unseen: tuple[str, ...]) -> None:
+    """``unseen``: the never-shown sets whose figures to print too."""
     sets = {"tuned": [c for name in TUNED for c in load_cases(DATA / name)]}
     sets |= {label: load_cases(DATA / name) for label, name in HELD_OUT.items()
-             if (DATA / name).exists() and (heldout3 or label != UNSEEN)}
+             if (DATA / name).exists() and (label not in UNSEEN or label in unseen)}
     scores = {label: evaluate(cases, rules) for label, cases in sets.items()}
     print(f"{'share of right checks':22}" + "".join(f"{label:>18}" for label in sets))
     print(f"{'transcripts':22}" + "".join(f"{len(c):>18}" for c in sets.values()))
@@ -99,14 +102,17 @@ def main() -> int:
     parser.add_argument("--heldout3", action="store_true",
                         help="show heldout3's figures too (read them rarely: each reading "
                              "is a look at the test set)")
+    parser.add_argument("--heldout4", action="store_true",
+                        help="show heldout4's figures too (written 2026-12-07 by someone who "
+                             "never saw the rules; the next round's honest measure)")
     parser.add_argument("--misses", action="store_true",
                         help="list every wrong field of --transcripts (not for heldout3)")
     args = parser.parse_args()
     rules = load_config(args.config).prefill
     if args.transcripts is None:
-        side_by_side(rules, args.heldout3)
+        side_by_side(rules, tuple(n for n in UNSEEN if getattr(args, n)))
         return 0
-    if args.misses and args.transcripts.name.startswith(UNSEEN):
+    if args.misses and args.transcripts.name.startswith(UNSEEN):  # (a tuple of prefixes)
         print(f"{args.transcripts.name} is held out: its cases are never shown (no --misses)",
               file=sys.stderr)
         return 2

@@ -12,6 +12,11 @@
   tuned on. corpus_heldout follows its writer's labelling where heldout3.md's differs (the
   tuned sets were relabelled to heldout3.md's conventions in round two; it was not).
 - ``heldout2.yaml``: tuned on since issue #25 (a regression guard, like transcripts.yaml).
+- ``heldout4.yaml`` (200 calls, 2026-12-07): a fresh set by another writer who never saw the
+  rules (``heldout4.md``; its writer's checker not kept), for the next round, since
+  heldout3's figures have been read after every round. On the rules as they were when it
+  came: 87.8 % of checks, request type 80.5 %, emergency referral 87.0 % — the issue's
+  targets on it are an expected failure too. No floors: nothing has been tuned against it.
 """
 
 from __future__ import annotations
@@ -102,3 +107,14 @@ def test_the_corpus_held_out_parts_keep_what_was_reached(name: str,
 
 def test_heldout2_keeps_what_was_reached() -> None:
     assert not below(shares("heldout2.yaml"), FLOORS_HELDOUT2)
+
+
+def test_heldout4_is_whole() -> None:
+    cases = load_cases(DATA / "heldout4.yaml")
+    assert len(cases) == 200 and len({c.id for c in cases}) == 200
+
+
+@pytest.mark.xfail(strict=True, reason="issue #25's targets on heldout4 are not reached "
+                   "(87.8 % of checks, emergency referral 87.0 %, request type 80.5 %)")
+def test_heldout4_targets() -> None:
+    assert not below(shares("heldout4.yaml"), TARGETS_HELDOUT3)
