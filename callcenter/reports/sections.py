@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from callcenter.store.db import Store
@@ -32,7 +33,7 @@ class Section:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Period:
     """The days a report covers (None: no bound), and the moment it is made (a deadline that
     has passed by then has run out)."""
@@ -41,14 +42,14 @@ class Period:
     last: date | None
     now: float
 
-    @property
+    @cached_property
     def start(self) -> float:
         """The period's first moment (local midnight of its first day)."""
         if self.first is None:
             return float("-inf")
         return datetime.combine(self.first, time()).timestamp()
 
-    @property
+    @cached_property
     def end(self) -> float:
         """The moment after the period (local midnight after its last day)."""
         if self.last is None:

@@ -33,7 +33,7 @@ report is made: a 重办 in May changes April's 重办率.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -94,8 +94,43 @@ def rating_of(note: str) -> str:
     return word if word in RATINGS else ""
 
 
-def _redo(event: Event) -> bool:
-    return event.action == "redo" or (event.action == "rate" and event.after is Step.HANDLING)
+@dataclass(slots=True)
+class _History:
+    """What a ticket's history says for the figures (read in one pass)."""
+
+    dispatched: float | None = None  # the 派单
+    signed: float | None = None  # the 签收
+    replied: float | None = None  # the first 答复
+    closed: float | None = None  # the last 办结
+    accepted_reply: float | None = None  # the last 答复 before it
+    returned: bool = False  # 退单 at least once
+    redone: bool = False  # 重办 at least once (退回重办, or 不满意 reopening it)
+    ratings: list[tuple[float, str]] = field(default_factory=list)
+
+
+def _read(events: Sequence[Event]) -> _History:
+    found, last_reply = _History(), None
+    for event in events:
+        action = event.action
+        if action == "dispatch" and found.dispatched is None:
+            found.dispatched = event.at
+        elif action == "sign" and found.signed is None:
+            found.signed = event.at
+        elif action == "reply":
+            last_reply = event.at
+            found.replied = event.at if found.replied is None else found.replied
+        elif action in CLOSING:
+            found.closed, found.accepted_reply = event.at, last_reply
+        elif action == "return":
+            found.returned = True
+        elif action == "redo":
+            found.redone = True
+        elif action == "rate":
+            found.redone = found.redone or event.after is Step.HANDLING
+            rating = rating_of(event.note)
+            if rating:
+                found.ratings.append((event.at, rating))
+    return found
 
 
 def _ran_out(due: float) -> float:
@@ -107,39 +142,25 @@ def marks(ticket: Ticket, events: Sequence[Event], now: float) -> list[Mark]:
     """Where ``ticket`` counts, as of ``now`` (a deadline before it has run out)."""
     if ticket.merged_into is not None:
         return []
-    found: list[Mark] = []
-    sign = next((e for e in events if e.action == "sign"), None)
-    if sign is not None and ticket.sign_due is not None:
-        found.append(Mark(Figure.SIGNED, sign.at, sign.at < ticket.sign_due))
-    elif ticket.step is Step.DISPATCHED and ticket.sign_due is not None \
-            and ticket.sign_due <= now:
-        found.append(Mark(Figure.SIGNED, _ran_out(ticket.sign_due), False))
-    closings = [i for i, e in enumerate(events) if e.action in CLOSING]
-    closed = ticket.step is Step.CLOSED and bool(closings)
-    if closed:
-        closing = events[closings[-1]]
+    seen, found = _read(events), []
+    sign_due, handle_due = ticket.sign_due, ticket.handle_due
+    if seen.signed is not None and sign_due is not None:
+        found.append(Mark(Figure.SIGNED, seen.signed, seen.signed < sign_due))
+    elif ticket.step is Step.DISPATCHED and sign_due is not None and sign_due <= now:
+        found.append(Mark(Figure.SIGNED, _ran_out(sign_due), False))
+    if ticket.step is Step.CLOSED and seen.closed is not None:
         if ticket.unit != CENTRE:
-            reply = next((e for e in reversed(events[:closings[-1]]) if e.action == "reply"),
-                         None)
-            found.append(Mark(Figure.CLOSED_ON_TIME, closing.at,
-                              reply is not None and ticket.handle_due is not None
-                              and reply.at < ticket.handle_due))
-        found.append(Mark(Figure.FIRST_TIME, closing.at,
-                          not any(_redo(e) or e.action == "return" for e in events)))
-    elif ticket.step is Step.HANDLING and ticket.handle_due is not None \
-            and ticket.handle_due <= now:
-        found.append(Mark(Figure.CLOSED_ON_TIME, _ran_out(ticket.handle_due), False))
-    reply = next((e for e in events if e.action == "reply"), None)
-    if reply is not None:
-        found.append(Mark(Figure.REDONE, reply.at, any(_redo(e) for e in events)))
-    dispatch = next((e for e in events if e.action == "dispatch"), None)
-    if dispatch is not None:
-        found.append(Mark(Figure.RETURNED, dispatch.at,
-                          any(e.action == "return" for e in events)))
-    for event in events:
-        rating = rating_of(event.note) if event.action == "rate" else ""
-        if rating:
-            found.append(Mark(Figure.SATISFIED, event.at, rating != UNSATISFIED))
+            reply = seen.accepted_reply
+            found.append(Mark(Figure.CLOSED_ON_TIME, seen.closed, reply is not None
+                              and handle_due is not None and reply < handle_due))
+        found.append(Mark(Figure.FIRST_TIME, seen.closed, not (seen.redone or seen.returned)))
+    elif ticket.step is Step.HANDLING and handle_due is not None and handle_due <= now:
+        found.append(Mark(Figure.CLOSED_ON_TIME, _ran_out(handle_due), False))
+    if seen.replied is not None:
+        found.append(Mark(Figure.REDONE, seen.replied, seen.redone))
+    if seen.dispatched is not None:
+        found.append(Mark(Figure.RETURNED, seen.dispatched, seen.returned))
+    found += [Mark(Figure.SATISFIED, at, rating != UNSATISFIED) for at, rating in seen.ratings]
     return found
 
 
@@ -150,9 +171,9 @@ class Tally:
     base: Counter[Figure] = field(default_factory=Counter)
     hits: Counter[Figure] = field(default_factory=Counter)
 
-    def add(self, mark: Mark) -> None:
-        self.base[mark.figure] += 1
-        self.hits[mark.figure] += mark.hit
+    def add(self, figure: Figure, hit: bool, times: int = 1) -> None:
+        self.base[figure] += times
+        self.hits[figure] += times if hit else 0
 
     def rate(self, figure: Figure) -> float | None:
         """hits / base (None: nothing to rate)."""
@@ -165,22 +186,40 @@ class LoopFigures:
     """The figures of a period: by lead unit (``""``: the centre), by month, in all."""
 
     period: Period
-    by_unit: dict[str, Tally] = field(default_factory=dict)
-    by_month: dict[str, Tally] = field(default_factory=dict)
-    total: Tally = field(default_factory=Tally)
+    # how many marks of each (unit, month, figure, hit): the tallies are summed from it
+    counts: Counter[tuple[str, str, Figure, bool]] = field(default_factory=Counter)
+    _months: dict[int, str] = field(default_factory=dict)  # by quarter hour: time zones' step
 
     def add(self, ticket: Ticket, events: Sequence[Event]) -> None:
         for mark in marks(ticket, events, self.period.now):
-            if not self.period.holds(mark.at):
-                continue
-            month = datetime.fromtimestamp(mark.at).strftime("%Y-%m")
-            for tally in (self.by_unit.setdefault(ticket.unit, Tally()),
-                          self.by_month.setdefault(month, Tally()), self.total):
-                tally.add(mark)
+            if self.period.holds(mark.at):
+                self.counts[(ticket.unit, self._month(mark.at), mark.figure, mark.hit)] += 1
 
+    def _month(self, moment: float) -> str:
+        """The local month of ``moment`` (``2026-10``)."""
+        quarter = int(moment // 900)
+        found = self._months.get(quarter)
+        if found is None:
+            found = self._months[quarter] = datetime.fromtimestamp(moment).strftime("%Y-%m")
+        return found
 
-def count(period: Period, tickets: Iterable[tuple[Ticket, Sequence[Event]]]) -> LoopFigures:
-    figures = LoopFigures(period)
-    for ticket, events in tickets:
-        figures.add(ticket, events)
-    return figures
+    @property
+    def by_unit(self) -> dict[str, Tally]:
+        tallies: dict[str, Tally] = {}
+        for (unit, _, figure, hit), times in self.counts.items():
+            tallies.setdefault(unit, Tally()).add(figure, hit, times)
+        return tallies
+
+    @property
+    def by_month(self) -> dict[str, Tally]:
+        tallies: dict[str, Tally] = {}
+        for (_, month, figure, hit), times in self.counts.items():
+            tallies.setdefault(month, Tally()).add(figure, hit, times)
+        return tallies
+
+    @property
+    def total(self) -> Tally:
+        tally = Tally()
+        for (_, _, figure, hit), times in self.counts.items():
+            tally.add(figure, hit, times)
+        return tally

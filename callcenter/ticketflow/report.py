@@ -26,6 +26,8 @@ from callcenter.ticketflow.figures import (
 from callcenter.ticketflow.state import Step
 
 TABLES = ("ticket_flow", "ticket_event")
+CHUNK = 10_000  # rows fetched at a time (a province's history is millions)
+STEPS = {step.value: step for step in Step}
 # each figure's columns: the base, the hits, the rate
 COLUMNS = ((Figure.SIGNED, "应签收", "按时签收", "按时签收率%"),
            (Figure.CLOSED_ON_TIME, "应办结", "按时办结", "按时办结率%"),
@@ -91,20 +93,20 @@ async def histories(db: aiosqlite.Connection,
     ticket: Ticket | None = None
     events: list[Event] = []
     async with db.execute(sql, (*ACTIONS, *args)) as cursor:
-        async for row in cursor:
-            if ticket is None or row["ticket"] != ticket.ticket:
-                if ticket is not None:
-                    yield ticket, events
-                ticket, events = _ticket(row), []
-            if row["at"] is not None:
-                events.append(Event(row["at"], row["action"], Step(row["after"]), row["note"]))
+        while rows := await cursor.fetchmany(CHUNK):
+            for row in rows:
+                if ticket is None or row[0] != ticket.ticket:
+                    if ticket is not None:
+                        yield ticket, events
+                    ticket, events = _ticket(row), []
+                if row[6] is not None:
+                    events.append(Event(row[6], row[7], STEPS[row[8]], row[9]))
     if ticket is not None:
         yield ticket, events
 
 
 def _ticket(row: Any) -> Ticket:
-    return Ticket(row["ticket"], row["unit"], Step(row["step"]), row["sign_due"],
-                  row["handle_due"], row["merged_into"])
+    return Ticket(row[0], row[1], STEPS[row[2]], row[3], row[4], row[5])
 
 
 def rate_text(tally: Tally, figure: Figure) -> str:
@@ -148,10 +150,11 @@ def _period_line(period: Period) -> str:
 
 
 def sections(figures: LoopFigures) -> list[Section]:
-    by_unit = [(u, figures.by_unit[u]) for u in sorted(figures.by_unit) if u != CENTRE]
-    if CENTRE in figures.by_unit:
-        by_unit.append((CENTRE_ROW, figures.by_unit[CENTRE]))
-    by_month = [(m, figures.by_month[m]) for m in sorted(figures.by_month)]
+    units, months = figures.by_unit, figures.by_month
+    by_unit = [(u, units[u]) for u in sorted(units) if u != CENTRE]
+    if CENTRE in units:
+        by_unit.append((CENTRE_ROW, units[CENTRE]))
+    by_month = [(m, months[m]) for m in sorted(months)]
     total = (TOTAL_ROW, figures.total)
     return [
         _section("loop_by_unit", "工单闭环指标（按承办单位）", "承办单位", [*by_unit, total],

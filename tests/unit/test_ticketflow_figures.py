@@ -17,11 +17,21 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.glossary import GLOSSARY
 from callcenter.paths import PROJECT_ROOT
 from callcenter.reports.sections import Period, Section, sections_of
 from callcenter.store.db import Store
 from callcenter.ticketflow import state as st
-from callcenter.ticketflow.figures import Event, Figure, Mark, Ticket, marks, rating_of
+from callcenter.ticketflow.figures import (
+    ACTIONS,
+    CLOSING,
+    Event,
+    Figure,
+    Mark,
+    Ticket,
+    marks,
+    rating_of,
+)
 from callcenter.ticketflow.report import loop_sections
 from callcenter.ticketflow.state import Flow, Step
 from callcenter.ticketflow.store import MIGRATIONS
@@ -77,6 +87,11 @@ def test_a_ticket_closed_at_the_centre_and_a_merged_one() -> None:
     merged = Ticket(8, "", Step.CLOSED, None, None, merged_into=7)
     assert marks(merged, [Event(at(11, 10, 9), "closed_with", Step.CLOSED),
                           Event(at(11, 10, 10), "rate", Step.CLOSED, "满意")], NOW) == []
+
+
+def test_the_figures_read_the_loops_own_actions() -> None:
+    assert set(ACTIONS) <= set(GLOSSARY["ticket_action"])
+    assert set(CLOSING) <= set(ACTIONS)
 
 
 def test_the_ratings_as_the_loop_writes_them() -> None:
