@@ -1,11 +1,15 @@
 """``run.py replay`` (a call log through the engine's decision code, compared with what was
-recorded) and ``run.py report`` (the service figures of GB/T 33358-2016 from a call log)."""
+recorded) and ``run.py report`` (the service figures of GB/T 33358-2016 from a call log, and
+the sections the capabilities add from the store: the composition root gives their sources)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+import time
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ from rich.table import Table
 
 from callcenter.cli_kit import config_of, console
 from callcenter.paths import Paths
+from callcenter.reports.sections import Section, SectionSource
 
 
 def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
@@ -77,12 +82,14 @@ def cmd_replay(args: argparse.Namespace, paths: Paths) -> int:
     return 1 if divergences else 0
 
 
-def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
+def cmd_report(args: argparse.Namespace, paths: Paths,
+               sources: Sequence[SectionSource] = ()) -> int:
     from datetime import date
 
     from callcenter.replay.reader import LogLine, read_log
     from callcenter.reports.figures import ReportBuilder
     from callcenter.reports.render import TITLES, tables, write_csv, write_html
+    from callcenter.reports.sections import Period, sections_of
 
     config = config_of(args, paths)
     path = Path(args.log) if args.log else paths.own(config.engine.paths.call_log)
@@ -109,11 +116,14 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
 
     report = builder.feed(records())
     database = paths.own(config.engine.paths.database)
+    sections: list[Section] = []
     if database.is_file():  # the ticket store, where this machine has one
         from callcenter.reports.tickets import ticket_figures
 
         figures = asyncio.run(ticket_figures(database, first, last))
         report.tickets, report.handoffs = figures.tickets, figures.handoffs
+        sections = asyncio.run(sections_of(database, sources,
+                                           Period(first, last, time.time())))
     data = tables(report, builder)
     summary = Table(title=TITLES["summary"])
     summary.add_column("指标")
@@ -128,18 +138,34 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
         modes.add_row(*(str(row[c]) for c in ("名称", "呼入量", "人工接通", "放弃", "接通率%",
                                               "15秒接通率%", "平均应答s")))
     console.print(modes)
+    for section in sections:
+        _print_section(section)
     if bad:
         console.print(f"[yellow]跳过 {bad} 行无法读取的记录[/yellow]")
     if args.csv:
-        for written in write_csv(report, builder, Path(args.csv)):
+        for written in write_csv(report, builder, Path(args.csv), sections):
             print(f"已写入 {written}")
     if args.html:
-        write_html(report, builder, Path(args.html))
+        write_html(report, builder, Path(args.html), sections)
         print(f"已写入 {args.html}")
     return 0
 
 
-def add_parsers(sub: Any) -> None:
+def _print_section(whole: Section) -> None:
+    section = whole.brief or whole  # (a table too wide for a console has a brief form)
+    table = Table(title=section.title)
+    for n, column in enumerate(section.columns):
+        table.add_column(column, justify="left" if n == 0 else "right", overflow="fold",
+                         no_wrap=n == 0)
+    for row in section.rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)
+    for line in section.footnote:
+        console.print(f"[dim]{line}[/dim]", highlight=False)
+
+
+def add_parsers(sub: Any, sections: Sequence[SectionSource] = ()) -> None:
+    """``sections``: the sources of the report's sections (the composition root's)."""
     replay = sub.add_parser("replay", help="replay a call log through the engine's decision "
                             "code (no Asterisk) and compare with what was recorded")
     replay.add_argument("log", help="a call log (JSON lines), e.g. var/log/calls.jsonl")
@@ -159,4 +185,4 @@ def add_parsers(sub: Any) -> None:
     report.add_argument("--to", dest="to_date", help="last day, YYYY-MM-DD")
     report.add_argument("--html", help="write the HTML report here")
     report.add_argument("--csv", help="write CSV files into this directory")
-    report.set_defaults(func=cmd_report)
+    report.set_defaults(func=partial(cmd_report, sources=tuple(sections)))

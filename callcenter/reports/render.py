@@ -7,7 +7,7 @@ import base64
 import csv
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from callcenter.reports.figures import (
     pct,
     sec,
 )
+from callcenter.reports.sections import Section
 
 TRANSFER_OUTCOMES = {"completed": "完成", "failed": "失败", "cancelled": "取消"}
 MODES_ZH = {"conference": "三方通话", "attended": "咨询转接", "blind": "直接转接"}
@@ -69,10 +70,13 @@ TITLES = {"summary": "总体指标", "by_hotline": "按号码",
           "by_agent": "按话务员", "transfers": "转接及结果", "handoffs": "工单流转"}
 
 
-def write_csv(report: Report, builder: ReportBuilder, directory: Path) -> list[Path]:
+def write_csv(report: Report, builder: ReportBuilder, directory: Path,
+              sections: Sequence[Section] = ()) -> list[Path]:
+    """One file per table, and one per section (``loop_by_unit.csv`` …)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, rows in tables(report, builder).items():
+    for name, rows in [*tables(report, builder).items(),
+                       *((s.name, s.as_dicts()) for s in sections)]:
         path = directory / f"{name}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as file:  # BOM: Excel
             if rows:
@@ -154,7 +158,8 @@ def _figure_png(report: Report) -> list[tuple[str, str]]:
     return out
 
 
-def write_html(report: Report, builder: ReportBuilder, path: Path) -> None:
+def write_html(report: Report, builder: ReportBuilder, path: Path,
+               sections: Sequence[Section] = ()) -> None:
     data = tables(report, builder)
     total = report.total
     rate = total.connection_rate
@@ -167,7 +172,8 @@ def write_html(report: Report, builder: ReportBuilder, path: Path) -> None:
              "th{background:#eef3f8}td:first-child,th:first-child{text-align:left}"
              ".kpi{display:inline-block;margin:0 24px 16px 0;padding:12px 16px;"
              "background:#f5f7fa;border-radius:6px}.kpi b{display:block;font-size:28px}"
-             ".ok{color:#2e7d32}.bad{color:#c62828}img{max-width:100%}</style></head><body>",
+             ".ok{color:#2e7d32}.bad{color:#c62828}img{max-width:100%}"
+             ".note{color:#555;font-size:90%}</style></head><body>",
              "<h1>12345政务服务便民热线 服务报表</h1>",
              f"<p>统计时段：{html.escape(str(data['summary'][0]['统计时段']))}"
              f"（按 GB/T 33358-2016 口径；接通率不计5秒内放弃）</p>"]
@@ -209,6 +215,21 @@ def write_html(report: Report, builder: ReportBuilder, path: Path) -> None:
             parts.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>"
                                           for v in row.values()) + "</tr>")
         parts.append("</table>")
+    for section in sections:
+        parts += _section_html(section)
     parts.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _section_html(section: Section) -> list[str]:
+    """A capability's section: its title, its table, its footnote."""
+    parts = [f"<h2>{html.escape(section.title)}</h2>", "<table><tr>"
+             + "".join(f"<th>{html.escape(c)}</th>" for c in section.columns) + "</tr>"]
+    parts += ["<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+              for row in section.rows]
+    parts.append("</table>")
+    if section.footnote:
+        parts.append("<ul class='note'>" + "".join(f"<li>{html.escape(line)}</li>"
+                                                   for line in section.footnote) + "</ul>")
+    return parts
