@@ -216,6 +216,8 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "ticket.scan": "超期扫描",
         "callback.list": "查看待回拨",
         "callback.done": "完成回拨",
+        "callback.tasks": "查看回拨任务",
+        "callback.dial": "自动回拨取号",
         "user.add": "新增用户",
         "user.list": "查看用户",
         "user.revoke": "停用用户",
