@@ -28,7 +28,7 @@ from callcenter.calls.facts import CallFact
 from callcenter.calls.state import AgentAnswered
 from callcenter.clock import iso_ts
 from callcenter.config.models import OutboundSettings
-from callcenter.core import CallCenterCore
+from callcenter.core import CallCenterCore, local_date
 from callcenter.errors import CallCenterError
 from callcenter.outbound import ami_actions
 from callcenter.outbound import state as s
@@ -40,6 +40,8 @@ log = structlog.get_logger("outbound")
 
 DIALER = Actor("dialer", "engine", role=Role.ROOT)
 NO_ANSWER_GRACE_S = 30  # an Originate Asterisk never reported on: failed after ring_s + this
+CAUSE_WAIT_S = 2.0  # a failed Originate's leg's hang-up (its cause) is awaited this long
+BUSY, NO_ANSWER = 5, 3  # OriginateResponse reasons that say it all
 
 
 @dataclass(slots=True)
@@ -50,7 +52,13 @@ class Leg:
     attempt: int
     queue: str
     started_at: float
+    number: str = ""  # the citizen's (in memory while the call lives: the agent's call card)
+    dialed: str = ""  # the number the citizen had dialed (the route the agent's ticket takes)
     cause: int = 0  # the citizen's leg's hang-up cause, if it came before the end
+    # the Originate's failure reason while its cause is awaited (the leg's hang-up says
+    # busy or no answer when the reason does not), and when it came
+    reason: int | None = None
+    reason_at: float = 0.0
     answered: bool = False
     ended: bool = False  # its attempt has an outcome
     agent: str = ""
@@ -114,7 +122,7 @@ class Dialer:
         self._last_dial = now
         attempt = task.attempts + 1
         channel = ami_actions.channel_id(task.id, attempt)
-        number = await tasks.number(task.id)
+        number, dialed = await tasks.number(task.id)
         await self._audited(task.id, now)
         try:
             action = ami_actions.call_citizen(
@@ -127,7 +135,7 @@ class Dialer:
             await self._record(channel, leg, Outcome.FAILED, 0, now)
             return
         task = await tasks.step(task, *s.dialed(task, now, rules), attempt=(channel, now))
-        leg = self.legs[channel] = Leg(task.id, attempt, task.queue, now)
+        leg = self.legs[channel] = Leg(task.id, attempt, task.queue, now, number, dialed)
         self._decided(Dialed(channel, task.id, attempt, task.queue, task.hotline), now)
         if not await send_logged(self._send, action, "outbound.originate_failed") \
                 and not leg.ended:
@@ -145,21 +153,41 @@ class Dialer:
         """The Originate's end and the citizen's leg's hang-up (of the dialer's legs)."""
         if isinstance(event, ev.Hangup):
             leg = self.legs.get(event.uniqueid)
-            if leg is not None:
-                leg.cause = event.cause
-                if leg.ended:
-                    self.legs.pop(event.uniqueid, None)
+            if leg is None:
+                return
+            leg.cause = event.cause
+            if leg.ended:
+                self.legs.pop(event.uniqueid, None)
+            elif leg.reason is not None:  # the Originate failed: now its cause is known
+                outcome = s.outcome_of_cause(event.cause) or s.outcome_of(leg.reason)
+                self._end(event.uniqueid, leg, outcome, event.cause, ts)
         elif isinstance(event, ev.OriginateResponse):
             leg = self.legs.get(event.uniqueid)
             if leg is None or leg.ended:
                 return
             if event.success:
                 leg.answered = True
+                self._on_record(event.uniqueid, leg, ts)
                 self._end(event.uniqueid, leg, Outcome.REACHED, 0, ts)
-            else:
-                outcome = (s.outcome_of_cause(leg.cause) if leg.cause else None) or \
-                    s.outcome_of(event.reason)
+            elif leg.cause:
+                outcome = s.outcome_of_cause(leg.cause) or s.outcome_of(event.reason)
                 self._end(event.uniqueid, leg, outcome, leg.cause, ts)
+            elif event.reason in (BUSY, NO_ANSWER):
+                self._end(event.uniqueid, leg, s.outcome_of(event.reason), 0, ts)
+            else:  # (a 486 may come as a hang-up with cause 17 and a reason that says less)
+                leg.reason, leg.reason_at = event.reason, ts
+
+    def _on_record(self, channel: str, leg: Leg, ts: float) -> None:
+        """The answered citizen's call, on its record, as the agent will see it: their
+        number (not the centre's caller id) and the route of the number they had dialed."""
+        call = self._core.tracker.calls.get(channel)
+        if call is None:
+            return
+        call.caller_num = leg.number
+        if leg.dialed:
+            call.dialed = leg.dialed
+            route = self._core.router.decide(leg.dialed, local_date(ts))
+            self._core.route_decided(channel, route, ts, source="outbound")
 
     def on_answered(self, event: AgentAnswered, ts: float) -> None:
         leg = self.legs.get(event.call_id)
@@ -194,6 +222,9 @@ class Dialer:
         """A leg Asterisk never reported on (AMI lost meanwhile) stops holding a channel."""
         limit = settings.ring_s + NO_ANSWER_GRACE_S
         for channel, leg in list(self.legs.items()):
+            if leg.reason is not None and not leg.ended and now - leg.reason_at > CAUSE_WAIT_S:
+                self._end(channel, leg, s.outcome_of(leg.reason), 0, now)  # no hang-up came
+                continue
             if not leg.answered and now - leg.started_at > limit:
                 log.warning("outbound.leg_lost", task=leg.task, attempt=leg.attempt)
                 self.legs.pop(channel)

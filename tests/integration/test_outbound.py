@@ -20,6 +20,7 @@ from callcenter.app import Engine
 from callcenter.clock import iso_ts
 from callcenter.outbound.intake import Intake
 from callcenter.outbound.store import TaskStore
+from callcenter.tickets.desk import TicketDesk
 from lab.public_network import PublicNetwork
 from lab.sipp import CallSpec, place_calls
 from lab.softphone import Softphone
@@ -113,6 +114,12 @@ async def test_an_abandoned_caller_is_called_back_and_bridged_to_a_free_agent(
     assert row["state"] == "reached" and row["caller"] == "137****0031"
     assert [(a["number"], a["outcome"], a["agent"]) for a in row["attempts"]] == [
         (1, "reached", "1001")]
+    # the agent's ticket: the citizen's number, the hotline they had dialed
+    (created,) = lab.events("ticket.created", call_id=dialed["call_id"])
+    ticket_desk = engine.part(TicketDesk).tickets
+    assert ticket_desk is not None
+    ticket = await ticket_desk.get(created["ticket"])
+    assert (ticket["caller"], ticket["hotline"], ticket["agent"]) == (CITIZEN, "12345", "1001")
     assert engine.store is not None
     audit = [r for r in await engine.store.db.execute_fetchall(
         "SELECT action, target FROM audit WHERE action = 'callback.dial'")]
@@ -148,3 +155,38 @@ async def test_busy_then_no_answer_then_reached_on_the_third_attempt(
     [row] = [t for t in await _tasks(engine).listing() if t["id"] == task]
     assert (row["state"], [a["outcome"] for a in row["attempts"]]) == (
         "reached", ["busy", "no_answer", "reached"])
+
+
+class _Listener(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received.append(data.decode(errors="replace"))
+
+
+async def test_nothing_that_comes_in_is_taken_for_the_outbound_trunk(
+        lab: Lab, engine: Engine) -> None:
+    """An INVITE naming the trunk's endpoint as its From user, from an address that is not
+    the carrier's: refused before any dialplan (no channel), never a call of the trunk."""
+    loop = asyncio.get_running_loop()
+    before = len(lab.frames("Newchannel"))
+    transport, listener = await loop.create_datagram_endpoint(
+        _Listener, local_addr=("127.0.0.3", 5182))
+    try:
+        invite = "\r\n".join([
+            f"INVITE sip:12345@127.0.0.1:{lab.config.engine.asterisk.sip_port} SIP/2.0",
+            "Via: SIP/2.0/UDP 127.0.0.3:5182;branch=z9hG4bK-outbound-probe",
+            "From: <sip:outbound-trunk@127.0.0.3:5182>;tag=probe1",
+            f"To: <sip:12345@127.0.0.1:{lab.config.engine.asterisk.sip_port}>",
+            "Call-ID: outbound-probe-1@127.0.0.3", "CSeq: 1 INVITE",
+            "Contact: <sip:outbound-trunk@127.0.0.3:5182>", "Max-Forwards: 70",
+            "Content-Length: 0", "", ""])
+        transport.sendto(invite.encode(), ("127.0.0.1", lab.config.engine.asterisk.sip_port))
+        finals = await lab.wait_for("Asterisk's answer", lambda: [
+            m for m in listener.received if re.match(r"SIP/2.0 [2-6]\d\d", m)])
+    finally:
+        transport.close()
+    assert re.match(r"SIP/2.0 (401|403)", finals[0]), finals[0].splitlines()[0]
+    await asyncio.sleep(1)
+    assert len(lab.frames("Newchannel")) == before

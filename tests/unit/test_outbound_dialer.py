@@ -21,16 +21,21 @@ from callcenter.ami import events as ev
 from callcenter.ami.actions import AmiAction
 from callcenter.ami.client import AmiResponse
 from callcenter.calls.facts import CallFact
+from callcenter.calls.state import CallTracker, LiveCall
+from callcenter.config.loader import load_config
 from callcenter.config.models import OutboundSettings
 from callcenter.core import CallCenterCore
 from callcenter.outbound import state as s
 from callcenter.outbound.dialer import Dialer
 from callcenter.outbound.state import Rules
 from callcenter.outbound.store import MIGRATIONS, TaskStore
+from callcenter.paths import PROJECT_ROOT
 from callcenter.queues.watch import QueueFigures
+from callcenter.routing.decide import Router
 from callcenter.store.db import Store
 
 NOON = datetime(2026, 12, 7, 12, 0).timestamp()
+CONFIG = load_config(PROJECT_ROOT / "config")
 
 
 def agent(agent_id: str, queue: str = "q12345", *, busy: bool = False) -> AgentStatus:
@@ -50,6 +55,8 @@ class Rig:
     waiting: dict[str, float]
     settings: list[OutboundSettings]
     spawned: list[asyncio.Task[Any]] = field(default_factory=list)
+    core: Any = None
+    routed: list[tuple[str, str, str]] = field(default_factory=list)
 
     async def settle(self) -> None:
         while self.spawned:
@@ -76,9 +83,13 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         sent.append(action)
         return AmiResponse(action.name, True, "Originate successfully queued", {})
 
+    routed: list[tuple[str, str, str]] = []
     core = SimpleNamespace(
         agent_desk=SimpleNamespace(board=SimpleNamespace(agents=agents)),
-        queue_watch=SimpleNamespace(figures={"q12345": QueueFigures(waiting=waiting)}))
+        queue_watch=SimpleNamespace(figures={"q12345": QueueFigures(waiting=waiting)}),
+        tracker=CallTracker(), router=Router.of(CONFIG.hotlines, CONFIG.queues),
+        route_decided=lambda call_id, route, _ts, source: routed.append(
+            (call_id, route.hotline, source)))
     spawned: list[asyncio.Task[Any]] = []
 
     def spawn(work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -90,6 +101,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
                     lambda fact, _ts: facts.append(fact), lambda: None, spawn)
     dialer.tasks = tasks
     rig = Rig(store, tasks, dialer, sent, facts, agents, waiting, settings, spawned)
+    rig.core, rig.routed = core, routed
     try:
         yield rig
     finally:
@@ -167,16 +179,43 @@ async def test_busy_by_its_cause_then_the_next_attempt_after_spacing(rig: Rig) -
     assert len(rig.sent) == 2 and dict(rig.sent[1].fields)["ChannelId"] == f"callback-{task}-2"
 
 
+async def test_busy_by_its_cause_when_the_hangup_comes_after_the_originates_end(
+        rig: Rig) -> None:
+    first = await rig.task("13812345678")
+    second = await rig.task("13900001111")
+    rig.agents["1001"], rig.agents["1002"] = agent("1001"), agent("1002")
+    await rig.dialer.work(NOON)
+    await rig.dialer.work(NOON + 1)
+    for task in (first, second):  # a reason that says little: the cause is awaited
+        channel = f"callback-{task}-1"
+        rig.dialer.on_event(ev.OriginateResponse("PJSIP/outbound-trunk-1", channel, channel,
+                                                 False, 0), NOON + 2)
+    channel = f"callback-{first}-1"
+    rig.dialer.on_event(ev.Hangup("PJSIP/outbound-trunk-1", channel, channel, 17, "Busy"),
+                        NOON + 2)
+    await rig.settle()
+    await rig.dialer.work(NOON + 4.5)  # no hang-up for the second within 2 s: failed
+    await rig.settle()
+    rows = {r["id"]: r for r in await rig.tasks.listing()}
+    assert [(a["outcome"], a["cause"]) for a in rows[first]["attempts"]] == [("busy", 17)]
+    assert [(a["outcome"], a["cause"]) for a in rows[second]["attempts"]] == [("failed", None)]
+    assert rig.dialer.legs == {}
+
+
 async def test_answered_holds_its_channel_until_it_hangs_up(rig: Rig) -> None:
     task = await rig.task("13812345678")
     rig.agents["1001"] = agent("1001")
     await rig.dialer.work(NOON)
     channel = f"callback-{task}-1"
+    call = rig.core.tracker.calls[channel] = LiveCall(channel, NOON, "s", "12345")
     rig.dialer.on_event(ev.OriginateResponse("PJSIP/outbound-trunk-1", channel, channel,
                                              True, 4), NOON + 3)
     await rig.settle()
     assert (await rig.tasks.need(task)).state is s.TaskState.REACHED
     assert channel in rig.dialer.legs
+    # the agent's call card: the citizen's number, the route of the number they had dialed
+    assert (call.caller_num, call.dialed) == ("13812345678", "12345")
+    assert rig.routed == [(channel, "12345政务服务便民热线", "outbound")]
     rig.dialer.on_event(ev.Hangup("PJSIP/outbound-trunk-1", channel, channel, 16, "Normal"),
                         NOON + 60)
     assert rig.dialer.legs == {}
