@@ -217,6 +217,7 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "callback.list": "查看待回拨",
         "callback.done": "完成回拨",
         "callback.tasks": "查看回拨任务",
+        "callback.cancel": "取消回拨任务",
         "callback.dial": "自动回拨取号",
         "user.add": "新增用户",
         "user.list": "查看用户",

@@ -1,6 +1,7 @@
 """``run.py callbacks list [--open] [--limit N] [--json]``: the callback tasks (id, hotline,
-queue, state, attempts with their outcomes; the number masked), through the one command
-layer on the store (audited), whether the engine runs or not."""
+queue, state, attempts with their outcomes; the number masked); ``run.py callbacks cancel
+ID``: a waiting task closed (已取消). Through the one command layer on the store (audited),
+whether the engine runs or not."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from callcenter.actors import Actor
-from callcenter.cli_kit import config_of, console, group, run_on_store
+from callcenter.cli_kit import config_of, console, group, row_id_arg, run_on_store
 from callcenter.cli_tables import Column, fitted
 from callcenter.commands import Commands, Handler
 from callcenter.config.loader import Config
@@ -39,6 +40,14 @@ def _row(task: Mapping[str, Any]) -> list[str]:
 
 
 def cmd_list(args: argparse.Namespace, paths: Paths) -> int:
+    return _run(args, paths, "callback.tasks", {"open": args.open, "limit": args.limit})
+
+
+def cmd_cancel(args: argparse.Namespace, paths: Paths) -> int:
+    return _run(args, paths, "callback.cancel", {"callback": args.id})
+
+
+def _run(args: argparse.Namespace, paths: Paths, name: str, given: dict[str, Any]) -> int:
     config = config_of(args, paths)
     opened: list[Store] = []
 
@@ -51,11 +60,12 @@ def cmd_list(args: argparse.Namespace, paths: Paths) -> int:
     async def show(commands: Commands, actor: Actor) -> int:
         kept.append(TaskStore(await opened[0].own_connection()))
         try:
-            result = await commands.run("callback.tasks", {"open": args.open,
-                                                           "limit": args.limit}, actor)
+            result = await commands.run(name, given, actor)
         finally:
             await kept[0].close()
-        if args.json:
+        if name == "callback.cancel":
+            print(f"回拨任务 {result['id']}：{result['state_text']}")
+        elif args.json:
             print(json.dumps(result, ensure_ascii=False, indent=2))
         else:
             console.print(fitted(console, "回拨任务", COLUMNS, [_row(t) for t in result]))
@@ -74,3 +84,8 @@ def add_parsers(sub: Any) -> None:
     listing.add_argument("--as", dest="as_user", default="", metavar="NAME",
                          help="act as this user (their role's rules apply)")
     listing.set_defaults(func=cmd_list)
+    cancel = callbacks.add_parser("cancel", help="close a waiting task (已取消)")
+    cancel.add_argument("id", type=row_id_arg, help="callback task id")
+    cancel.add_argument("--as", dest="as_user", default="", metavar="NAME",
+                        help="act as this user (their role's rules apply)")
+    cancel.set_defaults(func=cmd_cancel)

@@ -1,7 +1,8 @@
 """Callback tasks over HTTP: every route only runs a command (role check, audit row).
 
 - ``GET /api/callbacks/tasks?open=&limit=``: the tasks, newest first, numbers masked
-  (``open``: true or 1, false or 0; anything else reaches the command, which refuses it).
+  (``open``: true or 1, false or 0; anything else reaches the command, which refuses it);
+- ``POST /api/callbacks/tasks/{callback}/cancel``: a supervisor closes a waiting task.
 """
 
 from __future__ import annotations
@@ -23,4 +24,9 @@ def add_routes(app: web.Application, command: Command) -> None:
             given["open"] = FLAGS.get(given["open"], given["open"])
         return await command(request, "callback.tasks", **given)
 
+    async def cancel(request: web.Request) -> web.Response:
+        return await command(request, "callback.cancel",
+                             callback=request.match_info["callback"])
+
     app.router.add_get("/api/callbacks/tasks", listed)
+    app.router.add_post("/api/callbacks/tasks/{callback}/cancel", cancel)

@@ -77,7 +77,7 @@ def load(context: Context) -> Capability:
         events=[(intake.on_fact, (QueueJoined, CallbackRequested, SubcenterAnswered)),
                 (answered, (AgentAnswered,)), (intake.on_ended, (CallEnded,)),
                 (dialer.on_event, (ev.OriginateResponse, ev.Hangup))],
-        commands=handlers(lambda: kept[0] if kept else None),
+        commands=handlers(lambda: kept[0] if kept else None, context.clock),
         routes=routes, tasks={"outbound-dialer": dial_forever}, migrations=MIGRATIONS,
         opened=opened, close=close,
         snapshot=lambda: {"outbound": {"legs": len(dialer.legs)}})

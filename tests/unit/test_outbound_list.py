@@ -69,9 +69,12 @@ def test_callbacks_list_on_the_command_line(tmp_path: Path, monkeypatch: pytest.
     assert cli.main(["callbacks", "list", "--open"]) == 0
     table = capsys.readouterr().out
     assert "139****1111" in table and "138****5678" not in table and "13900001111" not in table
+    assert cli.main(["callbacks", "cancel", "2"]) == 0
+    assert capsys.readouterr().out == "回拨任务 2：已关闭\n"
     assert cli.main(["audit"]) == 0
     audit = capsys.readouterr().out
     assert audit.count("callback.tasks") + audit.count("查看回拨任务") == 2  # one a listing
+    assert audit.count("callback.cancel") + audit.count("取消回拨任务") == 1
 
 
 @pytest.fixture
@@ -109,3 +112,26 @@ async def test_the_desktops_route_checks_the_role_and_audits(
     rows = [(a["user"], a["action"], a["result"]) for a in await people.audit()
             if a["action"] == "callback.tasks"]
     assert rows[:2] == [("wang", "callback.tasks", "ok"), ("chen", "callback.tasks", "CC1301")]
+
+
+async def test_a_supervisor_cancels_a_waiting_task(
+        door: tuple[Door, TestClient]) -> None:  # type: ignore[type-arg]
+    people, client = door
+    r = await client.post("/api/callbacks/tasks/2/cancel", headers=people.auth("wang"))
+    assert r.status == 403  # an agent may not
+    r = await client.post("/api/callbacks/tasks/2/cancel", headers=people.auth("zhao"))
+    body = await r.json()
+    assert (r.status, body["state"], body["closed_reason"]) == (200, "closed", "cancelled")
+    r = await client.post("/api/callbacks/tasks/2/cancel", headers=people.auth("zhao"))
+    assert r.status == 409  # not waiting any more
+    r = await client.post("/api/callbacks/tasks/1/cancel", headers=people.auth("zhao"))
+    assert r.status == 409  # reached already
+    r = await client.post("/api/callbacks/tasks/99/cancel", headers=people.auth("zhao"))
+    assert r.status == 404
+    r = await client.get("/api/callbacks/tasks", headers=people.auth("zhao"))
+    assert [(t["id"], t["state"], t["closed_text"]) for t in await r.json()] == [
+        (2, "closed", "已取消"), (1, "reached", "")]
+    rows = [(a["user"], a["result"]) for a in await people.audit()
+            if a["action"] == "callback.cancel"]
+    assert rows == [("wang", "CC1301"), ("zhao", "ok"), ("zhao", "CC1801"), ("zhao", "CC1801"),
+                    ("zhao", "CC801")]
