@@ -37,3 +37,11 @@ def call_citizen(number: str, *, task: int, attempt: int, queue: str, caller_id:
         variables={"CC_OUTBOUND_TASK": str(task), "CC_QUEUE": queue,
                    "CC_OUTBOUND_WAIT": str(queue_wait_s)},
         channel_id=channel_id(task, attempt))
+
+
+def hang_up(channel: str) -> actions.AmiAction:
+    """Hang up one of the dialer's own calls, by its channel id (Asterisk finds a channel by
+    its uniqueid too)."""
+    if not re.fullmatch(rf"{CHANNEL_PREFIX}[0-9]{{1,19}}-[0-9]{{1,2}}", channel):
+        raise OutboundError("不是回拨呼叫的通道")
+    return actions.hangup(channel)

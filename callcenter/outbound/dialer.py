@@ -231,6 +231,19 @@ class Dialer:
                 if not leg.ended:
                     self._end(channel, leg, Outcome.FAILED, 0, now)
 
+    async def stop(self, now: float) -> None:
+        """The engine stops: a citizen's phone still ringing is hung up, its attempt
+        cancelled (an answered one stays with the agent or in the queue: the dialplan
+        keeps it)."""
+        for channel, leg in list(self.legs.items()):
+            if leg.answered or leg.ended:
+                continue
+            await send_logged(self._send, ami_actions.hang_up(channel),
+                              "outbound.hangup_failed")
+            leg.ended = True
+            self.legs.pop(channel, None)
+            await self._record(channel, leg, Outcome.CANCELLED, 0, now)
+
     async def recover(self, now: float) -> None:
         """At start: a task left dialing by an engine that stopped ends its attempt failed."""
         tasks = self.tasks

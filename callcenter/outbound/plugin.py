@@ -68,6 +68,9 @@ def load(context: Context) -> Capability:
             except Exception as exc:  # a pass that failed (a conflict, the store busy)
                 log.warning("outbound.pass_failed", error=repr(exc))
 
+    async def stopping() -> None:
+        await dialer.stop(context.clock())
+
     async def close() -> None:
         for tasks in kept:
             await tasks.close()
@@ -79,5 +82,5 @@ def load(context: Context) -> Capability:
                 (dialer.on_event, (ev.OriginateResponse, ev.Hangup))],
         commands=handlers(lambda: kept[0] if kept else None, context.clock),
         routes=routes, tasks={"outbound-dialer": dial_forever}, migrations=MIGRATIONS,
-        opened=opened, close=close,
+        opened=opened, stopping=stopping, close=close,
         snapshot=lambda: {"outbound": {"legs": len(dialer.legs)}})

@@ -25,6 +25,8 @@ from callcenter.calls.state import CallTracker, LiveCall
 from callcenter.config.loader import load_config
 from callcenter.config.models import OutboundSettings
 from callcenter.core import CallCenterCore
+from callcenter.errors import OutboundError
+from callcenter.outbound import ami_actions
 from callcenter.outbound import state as s
 from callcenter.outbound.dialer import Dialer
 from callcenter.outbound.state import Rules
@@ -245,3 +247,41 @@ async def test_a_task_left_dialing_by_a_stopped_engine_failed(rig: Rig) -> None:
     assert (kept.state, kept.attempts) == (s.TaskState.WAITING, 1)
     [row] = await rig.tasks.listing()
     assert row["attempts"][0]["outcome"] == "failed"
+
+
+async def test_a_stopping_engine_hangs_up_a_ringing_phone_and_cancels_the_attempt(
+        rig: Rig) -> None:
+    ringing, answered = await rig.task("13812345678"), await rig.task("13900001111")
+    rig.agents["1001"], rig.agents["1002"] = agent("1001"), agent("1002")
+    await rig.dialer.work(NOON)
+    await rig.dialer.work(NOON + 1)
+    channel = f"callback-{answered}-1"
+    rig.dialer.on_event(ev.OriginateResponse("PJSIP/outbound-trunk-2", channel, channel,
+                                             True, 4), NOON + 3)
+    await rig.settle()
+    await rig.dialer.stop(NOON + 4)
+    hangups = [dict(a.fields)["Channel"] for a in rig.sent if a.name == "Hangup"]
+    assert hangups == [f"callback-{ringing}-1"]  # not the answered citizen's
+    rows = {r["id"]: r for r in await rig.tasks.listing()}
+    assert [a["outcome"] for a in rows[ringing]["attempts"]] == ["cancelled"]
+    assert rows[ringing]["state"] == "waiting"  # the next attempt after the spacing
+    assert [a["outcome"] for a in rows[answered]["attempts"]] == ["reached"]
+
+
+@pytest.mark.parametrize("number", ["", "12", "138 1234 5678", "1381234567８",
+                                    "13812345678@evil", "13812345678\r\nAction: Hangup",
+                                    "＋8613812345678", "13812345678,1"])
+def test_only_a_phone_number_is_dialed(number: str) -> None:
+    with pytest.raises(OutboundError):
+        ami_actions.call_citizen(number, task=1, attempt=1, queue="q12345", caller_id="12345",
+                                 ring_s=30, queue_wait_s=60)
+
+
+def test_the_dialer_hangs_up_only_its_own_calls() -> None:
+    assert dict(ami_actions.hang_up("callback-12-3").fields)["Channel"] == "callback-12-3"
+    for other in ("PJSIP/agent-1001-00000001", "callback-1-1&x", "1796681302.0"):
+        with pytest.raises(OutboundError):
+            ami_actions.hang_up(other)
+    with pytest.raises(OutboundError):
+        ami_actions.call_citizen("13812345678", task=1, attempt=1, queue="q1,x",
+                                 caller_id="12345", ring_s=30, queue_wait_s=60)
