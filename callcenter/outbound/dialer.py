@@ -13,7 +13,7 @@ it, and every such read is an audit row."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,6 +230,17 @@ class Dialer:
                 self.legs.pop(channel)
                 if not leg.ended:
                     self._end(channel, leg, Outcome.FAILED, 0, now)
+
+    def resynced(self, listed: Iterable[str], now: float) -> None:
+        """After an AMI reconnect, the channels Asterisk lists (their uniqueids): a leg that
+        is gone hung up while AMI was away (an unanswered one's attempt failed)."""
+        alive = set(listed)
+        for channel, leg in list(self.legs.items()):
+            if channel in alive:
+                continue
+            self.legs.pop(channel)
+            if not leg.ended:
+                self._end(channel, leg, Outcome.FAILED, leg.cause, now)
 
     async def stop(self, now: float) -> None:
         """The engine stops: a citizen's phone still ringing is hung up, its attempt

@@ -6,6 +6,7 @@ logged (``outbound.*``)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import structlog
 from aiohttp import web
@@ -18,7 +19,7 @@ from callcenter.calls.facts import (
     SubcenterAnswered,
     log_fact,
 )
-from callcenter.calls.state import AgentAnswered, CallEnded
+from callcenter.calls.state import AgentAnswered, CallEnded, LiveCall
 from callcenter.capability import Capability, Context
 from callcenter.outbound.commands import handlers
 from callcenter.outbound.dialer import Dialer
@@ -68,6 +69,10 @@ def load(context: Context) -> Capability:
             except Exception as exc:  # a pass that failed (a conflict, the store busy)
                 log.warning("outbound.pass_failed", error=repr(exc))
 
+    async def resynced(channels: Iterable[ev.CoreShowChannel], _calls: Iterable[LiveCall],
+                       now: float) -> None:
+        dialer.resynced((c.uniqueid for c in channels), now)
+
     async def stopping() -> None:
         await dialer.stop(context.clock())
 
@@ -82,5 +87,5 @@ def load(context: Context) -> Capability:
                 (dialer.on_event, (ev.OriginateResponse, ev.Hangup))],
         commands=handlers(lambda: kept[0] if kept else None, context.clock),
         routes=routes, tasks={"outbound-dialer": dial_forever}, migrations=MIGRATIONS,
-        opened=opened, stopping=stopping, close=close,
+        opened=opened, resynced=resynced, stopping=stopping, close=close,
         snapshot=lambda: {"outbound": {"legs": len(dialer.legs)}})

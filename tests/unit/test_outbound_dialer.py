@@ -285,3 +285,20 @@ def test_the_dialer_hangs_up_only_its_own_calls() -> None:
     with pytest.raises(OutboundError):
         ami_actions.call_citizen("13812345678", task=1, attempt=1, queue="q1,x",
                                  caller_id="12345", ring_s=30, queue_wait_s=60)
+
+
+async def test_legs_gone_while_ami_was_away_free_their_channels(rig: Rig) -> None:
+    ringing, answered = await rig.task("13812345678"), await rig.task("13900001111")
+    rig.agents["1001"], rig.agents["1002"] = agent("1001"), agent("1002")
+    await rig.dialer.work(NOON)
+    await rig.dialer.work(NOON + 1)
+    channel = f"callback-{answered}-1"
+    rig.dialer.on_event(ev.OriginateResponse("PJSIP/outbound-trunk-2", channel, channel,
+                                             True, 4), NOON + 3)
+    rig.dialer.resynced(["1796681302.0", "1796681302.1"], NOON + 30)  # neither is listed
+    await rig.settle()
+    assert rig.dialer.legs == {}
+    rows = {r["id"]: r for r in await rig.tasks.listing()}
+    assert [a["outcome"] for a in rows[ringing]["attempts"]] == ["failed"]
+    assert [a["outcome"] for a in rows[answered]["attempts"]] == ["reached"]
+    rig.dialer.resynced([], NOON + 31)  # nothing left to free
