@@ -54,6 +54,7 @@ class Leg:
     started_at: float
     number: str = ""  # the citizen's (in memory while the call lives: the agent's call card)
     dialed: str = ""  # the number the citizen had dialed (the route the agent's ticket takes)
+    missed_call: str = ""  # the missed call's id (the report's time to callback)
     cause: int = 0  # the citizen's leg's hang-up cause, if it came before the end
     # the Originate's failure reason while its cause is awaited (the leg's hang-up says
     # busy or no answer when the reason does not), and when it came
@@ -122,7 +123,7 @@ class Dialer:
         self._last_dial = now
         attempt = task.attempts + 1
         channel = ami_actions.channel_id(task.id, attempt)
-        number, dialed = await tasks.number(task.id)
+        number, dialed, missed_call = await tasks.number(task.id)
         await self._audited(task.id, now)
         try:
             action = ami_actions.call_citizen(
@@ -135,8 +136,10 @@ class Dialer:
             await self._record(channel, leg, Outcome.FAILED, 0, now)
             return
         task = await tasks.step(task, *s.dialed(task, now, rules), attempt=(channel, now))
-        leg = self.legs[channel] = Leg(task.id, attempt, task.queue, now, number, dialed)
-        self._decided(Dialed(channel, task.id, attempt, task.queue, task.hotline), now)
+        leg = self.legs[channel] = Leg(task.id, attempt, task.queue, now, number, dialed,
+                                       missed_call)
+        self._decided(Dialed(channel, task.id, attempt, task.queue, task.hotline, missed_call),
+                      now)
         if not await send_logged(self._send, action, "outbound.originate_failed") \
                 and not leg.ended:
             self._end(channel, leg, Outcome.FAILED, 0, now)
@@ -216,7 +219,7 @@ class Dialer:
         task = await tasks.step(task, *s.ended(task, outcome, at, rules),
                                 attempt_end=(outcome.value, cause or None))
         self._decided(AttemptEnded(channel, task.id, leg.attempt, outcome.value, cause,
-                                   task.state.value), at)
+                                   task.state.value, leg.missed_call), at)
 
     def _forget_stale(self, now: float, settings: OutboundSettings) -> None:
         """A leg Asterisk never reported on (AMI lost meanwhile) stops holding a channel."""

@@ -52,6 +52,7 @@ class Dialed(CallFact):
     attempt: int
     queue: str
     hotline: str
+    missed_call: str  # the call id of the missed call the task is for
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class AttemptEnded(CallFact):
     outcome: str
     cause: int
     state: str
+    missed_call: str = ""
 
 
 @dataclass(frozen=True, slots=True)

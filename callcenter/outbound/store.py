@@ -142,15 +142,15 @@ class TaskStore:
                                     "ORDER BY id") as cursor:
             return [task_of(r) for r in await cursor.fetchall()]
 
-    async def number(self, task: int) -> tuple[str, str]:
-        """The citizen's whole number and the number they had dialed: the dialer's read (its
-        caller writes the audit row)."""
-        async with self._db.execute("SELECT caller, dialed FROM callback_request WHERE id = ?",
-                                    (task,)) as cursor:
+    async def number(self, task: int) -> tuple[str, str, str]:
+        """The citizen's whole number, the number they had dialed and the missed call's id:
+        the dialer's read (its caller writes the audit row)."""
+        async with self._db.execute("SELECT caller, dialed, call_id FROM callback_request "
+                                    "WHERE id = ?", (task,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
             raise NoSuchRow(f"没有回拨任务 {task}")
-        return str(row["caller"]), str(row["dialed"])
+        return str(row["caller"]), str(row["dialed"]), str(row["call_id"])
 
     async def step(self, read: Task, new: Task, line: Transition, *,
                    attempt: tuple[str, float] | None = None,

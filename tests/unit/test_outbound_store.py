@@ -73,7 +73,7 @@ async def test_busy_no_answer_reached_every_attempt_a_row(
         "missed", "dialed", "ended", "dialed", "ended", "dialed", "ended"]
     # the desktop no longer lists it: done
     assert await store.open_callbacks() == []
-    assert await kept.number(task.id) == ("13812345678", "12345")
+    assert await kept.number(task.id) == ("13812345678", "12345", "1.1")
 
 
 async def test_a_stale_read_is_refused_and_changes_nothing(
