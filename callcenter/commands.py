@@ -117,7 +117,7 @@ class Commands:
         except Forbidden as exc:
             await self._record(actor, name, args, exc.error_id, exc.message)
             raise
-        audited = rule.changes or rule.shows_number or rule.shows_secret
+        audited = rule.changes or rule.shows_number or rule.shows_secret or rule.read_audited
         trail = self._audit()
         if audited and trail is None:
             raise ServiceUnavailable("the audit trail is not open yet: nothing is done "

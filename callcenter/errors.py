@@ -318,3 +318,20 @@ class TicketFlowForbidden(Forbidden):
     unit's step or the reverse."""
 
     error_id = "CC1702"
+
+
+# --- outbound calls (回拨) --------------------------------------------------------------------
+
+
+class OutboundError(CallCenterError):
+    """An outbound request that cannot be done as asked."""
+
+    error_id = "CC1800"
+
+
+class OutboundConflict(OutboundError):
+    """Not now, given the callback task's state (dialing a task that is not waiting or not
+    due, an outcome for a task that is not being dialed), or someone acted on it first."""
+
+    error_id = "CC1801"
+    http_status = 409

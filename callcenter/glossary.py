@@ -85,6 +85,31 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "leaveunavail": "等待时话务员均不可接听",
         "timeout": "等待超时",
         "full": "队列已满",
+        "abandoned": "排队中挂机",
+        "greeting": "提示音或菜单中挂机",
+    },
+    # a callback task's state (outbound/state.py)
+    "callback_state": {
+        "waiting": "待回拨",
+        "dialing": "回拨中",
+        "reached": "已回拨",
+        "given_up": "未接通",
+        "closed": "已关闭",
+    },
+    # how one callback attempt ended
+    "callback_outcome": {
+        "reached": "已接通",
+        "no_answer": "无人接听",
+        "busy": "占线",
+        "failed": "呼叫失败",
+        "cancelled": "已取消",
+    },
+    # why a callback task was closed without calling
+    "callback_closed": {
+        "answered": "已再次来电并接通",
+        "duplicate": "同一号码已有回拨任务",
+        "cancelled": "已取消",
+        "worked": "话务员已处理",
     },
     # a ticket's fields, as the form and an earlier ticket's card name them
     "ticket_field": {
@@ -191,6 +216,9 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "ticket.scan": "超期扫描",
         "callback.list": "查看待回拨",
         "callback.done": "完成回拨",
+        "callback.tasks": "查看回拨任务",
+        "callback.cancel": "取消回拨任务",
+        "callback.dial": "自动回拨取号",
         "user.add": "新增用户",
         "user.list": "查看用户",
         "user.revoke": "停用用户",

@@ -37,6 +37,7 @@ class Rule:
     changes: bool = False  # changes state: every run is audited
     shows_number: bool = False  # shows a caller's unmasked number: every run is audited
     shows_secret: bool = False  # shows a password (a softphone's): every run is audited
+    read_audited: bool = False  # reads citizens' data (masked): every run is audited too
 
 
 DESK = frozenset({Role.AGENT, Role.SUPERVISOR})

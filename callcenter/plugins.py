@@ -16,6 +16,8 @@ from callcenter.desktop import plugin as desktop
 from callcenter.knowledge import cli as knowledge_cli
 from callcenter.knowledge import plugin as knowledge
 from callcenter.knowledge.articles import check_articles
+from callcenter.outbound import cli as outbound_cli
+from callcenter.outbound import plugin as outbound
 from callcenter.replay import cli as replay_cli
 from callcenter.reports.sections import SectionSource
 from callcenter.supervision import cli as supervision_cli
@@ -38,7 +40,7 @@ class Plugin(Protocol):
 
 
 PLUGINS: tuple[Plugin, ...] = (tickets, ticketflow, speech, transfers, desktop, wallboard,
-                               supervision, knowledge, users, admin)
+                               supervision, knowledge, users, admin, outbound)
 
 # the capabilities' own checks of the configuration directory, with the loader's
 CONFIG_CHECKS: tuple[Check, ...] = (check_articles, check_loop_files)
@@ -52,6 +54,6 @@ COMMAND_LINES: tuple[AddParsers, ...] = (
     tickets_cli.add_parsers,
     ticketflow_cli.add_parsers,  # (after the tickets': it adds to their `ticket`)
     speech_cli.add_parsers, users_cli.add_parsers, knowledge_cli.add_parsers,
-    supervision_cli.add_parsers)
+    supervision_cli.add_parsers, outbound_cli.add_parsers)
 # what a capability's sub-commands check against that another capability knows
 DIRECTORIES["units"] = unit_ids

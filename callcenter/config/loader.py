@@ -126,7 +126,7 @@ class Config:
 
 
 # The sections pjsip.conf has besides the softphones' (asterisk/templates/pjsip.conf.j2).
-PJSIP_SECTIONS = ("global", "transport-udp", "transport-ws", "carrier")
+PJSIP_SECTIONS = ("global", "transport-udp", "transport-ws", "carrier", "outbound-trunk")
 # An agent answers calls on one of two devices, chosen at each login: the desk softphone
 # ("sip") or the softphone in the agent desktop's browser ("webrtc").
 DEVICES = ("sip", "webrtc")

@@ -207,6 +207,62 @@ class RoutingSettings(Strict):
         True, description="false: the dialplan's static routes only (FastAGI is not asked)")
 
 
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (an IP address and a port 1-65535)")
+    _loopback_or_ip(host.removeprefix("[").removesuffix("]"))
+    return value
+
+
+HostPort = Annotated[str, AfterValidator(_host_port)]
+
+
+class OutboundSettings(Strict):
+    """Calls the centre places: missed-call callbacks through the carrier's outbound trunk."""
+
+    enabled: bool = Field(True, description="false: no task is dialed (they are still kept)")
+    trunk: HostPort = Field("127.0.0.1:5070", description="the carrier's SIP address for "
+                            "outgoing calls (HOST:PORT); nothing coming from it is trusted")
+    caller_id: str = Field("12345", pattern=r"^[0-9]{3,20}$",
+                           description="the number the citizen's phone shows")
+    max_channels: int = Field(
+        2, ge=1, le=200, description="outbound calls at once (inbound calls are never "
+        "limited by it: outbound never starves inbound)")
+    attempts_per_second: float = Field(1.0, gt=0, le=50, description="new calls per second")
+    quiet_from: ClockTime = Field("21:00", description="no outbound calls from this time …")
+    quiet_until: ClockTime = Field("08:00", description="… until this time (local time)")
+    attempts: int = Field(3, ge=1, le=10, description="calls to one number before giving up")
+    spacing_s: int = Field(600, ge=1, le=86400, description="between two attempts")
+    ring_s: int = Field(30, ge=5, le=120, description="a citizen's phone rings this long")
+    abandoned_after_s: int = Field(
+        5, ge=0, le=600, description="a caller who hung up in the queue after waiting this "
+        "long is called back")
+    greeting_hangups: bool = Field(
+        True, description="a caller who hung up during the greeting or the menu is called back")
+
+    @property
+    def trunk_host(self) -> str:
+        return self.trunk.rpartition(":")[0].removeprefix("[").removesuffix("]")
+
+    @property
+    def trunk_port(self) -> int:
+        return int(self.trunk.rpartition(":")[2])
+
+    @property
+    def quiet_minutes(self) -> tuple[int, int]:
+        """(from, until) in minutes after midnight."""
+        return _minutes(self.quiet_from), _minutes(self.quiet_until)
+
+
 class EngineConfig(Strict):
     asterisk: AsteriskSettings = AsteriskSettings()
     ami: AmiSettingsModel = AmiSettingsModel()
@@ -216,7 +272,17 @@ class EngineConfig(Strict):
     privacy: PrivacySettings = PrivacySettings()
     routing: RoutingSettings = RoutingSettings()
     asr: AsrSettings = AsrSettings()
+    outbound: OutboundSettings = OutboundSettings()
     lab: LabSettings = LabSettings()
+
+    @model_validator(mode="after")
+    def _trunk_not_asterisk(self) -> EngineConfig:
+        a, trunk = self.asterisk, self.outbound
+        if trunk.trunk_port in (a.sip_port, a.http_port) and ipaddress.ip_address(
+                trunk.trunk_host) == ipaddress.ip_address(a.bind_address):
+            raise ValueError("outbound.trunk is Asterisk's own SIP or HTTP port: the calls "
+                             "would come back in as public calls")
+        return self
 
 
 class Prompt(Strict):
@@ -437,14 +503,6 @@ class QueuesConfig(Strict):
 MAX_SKILL = 5
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Day = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
-ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 class Shift(Strict):
     days: list[Day] = Field(min_length=1)
     start: ClockTime = Field(alias="from")

@@ -172,6 +172,12 @@ def not_prefixed(prefix: str) -> str:
     return f"^({'|'.join(wrong)}|.{{0,{len(prefix) - 1}}}$)"
 
 
+def outbound_contact(host: str, port: int) -> str:
+    """The outbound trunk's SIP URI (an IPv6 address in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"sip:{shown}:{port}"
+
+
 def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = None,
            host_addresses: Sequence[str] | None = None) -> list[RenderedFile]:
     """``host_addresses``: the machine's IPv4 addresses (default: read from the machine)."""
@@ -187,6 +193,9 @@ def render(config: Config, secrets: Secrets, paths: Paths, today: date | None = 
         "ami": engine.ami,
         "agi": engine.agi,
         "lab": engine.lab,
+        "o": engine.outbound,
+        "outbound_contact": outbound_contact(engine.outbound.trunk_host,
+                                             engine.outbound.trunk_port),
         "ami_secret": secrets.ami_secret,
         "etc_dir": paths.in_chroot(ETC_DIR),
         "state_dirs": {d: paths.in_chroot(d) for d in STATE_DIRS},

@@ -26,6 +26,10 @@ Definitions (GB/T 33358-2016 terms; how they are counted here):
   during the greeting or menu, answered by a sub-center's seats, or — nobody logged in —
   registered for a callback at once): :attr:`Tally.queued_connection_rate` is the rate of
   the queued calls alone, what the queues' own rates add up to.
+- 漏接回拨 callbacks: missed calls that became callback tasks in the period (the dialplan's
+  ``callback.requested``, or ``outbound.task`` — not a second task of the same number), how
+  many were called back (``outbound.dialed``), reached (``outbound.ended`` reached) and the
+  median time from the miss to the reaching call.
 
 A call counts in the day it started (the machine's time zone: the centre's, Asia/Shanghai)
 once it has ended. The wallboard counts today live with this same code
@@ -35,6 +39,7 @@ once it has ended. The wallboard counts today live with this same code
 from __future__ import annotations
 
 import copy
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +60,12 @@ CALL_LINES = frozenset({"call.started", "call.refused", "call.routed", "queue.jo
                         "callback.requested",
                         "subcenter.answered",
                         "call.ended"})
+
+
+# 漏接回拨: a missed call's task (the dialplan's own request, or the outbound capability's),
+# its calls and their ends (keyed by the missed call's id)
+CALLBACK_LINES = frozenset({"callback.requested", "outbound.task", "outbound.dialed",
+                            "outbound.ended"})
 
 
 def pct(x: float | None) -> str:
@@ -127,6 +138,21 @@ class Tally:
 
 
 @dataclass
+class Callbacks:
+    """漏接回拨: the period's missed calls that became callback tasks (not a second task of
+    a number), how many of them were called back, reached, and how long after the miss."""
+
+    missed: int = 0
+    called: int = 0
+    reached: int = 0
+    waits_s: list[float] = field(default_factory=list)  # missed → reached
+
+    @property
+    def median_s(self) -> float | None:
+        return statistics.median(self.waits_s) if self.waits_s else None
+
+
+@dataclass
 class _Call:
     started: float | None = None  # None until its call.started line is read
     public: bool = False
@@ -161,6 +187,7 @@ class Report:
     unfinished: int = 0  # calls still going at the end of the log
     tickets: int | None = None  # from the ticket store, where there is one
     handoffs: Counter[str] = field(default_factory=Counter)
+    callbacks: Callbacks = field(default_factory=Callbacks)
 
 
 def local_day(ts: float) -> date:
@@ -176,6 +203,10 @@ class ReportBuilder:
         self._calls: dict[str, _Call] = {}
         self._ended: dict[str, tuple[_Call, float]] = {}
         self._hotline_names: dict[str, str] = {}
+        # 漏接回拨: missed call id → when it became a task (in the period); called, reached
+        self._missed: dict[str, float] = {}
+        self._called: set[str] = set()
+        self._reached: set[str] = set()
 
     def feed(self, records: Iterable[Mapping[str, Any]]) -> Report:
         for record in records:
@@ -203,6 +234,8 @@ class ReportBuilder:
                                            str(record.get("mode", "")),
                                            str(event).split(".", 1)[1])] += 1
             return
+        if event in CALLBACK_LINES:
+            self._callback_line(str(event), call_id, record)
         if event not in CALL_LINES or not call_id:
             return
         call = self._call(call_id)
@@ -246,6 +279,27 @@ class ReportBuilder:
             del self._calls[call_id]
             self._ended[call_id] = (call, ended)
             self._finish_ended(ended)
+
+    def _callback_line(self, event: str, call_id: str, record: Mapping[str, Any]) -> None:
+        ts = parse_ts(str(record["ts"]))
+        figures = self.report.callbacks
+        if event == "callback.requested" or (event == "outbound.task"
+                                             and record.get("state") != "closed"):
+            if call_id and call_id not in self._missed and self._in_period(local_day(ts)):
+                self._missed[call_id] = ts
+                figures.missed += 1
+            return
+        missed = str(record.get("missed_call", ""))
+        if missed not in self._missed:
+            return
+        if event == "outbound.dialed" and missed not in self._called:
+            self._called.add(missed)
+            figures.called += 1
+        elif event == "outbound.ended" and record.get("outcome") == "reached" \
+                and missed not in self._reached:
+            self._reached.add(missed)
+            figures.reached += 1
+            figures.waits_s.append(ts - self._missed[missed])
 
     def _call(self, call_id: str) -> _Call:
         """The call's state, made by whichever of its lines comes first (in a burst

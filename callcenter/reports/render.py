@@ -45,6 +45,9 @@ def tables(report: Report, builder: ReportBuilder) -> dict[str, list[dict[str, A
                      "进入队列的接通率%": pct(report.total.queued_connection_rate),
                      "接通率目标%": f"{TARGET_RATE * 100:.0f}",
                      "工单数": "" if report.tickets is None else report.tickets,
+                     "漏接": report.callbacks.missed, "已回拨": report.callbacks.called,
+                     "回拨接通": report.callbacks.reached,
+                     "回拨用时中位数s": sec(report.callbacks.median_s),
                      "达标": "是" if (report.total.connection_rate or 0) >= TARGET_RATE
                      else "否"}],
         "by_hotline": rows("号码", sorted(report.by_hotline.items(),
@@ -199,6 +202,13 @@ def write_html(report: Report, builder: ReportBuilder, path: Path,
         f"（接通率 {'—' if queued is None else f'{queued * 100:.1f}%'}，各队列的接通率即按此"
         f"计算），{total.unqueued} 通未进入队列（登记回拨 {total.callback_unqueued} 通，"
         f"分中心接听 {total.answered - total.queue_answered} 通，其余在进入队列前挂断）。</p>")
+    callbacks = report.callbacks
+    if callbacks.missed:
+        median = callbacks.median_s
+        parts.append(
+            f"<p>漏接回拨：漏接 {callbacks.missed} 通，已回拨 {callbacks.called} 通，回拨接通 "
+            f"{callbacks.reached} 通，回拨用时中位数 "
+            f"{'—' if median is None else f'{median / 60:.1f} 分钟'}。</p>")
     for title, png in _figure_png(report):
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{png}'>")

@@ -91,6 +91,7 @@ LAB_AGENT = "9000"  # member of every queue: logged in and paused, callers wait 
 UNREACHABLE_LOGOUT_S = 3  # a logged-in agent's softphone gone this long → logged out
 ANNOUNCE_EVERY_S = 6  # q12345 says positions this often in the lab
 LAB_SIP_PORT = 5160
+LAB_TRUNK_PORT = 5170  # the outbound trunk: a sipp UAS plays the citizens' phones there
 # (engine.yaml section, key, value): the suite's ports, beside the default instance's
 LAB_PORTS = (("asterisk", "ami_port", 5138), ("asterisk", "sip_port", LAB_SIP_PORT),
              ("asterisk", "http_port", 8188), ("asterisk", "rtp_port_start", 11000),
@@ -121,6 +122,10 @@ def _lab_config(tmp: Path, call_log: Path) -> Path:
     # (a proxy that refused JsSIP's answer closed them mid-call)
     data["asterisk"]["keep_alive_interval_s"] = 5
     data["ami"]["ping_timeout_s"] = 2
+    # the public network of outbound calls: its own port (the lab's callers send from 5070);
+    # no test dials anyone unless it turns the dialer on (test_outbound)
+    data["outbound"]["trunk"] = f"127.0.0.1:{LAB_TRUNK_PORT}"
+    data["outbound"]["enabled"] = False
     yaml.dump(data, engine_file)
 
     hotlines_file = config_dir / "hotlines.yaml"

@@ -33,21 +33,21 @@ def test_the_engine_wires_what_its_capabilities_declare(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
     subscribers = list(dict.fromkeys(engine.hub.subscribers))  # in order, each once
     assert subscribers == ["core", "tickets", "ticketflow", "transfers", "desktop",
-                           "wallboard", "monitoring", "engine"]
+                           "wallboard", "monitoring", "outbound", "engine"]
     # the domain's events reach those who asked for them — never the core that publishes
     # them (it heard every event once: an agent's state change fed back into the agent desk
     # re-ran its timers within their own publishing, without end)
     assert engine.hub.listeners(StateChange) == ["desktop", "wallboard"]
     # today's figures from the facts the core publishes, not from the call log's lines
     assert engine.hub.listeners(QueueAbandoned) == ["wallboard"]
-    assert engine.hub.listeners(CallEnded) == ["tickets"]
+    assert engine.hub.listeners(CallEnded) == ["tickets", "outbound"]
     assert engine.hub.listeners(SupervisorPause) == ["wallboard", "engine"]
     assert engine.hub.listeners(TicketOpened) == ["ticketflow", "desktop"]
     assert "core" in engine.hub.listeners(ev.AgentConnect)
     declared = {name for c in engine.capabilities for name in c.commands}
     assert declared <= set(engine.commands.names)
     assert {"wallboard.get", "monitor.start", "knowledge.search", "user.add",
-            "callback.take"} <= declared
+            "callback.take", "callback.tasks"} <= declared
     assert len(engine.reconfigurable) == len([c for c in engine.capabilities if c.reconfigure])
 
 

@@ -59,7 +59,8 @@ def test_everything_binds_to_loopback_and_modules_are_explicit() -> None:
     assert "enabled = yes\nbindaddr = 127.0.0.1\n" in files["http.conf"]  # browser phones
     # sub-centers, agents' and supervisors' desk and browser phones
     seats = 5 + 2 * len(CONFIG.agents.agents) + 2 * len(CONFIG.agents.supervisors)
-    assert files["pjsip.conf"].count("bind_rtp_to_media_address = yes") == 1 + seats
+    # ... and the carrier's two trunks (in, out)
+    assert files["pjsip.conf"].count("bind_rtp_to_media_address = yes") == 2 + seats
 
 
 def test_static_route_for_every_dial_form() -> None:

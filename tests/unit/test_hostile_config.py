@@ -240,10 +240,11 @@ def _check_pjsip(config: Config, secrets: Secrets, conf: ConfFile, shipped: Conf
     seats = [name for name in endpoints if name not in browsers]
     # the seats' softphones (sub-centers, agents' desks), then the agents' browser softphones
     assert conf.section_names == ["global", "transport-udp", "transport-ws", "carrier",
-                                  "carrier", *[n for name in seats for n in (name, name, name)],
+                                  "carrier", "outbound-trunk", "outbound-trunk",
+                                  *[n for name in seats for n in (name, name, name)],
                                   *[n for name in browsers for n in (name, name, name)]]
-    assert [_skeleton(s) for s in conf.sections[:5]] == \
-           [_skeleton(s) for s in shipped.sections[:5]]
+    assert [_skeleton(s) for s in conf.sections[:7]] == \
+           [_skeleton(s) for s in shipped.sections[:7]]
     descriptions = _seat_descriptions(config)
     comments = list(conf.comments.values())
     contacts = {d.endpoint: d.contact for h in config.hotlines.hotlines

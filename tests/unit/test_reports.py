@@ -295,3 +295,38 @@ def test_the_summary_says_what_the_connection_rate_counts(tmp_path: Path) -> Non
     assert "接通率按全部 10 通来电计算；其中 4 通进入队列（接通率 75.0%" in page
     assert "6 通未进入队列（登记回拨 5 通" in page
     assert "按话务员" in page and "坐席" not in page  # one word: 话务员
+
+
+def test_missed_call_callbacks_figures(tmp_path: Path) -> None:
+    """漏接回拨: three missed calls (one a duplicate of a number's open task, not counted),
+    two called back, one reached after 9 minutes; a reach of a task missed before the
+    period does not count."""
+    def line(ts: str, event: str, call_id: str, **fields: object) -> dict[str, object]:
+        return {"ts": f"2026-12-07T{ts}Z", "event": event, "call_id": call_id, **fields}
+
+    builder = ReportBuilder({}, first=date(2026, 12, 7), last=date(2026, 12, 7))
+    report = builder.feed([
+        line("01:00:00.000", "outbound.dialed", "callback-1-1", task=1, missed_call="old"),
+        line("02:00:00.000", "callback.requested", "a", caller="13800000001", queue="q12345"),
+        line("02:01:00.000", "outbound.task", "b", task=2, state="waiting"),
+        line("02:02:00.000", "outbound.task", "c", task=3, state="waiting"),
+        line("02:03:00.000", "outbound.task", "d", task=4, state="closed"),
+        line("02:05:00.000", "outbound.dialed", "callback-1-1", task=1, missed_call="a"),
+        line("02:05:30.000", "outbound.ended", "callback-1-1", task=1, outcome="busy",
+             missed_call="a"),
+        line("02:08:00.000", "outbound.dialed", "callback-2-1", task=2, missed_call="b"),
+        line("02:10:00.000", "outbound.ended", "callback-2-1", task=2, outcome="reached",
+             missed_call="b"),
+        line("02:20:00.000", "outbound.ended", "callback-9-1", task=9, outcome="reached",
+             missed_call="old"),
+    ])
+    figures = report.callbacks
+    assert (figures.missed, figures.called, figures.reached) == (3, 2, 1)
+    assert figures.median_s == 540.0
+    summary = tables(report, builder)["summary"][0]
+    assert (summary["漏接"], summary["已回拨"], summary["回拨接通"],
+            summary["回拨用时中位数s"]) == (3, 2, 1, "540.0")
+    page = tmp_path / "report.html"
+    write_html(report, builder, page)
+    assert ("漏接回拨：漏接 3 通，已回拨 2 通，回拨接通 1 通，回拨用时中位数 9.0 分钟"
+            in page.read_text())
