@@ -12,13 +12,7 @@ import structlog
 from aiohttp import web
 
 from callcenter.ami import events as ev
-from callcenter.calls.facts import (
-    CallbackRequested,
-    CallFact,
-    QueueJoined,
-    SubcenterAnswered,
-    log_fact,
-)
+from callcenter.calls.facts import CallbackRequested, QueueJoined, SubcenterAnswered
 from callcenter.calls.state import AgentAnswered, CallEnded, LiveCall
 from callcenter.capability import Capability, Context
 from callcenter.outbound.commands import handlers
@@ -39,14 +33,10 @@ def routes(app: web.Application, run: Runner, json: Json) -> None:
 
 
 def load(context: Context) -> Capability:
-    def decided(fact: CallFact, ts: float) -> None:
-        log_fact(log, fact, ts)
-        context.publish(fact, ts)
-
-    intake = Intake(lambda: context.config().engine.outbound, context.core.tracker, decided,
-                    context.spawn, context.publish)
+    intake = Intake(lambda: context.config().engine.outbound, context.core.tracker,
+                    context.core.decided, context.spawn, context.publish)
     dialer = Dialer(lambda: context.config().engine.outbound, context.send, context.core,
-                    decided, context.audit, context.spawn)
+                    context.core.decided, context.audit, context.spawn)
     context.parts.provide(dialer)
     context.parts.provide(intake)
     kept: list[TaskStore] = []
