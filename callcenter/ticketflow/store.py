@@ -61,6 +61,15 @@ def values_of(flow: Flow) -> tuple[Any, ...]:
             flow.merged_into)
 
 
+def _changes(read: Flow, new: Flow) -> dict[str, Any]:
+    """The columns that differ between a flow as read and as it becomes."""
+    changed = {column: value for column, was, value
+               in zip(COLUMNS, values_of(read), values_of(new), strict=True) if value != was}
+    if new.due() != read.due():
+        changed["due"] = new.due()
+    return changed
+
+
 class FlowStore:
     """The loop's reads and steps, on a connection of its own (``Store.own_connection``);
     ``limits``: the limits in force (``limits.yaml``), for the moments kept in ``remind_at``."""
@@ -109,34 +118,42 @@ class FlowStore:
                     f"{', '.join('?' * len(COLUMNS))})",
                     (flow.ticket, matter.channel, matter.caller, matter.topic, matter.place,
                      flow.due(), remind_at(flow, self._limits()), *values_of(flow)))
-                await self._history(line)
+                await self._history([line])
         except aiosqlite.IntegrityError:
             raise TicketFlowConflict(f"工单{flow.ticket}已受理") from None
         return flow
 
     async def step(self, steps: Sequence[tuple[Flow, Flow, Transition]]) -> list[Flow]:
         """Each (as read, as it becomes, its history line), all in one transaction; refused
-        (nothing changed) when any ticket moved since it was read. The flows as kept."""
+        (nothing changed) when any ticket moved since it was read. The flows as kept. Only
+        the columns a step changes are written (an index over the others is left alone)."""
         limits = self._limits()
+        alike: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}  # steps changing the same
+        for read, new, _ in steps:
+            changed = _changes(read, new)
+            changed["remind_at"] = remind_at(new, limits)  # (kept under other limits, maybe)
+            alike.setdefault(tuple(changed), []).append(
+                (*changed.values(), read.ticket, read.version))
         async with self._transaction():
-            for read, new, line in steps:
-                cursor = await self._db.execute(
-                    f"UPDATE ticket_flow SET {', '.join(c + ' = ?' for c in COLUMNS)}, "
-                    "due = ?, remind_at = ?, version = version + 1 "
-                    "WHERE ticket = ? AND version = ?",
-                    (*values_of(new), new.due(), remind_at(new, limits), read.ticket,
-                     read.version))
-                if cursor.rowcount != 1:
-                    raise TicketFlowConflict(f"工单{read.ticket}刚被他人办理，请刷新后重试")
-                await self._history(line)
+            kept = 0
+            for columns, rows in alike.items():
+                cursor = await self._db.executemany(
+                    f"UPDATE ticket_flow SET {', '.join(c + ' = ?' for c in columns)}, "
+                    "version = version + 1 WHERE ticket = ? AND version = ?", rows)
+                kept += cursor.rowcount
+            if kept != len(steps):
+                tickets = "、".join(str(read.ticket) for read, _, _ in steps)
+                some = "中有工单" if len(steps) > 1 else ""
+                raise TicketFlowConflict(f"工单{tickets}{some}刚被他人办理，请刷新后重试")
+            await self._history([line for _, _, line in steps])
         return [replace(new, version=read.version + 1) for read, new, _ in steps]
 
-    async def _history(self, line: Transition) -> None:
-        await self._db.execute(
+    async def _history(self, lines: Iterable[Transition]) -> None:
+        await self._db.executemany(
             "INSERT INTO ticket_event (ticket, at, who, action, before, after, note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (line.ticket, line.at, line.who, line.action, line.before.value, line.after.value,
-             line.note))
+            [(line.ticket, line.at, line.who, line.action, line.before.value, line.after.value,
+              line.note) for line in lines])
 
     async def merged_into(self, ticket: int) -> list[Flow]:
         async with self._db.execute(
