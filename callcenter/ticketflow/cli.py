@@ -26,8 +26,9 @@ from callcenter.ticketflow.commands import RATINGS, NewTicket, loop_handlers
 from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import read_loop_config
 from callcenter.ticketflow.loop import CHANNELS, TicketLoop
+from callcenter.ticketflow.schema import MIGRATIONS
 from callcenter.ticketflow.state import Step
-from callcenter.ticketflow.store import MIGRATIONS, FlowStore
+from callcenter.ticketflow.store import FlowStore
 from callcenter.tickets.store import Tickets
 
 Run = Callable[[argparse.Namespace, Paths], int]
@@ -60,7 +61,7 @@ def _run(args: argparse.Namespace, paths: Paths, name: str, given: dict[str, Any
 
     async def show(commands: Commands, actor: Actor) -> int:
         loop, store = opened[0]
-        loop.flows = FlowStore(await store.own_connection())
+        loop.flows = FlowStore(await store.own_connection(), loop.limits)
         try:
             result = await commands.run(name, given, actor)
         finally:

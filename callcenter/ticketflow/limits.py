@@ -68,9 +68,14 @@ class Limits(Strict):
 
     def light(self, started: float, due: float, now: float) -> str:
         """红黄灯: red once ``due`` has passed, yellow when less than ``yellow_share`` of the
-        time from ``started`` to ``due`` is left, green before."""
+        time from ``started`` to ``due`` is left (after :meth:`yellow_from`), green before."""
         if now >= due:
             return RED
-        if due - now < (due - started) * self.yellow_share:
+        if now > self.yellow_from(started, due):
             return YELLOW
         return GREEN
+
+    def yellow_from(self, started: float, due: float) -> float:
+        """The moment a limit's light turns yellow (after it, less than ``yellow_share`` of
+        the time is left)."""
+        return due - (due - started) * self.yellow_share

@@ -14,13 +14,13 @@ import structlog
 from callcenter.errors import TicketFlowConflict, TicketFlowError
 from callcenter.ticketflow import state
 from callcenter.ticketflow.files import LoopConfig
+from callcenter.ticketflow.limits import Limits
 from callcenter.ticketflow.state import Flow, Side, Step, Transition, Who
 from callcenter.ticketflow.store import FlowStore, Matter
 from callcenter.tickets.store import Tickets
 
 log = structlog.get_logger("ticketflow")
 
-SCAN_AHEAD_S = 8 * 86400.0  # yellow lights come at most this long before a deadline
 CHANNELS = ("phone", "web", "sms", "letter", "email")
 
 PureStep = Callable[[Flow, Who, float, state.Rules, Mapping[str, Any]], tuple[Flow, Transition]]
@@ -69,6 +69,10 @@ class TicketLoop:
         self.publish = publish
         self.flows: FlowStore | None = None  # once the store is open
         self.tickets: Tickets | None = None
+
+    def limits(self) -> Limits:
+        """The limits in force (for the store's reminder moments)."""
+        return self.config().rules.limits
 
     def _open(self) -> tuple[FlowStore, Tickets]:
         if self.flows is None or self.tickets is None:
@@ -148,22 +152,44 @@ class TicketLoop:
     # -- the engine's scan ------------------------------------------------------------------
 
     async def scan(self) -> int:
-        """催办 and 督办 for the deadlines near or passed; how many tickets it reminded."""
+        """催办 and 督办 for the deadlines near or passed; how many tickets it reminded. It reads
+        only the tickets whose moment (:func:`state.remind_at`, kept with each step) has come;
+        :func:`state.remind` decides, and the step keeps the ticket's next moment."""
         flows, _ = self._open()
         rules, now, done = self.config().rules, self.clock(), 0
-        for flow in await flows.due_before(now + SCAN_AHEAD_S, limit=100_000):
-            reminded = state.remind(flow, now, rules)
-            if reminded is None:
-                continue
-            try:
-                (kept,) = await flows.step([(flow, *reminded)])
-            except TicketFlowConflict:
-                continue  # someone acted on it meanwhile: the next scan sees it
-            self._told(kept, reminded[1])
-            done += 1
+        await flows.time_reminders()
+        async for page in flows.reminders_due(now):
+            steps: list[tuple[Flow, Flow, Transition]] = []
+            early: list[Flow] = []  # moments kept under other limits (or just now)
+            for flow in page:
+                reminded = state.remind(flow, now, rules)
+                if reminded is None:
+                    early.append(flow)
+                else:
+                    steps.append((flow, *reminded))
+            done += await self._remind(flows, steps)
+            await flows.retime(early)
         if rules.calendar.guessed:
             log.warning("ticketflow.calendar_guessed", years=sorted(rules.calendar.guessed))
         return done
+
+    async def _remind(self, flows: FlowStore, steps: list[tuple[Flow, Flow, Transition]]) -> int:
+        """A page's reminders in one transaction; one by one when someone acted on one of
+        them meanwhile (that one has its new moment: the next scan sees it)."""
+        if not steps:
+            return 0
+        try:
+            kept = list(zip(await flows.step(steps), steps, strict=True))
+        except TicketFlowConflict:
+            kept = []
+            for step in steps:
+                try:
+                    kept += zip(await flows.step([step]), [step], strict=True)
+                except TicketFlowConflict:
+                    continue
+        for flow, (_, _, line) in kept:
+            self._told(flow, line)
+        return len(kept)
 
     # -- reads ------------------------------------------------------------------------------
 

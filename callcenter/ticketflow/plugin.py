@@ -24,8 +24,9 @@ from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import LoopConfig, read_loop_config
 from callcenter.ticketflow.http import add_routes
 from callcenter.ticketflow.loop import TicketLoop
+from callcenter.ticketflow.schema import MIGRATIONS
 from callcenter.ticketflow.state import Side, Who
-from callcenter.ticketflow.store import MIGRATIONS, FlowStore
+from callcenter.ticketflow.store import FlowStore
 from callcenter.tickets.store import Tickets
 from callcenter.web.request import Json, Runner, command_door
 
@@ -55,7 +56,7 @@ def load(context: Context) -> Capability:
     context.parts.provide(Directory(loop), UNITS)
 
     async def opened(store: Store) -> None:
-        loop.flows = FlowStore(await store.own_connection())
+        loop.flows = FlowStore(await store.own_connection(), loop.limits)
         loop.tickets = Tickets(store)
 
     def ticket_opened(event: TicketOpened, _ts: float) -> None:

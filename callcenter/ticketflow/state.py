@@ -304,6 +304,20 @@ def remind(flow: Flow, now: float, rules: Rules) -> tuple[Flow, Transition] | No
     return None
 
 
+def remind_at(flow: Flow, limits: Limits) -> float | None:
+    """From when :func:`remind` may have something to do for ``flow``: the running deadline's
+    yellow light (nothing said yet), its red one (催办 said), never (no deadline running, or
+    督办 said) — None, until a step starts another deadline. The store keeps it beside the
+    flow, indexed, so the scan reads only the tickets whose moment has come; ``remind``
+    still decides."""
+    due = flow.due()
+    if due is None or flow.reminded == "overdue":
+        return None
+    if flow.reminded == "near":
+        return due
+    return limits.yellow_from(flow.dispatched_at or flow.accepted_at, due)
+
+
 def _units_note(flow: Flow) -> str:
     return f"主办：{flow.unit}" + (f"；协办：{'、'.join(flow.assists)}" if flow.assists else "")
 

@@ -3,73 +3,27 @@ ticket) and its history (``ticket_event``, append-only). A step is one transacti
 connection of the loop's own — the new place and its history line together, or neither —
 and is refused if someone else moved the ticket since it was read (``version``).
 
-The running deadline is kept in ``due`` (indexed), so the overdue scan and a unit's inbox,
-ordered by it, read an index, not every ticket."""
+The running deadline is kept in ``due``, and the moment the overdue scan next has something
+to do for a ticket in ``remind_at`` (:func:`state.remind_at`, written with each step), both
+indexed: a unit's inbox, the overdue lists and the scan read an index, not every ticket."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
 from callcenter.errors import TicketFlowConflict
-from callcenter.store.db import Migration, NoSuchRow
-from callcenter.ticketflow.state import Flow, Step, Transition
+from callcenter.store.db import NoSuchRow
+from callcenter.ticketflow.limits import Limits
+from callcenter.ticketflow.schema import MIGRATIONS
+from callcenter.ticketflow.state import Flow, Step, Transition, remind_at
 
-CAPABILITY = "ticketflow"
-MIGRATIONS = [Migration(CAPABILITY, 1, """
-    CREATE TABLE ticket_flow (
-        ticket INTEGER PRIMARY KEY REFERENCES ticket (id),
-        channel TEXT NOT NULL DEFAULT 'phone',
-        caller TEXT NOT NULL DEFAULT '',
-        topic TEXT NOT NULL DEFAULT '',
-        place TEXT NOT NULL DEFAULT '',
-        step TEXT NOT NULL,
-        request_type TEXT NOT NULL,
-        urgent INTEGER NOT NULL DEFAULT 0,
-        accepted_at REAL NOT NULL,
-        unit TEXT NOT NULL DEFAULT '',
-        assists TEXT NOT NULL DEFAULT '',
-        dispatched_at REAL,
-        sign_due REAL,
-        handle_due REAL,
-        due REAL,
-        returns INTEGER NOT NULL DEFAULT 0,
-        extensions INTEGER NOT NULL DEFAULT 0,
-        extension_asked INTEGER NOT NULL DEFAULT 0,
-        redos INTEGER NOT NULL DEFAULT 0,
-        reopened INTEGER NOT NULL DEFAULT 0,
-        rating TEXT NOT NULL DEFAULT '',
-        supervised INTEGER NOT NULL DEFAULT 0,
-        reminded TEXT NOT NULL DEFAULT '',
-        merged_into INTEGER,
-        version INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX ticket_flow_inbox ON ticket_flow (unit, step, due);
-    CREATE INDEX ticket_flow_due ON ticket_flow (due) WHERE due IS NOT NULL;
-    CREATE INDEX ticket_flow_merged ON ticket_flow (merged_into) WHERE merged_into IS NOT NULL;
-    CREATE INDEX ticket_flow_caller ON ticket_flow (caller, accepted_at) WHERE caller != '';
-    CREATE INDEX ticket_flow_matter ON ticket_flow (place, topic, accepted_at)
-        WHERE place != '' AND topic != '';
-    CREATE TABLE ticket_event (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        ticket INTEGER NOT NULL REFERENCES ticket (id),
-        at REAL NOT NULL,
-        who TEXT NOT NULL,
-        action TEXT NOT NULL,
-        before TEXT NOT NULL,
-        after TEXT NOT NULL,
-        note TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX ticket_event_ticket ON ticket_event (ticket, id);
-    CREATE TRIGGER ticket_event_kept BEFORE UPDATE ON ticket_event
-        BEGIN SELECT RAISE(ABORT, 'a ticket''s history is append-only'); END;
-    CREATE TRIGGER ticket_event_not_deleted BEFORE DELETE ON ticket_event
-        BEGIN SELECT RAISE(ABORT, 'a ticket''s history is append-only'); END;
-""")]
 
 @dataclass(frozen=True, slots=True)
 class Matter:
@@ -98,7 +52,8 @@ def flow_of(row: aiosqlite.Row) -> Flow:
                 merged_into=row["merged_into"], version=row["version"])
 
 
-def _values(flow: Flow) -> tuple[Any, ...]:
+def values_of(flow: Flow) -> tuple[Any, ...]:
+    """The flow's :data:`COLUMNS`, as the store keeps them."""
     return (flow.step.value, flow.request_type, int(flow.urgent), flow.accepted_at, flow.unit,
             "\n".join(flow.assists), flow.dispatched_at, flow.sign_due, flow.handle_due,
             flow.returns, flow.extensions, flow.extension_asked, flow.redos,
@@ -106,15 +61,39 @@ def _values(flow: Flow) -> tuple[Any, ...]:
             flow.merged_into)
 
 
-class FlowStore:
-    """The loop's reads and steps, on a connection of its own (``Store.own_connection``)."""
+def _changes(read: Flow, new: Flow) -> dict[str, Any]:
+    """The columns that differ between a flow as read and as it becomes."""
+    changed = {column: value for column, was, value
+               in zip(COLUMNS, values_of(read), values_of(new), strict=True) if value != was}
+    if new.due() != read.due():
+        changed["due"] = new.due()
+    return changed
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+
+class FlowStore:
+    """The loop's reads and steps, on a connection of its own (``Store.own_connection``);
+    ``limits``: the limits in force (``limits.yaml``), for the moments kept in ``remind_at``."""
+
+    def __init__(self, db: aiosqlite.Connection,
+                 limits: Callable[[], Limits] = Limits) -> None:
         self._db = db
+        self._limits = limits
         self._writing = asyncio.Lock()  # one step at a time on this connection
 
     async def close(self) -> None:
         await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """One write transaction: all of it kept, or (an error, the engine killed) none."""
+        async with self._writing:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
 
     async def get(self, ticket: int) -> Flow | None:
         async with self._db.execute("SELECT * FROM ticket_flow WHERE ticket = ?",
@@ -131,51 +110,50 @@ class FlowStore:
     async def accept(self, flow: Flow, line: Transition, matter: Matter) -> Flow:
         """受理: the ticket enters the loop (once: a second time is a conflict), with what
         finds the same matter again (并单)."""
-        async with self._writing:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            async with self._transaction():
                 await self._db.execute(
                     "INSERT INTO ticket_flow (ticket, channel, caller, topic, place, due, "
-                    f"{', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, "
+                    f"remind_at, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, "
                     f"{', '.join('?' * len(COLUMNS))})",
                     (flow.ticket, matter.channel, matter.caller, matter.topic, matter.place,
-                     flow.due(), *_values(flow)))
-                await self._history(line)
-                await self._db.execute("COMMIT")
-            except aiosqlite.IntegrityError:
-                await self._db.execute("ROLLBACK")
-                raise TicketFlowConflict(f"工单{flow.ticket}已受理") from None
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
+                     flow.due(), remind_at(flow, self._limits()), *values_of(flow)))
+                await self._history([line])
+        except aiosqlite.IntegrityError:
+            raise TicketFlowConflict(f"工单{flow.ticket}已受理") from None
         return flow
 
     async def step(self, steps: Sequence[tuple[Flow, Flow, Transition]]) -> list[Flow]:
         """Each (as read, as it becomes, its history line), all in one transaction; refused
-        (nothing changed) when any ticket moved since it was read. The flows as kept."""
-        async with self._writing:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for read, new, line in steps:
-                    cursor = await self._db.execute(
-                        f"UPDATE ticket_flow SET {', '.join(c + ' = ?' for c in COLUMNS)}, "
-                        "due = ?, version = version + 1 WHERE ticket = ? AND version = ?",
-                        (*_values(new), new.due(), read.ticket, read.version))
-                    if cursor.rowcount != 1:
-                        raise TicketFlowConflict(f"工单{read.ticket}刚被他人办理，请刷新后重试")
-                    await self._history(line)
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
+        (nothing changed) when any ticket moved since it was read. The flows as kept. Only
+        the columns a step changes are written (an index over the others is left alone)."""
+        limits = self._limits()
+        alike: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}  # steps changing the same
+        for read, new, _ in steps:
+            changed = _changes(read, new)
+            changed["remind_at"] = remind_at(new, limits)  # (kept under other limits, maybe)
+            alike.setdefault(tuple(changed), []).append(
+                (*changed.values(), read.ticket, read.version))
+        async with self._transaction():
+            kept = 0
+            for columns, rows in alike.items():
+                cursor = await self._db.executemany(
+                    f"UPDATE ticket_flow SET {', '.join(c + ' = ?' for c in columns)}, "
+                    "version = version + 1 WHERE ticket = ? AND version = ?", rows)
+                kept += cursor.rowcount
+            if kept != len(steps):
+                tickets = "、".join(str(read.ticket) for read, _, _ in steps)
+                some = "中有工单" if len(steps) > 1 else ""
+                raise TicketFlowConflict(f"工单{tickets}{some}刚被他人办理，请刷新后重试")
+            await self._history([line for _, _, line in steps])
         return [replace(new, version=read.version + 1) for read, new, _ in steps]
 
-    async def _history(self, line: Transition) -> None:
-        await self._db.execute(
+    async def _history(self, lines: Iterable[Transition]) -> None:
+        await self._db.executemany(
             "INSERT INTO ticket_event (ticket, at, who, action, before, after, note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (line.ticket, line.at, line.who, line.action, line.before.value, line.after.value,
-             line.note))
+            [(line.ticket, line.at, line.who, line.action, line.before.value, line.after.value,
+              line.note) for line in lines])
 
     async def merged_into(self, ticket: int) -> list[Flow]:
         async with self._db.execute(
@@ -191,8 +169,10 @@ class FlowStore:
 
     async def inbox(self, unit: str | None, steps: Iterable[Step] = (), overdue_at: float |
                     None = None, limit: int = 100) -> list[Flow]:
-        """A unit's tickets (every unit's: None), the soonest deadline first; ``overdue_at``:
-        only those whose deadline has passed by then."""
+        """A unit's tickets (every unit's: None), the soonest deadline first, then those with
+        no deadline running, the oldest first; ``overdue_at``: only those whose deadline has
+        passed by then. (Two reads, each in the order of an index: no sorting, however many
+        tickets there are.)"""
         where: list[str] = []
         args: list[object] = []
         if unit is not None:
@@ -202,12 +182,21 @@ class FlowStore:
         if chosen:
             where.append(f"step IN ({', '.join('?' * len(chosen))})")
             args += chosen
+        running, running_args = [*where, "due IS NOT NULL"], list(args)
         if overdue_at is not None:
-            where.append("due IS NOT NULL AND due <= ?")
-            args.append(overdue_at)
-        sql = ("SELECT * FROM ticket_flow" + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY due IS NULL, due, ticket LIMIT ?")
-        async with self._db.execute(sql, (*args, limit)) as cursor:
+            running.append("due <= ?")
+            running_args.append(overdue_at)
+        found = await self._flows(running, running_args, "due, ticket", limit)
+        if overdue_at is None and len(found) < limit:
+            found += await self._flows([*where, "due IS NULL"], args, "ticket",
+                                       limit - len(found))
+        return found
+
+    async def _flows(self, where: list[str], args: list[object], order: str,
+                     limit: int) -> list[Flow]:
+        async with self._db.execute(
+                f"SELECT * FROM ticket_flow WHERE {' AND '.join(where)} ORDER BY {order} "
+                "LIMIT ?", (*args, limit)) as cursor:
             return [flow_of(r) for r in await cursor.fetchall()]
 
     async def matter(self, ticket: int) -> Matter:
@@ -229,10 +218,56 @@ class FlowStore:
                  limit)) as cursor:
             return [dict(r) for r in await cursor.fetchall()]
 
-    async def due_before(self, moment: float, limit: int = 1000) -> list[Flow]:
-        """Tickets whose running deadline is before ``moment`` (the reminder scan reads the
-        index; a ticket already reminded for its light is left to :func:`state.remind`)."""
+    # -- the overdue scan's ----------------------------------------------------------------
+
+    async def reminders_due(self, moment: float, page: int = 500) -> AsyncIterator[list[Flow]]:
+        """The tickets whose ``remind_at`` has come by ``moment``, earliest first, a page at a
+        time (each read after the one before was dealt with: steps taken meanwhile move a
+        ticket's moment on, and it is not read twice)."""
+        after: tuple[float, int] = (-math.inf, 0)
+        while True:
+            async with self._db.execute(
+                    "SELECT * FROM ticket_flow WHERE remind_at <= ? AND remind_at >= ? "
+                    "AND (remind_at, ticket) > (?, ?) ORDER BY remind_at, ticket LIMIT ?",
+                    (moment, after[0], *after, page)) as cursor:
+                rows = list(await cursor.fetchall())
+            if rows:
+                yield [flow_of(r) for r in rows]
+            if len(rows) < page:
+                return
+            after = (rows[-1]["remind_at"], rows[-1]["ticket"])
+
+    async def retime(self, flows: Iterable[Flow]) -> int:
+        """Keeps again when the scan next has something to do for ``flows`` (read by it, with
+        nothing to do yet: their moment was kept under other limits, or is now); a ticket
+        stepped since it was read has its moment already. How many changed."""
+        limits = self._limits()
+        moments = [(remind_at(f, limits), f.ticket, f.version) for f in flows]
+        if not moments:
+            return 0
+        async with self._transaction():
+            cursor = await self._db.executemany(
+                "UPDATE ticket_flow SET remind_at = ?1 WHERE ticket = ?2 AND version = ?3 "
+                "AND remind_at IS NOT ?1", moments)
+        return cursor.rowcount
+
+    async def time_reminders(self) -> bool:
+        """When the moments kept were kept for another yellow share than the limits' now (or
+        for none known: a database migrated from before they were kept), every ticket not
+        reminded yet is due to be looked at by the next scan. True when that was so."""
+        share = self._limits().yellow_share
         async with self._db.execute(
-                "SELECT * FROM ticket_flow WHERE due IS NOT NULL AND due <= ? "
-                "ORDER BY due LIMIT ?", (moment, limit)) as cursor:
-            return [flow_of(r) for r in await cursor.fetchall()]
+                "SELECT yellow_share FROM ticket_reminder_timing WHERE id = 1") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] == share:
+            return False
+        async with self._transaction():
+            await self._db.execute("UPDATE ticket_flow SET remind_at = 0 "
+                                   "WHERE remind_at IS NOT NULL AND reminded = ''")
+            await self._db.execute("INSERT OR REPLACE INTO ticket_reminder_timing "
+                                   "(id, yellow_share) VALUES (1, ?)", (share,))
+        return True
+
+
+# (MIGRATIONS: where the loop's tables were first imported from)
+__all__ = ["COLUMNS", "MIGRATIONS", "FlowStore", "Matter", "flow_of", "values_of"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from callcenter.paths import PROJECT_ROOT
 from callcenter.store.db import Store
 from callcenter.ticketflow.files import LoopConfig, read_loop_config
 from callcenter.ticketflow.loop import TicketLoop, TicketStepped
-from callcenter.ticketflow.state import Side, Step, Who
+from callcenter.ticketflow.state import Flow, Side, Step, Who
 from callcenter.ticketflow.store import MIGRATIONS, FlowStore
 from callcenter.tickets.store import TicketOpen, Tickets
 
@@ -194,3 +195,119 @@ async def test_a_confirmed_request_type_sets_the_working_day_limit(
     flow = await loop.act(guessed, COUNTY, "sign")
     # 09-29, 09-30, (10-01…10-07 off), 10-08, 10-09, 10-10 (a make-up Saturday): its end
     assert flow.handle_due == datetime(2026, 10, 11).timestamp()
+
+
+async def due_now(loop: TicketLoop, now: float) -> list[int]:
+    assert loop.flows is not None
+    return [f.ticket async for page in loop.flows.reminders_due(now) for f in page]
+
+
+async def reminders(loop: TicketLoop, t: int) -> list[str]:
+    return [e["action"] for e in await loop.timeline(t) if e["who"] == "engine"]
+
+
+async def test_the_scan_reminds_each_deadline_once_across_restarts_and_two_engines(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    made = [await ticket(store, f"5.{k}", LEAK) for k in range(6)]
+    for t in made:
+        await loop.accept(t, AGENT)
+        await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    await loop.act(made[0], COUNTY, "sign")  # its deadline is days away: green throughout
+    # Monday 10:00 to Wednesday 2:00 (signing due Wednesday 0:00, yellow from Tuesday 14:30)
+    # every 20 minutes; a restart now and then, and at times two engines at once
+    scans: list[int] = []
+    while clock.now < datetime(2026, 9, 30, 2, 0).timestamp():
+        clock.now += 1200
+        if len(scans) % 25 == 24:
+            loop = await loop_on(store, heard, clock)
+        if len(scans) % 10 == 5:
+            other = await loop_on(store, heard, clock)
+            scans.append(sum(await asyncio.gather(loop.scan(), other.scan())))
+        else:
+            scans.append(await loop.scan())
+        assert await due_now(loop, clock.now) == []  # nothing left for the next scan
+    assert sum(scans) == 10  # 催办 and 督办 of the five waiting to be signed
+    assert await reminders(loop, made[0]) == []
+    for t in made[1:]:
+        assert await reminders(loop, t) == ["remind", "overdue"]
+
+
+async def test_a_database_from_before_the_moments_were_kept_gets_them(tmp_path: Path) -> None:
+    path = tmp_path / "cc.sqlite3"
+    old = await Store.open(path, MIGRATIONS[:1])  # the loop's tables as first shipped
+    dispatched, told, closed = [await ticket(old, f"6.{k}", LEAK) for k in range(3)]
+    monday, wednesday = datetime(2026, 9, 28, 10).timestamp(), datetime(2026, 9, 30).timestamp()
+    for t, step, reminded in ((dispatched, "dispatched", ""), (told, "dispatched", "overdue"),
+                              (closed, "closed", "")):
+        await old.db.execute(
+            "INSERT INTO ticket_flow (ticket, step, request_type, accepted_at, unit, "
+            "dispatched_at, sign_due, due, reminded) "
+            "VALUES (?, ?, '求助', ?, '城关区', ?, ?, ?, ?)",
+            (t, step, monday, monday, wednesday, wednesday if step == "dispatched" else None,
+             reminded))
+    await old.db.commit()
+    await old.close()
+    store = await Store.open(path, MIGRATIONS)
+    try:
+        clock = Clock()
+        loop = await loop_on(store, [], clock)
+        assert await due_now(loop, clock.now) == [dispatched]  # at once: its moment unknown
+        assert await loop.scan() == 0  # green: its moment kept
+        assert await due_now(loop, datetime(2026, 9, 29, 14, 29).timestamp()) == []
+        assert await due_now(loop, datetime(2026, 9, 29, 14, 30).timestamp()) == [dispatched]
+        clock.now = datetime(2026, 9, 29, 15, 0).timestamp()
+        assert await loop.scan() == 1
+        assert await reminders(loop, dispatched) == ["remind"]
+        assert await reminders(loop, told) == []  # 督办 said before: not again
+    finally:
+        while OPEN:
+            await OPEN.pop().close()
+        await store.close()
+
+
+async def test_another_yellow_share_looks_at_the_tickets_again(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    config = [CONFIG]
+    loop = TicketLoop(lambda: config[0], clock, lambda event, _ts: heard.append(event))
+    loop.flows, loop.tickets = FlowStore(await store.own_connection(), loop.limits), \
+        Tickets(store)
+    OPEN.append(loop.flows)
+    t = await ticket(store, "7.1", LEAK)
+    await loop.accept(t, AGENT)
+    await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    clock.now = datetime(2026, 9, 29, 10, 0).timestamp()  # 14 h of 38 left: 37 %
+    assert await loop.scan() == 0  # green while yellow means a quarter left
+    half = CONFIG.rules.limits.model_copy(update={"yellow_share": 0.5})
+    config[0] = replace(CONFIG, rules=replace(CONFIG.rules, limits=half))
+    assert await loop.scan() == 1  # yellow when half is left
+    assert await reminders(loop, t) == ["remind"]
+    assert await due_now(loop, datetime(2026, 9, 29, 23, 59).timestamp()) == []
+
+
+async def test_a_ticket_acted_on_while_the_scan_reminds_its_page_is_left_out(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    store, heard, clock = opened
+    other = await loop_on(store, heard, clock)
+
+    class Meddled(FlowStore):
+        async def reminders_due(self, moment: float,
+                                page: int = 500) -> AsyncIterator[list[Flow]]:
+            async for found in super().reminders_due(moment, page):
+                await other.act(found[1].ticket, COUNTY, "sign")  # read, then signed
+                yield found
+
+    loop = TicketLoop(lambda: CONFIG, clock, lambda event, _ts: heard.append(event))
+    loop.flows, loop.tickets = Meddled(await store.own_connection(), loop.limits), \
+        Tickets(store)
+    OPEN.append(loop.flows)
+    made = [await ticket(store, f"8.{k}", LEAK) for k in range(3)]
+    for t in made:
+        await loop.accept(t, AGENT)
+        await loop.act(t, AGENT, "dispatch", unit="城关区", assists=())
+    clock.now = datetime(2026, 9, 29, 15, 0).timestamp()  # yellow
+    assert await loop.scan() == 2
+    assert [await reminders(loop, t) for t in made] == [["remind"], [], ["remind"]]
+    assert (await loop.flow(made[1])).step is Step.HANDLING

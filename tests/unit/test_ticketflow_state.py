@@ -150,6 +150,26 @@ def test_reminders_come_once_per_deadline() -> None:
     assert flow.reminded == "" and flow.supervised
 
 
+def test_the_moment_the_scan_has_something_to_do_is_when_remind_does() -> None:
+    flow, _ = s.dispatch(new(), AGENT, MON, RULES, "lanzhou-chengguan")
+    # to sign by Wednesday 0:00, 38 h after Monday 10:00: yellow with a quarter (9.5 h) left
+    assert s.remind_at(flow, RULES.limits) == at(2026, 9, 29, 14, 30)
+    assert s.remind(flow, at(2026, 9, 29, 14, 29), RULES) is None
+    flow, line = s.remind(flow, at(2026, 9, 29, 14, 31), RULES) or (flow, None)
+    assert line is not None and s.remind_at(flow, RULES.limits) == at(2026, 9, 30)
+    assert s.remind(flow, at(2026, 9, 29, 23, 59), RULES) is None
+    flow, line = s.remind(flow, at(2026, 9, 30, 0, 1), RULES) or (flow, None)
+    assert line is not None and s.remind_at(flow, RULES.limits) is None  # 督办 said
+    flow, _ = s.sign(flow, COUNTY, at(2026, 9, 30, 9), RULES)
+    # to handle by 14 Oct 0:00 (8, 9, 10, 12, 13 Oct); the light counts from the dispatch:
+    # 374 h, a quarter of it 93.5 h
+    assert s.remind_at(flow, RULES.limits) == at(2026, 10, 10, 2, 30)
+    flow, _ = s.reply(flow, COUNTY, at(2026, 10, 9, 9), "已处理")
+    assert s.remind_at(flow, RULES.limits) == at(2026, 10, 10, 2, 30)  # the centre's turn
+    flow, _ = s.review(flow, AGENT, at(2026, 10, 9, 10), RULES, True, "")
+    assert s.remind_at(flow, RULES.limits) is None
+
+
 def test_an_urgent_ticket_counts_hours() -> None:
     flow, _ = s.dispatch(new(urgent=True), AGENT, MON, RULES, "lanzhou-chengguan")
     assert flow.sign_due == MON + 2 * 3600

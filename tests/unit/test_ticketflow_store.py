@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ RULES = s.Rules(Limits(), Calendar.of())
 AGENT = Who("wang", Side.CENTRE)
 UNIT = Who("li", Side.UNIT, "城关区")
 T0 = 1_790_000_000.0
+
+
+def at(*args: int) -> float:
+    return datetime(*args).timestamp()  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -91,3 +96,56 @@ async def test_a_units_inbox_is_by_deadline(flows: tuple[Store, FlowStore]) -> N
     assert await loop.inbox("七里河区") == []
     late = await loop.inbox(None, overdue_at=flows_made[1].handle_due or 0)
     assert [f.request_type for f in late] == ["咨询"]
+
+
+async def moment(store: Store, ticket: int) -> float | None:
+    async with store.db.execute("SELECT remind_at FROM ticket_flow WHERE ticket = ?",
+                                (ticket,)) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return None if row[0] is None else float(row[0])
+
+
+async def test_each_step_keeps_when_the_scan_has_something_to_do(
+        flows: tuple[Store, FlowStore]) -> None:
+    store, loop = flows
+    flow = await accepted(store, loop, "3.1")
+    assert await moment(store, flow.ticket) is None  # at the centre: no deadline runs
+    # dispatched Monday 22:00: to sign by Wednesday 0:00 (26 h), yellow with 6.5 h left
+    (flow,) = await loop.step([(flow, *s.dispatch(flow, AGENT, at(2026, 9, 21, 22), RULES,
+                                                  "城关区"))])
+    assert flow.sign_due == at(2026, 9, 23)
+    assert await moment(store, flow.ticket) == at(2026, 9, 22, 17, 30)
+    (flow,) = await loop.step([(flow, *(s.remind(flow, at(2026, 9, 22, 18), RULES) or ()))])
+    assert (flow.reminded, await moment(store, flow.ticket)) == ("near", at(2026, 9, 23))
+    (flow,) = await loop.step([(flow, *(s.remind(flow, at(2026, 9, 23, 1), RULES) or ()))])
+    assert (flow.reminded, await moment(store, flow.ticket)) == ("overdue", None)
+    (flow,) = await loop.step([(flow, *s.sign(flow, UNIT, at(2026, 9, 23, 9), RULES))])
+    assert await moment(store, flow.ticket) is not None  # a new deadline runs
+    (flow,) = await loop.step([(flow, *s.reply(flow, UNIT, at(2026, 9, 23, 10), "已处理"))])
+    (flow,) = await loop.step([(flow, *s.review(flow, AGENT, at(2026, 9, 23, 11), RULES, True,
+                                                ""))])
+    assert await moment(store, flow.ticket) is None  # closed
+
+
+async def test_an_inbox_lists_running_deadlines_first_then_the_others_by_number(
+        flows: tuple[Store, FlowStore]) -> None:
+    store, loop = flows
+    made = [await accepted(store, loop, f"4.{k}", kind)
+            for k, kind in enumerate(("咨询", "投诉", "求助", "求助"))]
+    closed, returned, complaint, help_ = made
+    for flow in made:
+        (moved,) = await loop.step([(flow, *s.dispatch(flow, AGENT, T0 + 60, RULES, "城关区"))])
+        if flow is returned:
+            await loop.step([(moved, *s.give_back(moved, UNIT, T0 + 120, RULES, "非本单位"))])
+        elif flow is not help_:  # help_ waits to be signed (due soonest)
+            (moved,) = await loop.step([(moved, *s.sign(moved, UNIT, T0 + 120, RULES))])
+            if flow is closed:
+                (moved,) = await loop.step([(moved, *s.reply(moved, UNIT, T0 + 180, "好"))])
+                await loop.step([(moved, *s.review(moved, AGENT, T0 + 240, RULES, True, ""))])
+    order = [f.ticket for f in await loop.inbox("城关区")]
+    assert order == [help_.ticket, complaint.ticket, closed.ticket, returned.ticket]
+    assert [f.ticket for f in await loop.inbox("城关区", limit=3)] == order[:3]
+    assert [f.ticket for f in await loop.inbox("城关区", (Step.RETURNED,))] == [returned.ticket]
+    assert [f.ticket for f in await loop.inbox(None, (Step.CLOSED,))] == [closed.ticket]
+    assert await loop.inbox("城关区", overdue_at=T0 + 300) == []

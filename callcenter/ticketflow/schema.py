@@ -1,0 +1,81 @@
+"""The ticket loop's tables, as the store's migrations (numbered per capability; a step
+once shipped is never rewritten — a database that had it keeps it — the next one follows it).
+
+1. ``ticket_flow`` (each ticket's place in the loop, beside the ticket) and ``ticket_event``
+   (its history, append-only), with the indexes of a unit's inbox, the deadlines, merging.
+2. ``remind_at``: when the overdue scan next has something to do for a ticket (indexed: the
+   scan reads only those whose moment has come), and the yellow share it was kept for; the
+   indexes that give every list its order (a unit's, the centre's of a step) without sorting.
+"""
+
+from __future__ import annotations
+
+from callcenter.store.db import Migration
+
+CAPABILITY = "ticketflow"
+MIGRATIONS = [Migration(CAPABILITY, 1, """
+    CREATE TABLE ticket_flow (
+        ticket INTEGER PRIMARY KEY REFERENCES ticket (id),
+        channel TEXT NOT NULL DEFAULT 'phone',
+        caller TEXT NOT NULL DEFAULT '',
+        topic TEXT NOT NULL DEFAULT '',
+        place TEXT NOT NULL DEFAULT '',
+        step TEXT NOT NULL,
+        request_type TEXT NOT NULL,
+        urgent INTEGER NOT NULL DEFAULT 0,
+        accepted_at REAL NOT NULL,
+        unit TEXT NOT NULL DEFAULT '',
+        assists TEXT NOT NULL DEFAULT '',
+        dispatched_at REAL,
+        sign_due REAL,
+        handle_due REAL,
+        due REAL,
+        returns INTEGER NOT NULL DEFAULT 0,
+        extensions INTEGER NOT NULL DEFAULT 0,
+        extension_asked INTEGER NOT NULL DEFAULT 0,
+        redos INTEGER NOT NULL DEFAULT 0,
+        reopened INTEGER NOT NULL DEFAULT 0,
+        rating TEXT NOT NULL DEFAULT '',
+        supervised INTEGER NOT NULL DEFAULT 0,
+        reminded TEXT NOT NULL DEFAULT '',
+        merged_into INTEGER,
+        version INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX ticket_flow_inbox ON ticket_flow (unit, step, due);
+    CREATE INDEX ticket_flow_due ON ticket_flow (due) WHERE due IS NOT NULL;
+    CREATE INDEX ticket_flow_merged ON ticket_flow (merged_into) WHERE merged_into IS NOT NULL;
+    CREATE INDEX ticket_flow_caller ON ticket_flow (caller, accepted_at) WHERE caller != '';
+    CREATE INDEX ticket_flow_matter ON ticket_flow (place, topic, accepted_at)
+        WHERE place != '' AND topic != '';
+    CREATE TABLE ticket_event (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket INTEGER NOT NULL REFERENCES ticket (id),
+        at REAL NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX ticket_event_ticket ON ticket_event (ticket, id);
+    CREATE TRIGGER ticket_event_kept BEFORE UPDATE ON ticket_event
+        BEGIN SELECT RAISE(ABORT, 'a ticket''s history is append-only'); END;
+    CREATE TRIGGER ticket_event_not_deleted BEFORE DELETE ON ticket_event
+        BEGIN SELECT RAISE(ABORT, 'a ticket''s history is append-only'); END;
+"""), Migration(CAPABILITY, 2, """
+    -- when the overdue scan next has something to do for a ticket (state.remind_at); a
+    -- database from before it kept these: every ticket with a deadline running and no 督办
+    -- yet is looked at by the next scan, which keeps its moment
+    ALTER TABLE ticket_flow ADD COLUMN remind_at REAL;
+    UPDATE ticket_flow SET remind_at = 0 WHERE due IS NOT NULL AND reminded != 'overdue';
+    CREATE INDEX ticket_flow_remind ON ticket_flow (remind_at) WHERE remind_at IS NOT NULL;
+    -- the yellow share (limits.yaml) the moments were kept for: another one, and the next scan
+    -- looks at every ticket not reminded yet again
+    CREATE TABLE ticket_reminder_timing (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        yellow_share REAL NOT NULL
+    );
+    -- the lists in their order (store.inbox): a unit's, and the centre's of a step
+    CREATE INDEX ticket_flow_unit_due ON ticket_flow (unit, due);
+    CREATE INDEX ticket_flow_step_due ON ticket_flow (step, due);
+""")]
