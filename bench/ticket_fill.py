@@ -105,6 +105,7 @@ class Played:
                  rng: random.Random) -> None:
         self.p, self.flow, self.now, self.scanned, self.rng = p, flow, now, scanned, rng
         self.lines: list[Transition] = []
+        self.units: list[str] = []  # whose the ticket is after each line (ticket_event.unit)
         self.at = flow.accepted_at
 
     def wait(self, delay: float) -> bool:
@@ -120,12 +121,14 @@ class Played:
                 break
             self.flow, line = reminded
             self.lines.append(line)
+            self.units.append(self.flow.unit)
         self.at = until
         return until <= self.now
 
     def do(self, step: Callable[..., tuple[Flow, Transition]], *args: Any) -> None:
         self.flow, line = step(self.flow, *args)
         self.lines.append(line)
+        self.units.append(self.flow.unit)
 
     def limit_s(self) -> float:
         due = self.flow.due()
@@ -243,6 +246,7 @@ def chunk(plan: Plan, first: int) -> Chunk:
                    plan.now, plan.scanned, rng)
         g.lines.append(Transition(ticket, at, CENTRE[ticket % len(CENTRE)].name, "accept_call",
                                   Step.ACCEPTED, Step.ACCEPTED, f"渠道：{channel}"))
+        g.units.append("")
         play(p, g, kind, unit, rng.choices(stops, list(BACKLOG.values()))[0]
              if rng.random() < plan.backlog else None)
         g.wait(math.inf)  # the scan's lines up to its last run
@@ -253,7 +257,7 @@ def chunk(plan: Plan, first: int) -> Chunk:
                            state.remind_at(flow, p.rules.limits), len(g.lines) - 1,
                            *values_of(flow)))
         made.lines += [(ln.ticket, ln.at, ln.who, ln.action, ln.before.value, ln.after.value,
-                        ln.note) for ln in g.lines]
+                        ln.note, unit) for ln, unit in zip(g.lines, g.units, strict=True)]
         made.last = at
     return made
 
@@ -262,8 +266,8 @@ INSERTS = (
     f"INSERT INTO ticket VALUES ({', '.join('?' * 13)})",
     f"INSERT INTO ticket_flow (ticket, channel, caller, topic, place, due, remind_at, version, "
     f"{', '.join(COLUMNS)}) VALUES ({', '.join('?' * (len(COLUMNS) + 8))})",
-    "INSERT INTO ticket_event (ticket, at, who, action, before, after, note) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    "INSERT INTO ticket_event (ticket, at, who, action, before, after, note, unit) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def fill(path: Path, plan: Plan, jobs: int = 2,

@@ -24,10 +24,11 @@ another (并单) are left out — their matter is counted once, in the ticket th
 - 满意率 = (满意 + 基本满意) / ratings: every rating counts, at the time it was given (a ticket
   rated 不满意, redone and rated again counts twice).
 
-By lead unit: the unit the ticket has now (after a 改派, the new one: the history does not
-say which unit a ticket was dispatched to before); tickets closed at the centre, never
-dispatched, are the centre's row. Figures are counted from the history as it is when the
-report is made: a 重办 in May changes April's 重办率.
+By lead unit: 按时签收 is the signing unit's, 退单 the unit the ticket was first dispatched to
+(after a 改派 the ticket is another's: the history keeps whose it was after each step), the
+others the unit the ticket has now (history kept before that: the unit of today for all);
+tickets closed at the centre, never dispatched, are the centre's row. Figures are counted
+from the history as it is when the report is made: a 重办 in May changes April's 重办率.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Event:
     action: str
     after: Step
     note: str = ""
+    unit: str = ""  # whose the ticket is after it ("": not kept, in lines before that)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class Mark:
     figure: Figure
     at: float
     hit: bool
+    unit: str = ""  # the unit it is charged to ("": the ticket's unit of today)
 
 
 def rating_of(note: str) -> str:
@@ -99,7 +102,9 @@ class _History:
     """What a ticket's history says for the figures (read in one pass)."""
 
     dispatched: float | None = None  # the 派单
+    dispatched_to: str = ""  # … to this unit
     signed: float | None = None  # the 签收
+    signed_by: str = ""  # … by this unit
     replied: float | None = None  # the first 答复
     closed: float | None = None  # the last 办结
     accepted_reply: float | None = None  # the last 答复 before it
@@ -113,9 +118,9 @@ def _read(events: Sequence[Event]) -> _History:
     for event in events:
         action = event.action
         if action == "dispatch" and found.dispatched is None:
-            found.dispatched = event.at
+            found.dispatched, found.dispatched_to = event.at, event.unit
         elif action == "sign" and found.signed is None:
-            found.signed = event.at
+            found.signed, found.signed_by = event.at, event.unit
         elif action == "reply":
             last_reply = event.at
             found.replied = event.at if found.replied is None else found.replied
@@ -145,7 +150,7 @@ def marks(ticket: Ticket, events: Sequence[Event], now: float) -> list[Mark]:
     seen, found = _read(events), []
     sign_due, handle_due = ticket.sign_due, ticket.handle_due
     if seen.signed is not None and sign_due is not None:
-        found.append(Mark(Figure.SIGNED, seen.signed, seen.signed < sign_due))
+        found.append(Mark(Figure.SIGNED, seen.signed, seen.signed < sign_due, seen.signed_by))
     elif ticket.step is Step.DISPATCHED and sign_due is not None and sign_due <= now:
         found.append(Mark(Figure.SIGNED, _ran_out(sign_due), False))
     if ticket.step is Step.CLOSED and seen.closed is not None:
@@ -159,7 +164,8 @@ def marks(ticket: Ticket, events: Sequence[Event], now: float) -> list[Mark]:
     if seen.replied is not None:
         found.append(Mark(Figure.REDONE, seen.replied, seen.redone))
     if seen.dispatched is not None:
-        found.append(Mark(Figure.RETURNED, seen.dispatched, seen.returned))
+        # charged to the unit it was first dispatched to (after a 改派 the ticket is another's)
+        found.append(Mark(Figure.RETURNED, seen.dispatched, seen.returned, seen.dispatched_to))
     found += [Mark(Figure.SATISFIED, at, rating != UNSATISFIED) for at, rating in seen.ratings]
     return found
 
@@ -193,7 +199,8 @@ class LoopFigures:
     def add(self, ticket: Ticket, events: Sequence[Event]) -> None:
         for mark in marks(ticket, events, self.period.now):
             if self.period.holds(mark.at):
-                self.counts[(ticket.unit, self._month(mark.at), mark.figure, mark.hit)] += 1
+                self.counts[(mark.unit or ticket.unit, self._month(mark.at), mark.figure,
+                             mark.hit)] += 1
 
     def _month(self, moment: float) -> str:
         """The local month of ``moment`` (``2026-10``)."""

@@ -49,10 +49,11 @@ DEFINITIONS = (
     "直接办结）。",
     "重办率 = 至少退回重办一次（审核退回重办，或评价不满意重办）的工单 ÷ 已答复的工单，按首次"
     "答复时间计。",
-    "退单率 = 至少退单一次的工单 ÷ 已派单的工单，按派单时间计。",
+    "退单率 = 至少退单一次的工单 ÷ 已派单的工单，按首次派单时间计，计入首次派往的单位。",
     "满意率 =（满意 + 基本满意）÷ 评价次数，每次评价按评价时间计（不满意重办后再次评价的，"
     "两次都计）。",
-    "承办单位为工单现在的主办单位（改派后为新单位）；并单的工单随主单计，不单独计；工单期限按"
+    "按时签收计入签收单位，退单计入首次派往的单位，其余计入工单现在的主办单位（改派后为新"
+    "单位）；并单的工单随主单计，不单独计；工单期限按"
     "工作日（含法定节假日与调休）计算；比率的分母为 0 时显示“—”。")
 
 
@@ -87,7 +88,8 @@ async def histories(db: aiosqlite.Connection,
                  "AND due < ?)")
         args = [low, high, low + 1, high + 1]  # a deadline counts on its last day
     sql = ("SELECT f.ticket, f.unit, f.step, f.sign_due, f.handle_due, f.merged_into, e.at, "
-           "e.action, e.after, CASE WHEN e.action = 'rate' THEN e.note ELSE '' END AS note "
+           "e.action, e.after, CASE WHEN e.action = 'rate' THEN e.note ELSE '' END AS note, "
+           "e.unit "
            "FROM ticket_flow AS f LEFT JOIN ticket_event AS e ON e.ticket = f.ticket AND "
            f"e.action IN ({', '.join('?' * len(ACTIONS))}) {where} ORDER BY f.ticket, e.id")
     ticket: Ticket | None = None
@@ -100,7 +102,7 @@ async def histories(db: aiosqlite.Connection,
                         yield ticket, events
                     ticket, events = _ticket(row), []
                 if row[6] is not None:
-                    events.append(Event(row[6], row[7], STEPS[row[8]], row[9]))
+                    events.append(Event(row[6], row[7], STEPS[row[8]], row[9], row[10]))
     if ticket is not None:
         yield ticket, events
 

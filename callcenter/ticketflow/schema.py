@@ -6,6 +6,9 @@ once shipped is never rewritten — a database that had it keeps it — the next
 2. ``remind_at``: when the overdue scan next has something to do for a ticket (indexed: the
    scan reads only those whose moment has come), and the yellow share it was kept for; the
    indexes that give every list its order (a unit's, the centre's of a step) without sorting.
+3. ``ticket_event.unit``: whose the ticket is after each step (the unit dispatched to, the
+   unit that returned it …: a report charges a unit with what it did, not with what the
+   ticket's unit of today did), and the index of a period's history lines (the report).
 """
 
 from __future__ import annotations
@@ -78,4 +81,9 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     -- the lists in their order (store.inbox): a unit's, and the centre's of a step
     CREATE INDEX ticket_flow_unit_due ON ticket_flow (unit, due);
     CREATE INDEX ticket_flow_step_due ON ticket_flow (step, due);
+"""), Migration(CAPABILITY, 3, """
+    -- whose the ticket is after each step; '' in the lines kept before this step (a report
+    -- then takes the ticket's unit of today) and in the centre's steps before any dispatch
+    ALTER TABLE ticket_event ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+    CREATE INDEX ticket_event_at ON ticket_event (at);
 """)]

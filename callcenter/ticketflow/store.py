@@ -118,7 +118,7 @@ class FlowStore:
                     f"{', '.join('?' * len(COLUMNS))})",
                     (flow.ticket, matter.channel, matter.caller, matter.topic, matter.place,
                      flow.due(), remind_at(flow, self._limits()), *values_of(flow)))
-                await self._history([line])
+                await self._history([(line, flow.unit)])
         except aiosqlite.IntegrityError:
             raise TicketFlowConflict(f"工单{flow.ticket}已受理") from None
         return flow
@@ -145,15 +145,16 @@ class FlowStore:
                 tickets = "、".join(str(read.ticket) for read, _, _ in steps)
                 some = "中有工单" if len(steps) > 1 else ""
                 raise TicketFlowConflict(f"工单{tickets}{some}刚被他人办理，请刷新后重试")
-            await self._history([line for _, _, line in steps])
+            await self._history([(line, new.unit) for _, new, line in steps])
         return [replace(new, version=read.version + 1) for read, new, _ in steps]
 
-    async def _history(self, lines: Iterable[Transition]) -> None:
+    async def _history(self, lines: Iterable[tuple[Transition, str]]) -> None:
+        """Each history line with the unit whose the ticket is after it."""
         await self._db.executemany(
-            "INSERT INTO ticket_event (ticket, at, who, action, before, after, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ticket_event (ticket, at, who, action, before, after, note, unit) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(line.ticket, line.at, line.who, line.action, line.before.value, line.after.value,
-              line.note) for line in lines])
+              line.note, unit) for line, unit in lines])
 
     async def merged_into(self, ticket: int) -> list[Flow]:
         async with self._db.execute(
@@ -163,7 +164,7 @@ class FlowStore:
 
     async def timeline(self, ticket: int) -> list[dict[str, Any]]:
         async with self._db.execute(
-                "SELECT at, who, action, before, after, note FROM ticket_event "
+                "SELECT at, who, action, before, after, note, unit FROM ticket_event "
                 "WHERE ticket = ? ORDER BY id", (ticket,)) as cursor:
             return [dict(r) for r in await cursor.fetchall()]
 

@@ -155,9 +155,10 @@ async def test_by_unit_and_by_month(story: tuple[Path, dict[str, int]]) -> None:
     total = figures_row("合计", (7, 5, "71.4"), (5, 3, "60.0"), (5, 4, "80.0"),
                         (5, 1, "20.0"), (9, 2, "22.2"), (5, 3, "60.0"))
     assert by_unit.rows == (
-        figures_row("七里河区", (2, 1, "50.0"), (1, 0, "0.0"), NONE, NONE, (3, 0, "0.0"), NONE),
+        # T3's return is 七里河区's, the unit it was first dispatched to (城关区's since 改派)
+        figures_row("七里河区", (2, 1, "50.0"), (1, 0, "0.0"), NONE, NONE, (4, 1, "25.0"), NONE),
         figures_row("城关区", (3, 2, "66.7"), (3, 2, "66.7"), (3, 2, "66.7"), (3, 1, "33.3"),
-                    (4, 2, "50.0"), (4, 2, "50.0")),
+                    (3, 1, "33.3"), (4, 2, "50.0")),
         figures_row("省住建厅", (2, 2, "100.0"), (1, 1, "100.0"), (1, 1, "100.0"),
                     (2, 0, "0.0"), (2, 0, "0.0"), NONE),
         figures_row("12345中心（直接办结）", NONE, NONE, (1, 1, "100.0"), NONE, NONE,
@@ -179,7 +180,12 @@ async def test_a_period_counts_what_was_decided_in_it(
     october = await loop(story[0], date(2026, 10, 1), date(2026, 10, 31))
     a = figures_row("城关区", (3, 2, "66.7"), (2, 1, "50.0"), (2, 2, "100.0"), (3, 1, "33.3"),
                     (1, 1, "100.0"), (3, 2, "66.7"))
-    assert october["loop_by_unit"].rows == (a, ("合计", *a[1:]))
+    # October's one dispatch (T3, to 七里河区, returned): 七里河区's 退单
+    assert october["loop_by_unit"].rows == (
+        figures_row("七里河区", NONE, NONE, NONE, NONE, (1, 1, "100.0"), NONE),
+        figures_row("城关区", (3, 2, "66.7"), (2, 1, "50.0"), (2, 2, "100.0"), (3, 1, "33.3"),
+                    NONE, (3, 2, "66.7")),
+        ("合计", *a[1:]))
     assert october["loop_by_month"].rows == (("2026-10", *a[1:]), ("合计", *a[1:]))
     assert "统计时段：2026-10-01至2026-10-31" in october["loop_by_unit"].footnote[0]
     # T5's signing ran out at the end of 11-06: counted on that day, not the next
@@ -243,7 +249,7 @@ def test_run_py_report_prints_and_writes_the_loop_figures(tmp_path: Path) -> Non
     shown = [[cell.strip() for cell in line.strip("│").split("│")]
              for line in done.stdout.splitlines() if line.startswith("│ 城关区")]
     assert shown == [["城关区", "66.7% (2/3)", "50.0% (1/2)", "100.0% (2/2)", "33.3% (1/3)",
-                      "33.3% (1/3)", "66.7% (2/3)"]]
+                      "0.0% (0/2)", "66.7% (2/3)"]]
 
     def csv_rows(name: str) -> list[list[str]]:
         text = (tmp_path / "csv" / name).read_text(encoding="utf-8-sig")
@@ -252,7 +258,10 @@ def test_run_py_report_prints_and_writes_the_loop_figures(tmp_path: Path) -> Non
     header = list(HEAD)
     a = ["3", "2", "66.7", "2", "1", "50.0", "2", "2", "100.0", "3", "1", "33.3", "3", "1", "33.3",
          "3", "2", "66.7"]
-    assert csv_rows("loop_by_unit.csv") == [["承办单位", *header], ["城关区", *a], ["合计", *a]]
+    qilihe = ["0", "0", "—"] * 4 + ["1", "1", "100.0", "0", "0", "—"]  # T3's return
+    chengguan = [*a[:12], "2", "0", "0.0", *a[15:]]
+    assert csv_rows("loop_by_unit.csv") == [["承办单位", *header], ["七里河区", *qilihe],
+                                            ["城关区", *chengguan], ["合计", *a]]
     assert csv_rows("loop_by_month.csv") == [
         ["月份", *header],
         ["2026-09", "0", "0", "—", "0", "0", "—", "0", "0", "—", "0", "0", "—", "2", "0", "0.0",

@@ -149,3 +149,46 @@ async def test_an_inbox_lists_running_deadlines_first_then_the_others_by_number(
     assert [f.ticket for f in await loop.inbox("城关区", (Step.RETURNED,))] == [returned.ticket]
     assert [f.ticket for f in await loop.inbox(None, (Step.CLOSED,))] == [closed.ticket]
     assert await loop.inbox("城关区", overdue_at=T0 + 300) == []
+
+
+async def test_the_history_keeps_whose_the_ticket_was_after_each_step(
+        flows: tuple[Store, FlowStore]) -> None:
+    """A report charges a return to the unit that returned it, not the unit of today."""
+    store, loop = flows
+    flow = await accepted(store, loop, "3.1")
+    moves = [lambda f: s.dispatch(f, AGENT, T0 + 60, RULES, "七里河区"),
+             lambda f: s.give_back(f, Who("zhao", Side.UNIT, "七里河区"), T0 + 120, RULES,
+                                   "不属本区"),
+             lambda f: s.redispatch(f, AGENT, T0 + 180, RULES, "城关区"),
+             lambda f: s.sign(f, UNIT, T0 + 240, RULES)]
+    for move in moves:
+        new, line = move(flow)
+        (flow,) = await loop.step([(flow, new, line)])
+    assert [(e["action"], e["unit"]) for e in await loop.timeline(flow.ticket)] == [
+        ("accept_call", ""), ("dispatch", "七里河区"), ("return", "七里河区"),
+        ("redispatch", "城关区"), ("sign", "城关区")]
+
+
+async def test_history_kept_before_the_unit_was_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    store = await Store.open(path, MIGRATIONS[:2])  # a store of the loop's second step
+    try:
+        ticket = await Tickets(store).open(TicketOpen(
+            "4.1", "13812345678", "12345", "12345", "12345热线", "", "q12345", "1001",
+            "2026-12-07T10:00:00Z"))
+        await store.db.execute(
+            "INSERT INTO ticket_event (ticket, at, who, action, before, after) VALUES "
+            "(?, ?, 'wang', 'accept_call', 'accepted', 'accepted')", (ticket, T0))
+        await store.db.commit()
+    finally:
+        await store.close()
+    store = await Store.open(path, MIGRATIONS)
+    flows = FlowStore(await store.own_connection())
+    try:
+        assert [e["unit"] for e in await flows.timeline(ticket)] == [""]
+        async with store.db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                    "name = 'ticket_event_at'") as cursor:
+            assert await cursor.fetchall()
+    finally:
+        await flows.close()
+        await store.close()
