@@ -61,6 +61,12 @@ def fields_of(ticket: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def matter_of(fields: Mapping[str, Any]) -> tuple[str, str]:
+    """The topic and place that find a ticket of the same matter (并单)."""
+    return (str(fields.get("topic") or ""),
+            str(fields.get("county") or fields.get("city") or ""))
+
+
 class TicketLoop:
     def __init__(self, config: Callable[[], LoopConfig], clock: Callable[[], float],
                  publish: Callable[[object, float], None]) -> None:
@@ -89,8 +95,7 @@ class TicketLoop:
         now = self.clock()
         flow = Flow(ticket_id, Step.ACCEPTED, str(fields.get("request_type") or "咨询"),
                     bool(fields.get("urgent")), accepted_at=now)
-        matter = Matter(channel, str(ticket.get("caller") or ""), str(fields.get("topic") or ""),
-                        str(fields.get("county") or fields.get("city") or ""))
+        matter = Matter(channel, str(ticket.get("caller") or ""), *matter_of(fields))
         line = Transition(ticket_id, now, who.name, "accept_call", Step.ACCEPTED, Step.ACCEPTED,
                           f"渠道：{channel}")
         flow = await flows.accept(flow, line, matter)
@@ -111,7 +116,7 @@ class TicketLoop:
         if action in PURE_STEPS:
             new, line = PURE_STEPS[action](flow, who, now, rules, given)
         elif action == "dispatch":
-            new, line = await self._dispatch(flow, who, now, rules, given)
+            new, line, matter = await self._dispatch(flow, who, now, rules, given)
         elif action == "redispatch":
             self.config().units.get(given["unit"])
             new, line = state.redispatch(flow, who, now, rules, given["unit"],
@@ -125,23 +130,28 @@ class TicketLoop:
             steps += [(merged, *state.closed_with(merged, line))
                       for merged in await flows.merged_into(ticket_id)]
         kept = await flows.step(steps)
+        if action == "dispatch":  # what the agent confirmed finds the same matter (并单)
+            await flows.refresh_matter(ticket_id, *matter)
         for (_, _, told), after in zip(steps, kept, strict=True):
             self._told(after, told)
         return kept[0]
 
     async def _dispatch(self, flow: Flow, who: Who, now: float, rules: state.Rules,
-                        given: Mapping[str, Any]) -> tuple[Flow, Transition]:
+                        given: Mapping[str, Any]
+                        ) -> tuple[Flow, Transition, tuple[str, str]]:
         """派单 with the ticket's fields as they are now: the agent may have confirmed another
         request type or the urgent flag since the call's ticket entered the loop, and the
-        deadlines follow what was confirmed."""
+        deadlines follow what was confirmed; with the matter's topic and place as confirmed
+        (a call's ticket entered the loop as it was answered, before anything was said)."""
         _, tickets = self._open()
         fields = fields_of(await tickets.get(flow.ticket))
         self.config().units.check_dispatch(fields, given["unit"], given["assists"])
         kind = str(fields.get("request_type") or flow.request_type)
-        return state.dispatch(flow, who, now, rules, given["unit"], given["assists"],
-                              given.get("note", ""), request_type=kind,
-                              urgent=None if fields.get("urgent") is None
-                              else bool(fields["urgent"]))
+        new, line = state.dispatch(flow, who, now, rules, given["unit"], given["assists"],
+                                   given.get("note", ""), request_type=kind,
+                                   urgent=None if fields.get("urgent") is None
+                                   else bool(fields["urgent"]))
+        return new, line, matter_of(fields)
 
     def _told(self, flow: Flow, line: Transition) -> None:
         log.info("ticket.step", ticket=flow.ticket, action=line.action, before=line.before,

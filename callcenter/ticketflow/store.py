@@ -156,6 +156,15 @@ class FlowStore:
             [(line.ticket, line.at, line.who, line.action, line.before.value, line.after.value,
               line.note, unit) for line, unit in lines])
 
+    async def refresh_matter(self, ticket: int, topic: str, place: str) -> None:
+        """The topic and place that find the same matter, as now known (not a step: no
+        history line, no version; only what is known replaces what was)."""
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE ticket_flow SET topic = CASE WHEN ? != '' THEN ? ELSE topic END, "
+                "place = CASE WHEN ? != '' THEN ? ELSE place END WHERE ticket = ?",
+                (topic, topic, place, place, ticket))
+
     async def merged_into(self, ticket: int) -> list[Flow]:
         async with self._db.execute(
                 "SELECT * FROM ticket_flow WHERE merged_into = ? AND step = ?",

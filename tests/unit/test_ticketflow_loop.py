@@ -311,3 +311,21 @@ async def test_a_ticket_acted_on_while_the_scan_reminds_its_page_is_left_out(
     assert await loop.scan() == 2
     assert [await reminders(loop, t) for t in made] == [["remind"], [], ["remind"]]
     assert (await loop.flow(made[1])).step is Step.HANDLING
+
+
+async def test_a_calls_matter_as_confirmed_finds_its_twin_for_merging(
+        opened: tuple[Store, list[object], Clock]) -> None:
+    """A call's ticket enters the loop as it is answered, before anything is said: at its
+    dispatch the topic and place the agent confirmed find the same matter (并单)."""
+    store, heard, clock = opened
+    loop = await loop_on(store, heard, clock)
+    first = await ticket(store, "6.1", {})
+    await loop.accept(first, AGENT)
+    await Tickets(store).confirm(first, {"topic": "水电气热", "county": "城关区"})
+    await loop.act(first, AGENT, "dispatch", unit="城关区", assists=())
+    tickets = Tickets(store)
+    other = await tickets.open(TicketOpen("6.2", "13900001111", "12345", "12345", "12345热线",
+                                          "", "q12345", "1002", "2026-09-28T02:30:00Z"))
+    await tickets.set_prefill(other, LEAK)
+    await loop.accept(other, AGENT)
+    assert [s["ticket"] for s in await loop.similar(other)] == [first]
