@@ -25,6 +25,7 @@ from callcenter.store.db import Store
 from callcenter.ticketflow.commands import RATINGS, NewTicket, loop_handlers
 from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import read_loop_config
+from callcenter.ticketflow.lists import FlowLists
 from callcenter.ticketflow.loop import CHANNELS, TicketLoop
 from callcenter.ticketflow.state import Step
 from callcenter.ticketflow.store import MIGRATIONS, FlowStore
@@ -42,6 +43,7 @@ def _on_store(opened: list[tuple[TicketLoop, Store]],
         loop = TicketLoop(lambda: loop_config, lambda: datetime.now().timestamp(),
                           lambda _event, _ts: None)
         loop.tickets = Tickets(store)
+        loop.lists = FlowLists(store.db)
         opened.append((loop, store))
         router = Router.of(config.hotlines, config.queues)
 

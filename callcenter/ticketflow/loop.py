@@ -13,7 +13,9 @@ import structlog
 
 from callcenter.errors import TicketFlowConflict, TicketFlowError
 from callcenter.ticketflow import state
+from callcenter.ticketflow.card import card
 from callcenter.ticketflow.files import LoopConfig
+from callcenter.ticketflow.lists import FlowLists, Wanted, as_row
 from callcenter.ticketflow.state import Flow, Side, Step, Transition, Who
 from callcenter.ticketflow.store import FlowStore, Matter
 from callcenter.tickets.store import Tickets
@@ -32,6 +34,7 @@ class TicketStepped:
     unit: str
     action: str
     step: str
+    assists: tuple[str, ...] = ()
 
 
 def fields_of(ticket: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,6 +55,7 @@ class TicketLoop:
         self.publish = publish
         self.flows: FlowStore | None = None  # once the store is open
         self.tickets: Tickets | None = None
+        self.lists: FlowLists | None = None  # the pages' lists
 
     def _open(self) -> tuple[FlowStore, Tickets]:
         if self.flows is None or self.tickets is None:
@@ -134,8 +138,8 @@ class TicketLoop:
     def _told(self, flow: Flow, line: Transition) -> None:
         log.info("ticket.step", ticket=flow.ticket, action=line.action, before=line.before,
                  after=line.after, unit=flow.unit, who=line.who)
-        self.publish(TicketStepped(flow.ticket, flow.unit, line.action, flow.step.value),
-                     line.at)
+        self.publish(TicketStepped(flow.ticket, flow.unit, line.action, flow.step.value,
+                                   flow.assists), line.at)
 
     # -- the engine's scan ------------------------------------------------------------------
 
@@ -164,12 +168,25 @@ class TicketLoop:
         await flows.need(ticket_id)
         return await flows.timeline(ticket_id)
 
-    async def listing(self, unit: str | None, steps: tuple[Step, ...], overdue: bool,
-                      limit: int) -> list[dict[str, Any]]:
-        """Tickets in the loop, the soonest deadline first (the overdue ones lead)."""
-        flows, _ = self._open()
-        found = await flows.inbox(unit, steps, self.clock() if overdue else None, limit)
-        return [self.shown(f) for f in found]
+    async def listing(self, wanted: Wanted) -> list[dict[str, Any]]:
+        """Tickets in the loop, the soonest deadline first (the overdue ones lead), with
+        their topic, place and channel."""
+        if self.lists is None:
+            raise TicketFlowError("工单库尚未打开")
+        return [as_row(listed, self.shown(listed.flow))
+                for listed in await self.lists.find(wanted)]
+
+    async def card(self, ticket_id: int) -> dict[str, Any]:
+        """The ticket's content for its card (:mod:`.card`), and where the dispatch
+        catalogue would send it (``suggested``)."""
+        flows, tickets = self._open()
+        ticket = await tickets.get(ticket_id)
+        matter = await flows.matter(ticket_id)
+        fields = fields_of(ticket)
+        found = self.config().units.suggest(fields)
+        return {**card(ticket, fields, matter.channel),
+                "suggested": None if found is None else {"unit": found.unit,
+                                                         "assists": list(found.assists)}}
 
     async def similar(self, ticket_id: int) -> list[dict[str, Any]]:
         """并单 candidates: open tickets of the same caller, or of the same place and topic,
