@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from callcenter.errors import TicketFlowConflict, TicketFlowError
+from callcenter.glossary import word
 from callcenter.ticketflow import state
 from callcenter.ticketflow.card import card
 from callcenter.ticketflow.files import LoopConfig
@@ -75,7 +76,7 @@ class TicketLoop:
         matter = Matter(channel, str(ticket.get("caller") or ""), str(fields.get("topic") or ""),
                         str(fields.get("county") or fields.get("city") or ""))
         line = Transition(ticket_id, now, who.name, "accept_call", Step.ACCEPTED, Step.ACCEPTED,
-                          f"渠道：{channel}")
+                          f"渠道：{word('ticket_channel', channel)}")
         flow = await flows.accept(flow, line, matter)
         self._told(flow, line)
         return flow

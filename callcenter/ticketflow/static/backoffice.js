@@ -16,7 +16,7 @@ const QUEUES = [  // [key, tab, query, hint]
   ["open", "全部在办", "step=dispatched,handling,replied,returned", "在承办单位办理中的工单：超期的在前"],
 ];
 const RATING_KINDS = { "满意": "go", "基本满意": "go", "不满意": "bad" };
-const office = { tab: "accepted", lists: {}, redraw: null, touched: false };
+const office = { tab: "accepted", lists: {}, redraw: null, touched: false, asked: 0 };
 
 function buildTabs() {
   $("tabs").replaceChildren(...QUEUES.map(([key, name]) => {
@@ -32,8 +32,10 @@ function buildTabs() {
 }
 
 async function loadQueues() {
+  const asked = office.asked += 1;  // only the latest reading is drawn
   const found = await Promise.all(QUEUES.map(async ([key, , query]) =>
     [key, await api("GET", `/api/loop/tickets?${query}&limit=200`)]));
+  if (asked !== office.asked) return;
   office.lists = Object.fromEntries(found);
   // urgent ones first where nothing has a deadline yet
   office.lists.accepted.sort((a, b) => Number(b.urgent) - Number(a.urgent) || a.ticket - b.ticket);
@@ -62,10 +64,10 @@ function showQueue() {
     const matter = [flow.request_type, flow.topic, flow.place].filter(Boolean).join(" · ");
     const what = el("td", matter, "what");
     what.title = matter;
-    const tags = el("td");
-    tags.append(...tagsOf(flow));
+    const tags = el("td", null, "tags");
+    tags.append(...tagsOf(flow, true));
     row.append(light, el("td", String(flow.ticket), "nowrap"), el("td", stepWord(flow.step), "step"),
-      what, el("td", flow.unit ? unitName(flow.unit) : "—"), dueCell(flow), tags);
+      what, el("td", flow.unit || "—", "nowrap"), dueCell(flow), tags);
     row.addEventListener("click", () => openTicket(flow.ticket));
     return row;
   }));

@@ -72,13 +72,16 @@ function lightOf(light) {
 function tag(text, kind) { return el("span", text, `tag ${kind || ""}`); }
 
 // the marks of a ticket: urgent, assisted (on a unit's page), 督办, an extension asked …
-function tagsOf(flow) {
+// (``short``: as a list's row has room for)
+function tagsOf(flow, short) {
   const tags = [];
   if (flow.urgent) tags.push(tag("紧急", "urgent"));
   const me = flowPage.me;
   if (me && me.role === "unit" && flow.unit !== me.unit) tags.push(tag("协办", "assist"));
   if (flow.supervised) tags.push(tag("督办", "supervised"));
-  if (flow.extension_asked) tags.push(tag(`申请延期${flow.extension_asked}个工作日`, "asked"));
+  if (flow.extension_asked) {
+    tags.push(tag(short ? "申请延期" : `申请延期${flow.extension_asked}个工作日`, "asked"));
+  }
   if (flow.redos) tags.push(tag(`重办${flow.redos}次`));
   if (flow.returns) tags.push(tag(`退单${flow.returns}次`));
   if (flow.rating) tags.push(tag(flow.rating));
@@ -111,7 +114,7 @@ function showCard(box, flow) {
   field(list, "受理时间", card.opened_at ? shownTime(card.opened_at) : "—");
   const due = document.createDocumentFragment();
   due.append(deadline(flow.due));
-  if (flow.due) due.append(el("span", `（${timeLeft(flow.due)}）`, flow.light === "red" ? "error" : "muted"));
+  if (flow.due) due.append(el("span", `（${timeLeft(flow.due)}）`, `nowrap ${flow.light === "red" ? "error" : "muted"}`));
   field(list, "办理期限", due);
   field(list, "承办单位", flow.unit ? unitName(flow.unit) : "尚未派单");
   field(list, "协办单位", flow.assists.length ? flow.assists.map(unitName).join("、") : "无");
@@ -167,6 +170,7 @@ function labelled(form, text, control, inline) {
 // ``run(value)`` (each button its value: 通过 / 重办 …); an error shows in the form's own line.
 function actionForm(box, name, title, fill, buttons, run) {
   const form = el("form", null, "act");
+  form.noValidate = true;  // what is missing is said beside the action, in the page's words
   form.dataset.action = name;
   form.append(el("h3", title));
   fill(form);
@@ -185,6 +189,7 @@ function actionForm(box, name, title, fill, buttons, run) {
     event.preventDefault();
     const chosen = event.submitter ? event.submitter.value : buttons[0][1];
     error.textContent = "";
+    $("act-notice").textContent = "";
     for (const b of row.querySelectorAll("button")) b.disabled = true;
     try {
       await run(chosen, form);
@@ -240,7 +245,7 @@ function updated() { $("updated").textContent = `更新于 ${shownTime(Date.now(
 
 // -- the open ticket (the inbox's and the back office's right-hand panel) --------------------
 
-const opened = { ticket: null, flow: null, lines: [], signature: "" };
+const opened = { ticket: null, flow: null, lines: [], signature: "", asked: 0 };
 
 // what changes when anyone acts on the ticket
 function signatureOf(flow, lines) {
@@ -257,30 +262,31 @@ function timelineLink(ticket) {
 
 // the page's ``flowPage.actions(flow, lines, {forms, note})`` says what may be done now
 async function openTicket(ticket) {
+  if (opened.ticket !== ticket) $("act-notice").textContent = "";  // (kept over a redraw)
   opened.ticket = ticket;
+  const asked = opened.asked += 1;  // only the latest reading is drawn
   let flow, lines;
   try {
     [flow, lines] = await Promise.all([api("GET", `/api/loop/tickets/${ticket}/content`),
       api("GET", `/api/loop/tickets/${ticket}/timeline`)]);
   } catch (error) {
-    if (opened.ticket !== ticket) return;
+    if (asked !== opened.asked) return;
     opened.flow = null;
     $("ticket").hidden = true;
     $("pick").hidden = false;
     sayError($("pick"), error);
     return;
   }
-  if (opened.ticket !== ticket) return;  // another was chosen meanwhile
+  if (asked !== opened.asked) return;  // read again (or another chosen) meanwhile
   Object.assign(opened, { flow, lines, signature: signatureOf(flow, lines) });
   $("pick").hidden = true;
   $("ticket").hidden = false;
   const head = $("ticket-head");
   const right = el("span", null, "right");
   right.append(timelineLink(ticket));
-  head.replaceChildren(el("h2", `工单 ${flow.ticket}`), lightOf(flow.light),
+  head.replaceChildren(el("h2", `工单 ${flow.ticket}`), ...(flow.light ? [lightOf(flow.light)] : []),
     el("b", stepWord(flow.step), "step"), ...tagsOf(flow), right);
   showCard($("ticket-card"), flow);
-  $("act-notice").textContent = "";
   $("act-state").textContent = "";
   $("act-quotes").replaceChildren();
   $("acts").replaceChildren();

@@ -12,7 +12,7 @@ async function showOne() {
   document.title = `工单 ${flow.ticket} 时间线`;
   $("pick").hidden = true;
   $("ticket").hidden = false;
-  $("ticket-head").replaceChildren(el("h2", `工单 ${flow.ticket}`), lightOf(flow.light),
+  $("ticket-head").replaceChildren(el("h2", `工单 ${flow.ticket}`), ...(flow.light ? [lightOf(flow.light)] : []),
     el("b", stepWord(flow.step), "step"), ...tagsOf(flow));
   showCard($("ticket-card"), flow);
   showTimeline($("timeline").tBodies[0], lines);

@@ -10,11 +10,13 @@ const INBOX = {  // tab: the steps listed, its title
   sent: ["replied,returned", "已提交中心的工单"],
   done: ["closed", "已办结的工单"],
 };
-const inbox = { tab: "todo", lists: {}, redraw: null, touched: false };
+const inbox = { tab: "todo", lists: {}, redraw: null, touched: false, asked: 0 };
 
 async function loadInbox() {
+  const asked = inbox.asked += 1;  // only the latest reading is drawn
   const found = await Promise.all(Object.entries(INBOX).map(async ([tab, [steps]]) =>
     [tab, await api("GET", `/api/loop/tickets?step=${steps}&limit=200`)]));
+  if (asked !== inbox.asked) return;
   inbox.lists = Object.fromEntries(found);
   for (const tab of Object.keys(INBOX)) {
     const count = $(`count-${tab}`);
@@ -40,8 +42,8 @@ function showInbox() {
     light.append(lightOf(flow.light));
     const what = el("td", matterOf(flow), "what");
     what.title = matterOf(flow);
-    const tags = el("td");
-    tags.append(...tagsOf(flow));
+    const tags = el("td", null, "tags");
+    tags.append(...tagsOf(flow, true));
     row.append(light, el("td", String(flow.ticket), "nowrap"), el("td", stepWord(flow.step), "step"),
       what, dueCell(flow), tags);
     row.addEventListener("click", () => openTicket(flow.ticket));
