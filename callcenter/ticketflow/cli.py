@@ -43,7 +43,6 @@ def _on_store(opened: list[tuple[TicketLoop, Store]],
         loop = TicketLoop(lambda: loop_config, lambda: datetime.now().timestamp(),
                           lambda _event, _ts: None)
         loop.tickets = Tickets(store)
-        loop.lists = FlowLists(store.db)
         opened.append((loop, store))
         router = Router.of(config.hotlines, config.queues)
 
@@ -63,10 +62,12 @@ def _run(args: argparse.Namespace, paths: Paths, name: str, given: dict[str, Any
     async def show(commands: Commands, actor: Actor) -> int:
         loop, store = opened[0]
         loop.flows = FlowStore(await store.own_connection())
+        loop.lists = FlowLists(await store.own_connection())
         try:
             result = await commands.run(name, given, actor)
         finally:
             await loop.flows.close()
+            await loop.lists.close()
         _print(args, name, result)
         return 0
 

@@ -1,4 +1,4 @@
-"""The lists of tickets the loop's pages show, read-only on the store's shared connection: a
+"""The lists of tickets the loop's pages show, read on a connection of their own: a
 unit's inbox (the tickets it leads and those it assists), the back office's queues of work
 (待派单, 退单待审, 待审核, 延期申请, 督办, 待评价), each the soonest deadline first — the
 overdue ones lead — with what the list shows of the matter (topic, place, channel; never the
@@ -63,8 +63,14 @@ def _conditions(wanted: Wanted) -> tuple[list[str], list[object]]:
 
 
 class FlowLists:
+    """On a connection of its own (``Store.own_connection``: each read sees every step
+    committed before it), that only reads."""
+
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+
+    async def close(self) -> None:
+        await self._db.close()
 
     async def find(self, wanted: Wanted) -> list[Listed]:
         where, args = _conditions(wanted)
@@ -82,8 +88,7 @@ class FlowLists:
     async def _select(self, where: Sequence[str], args: Sequence[object],
                       limit: int) -> list[Listed]:
         sql = SHOWN + (" WHERE " + " AND ".join(where) if where else "") + ORDER
-        async with self._db.execute(sql, (*args, limit)) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.execute_fetchall(sql, (*args, limit))
         return [Listed(flow_of(row), {"channel": row["channel"], "topic": row["topic"],
                                       "place": row["place"]}) for row in rows]
 

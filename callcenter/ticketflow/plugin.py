@@ -62,7 +62,7 @@ def load(context: Context) -> Capability:
     async def opened(store: Store) -> None:
         loop.flows = FlowStore(await store.own_connection())
         loop.tickets = Tickets(store)
-        loop.lists = FlowLists(store.db)
+        loop.lists = FlowLists(await store.own_connection())
 
     def ticket_opened(event: TicketOpened, _ts: float) -> None:
         context.spawn(accept_call(event))
@@ -92,6 +92,8 @@ def load(context: Context) -> Capability:
     async def close() -> None:
         if loop.flows is not None:
             await loop.flows.close()
+        if loop.lists is not None:
+            await loop.lists.close()
 
     return Capability(
         "ticketflow", events=[(ticket_opened, (TicketOpened,)), (bus.stepped, (TicketStepped,))],

@@ -143,6 +143,21 @@ async def test_a_ticket_round_the_loop_on_the_pages(lab: Lab, engine: Engine,
     small = office["1366"]
     seen = [small]  # screenshots when it fails
     try:
+        # 登记来件: a letter entered on the page, pre-filled, to dispatch
+        await small.click("#enter-open")
+        await small.select_option("#enter-channel", "letter")
+        await small.fill("#enter-caller", "13912345678")
+        await small.fill("#enter-text", "安宁区北滨河路健身器材损坏，请尽快维修")
+        await check_words(small, "the letter entered")
+        await shot(small, FOLDER, "00-backoffice-enter")
+        await small.click("#enter-ok")
+        await notice(small, "#message", "已登记工单")
+        await small.wait_for_function("() => document.querySelector('#ticket-head h2')"
+                                      "?.textContent.startsWith('工单')")
+        entered = await small.text_content("#ticket-card") or ""
+        assert "信件" in entered and "139****5678" in entered and "13912345678" not in entered
+        assert await small.input_value("#dispatch-unit") == "安宁区"
+
         # 待派单: the catalogue's suggestion chosen first; the same caller's second ticket
         await tab(office, "accepted", heating)
         assert set(await rows(small)) >= {heating, wrong, again}
@@ -306,3 +321,35 @@ async def test_another_units_user_sees_none_of_it(lab: Lab, engine: Engine,
     await other.wait_for_url("**/backoffice")
     await other.wait_for_selector("#page", state="visible")
     await check_words(other, "an agent at the back office")
+
+
+async def test_an_admin_adds_a_units_user(lab: Lab, engine: Engine, browser: Browser) -> None:
+    chen = await fresh(engine, "chen.admin", "admin")
+    base = f"http://127.0.0.1:{lab.config.engine.api.port}"
+    page = await (await browser.new_context(base_url=base, locale="zh-CN",
+                                            viewport=SIZES["1366"])).new_page()
+    await sign_in(page, "/admin", "chen.admin", chen["password"])
+    await page.wait_for_selector("#admin", state="visible")
+    assert "承办单位" in await page.locator("#add-role option").all_text_contents()
+    await page.select_option("#add-role", "unit")
+    await page.wait_for_selector("#add-unit option[value='城关区']", state="attached")
+    assert await page.is_visible("#add-unit-label")
+    assert not await page.is_visible("#add-agent-label")
+    await page.fill("#add-name", "gl.user")
+    await page.select_option("#add-unit", "城关区")
+    await check_words(page, "a unit's user to add")
+    await shot(page, FOLDER, "10-admin-adds-a-units-user")
+    await page.click("#add-form button[type=submit]")
+    await page.wait_for_selector("#message.ok, #once[open]")
+    if await page.is_visible("#once"):  # a server without approvals: at once
+        password = await page.text_content("#once-password") or ""
+    else:  # root approves on the server
+        (asked,) = [r for r in await engine.commands.run("user.requests", {})
+                    if r["name"] == "gl.user"]
+        made = await engine.commands.run("user.approve", {"request": asked["id"]})
+        assert (made["role"], made["unit"]) == ("unit", "城关区")
+        password = made["password"]
+    users = {u["name"]: u for u in await engine.commands.run("user.list", {})}
+    assert (users["gl.user"]["role"], users["gl.user"]["unit"]) == ("unit", "城关区")
+    await sign_in(page, "/unit", "gl.user", password)
+    await notice(page, "#unit-name", "兰州市城关区")

@@ -43,7 +43,7 @@ async def door(tmp_path: Path) -> AsyncIterator[tuple[Commands, Store]]:
     loop = TicketLoop(lambda: LOOP_CONFIG, lambda: datetime.now().timestamp(),
                       lambda _e, _ts: None)
     loop.tickets, loop.flows = Tickets(store), FlowStore(await store.own_connection())
-    loop.lists = FlowLists(store.db)
+    loop.lists = FlowLists(await store.own_connection())
     router = Router.of(CONFIG.hotlines, CONFIG.queues)
 
     async def new_ticket(args: NewTicket, actor: Actor) -> Any:
@@ -57,6 +57,7 @@ async def door(tmp_path: Path) -> AsyncIterator[tuple[Commands, Store]]:
         yield commands, store
     finally:
         await loop.flows.close()
+        await loop.lists.close()
         await store.close()
 
 

@@ -69,7 +69,7 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
     now = [MONDAY]
     loop = TicketLoop(lambda: config, lambda: now[0], lambda _e, _ts: None)
     loop.tickets, loop.flows = Tickets(store), FlowStore(await store.own_connection())
-    loop.lists = FlowLists(store.db)
+    loop.lists = FlowLists(await store.own_connection())
     router = Router.of(CONFIG.hotlines, CONFIG.queues)
 
     async def new_ticket(args: NewTicket, actor: Actor) -> Any:
@@ -83,6 +83,7 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
         yield Door(commands, loop, now)
     finally:
         await loop.flows.close()
+        await loop.lists.close()
         await store.close()
 
 

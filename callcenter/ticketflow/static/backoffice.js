@@ -80,6 +80,36 @@ $("find").addEventListener("submit", (event) => {
   if (id > 0) openTicket(id);
 });
 
+// -- 登记来件: a request that came another way than a call ------------------------------------
+
+for (const [channel, name] of Object.entries(GLOSSARY.ticket_channel)) {
+  $("enter-channel").append(Object.assign(el("option", name), { value: channel,
+    defaultSelected: channel === "web" }));
+}
+$("enter-open").addEventListener("click", () => {
+  $("enter-error").textContent = "";
+  $("enter").showModal();
+});
+$("enter-cancel").addEventListener("click", () => $("enter").close());
+$("enter-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("enter-text").value.trim();
+  if (!text) { $("enter-error").textContent = "请填写诉求内容。"; return; }
+  $("enter-ok").disabled = true;
+  try {
+    const made = await api("POST", "/api/loop/tickets", { channel: $("enter-channel").value,
+      hotline: $("enter-hotline").value.trim() || "12345", caller: $("enter-caller").value.trim(), text });
+    $("enter").close();
+    $("enter-form").reset();
+    say(`已登记工单 ${made.ticket}，请派单。`, true);
+    office.tab = "accepted";
+    await loadQueues();
+    await openTicket(made.ticket);
+  } catch (error) {
+    sayError($("enter-error"), error);
+  } finally { $("enter-ok").disabled = false; }
+});
+
 // -- choosing units ------------------------------------------------------------------------------
 
 const LEVELS = [["province", "省直部门"], ["city", "市州"]];
@@ -166,6 +196,7 @@ async function loadSimilar(ticket) {
     row.dataset.ticket = other.ticket;
     const go = el("td");
     const merge = el("button", "并入此单");
+    const seen = opened.signature;
     merge.dataset.action = "merge";
     merge.addEventListener("click", async () => {
       merge.disabled = true;
@@ -173,7 +204,7 @@ async function loadSimilar(ticket) {
       try {
         await step(ticket, "merge", { into: other.ticket }, `工单 ${ticket} 已并入工单 ${other.ticket}，将随其一并办结。`);
       } catch (error) {
-        await flowPage.failed(error, "merge", $("similar-error"));
+        await flowPage.failed(error, $("similar-error"), seen);
       } finally { merge.disabled = false; }
     });
     const open = el("button", "查看");

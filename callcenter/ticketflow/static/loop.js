@@ -172,6 +172,7 @@ function actionForm(box, name, title, fill, buttons, run) {
   const form = el("form", null, "act");
   form.noValidate = true;  // what is missing is said beside the action, in the page's words
   form.dataset.action = name;
+  const seen = opened.signature;  // the ticket as this form was made for it
   form.append(el("h3", title));
   fill(form);
   const row = el("div", null, "buttons");
@@ -194,7 +195,7 @@ function actionForm(box, name, title, fill, buttons, run) {
     try {
       await run(chosen, form);
     } catch (failure) {
-      await flowPage.failed(failure, name, error);
+      await flowPage.failed(failure, error, seen);
     } finally {
       for (const b of row.querySelectorAll("button")) b.disabled = false;
     }
@@ -247,9 +248,10 @@ function updated() { $("updated").textContent = `更新于 ${shownTime(Date.now(
 
 const opened = { ticket: null, flow: null, lines: [], signature: "", asked: 0 };
 
-// what changes when anyone acts on the ticket
-function signatureOf(flow, lines) {
-  return [flow.step, lines.length, flow.extension_asked, flow.rating, flow.unit].join("|");
+// what changes when anyone acts on the ticket (its place in the loop as the engine shows it)
+function signatureOf(flow) {
+  return [flow.step, flow.unit, flow.extension_asked, flow.extensions, flow.redos, flow.returns,
+    flow.rating, flow.supervised, flow.merged_into].join("|");
 }
 
 function timelineLink(ticket) {
@@ -278,7 +280,7 @@ async function openTicket(ticket) {
     return;
   }
   if (asked !== opened.asked) return;  // read again (or another chosen) meanwhile
-  Object.assign(opened, { flow, lines, signature: signatureOf(flow, lines) });
+  Object.assign(opened, { flow, lines, signature: signatureOf(flow) });
   $("pick").hidden = true;
   $("ticket").hidden = false;
   const head = $("ticket-head");
@@ -310,14 +312,18 @@ function marked() {
   }
 }
 
-// an action refused: beside it; a conflict (409) reloads the ticket first — moved by someone
-// else meanwhile, the page says so; still where it was, the engine's reason (a limit passed)
-flowPage.failed = async (error, action, line) => {
+// an action refused: beside it; a conflict (409) reloads the ticket — moved by someone else
+// meanwhile, the page says so; still where it was, the engine's reason (a limit passed). Said
+// above the actions, where it stays while the ticket is redrawn.
+flowPage.failed = async (error, line, seen) => {
   if (error.status !== 409 || !opened.ticket) { sayError(line, error); return; }
-  const before = opened.signature;
-  await flowPage.after(opened.ticket);
-  const form = document.querySelector(`form.act[data-action="${action}"] .error`);
-  if (opened.signature !== before || !form) {
-    $("act-notice").textContent = "已被他人处理，已刷新：请查看工单当前状态。";
-  } else sayError(form, error);
+  const ticket = opened.ticket;
+  const before = seen || opened.signature;
+  let now = before;
+  try {
+    now = signatureOf(await api("GET", `/api/loop/tickets/${ticket}`));
+  } catch (_error) { /* gone from this page: the reload says why */ }
+  await flowPage.after(ticket);
+  if (now !== before) $("act-notice").textContent = "已被他人处理，已刷新：请查看工单当前状态。";
+  else sayError($("act-notice"), error);
 };
