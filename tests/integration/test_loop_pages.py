@@ -157,6 +157,13 @@ async def test_a_ticket_round_the_loop_on_the_pages(lab: Lab, engine: Engine,
         entered = await small.text_content("#ticket-card") or ""
         assert "信件" in entered and "139****5678" in entered and "13912345678" not in entered
         assert await small.input_value("#dispatch-unit") == "安宁区"
+        # answered at the centre: 直接办结 (what was answered is required)
+        await small.click("form[data-action='close'] button[type=submit]")
+        await notice(small, "form[data-action='close'] .error", "请填写答复情况")
+        await small.fill("#close-note", "已告知来电人向安宁区城管局报修，并提供了报修电话")
+        await small.click("form[data-action='close'] button[type=submit]")
+        await notice(small, "#message", "已直接办结")
+        await notice(small, "#act-state", "回访来电人后")  # now to be rated
 
         # 待派单: the catalogue's suggestion chosen first; the same caller's second ticket
         await tab(office, "accepted", heating)

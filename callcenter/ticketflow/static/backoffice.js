@@ -16,7 +16,7 @@ const QUEUES = [  // [key, tab, query, hint]
   ["open", "全部在办", "step=dispatched,handling,replied,returned", "在承办单位办理中的工单：超期的在前"],
 ];
 const RATING_KINDS = { "满意": "go", "基本满意": "go", "不满意": "bad" };
-const office = { tab: "accepted", lists: {}, redraw: null, touched: false, asked: 0 };
+const office = { tab: "accepted", lists: {}, redraw: null, touched: new Set(), asked: 0 };
 
 function buildTabs() {
   $("tabs").replaceChildren(...QUEUES.map(([key, name]) => {
@@ -34,14 +34,14 @@ function buildTabs() {
 async function loadQueues() {
   const asked = office.asked += 1;  // only the latest reading is drawn
   const found = await Promise.all(QUEUES.map(async ([key, , query]) =>
-    [key, await api("GET", `/api/loop/tickets?${query}&limit=200`)]));
+    [key, await api("GET", `/api/loop/tickets?${query}&limit=${LISTED_AT_MOST}`)]));
   if (asked !== office.asked) return;
   office.lists = Object.fromEntries(found);
   // urgent ones first where nothing has a deadline yet
   office.lists.accepted.sort((a, b) => Number(b.urgent) - Number(a.urgent) || a.ticket - b.ticket);
   for (const [key] of QUEUES) {
     const count = $(`count-${key}`);
-    count.textContent = String(office.lists[key].length);
+    count.textContent = countOf(office.lists[key]);
     count.classList.toggle("hot", key !== "open" && office.lists[key].length > 0
       && (key === "supervised" || office.lists[key].some((f) => f.light === "red" || f.urgent)));
   }
@@ -290,12 +290,13 @@ flowPage.after = async (ticket) => {
   if (ticket && ticket === opened.ticket) await openTicket(ticket);
 };
 
+// steps heard together: the lists once, the open ticket if it was one of them
 function heard(event) {
-  if (event.ticket === opened.ticket) office.touched = true;
+  office.touched.add(event.ticket);
   clearTimeout(office.redraw);
   office.redraw = setTimeout(() => {
-    const again = office.touched ? opened.ticket : null;
-    office.touched = false;
+    const again = office.touched.has(opened.ticket) ? opened.ticket : null;
+    office.touched.clear();
     flowPage.after(again).catch((e) => say(e));
   }, REDRAW_AFTER_MS);
 }

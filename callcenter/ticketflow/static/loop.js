@@ -10,6 +10,9 @@ const HOMES = { agent: "/backoffice", supervisor: "/backoffice", unit: "/unit" }
 const WEEKDAYS = "日一二三四五六";
 const REFRESH_MS = 60000;  // the lists again (lights and time left) even when nothing is heard
 const REDRAW_AFTER_MS = 300;  // steps heard together redraw once
+const LISTED_AT_MOST = 200;  // a list's rows (the most urgent first)
+
+function countOf(rows) { return rows.length >= LISTED_AT_MOST ? `${LISTED_AT_MOST}+` : String(rows.length); }
 
 async function api(method, path, body) { return request(flowPage, method, path, body); }
 
@@ -276,10 +279,14 @@ async function openTicket(ticket) {
     opened.flow = null;
     $("ticket").hidden = true;
     $("pick").hidden = false;
+    $("pick").className = "error";
     sayError($("pick"), error);
     return;
   }
   if (asked !== opened.asked) return;  // read again (or another chosen) meanwhile
+  // the same ticket where it was: its forms stay as they are (what is being typed in them)
+  const same = opened.flow !== null && opened.flow.ticket === flow.ticket
+    && signatureOf(flow) === opened.signature && !$("ticket").hidden;
   Object.assign(opened, { flow, lines, signature: signatureOf(flow) });
   $("pick").hidden = true;
   $("ticket").hidden = false;
@@ -289,11 +296,13 @@ async function openTicket(ticket) {
   head.replaceChildren(el("h2", `工单 ${flow.ticket}`), ...(flow.light ? [lightOf(flow.light)] : []),
     el("b", stepWord(flow.step), "step"), ...tagsOf(flow), right);
   showCard($("ticket-card"), flow);
-  $("act-state").textContent = "";
-  $("act-quotes").replaceChildren();
-  $("acts").replaceChildren();
-  flowPage.actions(flow, lines, { forms: $("acts"), note: (text) => { $("act-state").textContent = text; },
-    quote: (title, line) => quoted(title, line) });
+  if (!same) {
+    $("act-state").textContent = "";
+    $("act-quotes").replaceChildren();
+    $("acts").replaceChildren();
+    flowPage.actions(flow, lines, { forms: $("acts"), note: (text) => { $("act-state").textContent = text; },
+      quote: (title, line) => quoted(title, line) });
+  }
   showTimeline($("timeline").tBodies[0], lines);
   marked();
 }

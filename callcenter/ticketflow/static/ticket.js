@@ -22,6 +22,7 @@ async function showOne() {
 function refused(error) {
   $("ticket").hidden = true;
   $("pick").hidden = false;
+  $("pick").className = "error";
   sayError($("pick"), error);
 }
 

@@ -10,17 +10,17 @@ const INBOX = {  // tab: the steps listed, its title
   sent: ["replied,returned", "已提交中心的工单"],
   done: ["closed", "已办结的工单"],
 };
-const inbox = { tab: "todo", lists: {}, redraw: null, touched: false, asked: 0 };
+const inbox = { tab: "todo", lists: {}, redraw: null, touched: new Set(), asked: 0 };
 
 async function loadInbox() {
   const asked = inbox.asked += 1;  // only the latest reading is drawn
   const found = await Promise.all(Object.entries(INBOX).map(async ([tab, [steps]]) =>
-    [tab, await api("GET", `/api/loop/tickets?step=${steps}&limit=200`)]));
+    [tab, await api("GET", `/api/loop/tickets?step=${steps}&limit=${LISTED_AT_MOST}`)]));
   if (asked !== inbox.asked) return;
   inbox.lists = Object.fromEntries(found);
   for (const tab of Object.keys(INBOX)) {
     const count = $(`count-${tab}`);
-    count.textContent = String(inbox.lists[tab].length);
+    count.textContent = countOf(inbox.lists[tab]);
     count.classList.toggle("hot", tab === "todo" && inbox.lists[tab].some((f) => f.light === "red"));
   }
   showInbox();
@@ -115,12 +115,13 @@ flowPage.after = async (ticket) => {
   if (ticket && ticket === opened.ticket) await openTicket(ticket);
 };
 
+// steps heard together: the lists once, the open ticket if it was one of them
 function heard(event) {
-  if (event.ticket === opened.ticket) inbox.touched = true;
+  inbox.touched.add(event.ticket);
   clearTimeout(inbox.redraw);
   inbox.redraw = setTimeout(() => {
-    const again = inbox.touched ? opened.ticket : null;
-    inbox.touched = false;
+    const again = inbox.touched.has(opened.ticket) ? opened.ticket : null;
+    inbox.touched.clear();
     flowPage.after(again).catch((e) => say(e));
   }, REDRAW_AFTER_MS);
 }
