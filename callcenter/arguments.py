@@ -58,6 +58,10 @@ class Kind:
     def read(self, name: str, value: object) -> object:
         return as_text(name, value)
 
+    def from_text(self, text: str) -> object:
+        """The value a query string's text gives (``?overdue=true``), to be read as given."""
+        return text
+
     def __get_pydantic_core_schema__(self, _source: Any,
                                      _handler: GetCoreSchemaHandler) -> CoreSchema:
         # the kind's own reading, whole: its errors are the engine's (never pydantic's)
@@ -103,6 +107,9 @@ class _Flag(Kind):
         if not isinstance(value, bool):
             raise CommandError(f"{name!r} must be true or false")
         return value
+
+    def from_text(self, text: str) -> object:
+        return {"true": True, "false": False}.get(text, text)
 
 
 class _Id(Kind):

@@ -9,6 +9,8 @@ result (``ok`` or the error id, e.g. ``CC1301`` for a refusal).
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,6 +20,7 @@ from callcenter.actors import Actor
 from callcenter.store.db import Store
 
 OK = "ok"
+RETRY_AFTER_S = (0.01, 0.03, 0.1, 0.25, 0.5)  # a row refused for a read going on: again
 # what the command being run adds to its audit row's details (:func:`note`)
 NOTES: ContextVar[tuple[str, ...]] = ContextVar("audit_notes", default=())
 
@@ -56,10 +59,21 @@ class AuditTrail:
         # always written
         row = {key: value.encode("utf-8", "backslashreplace").decode("utf-8")
                for key, value in asdict(entry).items()}
-        await self._db.execute(
-            f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-            tuple(row.values()))
-        await self._db.commit()
+        for wait in (*RETRY_AFTER_S, None):
+            try:
+                await self._db.execute(
+                    f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    tuple(row.values()))
+                await self._db.commit()
+                return
+            except sqlite3.OperationalError as exc:
+                # a read of the shared connection still going on, begun before another
+                # connection's commit (a ticket loop's step, just before its row): the write
+                # cannot start on that read's old snapshot until the read ends (SQLite's
+                # busy wait does not cover it), which is a moment
+                if wait is None or "locked" not in str(exc):
+                    raise
+            await asyncio.sleep(wait)
 
     async def rows(self, *, since: datetime | None = None, user: str = "", action: str = "",
                    result: str = "", limit: int = 1000) -> list[dict[str, Any]]:

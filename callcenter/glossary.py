@@ -158,6 +158,14 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "remind": "催办",
         "overdue": "超期督办",
     },
+    # how a request came to the centre (a ticket's channel in the loop)
+    "ticket_channel": {
+        "phone": "电话",
+        "web": "网站",
+        "sms": "短信",
+        "letter": "信件",
+        "email": "电子邮件",
+    },
     # 红黄灯: how near a ticket's deadline is
     "ticket_light": {
         "green": "正常",
@@ -214,6 +222,15 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "ticket.rate": "评价",
         "ticket.merge": "并单",
         "ticket.scan": "超期扫描",
+        "ticket.flow": "查看工单办理状态",
+        "ticket.flows": "查看办理中的工单",
+        "ticket.timeline": "查看工单时间线",
+        "ticket.content": "查看工单内容",
+        "ticket.similar": "查看可并单的工单",
+        "units.list": "查看承办单位",
+        "workdays.add": "推算工作日",
+        "workdays.calendar": "查看节假日数据",
+        "loop.watch": "打开工单实时更新",
         "callback.list": "查看待回拨",
         "callback.done": "完成回拨",
         "callback.tasks": "查看回拨任务",

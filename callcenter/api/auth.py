@@ -120,7 +120,8 @@ def add_routes(app: web.Application, signin: SignIn, json: Json) -> None:
         session = await signin.with_password(given["user"], given["password"],
                                              address(request))
         response = json({"user": session.user.name, "role": str(session.user.role),
-                         "agent": session.user.agent, "csrf": session.csrf,
+                         "agent": session.user.agent, "unit": session.user.unit,
+                         "csrf": session.csrf,
                          "expires_at": session.expires_at})
         max_age = int(signin.session_lifetime.total_seconds())
         response.set_cookie(COOKIE, session.session_id, max_age=max_age, path="/",
@@ -138,7 +139,7 @@ def add_routes(app: web.Application, signin: SignIn, json: Json) -> None:
     async def me(request: web.Request) -> web.Response:
         who, session = actor(request), request.get(SESSION)
         return json({"user": who.name, "role": str(who.role), "agent": who.agent,
-                     "via": who.via, "csrf": session.csrf if session else None,
+                     "unit": who.unit, "via": who.via, "csrf": session.csrf if session else None,
                      "expires_at": session.expires_at if session else None})
 
     app.router.add_post("/api/login", login)

@@ -309,7 +309,11 @@ class Store:
     async def open(cls, path: Path, migrations: Collection[Migration] = ()) -> Store:
         # owner-only before SQLite opens it (its -wal and -shm take the database's mode)
         await asyncio.to_thread(private_file, path)
-        db = await aiosqlite.connect(path)
+        # a write takes the write lock as its transaction begins (BEGIN IMMEDIATE, waiting
+        # for another connection's step to end): a deferred one that could not get it later
+        # was refused and left its transaction open on this shared connection, every read
+        # after it stale and every write refused until something committed
+        db = await aiosqlite.connect(path, isolation_level="IMMEDIATE")
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA foreign_keys=ON")

@@ -25,6 +25,7 @@ from callcenter.store.db import Store
 from callcenter.ticketflow.commands import RATINGS, NewTicket, loop_handlers
 from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import read_loop_config
+from callcenter.ticketflow.lists import FlowLists
 from callcenter.ticketflow.loop import CHANNELS, TicketLoop
 from callcenter.ticketflow.schema import MIGRATIONS
 from callcenter.ticketflow.state import Step
@@ -62,10 +63,12 @@ def _run(args: argparse.Namespace, paths: Paths, name: str, given: dict[str, Any
     async def show(commands: Commands, actor: Actor) -> int:
         loop, store = opened[0]
         loop.flows = FlowStore(await store.own_connection(), loop.limits)
+        loop.lists = FlowLists(await store.own_connection())
         try:
             result = await commands.run(name, given, actor)
         finally:
             await loop.flows.close()
+            await loop.lists.close()
         _print(args, name, result)
         return 0
 

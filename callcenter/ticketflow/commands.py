@@ -24,6 +24,7 @@ from callcenter.arguments import (
 from callcenter.commands import Handler, command
 from callcenter.errors import CommandError, Forbidden, TicketFlowError
 from callcenter.permissions import Rule
+from callcenter.ticketflow.lists import Wanted
 from callcenter.ticketflow.loop import CHANNELS, TicketLoop
 from callcenter.ticketflow.state import RATINGS, Flow, Side, Step, Who
 
@@ -121,9 +122,16 @@ class Flows(Arguments):
     unit: Text = ""
     """only this unit's (a unit's user: always their own)"""
     step: Text = ""
-    """only tickets at this step: accepted, dispatched, returned, handling, replied, closed"""
+    """only tickets at this step (or these, by commas): accepted, dispatched, returned,
+    handling, replied, closed, merged"""
     overdue: Flag = False
     """only those whose deadline has passed"""
+    supervised: Flag = False
+    """only those on the 督办 list: escalated (overdue, or not satisfied twice) or overdue"""
+    asked: Flag = False
+    """only those whose unit asked for an extension the centre has not decided yet"""
+    unrated: Flag = False
+    """only those closed and not rated yet (待评价)"""
     limit: Annotated[int, Number(10_000)] = 100
     """at most N"""
 
@@ -143,6 +151,12 @@ def who_of(actor: Actor) -> Who:
     return Who(actor.name, Side.CENTRE)
 
 
+def visible(flow: Flow, actor: Actor) -> None:
+    """A unit's user reads only the tickets their unit leads or assists."""
+    if actor.role is Role.UNIT and actor.unit != flow.unit and actor.unit not in flow.assists:
+        raise Forbidden(f"工单{flow.ticket}不是本单位承办或协办的工单")
+
+
 def loop_handlers(loop: Callable[[], TicketLoop], new_ticket: Callable[
         [NewTicket, Actor], Any]) -> dict[str, Handler]:
     """``new_ticket``: enters a request that came another way (the tickets' store and the
@@ -155,11 +169,6 @@ def loop_handlers(loop: Callable[[], TicketLoop], new_ticket: Callable[
             return loop().shown(flow)
 
         return run
-
-    def visible(flow: Flow, actor: Actor) -> None:
-        if actor.role is Role.UNIT and actor.unit != flow.unit \
-                and actor.unit not in flow.assists:
-            raise Forbidden(f"工单{flow.ticket}不是本单位承办或协办的工单")
 
     @command(NewTicket, CHANGES_CENTRE)
     async def new(args: NewTicket, actor: Actor) -> Any:
@@ -196,11 +205,16 @@ def loop_handlers(loop: Callable[[], TicketLoop], new_ticket: Callable[
     @command(Flows, Rule(ANYONE | {Role.ADMIN}))
     async def flows(args: Flows, actor: Actor) -> Any:
         unit = actor.unit if actor.role is Role.UNIT else (args.unit or None)
-        if args.step and args.step not in {s.value for s in Step}:
-            raise CommandError(f"step {args.step[:20]!r} is none of "
+        named = [s for s in args.step.split(",") if s] if args.step else []
+        wrong = [s for s in named if s not in {s.value for s in Step}]
+        if wrong:
+            raise CommandError(f"step {wrong[0][:20]!r} is none of "
                                f"{', '.join(s.value for s in Step)}")
-        steps = (Step(args.step),) if args.step else ()
-        return await loop().listing(unit, steps, args.overdue, args.limit)
+        steps = tuple(Step(s) for s in dict.fromkeys(named))
+        now = loop().clock()
+        return await loop().listing(Wanted(
+            unit, steps, now if args.overdue else None, now if args.supervised else None,
+            args.asked, args.unrated, args.limit))
 
     @command(TicketOnly, Rule(CENTRE))
     async def similar(args: TicketOnly, _actor: Actor) -> Any:
@@ -248,4 +262,4 @@ def loop_handlers(loop: Callable[[], TicketLoop], new_ticket: Callable[
     }
 
 
-__all__ = ["RATINGS", "loop_handlers", "who_of"]
+__all__ = ["ANYONE", "CENTRE", "RATINGS", "loop_handlers", "visible", "who_of"]

@@ -12,9 +12,12 @@ from typing import Any
 import structlog
 
 from callcenter.errors import TicketFlowConflict, TicketFlowError
+from callcenter.glossary import word
 from callcenter.ticketflow import state
+from callcenter.ticketflow.card import card
 from callcenter.ticketflow.files import LoopConfig
 from callcenter.ticketflow.limits import Limits
+from callcenter.ticketflow.lists import FlowLists, Wanted, as_row
 from callcenter.ticketflow.state import Flow, Side, Step, Transition, Who
 from callcenter.ticketflow.store import FlowStore, Matter
 from callcenter.tickets.store import Tickets
@@ -49,6 +52,7 @@ class TicketStepped:
     unit: str
     action: str
     step: str
+    assists: tuple[str, ...] = ()
 
 
 def fields_of(ticket: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,6 +79,7 @@ class TicketLoop:
         self.publish = publish
         self.flows: FlowStore | None = None  # once the store is open
         self.tickets: Tickets | None = None
+        self.lists: FlowLists | None = None  # the pages' lists
 
     def limits(self) -> Limits:
         """The limits in force (for the store's reminder moments)."""
@@ -97,7 +102,7 @@ class TicketLoop:
                     bool(fields.get("urgent")), accepted_at=now)
         matter = Matter(channel, str(ticket.get("caller") or ""), *matter_of(fields))
         line = Transition(ticket_id, now, who.name, "accept_call", Step.ACCEPTED, Step.ACCEPTED,
-                          f"渠道：{channel}")
+                          f"渠道：{word('ticket_channel', channel)}")
         flow = await flows.accept(flow, line, matter)
         self._told(flow, line)
         return flow
@@ -156,8 +161,8 @@ class TicketLoop:
     def _told(self, flow: Flow, line: Transition) -> None:
         log.info("ticket.step", ticket=flow.ticket, action=line.action, before=line.before,
                  after=line.after, unit=flow.unit, who=line.who)
-        self.publish(TicketStepped(flow.ticket, flow.unit, line.action, flow.step.value),
-                     line.at)
+        self.publish(TicketStepped(flow.ticket, flow.unit, line.action, flow.step.value,
+                                   flow.assists), line.at)
 
     # -- the engine's scan ------------------------------------------------------------------
 
@@ -208,12 +213,25 @@ class TicketLoop:
         await flows.need(ticket_id)
         return await flows.timeline(ticket_id)
 
-    async def listing(self, unit: str | None, steps: tuple[Step, ...], overdue: bool,
-                      limit: int) -> list[dict[str, Any]]:
-        """Tickets in the loop, the soonest deadline first (the overdue ones lead)."""
-        flows, _ = self._open()
-        found = await flows.inbox(unit, steps, self.clock() if overdue else None, limit)
-        return [self.shown(f) for f in found]
+    async def listing(self, wanted: Wanted) -> list[dict[str, Any]]:
+        """Tickets in the loop, the soonest deadline first (the overdue ones lead), with
+        their topic, place and channel."""
+        if self.lists is None:
+            raise TicketFlowError("工单库尚未打开")
+        return [as_row(listed, self.shown(listed.flow))
+                for listed in await self.lists.find(wanted)]
+
+    async def card(self, ticket_id: int) -> dict[str, Any]:
+        """The ticket's content for its card (:mod:`.card`), and where the dispatch
+        catalogue would send it (``suggested``)."""
+        flows, tickets = self._open()
+        ticket = await tickets.get(ticket_id)
+        matter = await flows.matter(ticket_id)
+        fields = fields_of(ticket)
+        found = self.config().units.suggest(fields)
+        return {**card(ticket, fields, matter.channel),
+                "suggested": None if found is None else {"unit": found.unit,
+                                                         "assists": list(found.assists)}}
 
     async def similar(self, ticket_id: int) -> list[dict[str, Any]]:
         """并单 candidates: open tickets of the same caller, or of the same place and topic,

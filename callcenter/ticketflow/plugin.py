@@ -23,7 +23,11 @@ from callcenter.ticketflow.commands import NewTicket, loop_handlers
 from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import LoopConfig, read_loop_config
 from callcenter.ticketflow.http import add_routes
-from callcenter.ticketflow.loop import TicketLoop
+from callcenter.ticketflow.lists import FlowLists
+from callcenter.ticketflow.live import LoopBus
+from callcenter.ticketflow.loop import TicketLoop, TicketStepped
+from callcenter.ticketflow.page_commands import page_handlers
+from callcenter.ticketflow.pages import add_page_routes
 from callcenter.ticketflow.schema import MIGRATIONS
 from callcenter.ticketflow.state import Side, Who
 from callcenter.ticketflow.store import FlowStore
@@ -45,19 +49,21 @@ class Directory:
         return self._loop.config().units.by_id.keys()
 
 
-def routes(app: web.Application, run: Runner, json: Json) -> None:
-    add_routes(app, command_door(run, json))
-
-
 def load(context: Context) -> Capability:
     config: list[LoopConfig] = [read_loop_config(context.config().directory)[0]]
     loop = TicketLoop(lambda: config[0], context.clock, context.publish)
     context.parts.provide(loop)
     context.parts.provide(Directory(loop), UNITS)
+    bus = LoopBus()
+
+    def routes(app: web.Application, run: Runner, json: Json) -> None:
+        add_routes(app, command_door(run, json))
+        add_page_routes(app, run, bus)
 
     async def opened(store: Store) -> None:
         loop.flows = FlowStore(await store.own_connection(), loop.limits)
         loop.tickets = Tickets(store)
+        loop.lists = FlowLists(await store.own_connection())
 
     def ticket_opened(event: TicketOpened, _ts: float) -> None:
         context.spawn(accept_call(event))
@@ -87,10 +93,13 @@ def load(context: Context) -> Capability:
     async def close() -> None:
         if loop.flows is not None:
             await loop.flows.close()
+        if loop.lists is not None:
+            await loop.lists.close()
 
     return Capability(
-        "ticketflow", events=[(ticket_opened, (TicketOpened,))],
-        commands=loop_handlers(lambda: loop, new_ticket), routes=routes,
+        "ticketflow", events=[(ticket_opened, (TicketOpened,)), (bus.stepped, (TicketStepped,))],
+        commands=loop_handlers(lambda: loop, new_ticket) | page_handlers(lambda: loop),
+        routes=routes,
         tasks={"ticket-scan": scan_forever}, migrations=MIGRATIONS, opened=opened,
         reconfigure=reconfigure, close=close)
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from callcenter.arguments import Arguments
+from callcenter.arguments import Arguments, kind_of
 from callcenter.errors import BadRequestBody
 from callcenter.json_input import loads
 
@@ -50,6 +50,14 @@ def fields(given: Mapping[str, Any], arguments: type[Arguments],
     path. Other fields are not passed on."""
     return {name: given[name] for name in arguments.model_fields
             if name in given and name not in fixed}
+
+
+def query_fields(query: Mapping[str, str], arguments: type[Arguments],
+                 *fixed: str) -> dict[str, Any]:
+    """:func:`fields` of a query string, whose values are text: a flag's "true" or "false"
+    is taken as the flag (``?overdue=true``)."""
+    return {name: kind_of(arguments.model_fields[name]).from_text(value)
+            for name, value in fields(query, arguments, *fixed).items()}
 
 
 class Command(Protocol):

@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "callcenter"
 SERVED = {"/assets/": ROOT / "desktop" / "static",
           "/wallboard/assets/": ROOT / "wallboard" / "static",
-          "/admin/assets/": ROOT / "admin" / "static"}
+          "/admin/assets/": ROOT / "admin" / "static",
+          "/loop/assets/": ROOT / "ticketflow" / "static"}
 PAGES = sorted(ROOT.glob("*/static/*.html"))
 TOP = re.compile(r"^(?:async\s+)?(?:const|let|var|class|function\*?)\s+([A-Za-z_$][\w$]*)", re.M)
 
@@ -30,7 +31,8 @@ def scripts(page: Path) -> list[Path]:
 
 def test_the_pages_are_found() -> None:
     assert {p.name for p in PAGES} >= {"index.html", "wallboard.html", "admin.html",
-                                       "phone-check.html"}
+                                       "phone-check.html", "unit.html", "backoffice.html",
+                                       "ticket.html"}
     assert all(scripts(page) for page in PAGES)
 
 

@@ -22,6 +22,7 @@ from callcenter.store.db import Store
 from callcenter.ticketflow.commands import NewTicket, loop_handlers
 from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import read_loop_config
+from callcenter.ticketflow.lists import FlowLists
 from callcenter.ticketflow.loop import TicketLoop
 from callcenter.ticketflow.store import MIGRATIONS, FlowStore
 from callcenter.tickets.store import Tickets
@@ -42,6 +43,7 @@ async def door(tmp_path: Path) -> AsyncIterator[tuple[Commands, Store]]:
     loop = TicketLoop(lambda: LOOP_CONFIG, lambda: datetime.now().timestamp(),
                       lambda _e, _ts: None)
     loop.tickets, loop.flows = Tickets(store), FlowStore(await store.own_connection())
+    loop.lists = FlowLists(await store.own_connection())
     router = Router.of(CONFIG.hotlines, CONFIG.queues)
 
     async def new_ticket(args: NewTicket, actor: Actor) -> Any:
@@ -55,6 +57,7 @@ async def door(tmp_path: Path) -> AsyncIterator[tuple[Commands, Store]]:
         yield commands, store
     finally:
         await loop.flows.close()
+        await loop.lists.close()
         await store.close()
 
 

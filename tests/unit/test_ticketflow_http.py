@@ -21,13 +21,15 @@ from callcenter.config.loader import load_config
 from callcenter.paths import PROJECT_ROOT
 from callcenter.routing.decide import Router
 from callcenter.store.db import Store
-from callcenter.ticketflow import plugin as ticketflow_plugin
 from callcenter.ticketflow.commands import NewTicket, loop_handlers
 from callcenter.ticketflow.entered import enter
 from callcenter.ticketflow.files import read_loop_config
+from callcenter.ticketflow.http import add_routes
+from callcenter.ticketflow.lists import FlowLists
 from callcenter.ticketflow.loop import TicketLoop
 from callcenter.ticketflow.store import MIGRATIONS, FlowStore
 from callcenter.tickets.store import Tickets
+from callcenter.web.request import command_door
 from tests.unit.people import Door, capability_routes, open_door
 from tests.unit.test_api import FakeEngine
 
@@ -70,11 +72,13 @@ async def loop(tmp_path: Path) -> AsyncIterator[Loop]:
     loop.tickets = Tickets(door.store)
     store_tickets.append(loop.tickets)
     loop.flows = FlowStore(await door.store.own_connection())
+    loop.lists = FlowLists(await door.store.own_connection())
     for name, unit in (("li.cg", "城关区"), ("chen.qlh", "七里河区")):
         made = await door.users.add(name, "unit", "", door.clock(), unit=unit)
         door.tokens[name], door.who[name] = made.token, made.user
     app = build_app(door.signin, door.commands.run,
-                    [*capability_routes(), ticketflow_plugin.routes])
+                    [*capability_routes(),
+                     lambda app, run, json: add_routes(app, command_door(run, json))])
     try:
         async with TestClient(TestServer(app)) as client:
             probe = Loop(door, client, 0)
@@ -88,6 +92,7 @@ async def loop(tmp_path: Path) -> AsyncIterator[Loop]:
             yield probe
     finally:
         await loop.flows.close()
+        await loop.lists.close()
         await door.store.close()
 
 

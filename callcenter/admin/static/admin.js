@@ -9,7 +9,7 @@
 
 const adm = { csrf: "", me: null, users: [], agents: {}, auditPage: 0, approvals: true };
 const AUDIT_PAGE = 50;  // rows per page of the audit trail
-const ROLES = ["agent", "supervisor", "admin"];
+const ROLES = ["agent", "supervisor", "admin", "unit"];
 // what an audit row is about (callcenter/commands.py TARGETS: "agent 1001", "monitor session
 // 8316228cf31a" …) in Chinese; identifiers of machines and accounts are <code>
 const TARGETS = { "earlier ticket": "历史工单", "monitor session": "监听", "user request": "用户申请",
@@ -60,6 +60,7 @@ function resultCell(result) {
 async function start(me) {
   adm.csrf = me.csrf || "";
   adm.me = me;
+  if (me.role === "unit") { location.replace("/unit"); return; }
   if (me.role !== "admin") {
     const where = me.role === "supervisor" ? "请使用监控大屏" : "请使用话务员工作台";
     $("signin-error").textContent = `系统管理页面仅供管理员使用（您的角色：${roleName(me.role)}）：${where}。`;
@@ -94,23 +95,49 @@ for (const role of ROLES) {
   option.value = role;
   $("add-role").append(option);
 }
-$("add-role").addEventListener("change", () => {
-  $("add-agent-label").hidden = $("add-role").value !== "agent";
-});
+// a unit user's unit (承办单位): the ticket loop's units, grouped as the back office has them
+async function loadUnits() {
+  const units = await api("GET", "/api/loop/units");
+  const select = $("add-unit");
+  select.replaceChildren();
+  for (const [level, name] of [["province", "省直部门"], ["city", "市州"], ["county", "县区"]]) {
+    const group = Object.assign(el("optgroup"), { label: name });
+    for (const u of units.filter((one) => one.level === level)) {
+      const option = el("option", u.name);
+      option.value = u.id;
+      group.append(option);
+    }
+    select.append(group);
+  }
+}
+
+function roleFields() {
+  const role = $("add-role").value;
+  $("add-agent-label").hidden = role !== "agent";
+  $("add-unit-label").hidden = role !== "unit";
+  if (role === "unit" && !$("add-unit").options.length) loadUnits().catch((error) => say(error));
+}
+$("add-role").addEventListener("change", roleFields);
+
+// what a user is besides their role: an agent's id and name, a unit user's unit
+function whoseCell(u) {
+  if (u.unit) return el("td", u.unit);
+  const person = adm.agents[u.agent];
+  return el("td", u.agent ? `${u.agent}${person ? " · " + person : ""}` : "—");
+}
 
 async function loadUsers() {
   adm.users = await api("GET", "/api/users");
   $("user-table").tBodies[0].replaceChildren(...adm.users.map((u) => {
     const row = el("tr", null, u.revoked_at ? "out" : "");
     row.dataset.user = u.name;
-    const person = adm.agents[u.agent];
     const actions = el("td", null, "actions");
     if (!u.revoked_at) {
       button(actions, "重置密码", "reset", () => reset(u));
       if (u.name !== adm.me.user) button(actions, "停用", "revoke", () => revoke(u));
     }
     row.append(cellOf(code(u.name)), el("td", roleName(u.role)),
-      el("td", u.agent ? `${u.agent}${person ? " · " + person : ""}` : "—"),
+      whoseCell(u),
       el("td", shownTime(u.created_at)), el("td", u.changed_at ? shownTime(u.changed_at) : "—"),
       el("td", u.revoked_at ? `已停用（${shownTime(u.revoked_at)}）` : "有效", u.revoked_at ? "muted" : "good"),
       actions);
@@ -153,10 +180,11 @@ $("add-form").addEventListener("submit", async (event) => {
   const role = $("add-role").value;
   const body = { name: $("add-name").value.trim(), role };
   if (role === "agent") body.agent = $("add-agent").value.trim();
+  if (role === "unit") body.unit = $("add-unit").value;
   try {
     await answered(await api("POST", "/api/users", body), ["新增用户 ", { code: body.name }, " 的"]);
     $("add-form").reset();
-    $("add-agent-label").hidden = false;
+    roleFields();
   } catch (error) { say(error); }
 });
 
@@ -206,7 +234,7 @@ async function loadRequests() {
     actions.append(cellOf(code(`python run.py user approve ${r.id}`)));
     button(actions, r.requested_by === adm.me.user ? "撤回" : "拒绝", "refuse", () => refuse(r));
     row.append(el("td", r.action === "reset" ? "重置密码" : "新增用户"), cellOf(code(r.name)),
-      el("td", roleName(r.role)), el("td", r.agent || "—"), cellOf(code(r.requested_by)),
+      el("td", roleName(r.role)), el("td", r.unit || r.agent || "—"), cellOf(code(r.requested_by)),
       el("td", shownTime(r.requested_at)), el("td", shownTime(r.expires_at)), actions);
     return row;
   }));

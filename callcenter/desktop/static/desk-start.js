@@ -15,6 +15,7 @@ function glossaryLabels() {
 async function start(me) {
   desk.csrf = me.csrf; desk.agent = me.agent;
   if (me.role === "admin") { location.replace("/admin"); return; }
+  if (me.role === "unit") { location.replace("/unit"); return; }
   if (me.role !== "agent" || !me.agent) {
     const box = $("signin-error");
     box.textContent = "此页面供话务员使用。班长请使用";

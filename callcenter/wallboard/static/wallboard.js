@@ -22,6 +22,7 @@ async function api(method, path, body) { return request(wall, method, path, body
 async function start(me) {
   wall.csrf = me.csrf || "";
   wall.me = me;
+  if (me.role === "unit") { location.replace("/unit"); return; }
   if (me.role !== "supervisor") {
     const where = me.role === "admin" ? "请改用系统管理页面" : "请使用话务员工作台";
     $("signin-error").textContent = `监控大屏仅供班长使用（您的角色：${roleName(me.role)}）：${where}。`;
