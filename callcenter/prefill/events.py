@@ -44,6 +44,7 @@ MODE_WINDOW = 30  # a time or mood marker further before the event says nothing 
 # its sentence or right after it ("联系不上我儿子", not "户口本丢了我要给娃娃…"), and not as the
 # owner of something else ("娃娃的疫苗本丢了")
 SUBJECT_AFTER = 2
+SPLIT_PARTICLES = ("了",)  # 受了伤: a verb-object word split by an aspect particle
 # "我没有说有人打架", "不是说着火了": a denied report denies what it reports
 _DENIED_REPORT = re.compile(r"(?:没有|没|不是|并没有|并不是)(?:说|讲|看到|看见|听到|听见)"
                             r"[^。！？!?]{0,4}$")
@@ -79,9 +80,10 @@ class EventReader:
         for name, kind in kinds.items():
             for cue in kind.cues:
                 word, _, needs = cue.partition("&")
-                entries.append((word, ("event", name)))
-                if needs:
-                    self.context[(name, word)] = tuple(needs.split("|"))
+                for form in _split_forms(word):
+                    entries.append((form, ("event", name)))
+                    if needs:
+                        self.context[(name, form)] = tuple(needs.split("|"))
         for mode in ("past", "recent", "hypothetical", "asking", "reported", "habitual", "now",
                      "going_on", "suffix", "victim"):
             entries += [(w, ("mode", mode)) for w in getattr(tense, mode)]
@@ -159,6 +161,15 @@ class EventReader:
                  for line in self.kinds[k].refer]
         ordered = [*dict.fromkeys(first), *(x for x in self.order if x not in first)]
         return tuple(x for x in ordered if x in lines)
+
+
+def _split_forms(word: str) -> tuple[str, ...]:
+    """A two-character event word and, when it is a verb with its object (受伤, 着火, 流血,
+    中毒), the forms with an aspect particle between them that callers say (受了伤, 着了火,
+    流了血, 中了毒)."""
+    if len(word) != 2 or not all("\u4e00" <= c <= "\u9fff" for c in word):
+        return (word,)
+    return (word, *(word[0] + p + word[1] for p in SPLIT_PARTICLES))
 
 
 def _in_context(needs: tuple[str, ...], hit: Hit, sentence: str, subject: bool) -> bool:

@@ -68,3 +68,8 @@ def test_a_hurt_person_recovered_needs_no_ambulance() -> None:
 def test_pills_taken_after_a_suicide_threat_the_ambulance_leads() -> None:
     assert referral("我朋友说不想活了，刚才吃了一整板药") == ("120", "110")
     assert referral("我朋友说不想活了，一直在哭") == ("110",)
+
+
+def test_a_verb_and_its_object_split_by_an_aspect_particle() -> None:
+    assert referral("我师傅在车间里中了毒，刚才一直吐") == ("120",)  # 中毒 said as 中了毒
+    assert referral("去年我师傅在车间里中了毒") is None  # and still read in its tense
