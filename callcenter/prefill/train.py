@@ -5,8 +5,9 @@ transcripts and write ``data/request_model.json``:
 
 Trained on the tuned sets only (``TRAIN``); ``--folds`` prints the cross-validated accuracy
 of the rules and of the model, ``--grid`` of the model for each regularisation of ``GRID``
-with and without class balance (how ``L2`` and ``BALANCE`` were chosen: round three, 5
-folds over 976 transcripts — see the commit); ``--check`` exits 1 when the shipped weights
+with and without class balance (how ``L2`` and ``BALANCE`` were chosen, round three, 5
+folds over 1056 transcripts: L2 0.0003/0.001/0.003/0.01 without balance 88.1/87.9/86.9/85.5 %,
+with 88.9/89.0/89.0/88.7 %; the rules alone 73.1 %); ``--check`` exits 1 when the shipped weights
 are not what training gives now (a test runs it). Deterministic: full-batch gradient
 descent from zero.
 """
