@@ -18,6 +18,8 @@
   heldout3's figures have been read after every round. On the rules as they were when it
   came: 87.8 % of checks, request type 80.5 %, emergency referral 87.0 % — the issue's
   targets on it are an expected failure too. No floors: nothing has been tuned against it.
+  Round three read it once, after its last change: 88.3 % of checks, request type 81.5 %,
+  emergency referral 87.0 %, topic 74.0 %, urgent 91.5 %.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ def test_heldout4_is_whole() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="issue #25's targets on heldout4 are not reached "
-                   "(87.8 % of checks, emergency referral 87.0 %, request type 80.5 %)")
+                   "(round three's one reading: 88.3 % of checks, emergency referral 87.0 %, "
+                   "request type 81.5 %; before it 87.8 %, 87.0 %, 80.5 %)")
 def test_heldout4_targets() -> None:
     assert not below(shares("heldout4.yaml"), TARGETS_HELDOUT3)
