@@ -33,9 +33,10 @@ from callcenter.prefill.evaluate import Case, FieldScore, evaluate, load_cases
 DATA = PROJECT_ROOT / "tests/data/prefill"
 TUNED = ("transcripts.yaml", "heldout.yaml", "heldout2.yaml", "corpus.yaml", "corpus2.yaml",
          "corpus3.yaml", "corpus4.yaml", "corpus5.yaml",
-         "corpus6.yaml")
+         "corpus6.yaml", "corpus7.yaml")
 HELD_OUT = {"corpus held out": "corpus_heldout.yaml", "corpus4 held out": "corpus4_heldout.yaml",
             "corpus5 held out": "corpus5_heldout.yaml", "corpus6 held out": "corpus6_heldout.yaml",
+            "corpus7 held out": "corpus7_heldout.yaml",
             "heldout3": "heldout3.yaml", "heldout4": "heldout4.yaml"}
 UNSEEN = ("heldout3", "heldout4")  # never print their cases
 

@@ -40,6 +40,17 @@ _SENTENCES = re.compile(r"[^。！？!?]+")
 NOT_NOW = ("past", "hypothetical", "asking", "reported", "habitual")
 SUFFIX_WINDOW = 8  # "着火的话": a hypothetical suffix this close after the event
 MODE_WINDOW = 30  # a time or mood marker further before the event says nothing of it
+# the context word of a kind whose context is its subject ("丢了&娃") counts before the event in
+# its sentence or right after it ("联系不上我儿子", not "户口本丢了我要给娃娃…"), and not as the
+# owner of something else ("娃娃的疫苗本丢了")
+SUBJECT_AFTER = 2
+SPLIT_PARTICLES = ("了",)  # 受了伤: a verb-object word split by an aspect particle
+# "我没有说有人打架", "不是说着火了": a denied report denies what it reports
+_DENIED_REPORT = re.compile(r"(?:没有|没|不是|并没有|并不是)(?:说|讲|看到|看见|听到|听见)"
+                            r"[^。！？!?]{0,4}$")
+# "每年都有烧炕中煤气的": "都有 … 的" names a kind of case, not one going on ("有个喝醉的" is one)
+_GENERIC_BEFORE = re.compile(r"(?:都|也|老|常|总|年年|经常)有[^。！？!?个]{0,4}$")
+_GENERIC_AFTER = re.compile(r"^了?的")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +80,10 @@ class EventReader:
         for name, kind in kinds.items():
             for cue in kind.cues:
                 word, _, needs = cue.partition("&")
-                entries.append((word, ("event", name)))
-                if needs:
-                    self.context[(name, word)] = tuple(needs.split("|"))
+                for form in _split_forms(word):
+                    entries.append((form, ("event", name)))
+                    if needs:
+                        self.context[(name, form)] = tuple(needs.split("|"))
         for mode in ("past", "recent", "hypothetical", "asking", "reported", "habitual", "now",
                      "going_on", "suffix", "victim"):
             entries += [(w, ("mode", mode)) for w in getattr(tense, mode)]
@@ -119,11 +131,12 @@ class EventReader:
 
     def _now(self, kind: str, hit: Hit, sentence: str, hits: list[Hit]) -> bool:
         needs = self.context.get((kind, hit.word))
-        if needs:
-            places = [i for w in needs if (i := sentence.find(w)) != -1]
-            if not places or all(negated(sentence, i) for i in places):
-                return False  # 没有掉到河里: the context word is negated
-        if negated(sentence, hit.start):
+        if needs and not _in_context(needs, hit, sentence, self.kinds[kind].subject):
+            return False  # 没有掉到河里: the context word is negated, far or another's owner
+        if negated(sentence, hit.start) or _DENIED_REPORT.search(sentence, 0, hit.start):
+            return False
+        if (_GENERIC_BEFORE.search(sentence, 0, hit.start)
+                and _GENERIC_AFTER.match(sentence[hit.end:])):
             return False
         modes = [(h.start, mode) for h in hits for tag, mode in h.tags
                  if tag == "mode" and hit.start - MODE_WINDOW <= h.end <= hit.start
@@ -148,6 +161,31 @@ class EventReader:
                  for line in self.kinds[k].refer]
         ordered = [*dict.fromkeys(first), *(x for x in self.order if x not in first)]
         return tuple(x for x in ordered if x in lines)
+
+
+def _split_forms(word: str) -> tuple[str, ...]:
+    """A two-character event word and, when it is a verb with its object (受伤, 着火, 流血,
+    中毒), the forms with an aspect particle between them that callers say (受了伤, 着了火,
+    流了血, 中了毒)."""
+    if len(word) != 2 or not all("\u4e00" <= c <= "\u9fff" for c in word):
+        return (word,)
+    return (word, *(word[0] + p + word[1] for p in SPLIT_PARTICLES))
+
+
+def _in_context(needs: tuple[str, ...], hit: Hit, sentence: str, subject: bool) -> bool:
+    """Whether a word of ``needs`` is said in the event's sentence, not negated; for a kind
+    whose context is its ``subject``, before the event or at most ``SUBJECT_AFTER``
+    characters after it, and not as the owner of something else ("娃娃的疫苗本丢了")."""
+    for word in needs:
+        i = sentence.find(word)
+        while i != -1 and (not subject or i <= hit.end + SUBJECT_AFTER):
+            end = i + len(word)
+            owner = subject and end < hit.start and "的" in sentence[end:min(end + 2,
+                                                                            hit.start)]
+            if not negated(sentence, i) and not owner:
+                return True
+            i = sentence.find(word, i + 1)
+    return False
 
 
 def situation(text: str, rules: PrefillRules) -> Situation:

@@ -22,7 +22,8 @@ DATA = PROJECT_ROOT / "tests/data/prefill"
 def test_the_shipped_model_is_what_training_gives(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--check"]) == 0, capsys.readouterr().out
     held_out = {"heldout3.yaml", "corpus_heldout.yaml", "corpus4_heldout.yaml",
-                "corpus5_heldout.yaml", "corpus6_heldout.yaml"}
+                "corpus5_heldout.yaml", "corpus6_heldout.yaml", "corpus7_heldout.yaml",
+                "heldout4.yaml"}
     assert not held_out & set(TRAIN)
 
 
@@ -36,6 +37,8 @@ def test_the_model_decides_the_request_type() -> None:
     ("我在网上买的手机是翻新机，商家不给退还把我拉黑了", "投诉"),
     ("我们村有人在河滩上偷偷挖沙，挖了好几个大坑", "举报"),
     ("我建议在我们小区门口设一个红绿灯", "意见建议"),
+    # round three (class balance: the rarer types count as much as the common ones)
+    ("我觉得小区应该每年统一检查一次屋顶防水，不要等漏了再修", "意见建议"),
 ])
 def test_request_types_by_what_the_caller_wants(said: str, kind: str) -> None:
     assert extract([said], RULES).request_type == kind

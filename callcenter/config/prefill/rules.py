@@ -146,6 +146,10 @@ class EventKind(Strict):
                           "it is going on now")
     pure: bool = Field(default=False, description="a pure emergency (fire, crash, people "
                        "trapped): going on now, the call has no topic at all")
+    subject: bool = Field(default=False, description="its cues' context words (after &) "
+                          "say who it happens to (不见了&娃): they count only before the cue "
+                          "or right after it, and not as the owner of something else "
+                          "(娃娃的疫苗本丢了, 户口本丢了我要给娃娃…)")
 
 
 class Tense(Strict):
