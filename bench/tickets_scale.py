@@ -8,9 +8,9 @@ temporary directory, or at ``--db PATH`` and kept there: a later run with the sa
 reuses it, its clock on where the last run left it, plus an hour. Everything is measured
 through the loop's own code (``TicketLoop``, ``FlowStore``) on the shipped configuration:
 
-- a unit's inbox (``TicketLoop.listing``, random units, the page's default of 100): all its
-  tickets, those of one step, the overdue ones; and the centre's lists (replies to review,
-  everything overdue) — p50/p95/max;
+- the pages' lists (``TicketLoop.listing``, as the pages ask for them, 100 at most): a
+  unit's 待办 (the tickets it leads and those it assists), 已办结 and overdue ones (random
+  units); the back office's 待派单, 待审核, 督办, 延期申请, 待评价 — p50/p95/max;
 - a ticket's timeline (random tickets) — p50/p95/max;
 - the overdue scan (``TicketLoop.scan``): after the engine was down an hour, at once again
   (nothing new), minute by minute for half an hour (p50/p95/max), after ``limits.yaml``'s
@@ -45,6 +45,7 @@ from bench.ticket_fill import Plan, fill
 from callcenter.paths import PROJECT_ROOT
 from callcenter.store.db import Store
 from callcenter.ticketflow.files import LoopConfig, read_loop_config
+from callcenter.ticketflow.lists import FlowLists, Wanted
 from callcenter.ticketflow.loop import TicketLoop
 from callcenter.ticketflow.schema import MIGRATIONS
 from callcenter.ticketflow.state import Side, Step, Who
@@ -90,20 +91,28 @@ async def measure(path: Path, now: float, samples: int, steps: int, seed: int) -
     loop = TicketLoop(lambda: config[0], clock, lambda _event, _ts: None)
     loop.flows, loop.tickets = FlowStore(await store.own_connection(), loop.limits), \
         Tickets(store)
+    loop.lists = FlowLists(await store.own_connection())  # the pages' lists
     try:
         async with store.db.execute("SELECT MAX(ticket) FROM ticket_flow") as cursor:
             row = await cursor.fetchone()
         last = int(row[0]) if row is not None else 0
-        units = [u for u in config[0].units.by_id if await loop.flows.inbox(u, limit=1)]
+        units = [u for u in config[0].units.by_id
+                 if await loop.lists.find(Wanted(unit=u, limit=1))]
         pick = [rng.choice(units) for _ in range(samples)]
+        todo = (Step.DISPATCHED, Step.RETURNED, Step.HANDLING)  # the unit page's 待办
+
         reads: dict[str, Callable[[int], Awaitable[object]]] = {
-            "inbox: a unit's tickets": lambda k: loop.listing(pick[k], (), False, 100),
-            "inbox: a unit's handling": lambda k: loop.listing(pick[k], (Step.HANDLING,),
-                                                               False, 100),
-            "inbox: a unit's overdue": lambda k: loop.listing(pick[k], (), True, 100),
-            "centre: replies to review": lambda k: loop.listing(None, (Step.REPLIED,), False,
-                                                                100),
-            "centre: all overdue": lambda k: loop.listing(None, (), True, 100),
+            "unit page: 待办 (led and assisted)": lambda k: loop.listing(
+                Wanted(unit=pick[k], steps=todo)),
+            "unit page: 已办结": lambda k: loop.listing(
+                Wanted(unit=pick[k], steps=(Step.CLOSED,))),
+            "unit page: overdue": lambda k: loop.listing(
+                Wanted(unit=pick[k], overdue_at=clock())),
+            "back office: 待派单": lambda k: loop.listing(Wanted(steps=(Step.ACCEPTED,))),
+            "back office: 待审核": lambda k: loop.listing(Wanted(steps=(Step.REPLIED,))),
+            "back office: 督办": lambda k: loop.listing(Wanted(supervised_at=clock())),
+            "back office: 延期申请": lambda k: loop.listing(Wanted(asked=True)),
+            "back office: 待评价": lambda k: loop.listing(Wanted(unrated=True)),
             "timeline of a ticket": lambda k: loop.timeline(rng.randint(1, last)),
         }
         for name, read in reads.items():
@@ -112,6 +121,7 @@ async def measure(path: Path, now: float, samples: int, steps: int, seed: int) -
         figures["steps"] = await stepping(loop, steps)
     finally:
         await loop.flows.close()
+        await loop.lists.close()
         await store.close()
     return figures
 

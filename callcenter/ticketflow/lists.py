@@ -13,9 +13,8 @@ from typing import Any
 import aiosqlite
 
 from callcenter.ticketflow.state import UNSATISFIED, Flow, Step
-from callcenter.ticketflow.store import COLUMNS, flow_of
+from callcenter.ticketflow.store import COLUMNS, flow_of, ordered
 
-ORDER = " ORDER BY due IS NULL, due, ticket LIMIT ?"
 SHOWN = (f"SELECT ticket, version, {', '.join(COLUMNS)}, channel, topic, place "
          "FROM ticket_flow")  # never the caller's number
 
@@ -74,21 +73,22 @@ class FlowLists:
 
     async def find(self, wanted: Wanted) -> list[Listed]:
         where, args = _conditions(wanted)
+        running = wanted.overdue_at is not None  # only deadlines running can have passed
         if wanted.unit is None:
-            return await self._select(where, args, wanted.limit)
-        # the unit's own (the inbox index: unit, step, due), then those it assists
-        led = await self._select(["unit = ?", *where], [wanted.unit, *args], wanted.limit)
+            return await self._select(where, args, wanted.limit, running)
+        # the unit's own (the index: unit, due), then those it assists (assists != '')
+        led = await self._select(["unit = ?", *where], [wanted.unit, *args], wanted.limit,
+                                 running)
         assisted = await self._select(
             ["assists != ''", "instr(char(10) || assists || char(10), ?) > 0", *where],
-            [f"\n{wanted.unit}\n", *args], wanted.limit)
+            [f"\n{wanted.unit}\n", *args], wanted.limit, running)
         both = sorted(led + assisted, key=lambda listed: (
             listed.flow.due() is None, listed.flow.due() or 0.0, listed.flow.ticket))
         return both[:wanted.limit]
 
-    async def _select(self, where: Sequence[str], args: Sequence[object],
-                      limit: int) -> list[Listed]:
-        sql = SHOWN + (" WHERE " + " AND ".join(where) if where else "") + ORDER
-        rows = await self._db.execute_fetchall(sql, (*args, limit))
+    async def _select(self, where: Sequence[str], args: Sequence[object], limit: int,
+                      running_only: bool = False) -> list[Listed]:
+        rows = await ordered(self._db, SHOWN, where, args, limit, running_only)
         return [Listed(flow_of(row), {"channel": row["channel"], "topic": row["topic"],
                                       "place": row["place"]}) for row in rows]
 

@@ -9,6 +9,8 @@ once shipped is never rewritten — a database that had it keeps it — the next
 3. ``ticket_event.unit``: whose the ticket is after each step (the unit dispatched to, the
    unit that returned it …: a report charges a unit with what it did, not with what the
    ticket's unit of today did), and the index of a period's history lines (the report).
+4. The indexes of the pages' other lists, each in deadline order: the tickets a unit
+   assists, the 督办 list, extensions asked, closed tickets not rated yet.
 """
 
 from __future__ import annotations
@@ -86,4 +88,10 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     -- then takes the ticket's unit of today) and in the centre's steps before any dispatch
     ALTER TABLE ticket_event ADD COLUMN unit TEXT NOT NULL DEFAULT '';
     CREATE INDEX ticket_event_at ON ticket_event (at);
+"""), Migration(CAPABILITY, 4, """
+    CREATE INDEX ticket_flow_assisted ON ticket_flow (due) WHERE assists != '';
+    CREATE INDEX ticket_flow_supervised ON ticket_flow (due) WHERE supervised = 1;
+    CREATE INDEX ticket_flow_asked ON ticket_flow (due) WHERE extension_asked > 0;
+    CREATE INDEX ticket_flow_unrated ON ticket_flow (ticket)
+        WHERE step = 'closed' AND rating = '';
 """)]

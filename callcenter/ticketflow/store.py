@@ -70,6 +70,24 @@ def _changes(read: Flow, new: Flow) -> dict[str, Any]:
     return changed
 
 
+async def ordered(db: aiosqlite.Connection, select: str, where: Sequence[str],
+                  args: Sequence[object], limit: int,
+                  running_only: bool = False) -> list[aiosqlite.Row]:
+    """The rows of ``select`` that meet ``where``: those with a deadline running, the soonest
+    first, then (unless ``running_only``) the others, the oldest first — two reads, each in
+    the order of an index (``unit, due``, ``step, due``, …): no sorting, however many
+    tickets there are."""
+    def read(extra: str, order: str) -> str:
+        return f"{select} WHERE {' AND '.join([*where, extra])} ORDER BY {order} LIMIT ?"
+
+    rows = list(await db.execute_fetchall(read("due IS NOT NULL", "due, ticket"),
+                                          (*args, limit)))
+    if not running_only and len(rows) < limit:
+        rows += await db.execute_fetchall(read("due IS NULL", "ticket"),
+                                          (*args, limit - len(rows)))
+    return rows
+
+
 class FlowStore:
     """The loop's reads and steps, on a connection of its own (``Store.own_connection``);
     ``limits``: the limits in force (``limits.yaml``), for the moments kept in ``remind_at``."""
@@ -179,10 +197,8 @@ class FlowStore:
 
     async def inbox(self, unit: str | None, steps: Iterable[Step] = (), overdue_at: float |
                     None = None, limit: int = 100) -> list[Flow]:
-        """A unit's tickets (every unit's: None), the soonest deadline first, then those with
-        no deadline running, the oldest first; ``overdue_at``: only those whose deadline has
-        passed by then. (Two reads, each in the order of an index: no sorting, however many
-        tickets there are.)"""
+        """A unit's tickets (every unit's: None) in the lists' order (:func:`ordered`);
+        ``overdue_at``: only those whose deadline has passed by then."""
         where: list[str] = []
         args: list[object] = []
         if unit is not None:
@@ -192,22 +208,12 @@ class FlowStore:
         if chosen:
             where.append(f"step IN ({', '.join('?' * len(chosen))})")
             args += chosen
-        running, running_args = [*where, "due IS NOT NULL"], list(args)
         if overdue_at is not None:
-            running.append("due <= ?")
-            running_args.append(overdue_at)
-        found = await self._flows(running, running_args, "due, ticket", limit)
-        if overdue_at is None and len(found) < limit:
-            found += await self._flows([*where, "due IS NULL"], args, "ticket",
-                                       limit - len(found))
-        return found
-
-    async def _flows(self, where: list[str], args: list[object], order: str,
-                     limit: int) -> list[Flow]:
-        async with self._db.execute(
-                f"SELECT * FROM ticket_flow WHERE {' AND '.join(where)} ORDER BY {order} "
-                "LIMIT ?", (*args, limit)) as cursor:
-            return [flow_of(r) for r in await cursor.fetchall()]
+            where.append("due <= ?")
+            args.append(overdue_at)
+        rows = await ordered(self._db, "SELECT * FROM ticket_flow", where, args, limit,
+                             running_only=overdue_at is not None)
+        return [flow_of(r) for r in rows]
 
     async def matter(self, ticket: int) -> Matter:
         async with self._db.execute("SELECT channel, caller, topic, place FROM ticket_flow "

@@ -51,7 +51,8 @@ def test_a_tiny_run_prints_its_figures() -> None:
          "--samples", "5", "--steps", "10", "--jobs", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "inbox: a unit's tickets" in done.stdout
+    assert "unit page: 待办 (led and assisted)" in done.stdout
+    assert "back office: 督办" in done.stdout
     assert "timeline of a ticket" in done.stdout
     assert "; at once again: 0 reminded" in done.stdout
     assert "steps in a row (sign, reply): 10 in" in done.stdout
