@@ -37,7 +37,7 @@ from callcenter.prefill.places import Gazetteer
 from callcenter.store.db import Store
 from callcenter.ticketflow import state
 from callcenter.ticketflow.files import LoopConfig, read_loop_config
-from callcenter.ticketflow.schema import MIGRATIONS
+from callcenter.ticketflow.schema import ASSISTS_SPLIT, MIGRATIONS
 from callcenter.ticketflow.state import Flow, Rules, Side, Step, Transition, Who
 from callcenter.ticketflow.store import COLUMNS, values_of
 from callcenter.ticketflow.workdays import Calendar
@@ -306,6 +306,7 @@ def fill(path: Path, plan: Plan, jobs: int = 2,
         db.execute(sql)
     told(f"  {len(indexes)} indexes made in {time.monotonic() - start:.0f} s")
     limits = read_loop_config(PROJECT_ROOT / "config")[0].rules.limits
+    db.execute(ASSISTS_SPLIT)  # the units' ticket_assist rows, as the migration makes them
     db.execute("INSERT OR REPLACE INTO ticket_reminder_timing (id, yellow_share) VALUES (1, ?)",
                (limits.yellow_share,))
     db.execute("PRAGMA journal_mode = WAL")

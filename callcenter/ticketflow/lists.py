@@ -74,21 +74,26 @@ class FlowLists:
     async def find(self, wanted: Wanted) -> list[Listed]:
         where, args = _conditions(wanted)
         running = wanted.overdue_at is not None  # only deadlines running can have passed
+        # what is done: the latest first
+        newest = wanted.unrated or (bool(wanted.steps) and all(
+            s in (Step.CLOSED, Step.MERGED) for s in wanted.steps))
         if wanted.unit is None:
-            return await self._select(where, args, wanted.limit, running)
-        # the unit's own (the index: unit, due), then those it assists (assists != '')
+            return await self._select(where, args, wanted.limit, running, newest)
+        # the unit's own (the index: unit, step, due), then those it assists (its own rows
+        # of ticket_assist)
         led = await self._select(["unit = ?", *where], [wanted.unit, *args], wanted.limit,
-                                 running)
+                                 running, newest)
         assisted = await self._select(
-            ["assists != ''", "instr(char(10) || assists || char(10), ?) > 0", *where],
-            [f"\n{wanted.unit}\n", *args], wanted.limit, running)
+            ["ticket IN (SELECT ticket FROM ticket_assist WHERE unit = ?)", *where],
+            [wanted.unit, *args], wanted.limit, running, newest)
         both = sorted(led + assisted, key=lambda listed: (
-            listed.flow.due() is None, listed.flow.due() or 0.0, listed.flow.ticket))
+            listed.flow.due() is None, listed.flow.due() or 0.0,
+            -listed.flow.ticket if newest else listed.flow.ticket))
         return both[:wanted.limit]
 
     async def _select(self, where: Sequence[str], args: Sequence[object], limit: int,
-                      running_only: bool = False) -> list[Listed]:
-        rows = await ordered(self._db, SHOWN, where, args, limit, running_only)
+                      running_only: bool = False, newest_first: bool = False) -> list[Listed]:
+        rows = await ordered(self._db, SHOWN, where, args, limit, running_only, newest_first)
         return [Listed(flow_of(row), {"channel": row["channel"], "topic": row["topic"],
                                       "place": row["place"]}) for row in rows]
 

@@ -11,13 +11,27 @@ once shipped is never rewritten — a database that had it keeps it — the next
    ticket's unit of today did), and the index of a period's history lines (the report).
 4. The indexes of the pages' other lists, each in deadline order: the tickets a unit
    assists, the 督办 list, extensions asked, closed tickets not rated yet.
+5. ``ticket_assist`` (unit, ticket): the tickets each unit assists (协办), kept with the
+   flow's ``assists`` by every step that changes them — a unit's inbox reads its own rows,
+   not every ticket with an assisting unit; extensions asked indexed by step and deadline.
 """
+
 
 from __future__ import annotations
 
 from callcenter.store.db import Migration
 
 CAPABILITY = "ticketflow"
+# the assisting units of the tickets already in the loop (``assists``: one per line)
+ASSISTS_SPLIT = """
+    WITH RECURSIVE split(ticket, unit, rest) AS (
+        SELECT ticket, '', assists || char(10) FROM ticket_flow WHERE assists != ''
+        UNION ALL
+        SELECT ticket, substr(rest, 1, instr(rest, char(10)) - 1),
+               substr(rest, instr(rest, char(10)) + 1) FROM split WHERE rest != '')
+    INSERT OR IGNORE INTO ticket_assist (unit, ticket)
+        SELECT unit, ticket FROM split WHERE unit != '';
+"""
 MIGRATIONS = [Migration(CAPABILITY, 1, """
     CREATE TABLE ticket_flow (
         ticket INTEGER PRIMARY KEY REFERENCES ticket (id),
@@ -94,4 +108,14 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     CREATE INDEX ticket_flow_asked ON ticket_flow (due) WHERE extension_asked > 0;
     CREATE INDEX ticket_flow_unrated ON ticket_flow (ticket)
         WHERE step = 'closed' AND rating = '';
+"""), Migration(CAPABILITY, 5, """
+    CREATE TABLE ticket_assist (
+        unit TEXT NOT NULL,
+        ticket INTEGER NOT NULL REFERENCES ticket (id),
+        PRIMARY KEY (unit, ticket)
+    ) WITHOUT ROWID;
+""" + ASSISTS_SPLIT + """
+    DROP INDEX ticket_flow_assisted;
+    DROP INDEX ticket_flow_asked;
+    CREATE INDEX ticket_flow_asked ON ticket_flow (step, due) WHERE extension_asked > 0;
 """)]

@@ -71,20 +71,21 @@ def _changes(read: Flow, new: Flow) -> dict[str, Any]:
 
 
 async def ordered(db: aiosqlite.Connection, select: str, where: Sequence[str],
-                  args: Sequence[object], limit: int,
-                  running_only: bool = False) -> list[aiosqlite.Row]:
+                  args: Sequence[object], limit: int, running_only: bool = False,
+                  newest_first: bool = False) -> list[aiosqlite.Row]:
     """The rows of ``select`` that meet ``where``: those with a deadline running, the soonest
-    first, then (unless ``running_only``) the others, the oldest first — two reads, each in
-    the order of an index (``unit, due``, ``step, due``, …): no sorting, however many
-    tickets there are."""
+    first, then (unless ``running_only``) the others, the oldest first (``newest_first``: the
+    newest, as a list of closed tickets wants) — two reads, each in the order of an index
+    (``unit, step, due``, ``step, due``, …): no sorting, however many tickets there are."""
     def read(extra: str, order: str) -> str:
         return f"{select} WHERE {' AND '.join([*where, extra])} ORDER BY {order} LIMIT ?"
 
     rows = list(await db.execute_fetchall(read("due IS NOT NULL", "due, ticket"),
                                           (*args, limit)))
     if not running_only and len(rows) < limit:
-        rows += await db.execute_fetchall(read("due IS NULL", "ticket"),
-                                          (*args, limit - len(rows)))
+        rows += await db.execute_fetchall(
+            read("due IS NULL", "ticket DESC" if newest_first else "ticket"),
+            (*args, limit - len(rows)))
     return rows
 
 
@@ -163,8 +164,19 @@ class FlowStore:
                 tickets = "、".join(str(read.ticket) for read, _, _ in steps)
                 some = "中有工单" if len(steps) > 1 else ""
                 raise TicketFlowConflict(f"工单{tickets}{some}刚被他人办理，请刷新后重试")
+            await self._assisting([new for read, new, _ in steps if new.assists != read.assists])
             await self._history([(line, new.unit) for _, new, line in steps])
         return [replace(new, version=read.version + 1) for read, new, _ in steps]
+
+    async def _assisting(self, flows: Sequence[Flow]) -> None:
+        """``ticket_assist`` as these flows' assisting units are now."""
+        if not flows:
+            return
+        await self._db.executemany("DELETE FROM ticket_assist WHERE ticket = ?",
+                                   [(f.ticket,) for f in flows])
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO ticket_assist (unit, ticket) VALUES (?, ?)",
+            [(unit, f.ticket) for f in flows for unit in f.assists])
 
     async def _history(self, lines: Iterable[tuple[Transition, str]]) -> None:
         """Each history line with the unit whose the ticket is after it."""

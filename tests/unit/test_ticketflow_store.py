@@ -192,3 +192,64 @@ async def test_history_kept_before_the_unit_was_has_none(tmp_path: Path) -> None
     finally:
         await flows.close()
         await store.close()
+
+
+async def test_the_units_a_ticket_assists_are_kept_and_found_again_from_older_stores(
+        tmp_path: Path) -> None:
+    """ticket_assist: a unit's inbox reads its own rows, not every ticket with assists."""
+    from callcenter.ticketflow.lists import FlowLists, Wanted
+
+    path = tmp_path / "cc.sqlite3"
+    store = await Store.open(path, MIGRATIONS[:4])  # before ticket_assist
+    try:
+        ticket = await Tickets(store).open(TicketOpen(
+            "5.1", "13812345678", "12345", "12345", "12345热线", "", "q12345", "1001",
+            "2026-12-07T10:00:00Z"))
+        await store.db.execute(
+            "INSERT INTO ticket_flow (ticket, step, request_type, accepted_at, unit, assists) "
+            "VALUES (?, 'dispatched', '求助', ?, '城关区', ?)", (ticket, T0, "省住建厅\n七里河区"))
+        await store.db.commit()
+    finally:
+        await store.close()
+    store = await Store.open(path, MIGRATIONS)
+    flows = FlowStore(await store.own_connection())
+    lists = FlowLists(await store.own_connection())
+    try:
+        rows = await store.db.execute_fetchall("SELECT unit, ticket FROM ticket_assist "
+                                               "ORDER BY unit")
+        assert [tuple(r) for r in rows] == [("七里河区", ticket), ("省住建厅", ticket)]
+        assert [x.flow.ticket for x in await lists.find(Wanted(unit="七里河区"))] == [ticket]
+        flow = await flows.need(ticket)  # the 改派 of a return keeps the assists but the lead
+        back, line = s.give_back(flow, Who("li", Side.UNIT, "城关区"), T0 + 60, RULES, "不属本区")
+        (flow,) = await flows.step([(flow, back, line)])
+        again, line = s.redispatch(flow, AGENT, T0 + 120, RULES, "七里河区")
+        await flows.step([(flow, again, line)])
+        rows = await store.db.execute_fetchall("SELECT unit FROM ticket_assist")
+        assert [r[0] for r in rows] == ["省住建厅"]  # 七里河区 leads it now
+        assert await lists.find(Wanted(unit="省住建厅")) != []
+    finally:
+        await flows.close()
+        await lists.close()
+        await store.close()
+
+
+async def test_a_list_of_closed_tickets_shows_the_latest_first(
+        flows: tuple[Store, FlowStore]) -> None:
+    from callcenter.ticketflow.lists import FlowLists, Wanted
+
+    store, loop = flows
+    made = []
+    for k in range(3):
+        flow = await accepted(store, loop, f"7.{k}")
+        done, line = s.close(flow, AGENT, T0 + 60, "已答复")
+        await loop.step([(flow, done, line)])
+        made.append(flow.ticket)
+    lists = FlowLists(await store.own_connection())
+    try:
+        assert [x.flow.ticket for x in await lists.find(Wanted(steps=(Step.CLOSED,)))] == \
+            made[::-1]
+        assert [x.flow.ticket for x in await lists.find(Wanted(unrated=True))] == made[::-1]
+        assert [x.flow.ticket for x in await lists.find(Wanted(steps=(Step.CLOSED,),
+                                                              limit=2))] == made[:0:-1]
+    finally:
+        await lists.close()
