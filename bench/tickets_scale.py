@@ -157,9 +157,10 @@ async def scans(loop: TicketLoop, clock: Clock, config: list[LoopConfig],
 
 async def stepping(loop: TicketLoop, steps: int) -> Figures:
     assert loop.flows is not None
-    waiting = await loop.flows.inbox(None, (Step.DISPATCHED,), limit=steps // 2)
+    assert loop.lists is not None
+    waiting = await loop.lists.find(Wanted(steps=(Step.DISPATCHED,), limit=steps // 2))
     start = time.perf_counter()
-    for flow in waiting:
+    for flow in (listed.flow for listed in waiting):
         who = Who(f"bench-{flow.unit}", Side.UNIT, flow.unit)
         await loop.act(flow.ticket, who, "sign")
         await loop.act(flow.ticket, who, "reply", text="已办理，已电话告知来电人")

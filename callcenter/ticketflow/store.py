@@ -207,26 +207,6 @@ class FlowStore:
                 "WHERE ticket = ? ORDER BY id", (ticket,)) as cursor:
             return [dict(r) for r in await cursor.fetchall()]
 
-    async def inbox(self, unit: str | None, steps: Iterable[Step] = (), overdue_at: float |
-                    None = None, limit: int = 100) -> list[Flow]:
-        """A unit's tickets (every unit's: None) in the lists' order (:func:`ordered`);
-        ``overdue_at``: only those whose deadline has passed by then."""
-        where: list[str] = []
-        args: list[object] = []
-        if unit is not None:
-            where.append("unit = ?")
-            args.append(unit)
-        chosen = [s.value for s in steps]
-        if chosen:
-            where.append(f"step IN ({', '.join('?' * len(chosen))})")
-            args += chosen
-        if overdue_at is not None:
-            where.append("due <= ?")
-            args.append(overdue_at)
-        rows = await ordered(self._db, "SELECT * FROM ticket_flow", where, args, limit,
-                             running_only=overdue_at is not None)
-        return [flow_of(r) for r in rows]
-
     async def matter(self, ticket: int) -> Matter:
         async with self._db.execute("SELECT channel, caller, topic, place FROM ticket_flow "
                                     "WHERE ticket = ?", (ticket,)) as cursor:

@@ -18,6 +18,7 @@ import structlog
 from callcenter.paths import PROJECT_ROOT
 from callcenter.store.db import Store
 from callcenter.ticketflow.files import read_loop_config
+from callcenter.ticketflow.lists import FlowLists, Wanted
 from callcenter.ticketflow.loop import TicketLoop
 from callcenter.ticketflow.schema import MIGRATIONS
 from callcenter.ticketflow.state import Side, Step, Who
@@ -43,7 +44,10 @@ async def stepping(path: Path, die_at: int) -> None:
     await db.set_trace_callback(traced)
     loop = TicketLoop(lambda: config, lambda: MONDAY, lambda _event, _ts: None)
     loop.flows, loop.tickets = FlowStore(db, loop.limits), Tickets(store)
-    for flow in await loop.flows.inbox("城关区", (Step.DISPATCHED,), limit=10_000):
+    lists = FlowLists(await store.own_connection())
+    waiting = await lists.find(Wanted(unit="城关区", steps=(Step.DISPATCHED,), limit=10_000))
+    await lists.close()
+    for flow in (listed.flow for listed in waiting):
         await loop.act(flow.ticket, UNIT, "sign")
         print(f"sign {flow.ticket}", flush=True)
         await loop.act(flow.ticket, UNIT, "reply", text="已处理")

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from callcenter.errors import TicketFlowConflict
 from callcenter.store.db import Store
 from callcenter.ticketflow import state as s
 from callcenter.ticketflow.limits import Limits
+from callcenter.ticketflow.lists import FlowLists, Wanted
 from callcenter.ticketflow.state import Flow, Side, Step, Transition, Who
 from callcenter.ticketflow.store import MIGRATIONS, FlowStore, Matter
 from callcenter.ticketflow.workdays import Calendar
@@ -38,6 +40,15 @@ async def flows(tmp_path: Path) -> AsyncIterator[tuple[Store, FlowStore]]:
     finally:
         await flows.close()
         await store.close()
+
+
+async def listed(store: Store, **wanted: Any) -> list[Flow]:
+    """The tickets a page's list shows (``FlowLists``, as the pages read them)."""
+    lists = FlowLists(await store.own_connection())
+    try:
+        return [x.flow for x in await lists.find(Wanted(**wanted))]
+    finally:
+        await lists.close()
 
 
 async def accepted(store: Store, flows: FlowStore, call: str, request_type: str = "求助") -> Flow:
@@ -91,10 +102,10 @@ async def test_a_units_inbox_is_by_deadline(flows: tuple[Store, FlowStore]) -> N
         (new,) = await loop.step([(flow, new, line)])
         signed, line = s.sign(new, UNIT, T0 + 100, RULES)
         flows_made += await loop.step([(new, signed, line)])
-    inbox = await loop.inbox("城关区", (Step.HANDLING,))
+    inbox = await listed(store, unit="城关区", steps=(Step.HANDLING,))
     assert [f.request_type for f in inbox] == ["咨询", "求助", "投诉"]  # 2, 5, 15 working days
-    assert await loop.inbox("七里河区") == []
-    late = await loop.inbox(None, overdue_at=flows_made[1].handle_due or 0)
+    assert await listed(store, unit="七里河区") == []
+    late = await listed(store, overdue_at=flows_made[1].handle_due or 0)
     assert [f.request_type for f in late] == ["咨询"]
 
 
@@ -143,12 +154,13 @@ async def test_an_inbox_lists_running_deadlines_first_then_the_others_by_number(
             if flow is closed:
                 (moved,) = await loop.step([(moved, *s.reply(moved, UNIT, T0 + 180, "好"))])
                 await loop.step([(moved, *s.review(moved, AGENT, T0 + 240, RULES, True, ""))])
-    order = [f.ticket for f in await loop.inbox("城关区")]
+    order = [f.ticket for f in await listed(store, unit="城关区")]
     assert order == [help_.ticket, complaint.ticket, closed.ticket, returned.ticket]
-    assert [f.ticket for f in await loop.inbox("城关区", limit=3)] == order[:3]
-    assert [f.ticket for f in await loop.inbox("城关区", (Step.RETURNED,))] == [returned.ticket]
-    assert [f.ticket for f in await loop.inbox(None, (Step.CLOSED,))] == [closed.ticket]
-    assert await loop.inbox("城关区", overdue_at=T0 + 300) == []
+    assert [f.ticket for f in await listed(store, unit="城关区", limit=3)] == order[:3]
+    returned_only = await listed(store, unit="城关区", steps=(Step.RETURNED,))
+    assert [f.ticket for f in returned_only] == [returned.ticket]
+    assert [f.ticket for f in await listed(store, steps=(Step.CLOSED,))] == [closed.ticket]
+    assert await listed(store, unit="城关区", overdue_at=T0 + 300) == []
 
 
 async def test_the_history_keeps_whose_the_ticket_was_after_each_step(
@@ -197,8 +209,6 @@ async def test_history_kept_before_the_unit_was_has_none(tmp_path: Path) -> None
 async def test_the_units_a_ticket_assists_are_kept_and_found_again_from_older_stores(
         tmp_path: Path) -> None:
     """ticket_assist: a unit's inbox reads its own rows, not every ticket with assists."""
-    from callcenter.ticketflow.lists import FlowLists, Wanted
-
     path = tmp_path / "cc.sqlite3"
     store = await Store.open(path, MIGRATIONS[:4])  # before ticket_assist
     try:
@@ -235,8 +245,6 @@ async def test_the_units_a_ticket_assists_are_kept_and_found_again_from_older_st
 
 async def test_a_list_of_closed_tickets_shows_the_latest_first(
         flows: tuple[Store, FlowStore]) -> None:
-    from callcenter.ticketflow.lists import FlowLists, Wanted
-
     store, loop = flows
     made = []
     for k in range(3):
