@@ -183,6 +183,13 @@ class FrameMasker:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._remember = remember
 
+    def remember(self, number: str) -> None:
+        """A number the engine itself is about to use (a citizen it dials back): masked in
+        every header of the frames that follow, though no caller-number header showed it
+        (the outbound leg's dial string, a failed Originate's channel)."""
+        for core in _cores(number):
+            self._note(core)
+
     def mask(self, headers: MutableMapping[str, Any]) -> None:
         keys = tuple(headers)
         shape = _SHAPES.get(keys)  # frames of one kind have the same headers: sorted once

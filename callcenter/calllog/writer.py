@@ -222,6 +222,10 @@ class CallLog:
             headers = privacy.mask_headers(headers, privacy.AGI_NUMBER_HEADERS)
         self.record("agi.request", ts, "request", headers)
 
+    def remember_number(self, number: str) -> None:
+        """A number the engine is about to dial: masked in the AMI frames that follow."""
+        self._frames.remember(number)
+
     def flush(self) -> None:
         self._sink.flush()
 

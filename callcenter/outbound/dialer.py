@@ -69,8 +69,11 @@ class Dialer:
     def __init__(self, settings: Callable[[], OutboundSettings], send: ActionSender,
                  core: CallCenterCore, decided: Callable[[CallFact, float], None],
                  audit: Callable[[], AuditTrail | None],
-                 spawn: Callable[[Coroutine[Any, Any, Any]], object]) -> None:
+                 spawn: Callable[[Coroutine[Any, Any, Any]], object],
+                 remember: Callable[[str], None] = lambda _number: None) -> None:
+        """``remember``: the call log's masker is told a number before it is dialed."""
         self._settings = settings
+        self._remember = remember
         self._spawn = spawn
         self._send = send
         self._core = core
@@ -124,6 +127,7 @@ class Dialer:
         attempt = task.attempts + 1
         channel = ami_actions.channel_id(task.id, attempt)
         number, dialed, missed_call = await tasks.number(task.id)
+        self._remember(number)  # before any frame can show it
         await self._audited(task.id, now)
         try:
             action = ami_actions.call_citizen(

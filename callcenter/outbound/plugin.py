@@ -36,7 +36,8 @@ def load(context: Context) -> Capability:
     intake = Intake(lambda: context.config().engine.outbound, context.core.tracker,
                     context.core.decided, context.spawn, context.publish)
     dialer = Dialer(lambda: context.config().engine.outbound, context.send, context.core,
-                    context.core.decided, context.audit, context.spawn)
+                    context.core.decided, context.audit, context.spawn,
+                    context.call_log.remember_number)
     context.parts.provide(dialer)
     context.parts.provide(intake)
     kept: list[TaskStore] = []

@@ -302,3 +302,28 @@ async def test_legs_gone_while_ami_was_away_free_their_channels(rig: Rig) -> Non
     assert [a["outcome"] for a in rows[ringing]["attempts"]] == ["failed"]
     assert [a["outcome"] for a in rows[answered]["attempts"]] == ["reached"]
     rig.dialer.resynced([], NOON + 31)  # nothing left to free
+
+
+def test_a_number_the_dialer_calls_is_masked_in_the_frames_that_follow() -> None:
+    """The CI's privacy scan found the citizen's number whole in the outbound leg's
+    DialBegin (DialString) and a failed Originate's OriginateResponse (Channel): no caller-
+    number header had shown it before, so the masker did not know it."""
+    from callcenter.calllog.privacy import FrameMasker
+
+    def frames() -> list[dict[str, str]]:
+        return [{"Event": "DialBegin", "DestChannel": "PJSIP/outbound-trunk-0000001f",
+                 "DialString": "13788880032@outbound-trunk"},
+                {"Event": "OriginateResponse", "Response": "Failure",
+                 "Channel": "PJSIP/13788880032@outbound-trunk", "Reason": "5"}]
+
+    masker = FrameMasker()
+    before = frames()
+    for frame in before:
+        masker.mask(frame)
+    assert "13788880032" in str(before)  # as it was
+    masker.remember("13788880032")
+    after = frames()
+    for frame in after:
+        masker.mask(frame)
+    assert "13788880032" not in str(after)
+    assert after[0]["DestChannel"] == "PJSIP/outbound-trunk-0000001f"  # a channel's id stays
