@@ -110,6 +110,7 @@ GLOSSARY: Final[dict[str, dict[str, str]]] = {
         "duplicate": "同一号码已有回拨任务",
         "cancelled": "已取消",
         "worked": "话务员已处理",
+        "expired": "漏接已久，升级时不再回拨",
     },
     # a ticket's fields, as the form and an earlier ticket's card name them
     "ticket_field": {

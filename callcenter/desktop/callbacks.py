@@ -46,6 +46,8 @@ async def page(store: Store, queues: Collection[str] | None, order: CallbackOrde
 async def take(store: Store, callback_id: int, actor: Actor, name: str, at: str) -> None:
     """``actor`` takes the request (again: their own); a supervisor may take it over."""
     row = await open_request(store, callback_id)
+    if row.get("state") == "dialing":  # the dialer is ringing the citizen now
+        raise CallbackTaken("系统正在外呼这位来电人：请稍后再看")
     if row["taken_by"] not in (None, actor.name) and actor.role is not Role.SUPERVISOR:
         raise CallbackTaken(f"这条待回拨已由{row['taken_name'] or row['taken_by']}领取："
                             "请选择其他请求")

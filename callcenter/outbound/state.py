@@ -53,6 +53,7 @@ class Closed(StrEnum):
     DUPLICATE = "duplicate"  # the number already had an open task
     CANCELLED = "cancelled"
     WORKED = "worked"  # an agent worked it from the desktop (callback.done)
+    EXPIRED = "expired"  # missed more than a day before the dialer came (an upgrade)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,11 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
         BEGIN SELECT RAISE(ABORT, 'a callback task''s history is append-only'); END;
     CREATE TRIGGER callback_event_not_deleted BEFORE DELETE ON callback_event
         BEGIN SELECT RAISE(ABORT, 'a callback task''s history is append-only'); END;
+"""), Migration(CAPABILITY, 2, """
+    -- requests missed more than a day before the dialer came are not rung now
+    UPDATE callback_request SET state = 'closed', closed_reason = 'expired'
+        WHERE state = 'waiting' AND done_at IS NULL
+        AND requested_at < strftime('%Y-%m-%dT%H:%M:%S', 'now', '-1 day');
 """)]
 
 _OPEN = tuple(s.value for s in OPEN)
@@ -134,7 +139,8 @@ class TaskStore:
         """Waiting tasks due by ``at``, the longest-waiting first."""
         async with self._db.execute(
                 "SELECT * FROM callback_request WHERE state = 'waiting' AND done_at IS NULL "
-                "AND next_at <= ? ORDER BY next_at, id LIMIT ?", (at, limit)) as cursor:
+                "AND taken_by IS NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+                (at, limit)) as cursor:  # (one an agent took is theirs to call)
             return [task_of(r) for r in await cursor.fetchall()]
 
     async def dialing(self) -> list[Task]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from callcenter.calllog.privacy import mask_number
 from callcenter.config.models import Speaker
+from callcenter.prefill.masking import mask_phones
 
 WORDS_AT_MOST = 4000  # characters of the citizen's own words on the card
 # a phone number written in text: a mobile (with +86 or not), or a landline with its area code
@@ -18,11 +19,17 @@ PHONE = re.compile(r"(?<![0-9])(?:(?:\+?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9]{4}){2}
                    r"|0[0-9]{2,3}[- ]?[0-9]{7,8})(?![0-9])")
 
 
+FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")  # typed with a Chinese IME
+
+
 def masked(text: str, caller: str = "") -> str:
-    """``text`` with the caller's number and every phone number in it masked."""
+    """``text`` with the caller's number and every phone number in it masked: written ones
+    (full-width digits too), then any run of 7 or more digits, spoken ones included (幺三八…),
+    as the call log masks them (:func:`mask_phones`: local numbers, 400/800 numbers)."""
+    text = text.translate(FULL_WIDTH)
     if len(caller) > 6:
         text = text.replace(caller, mask_number(caller))
-    return PHONE.sub(lambda m: mask_number(m.group(0)), text)
+    return mask_phones(PHONE.sub(lambda m: mask_number(m.group(0)), text))
 
 
 def card(ticket: Mapping[str, Any], fields: Mapping[str, Any], channel: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ once shipped is never rewritten — a database that had it keeps it — the next
 5. ``ticket_assist`` (unit, ticket): the tickets each unit assists (协办), kept with the
    flow's ``assists`` by every step that changes them — a unit's inbox reads its own rows,
    not every ticket with an assisting unit; extensions asked indexed by step and deadline.
+6. ``ticket_assist`` by ticket (a step rewriting a ticket's rows read the whole table).
 """
 
 
@@ -118,4 +119,7 @@ MIGRATIONS = [Migration(CAPABILITY, 1, """
     DROP INDEX ticket_flow_assisted;
     DROP INDEX ticket_flow_asked;
     CREATE INDEX ticket_flow_asked ON ticket_flow (step, due) WHERE extension_asked > 0;
+"""), Migration(CAPABILITY, 6, """
+    -- a step that changes a ticket's assisting units finds its rows by ticket
+    CREATE INDEX ticket_assist_ticket ON ticket_assist (ticket);
 """)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,19 +35,34 @@ async def tasks(tmp_path: Path) -> AsyncIterator[tuple[Store, TaskStore]]:
 async def test_requests_kept_before_the_capability_become_tasks(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "cc.sqlite3")
     try:
+        recent = datetime.now(UTC) - timedelta(hours=2)  # (a day older: expired, below)
         first = await store.add_callback(CallbackRequest(
-            "1.1", "13812345678", "12345", "12345", "q12345", "joinempty", "2026-12-07T01:00Z"))
+            "1.1", "13812345678", "12345", "12345", "q12345", "joinempty",
+            recent.strftime("%Y-%m-%dT%H:%M:%SZ")))
         second = await store.add_callback(CallbackRequest(
-            "1.2", "13900001111", "12345", "12345", "q12345", "joinempty", "2026-12-07T01:01Z"))
+            "1.2", "13900001111", "12345", "12345", "q12345", "joinempty",
+            recent.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        old = await store.add_callback(CallbackRequest(
+            "1.3", "13700002222", "12345", "12345", "q12345", "joinempty",
+            (recent - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        taken = await store.add_callback(CallbackRequest(
+            "1.4", "13600003333", "12345", "12345", "q12345", "joinempty",
+            recent.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        await store.db.execute("UPDATE callback_request SET taken_by = 'li' WHERE id = ?",
+                               (taken,))
+        await store.db.commit()
         assert await store.callback_done(second, "2026-12-07T02:00Z", "wang")
     finally:
         await store.close()
     store = await Store.open(tmp_path / "cc.sqlite3", MIGRATIONS)
     tasks = TaskStore(await store.own_connection())
     try:
+        # an agent's own (taken) is not the dialer's; one missed days before is not rung now
         assert [(t.id, t.state) for t in await tasks.due(T0)] == [(first, TaskState.WAITING)]
         worked = await tasks.need(second)
         assert (worked.state, worked.closed_reason) == (TaskState.CLOSED, "worked")
+        expired = await tasks.need(old)
+        assert (expired.state, expired.closed_reason) == (TaskState.CLOSED, "expired")
     finally:
         await tasks.close()
         await store.close()
