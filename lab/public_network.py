@@ -16,15 +16,15 @@ reads the INVITEs: who the citizen's phone says is calling). Loopback only, boun
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from lab.sipp import PCAP_DIR
+from lab.sipp import PCAP_DIR, SippUas
+
+TRACE = "messages.log"  # sipp's trace of the messages it received, in its directory
 
 BEHAVIOURS = ("answer", "busy", "no-answer", "keys")
 
@@ -144,22 +144,18 @@ def scenario(behaviour: str, keys: Sequence[tuple[int, str]] = ()) -> str:
 """
 
 
-class PublicNetwork:
+class PublicNetwork(SippUas):
     """A sipp UAS standing in for the citizens' phones on ``port`` (loopback, bounded)."""
 
     def __init__(self, port: int, behaviour: str, *, keys: Sequence[tuple[int, str]] = (),
                  media_port: int = 17200, lifetime_s: int = 300) -> None:
-        self.port = port
+        super().__init__(port, media_port, lifetime_s)
         self.text = scenario(behaviour, keys)
-        self.media_port = media_port
-        self.lifetime_s = lifetime_s
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
-        self._process: asyncio.subprocess.Process | None = None
 
     @property
     def _trace(self) -> Path:
         assert self._dir is not None
-        return Path(self._dir.name) / "messages.log"
+        return Path(self._dir.name) / TRACE
 
     def invites(self) -> list[str]:
         """The INVITEs received so far, as text (headers and body)."""
@@ -172,25 +168,7 @@ class PublicNetwork:
     async def __aenter__(self) -> PublicNetwork:
         if shutil.which("sipp") is None:
             raise RuntimeError("sipp is not installed: apt-get install sip-tester")
-        self._dir = tempfile.TemporaryDirectory(prefix="cc-public-")
-        scenario_file = Path(self._dir.name) / "citizen.xml"
-        scenario_file.write_text(self.text)
-        self._process = await asyncio.create_subprocess_exec(
-            "sipp", "-sf", str(scenario_file), "-i", "127.0.0.1", "-p", str(self.port),
-            "-mp", str(self.media_port), "-nostdin", "-timeout", f"{self.lifetime_s}s",
-            "-max_recv_loops", "1000", "-aa", "-trace_msg", "-message_file", str(self._trace),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            cwd=self._dir.name)
-        await asyncio.sleep(0.3)  # let it bind
+        # (sipp runs in the directory: its trace lands at ``_trace``)
+        await self._start(self.text, "citizen.xml", "cc-public-", "-trace_msg",
+                          "-message_file", TRACE)
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
-            try:
-                await asyncio.wait_for(self._process.wait(), 5)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
-        if self._dir is not None:
-            self._dir.cleanup()

@@ -296,34 +296,29 @@ def uas_scenario(answer: bool) -> str:
 """
 
 
-class SippSeat:
-    """A sipp UAS standing in for a sub-center's seats on a loopback port (bounded in time)."""
+class SippUas:
+    """A sipp UAS on a loopback port, bounded in time, run from a directory of its own
+    (removed when it stops): what the lab's seats and the citizens' phones share."""
 
-    def __init__(self, port: int, *, answer: bool, media_port: int,
-                 lifetime_s: int = 300) -> None:
+    def __init__(self, port: int, media_port: int, lifetime_s: int) -> None:
         self.port = port
-        self.answer = answer
         self.media_port = media_port
         self.lifetime_s = lifetime_s
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._process: asyncio.subprocess.Process | None = None
 
-    @property
-    def contact(self) -> str:
-        return f"sip:seat@127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> SippSeat:
-        self._dir = tempfile.TemporaryDirectory(prefix="cc-seat-")
-        scenario_file = Path(self._dir.name) / "seat.xml"
-        scenario_file.write_text(uas_scenario(self.answer))
+    async def _start(self, text: str, name: str, prefix: str, *options: str) -> None:
+        """sipp playing the scenario ``text`` (kept as ``name``), with more ``options``."""
+        self._dir = tempfile.TemporaryDirectory(prefix=prefix)
+        scenario_file = Path(self._dir.name) / name
+        scenario_file.write_text(text)
         self._process = await asyncio.create_subprocess_exec(
             "sipp", "-sf", str(scenario_file), "-i", "127.0.0.1", "-p", str(self.port),
             "-mp", str(self.media_port), "-nostdin", "-timeout", f"{self.lifetime_s}s",
-            "-max_recv_loops", "1000", "-aa",
+            "-max_recv_loops", "1000", "-aa", *options,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             cwd=self._dir.name)
         await asyncio.sleep(0.3)  # let it bind
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._process is not None and self._process.returncode is None:
@@ -335,3 +330,20 @@ class SippSeat:
                 await self._process.wait()
         if self._dir is not None:
             self._dir.cleanup()
+
+
+class SippSeat(SippUas):
+    """A sipp UAS standing in for a sub-center's seats on a loopback port (bounded in time)."""
+
+    def __init__(self, port: int, *, answer: bool, media_port: int,
+                 lifetime_s: int = 300) -> None:
+        super().__init__(port, media_port, lifetime_s)
+        self.answer = answer
+
+    @property
+    def contact(self) -> str:
+        return f"sip:seat@127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> SippSeat:
+        await self._start(uas_scenario(self.answer), "seat.xml", "cc-seat-")
+        return self
